@@ -1,0 +1,265 @@
+#!/usr/bin/env python3
+"""One entry point for setting up and checking the kit, with nothing but python3 installed.
+
+    python3 tasks.py ecs      set up, then run the ECS acceptance suites on the configured target
+                              (the embedded simulator when SOCKERLESS_HOST is not set)
+    python3 tasks.py test     set up, then run every check the project has (what CI runs)
+    python3 tasks.py setup    only create/refresh the virtual environment in .venv
+    python3 tasks.py lint     ruff, mypy, robocop
+    python3 tasks.py sweep    clean up what killed runs left behind (arguments go to the sweeper)
+    python3 tasks.py bench    the stream-decoder benchmark
+
+Every step runs in a child process with its own time limit, so nothing here can hang a CI job.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import time
+import venv
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / "bin"
+RESULTS = ROOT / "results"
+REQUIREMENT_FILES = ("requirements.txt", "requirements-dev.txt", "pyproject.toml")
+STAMP = VENV / ".kit-requirements.sha256"
+
+# Every credential variable a real run could use; stripped for the "no credentials" run.
+AWS_CREDENTIAL_VARIABLES = (
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+)
+SIMULATOR_QUIRKS = "ip-in-networks-only,ms-timestamps,command-echo-event"
+STEP_TIME_LIMIT_SECONDS = 20 * 60
+
+
+@dataclass
+class Tally:
+    """Test counts across pytest and robot, and the steps that failed."""
+
+    passed: int = 0
+    failed: int = 0
+    skipped: int = 0
+    failed_steps: list[str] = field(default_factory=list)
+
+    def add(self, passed: int, failed: int, skipped: int) -> None:
+        self.passed += passed
+        self.failed += failed
+        self.skipped += skipped
+
+    def closing_line(self) -> str:
+        return f"{self.passed} passed, {self.failed} failed, {self.skipped} skipped"
+
+
+def requirements_digest() -> str:
+    digest = hashlib.sha256()
+    for name in REQUIREMENT_FILES:
+        digest.update((ROOT / name).read_bytes())
+    return digest.hexdigest()
+
+
+def setup() -> None:
+    """Create .venv and install the pinned requirements, only when they changed."""
+    wanted = requirements_digest()
+    if STAMP.exists() and STAMP.read_text().strip() == wanted:
+        return
+    if not (BIN / "python").exists():
+        print("setup: creating .venv", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    print("setup: installing requirements (first run takes about a minute)", flush=True)
+    pip = [str(BIN / "python"), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+    subprocess.run([*pip, "--upgrade", "pip"], check=True, timeout=STEP_TIME_LIMIT_SECONDS)
+    subprocess.run(
+        [*pip, "-r", str(ROOT / "requirements-dev.txt")], check=True, timeout=STEP_TIME_LIMIT_SECONDS
+    )
+    subprocess.run([*pip, "--no-deps", "-e", str(ROOT)], check=True, timeout=STEP_TIME_LIMIT_SECONDS)
+    STAMP.write_text(wanted + "\n")
+
+
+def run_step(name: str, command: list[str], tally: Tally, env: dict[str, str] | None = None) -> bool:
+    """Run one step; record it as failed on a non-zero exit or when it overruns its time limit."""
+    print(f"\n=== {name}\n$ {' '.join(command)}", flush=True)
+    started = time.monotonic()
+    try:
+        completed = subprocess.run(
+            command, cwd=ROOT, env=env, timeout=STEP_TIME_LIMIT_SECONDS, check=False
+        )
+        ok = completed.returncode == 0
+        detail = f"exit {completed.returncode}"
+    except subprocess.TimeoutExpired:
+        ok, detail = False, f"killed after {STEP_TIME_LIMIT_SECONDS} s"
+    print(f"=== {name}: {'ok' if ok else 'FAILED'} ({detail}, {time.monotonic() - started:.1f} s)")
+    if not ok:
+        tally.failed_steps.append(name)
+    return ok
+
+
+def robot_counts(output_xml: Path) -> tuple[int, int, int]:
+    """Pass/fail/skip of all tests, read from robot's output.xml."""
+    total = ET.parse(output_xml).getroot().find("./statistics/total/stat")
+    if total is None:
+        raise ValueError(f"{output_xml} has no total statistics")
+    return int(total.get("pass", 0)), int(total.get("fail", 0)), int(total.get("skip", 0))
+
+
+def junit_counts(junit_xml: Path) -> tuple[int, int, int]:
+    """Pass/fail/skip from pytest's JUnit XML."""
+    root = ET.parse(junit_xml).getroot()
+    suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
+    tests = sum(int(s.get("tests", 0)) for s in suites)
+    failed = sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites)
+    skipped = sum(int(s.get("skipped", 0)) for s in suites)
+    return tests - failed - skipped, failed, skipped
+
+
+def robot(
+    name: str,
+    outdir: str,
+    arguments: list[str],
+    tally: Tally,
+    env: dict[str, str] | None = None,
+    expect: str = "pass",
+) -> None:
+    """Run robot into results/<outdir> and add its counts.
+
+    expect="skip" is the credential-less real-target run: it must skip every test and fail none.
+    """
+    output_dir = RESULTS / outdir
+    shutil.rmtree(output_dir, ignore_errors=True)
+    command = [
+        str(BIN / "robot"),
+        "--outputdir",
+        str(output_dir),
+        "--xunit",
+        "xunit.xml",
+        *arguments,
+    ]
+    ran_ok = run_step(name, command, tally, env)
+    output_xml = output_dir / "output.xml"
+    if not output_xml.exists():
+        if ran_ok:
+            tally.failed_steps.append(f"{name} (no output.xml)")
+        return
+    passed, failed, skipped = robot_counts(output_xml)
+    tally.add(passed, failed, skipped)
+    print(f"=== {name}: {passed} passed, {failed} failed, {skipped} skipped")
+    if expect == "skip" and (passed or failed or not skipped):
+        tally.failed_steps.append(f"{name} (expected every test skipped)")
+
+
+def lint(tally: Tally) -> None:
+    run_step("ruff check", [str(BIN / "ruff"), "check", "."], tally)
+    run_step("ruff format --check", [str(BIN / "ruff"), "format", "--check", "."], tally)
+    run_step("mypy", [str(BIN / "mypy")], tally)
+    run_step("robocop check", [str(BIN / "robocop"), "check"], tally)
+    run_step("robocop format --check", [str(BIN / "robocop"), "format", "--check", "--diff"], tally)
+
+
+def environment_without_credentials() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in AWS_CREDENTIAL_VARIABLES}
+    # A real target that is not there: with no credentials nothing may even try to reach it.
+    env["SOCKERLESS_HOST"] = "unix:///var/run/sockerless.sock"
+    return env
+
+
+def embedded_environment(**extra: str) -> dict[str, str]:
+    """The environment for a run on the embedded simulator: no real-target variables leak in."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("SOCKERLESS_HOST", "SOCKERLESS_ECS_SOCKET", "SOCKERLESS_ENDPOINT_URL")
+    }
+    env.update(extra)
+    return env
+
+
+def ecs(tally: Tally, extra_args: list[str]) -> None:
+    robot("ECS acceptance suites", "ecs", ["--include", "ecs", *extra_args, "suites"], tally)
+
+
+def test(tally: Tally) -> None:
+    lint(tally)
+    RESULTS.mkdir(exist_ok=True)
+    junit = RESULTS / "utest.xml"
+    junit.unlink(missing_ok=True)
+    run_step(
+        "pytest utest",
+        [str(BIN / "python"), "-m", "pytest", "utest", "-q", f"--junitxml={junit}"],
+        tally,
+    )
+    if junit.exists():
+        tally.add(*junit_counts(junit))
+    run_step(
+        "libdoc",
+        [str(BIN / "libdoc"), "SockerlessLibrary", str(RESULTS / "SockerlessLibrary.html")],
+        tally,
+    )
+    robot(
+        "robot --dryrun",
+        "dryrun",
+        ["--dryrun", "suites", "atest"],
+        Tally(),  # a dry run proves the files parse and keywords resolve; its counts are not tests
+    )
+    robot("library self-tests (atest)", "atest", ["atest"], tally, env=embedded_environment())
+    robot(
+        "ECS suites on the embedded simulator",
+        "ecs",
+        ["--include", "ecs", "suites"],
+        tally,
+        env=embedded_environment(),
+    )
+    robot(
+        "ECS suites with real-sockerless quirks switched on",
+        "ecs-quirks",
+        ["--include", "ecs", "--name", "ECS With Sockerless Quirks", "suites"],
+        tally,
+        env=embedded_environment(SOCKERLESS_SIM_QUIRKS=SIMULATOR_QUIRKS),
+    )
+    robot(
+        "ECS suites against a real target without AWS credentials",
+        "ecs-no-credentials",
+        ["--include", "ecs", "--name", "ECS Without Credentials", "suites"],
+        tally,
+        env=environment_without_credentials(),
+        expect="skip",
+    )
+
+
+def main(argv: list[str]) -> int:
+    command, rest = (argv[0], argv[1:]) if argv else ("test", [])
+    setup()
+    tally = Tally()
+    if command == "setup":
+        return 0
+    if command == "lint":
+        lint(tally)
+    elif command == "ecs":
+        ecs(tally, rest)
+    elif command == "test":
+        test(tally)
+    elif command == "sweep":
+        return subprocess.call([str(BIN / "python"), "-m", "SockerlessLibrary.sweep", *rest])
+    elif command == "bench":
+        return subprocess.call([str(BIN / "python"), "benchmarks/mux_benchmark.py", *rest])
+    else:
+        print(__doc__)
+        return 2
+    if tally.failed_steps:
+        print("\nfailed steps: " + "; ".join(tally.failed_steps))
+    print(tally.closing_line())
+    return 1 if tally.failed or tally.failed_steps else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
