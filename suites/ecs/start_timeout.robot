@@ -1,0 +1,39 @@
+*** Settings ***
+Documentation     The spec's TestECSStartTimeout: a task that cannot start (its image cannot be
+...               pulled) makes start fail with an error within the start budget instead of
+...               hanging: one Fargate task, which never reaches RUNNING.
+
+Library           DateTime
+Resource          ../../resources/ecs_suite.resource
+Resource          ../../resources/containers.resource
+Resource          ../../resources/cleanup.resource
+
+Suite Setup       Prepare ECS Suite
+Suite Teardown    Finish ECS Suite
+Test Teardown     Clean Up And Verify Test Containers
+
+Test Tags         ecs    slow
+
+
+*** Variables ***
+# `.invalid` is reserved (RFC 2606): no registry can ever answer for it.
+${UNPULLABLE_IMAGE}    registry.invalid/sockerless-acceptance/does-not-exist:latest
+
+
+*** Test Cases ***
+Start Of An Unpullable Image Fails With An Error Instead Of Hanging
+    [Documentation]    Spec note "TestECSStartTimeout": start answers an error that names the pull
+    ...    failure, before ${START_TIMEOUT} has passed, and the container is not left
+    ...    "running". AC 18: teardown leaves nothing on AWS.
+    [Tags]    start-timeout    cleanup
+    ${container_id}=    Create Fargate Container    echo    never runs    image=${UNPULLABLE_IMAGE}
+    ${budget}=    Convert Time    ${START_TIMEOUT}
+    ${started}=    Get Time    epoch
+    ${error}=    Run Keyword And Expect Error    *
+    ...    Start Container    ${container_id}    timeout=${START_TIMEOUT}
+    ${elapsed}=    Evaluate    time.time() - ${started}    modules=time
+    Should Match Regexp    ${error}    (?i)CannotPullContainer|pull
+    ...    msg=Start failed, but not because of the image pull: ${error}
+    Should Be True    ${elapsed} < ${budget}    msg=Start took ${elapsed} s, budget ${budget} s
+    ${status}=    Get Container Status    ${container_id}
+    Should Not Be Equal    ${status}    running    msg=A task that never started shows "running"
