@@ -1,0 +1,86 @@
+"""``python -m sockerless_sim.agent --socket PATH [--log-file F] -- argv...``
+
+The simulator's stand-in for ``/sockerless-agent``: runs ``argv`` as the task's main process on
+this host (there is no image filesystem, so ``tail -f /dev/null``, ``echo``, ``sh -c "exit 7"``
+and ``sleep N`` behave exactly as on the host), serves exec/attach over a WebSocket on a unix
+socket, and exits with the main process's exit code. The token comes from
+``SOCKERLESS_AGENT_TOKEN`` (never from the command line, never logged).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from .protocol import TOKEN_ENV
+from .supervisor import Agent, AgentOptions
+
+
+def _env_assignment(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    return name, value
+
+
+def parse_args(argv: Sequence[str]) -> AgentOptions:
+    """Options from the command line (everything after ``--`` is the main command)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m sockerless_sim.agent", description="sockerless simulator task agent"
+    )
+    parser.add_argument("--socket", required=True, help="unix socket to serve on")
+    parser.add_argument("--log-file", help="agent log (default: discarded)")
+    parser.add_argument(
+        "--open-stdin",
+        action="store_true",
+        help="give the main process a stdin pipe fed by attach sessions (default: /dev/null)",
+    )
+    parser.add_argument("--control-fd", type=int, help="runner control socket (inherited fd)")
+    parser.add_argument(
+        "--unset-env",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="drop NAME from the environment of the main process and execs",
+    )
+    parser.add_argument(
+        "--set-env",
+        action="append",
+        default=[],
+        type=_env_assignment,
+        metavar="NAME=VALUE",
+        help="set NAME for the main process and execs",
+    )
+    parser.add_argument("command", nargs=argparse.REMAINDER, help="-- argv of the main process")
+    args = parser.parse_args(argv)
+    command = list(args.command)
+    if command and command[0] == "--":
+        command = command[1:]
+    if not command:
+        parser.error("no main command given after --")
+    return AgentOptions(
+        socket_path=args.socket,
+        argv=command,
+        token=os.environ.get(TOKEN_ENV) or None,
+        log_file=args.log_file,
+        open_stdin=args.open_stdin,
+        control_fd=args.control_fd,
+        child_env_unset=tuple(args.unset_env),
+        child_env_set=dict(args.set_env),
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run the agent and exit with the main process's exit code."""
+    options = parse_args(sys.argv[1:] if argv is None else argv)
+    code = Agent(options).run()
+    logging.shutdown()
+    # Skip interpreter teardown: it would join non-daemon library threads of closed connections.
+    os._exit(code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,183 @@
+"""The task's main process, run by the agent with its output teed.
+
+Design (why a tee): the workload runner reads the *agent's* stdout/stderr as the container's
+output, and ``attach`` sessions need the same bytes. So the main process writes into pipes the
+agent owns; one pump thread per stream writes each chunk through to the agent's own stdout or
+stderr (the runner's pipes) first, then hands it to every attached listener. A slow runner
+therefore slows the main process (as a full pipe would), while a slow attach client never does:
+listeners must not block (see ``connection.AttachSession``).
+
+Stdin: with ``open_stdin`` the main process gets a pipe fed by attach sessions; otherwise it
+reads ``/dev/null``, as an ECS task's container does (the runner uses that default).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import logging
+import os
+import subprocess
+import threading
+from collections.abc import Mapping, Sequence
+from typing import Protocol
+
+from .procutil import Signaller, spawn_error
+from .protocol import exit_code_from_returncode
+from .streams import StdinFeeder, start_pump, write_all
+
+log = logging.getLogger(__name__)
+
+
+class OutputListener(Protocol):
+    """Receives the main process's output from the moment it subscribes, then its exit code."""
+
+    def on_output(self, stream: str, data: bytes) -> None:
+        """A chunk from ``stream`` ("stdout" or "stderr"); must not block."""
+
+    def on_exit(self, code: int) -> None:
+        """The main process ended and all its output was delivered."""
+
+
+class MainProcess:
+    """Starts ``argv`` with piped output, tees it to ``stdout_fd``/``stderr_fd`` and listeners."""
+
+    def __init__(
+        self,
+        argv: Sequence[str],
+        env: Mapping[str, str],
+        *,
+        stdout_fd: int,
+        stderr_fd: int,
+        open_stdin: bool = False,
+    ) -> None:
+        self._argv = list(argv)
+        self._env = dict(env)
+        self._destinations = {"stdout": stdout_fd, "stderr": stderr_fd}
+        self._broken_destinations: set[str] = set()
+        self._open_stdin = open_stdin
+        self._lock = threading.Lock()
+        self._listeners: list[OutputListener] = []
+        self._pumps: list[threading.Thread] = []
+        self._stdin: StdinFeeder | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._signaller: Signaller | None = None
+        self._ended_code: int | None = None
+        self._exit_code: int | None = None
+
+    @property
+    def pid(self) -> int:
+        """The main process's pid (only after ``start``)."""
+        if self._proc is None:
+            raise RuntimeError("main process not started")
+        return self._proc.pid
+
+    @property
+    def exit_code(self) -> int | None:
+        """None until the process ended and its output was delivered; 128+N if signal N."""
+        return self._exit_code
+
+    def start(self) -> None:
+        """Start the process; raises ``SpawnError`` when it cannot be executed."""
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        stdin_r, stdin_w = os.pipe() if self._open_stdin else (None, None)
+        try:
+            self._proc = subprocess.Popen(
+                self._argv,
+                stdin=stdin_r if stdin_r is not None else subprocess.DEVNULL,
+                stdout=out_w,
+                stderr=err_w,
+                env=self._env,
+            )
+        except OSError as exc:
+            for fd in (out_r, err_r, stdin_w):
+                if fd is not None:
+                    os.close(fd)
+            raise spawn_error(self._argv[0], exc) from exc
+        finally:
+            for fd in (out_w, err_w, stdin_r):
+                if fd is not None:
+                    os.close(fd)
+        self._signaller = Signaller.for_child(self._proc)
+        if stdin_w is not None:
+            self._stdin = StdinFeeder("main-stdin", stdin_w)
+        self._pumps = [
+            start_pump("main-stdout", out_r, lambda chunk: self._tee("stdout", chunk)),
+            start_pump("main-stderr", err_r, lambda chunk: self._tee("stderr", chunk)),
+        ]
+        log.info("main process started: pid %d, argv[0] %r", self._proc.pid, self._argv[0])
+
+    def _tee(self, stream: str, chunk: bytes) -> None:
+        if stream not in self._broken_destinations:
+            try:
+                write_all(self._destinations[stream], chunk)
+            except OSError as exc:
+                # Nobody reads the agent's output any more; attach sessions still get it.
+                if exc.errno != errno.EPIPE:
+                    log.warning("tee of main %s failed: %s", stream, exc)
+                self._broken_destinations.add(stream)
+        with self._lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener.on_output(stream, chunk)
+
+    def subscribe(self, listener: OutputListener) -> None:
+        """Deliver output from now on; if the process already finished, report its exit now."""
+        with self._lock:
+            code = self._exit_code
+            if code is None:
+                self._listeners.append(listener)
+        if code is not None:
+            listener.on_exit(code)
+
+    def unsubscribe(self, listener: OutputListener) -> None:
+        """Stop delivering to ``listener``; idempotent."""
+        with self._lock, contextlib.suppress(ValueError):
+            self._listeners.remove(listener)
+
+    @property
+    def stdin_open(self) -> bool:
+        """Whether the main process was started with a stdin pipe."""
+        return self._stdin is not None
+
+    def write_stdin(self, data: bytes) -> bool:
+        """Queue ``data`` for the main process's stdin; False if it has no (open) stdin."""
+        return self._stdin is not None and self._stdin.write(data)
+
+    def close_stdin(self) -> None:
+        """Close the main process's stdin (no-op without one)."""
+        if self._stdin is not None:
+            self._stdin.close()
+
+    def send_signal(self, signum: int) -> bool:
+        """Signal the main process; False if it is gone."""
+        return self._signaller is not None and self._signaller.send(signum)
+
+    def wait(self) -> int:
+        """Block until the process ends (its output may still be in flight); its exit code."""
+        if self._proc is None:
+            raise RuntimeError("main process not started")
+        if self._ended_code is None:
+            returncode = self._proc.wait()
+            if self._signaller is not None:
+                self._signaller.close()
+            self._ended_code = exit_code_from_returncode(returncode)
+            log.info("main process exited: code %d", self._ended_code)
+        return self._ended_code
+
+    def finish(self, output_timeout: float) -> int:
+        """After ``wait``: let the output drain (bounded), then tell listeners the exit code."""
+        code = self.wait()
+        for pump in self._pumps:
+            pump.join(output_timeout)
+            if pump.is_alive():
+                log.warning("main output still open %.1fs after exit; not waiting", output_timeout)
+        if self._stdin is not None:
+            self._stdin.close()
+        with self._lock:
+            self._exit_code = code
+            listeners, self._listeners = self._listeners, []
+        for listener in listeners:
+            listener.on_exit(code)
+        return code

@@ -1,0 +1,127 @@
+"""Linux process helpers for the agent and the workload runner (reads ``/proc``)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+PROC = Path("/proc")
+
+
+class SpawnError(Exception):
+    """A command could not be started; ``exit_code`` is what a shell would report (126/127)."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.exit_code = exit_code
+
+
+def spawn_error(argv0: str, exc: OSError) -> SpawnError:
+    """Translate an ``OSError`` from starting ``argv0`` into Docker/runc-style wording."""
+    if isinstance(exc, FileNotFoundError):
+        return SpawnError(f"exec: {argv0}: executable file not found in $PATH", 127)
+    if isinstance(exc, PermissionError):
+        return SpawnError(f"exec: {argv0}: permission denied", 126)
+    return SpawnError(f"exec: {argv0}: {exc.strerror or exc}", 126)
+
+
+def _stat_fields(pid: int) -> list[str] | None:
+    """Fields of ``/proc/<pid>/stat`` after the command name, or None if the pid is gone."""
+    try:
+        raw = (PROC / str(pid) / "stat").read_text()
+    except OSError:
+        return None
+    # The command name is in parentheses and may itself contain spaces and parentheses.
+    return raw[raw.rfind(")") + 2 :].split()
+
+
+def is_alive(pid: int) -> bool:
+    """True while ``pid`` exists and is not a zombie waiting to be reaped."""
+    fields = _stat_fields(pid)
+    return fields is not None and fields[0] not in {"Z", "X"}
+
+
+def parent_pid(pid: int) -> int | None:
+    """The parent of ``pid``, or None if it is gone."""
+    fields = _stat_fields(pid)
+    return int(fields[1]) if fields else None
+
+
+def group_members(pgid: int) -> list[int]:
+    """Live processes whose process group is ``pgid``."""
+    members = []
+    for entry in PROC.iterdir():
+        if not entry.name.isdigit():
+            continue
+        fields = _stat_fields(int(entry.name))
+        if fields and fields[0] not in {"Z", "X"} and int(fields[2]) == pgid:
+            members.append(int(entry.name))
+    return members
+
+
+def kill_group_except_self() -> None:
+    """SIGKILL every other member of this process's group, when this process leads the group.
+
+    This is what ending a container does to whatever the main process left running.
+    """
+    me = os.getpid()
+    if os.getpgrp() != me:
+        return
+    for pid in group_members(me):
+        if pid != me:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+
+
+class Signaller:
+    """Sends signals to one process without racing pid reuse once it has been reaped.
+
+    Uses a pidfd (opened now, while the pid is known to be ours) when the kernel offers one;
+    otherwise plain ``kill`` guarded by ``is_gone``, a check that the pid was not reaped yet.
+    """
+
+    def __init__(self, pid: int, is_gone: Callable[[], bool]) -> None:
+        self.pid = pid
+        self._is_gone = is_gone
+        self._lock = threading.Lock()
+        self._closed = False
+        self._pidfd: int | None
+        try:
+            self._pidfd = os.pidfd_open(pid)
+        except (AttributeError, OSError):
+            self._pidfd = None
+
+    @classmethod
+    def for_child(cls, proc: subprocess.Popen[bytes]) -> Signaller:
+        """A signaller for a child this process started (and will reap)."""
+        return cls(proc.pid, lambda: proc.poll() is not None)
+
+    def send(self, signum: int) -> bool:
+        """Deliver ``signum``; False when the process is already gone."""
+        with self._lock:
+            if self._closed:
+                return False
+            try:
+                if self._pidfd is not None:
+                    signal.pidfd_send_signal(self._pidfd, signum)
+                elif not self._is_gone():
+                    os.kill(self.pid, signum)
+                else:
+                    return False
+            except ProcessLookupError:
+                return False
+            return True
+
+    def close(self) -> None:
+        """Release the pidfd; later ``send`` calls report the process gone."""
+        with self._lock:
+            self._closed = True
+            if self._pidfd is not None:
+                os.close(self._pidfd)
+                self._pidfd = None
