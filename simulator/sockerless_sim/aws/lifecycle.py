@@ -1,0 +1,356 @@
+"""The lifecycle driver: moves tasks PROVISIONING > PENDING > RUNNING > DEPROVISIONING > STOPPED.
+
+moto's own transitions are frozen; this thread changes the moto ``Task`` objects directly
+(status, timestamps, stop codes, exit codes, the ENI attachment) and runs each task's command
+through the ``WorkloadRunner``. A task is RUNNING exactly while its process runs; its exit code
+is the process's own. Launching and closing workloads can block, so they run on a small pool
+and the tick only polls their futures.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from ..config import Delays
+from ..workloads import Workload, WorkloadRunner, WorkloadSpec
+from . import network
+from .task_model import (
+    DEPROVISIONING,
+    ESSENTIAL_EXITED_REASON,
+    PENDING,
+    PROVISIONING,
+    RUNNING,
+    STOP_ESSENTIAL_EXITED,
+    STOP_FAILED_TO_START,
+    STOP_USER_INITIATED,
+    STOPPED,
+    USER_STOP_REASON,
+    attachment_detail,
+    eni_attachment,
+    set_status,
+    touch,
+    utcnow,
+)
+from .task_spec import ContainerPlan, LogTarget
+
+TICK_SECONDS = 0.02
+LAUNCH_TIMEOUT_SECONDS = 5.0
+MAX_REASON_CHARS = 255  # ECS truncates stoppedReason and container reasons
+_POOL_WORKERS = 4
+
+log = logging.getLogger(__name__)
+
+
+class TaskOutputSink(Protocol):
+    """What the driver tells the log shipper about a task."""
+
+    def register(self, task_arn: str, target: LogTarget | None) -> None: ...
+    def task_launching(self, task_arn: str, command_line: list[str], ts_ms: int) -> None: ...
+    def task_stopped(self, task_arn: str) -> None: ...
+
+
+@dataclass
+class _Tracked:
+    task: Any  # moto's ecs Task
+    plan: ContainerPlan
+    ec2: Any  # moto's EC2 backend holding the task's ENI
+    deadline: float
+    stop_requested: bool = False
+    launch: Future[Workload] | None = None
+    workload: Workload | None = None
+
+
+@dataclass
+class _Usage:
+    tasks_launched: int = 0
+    workloads_launched: int = 0
+    finished_seconds: float = 0.0
+    running_since: dict[str, datetime] = field(default_factory=dict)
+
+
+def pull_failure_reason(image: str) -> str:
+    """The stoppedReason ECS gives a task whose image reference does not resolve."""
+    return (
+        "CannotPullContainerError: pull image manifest has been retried 1 time(s): "
+        f"failed to resolve ref {image}: not found"
+    )
+
+
+def _short(reason: str) -> str:
+    first_line = reason.strip().splitlines()[0] if reason.strip() else "unknown error"
+    return first_line[:MAX_REASON_CHARS]
+
+
+class LifecycleDriver:
+    """Owns the tracked tasks and the thread that moves them on."""
+
+    def __init__(
+        self,
+        *,
+        lock: threading.RLock,
+        delays: Delays,
+        runner: WorkloadRunner,
+        output: TaskOutputSink,
+        pull_failure_pattern: str,
+        tick_seconds: float = TICK_SECONDS,
+    ) -> None:
+        self._lock = lock
+        self._delays = delays
+        self._runner = runner
+        self._output = output
+        self._pull_failure = re.compile(pull_failure_pattern)
+        self._tick = tick_seconds
+        self._active: dict[str, _Tracked] = {}
+        self._usage = _Usage()
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._pool = ThreadPoolExecutor(max_workers=_POOL_WORKERS, thread_name_prefix="sim-task")
+        self._thread = threading.Thread(target=self._run, name="sim-lifecycle", daemon=True)
+
+    def start(self) -> None:
+        """Start the driver thread."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the thread and wait for pending launches/closes; idempotent."""
+        self._stopping.set()
+        self._wake.set()
+        if self._thread.is_alive():
+            self._thread.join()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    # -- called by the ECS handlers, under the plane's lock ---------------------------------
+
+    def track(self, task: Any, plan: ContainerPlan, ec2: Any) -> None:
+        """Take over a task RunTask just created (lastStatus PROVISIONING)."""
+        deadline = time.monotonic() + self._delays.provisioning()
+        self._active[task.task_arn] = _Tracked(task=task, plan=plan, ec2=ec2, deadline=deadline)
+        self._usage.tasks_launched += 1
+        self._output.register(task.task_arn, plan.log_target)
+        self._wake.set()
+
+    def request_stop(self, task: Any, reason: str | None) -> None:
+        """StopTask: desiredStatus STOPPED now; the process gets SIGTERM, then SIGKILL."""
+        tracked = self._active.get(task.task_arn)
+        if tracked is None or task.desired_status == STOPPED:
+            return
+        task.desired_status = STOPPED
+        task.stop_code = STOP_USER_INITIATED
+        task.stopped_reason = reason or USER_STOP_REASON
+        task.stopping_at = utcnow()
+        touch(task)
+        tracked.stop_requested = True
+        workload = tracked.workload
+        if task.last_status == RUNNING and workload is not None and workload.exit_code() is None:
+            workload.terminate(tracked.plan.stop_timeout)
+        self._wake.set()
+
+    # -- queries ----------------------------------------------------------------------------
+
+    def agent_for(self, task_arn: str) -> tuple[str, str | None] | None:
+        """(agent socket, token) while the task is RUNNING."""
+        with self._lock:
+            tracked = self._active.get(task_arn)
+            if tracked is None or tracked.workload is None:
+                return None
+            if tracked.task.last_status != RUNNING:
+                return None
+            return tracked.workload.agent_socket, tracked.workload.agent_token
+
+    def usage(self) -> dict[str, Any]:
+        """Tasks taken over, workloads started, and task-seconds (startedAt to stoppedAt/now)."""
+        with self._lock:
+            now = utcnow()
+            running = sum(
+                (now - since).total_seconds() for since in self._usage.running_since.values()
+            )
+            return {
+                "tasks_launched": self._usage.tasks_launched,
+                "workloads_started": self._usage.workloads_launched,
+                "tasks_active": len(self._active),
+                "task_seconds": round(self._usage.finished_seconds + running, 3),
+            }
+
+    # -- the thread -------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            with self._lock:
+                idle = not self._active
+            # Sleep until woken when there is nothing to move; tick while tasks are in flight.
+            self._wake.wait(None if idle else self._tick)
+            self._wake.clear()
+            if self._stopping.is_set():
+                return
+            self._step_all()
+
+    def _step_all(self) -> None:
+        now = time.monotonic()
+        with self._lock:
+            for arn, tracked in list(self._active.items()):
+                try:
+                    self._step(tracked, now)
+                except Exception:
+                    log.exception("lifecycle step failed for %s; stopping the task", arn)
+                    self._fail_safe(tracked, now)
+
+    def _step(self, tracked: _Tracked, now: float) -> None:
+        status = tracked.task.last_status
+        if status == PROVISIONING:
+            if tracked.stop_requested:
+                self._deprovision(tracked, now)
+            elif now >= tracked.deadline:
+                self._enter_pending(tracked, now)
+        elif status == PENDING:
+            self._step_pending(tracked, now)
+        elif status == RUNNING:
+            code = tracked.workload.exit_code() if tracked.workload is not None else None
+            if code is not None:
+                self._container_exited(tracked, code, now)
+        elif status == DEPROVISIONING:
+            if now >= tracked.deadline:
+                self._finish(tracked)
+        elif status == STOPPED:
+            self._active.pop(tracked.task.task_arn, None)
+
+    def _step_pending(self, tracked: _Tracked, now: float) -> None:
+        if tracked.launch is None:
+            if tracked.stop_requested:
+                self._deprovision(tracked, now)
+            elif now >= tracked.deadline:
+                self._pull(tracked, now)
+        elif tracked.launch.done():
+            self._launched(tracked, tracked.launch, now)
+
+    def _enter_pending(self, tracked: _Tracked, now: float) -> None:
+        task = tracked.task
+        attachment = eni_attachment(task)
+        if attachment is not None:
+            attachment["status"] = "ATTACHED"
+        task.pull_started_at = utcnow()
+        set_status(task, PENDING)
+        tracked.deadline = now + self._delays.pending()
+
+    def _pull(self, tracked: _Tracked, now: float) -> None:
+        task, plan = tracked.task, tracked.plan
+        if self._pull_failure.search(plan.image):
+            reason = pull_failure_reason(plan.image)
+            self._set_container_reason(tracked, reason)
+            self._deprovision(tracked, now, stop_code=STOP_FAILED_TO_START, reason=reason)
+            return
+        pulled = utcnow()
+        task.pull_stopped_at = pulled
+        touch(task)
+        self._output.task_launching(
+            task.task_arn, plan.command_line, int(pulled.timestamp() * 1000)
+        )
+        spec = WorkloadSpec(
+            task_arn=task.task_arn,
+            task_id=task.id,
+            container_name=plan.name,
+            argv=list(plan.argv),
+            env=dict(plan.env),
+            agent_token=plan.agent_token,
+        )
+        tracked.launch = self._pool.submit(self._runner.launch, spec, LAUNCH_TIMEOUT_SECONDS)
+
+    def _launched(self, tracked: _Tracked, launch: Future[Workload], now: float) -> None:
+        task = tracked.task
+        try:
+            workload = launch.result()
+        except Exception as exc:  # WorkloadStartError, or anything the runner let through
+            reason = f"CannotStartContainerError: {_short(str(exc))}"
+            log.warning("task %s failed to start: %s", task.task_arn, exc)
+            self._set_container_reason(tracked, reason)
+            self._deprovision(tracked, now, stop_code=STOP_FAILED_TO_START, reason=reason)
+            return
+        tracked.workload = workload
+        self._usage.workloads_launched += 1
+        if tracked.stop_requested:
+            # Stopped while still PENDING: the container never counts as started.
+            self._pool.submit(workload.close)
+            self._deprovision(tracked, now)
+            return
+        started = utcnow()
+        task.started_at = started
+        task.connectivity = "CONNECTED"
+        task.connectivity_at = started
+        for container in task.containers:
+            container.runtime_id = f"{task.id}-{container.name}"
+        set_status(task, RUNNING)
+        self._usage.running_since[task.task_arn] = started
+
+    def _container_exited(self, tracked: _Tracked, exit_code: int, now: float) -> None:
+        for container in tracked.task.containers:
+            if container.name == tracked.plan.name:
+                container.exit_code = exit_code
+        self._deprovision(
+            tracked, now, stop_code=STOP_ESSENTIAL_EXITED, reason=ESSENTIAL_EXITED_REASON
+        )
+
+    def _set_container_reason(self, tracked: _Tracked, reason: str) -> None:
+        for container in tracked.task.containers:
+            container.reason = reason
+
+    def _deprovision(
+        self,
+        tracked: _Tracked,
+        now: float,
+        *,
+        stop_code: str | None = None,
+        reason: str | None = None,
+    ) -> None:
+        """Enter DEPROVISIONING; a stop code already set (UserInitiated) is kept."""
+        task = tracked.task
+        stamp = utcnow()
+        task.desired_status = STOPPED
+        if getattr(task, "stop_code", None) is None:
+            task.stop_code = stop_code or STOP_USER_INITIATED
+            task.stopped_reason = reason or USER_STOP_REASON
+        if getattr(task, "stopping_at", None) is None:
+            task.stopping_at = stamp
+        task.execution_stopped_at = stamp
+        set_status(task, DEPROVISIONING)
+        tracked.deadline = now + self._delays.deprovisioning()
+        self._close_usage(task.task_arn, stamp)
+        self._output.task_stopped(task.task_arn)
+
+    def _finish(self, tracked: _Tracked) -> None:
+        task = tracked.task
+        attachment = eni_attachment(task)
+        if attachment is not None:
+            eni_id = attachment_detail(attachment, "networkInterfaceId")
+            if eni_id and not network.delete_eni(tracked.ec2, eni_id):
+                log.info("task %s: ENI %s was already gone", task.task_arn, eni_id)
+            attachment["status"] = "DELETED"
+        task.stopped_at = utcnow()
+        set_status(task, STOPPED)
+        self._active.pop(task.task_arn, None)
+        if tracked.workload is not None:
+            self._pool.submit(tracked.workload.close)
+
+    def _close_usage(self, task_arn: str, stamp: datetime) -> None:
+        since = self._usage.running_since.pop(task_arn, None)
+        if since is not None:
+            self._usage.finished_seconds += (stamp - since).total_seconds()
+
+    def _fail_safe(self, tracked: _Tracked, now: float) -> None:
+        """After an unexpected error, end the task rather than leave it stuck."""
+        try:
+            if tracked.workload is not None:
+                self._pool.submit(tracked.workload.close)
+            if tracked.task.last_status in (DEPROVISIONING, STOPPED):
+                self._finish(tracked)
+            else:
+                reason = "InternalError: the simulator could not move the task on"
+                self._deprovision(tracked, now, stop_code=STOP_FAILED_TO_START, reason=reason)
+        except Exception:
+            log.exception("could not stop %s cleanly; forgetting it", tracked.task.task_arn)
+            self._active.pop(tracked.task.task_arn, None)

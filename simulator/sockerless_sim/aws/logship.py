@@ -1,0 +1,238 @@
+"""The awslogs driver stand-in: ships each task's output lines to CloudWatch Logs, late.
+
+Lines arrive from the workload readers (``on_output``) with the time they were read. A batch
+opens with a task's first unsent line and is sent whole once that line has waited the delivery
+delay (one draw per batch, like the driver's batching plus CloudWatch's ingestion lag): with
+PutLogEvents, in chronological order, to ``<prefix>/<container>/<task id>`` in the task
+definition's awslogs group, through the plane's internal (never faulted) client.
+
+stderr lines carry ``STDERR_MARKER`` so the Docker API layer can frame them as stream 2 (real
+CloudWatch keeps no stream information; sockerless frames everything as stdout). With the
+``command-echo-event`` quirk the first event of a task is its declared command line, as
+sockerless' own AWS simulators write it. Empty lines are skipped, as the awslogs driver does
+(CloudWatch rejects empty messages).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from .task_spec import LogTarget
+
+STDERR_MARKER = "[stderr] "
+MAX_BATCH_EVENTS = 10_000
+MAX_BATCH_BYTES = 1_048_576
+EVENT_OVERHEAD_BYTES = 26  # CloudWatch counts 26 bytes per event on top of the message
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Event:
+    timestamp: int
+    message: str
+    due: float
+
+
+@dataclass
+class _TaskLog:
+    target: LogTarget | None
+    pending: list[_Event] = field(default_factory=list)
+    batch_due: float = 0.0
+
+
+@dataclass
+class _Counters:
+    events_shipped: int = 0
+    events_dropped: int = 0
+    put_calls: int = 0
+
+
+class LogShipper:
+    """Buffers task output and ships it after the delivery delay on its own thread."""
+
+    def __init__(
+        self,
+        *,
+        log_delivery: Callable[[], float],
+        logs_client: Any,
+        command_echo: bool,
+    ) -> None:
+        self._log_delivery = log_delivery
+        self._client = logs_client
+        self._command_echo = command_echo
+        self._cond = threading.Condition()
+        self._tasks: dict[str, _TaskLog] = {}
+        self._streams_ready: set[tuple[str, str]] = set()
+        self._counters = _Counters()
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="sim-logship", daemon=True)
+
+    def start(self) -> None:
+        """Start the shipping thread."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Ship everything still buffered at once, then end the thread; idempotent."""
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    # -- inputs ---------------------------------------------------------------------------
+
+    def register(self, task_arn: str, target: LogTarget | None) -> None:
+        """A new task; ``target`` None means no awslogs configuration (nothing is shipped)."""
+        with self._cond:
+            self._tasks.setdefault(task_arn, _TaskLog(target))
+
+    def task_launching(self, task_arn: str, command_line: list[str], ts_ms: int) -> None:
+        """The task's command is about to start: the quirk's echo event, before any output."""
+        if self._command_echo and command_line:
+            self._add(task_arn, " ".join(command_line), ts_ms)
+
+    def task_stopped(self, task_arn: str) -> None:
+        """The task stopped: its buffered lines go out as soon as their delay has passed."""
+        with self._cond:
+            self._cond.notify_all()
+
+    def on_output(self, task_arn: str, stream: str, line: bytes, ts_ms: int) -> None:
+        """The workload runner's ``OutputCallback``: one line, without its newline."""
+        if not line:
+            return
+        text = line.decode("utf-8", errors="replace")
+        self._add(task_arn, STDERR_MARKER + text if stream == "stderr" else text, ts_ms)
+
+    def _add(self, task_arn: str, message: str, ts_ms: int) -> None:
+        with self._cond:
+            task_log = self._tasks.get(task_arn)
+            if task_log is None or task_log.target is None:
+                return
+            if not task_log.pending:
+                # A batch opens with its first line and goes out whole when that line is due.
+                task_log.batch_due = time.monotonic() + self._log_delivery()
+            task_log.pending.append(_Event(ts_ms, message, task_log.batch_due))
+            self._cond.notify_all()
+
+    def counters(self) -> dict[str, int]:
+        """Events shipped and dropped, PutLogEvents calls made."""
+        with self._cond:
+            return dict(vars(self._counters))
+
+    # -- the thread -----------------------------------------------------------------------
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                batches, stopping = self._wait_for_due()
+            for target, events in batches:
+                self._ship(target, events)
+            if stopping:
+                return
+
+    def _wait_for_due(self) -> tuple[list[tuple[LogTarget, list[_Event]]], bool]:
+        """Block until some events are due (or stopping); take them out of the buffers."""
+        while True:
+            now = time.monotonic()
+            earliest: float | None = None
+            batches: list[tuple[LogTarget, list[_Event]]] = []
+            for task_log in self._tasks.values():
+                if task_log.target is None or not task_log.pending:
+                    continue
+                due: list[_Event] = []
+                waiting: list[_Event] = []
+                for event in task_log.pending:
+                    (due if self._stopping or event.due <= now else waiting).append(event)
+                task_log.pending = waiting
+                if due:
+                    batches.append((task_log.target, due))
+                for event in waiting:
+                    earliest = event.due if earliest is None else min(earliest, event.due)
+            if batches or self._stopping:
+                return batches, self._stopping
+            self._cond.wait(None if earliest is None else max(earliest - now, 0.001))
+
+    def _ship(self, target: LogTarget, events: list[_Event]) -> None:
+        # Stable: equal timestamps keep arrival order (the echo event stays first).
+        events = sorted(events, key=lambda event: event.timestamp)
+        for chunk in _chunks(events):
+            try:
+                self._put(target, chunk, retry=True)
+            except (ClientError, BotoCoreError) as exc:
+                log.warning(
+                    "dropping %d log events for %s/%s: %s",
+                    len(chunk),
+                    target.group,
+                    target.stream,
+                    exc,
+                )
+                with self._cond:
+                    self._counters.events_dropped += len(chunk)
+
+    def _put(self, target: LogTarget, events: list[_Event], *, retry: bool) -> None:
+        key = (target.group, target.stream)
+        if key not in self._streams_ready:
+            self._create_stream(target)
+            self._streams_ready.add(key)
+        try:
+            self._client.put_log_events(
+                logGroupName=target.group,
+                logStreamName=target.stream,
+                logEvents=[{"timestamp": e.timestamp, "message": e.message} for e in events],
+            )
+        except ClientError as exc:
+            # The stream (or group) was deleted under a running task: make it again, once.
+            if not retry or _error_code(exc) != "ResourceNotFoundException":
+                raise
+            self._streams_ready.discard(key)
+            self._put(target, events, retry=False)
+            return
+        with self._cond:
+            self._counters.put_calls += 1
+            self._counters.events_shipped += len(events)
+
+    def _create_stream(self, target: LogTarget) -> None:
+        if target.create_group:
+            self._ignore_exists(lambda: self._client.create_log_group(logGroupName=target.group))
+        self._ignore_exists(
+            lambda: self._client.create_log_stream(
+                logGroupName=target.group, logStreamName=target.stream
+            )
+        )
+
+    @staticmethod
+    def _ignore_exists(call: Callable[[], Any]) -> None:
+        try:
+            call()
+        except ClientError as exc:
+            if _error_code(exc) != "ResourceAlreadyExistsException":
+                raise
+
+
+def _error_code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def _chunks(events: list[_Event]) -> list[list[_Event]]:
+    """Split into PutLogEvents-sized batches (count and byte limits)."""
+    chunks: list[list[_Event]] = []
+    current: list[_Event] = []
+    size = 0
+    for event in events:
+        event_size = len(event.message.encode()) + EVENT_OVERHEAD_BYTES
+        if current and (len(current) >= MAX_BATCH_EVENTS or size + event_size > MAX_BATCH_BYTES):
+            chunks.append(current)
+            current, size = [], 0
+        current.append(event)
+        size += event_size
+    if current:
+        chunks.append(current)
+    return chunks

@@ -1,0 +1,116 @@
+"""SimConfig: environment, CLI overrides, profiles, quirks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sockerless_sim.config import SimConfig
+
+
+def test_defaults() -> None:
+    config = SimConfig()
+    assert (config.region, config.cluster, config.log_group) == (
+        "us-east-1",
+        "sockerless-sim",
+        "/sockerless",
+    )
+    assert config.subnets == [] and config.security_groups == []
+    assert config.stop_timeout_seconds == 30.0
+    assert Path(config.workdir).is_dir()
+
+
+def test_from_env_reads_the_sockerless_and_aws_variables() -> None:
+    env = {
+        "SOCKERLESS_ECS_CLUSTER": "c1",
+        "SOCKERLESS_ECS_SUBNETS": "subnet-a, subnet-b",
+        "SOCKERLESS_ECS_SECURITY_GROUP": "sg-1",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "SOCKERLESS_ECS_LOG_GROUP": "/logs",
+        "SOCKERLESS_SIM_PROFILE": "fargate",
+        "SOCKERLESS_SIM_TIME_SCALE": "0.1",
+        "SOCKERLESS_SIM_QUIRKS": "ms-timestamps,command-echo-event",
+    }
+
+    config = SimConfig.from_env(env)
+
+    assert config.cluster == "c1"
+    assert config.subnets == ["subnet-a", "subnet-b"]
+    assert config.security_groups == ["sg-1"]
+    assert config.region == "eu-west-1"
+    assert config.log_group == "/logs"
+    assert config.profile == "fargate"
+    assert config.time_scale == 0.1
+    assert config.quirks == frozenset({"ms-timestamps", "command-echo-event"})
+
+
+def test_plural_security_groups_and_aws_region_win() -> None:
+    env = {
+        "SOCKERLESS_ECS_SECURITY_GROUPS": "sg-1,sg-2",
+        "SOCKERLESS_ECS_SECURITY_GROUP": "sg-ignored",
+        "AWS_REGION": "us-west-2",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+    }
+    config = SimConfig.from_env(env)
+    assert config.security_groups == ["sg-1", "sg-2"]
+    assert config.region == "us-west-2"
+
+
+def test_overrides_win_and_none_means_unset() -> None:
+    config = SimConfig.from_env(
+        {"SOCKERLESS_ECS_CLUSTER": "from-env", "SOCKERLESS_SIM_PROFILE": "fargate"},
+        cluster="from-cli",
+        profile=None,
+        seed=3,
+    )
+    assert config.cluster == "from-cli"
+    assert config.profile == "fargate"
+    assert config.seed == 3
+
+
+@pytest.mark.parametrize(
+    ("env", "overrides", "message"),
+    [
+        ({"SOCKERLESS_SIM_QUIRKS": "no-such-quirk"}, {}, "unknown quirks"),
+        ({"SOCKERLESS_SIM_PROFILE": "slow"}, {}, "unknown profile"),
+        ({"SOCKERLESS_SIM_TIME_SCALE": "fast"}, {}, "must be a number"),
+        ({}, {"time_scale": 0}, "time_scale must be positive"),
+        ({}, {"colour": "blue"}, "unknown SimConfig fields"),
+    ],
+)
+def test_bad_settings_are_refused(
+    env: dict[str, str], overrides: dict[str, object], message: str
+) -> None:
+    with pytest.raises((ValueError, TypeError), match=message):
+        SimConfig.from_env(env, **overrides)
+
+
+def test_instant_profile_delays_scale() -> None:
+    delays = SimConfig(time_scale=2.0).delays()
+    assert delays.provisioning() == pytest.approx(0.1)
+    assert delays.pending() == pytest.approx(0.1)
+    assert delays.deprovisioning() == pytest.approx(0.1)
+    assert delays.log_delivery() == pytest.approx(1.0)
+
+
+def test_fargate_profile_draws_within_ranges_and_repeats_with_a_seed() -> None:
+    config = SimConfig(profile="fargate", time_scale=0.5, seed=11)
+    first, second = config.delays(), config.delays()
+    draws = [
+        (first.provisioning(), first.pending(), first.deprovisioning(), first.log_delivery())
+        for _ in range(50)
+    ]
+    assert draws[0] == (
+        second.provisioning(),
+        second.pending(),
+        second.deprovisioning(),
+        second.log_delivery(),
+    )
+    for provisioning, pending, deprovisioning, log_delivery in draws:
+        assert 2.5 <= provisioning <= 10.0
+        assert 2.5 <= pending <= 12.5
+        assert 5.0 <= provisioning + pending <= 22.5  # 10-45 s total, halved
+        assert 1.0 <= deprovisioning <= 2.5
+        assert 2.5 <= log_delivery <= 7.5
+    assert len({d[0] for d in draws}) > 1
