@@ -1,0 +1,402 @@
+"""The ECS backend: the container store and what each Docker operation does on ECS.
+
+Like sockerless, the daemon keeps only identity and the original config in memory; a
+container's state is read from ECS (DescribeTasks) every time, except that a task seen STOPPED
+is remembered, since it can never change again.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from ..agent.client import AgentClient, AgentError
+from ..agent.protocol import TOKEN_ENV, ProtocolError, parse_signal
+from ..config import SimConfig
+from . import naming
+from .ecs import CONTAINER_NAME, EcsGateway
+from .errors import ApiError, bad_request, no_such_container, not_running
+from .exchange import ClientGone
+from .ports import Plane
+from .records import ContainerConfig, ContainerRecord, DockerState, TaskSnapshot, docker_state
+
+log = logging.getLogger(__name__)
+
+AGENT_PREFIX = ["/sockerless-agent", "--"]
+START_TIMEOUT_SECONDS = 300.0  # sockerless polls DescribeTasks for up to 5 minutes
+STOP_WAIT_SECONDS = 120.0  # sockerless (H) waits this long for STOPPED, or t + 60 s
+STOP_REASON = "Container stopped via API"
+POLL_FIRST = 0.05
+POLL_MAX = 1.0
+FARGATE_MAX_STOP_TIMEOUT = 120
+AGENT_TIMEOUT = 5.0
+WAIT_CONDITIONS = ("not-running", "next-exit", "removed")
+
+
+def backoff(first: float = POLL_FIRST, maximum: float = POLL_MAX) -> Iterator[float]:
+    """Poll intervals: ``first``, doubling up to ``maximum``."""
+    interval = first
+    while True:
+        yield interval
+        interval = min(interval * 2, maximum)
+
+
+def _env_pairs(env: list[str]) -> list[dict[str, str]]:
+    pairs = []
+    for item in env:
+        name, _, value = item.partition("=")
+        if name:
+            pairs.append({"name": name, "value": value})
+    return pairs
+
+
+@dataclass(frozen=True)
+class ContainerView:
+    """A container with its newest task and the Docker state derived from it."""
+
+    record: ContainerRecord
+    snapshot: TaskSnapshot | None
+    state: DockerState
+
+
+class EcsBackend:
+    """Container store plus the ECS logic of sockerless' backend, talking to the plane via boto3."""
+
+    def __init__(self, plane: Plane, config: SimConfig, *, hostname: str | None = None) -> None:
+        self.plane = plane
+        self.config = config
+        self.hostname = hostname or socket.gethostname()
+        self.gateway = EcsGateway(
+            plane.client("ecs"), plane.client("logs"), cluster=plane.cluster,
+            log_group=plane.log_group,
+        )  # fmt: skip
+        self.stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._containers: dict[str, ContainerRecord] = {}
+        self._names: dict[str, str] = {}
+
+    # ----------------------------------------------------------------- store
+
+    def resolve(self, ref: str) -> ContainerRecord:
+        """Full ID, then name (leading ``/`` optional), then a unique ID prefix; else 404."""
+        with self._lock:
+            record = self._containers.get(ref)
+            if record is not None:
+                return record
+            by_name = self._names.get(ref.removeprefix("/"))
+            if by_name is not None:
+                return self._containers[by_name]
+            matches = [c for cid, c in self._containers.items() if ref and cid.startswith(ref)]
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            raise bad_request(f"multiple IDs found with provided prefix: {ref}")
+        raise no_such_container(ref)
+
+    def exists(self, container_id: str) -> bool:
+        """Whether the container is still known (not removed)."""
+        with self._lock:
+            return container_id in self._containers
+
+    def records(self) -> list[ContainerRecord]:
+        """Every container, newest first."""
+        with self._lock:
+            records = list(self._containers.values())
+        return sorted(records, key=lambda r: r.created, reverse=True)
+
+    # ---------------------------------------------------------------- create
+
+    def create(self, name: str | None, config: ContainerConfig) -> ContainerRecord:
+        """Register the container's task definition and remember it (``Id`` for the 201)."""
+        container_id = naming.new_id()
+        with self._lock:
+            if name is None:
+                name = naming.generate_name(self._names)
+            elif not naming.valid_name(name):
+                raise bad_request(
+                    f"Invalid container name ({name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"
+                )
+            name = name.removeprefix("/")
+            holder = self._names.get(name)
+            if holder is not None:
+                raise ApiError(
+                    409,
+                    f'Conflict. The container name "/{name}" is already in use by container '
+                    f'"{holder}". You have to remove (or rename) that container to be able to '
+                    "reuse that name.",
+                )
+            self._names[name] = container_id  # reserved while the task definition registers
+        try:
+            token = naming.new_agent_token()
+            created = datetime.now(UTC)
+            record_args = (container_id, name, created, config, token)
+            arn = self.gateway.register_task_definition(
+                self._task_definition(*record_args),
+                self._identity_tags(container_id, name, created),
+            )
+        except BaseException:
+            with self._lock:
+                self._names.pop(name, None)
+            raise
+        record = ContainerRecord(container_id, name, created, config, token, arn)
+        with self._lock:
+            self._containers[container_id] = record
+        log.info("created container %s (/%s) as %s", record.short_id, name, arn)
+        return record
+
+    def _identity_tags(self, container_id: str, name: str, created: datetime) -> dict[str, str]:
+        return {
+            "sockerless-managed": "true",
+            "sockerless-container-id": container_id,
+            "sockerless-backend": "ecs",
+            "sockerless-name": f"/{name}",
+            "sockerless-instance": self.hostname,
+            "sockerless-created-at": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+
+    def _task_definition(
+        self, container_id: str, name: str, created: datetime, config: ContainerConfig, token: str
+    ) -> dict[str, Any]:
+        del name, created  # identity goes into tags, not the definition
+        stop_timeout = config.stop_timeout
+        if stop_timeout is None or stop_timeout < 0:
+            stop_timeout = int(self.config.stop_timeout_seconds)
+        container: dict[str, Any] = {
+            "name": CONTAINER_NAME,
+            "image": config.image,
+            "essential": True,
+            # The agent wrapper is what ECS runs; the original argv is kept in the record.
+            "entryPoint": [*AGENT_PREFIX, *config.argv],
+            "environment": [*_env_pairs(config.env), {"name": TOKEN_ENV, "value": token}],
+            "stopTimeout": min(stop_timeout, FARGATE_MAX_STOP_TIMEOUT),
+            "dockerLabels": dict(config.labels),
+            "pseudoTerminal": config.tty,
+            "interactive": config.open_stdin,
+            "logConfiguration": {
+                "logDriver": "awslogs",
+                "options": {
+                    "awslogs-group": self.plane.log_group,
+                    "awslogs-region": self.plane.region,
+                    "awslogs-stream-prefix": container_id[:12],
+                },
+            },
+        }
+        if config.working_dir:
+            container["workingDirectory"] = config.working_dir
+        return {
+            "family": f"sockerless-{container_id[:12]}",
+            "networkMode": "awsvpc",
+            "requiresCompatibilities": ["FARGATE"],
+            "cpu": "256",
+            "memory": "512",
+            "containerDefinitions": [container],
+        }
+
+    # ----------------------------------------------------------------- state
+
+    def snapshot(self, record: ContainerRecord) -> TaskSnapshot | None:
+        """The newest task as ECS describes it now (None when never started)."""
+        final = record.final
+        if final is not None:
+            return final
+        arn = record.current_task
+        if arn is None:
+            return None
+        snapshot = self.gateway.describe_tasks([arn])[arn]
+        self._remember(record, snapshot)
+        return snapshot
+
+    def _remember(self, record: ContainerRecord, snapshot: TaskSnapshot) -> None:
+        if snapshot.stopped:
+            with record.lock:
+                if record.current_task == snapshot.arn:
+                    record.final = snapshot
+
+    def view(self, record: ContainerRecord) -> ContainerView:
+        """``record`` with its current state."""
+        snapshot = self.snapshot(record)
+        return ContainerView(record, snapshot, docker_state(snapshot))
+
+    def views(self, records: list[ContainerRecord]) -> list[ContainerView]:
+        """Current state of many containers with one DescribeTasks call per 100 tasks."""
+        pending = [r.current_task for r in records if r.final is None and r.current_task]
+        described = self.gateway.describe_tasks([a for a in pending if a]) if pending else {}
+        views = []
+        for record in records:
+            snapshot = record.final
+            if snapshot is None and record.current_task is not None:
+                snapshot = described.get(record.current_task)
+                if snapshot is None:  # restarted since the batch was built
+                    snapshot = self.snapshot(record)
+                else:
+                    self._remember(record, snapshot)
+            views.append(ContainerView(record, snapshot, docker_state(snapshot)))
+        return views
+
+    def agent_for(self, record: ContainerRecord) -> tuple[TaskSnapshot, tuple[str, str | None]]:
+        """The running task and its agent's (socket, token); 409 when not running."""
+        snapshot = self.snapshot(record)
+        if snapshot is None or not docker_state(snapshot).running:
+            raise not_running(record.id)
+        agent = self.plane.agent_for_task(snapshot.arn)
+        if agent is None:
+            raise not_running(record.id)
+        return snapshot, agent
+
+    # ------------------------------------------------------------- lifecycle
+
+    def start(self, record: ContainerRecord) -> int:
+        """RunTask, then wait for RUNNING: 204; 304 when already running; 500 when the task
+        stops without its container having run (e.g. the image cannot be pulled)."""
+        with record.start_lock:
+            snapshot = self.snapshot(record)
+            if snapshot is not None and docker_state(snapshot).running:
+                return 304
+            if snapshot is not None and not snapshot.stopped:
+                task_arn = snapshot.arn  # an earlier start timed out; keep waiting for it
+            else:
+                task_arn = self.gateway.run_task(
+                    record.task_definition_arn,
+                    subnets=self.plane.subnets,
+                    security_groups=self.plane.security_groups,
+                    tags={
+                        **self._identity_tags(record.id, record.name, record.created),
+                        **naming.labels_b64_tags(record.config.labels),
+                    },
+                )
+                with record.lock:
+                    record.task_arns.append(task_arn)
+                    record.final = None
+                log.info("container %s: RunTask -> %s", record.short_id, task_arn)
+            self._await_running(record, task_arn)
+            return 204
+
+    def _await_running(self, record: ContainerRecord, task_arn: str) -> None:
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        last_status = "PROVISIONING"
+        for interval in backoff():
+            snapshot = self.gateway.describe_tasks([task_arn])[task_arn]
+            self._remember(record, snapshot)
+            last_status = snapshot.last_status
+            if snapshot.stopped:
+                if snapshot.exit_code is not None:
+                    return  # ran and already finished (a fast echo): start succeeded
+                raise ApiError(
+                    500, f"task failed to start: task stopped: {snapshot.stopped_reason or ''}"
+                )
+            if docker_state(snapshot).running:
+                return
+            if time.monotonic() + interval > deadline:
+                break
+            if self.stopping.wait(interval):
+                raise ApiError(503, "the daemon is shutting down")
+        raise ApiError(
+            500,
+            f"task failed to start: task {task_arn} still {last_status} after "
+            f"{START_TIMEOUT_SECONDS:.0f} s",
+        )
+
+    def stop(self, record: ContainerRecord, t: int | None) -> int:
+        """StopTask and wait until STOPPED: 204; 304 when not running."""
+        with record.lock:
+            snapshot = self.snapshot(record)
+            if snapshot is None or not docker_state(snapshot).running:
+                return 304
+            self.gateway.stop_task(snapshot.arn, STOP_REASON)
+        bound = t + 60.0 if t is not None and t > 0 else STOP_WAIT_SECONDS
+        self._await_stopped(record, snapshot.arn, bound)
+        return 204
+
+    def _await_stopped(self, record: ContainerRecord, task_arn: str, bound: float) -> None:
+        deadline = time.monotonic() + bound
+        for interval in backoff():
+            snapshot = self.gateway.describe_tasks([task_arn])[task_arn]
+            self._remember(record, snapshot)
+            if snapshot.stopped:
+                return
+            if time.monotonic() + interval > deadline:
+                break
+            if self.stopping.wait(interval):
+                raise ApiError(503, "the daemon is shutting down")
+        raise ApiError(500, f"timed out after {bound:.0f} s waiting for task {task_arn} to stop")
+
+    def kill(self, record: ContainerRecord, signal_value: str | None) -> None:
+        """Deliver the signal to the main process through the agent, then StopTask (no wait)."""
+        try:
+            signum = parse_signal(signal_value) if signal_value else int(signal.SIGKILL)
+        except ProtocolError:
+            raise bad_request(f"Invalid signal: {signal_value}") from None
+        with record.lock:
+            snapshot = self.snapshot(record)
+            if snapshot is None or not docker_state(snapshot).running:
+                raise not_running(record.id)
+            agent = self.plane.agent_for_task(snapshot.arn)
+            if agent is not None:
+                try:
+                    AgentClient(agent[0], agent[1], timeout=AGENT_TIMEOUT).signal_main(signum)
+                except AgentError as exc:
+                    log.warning("container %s: signal %d not delivered: %s", record.short_id,
+                                signum, exc)  # fmt: skip
+            self.gateway.stop_task(
+                snapshot.arn, f"Container killed via API ({signal.Signals(signum).name})"
+            )
+
+    def wait(self, record: ContainerRecord, condition: str, client_gone: Callable[[], bool]) -> int:
+        """Block until ``condition`` holds; returns the exit code (Docker's ``StatusCode``).
+
+        ``not-running``: the container is not running (a never-started one qualifies at once);
+        ``next-exit``: the task running now, or the next one started, has stopped;
+        ``removed``: the container is gone.
+        """
+        if condition not in WAIT_CONDITIONS:
+            raise bad_request(f"invalid condition: {condition!r}")
+        first = self.view(record)
+        awaited_task = first.snapshot.arn if first.snapshot and not first.snapshot.stopped else None
+        view = first
+        for interval in backoff(maximum=0.5):
+            if condition == "removed":
+                if not self.exists(record.id):
+                    return view.state.exit_code
+            elif condition == "not-running":
+                if not view.state.running:
+                    return view.state.exit_code
+            elif view.snapshot is not None and view.snapshot.stopped:
+                if awaited_task is None:
+                    if view.snapshot.arn != (first.snapshot.arn if first.snapshot else None):
+                        return view.state.exit_code
+                elif view.snapshot.arn == awaited_task or record.current_task != awaited_task:
+                    return view.state.exit_code
+            if client_gone():
+                raise ClientGone("client went away during wait")
+            if self.stopping.wait(interval):
+                raise ApiError(503, "the daemon is shutting down")
+            view = self.view(record)
+        raise AssertionError("backoff() never ends")
+
+    def remove(self, record: ContainerRecord, *, force: bool) -> None:
+        """DeregisterTaskDefinition and forget; 409 for a running container without ``force``
+        (with ``force``: StopTask first, without waiting)."""
+        with record.lock:
+            snapshot = self.snapshot(record)
+            active = snapshot is not None and not snapshot.stopped
+            if active and not force:
+                raise ApiError(
+                    409,
+                    f"You cannot remove a running container {record.id}. Stop the container "
+                    "before attempting removal or force remove",
+                )
+            if active and snapshot is not None:
+                self.gateway.stop_task(snapshot.arn, STOP_REASON)
+            self.gateway.deregister_task_definition(record.task_definition_arn)
+            with self._lock:
+                self._containers.pop(record.id, None)
+                if self._names.get(record.name) == record.id:
+                    del self._names[record.name]
+        log.info("removed container %s", record.short_id)

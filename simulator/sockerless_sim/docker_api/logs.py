@@ -1,0 +1,224 @@
+"""``GET /containers/{id}/logs``: CloudWatch events of the container's tasks as a Docker stream."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from ..config import SimConfig
+from . import framing
+from .backend import EcsBackend
+from .ecs import CONTAINER_NAME, EcsGateway, LogEvent
+from .errors import ApiError, bad_request, from_aws_error
+from .exchange import ChunkedStream, ClientGone, Exchange, Request
+from .params import Query
+from .records import ContainerRecord
+from .routing import Router
+
+log = logging.getLogger(__name__)
+
+FOLLOW_POLL_SECONDS = 0.5
+STDERR_MARKER = "[stderr] "
+BATCH_BYTES = 64 * 1024
+DELIVERY_DRAWS = 8
+NEVER_STARTED = "can not get logs from container which is dead or marked for removal"
+
+
+@dataclass(frozen=True)
+class LogOptions:
+    """The logs query parameters."""
+
+    stdout: bool
+    stderr: bool
+    timestamps: bool
+    follow: bool
+    tail: int | None  # None: all
+    since: float | None
+    until: float | None
+
+    @classmethod
+    def from_query(cls, query: Query) -> LogOptions:
+        """Parse (booleans are true only for ``1``/``true``); 400 when no stream is chosen."""
+        options = cls(
+            stdout=query.flag("stdout"),
+            stderr=query.flag("stderr"),
+            timestamps=query.flag("timestamps"),
+            follow=query.flag("follow"),
+            tail=_parse_tail(query.get("tail")),
+            since=query.unix_time("since"),
+            until=query.unix_time("until"),
+        )
+        if not (options.stdout or options.stderr):
+            raise bad_request("Bad parameters: you must choose at least one stream")
+        return options
+
+    def wants(self, stream: int) -> bool:
+        """Whether events of ``stream`` are shown."""
+        return self.stdout if stream == framing.STDOUT else self.stderr
+
+    def in_window(self, timestamp_ms: int) -> bool:
+        """``since`` <= t (and t <= ``until`` unless it is 0 or absent)."""
+        seconds = timestamp_ms / 1000
+        if self.since is not None and seconds < self.since:
+            return False
+        return not self.until or seconds <= self.until
+
+
+def _parse_tail(value: str | None) -> int | None:
+    if value is None or value in ("", "all"):
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        return None  # Docker treats an unparsable tail as "all"
+    return number if number >= 0 else None
+
+
+def docker_timestamp(timestamp_ms: int) -> str:
+    """Docker's log timestamp: always nine fraction digits, UTC ``Z``."""
+    moment = datetime.fromtimestamp(timestamp_ms // 1000, UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{(timestamp_ms % 1000) * 1_000_000:09d}Z"
+
+
+def sockerless_timestamp(timestamp_ms: int) -> str:
+    """sockerless' timestamp: Go RFC3339Nano of the millisecond value, trailing zeros trimmed
+    (``...12.3Z``, ``...12Z``)."""
+    moment = datetime.fromtimestamp(timestamp_ms // 1000, UTC)
+    fraction = f"{timestamp_ms % 1000:03d}".rstrip("0")
+    return moment.strftime("%Y-%m-%dT%H:%M:%S") + (f".{fraction}" if fraction else "") + "Z"
+
+
+def split_event(event: LogEvent) -> tuple[int, str]:
+    """The stream an event belongs to and its text without the agent's stderr marker."""
+    if event.message.startswith(STDERR_MARKER):
+        return framing.STDERR, event.message[len(STDERR_MARKER) :]
+    return framing.STDOUT, event.message
+
+
+class ContainerLogReader:
+    """Reads the log streams of every task of one container, remembering where each stopped."""
+
+    def __init__(self, gateway: EcsGateway, record: ContainerRecord, options: LogOptions) -> None:
+        self._gateway = gateway
+        self._record = record
+        self._tokens: dict[str, str | None] = {}
+        self._start_ms = int(options.since * 1000) if options.since is not None else None
+        self._end_ms = int(options.until * 1000) + 999 if options.until else None
+
+    def read_new(self) -> list[LogEvent]:
+        """Events that arrived since the last call, task by task, each in stream order."""
+        events: list[LogEvent] = []
+        for task_arn in list(self._record.task_arns):
+            stream = f"{self._record.short_id}/{CONTAINER_NAME}/{task_arn.rsplit('/', 1)[-1]}"
+            new, self._tokens[stream] = self._gateway.log_events(
+                stream, self._tokens.get(stream), start_ms=self._start_ms, end_ms=self._end_ms
+            )
+            events.extend(new)
+        return events
+
+
+class LogsRoute:
+    """The logs handler: one frame per event, ``follow`` by polling CloudWatch."""
+
+    def __init__(self, backend: EcsBackend, config: SimConfig) -> None:
+        self._backend = backend
+        self._ms_timestamps = "ms-timestamps" in config.quirks
+        delays = config.delays()
+        # How long a line may take to reach CloudWatch: the slowest of a few draws from the
+        # profile (the plane draws each delay itself; there is no way to know it exactly).
+        self._delivery_window = max(delays.log_delivery() for _ in range(DELIVERY_DRAWS))
+
+    def register(self, router: Router) -> None:
+        """Add the route to ``router``."""
+        router.add("GET", "/containers/{id}/logs", self.logs)
+
+    def _payloads(self, events: Iterable[LogEvent], options: LogOptions) -> list[tuple[int, bytes]]:
+        selected = []
+        for event in events:
+            stream, text = split_event(event)
+            if not options.wants(stream) or not options.in_window(event.timestamp_ms):
+                continue
+            if options.timestamps:
+                stamp = (
+                    sockerless_timestamp(event.timestamp_ms)
+                    if self._ms_timestamps
+                    else docker_timestamp(event.timestamp_ms)
+                )
+                text = f"{stamp} {text}"
+            if not text.endswith("\n"):
+                text += "\n"
+            selected.append((stream, text.encode()))
+        return selected
+
+    @staticmethod
+    def _write(body: ChunkedStream, payloads: list[tuple[int, bytes]], *, tty: bool) -> None:
+        batch = bytearray()
+        for stream, payload in payloads:
+            batch += framing.encode(stream, payload, tty=tty)
+            if len(batch) >= BATCH_BYTES:
+                body.write(bytes(batch))
+                batch.clear()
+        body.write(bytes(batch))
+
+    def logs(self, request: Request, exchange: Exchange) -> None:
+        """200 with a multiplexed (raw with a TTY) chunked body; 400 for a never-started
+        container; an empty body when the log stream does not exist yet."""
+        record = self._backend.resolve(request.params["id"])
+        options = LogOptions.from_query(request.query)
+        if not record.task_arns:
+            raise bad_request(NEVER_STARTED)
+        tty = record.config.tty
+        reader = ContainerLogReader(self._backend.gateway, record, options)
+        payloads = self._payloads(reader.read_new(), options)
+        if options.tail is not None:
+            payloads = payloads[-options.tail :] if options.tail else []
+        body = exchange.stream(200, framing.content_type(tty=tty))
+        self._write(body, payloads, tty=tty)
+        if options.follow:
+            try:
+                self._follow(exchange, body, reader, record, options)
+            except (ClientError, BotoCoreError, ApiError) as exc:
+                message = exc.message if isinstance(exc, ApiError) else from_aws_error(exc).message
+                log.warning("logs of %s: %s", record.short_id, message)
+                error = f"Error grabbing logs: {message}\n".encode()
+                body.write(error if tty else framing.frame(3, error))
+        body.finish()
+
+    def _follow(
+        self,
+        exchange: Exchange,
+        body: ChunkedStream,
+        reader: ContainerLogReader,
+        record: ContainerRecord,
+        options: LogOptions,
+    ) -> None:
+        tail_until: float | None = None
+        tty = record.config.tty
+        while True:
+            if tail_until is None:
+                if not self._backend.exists(record.id):
+                    return
+                view = self._backend.view(record)
+                if view.state.status == "exited":
+                    # The last lines may still be on their way to CloudWatch: keep reading
+                    # until delivery could have happened since the task stopped.
+                    stopped_at = view.snapshot.stopped_at if view.snapshot else None
+                    since_stop = (
+                        (datetime.now(UTC) - stopped_at).total_seconds() if stopped_at else 0.0
+                    )
+                    tail_until = time.monotonic() + max(self._delivery_window - since_stop, 0.0)
+            now = time.monotonic()
+            if tail_until is not None and now >= tail_until:
+                self._write(body, self._payloads(reader.read_new(), options), tty=tty)
+                return
+            pause = FOLLOW_POLL_SECONDS if tail_until is None else tail_until - now
+            if self._backend.stopping.wait(min(pause, FOLLOW_POLL_SECONDS)):
+                return
+            if exchange.client_gone():
+                raise ClientGone("client went away during logs follow")
+            self._write(body, self._payloads(reader.read_new(), options), tty=tty)
