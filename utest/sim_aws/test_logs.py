@@ -130,3 +130,19 @@ def test_shipper_without_echo_quirk_sends_only_output(aws: Aws, plane: AwsPlane)
         shipper.stop()
     assert [e["message"] for e in got] == ["only"]
     assert shipper.counters() == {"events_shipped": 1, "events_dropped": 0, "put_calls": 1}
+
+
+def test_a_stopped_task_has_delivered_every_line_and_writes_no_more(aws: Aws) -> None:
+    # Fargate reports STOPPED only after its log driver flushed: a cleanup that deletes the
+    # task's stream once the task reads STOPPED must not see the stream come back.
+    command = ["sh", "-c", "echo first; echo last"]
+    task_definition = aws.register(command)
+    task = aws.run(task_definition)
+    stream = stream_of(task, task_definition)
+
+    aws.wait_status(task["taskArn"], "STOPPED")
+
+    assert [e["message"] for e in events(aws, stream)][-2:] == ["first", "last"]
+    aws.logs.delete_log_stream(logGroupName=aws.plane.log_group, logStreamName=stream)
+    time.sleep(LOG_DELAY * 1.5)  # longer than any delivery delay still pending
+    assert events(aws, stream) == []

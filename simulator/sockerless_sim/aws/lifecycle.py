@@ -54,6 +54,7 @@ class TaskOutputSink(Protocol):
     def register(self, task_arn: str, target: LogTarget | None) -> None: ...
     def task_launching(self, task_arn: str, command_line: list[str], ts_ms: int) -> None: ...
     def task_stopped(self, task_arn: str) -> None: ...
+    def drained(self, task_arn: str) -> bool: ...
 
 
 @dataclass
@@ -215,7 +216,8 @@ class LifecycleDriver:
             if code is not None:
                 self._container_exited(tracked, code, now)
         elif status == DEPROVISIONING:
-            if now >= tracked.deadline:
+            # STOPPED only once the log driver has delivered everything (see LogShipper.drained).
+            if now >= tracked.deadline and self._output.drained(tracked.task.task_arn):
                 self._finish(tracked)
         elif status == STOPPED:
             self._active.pop(tracked.task.task_arn, None)

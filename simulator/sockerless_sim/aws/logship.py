@@ -71,6 +71,7 @@ class LogShipper:
         self._cond = threading.Condition()
         self._tasks: dict[str, _TaskLog] = {}
         self._streams_ready: set[tuple[str, str]] = set()
+        self._in_flight: dict[str, int] = {}
         self._counters = _Counters()
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name="sim-logship", daemon=True)
@@ -122,6 +123,18 @@ class LogShipper:
             task_log.pending.append(_Event(ts_ms, message, task_log.batch_due))
             self._cond.notify_all()
 
+    def drained(self, task_arn: str) -> bool:
+        """True once every line of the task has been shipped (or dropped), none in flight.
+
+        The driver holds a task in DEPROVISIONING until then, as Fargate does while its log
+        driver flushes: a task that reads STOPPED writes no more log events, so a cleanup that
+        deletes the task's streams after STOPPED does not see them come back.
+        """
+        with self._cond:
+            task_log = self._tasks.get(task_arn)
+            pending = task_log is not None and task_log.target is not None and task_log.pending
+            return not pending and not self._in_flight.get(task_arn)
+
     def counters(self) -> dict[str, int]:
         """Events shipped and dropped, PutLogEvents calls made."""
         with self._cond:
@@ -133,18 +146,24 @@ class LogShipper:
         while True:
             with self._cond:
                 batches, stopping = self._wait_for_due()
-            for target, events in batches:
-                self._ship(target, events)
+            for task_arn, target, events in batches:
+                try:
+                    self._ship(target, events)
+                finally:
+                    with self._cond:
+                        self._in_flight[task_arn] -= 1
+                        if not self._in_flight[task_arn]:
+                            del self._in_flight[task_arn]
             if stopping:
                 return
 
-    def _wait_for_due(self) -> tuple[list[tuple[LogTarget, list[_Event]]], bool]:
+    def _wait_for_due(self) -> tuple[list[tuple[str, LogTarget, list[_Event]]], bool]:
         """Block until some events are due (or stopping); take them out of the buffers."""
         while True:
             now = time.monotonic()
             earliest: float | None = None
-            batches: list[tuple[LogTarget, list[_Event]]] = []
-            for task_log in self._tasks.values():
+            batches: list[tuple[str, LogTarget, list[_Event]]] = []
+            for task_arn, task_log in self._tasks.items():
                 if task_log.target is None or not task_log.pending:
                     continue
                 due: list[_Event] = []
@@ -153,7 +172,8 @@ class LogShipper:
                     (due if self._stopping or event.due <= now else waiting).append(event)
                 task_log.pending = waiting
                 if due:
-                    batches.append((task_log.target, due))
+                    batches.append((task_arn, task_log.target, due))
+                    self._in_flight[task_arn] = self._in_flight.get(task_arn, 0) + 1
                 for event in waiting:
                     earliest = event.due if earliest is None else min(earliest, event.due)
             if batches or self._stopping:
