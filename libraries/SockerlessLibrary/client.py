@@ -1,0 +1,400 @@
+"""``DockerClient``: one method per Docker Engine API call the keywords need.
+
+Methods return parsed JSON (dict/list), a status code, or a decoded stream. Every method takes
+``timeout`` (a ``Timeouts``, or ``None`` for the transport's defaults); methods whose outcome has
+more than one legitimate status take ``expected``, a collection of acceptable statuses (e.g.
+``(204, 304)`` for a start that may find the container already running).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from . import attach, hijack
+from .encoding import (
+    FiltersArg,
+    QueryValue,
+    TimeArg,
+    command_list,
+    encode_filters,
+    encode_query,
+    encode_time,
+    env_list,
+)
+from .errors import DaemonTimeout, ProtocolError
+from .hijack import ExecStream
+from .logstream import LogLine, log_lines
+from .mux import DecodedStream, MuxDecoder
+from .transport import Response, Target, Timeouts, Transport
+
+__all__ = ["DockerClient", "ExecStream", "LogsResult"]
+
+
+@dataclass
+class LogsResult:
+    """A logs response: status, headers, the decoded stream and its log lines.
+
+    ``timed_out`` is True when a ``follow`` read was ended by the read timeout (follow is bounded
+    by design); ``output`` then holds everything that arrived until then.
+    """
+
+    status: int
+    headers: dict[str, str]
+    output: DecodedStream
+    log_lines: list[LogLine]
+    timed_out: bool = False
+
+
+def _id(value: str) -> str:
+    return quote(str(value), safe="")
+
+
+class DockerClient:
+    """The Docker API calls of the library, over one ``Transport``."""
+
+    def __init__(self, transport: Transport) -> None:
+        self.transport = transport
+
+    @property
+    def target(self) -> Target:
+        """The daemon this client talks to."""
+        return self.transport.target
+
+    @property
+    def request_count(self) -> int:
+        """Every HTTP request sent so far, streams and hijacks included."""
+        return self.transport.request_count
+
+    def close(self) -> None:
+        """Close the kept-alive connection."""
+        self.transport.close()
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        operation: str,
+        *,
+        query: Mapping[str, QueryValue] | None = None,
+        body: Any = None,
+        expected: Collection[int] = (200,),
+        timeout: Timeouts | None = None,
+    ) -> Response:
+        return self.transport.request(
+            method,
+            path,
+            operation=operation,
+            query=encode_query(query or {}),
+            body=body,
+            expected=tuple(expected),
+            timeout=timeout,
+        )
+
+    def _json(self, response: Response, operation: str) -> Any:
+        try:
+            return response.json()
+        except ValueError:
+            raise ProtocolError(
+                f"{operation} on {self.target}: HTTP {response.status} body is not JSON: "
+                f"{response.text()[:200]!r}"
+            ) from None
+
+    def ping(self, *, timeout: Timeouts | None = None) -> str:
+        """``GET /_ping``: the body (``OK``)."""
+        return self._call("GET", "/_ping", "ping", timeout=timeout).text()
+
+    def version(self, *, timeout: Timeouts | None = None) -> dict[str, Any]:
+        """``GET /version``."""
+        response = self._call("GET", "/version", "version", timeout=timeout)
+        return dict(self._json(response, "version"))
+
+    def create_container(
+        self,
+        image: str,
+        *,
+        cmd: str | Sequence[str] | None = None,
+        entrypoint: str | Sequence[str] | None = None,
+        env: Mapping[str, object] | Sequence[str] | None = None,
+        labels: Mapping[str, str] | None = None,
+        name: str | None = None,
+        tty: bool = False,
+        expected: Collection[int] = (201,),
+        timeout: Timeouts | None = None,
+    ) -> dict[str, Any]:
+        """``POST /containers/create?name=...``: ``{"Id": ..., "Warnings": [...]}``."""
+        body: dict[str, Any] = {
+            "Image": image,
+            "Tty": tty,
+            "AttachStdout": True,
+            "AttachStderr": True,
+        }
+        if cmd is not None:
+            body["Cmd"] = command_list(cmd, what="cmd")
+        if entrypoint is not None:
+            body["Entrypoint"] = command_list(entrypoint, what="entrypoint")
+        if env is not None:
+            body["Env"] = env_list(env)
+        if labels is not None:
+            body["Labels"] = {str(key): str(value) for key, value in labels.items()}
+        operation = "create container"
+        response = self._call(
+            "POST",
+            "/containers/create",
+            operation,
+            query={"name": name},
+            body=body,
+            expected=expected,
+            timeout=timeout,
+        )
+        return dict(self._json(response, operation)) if response.body.strip() else {}
+
+    def start_container(
+        self,
+        container_id: str,
+        *,
+        expected: Collection[int] = (204,),
+        timeout: Timeouts | None = None,
+    ) -> int:
+        """``POST /containers/{id}/start``: the status (204, or 304 if already running)."""
+        path = f"/containers/{_id(container_id)}/start"
+        return self._call(
+            "POST", path, "start container", expected=expected, timeout=timeout
+        ).status
+
+    def inspect_container(
+        self,
+        container_id: str,
+        *,
+        expected: Collection[int] = (200,),
+        timeout: Timeouts | None = None,
+    ) -> dict[str, Any]:
+        """``GET /containers/{id}/json``."""
+        operation = "inspect container"
+        response = self._call(
+            "GET",
+            f"/containers/{_id(container_id)}/json",
+            operation,
+            expected=expected,
+            timeout=timeout,
+        )
+        return dict(self._json(response, operation)) if response.body.strip() else {}
+
+    def list_containers(
+        self,
+        *,
+        all: bool = False,
+        filters: FiltersArg = None,
+        timeout: Timeouts | None = None,
+    ) -> list[dict[str, Any]]:
+        """``GET /containers/json?all=...&filters=...``."""
+        operation = "list containers"
+        response = self._call(
+            "GET",
+            "/containers/json",
+            operation,
+            query={"all": all, "filters": encode_filters(filters)},
+            timeout=timeout,
+        )
+        entries = self._json(response, operation)
+        if not isinstance(entries, list):
+            raise ProtocolError(f"{operation} on {self.target}: expected a JSON array")
+        return [dict(entry) for entry in entries]
+
+    def stop_container(
+        self,
+        container_id: str,
+        *,
+        t: int | None = None,
+        expected: Collection[int] = (204,),
+        timeout: Timeouts | None = None,
+    ) -> int:
+        """``POST /containers/{id}/stop?t=N``: the status (204, or 304 if already stopped)."""
+        path = f"/containers/{_id(container_id)}/stop"
+        return self._call(
+            "POST", path, "stop container", query={"t": t}, expected=expected, timeout=timeout
+        ).status
+
+    def kill_container(
+        self,
+        container_id: str,
+        *,
+        signal: str | int | None = None,
+        expected: Collection[int] = (204,),
+        timeout: Timeouts | None = None,
+    ) -> int:
+        """``POST /containers/{id}/kill?signal=S``: the status."""
+        path = f"/containers/{_id(container_id)}/kill"
+        return self._call(
+            "POST",
+            path,
+            "kill container",
+            query={"signal": None if signal is None else str(signal)},
+            expected=expected,
+            timeout=timeout,
+        ).status
+
+    def wait_container(
+        self,
+        container_id: str,
+        *,
+        condition: str = "not-running",
+        timeout: Timeouts | None = None,
+    ) -> dict[str, Any]:
+        """``POST /containers/{id}/wait?condition=...``: ``{"StatusCode": n, "Error": ...}``.
+
+        The daemon answers once the condition holds, so ``timeout.read`` must cover that wait.
+        """
+        operation = "wait container"
+        response = self._call(
+            "POST",
+            f"/containers/{_id(container_id)}/wait",
+            operation,
+            query={"condition": condition},
+            timeout=timeout,
+        )
+        return dict(self._json(response, operation))
+
+    def remove_container(
+        self,
+        container_id: str,
+        *,
+        force: bool = False,
+        expected: Collection[int] = (204,),
+        timeout: Timeouts | None = None,
+    ) -> int:
+        """``DELETE /containers/{id}?force=true|false``: the status."""
+        return self._call(
+            "DELETE",
+            f"/containers/{_id(container_id)}",
+            "remove container",
+            query={"force": force},
+            expected=expected,
+            timeout=timeout,
+        ).status
+
+    def container_logs(
+        self,
+        container_id: str,
+        *,
+        stdout: bool = True,
+        stderr: bool = True,
+        timestamps: bool = False,
+        tail: int | str | None = None,
+        since: TimeArg = None,
+        until: TimeArg = None,
+        follow: bool = False,
+        tty: bool = False,
+        timeout: Timeouts | None = None,
+    ) -> LogsResult:
+        """``GET /containers/{id}/logs``, decoded.
+
+        Framing follows ``tty`` (the caller knows ``Config.Tty``); a multiplexed Content-Type
+        also means framed. With ``follow=True`` the stream is read until the daemon ends it or
+        the read timeout passes; the latter returns what arrived with ``timed_out=True``.
+        Without ``follow`` the timeout raises ``DaemonTimeout``.
+        """
+        query: dict[str, QueryValue] = {
+            "stdout": stdout,
+            "stderr": stderr,
+            "timestamps": timestamps,
+            "follow": follow,
+            "tail": None if tail is None else str(tail),
+            "since": encode_time(since, name="since"),
+            "until": encode_time(until, name="until"),
+        }
+        stream = self.transport.open_stream(
+            "GET",
+            f"/containers/{_id(container_id)}/logs",
+            operation="container logs",
+            query=encode_query(query),
+            timeout=timeout,
+        )
+        with stream:
+            decoder = MuxDecoder(multiplexed=hijack.is_multiplexed(tty, stream.headers))
+            timed_out = False
+            try:
+                for chunk in stream.chunks():
+                    decoder.consume(chunk)
+            except DaemonTimeout as error:
+                if not follow:
+                    error.partial = decoder.finish(incomplete_ok=True)
+                    raise
+                timed_out = True
+            output = decoder.finish(incomplete_ok=timed_out)
+        return LogsResult(
+            stream.status,
+            stream.headers,
+            output,
+            log_lines(output, timestamps=timestamps),
+            timed_out,
+        )
+
+    def create_exec(
+        self,
+        container_id: str,
+        cmd: str | Sequence[str],
+        *,
+        env: Mapping[str, object] | Sequence[str] | None = None,
+        workdir: str | None = None,
+        tty: bool = False,
+        attach_stdin: bool = False,
+        expected: Collection[int] = (201,),
+        timeout: Timeouts | None = None,
+    ) -> str:
+        """``POST /containers/{id}/exec``: the exec ID. ``Cmd`` is always sent as a list."""
+        body: dict[str, Any] = {
+            "AttachStdin": attach_stdin,
+            "AttachStdout": True,
+            "AttachStderr": True,
+            "Tty": tty,
+            "Cmd": command_list(cmd, what="exec cmd"),
+        }
+        if env is not None:
+            body["Env"] = env_list(env)
+        if workdir is not None:
+            body["WorkingDir"] = workdir
+        operation = "create exec"
+        response = self._call(
+            "POST",
+            f"/containers/{_id(container_id)}/exec",
+            operation,
+            body=body,
+            expected=expected,
+            timeout=timeout,
+        )
+        if response.status != 201:
+            return ""  # an error status the caller expected: there is no exec to name
+        created = self._json(response, operation)
+        if not isinstance(created, dict) or not isinstance(created.get("Id"), str):
+            raise ProtocolError(f"{operation} on {self.target}: no Id in {response.text()!r}")
+        return str(created["Id"])
+
+    def start_exec(
+        self,
+        exec_id: str,
+        *,
+        stdin: bytes | None = None,
+        tty: bool = False,
+        timeout: Timeouts | None = None,
+    ) -> ExecStream:
+        """``POST /exec/{id}/start`` hijacked: the output, read until the daemon closes."""
+        return hijack.start_exec(self.transport, exec_id, stdin=stdin, tty=tty, timeout=timeout)
+
+    def inspect_exec(self, exec_id: str, *, timeout: Timeouts | None = None) -> dict[str, Any]:
+        """``GET /exec/{id}/json`` (``ExitCode`` is ``null`` while it runs)."""
+        operation = "inspect exec"
+        response = self._call("GET", f"/exec/{_id(exec_id)}/json", operation, timeout=timeout)
+        return dict(self._json(response, operation))
+
+    def attach_websocket(
+        self,
+        container_id: str,
+        *,
+        send: bytes | None = None,
+        timeout: Timeouts | None = None,
+    ) -> bytes:
+        """``GET /containers/{id}/attach/ws``: raw output until close or the read timeout."""
+        return attach.attach_websocket(self.transport, container_id, send=send, timeout=timeout)

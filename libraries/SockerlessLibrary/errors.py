@@ -1,0 +1,125 @@
+"""The library's exception hierarchy (see docs/architecture.md).
+
+Every daemon-side message names the operation (``create container``), the target
+(``unix:///tmp/x.sock``) and, when there was a response, the HTTP status and what the daemon said,
+so a failed Robot test explains itself without a debugger.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .mux import DecodedStream
+
+BODY_EXCERPT_CHARS = 500
+
+
+class SockerlessError(Exception):
+    """Base class of every error this library raises on purpose."""
+
+
+class ConfigurationError(SockerlessError):
+    """A bad target string or a bad argument (e.g. ``filters`` that are not JSON)."""
+
+
+class DaemonUnreachable(SockerlessError):
+    """The socket is missing, the connection was refused, or it was reset before a response."""
+
+
+class DaemonTimeout(SockerlessError):
+    """A connect or read deadline passed.
+
+    ``partial`` holds the stream decoded so far when the deadline hit a streaming call
+    (exec output), so a keyword can show what did arrive.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        operation: str = "",
+        timeout: float | None = None,
+        partial: DecodedStream | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.operation = operation
+        self.timeout = timeout
+        self.partial = partial
+
+
+class DaemonResponseError(SockerlessError):
+    """The daemon answered with a status the caller did not expect.
+
+    ``message`` is the daemon's ``message`` field, or the plain-text body, or ``""`` for an empty
+    body; ``body`` is the raw body bytes as received (possibly truncated).
+    """
+
+    def __init__(
+        self,
+        *,
+        operation: str,
+        target: str,
+        status: int,
+        reason: str,
+        message: str,
+        body: bytes,
+        detail: str,
+        expected: tuple[int, ...] = (),
+    ) -> None:
+        self.operation = operation
+        self.target = target
+        self.status = status
+        self.reason = reason
+        self.message = message
+        self.body = body
+        self.detail = detail
+        self.expected = expected
+        wanted = f" (expected {', '.join(map(str, expected))})" if expected else ""
+        super().__init__(
+            f"{operation} on {target} failed: HTTP {status} {reason}{wanted}: {detail}"
+        )
+
+
+class ProtocolError(SockerlessError):
+    """Malformed HTTP, a bad frame header, an unknown stream type or a truncated frame.
+
+    ``partial`` holds what was decoded before the problem, when there was a stream.
+    """
+
+    def __init__(self, message: str, *, partial: DecodedStream | None = None) -> None:
+        super().__init__(message)
+        self.partial = partial
+
+
+class DaemonStreamError(ProtocolError):
+    """A stream-type-3 (systemerr) frame: the daemon reported an error inside the stream.
+
+    ``payload`` is the frame's text; it is never mixed into stdout.
+    """
+
+    def __init__(self, message: str, *, payload: str, partial: DecodedStream | None = None) -> None:
+        super().__init__(message, partial=partial)
+        self.payload = payload
+
+
+class AttachNotSupported(SockerlessError):
+    """The daemon answered 404 to ``GET /containers/{id}/attach/ws``."""
+
+
+class AwsError(SockerlessError):
+    """An AWS call failed after retries (operation, resource, AWS error code)."""
+
+    def __init__(self, *, operation: str, resource: str, code: str, message: str) -> None:
+        self.operation = operation
+        self.resource = resource
+        self.code = code
+        self.message = message
+        super().__init__(f"AWS {operation} on {resource} failed: {code}: {message}")
+
+
+def excerpt(text: str, limit: int = BODY_EXCERPT_CHARS) -> str:
+    """``text`` cut to ``limit`` characters, saying how much was left out."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text) - limit} more characters)"

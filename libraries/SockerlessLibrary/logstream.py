@@ -1,0 +1,124 @@
+"""Log lines: lenient RFC 3339 timestamps and ``<timestamp><space><message>`` splitting.
+
+Docker writes a fixed 9-digit fraction (``...00.120000000Z``); sockerless writes Go's
+``RFC3339Nano`` of a millisecond value with trailing zeros trimmed (``...12.3Z``, ``...12Z``).
+Both, any fraction length from 0 to 9 digits, ``Z`` or a ``+hh:mm`` offset parse here, on every
+Python version (``datetime.fromisoformat`` is not relied on).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+
+from .mux import STDERR, DecodedStream, split_lines
+
+_TIMESTAMP = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})"
+    r"(?:\.(\d{1,9}))?"
+    r"(?:([Zz])|([+-])(\d{2}):?(\d{2}))"
+)
+
+
+def parse_timestamp(text: str) -> datetime:
+    """An RFC 3339 timestamp as an aware ``datetime`` (fraction truncated to microseconds).
+
+    Raises ``ValueError`` for anything else, naming the text.
+    """
+    match = _TIMESTAMP.fullmatch(text)
+    if match is None:
+        raise ValueError(f"not an RFC 3339 timestamp: {text!r}")
+    year, month, day, hour, minute, second, fraction, zulu, sign, off_h, off_m = match.groups()
+    if zulu:
+        zone = UTC
+    else:
+        offset = timedelta(hours=int(off_h), minutes=int(off_m))
+        if offset >= timedelta(hours=24) or int(off_m) > 59:
+            raise ValueError(f"not an RFC 3339 timestamp (bad UTC offset): {text!r}")
+        zone = timezone(-offset if sign == "-" else offset)
+    microsecond = int((fraction or "0").ljust(6, "0")[:6])
+    try:
+        return datetime(
+            int(year),
+            int(month),
+            int(day),
+            int(hour),
+            int(minute),
+            int(second),
+            microsecond,
+            tzinfo=zone,
+        )
+    except ValueError as error:
+        raise ValueError(f"not an RFC 3339 timestamp ({error}): {text!r}") from None
+
+
+def try_parse_timestamp(text: str) -> datetime | None:
+    """``parse_timestamp(text)``, or ``None`` when ``text`` is not a timestamp."""
+    try:
+        return parse_timestamp(text)
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class LogLine:
+    """One log line. ``timestamp`` is ``None`` when timestamps were not asked for or the line's
+    prefix did not parse; then ``text`` is the whole line and ``raw_timestamp`` is ``None``."""
+
+    stream: str
+    text: str
+    timestamp: datetime | None
+    raw_timestamp: str | None
+
+
+def split_timestamp(stream: str, line: str) -> LogLine:
+    """Split ``<timestamp><space><message>`` once; a line without a timestamp stays whole."""
+    raw, _, message = line.partition(" ")
+    parsed = try_parse_timestamp(raw)
+    if parsed is None:
+        return LogLine(stream, line, None, None)
+    return LogLine(stream, message, parsed, raw)
+
+
+def log_lines(output: DecodedStream, *, timestamps: bool) -> list[LogLine]:
+    """The log lines of a decoded logs stream, stdout and stderr interleaved.
+
+    Each stream's payloads are concatenated before splitting (a frame is not a line); lines of
+    the two streams are ordered by the frame in which each line began.
+    """
+    named = sorted(_lines_in_frame_order(output), key=lambda entry: entry[0])
+    if not timestamps:
+        return [LogLine(stream, line, None, None) for _, stream, line in named]
+    return [split_timestamp(stream, line) for _, stream, line in named]
+
+
+def _lines_in_frame_order(output: DecodedStream) -> list[tuple[int, str, str]]:
+    """``(index of the frame the line began in, stream name, line)`` for every line."""
+    if not output.multiplexed or not output.stderr:
+        return [(0, "stdout", line) for line in split_lines(output.stdout)]
+    entries: list[tuple[int, str, str]] = []
+    partial = {"stdout": bytearray(), "stderr": bytearray()}
+    began = {"stdout": 0, "stderr": 0}
+    for index, frame in enumerate(output.frames):
+        if not frame.payload:
+            continue
+        name = "stderr" if frame.stream == STDERR else "stdout"
+        buffer = partial[name]
+        if not buffer:
+            began[name] = index
+        *complete, rest = frame.payload.split(b"\n")
+        for piece in complete:
+            buffer += piece
+            entries.append((began[name], name, _decode_line(buffer)))
+            buffer.clear()
+            began[name] = index
+        buffer += rest
+    for name, buffer in partial.items():
+        if buffer:
+            entries.append((began[name], name, _decode_line(buffer)))
+    return entries
+
+
+def _decode_line(data: bytearray) -> str:
+    return data.decode("utf-8", errors="replace").removesuffix("\r")

@@ -1,0 +1,763 @@
+"""HTTP/1.1 to a Docker-API daemon over a unix socket or TCP, written by hand.
+
+Why by hand: the exec hijack must keep every byte that arrived with the ``101`` headers
+(docker-py loses them inside ``http.client``'s buffered reader), and one small parser for status
+line, headers and body framing serves plain requests, streams and the hijack alike.
+
+Guarantees: nothing connects at construction; every call has a connect timeout and a read
+*deadline* (the whole response, or the whole stream, must arrive within ``Timeouts.read``, so a
+daemon that trickles bytes cannot hang a test either); one kept-alive connection is reused under a
+lock and is transparently replaced once if the daemon had closed it before answering; streams get a
+connection of their own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import select
+import socket
+import threading
+import time
+from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
+from urllib.parse import urlsplit
+
+from .errors import (
+    ConfigurationError,
+    DaemonResponseError,
+    DaemonTimeout,
+    DaemonUnreachable,
+    ProtocolError,
+    excerpt,
+)
+
+DEFAULT_API_VERSION = "1.44"
+USER_AGENT = "SockerlessLibrary"
+RECV_SIZE = 256 * 1024
+MAX_HEAD_SIZE = 64 * 1024
+MAX_BODY_SIZE = 64 * 1024 * 1024
+MAX_ERROR_BODY_SIZE = 1024 * 1024
+_STATUS_LINE = re.compile(rb"HTTP/(\d)\.(\d) (\d{3})(?: (.*))?")
+_METHODS_WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
+_ADDRESS_FORMS = "unix:///path/to.sock, /path/to.sock, tcp://host:port or http://host:port"
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Seconds to connect, and seconds for the whole response (or stream) to arrive."""
+
+    connect: float = 5.0
+    read: float = 60.0
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the daemon listens: a unix socket path, or a TCP host and port."""
+
+    scheme: str  # "unix" or "tcp"
+    socket_path: str | None = None
+    host: str | None = None
+    port: int | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> Target:
+        """Parse ``unix:///path.sock``, ``/path.sock``, ``tcp://host:port`` or ``http://host:port``."""
+        address = str(text).strip()
+        if address.startswith("unix://"):
+            path = address[len("unix://") :]
+            if not path.startswith("/"):
+                raise ConfigurationError(
+                    f"daemon address {text!r}: a unix socket needs an absolute path, "
+                    f"e.g. unix:///var/run/sockerless.sock"
+                )
+            return cls("unix", socket_path=path)
+        if address.startswith("/"):
+            return cls("unix", socket_path=address)
+        if address.startswith(("tcp://", "http://")):
+            return cls._parse_tcp(text, address)
+        if address.startswith("https://"):
+            raise ConfigurationError(
+                f"daemon address {text!r}: TLS is not supported; use {_ADDRESS_FORMS}"
+            )
+        raise ConfigurationError(f"cannot parse daemon address {text!r}: use {_ADDRESS_FORMS}")
+
+    @classmethod
+    def _parse_tcp(cls, text: str, address: str) -> Target:
+        parts = urlsplit(address)
+        try:
+            port = parts.port
+        except ValueError:
+            port = None
+        if not parts.hostname or port is None or port == 0:
+            raise ConfigurationError(
+                f"daemon address {text!r}: a TCP address needs a host and a port, "
+                f"e.g. tcp://127.0.0.1:2375"
+            )
+        if parts.path not in ("", "/") or parts.query or parts.fragment:
+            raise ConfigurationError(f"daemon address {text!r}: only host and port are allowed")
+        return cls("tcp", host=parts.hostname, port=port)
+
+    @property
+    def host_header(self) -> str:
+        """``localhost`` over a unix socket (a path there breaks Go servers), else host:port."""
+        if self.scheme == "unix":
+            return "localhost"
+        host = f"[{self.host}]" if self.host and ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+    def __str__(self) -> str:
+        if self.scheme == "unix":
+            return f"unix://{self.socket_path}"
+        return f"tcp://{self.host_header}"
+
+
+@dataclass
+class ResponseHead:
+    """Status line and headers (names lower-cased; repeated headers joined with ``, ``)."""
+
+    version: tuple[int, int]
+    status: int
+    reason: str
+    headers: dict[str, str]
+
+
+@dataclass
+class Response:
+    """A complete response."""
+
+    status: int
+    reason: str
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        """The body parsed as JSON."""
+        return json.loads(self.body)
+
+    def text(self) -> str:
+        """The body as UTF-8 text."""
+        return self.body.decode("utf-8", errors="replace")
+
+
+class Deadline:
+    """An absolute point in time for one operation; ``remaining()`` raises once it has passed."""
+
+    def __init__(self, seconds: float, operation: str, target: Target) -> None:
+        self.seconds = seconds
+        self.operation = operation
+        self.target = target
+        self.at = time.monotonic() + seconds
+
+    def remaining(self) -> float:
+        """Seconds left; raises ``DaemonTimeout`` when none are."""
+        left = self.at - time.monotonic()
+        if left <= 0:
+            raise self.expired()
+        return left
+
+    def expired(self, what: str = "no complete response") -> DaemonTimeout:
+        """The error to raise when the deadline passed: ``what`` happened within the timeout."""
+        return DaemonTimeout(
+            f"{self.operation} on {self.target}: {what} within the {self.seconds:g} s read timeout",
+            operation=self.operation,
+            timeout=self.seconds,
+        )
+
+
+class NoResponse(Exception):
+    """The connection ended (EOF or reset) before any byte of a response arrived."""
+
+
+class TruncatedBody(Exception):
+    """The connection ended before the announced body was complete."""
+
+    def __init__(self, description: str, received: bytes) -> None:
+        super().__init__(description)
+        self.description = description
+        self.received = received
+
+
+@dataclass
+class HttpConnection:
+    """One socket plus the bytes read from it but not consumed yet."""
+
+    sock: socket.socket
+    target: Target
+    buffer: bytearray = field(default_factory=bytearray)
+    eof: bool = False
+    uses: int = 0
+
+    def send(self, data: bytes, deadline: Deadline) -> None:
+        """Send all of ``data``; a reset or broken pipe means the daemon went away."""
+        self.sock.settimeout(deadline.remaining())
+        try:
+            self.sock.sendall(data)
+        except TimeoutError:
+            raise deadline.expired("could not send the request") from None
+        except (BrokenPipeError, ConnectionResetError) as error:
+            raise NoResponse(str(error)) from None
+
+    def send_while_reading(self, data: bytes, deadline: Deadline) -> None:
+        """Send ``data`` while buffering whatever the daemon sends meanwhile.
+
+        A daemon that writes output before reading its stdin would otherwise deadlock with us.
+        Stops sending quietly if the daemon closes its reading side.
+        """
+        view = memoryview(data)
+        while view and not self.eof:
+            readable, writable, _ = select.select(
+                [self.sock], [self.sock], [], deadline.remaining()
+            )
+            if readable:
+                self._recv_into_buffer(deadline)
+            if writable:
+                try:
+                    sent = self.sock.send(view[:RECV_SIZE])
+                except (BrokenPipeError, ConnectionResetError):
+                    return
+                view = view[sent:]
+
+    def shutdown_write(self) -> None:
+        """Half-close: the daemon sees end of stdin and keeps sending output."""
+        with contextlib.suppress(OSError):  # already closed by the daemon: nothing to signal
+            self.sock.shutdown(socket.SHUT_WR)
+
+    def _recv(self, deadline: Deadline, size: int = RECV_SIZE) -> bytes:
+        if self.eof:
+            return b""
+        self.sock.settimeout(deadline.remaining())
+        try:
+            data = self.sock.recv(size)
+        except TimeoutError:
+            raise deadline.expired() from None
+        except ConnectionResetError:
+            data = b""
+        if not data:
+            self.eof = True
+        return data
+
+    def _recv_into_buffer(self, deadline: Deadline) -> int:
+        data = self._recv(deadline)
+        self.buffer += data
+        return len(data)
+
+    def read_head(self, deadline: Deadline) -> ResponseHead:
+        """Read the status line and headers from our own buffer; the rest stays buffered."""
+        while True:
+            end = self.buffer.find(b"\r\n\r\n")
+            if end >= 0:
+                break
+            if len(self.buffer) > MAX_HEAD_SIZE:
+                raise ProtocolError(
+                    f"{deadline.operation} on {self.target}: response head larger than "
+                    f"{MAX_HEAD_SIZE} bytes"
+                )
+            if not self._recv_into_buffer(deadline):
+                if not self.buffer:
+                    raise NoResponse("connection closed before a response")
+                raise ProtocolError(
+                    f"{deadline.operation} on {self.target}: connection closed inside the "
+                    f"response head: {excerpt(self.buffer.decode('latin-1'))!r}"
+                )
+        head = bytes(self.buffer[:end])
+        del self.buffer[: end + 4]
+        return self._parse_head(head, deadline.operation)
+
+    def _parse_head(self, head: bytes, operation: str) -> ResponseHead:
+        status_line, *header_lines = head.split(b"\r\n")
+        match = _STATUS_LINE.fullmatch(status_line)
+        if match is None:
+            raise ProtocolError(
+                f"{operation} on {self.target}: malformed status line "
+                f"{status_line.decode('latin-1')!r}"
+            )
+        headers: dict[str, str] = {}
+        for line in header_lines:
+            name, colon, value = line.decode("latin-1").partition(":")
+            if not colon or not name.strip():
+                text = line.decode("latin-1")
+                raise ProtocolError(f"{operation} on {self.target}: malformed header line {text!r}")
+            key, text = name.strip().lower(), value.strip()
+            headers[key] = f"{headers[key]}, {text}" if key in headers else text
+        return ResponseHead(
+            (int(match.group(1)), int(match.group(2))),
+            int(match.group(3)),
+            (match.group(4) or b"").decode("latin-1"),
+            headers,
+        )
+
+    def take_buffered(self) -> bytes:
+        """Every byte read past the head and not consumed yet (the hijacked stream's start)."""
+        data = bytes(self.buffer)
+        self.buffer.clear()
+        return data
+
+    def body_chunks(
+        self, head: ResponseHead, method: str, deadline: Deadline, *, raw: bool = False
+    ) -> Iterator[bytes]:
+        """The body as it arrives. ``raw=True``: read to EOF regardless of headers (hijack)."""
+        framing = "close" if raw else body_framing(method, head)
+        if framing == "none":
+            return
+        if framing == "chunked":
+            yield from self._chunked(deadline)
+            return
+        if framing == "close":
+            if self.buffer:
+                yield self.take_buffered()
+            while data := self._recv(deadline):
+                yield data
+            return
+        yield from self._exactly(int(framing), deadline)
+
+    def _exactly(self, expected: int, deadline: Deadline) -> Iterator[bytes]:
+        received: list[bytes] = []
+        left = expected
+        if self.buffer:
+            data = bytes(self.buffer[:left])
+            del self.buffer[: len(data)]
+            left -= len(data)
+            received.append(data)
+            yield data
+        while left > 0:
+            data = self._recv(deadline, min(left, RECV_SIZE))
+            if not data:
+                got = expected - left
+                raise TruncatedBody(
+                    f"truncated body: expected {expected} bytes, got {got}", b"".join(received)
+                )
+            left -= len(data)
+            received.append(data)
+            yield data
+
+    def _chunked(self, deadline: Deadline) -> Iterator[bytes]:
+        total = 0
+        while True:
+            size_line = self._line(deadline, total)
+            try:
+                size = int(size_line.split(b";", 1)[0].strip(), 16)
+            except ValueError:
+                raise ProtocolError(
+                    f"{deadline.operation} on {self.target}: bad chunk size line "
+                    f"{size_line.decode('latin-1')!r}"
+                ) from None
+            if size == 0:
+                while self._line(deadline, total):
+                    pass  # trailers are ignored
+                return
+            while len(self.buffer) < size + 2:
+                if not self._recv_into_buffer(deadline):
+                    raise TruncatedBody(
+                        f"truncated chunked body: connection closed inside a chunk "
+                        f"(got {total + len(self.buffer)} bytes)",
+                        b"",
+                    )
+            if self.buffer[size : size + 2] != b"\r\n":
+                raise ProtocolError(
+                    f"{deadline.operation} on {self.target}: chunk of {size} bytes not "
+                    f"followed by CRLF"
+                )
+            data = bytes(self.buffer[:size])
+            del self.buffer[: size + 2]
+            total += size
+            yield data
+
+    def _line(self, deadline: Deadline, total: int) -> bytes:
+        while (end := self.buffer.find(b"\r\n")) < 0:
+            if len(self.buffer) > MAX_HEAD_SIZE:
+                raise ProtocolError(f"{deadline.operation} on {self.target}: chunk line too long")
+            if not self._recv_into_buffer(deadline):
+                raise TruncatedBody(
+                    f"truncated chunked body: connection closed between chunks "
+                    f"(got {total} bytes, no final chunk)",
+                    b"",
+                )
+        line = bytes(self.buffer[:end])
+        del self.buffer[: end + 2]
+        return line
+
+    def alive(self) -> bool:
+        """False if the daemon closed this idle connection or left unread bytes on it."""
+        if self.eof or self.buffer:
+            return False
+        try:
+            readable, _, _ = select.select([self.sock], [], [], 0)
+        except (OSError, ValueError):
+            return False
+        return not readable  # an idle HTTP connection has nothing to read unless it is closed
+
+    def close(self) -> None:
+        """Close the socket (idempotent)."""
+        with contextlib.suppress(OSError):
+            self.sock.close()
+
+
+def body_framing(method: str, head: ResponseHead) -> str:
+    """``none``, ``chunked``, ``close`` or the Content-Length as a decimal string."""
+    if method == "HEAD" or head.status < 200 or head.status in (204, 304):
+        return "none"
+    if "chunked" in head.headers.get("transfer-encoding", "").lower():
+        return "chunked"
+    length = head.headers.get("content-length")
+    if length is None:
+        return "close"
+    if not length.strip().isdigit():
+        raise ProtocolError(f"bad Content-Length header {length!r}")
+    return str(int(length))
+
+
+def response_error(
+    operation: str,
+    target: Target,
+    head: ResponseHead,
+    body: bytes,
+    *,
+    truncated: str | None = None,
+    expected: Collection[int] = (),
+) -> DaemonResponseError:
+    """A ``DaemonResponseError`` that says what the body was: JSON message, text, empty, cut."""
+    message, detail = describe_error_body(head.headers.get("content-type", ""), body)
+    if truncated is not None:
+        detail = truncated + (f"; received: {detail}" if body else "")
+    return DaemonResponseError(
+        operation=operation,
+        target=str(target),
+        status=head.status,
+        reason=head.reason,
+        message=message,
+        body=body,
+        detail=detail,
+        expected=tuple(sorted(expected)),
+    )
+
+
+def describe_error_body(content_type: str, body: bytes) -> tuple[str, str]:
+    """``(the daemon's message, how to say it in an error)`` for any kind of error body."""
+    if not body.strip():
+        return "", "empty body"
+    text = body.decode("utf-8", errors="replace").strip()
+    if "json" in content_type.lower() or text.startswith(("{", "[")):
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            return text, f"body is not valid JSON: {excerpt(text)}"
+        if isinstance(parsed, dict) and isinstance(parsed.get("message"), str):
+            return parsed["message"], parsed["message"]
+        return "", f'JSON body without "message": {excerpt(text)}'
+    return text, f"plain-text body: {excerpt(text)}"
+
+
+class StreamResponse:
+    """A response whose body is read incrementally, on a connection of its own."""
+
+    def __init__(
+        self,
+        connection: HttpConnection,
+        head: ResponseHead,
+        method: str,
+        deadline: Deadline,
+    ) -> None:
+        self.connection = connection
+        self.status = head.status
+        self.reason = head.reason
+        self.headers = head.headers
+        self.deadline = deadline
+        self._head = head
+        self._method = method
+
+    def chunks(self) -> Iterator[bytes]:
+        """Body pieces as they arrive; ``DaemonTimeout`` when the deadline passes first."""
+        try:
+            yield from self.connection.body_chunks(self._head, self._method, self.deadline)
+        except TruncatedBody as error:
+            raise ProtocolError(
+                f"{self.deadline.operation} on {self.connection.target}: {error.description}"
+            ) from None
+
+    def close(self) -> None:
+        """Close the connection (the daemon sees the client go away)."""
+        self.connection.close()
+
+    def __enter__(self) -> StreamResponse:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class Transport:
+    """Sends requests to one daemon; counts them; owns one kept-alive connection."""
+
+    def __init__(
+        self,
+        target: Target | str,
+        *,
+        api_version: str | None = DEFAULT_API_VERSION,
+        timeouts: Timeouts | None = None,
+    ) -> None:
+        self.target = target if isinstance(target, Target) else Target.parse(target)
+        self.api_version = api_version
+        self.timeouts = timeouts or Timeouts()
+        self._pooled: HttpConnection | None = None
+        self._pool_lock = threading.Lock()
+        self._count_lock = threading.Lock()
+        self._request_count = 0
+
+    @property
+    def request_count(self) -> int:
+        """Every HTTP request sent so far (a retry after a closed keep-alive counts too)."""
+        return self._request_count
+
+    def count_request(self) -> None:
+        """Count one request (hijack and WebSocket callers send theirs themselves)."""
+        with self._count_lock:
+            self._request_count += 1
+
+    def url_path(self, path: str, query: str = "") -> str:
+        """``/v1.44/containers/json?all=true`` from ``/containers/json`` and a query string."""
+        prefix = f"/v{self.api_version}" if self.api_version else ""
+        return f"{prefix}{path}" + (f"?{query}" if query else "")
+
+    def build_request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: str = "",
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> bytes:
+        """The request bytes: JSON body with its Content-Type, ``Content-Length: 0`` on an
+        empty POST, ``Host: localhost`` on a unix socket."""
+        lines = [
+            f"{method} {self.url_path(path, query)} HTTP/1.1",
+            f"Host: {self.target.host_header}",
+            f"User-Agent: {USER_AGENT}",
+        ]
+        payload = b""
+        if body is not None:
+            payload = body if isinstance(body, bytes) else json.dumps(body).encode()
+            lines.append("Content-Type: application/json")
+            lines.append(f"Content-Length: {len(payload)}")
+        elif method in _METHODS_WITH_BODY:
+            lines.append("Content-Length: 0")
+        lines.extend(f"{name}: {value}" for name, value in (headers or {}).items())
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + payload
+
+    def connect(self, operation: str, timeouts: Timeouts | None = None) -> HttpConnection:
+        """A new connection to the daemon (not pooled)."""
+        limit = (timeouts or self.timeouts).connect
+        target = self.target
+        try:
+            if target.scheme == "unix":
+                assert target.socket_path is not None
+                sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                try:
+                    sock.settimeout(limit)
+                    sock.connect(target.socket_path)
+                except BaseException:
+                    sock.close()
+                    raise
+            else:
+                assert target.host is not None and target.port is not None
+                sock = socket.create_connection((target.host, target.port), timeout=limit)
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except TimeoutError:
+            raise DaemonTimeout(
+                f"{operation}: connecting to {target} took longer than the {limit:g} s "
+                f"connect timeout",
+                operation=operation,
+                timeout=limit,
+            ) from None
+        except FileNotFoundError:
+            raise DaemonUnreachable(
+                f"{operation}: cannot connect to {target}: no socket at {target.socket_path}"
+            ) from None
+        except ConnectionRefusedError:
+            where = target.socket_path if target.scheme == "unix" else target.host_header
+            raise DaemonUnreachable(
+                f"{operation}: cannot connect to {target}: connection refused at {where} "
+                f"(is the daemon running?)"
+            ) from None
+        except OSError as error:
+            raise DaemonUnreachable(f"{operation}: cannot connect to {target}: {error}") from None
+        return HttpConnection(sock, target)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        operation: str,
+        query: str = "",
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        expected: Collection[int] = (200,),
+        timeout: Timeouts | None = None,
+    ) -> Response:
+        """Send one request on the kept-alive connection and read the whole response.
+
+        A status outside ``expected`` raises ``DaemonResponseError``.
+        """
+        timeouts = timeout or self.timeouts
+        payload = self.build_request(method, path, query=query, body=body, headers=headers)
+        with self._pool_lock:
+            connection, head, deadline = self._send_pooled(payload, operation, timeouts)
+            try:
+                chunks = list(connection.body_chunks(head, method, deadline))
+            except TruncatedBody as error:
+                self._discard(connection)
+                if head.status in expected:
+                    raise ProtocolError(
+                        f"{operation} on {self.target}: HTTP {head.status} {head.reason} with a "
+                        f"{error.description}"
+                    ) from None
+                raise response_error(
+                    operation,
+                    self.target,
+                    head,
+                    error.received,
+                    truncated=error.description,
+                    expected=expected,
+                ) from None
+            except BaseException:
+                self._discard(connection)
+                raise
+            body_bytes = b"".join(chunks)
+            if len(body_bytes) > MAX_BODY_SIZE:
+                self._discard(connection)
+                raise ProtocolError(f"{operation} on {self.target}: response body too large")
+            if self._reusable(head, method, connection):
+                self._pooled = connection
+            else:
+                self._discard(connection)
+        if head.status not in expected:
+            raise response_error(operation, self.target, head, body_bytes, expected=expected)
+        return Response(head.status, head.reason, head.headers, body_bytes)
+
+    def _send_pooled(
+        self, payload: bytes, operation: str, timeouts: Timeouts
+    ) -> tuple[HttpConnection, ResponseHead, Deadline]:
+        deadline = Deadline(timeouts.read, operation, self.target)
+        for attempt in range(2):
+            connection = self._pooled
+            self._pooled = None
+            if connection is not None and not connection.alive():
+                connection.close()
+                connection = None
+            reused = connection is not None
+            if connection is None:
+                connection = self.connect(operation, timeouts)
+            connection.uses += 1
+            self.count_request()
+            try:
+                connection.send(payload, deadline)
+                return connection, connection.read_head(deadline), deadline
+            except NoResponse:
+                connection.close()
+                if reused and attempt == 0:
+                    continue  # the daemon closed the idle connection as we reused it
+                raise DaemonUnreachable(
+                    f"{operation} on {self.target}: the daemon closed the connection without "
+                    f"answering"
+                ) from None
+            except BaseException:
+                connection.close()
+                raise
+        raise AssertionError("unreachable: the second attempt returns or raises")
+
+    @staticmethod
+    def _reusable(head: ResponseHead, method: str, connection: HttpConnection) -> bool:
+        if connection.eof or connection.buffer:
+            return False
+        connection_header = head.headers.get("connection", "").lower()
+        if head.version < (1, 1):
+            return "keep-alive" in connection_header and body_framing(method, head) != "close"
+        return "close" not in connection_header and body_framing(method, head) != "close"
+
+    def _discard(self, connection: HttpConnection) -> None:
+        connection.close()
+        if self._pooled is connection:
+            self._pooled = None
+
+    def open_stream(
+        self,
+        method: str,
+        path: str,
+        *,
+        operation: str,
+        query: str = "",
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        expected: Collection[int] = (200,),
+        timeout: Timeouts | None = None,
+    ) -> StreamResponse:
+        """Send a request on a new connection and return once the head arrived.
+
+        An unexpected status raises ``DaemonResponseError`` (with the body read and parsed).
+        """
+        timeouts = timeout or self.timeouts
+        payload = self.build_request(method, path, query=query, body=body, headers=headers)
+        connection = self.connect(operation, timeouts)
+        deadline = Deadline(timeouts.read, operation, self.target)
+        self.count_request()
+        try:
+            connection.send(payload, deadline)
+            head = connection.read_head(deadline)
+            if head.status not in expected:
+                raise read_error_response(connection, head, method, deadline, expected)
+        except NoResponse:
+            connection.close()
+            raise DaemonUnreachable(
+                f"{operation} on {self.target}: the daemon closed the connection without answering"
+            ) from None
+        except BaseException:
+            connection.close()
+            raise
+        return StreamResponse(connection, head, method, deadline)
+
+    def close(self) -> None:
+        """Close the kept-alive connection, if any."""
+        with self._pool_lock:
+            if self._pooled is not None:
+                self._pooled.close()
+                self._pooled = None
+
+
+def read_error_response(
+    connection: HttpConnection,
+    head: ResponseHead,
+    method: str,
+    deadline: Deadline,
+    expected: Collection[int],
+) -> DaemonResponseError:
+    """Read an error response's body (bounded) and describe it."""
+    received: list[bytes] = []
+    size = 0
+    try:
+        for chunk in connection.body_chunks(head, method, deadline):
+            received.append(chunk)
+            size += len(chunk)
+            if size > MAX_ERROR_BODY_SIZE:
+                break
+    except TruncatedBody as error:
+        return response_error(
+            deadline.operation,
+            connection.target,
+            head,
+            error.received or b"".join(received),
+            truncated=error.description,
+            expected=expected,
+        )
+    return response_error(
+        deadline.operation, connection.target, head, b"".join(received), expected=expected
+    )
