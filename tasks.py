@@ -81,13 +81,19 @@ def setup() -> None:
     pip = [str(BIN / "python"), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
     subprocess.run([*pip, "--upgrade", "pip"], check=True, timeout=STEP_TIME_LIMIT_SECONDS)
     subprocess.run(
-        [*pip, "-r", str(ROOT / "requirements-dev.txt")], check=True, timeout=STEP_TIME_LIMIT_SECONDS
+        [*pip, "-r", str(ROOT / "requirements-dev.txt")],
+        check=True,
+        timeout=STEP_TIME_LIMIT_SECONDS,
     )
-    subprocess.run([*pip, "--no-deps", "-e", str(ROOT)], check=True, timeout=STEP_TIME_LIMIT_SECONDS)
+    subprocess.run(
+        [*pip, "--no-deps", "-e", str(ROOT)], check=True, timeout=STEP_TIME_LIMIT_SECONDS
+    )
     STAMP.write_text(wanted + "\n")
 
 
-def run_step(name: str, command: list[str], tally: Tally, env: dict[str, str] | None = None) -> bool:
+def run_step(
+    name: str, command: list[str], tally: Tally, env: dict[str, str] | None = None
+) -> bool:
     """Run one step; record it as failed on a non-zero exit or when it overruns its time limit."""
     print(f"\n=== {name}\n$ {' '.join(command)}", flush=True)
     started = time.monotonic()
@@ -107,7 +113,8 @@ def run_step(name: str, command: list[str], tally: Tally, env: dict[str, str] | 
 
 def robot_counts(output_xml: Path) -> tuple[int, int, int]:
     """Pass/fail/skip of all tests, read from robot's output.xml."""
-    total = ET.parse(output_xml).getroot().find("./statistics/total/stat")
+    # The XML files parsed here were written by our own robot/pytest runs moments ago.
+    total = ET.parse(output_xml).getroot().find("./statistics/total/stat")  # noqa: S314
     if total is None:
         raise ValueError(f"{output_xml} has no total statistics")
     return int(total.get("pass", 0)), int(total.get("fail", 0)), int(total.get("skip", 0))
@@ -115,7 +122,7 @@ def robot_counts(output_xml: Path) -> tuple[int, int, int]:
 
 def junit_counts(junit_xml: Path) -> tuple[int, int, int]:
     """Pass/fail/skip from pytest's JUnit XML."""
-    root = ET.parse(junit_xml).getroot()
+    root = ET.parse(junit_xml).getroot()  # noqa: S314
     suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
     tests = sum(int(s.get("tests", 0)) for s in suites)
     failed = sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites)
@@ -128,6 +135,7 @@ def robot(
     outdir: str,
     arguments: list[str],
     tally: Tally,
+    *,
     env: dict[str, str] | None = None,
     expect: str = "pass",
 ) -> None:

@@ -1,0 +1,238 @@
+"""SockerlessLibrary: Robot Framework keywords for sockerless' ECS Fargate backend."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from botocore.exceptions import BotoCoreError
+from robotlibcore import DynamicCore
+
+from .errors import SockerlessError
+from .keywords.aws import AwsKeywords
+from .keywords.base import log, warn
+from .keywords.containers import ContainerKeywords
+from .keywords.context import LibraryContext, LibrarySettings
+from .keywords.exec import ExecKeywords
+from .keywords.janitor import Janitor
+from .keywords.logs import LogKeywords
+from .keywords.registry import scope_of_test
+from .keywords.session import SessionKeywords
+from .keywords.streams import StreamKeywords
+from .keywords.target import TargetKeywords
+
+__version__ = "0.1.0"
+
+
+class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ships no types
+    """Keywords that drive a Docker-API daemon (sockerless, or the embedded simulator) whose
+    containers run as AWS ECS Fargate tasks, read their CloudWatch logs, exec through the
+    in-task agent, and prove on the AWS side that nothing is left behind.
+
+    %TOC%
+
+    = Targets =
+
+    The daemon is chosen when a keyword first needs it, never at import:
+
+    | =Setting= | =Target= |
+    | ``host`` (import argument or `Connect To Sockerless`) | real sockerless at that address |
+    | ``SOCKERLESS_HOST`` (alias ``SOCKERLESS_ECS_SOCKET``) | real sockerless at that address |
+    | none of them | the *embedded simulator* (a child process) |
+
+    The embedded simulator is stopped when the library closes at the end of the run.
+
+    Addresses: ``unix:///var/run/sockerless.sock``, a bare ``/path.sock``, ``tcp://host:port``
+    or ``http://host:port``.
+
+    For real sockerless the AWS settings come from the environment: region ``AWS_REGION`` /
+    ``AWS_DEFAULT_REGION`` (default ``us-east-1``), endpoint ``SOCKERLESS_ENDPOINT_URL`` or
+    ``AWS_ENDPOINT_URL``, cluster ``SOCKERLESS_ECS_CLUSTER`` (default ``sockerless``), subnets
+    ``SOCKERLESS_ECS_SUBNETS``, security groups ``SOCKERLESS_ECS_SECURITY_GROUPS`` or
+    ``SOCKERLESS_ECS_SECURITY_GROUP`` (comma lists), log group ``SOCKERLESS_ECS_LOG_GROUP``
+    (default ``/sockerless``). Credentials count as available when ``AWS_ACCESS_KEY_ID`` and
+    ``AWS_SECRET_ACCESS_KEY``, or ``AWS_PROFILE``, are set; without them
+    `Skip If AWS Credentials Are Missing` skips with ``AWS credentials not available``.
+    The embedded simulator reports its own settings and is never skipped. Secrets are never
+    logged.
+
+    The simulator's profile, time scale and quirks come from the import arguments or, when
+    those are not given, from ``SOCKERLESS_SIM_PROFILE``, ``SOCKERLESS_SIM_TIME_SCALE`` and
+    ``SOCKERLESS_SIM_QUIRKS``.
+
+    = Timeouts =
+
+    Every request has a connect and a read timeout, so no keyword can hang. The import
+    arguments set the defaults; the keywords that wait take their own ``timeout``:
+
+    | =Import argument= | =Default= | =Used by= |
+    | ``connect_timeout`` | 5 s | every request |
+    | ``read_timeout`` | 60 s | every request without its own timeout |
+    | ``start_timeout`` | 120 s | `Start Container`, `Wait For Container`, waiting for a status |
+    | ``stop_timeout`` | 30 s | `Stop Container`, `Container Tasks Should Be Stopped` |
+    | ``exec_timeout`` | 90 s | `Start Exec`, `Wait Until Exec Finishes` |
+    | ``logs_timeout`` | 30 s | `Get Container Logs`, `Wait Until Logs Contain Line`, attach |
+
+    Timeouts use Robot's time format: ``30s``, ``2 min``, ``1 minute 30 seconds``.
+    Real sockerless may block a start for up to five minutes; raise ``start_timeout`` then.
+
+    = Expected status =
+
+    Keywords that map to one Docker API call take ``expected_status``, as in RequestsLibrary:
+    an integer (``204``), a comma-separated list (``204,304``) or ``any``. Any other status
+    fails with the operation, the target, the status and the daemon's ``message``. With an
+    expected error status the keyword returns the daemon's answer instead of failing:
+
+    | Inspect Container | ${id} | expected_status=404 |
+
+    = Streams and whole-line matching =
+
+    Logs and exec output come back decoded: a ``LogsResult`` (from `Get Container Logs` and
+    `Wait Until Logs Contain Line`) or an ``ExecStream`` (from `Start Exec`). Both have
+    ``status``, ``headers`` and ``output`` with ``frames`` (each with ``stream``, ``payload``
+    and the raw 8-byte ``header``), ``stdout`` and ``stderr`` (bytes), ``text(stream)`` and
+    ``lines(stream)``. A ``LogsResult`` also has ``log_lines``: ``stream``, ``text``,
+    ``timestamp`` (a datetime, or ``None``) and ``raw_timestamp``.
+
+    Lines are split after the frames of a stream are joined (a frame is not a line) and are
+    compared *whole*: `Output Should Contain Line` with ``hello from fargate`` fails on the
+    line ``echo hello from fargate``, which is what a daemon that only echoes the command
+    would produce. With ``timestamps=True`` the timestamp prefix is removed before comparing.
+
+    = Cleanup =
+
+    Cleanup holds in three layers (spec AC 18):
+
+    1. Every container is registered the moment `Create Container` gets its ID, under the
+       running test (or the suite, when created in a suite setup). The library is its own
+       listener: at the end of each test and suite it runs `Clean Up Container` for what that
+       scope created and has not cleaned, so a failed or interrupted teardown is still covered.
+    2. Every container carries the labels ``sockerless-kit.run-id=<run id>`` and
+       ``sockerless-kit.project=sockerless-ecs-acceptance`` and is written to the journal
+       ``.kit-journal/<run id>.jsonl`` (directory: ``SOCKERLESS_KIT_JOURNAL_DIR``) before the
+       keyword returns. `Sweep Run Leftovers` cleans what a run left.
+    3. ``python -m SockerlessLibrary.sweep`` does the same from outside Robot, for runs that
+       were killed.
+
+    Cleanup only touches containers with these labels or in the journal, and the AWS
+    resources derived from their IDs: task definition family ``sockerless-<id[:12]>``, tasks
+    tagged with the container id, log streams ``<id[:12]>/...``. Log groups are never deleted.
+
+    = Examples =
+
+    | ***** Settings *****
+    | Library    SockerlessLibrary    start_timeout=120s
+    | Suite Setup    Skip If AWS Credentials Are Missing
+    |
+    | ***** Test Cases *****
+    | Echo On Fargate
+    |     ${name}=    Generate Container Name
+    |     ${id}=    Create Container    alpine:latest    echo    hello from fargate    name=${name}
+    |     Start Container    ${id}
+    |     Wait Until Container Status Is    ${id}    exited
+    |     ${logs}=    Wait Until Logs Contain Line    ${id}    hello from fargate
+    |     Stream Should Be Multiplexed    ${logs}
+    |     Remove Container    ${id}
+    |     Task Definition Should Be Inactive    ${id}
+    |     [Teardown]    Clean Up Container    ${id}
+    """
+
+    ROBOT_LIBRARY_SCOPE = "GLOBAL"
+    ROBOT_LIBRARY_VERSION = __version__
+    ROBOT_LIBRARY_DOC_FORMAT = "ROBOT"
+    ROBOT_LISTENER_API_VERSION = 3
+
+    def __init__(  # noqa: PLR0917 - Robot import arguments, positional by design
+        self,
+        host: str | None = None,
+        connect_timeout: timedelta = timedelta(seconds=5),
+        read_timeout: timedelta = timedelta(seconds=60),
+        start_timeout: timedelta = timedelta(seconds=120),
+        stop_timeout: timedelta = timedelta(seconds=30),
+        exec_timeout: timedelta = timedelta(seconds=90),
+        logs_timeout: timedelta = timedelta(seconds=30),
+        simulator_profile: str | None = None,
+        simulator_time_scale: float | None = None,
+        simulator_quirks: str | None = None,
+    ) -> None:
+        """Nothing is started or contacted at import; see `Targets` and `Timeouts`.
+
+        | =Argument= | =Description= |
+        | ``host`` | Daemon address (default: ``SOCKERLESS_HOST``, else the simulator). |
+        | ``connect_timeout`` | Connect timeout of every request (5 s). |
+        | ``read_timeout`` | Default read timeout (60 s). |
+        | ``start_timeout`` | Container start budget (120 s). |
+        | ``stop_timeout`` | Container stop budget (30 s). |
+        | ``exec_timeout`` | Exec stream budget (90 s). |
+        | ``logs_timeout`` | Logs/attach budget (30 s). |
+        | ``simulator_profile`` | ``instant`` (default) or ``fargate`` latencies. |
+        | ``simulator_time_scale`` | Multiplies the simulator's delays (default 1.0). |
+        | ``simulator_quirks`` | Comma list of real-sockerless behaviours to reproduce. |
+
+        The simulator arguments fall back to ``SOCKERLESS_SIM_PROFILE``,
+        ``SOCKERLESS_SIM_TIME_SCALE`` and ``SOCKERLESS_SIM_QUIRKS`` when not given. Quirks:
+        ``ip-in-networks-only``, ``ms-timestamps``, ``command-echo-event``.
+
+        Example:
+        | Library | SockerlessLibrary | | |
+        | Library | SockerlessLibrary | host=unix:///var/run/sockerless.sock | start_timeout=330s |
+        | Library | SockerlessLibrary | simulator_profile=fargate | simulator_time_scale=0.1 |
+        """
+        settings = LibrarySettings(
+            host=host or None,
+            connect_timeout=connect_timeout.total_seconds(),
+            read_timeout=read_timeout.total_seconds(),
+            start_timeout=start_timeout.total_seconds(),
+            stop_timeout=stop_timeout.total_seconds(),
+            exec_timeout=exec_timeout.total_seconds(),
+            logs_timeout=logs_timeout.total_seconds(),
+            simulator_profile=simulator_profile or None,
+            simulator_time_scale=simulator_time_scale,
+            simulator_quirks=simulator_quirks,
+        )
+        self._context = LibraryContext(settings)
+        self._janitor = Janitor(self._context, log)
+        components = [
+            TargetKeywords(self._context),
+            ContainerKeywords(self._context),
+            ExecKeywords(self._context),
+            LogKeywords(self._context),
+            StreamKeywords(self._context),
+            SessionKeywords(self._context),
+            AwsKeywords(self._context, self._janitor),
+        ]
+        super().__init__(components)
+
+    # Listener interface (v3): the library cleans what each test and suite created.
+
+    def end_test(self, data: Any, result: Any) -> None:
+        """Clean the containers the test registered and did not clean itself."""
+        self._clean(self._context.registry.in_scope(scope_of_test(data.full_name)), "test")
+
+    def end_suite(self, data: Any, result: Any) -> None:
+        """Clean what the suite (its setup/teardown, tests and child suites) left registered."""
+        self._clean(self._context.registry.in_suite(data.full_name), "suite")
+
+    def close(self) -> None:
+        """End of the run: clean whatever is still registered, then stop the simulator."""
+        try:
+            self._clean(self._context.registry.all_pending(), "run")
+        finally:
+            self._context.stop_target()
+
+    def _clean(self, container_ids: list[str], scope: str) -> None:
+        if not container_ids:
+            return
+        log(f"Automatic cleanup at the end of the {scope}: {len(container_ids)} container(s)")
+        for container_id in container_ids:
+            try:
+                result = self._janitor.clean(container_id)
+            except (SockerlessError, BotoCoreError, ValueError, OSError) as error:
+                # A listener must not break the run; the journal keeps it for the sweeper.
+                warn(f"Automatic cleanup of {container_id[:12]} failed: {error}")
+                continue
+            if not result.complete:
+                warn(f"Automatic cleanup incomplete: {result.summary()}")
+
+
+__all__ = ["SockerlessLibrary", "__version__"]

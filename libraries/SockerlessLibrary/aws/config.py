@@ -1,0 +1,134 @@
+"""AWS settings of a target, and the boto3 clients built from them.
+
+Two sources: the environment (a real sockerless target, spec AC 2) and the ready line of the
+embedded simulator. Clients always get an explicit region, endpoint, retry policy and timeouts; the
+simulator's static credentials are handed to boto3 directly and never written to ``os.environ``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import boto3
+from botocore.config import Config
+
+from .credentials import CredentialsState, credentials_state
+
+DEFAULT_REGION = "us-east-1"
+DEFAULT_CLUSTER = "sockerless"
+DEFAULT_LOG_GROUP = "/sockerless"
+SIMULATOR_ACCESS_KEY = "testing"  # moto accepts any value; these are the conventional ones
+
+CLIENT_CONNECT_TIMEOUT = 5
+CLIENT_READ_TIMEOUT = 30
+CLIENT_TOTAL_MAX_ATTEMPTS = 5
+
+
+class SimulatorInfoLike(Protocol):
+    """What the embedded simulator reports when it is ready (``SimulatorInfo``)."""
+
+    aws_endpoint_url: str
+    region: str
+    cluster: str
+    subnets: list[str]
+    security_groups: list[str]
+    log_group: str
+
+
+def split_list(value: str | None) -> list[str]:
+    """``"a, b,,c"`` -> ``["a", "b", "c"]``; ``None`` or blank -> ``[]``."""
+    if not value:
+        return []
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+@dataclass(frozen=True)
+class AwsConfig:
+    """Where the target's ECS tasks, task definitions and log streams live.
+
+    ``static_credentials`` is only set for the embedded simulator; it is excluded from ``repr`` so
+    that it can never end up in a log by accident.
+    """
+
+    region: str = DEFAULT_REGION
+    endpoint_url: str | None = None
+    cluster: str = DEFAULT_CLUSTER
+    subnets: list[str] = field(default_factory=list)
+    security_groups: list[str] = field(default_factory=list)
+    log_group: str = DEFAULT_LOG_GROUP
+    credentials: CredentialsState = "missing"
+    static_credentials: tuple[str, str] | None = field(default=None, repr=False, compare=False)
+    total_max_attempts: int = CLIENT_TOTAL_MAX_ATTEMPTS
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> AwsConfig:
+        """The configuration of a real target, read from the environment (see the library docs)."""
+        # sockerless itself reads the plural, the spec names the singular: accept both, and when
+        # both are set report the one the daemon uses.
+        groups = env.get("SOCKERLESS_ECS_SECURITY_GROUPS") or env.get(
+            "SOCKERLESS_ECS_SECURITY_GROUP"
+        )
+        return cls(
+            region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or DEFAULT_REGION,
+            endpoint_url=env.get("SOCKERLESS_ENDPOINT_URL") or env.get("AWS_ENDPOINT_URL") or None,
+            cluster=env.get("SOCKERLESS_ECS_CLUSTER") or DEFAULT_CLUSTER,
+            subnets=split_list(env.get("SOCKERLESS_ECS_SUBNETS")),
+            security_groups=split_list(groups),
+            log_group=env.get("SOCKERLESS_ECS_LOG_GROUP") or DEFAULT_LOG_GROUP,
+            credentials=credentials_state(env),
+        )
+
+    @classmethod
+    def from_simulator(cls, info: SimulatorInfoLike) -> AwsConfig:
+        """The configuration the embedded simulator reported in its ready line."""
+        return cls(
+            region=info.region,
+            endpoint_url=info.aws_endpoint_url,
+            cluster=info.cluster,
+            subnets=list(info.subnets),
+            security_groups=list(info.security_groups),
+            log_group=info.log_group,
+            credentials="simulator",
+            static_credentials=(SIMULATOR_ACCESS_KEY, SIMULATOR_ACCESS_KEY),
+        )
+
+    def client_config(self) -> Config:
+        """botocore settings for every client: standard retries and bounded timeouts."""
+        return Config(
+            region_name=self.region,
+            retries={"mode": "standard", "total_max_attempts": self.total_max_attempts},
+            connect_timeout=CLIENT_CONNECT_TIMEOUT,
+            read_timeout=CLIENT_READ_TIMEOUT,
+        )
+
+    def client(self, service: str) -> Any:
+        """A boto3 client for ``service`` ("ecs", "logs") with this configuration."""
+        if self.static_credentials is not None:
+            access_key, secret_key = self.static_credentials
+            session = boto3.session.Session(
+                aws_access_key_id=access_key,
+                aws_secret_access_key=secret_key,
+                region_name=self.region,
+            )
+        else:
+            session = boto3.session.Session(region_name=self.region)
+        return session.client(
+            service,
+            region_name=self.region,
+            endpoint_url=self.endpoint_url,
+            config=self.client_config(),
+        )
+
+    def describe(self) -> dict[str, Any]:
+        """The non-secret settings, for reports and the journal."""
+        return {
+            "region": self.region,
+            "aws_endpoint_url": self.endpoint_url,
+            "cluster": self.cluster,
+            "subnets": list(self.subnets),
+            "security_groups": list(self.security_groups),
+            "log_group": self.log_group,
+            "credentials": self.credentials,
+        }

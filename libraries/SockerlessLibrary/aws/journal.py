@@ -1,0 +1,205 @@
+"""The run journal: one JSON line per container created and per container cleaned.
+
+``.kit-journal/<run-id>.jsonl`` (directory from ``SOCKERLESS_KIT_JOURNAL_DIR``). A "created" line is
+written before the create keyword returns, so even a run killed a moment later leaves enough for the
+sweeper to find the container and the AWS resources derived from it. Each line is written with a
+single ``write`` on a file opened with ``O_APPEND``: lines from concurrent writers never interleave,
+and a process killed mid-run leaves at most one torn last line, which readers skip.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+JOURNAL_DIR_ENV = "SOCKERLESS_KIT_JOURNAL_DIR"
+DEFAULT_JOURNAL_DIR = ".kit-journal"
+CREATED = "created"
+CLEANED = "cleaned"
+
+_RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+
+
+def validate_run_id(run_id: str) -> str:
+    """A run id is used as a file name and a Docker label value: keep it to a safe alphabet."""
+    if not _RUN_ID.fullmatch(run_id):
+        raise ValueError(
+            f"Invalid run id '{run_id}': use 1-63 characters from [A-Za-z0-9_.-], "
+            "starting with a letter or digit"
+        )
+    return run_id
+
+
+def new_run_id(now: datetime | None = None) -> str:
+    """``20260223T101112Z-1a2b3c``: sortable by time, unique per process."""
+    moment = now or datetime.now(UTC)
+    return moment.strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+
+
+def journal_directory(env: Mapping[str, str], cwd: Path | None = None) -> Path:
+    """``$SOCKERLESS_KIT_JOURNAL_DIR`` or ``./.kit-journal``."""
+    configured = env.get(JOURNAL_DIR_ENV)
+    if configured:
+        return Path(configured)
+    return (cwd or Path.cwd()) / DEFAULT_JOURNAL_DIR
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class CreatedEntry:
+    """A container the run created, with where its AWS resources live."""
+
+    run_id: str
+    container_id: str
+    target: str
+    target_kind: str
+    region: str
+    cluster: str
+    endpoint_url: str | None
+    log_group: str
+    time: str
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> CreatedEntry:
+        """Build from a parsed "created" line."""
+        return cls(
+            run_id=str(record.get("run_id", "")),
+            container_id=str(record["container_id"]),
+            target=str(record.get("target", "")),
+            target_kind=str(record.get("target_kind", "")),
+            region=str(record.get("region", "")),
+            cluster=str(record.get("cluster", "")),
+            endpoint_url=record.get("endpoint_url"),
+            log_group=str(record.get("log_group", "")),
+            time=str(record.get("time", "")),
+        )
+
+
+class RunJournal:
+    """Appends to and reads one run's journal file. Nothing touches the disk until a write."""
+
+    def __init__(self, directory: Path, run_id: str) -> None:
+        self.directory = directory
+        self.run_id = validate_run_id(run_id)
+
+    @property
+    def path(self) -> Path:
+        """``<directory>/<run-id>.jsonl``."""
+        return self.directory / f"{self.run_id}.jsonl"
+
+    def record_created(
+        self,
+        container_id: str,
+        *,
+        target: str,
+        target_kind: str,
+        region: str,
+        cluster: str,
+        endpoint_url: str | None,
+        log_group: str,
+    ) -> None:
+        """Write the "created" line (call before the container is handed to the test)."""
+        self._append(
+            {
+                "event": CREATED,
+                "run_id": self.run_id,
+                "container_id": container_id,
+                "target": target,
+                "target_kind": target_kind,
+                "region": region,
+                "cluster": cluster,
+                "endpoint_url": endpoint_url,
+                "log_group": log_group,
+                "time": _now(),
+            }
+        )
+
+    def record_cleaned(
+        self, container_id: str, *, task_arns: Iterable[str] = (), note: str = ""
+    ) -> None:
+        """Write the "cleaned" line, with the task ARNs found (they feed the usage figures)."""
+        record: dict[str, Any] = {
+            "event": CLEANED,
+            "run_id": self.run_id,
+            "container_id": container_id,
+            "task_arns": list(task_arns),
+            "time": _now(),
+        }
+        if note:
+            record["note"] = note
+        self._append(record)
+
+    def records(self) -> list[dict[str, Any]]:
+        """Every readable line of this run's journal."""
+        return read_records(self.path)
+
+    def pending(self) -> list[CreatedEntry]:
+        """Containers created and not yet recorded as cleaned."""
+        return pending_entries(self.records())
+
+    def _append(self, record: Mapping[str, Any]) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        line = (json.dumps(record, sort_keys=True) + "\n").encode()
+        descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(descriptor, line)
+        finally:
+            os.close(descriptor)
+
+
+def read_records(path: Path) -> list[dict[str, Any]]:
+    """Parsed lines of a journal file (torn or foreign lines skipped; missing file: empty)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    records: list[dict[str, Any]] = []
+    for line in text.splitlines():
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(record, dict) and "container_id" in record and "event" in record:
+            records.append(record)
+    return records
+
+
+def pending_entries(records: Iterable[Mapping[str, Any]]) -> list[CreatedEntry]:
+    """Created entries without a later "cleaned" line for the same container, in creation order."""
+    created: dict[str, CreatedEntry] = {}
+    for record in records:
+        container_id = str(record["container_id"])
+        if record["event"] == CREATED:
+            created[container_id] = CreatedEntry.from_record(record)
+        elif record["event"] == CLEANED:
+            created.pop(container_id, None)
+    return list(created.values())
+
+
+def recorded_task_arns(records: Iterable[Mapping[str, Any]]) -> set[str]:
+    """Task ARNs recorded by cleanups (usage counts them even after AWS forgot the tasks)."""
+    arns: set[str] = set()
+    for record in records:
+        if record["event"] == CLEANED:
+            arns.update(str(arn) for arn in record.get("task_arns", []))
+    return arns
+
+
+def journal_files(directory: Path, run_id: str | None = None) -> list[Path]:
+    """One run's journal, or every run's, oldest first."""
+    if run_id is not None:
+        path = directory / f"{validate_run_id(run_id)}.jsonl"
+        return [path] if path.exists() else []
+    if not directory.is_dir():
+        return []
+    return sorted(directory.glob("*.jsonl"))

@@ -1,0 +1,153 @@
+"""Read-only look-ups of one container's AWS resources (tasks, task definitions, log streams).
+
+Every call goes through an ``AwsCaller`` (bounded, logged retries) and follows ``nextToken`` up to a
+page limit, so a look-up can neither hang nor silently stop at the first page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from .config import AwsConfig
+from .resources import (
+    batches,
+    log_stream_prefix,
+    task_belongs_to,
+    task_definition_family,
+)
+from .retry import AwsCaller, error_code
+
+MAX_PAGES = 50
+
+
+def is_not_found(error: ClientError) -> bool:
+    """The resource (cluster, log group, task) does not exist: nothing to find or clean."""
+    return error_code(error) in {"ClusterNotFoundException", "ResourceNotFoundException"}
+
+
+@dataclass
+class ContainerResources:
+    """Look-ups of the AWS resources derived from container IDs, in one cluster and log group."""
+
+    ecs: Any
+    logs: Any
+    config: AwsConfig
+    caller: AwsCaller
+
+    def task_arns(self, container_id: str, desired_status: str) -> list[str]:
+        """ARNs ListTasks reports for the container's family with this desired status."""
+        family = task_definition_family(container_id)
+        arns: list[str] = []
+        for page in self._pages(
+            "ECS ListTasks",
+            f"family {family} ({desired_status})",
+            lambda token: self.ecs.list_tasks(
+                cluster=self.config.cluster,
+                family=family,
+                desiredStatus=desired_status,
+                **({"nextToken": token} if token else {}),
+            ),
+        ):
+            arns.extend(str(arn) for arn in page.get("taskArns", []))
+        return list(dict.fromkeys(arns))
+
+    def describe_tasks(self, arns: list[str]) -> list[dict[str, Any]]:
+        """DescribeTasks with tags, in batches of 100; tasks AWS no longer knows are left out."""
+        described: list[dict[str, Any]] = []
+        for batch in batches(arns):
+            answer = self.caller.call(
+                "ECS DescribeTasks",
+                f"{len(batch)} task(s) in cluster {self.config.cluster}",
+                lambda batch=batch: self.ecs.describe_tasks(  # type: ignore[misc]
+                    cluster=self.config.cluster, tasks=batch, include=["TAGS"]
+                ),
+                tolerate=is_not_found,
+            )
+            if answer:
+                described.extend(answer.get("tasks", []))
+        return described
+
+    def container_tasks(
+        self, container_id: str, desired_statuses: tuple[str, ...] = ("RUNNING",)
+    ) -> list[dict[str, Any]]:
+        """The container's tasks with these desired statuses, described, checked by tag/family."""
+        arns: list[str] = []
+        for status in desired_statuses:
+            arns.extend(self.task_arns(container_id, status))
+        tasks = self.describe_tasks(list(dict.fromkeys(arns)))
+        return [task for task in tasks if task_belongs_to(task, container_id)]
+
+    def task_definition_arns(self, container_id: str, status: str) -> list[str]:
+        """Revisions of the container's family with this status ("ACTIVE" or "INACTIVE")."""
+        family = task_definition_family(container_id)
+        arns: list[str] = []
+        for page in self._pages(
+            "ECS ListTaskDefinitions",
+            f"family {family} ({status})",
+            lambda token: self.ecs.list_task_definitions(
+                familyPrefix=family,
+                status=status,
+                **({"nextToken": token} if token else {}),
+            ),
+        ):
+            arns.extend(str(arn) for arn in page.get("taskDefinitionArns", []))
+        return list(dict.fromkeys(arns))
+
+    def log_streams(self, container_id: str) -> list[str] | None:
+        """Streams ``<id[:12]>/...`` in the log group; ``None`` when the group is absent."""
+        prefix = log_stream_prefix(container_id)
+        group = self.config.log_group
+        names: list[str] = []
+        try:
+            for page in self._pages(
+                "Logs DescribeLogStreams",
+                f"streams {prefix}* in {group}",
+                lambda token: self.logs.describe_log_streams(
+                    logGroupName=group,
+                    logStreamNamePrefix=prefix,
+                    **({"nextToken": token} if token else {}),
+                ),
+                tolerate_missing=False,
+            ):
+                names.extend(str(stream["logStreamName"]) for stream in page.get("logStreams", []))
+        except _GroupMissing:
+            return None
+        # A prefix filter the server ignored (moto ignores some) must never widen a delete.
+        return [name for name in dict.fromkeys(names) if name.startswith(prefix)]
+
+    def _pages(
+        self,
+        operation: str,
+        resource: str,
+        fetch: Callable[[str | None], dict[str, Any]],
+        *,
+        tolerate_missing: bool = True,
+    ) -> list[dict[str, Any]]:
+        pages: list[dict[str, Any]] = []
+        token: str | None = None
+        for _ in range(MAX_PAGES):
+            answer = self.caller.call(
+                operation,
+                resource,
+                lambda token=token: fetch(token),  # type: ignore[misc]
+                tolerate=is_not_found,
+            )
+            if answer is None:
+                if not tolerate_missing:
+                    raise _GroupMissing
+                break
+            pages.append(answer)
+            next_token = answer.get("nextToken")
+            # moto hands back the same token at the end of some listings; treat it as the end.
+            if not next_token or next_token == token:
+                break
+            token = str(next_token)
+        return pages
+
+
+class _GroupMissing(Exception):
+    """The log group does not exist (internal signal of ``log_streams``)."""

@@ -1,0 +1,178 @@
+"""One AWS call under a deadline: botocore's own retries, then ours for throttling, logged.
+
+botocore (standard mode, 5 attempts in total) already retries throttling and 5xx answers. When AWS
+is still throttling after that, cleanup must not give up and leak a task, so the call is retried
+again with a short backoff for as long as the caller's deadline allows, and every such retry is
+logged saying what was retried and why.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
+
+from ..errors import AwsError
+
+T = TypeVar("T")
+Log = Callable[[str], None]
+
+# The codes botocore itself treats as throttling (botocore/retries/standard.py), plus the
+# server-side failures that are worth another attempt.
+RETRIED_ERROR_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "LimitExceededException",
+        "RequestThrottled",
+        "SlowDown",
+        "EC2ThrottledException",
+        "ServerException",
+        "ServiceUnavailableException",
+        "InternalFailure",
+        "ServiceUnavailable",
+    }
+)
+TRANSIENT_NETWORK_ERRORS = (
+    EndpointConnectionError,
+    ConnectTimeoutError,
+    ReadTimeoutError,
+    ConnectionClosedError,
+)
+
+FIRST_BACKOFF_SECONDS = 0.5
+MAX_BACKOFF_SECONDS = 4.0
+
+
+@dataclass
+class Deadline:
+    """A point in time after which no new attempt is started."""
+
+    seconds: float
+    clock: Callable[[], float] = time.monotonic
+    started: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.started = self.clock()
+
+    def remaining(self) -> float:
+        """Seconds left (never negative)."""
+        return max(0.0, self.started + self.seconds - self.clock())
+
+    def expired(self) -> bool:
+        """True once the time is up."""
+        return self.remaining() <= 0.0
+
+
+def error_code(error: ClientError) -> str:
+    """The AWS error code of a ``ClientError`` ("" when the response has none)."""
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def error_message(error: ClientError) -> str:
+    """The AWS error message of a ``ClientError``."""
+    return str(error.response.get("Error", {}).get("Message", ""))
+
+
+def http_status(error: ClientError) -> int:
+    """The HTTP status of a ``ClientError`` (0 when unknown)."""
+    return int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+
+
+def is_retried(error: ClientError) -> bool:
+    """Throttling or a server-side failure: worth another attempt."""
+    return error_code(error) in RETRIED_ERROR_CODES or http_status(error) >= 500
+
+
+@dataclass
+class AwsCaller:
+    """Runs AWS calls with a bounded extra retry on throttling; logs every retry.
+
+    ``deadline`` bounds the whole sequence of calls made through this caller (e.g. one container's
+    cleanup); ``sleep`` and the backoffs are injectable so tests stay fast.
+    """
+
+    deadline: Deadline
+    log: Log
+    sleep: Callable[[float], None] = time.sleep
+    first_backoff: float = FIRST_BACKOFF_SECONDS
+    max_backoff: float = MAX_BACKOFF_SECONDS
+    retries: int = 0
+
+    def call(
+        self,
+        operation: str,
+        resource: str,
+        function: Callable[[], T],
+        *,
+        tolerate: Callable[[ClientError], bool] | None = None,
+    ) -> T | None:
+        """``function()``; ``None`` when it failed with an error ``tolerate`` accepts.
+
+        Raises ``AwsError`` (operation, resource, AWS error code) when the call fails for good or
+        the deadline leaves no room for another attempt.
+        """
+        backoff = self.first_backoff
+        attempt = 1
+        while True:
+            if self.deadline.expired():
+                raise make_aws_error(
+                    operation,
+                    resource,
+                    "DeadlineExceeded",
+                    f"not attempted: the {self.deadline.seconds:.0f} s deadline had passed",
+                )
+            try:
+                return function()
+            except ClientError as error:
+                if tolerate is not None and tolerate(error):
+                    return None
+                if not is_retried(error) or not self._room_for(backoff):
+                    raise self._failure(operation, resource, error, attempt) from error
+                reason = error_code(error) or f"HTTP {http_status(error)}"
+            except TRANSIENT_NETWORK_ERRORS as error:
+                if not self._room_for(backoff):
+                    raise self._failure(operation, resource, error, attempt) from error
+                reason = type(error).__name__
+            except BotoCoreError as error:
+                raise self._failure(operation, resource, error, attempt) from error
+            self.retries += 1
+            self.log(
+                f"AWS {operation} for {resource} failed with {reason} after botocore's retries; "
+                f"retrying in {backoff:.1f} s (attempt {attempt + 1}, "
+                f"{self.deadline.remaining():.0f} s left)"
+            )
+            self.sleep(backoff)
+            backoff = min(backoff * 2, self.max_backoff)
+            attempt += 1
+
+    def _room_for(self, backoff: float) -> bool:
+        return self.deadline.remaining() > backoff
+
+    def _failure(self, operation: str, resource: str, error: Exception, attempts: int) -> AwsError:
+        if isinstance(error, ClientError):
+            code, message = error_code(error), error_message(error)
+        else:
+            code, message = type(error).__name__, str(error)
+        if attempts > 1:
+            message = f"{message} (gave up after {attempts} attempts)"
+        return make_aws_error(operation, resource, code, message)
+
+
+def make_aws_error(operation: str, resource: str, code: str, message: str) -> AwsError:
+    """An ``AwsError`` naming the operation, the resource and the AWS error code."""
+    return AwsError(operation=operation, resource=resource, code=code, message=message)

@@ -1,0 +1,91 @@
+"""Clean up one container end to end: the daemon first, then AWS, then the journal.
+
+Shared by the ``Clean Up Container`` keyword, the listener's automatic cleanup and the sweeper, so
+all three behave the same. Only the library's own error types are caught: Robot's stop signal
+(raised as an exception inside whatever runs) passes through, and because the "cleaned" line is
+written only after every step succeeded, an interrupted cleanup leaves the container listed as
+pending for the next sweep instead of wrongly marked clean.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ..errors import SockerlessError
+from .cleanup import AwsCleaner, AwsCleanupReport
+from .journal import RunJournal
+
+Log = Callable[[str], None]
+DaemonRemover = Callable[[str], str]
+
+
+@dataclass
+class ContainerCleanupResult:
+    """What happened to one container, on the daemon and on AWS."""
+
+    container_id: str
+    daemon: str = "not attempted"
+    aws: AwsCleanupReport | None = None
+    aws_skipped: str | None = None
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        """True when nothing is known to be left behind."""
+        return not self.errors and (self.aws is None or self.aws.complete)
+
+    @property
+    def task_arns(self) -> list[str]:
+        """Task ARNs the AWS step found (for the usage figures)."""
+        return list(self.aws.task_arns) if self.aws else []
+
+    def summary(self) -> str:
+        """One line for logs and failure messages."""
+        parts = [f"Clean-up of container {self.container_id[:12]}: daemon {self.daemon}"]
+        if self.aws is not None:
+            parts.append(self.aws.summary())
+        elif self.aws_skipped:
+            parts.append(f"AWS side skipped: {self.aws_skipped}")
+        parts.extend(self.errors)
+        return "; ".join(parts)
+
+
+def clean_up_container(
+    container_id: str,
+    *,
+    remove_from_daemon: DaemonRemover | None,
+    cleaner: AwsCleaner | None,
+    aws_skip_reason: str | None = None,
+    journal: RunJournal | None = None,
+    log: Log,
+) -> ContainerCleanupResult:
+    """Force-remove through the daemon, clean AWS, and record the container as cleaned.
+
+    ``cleaner=None`` with an ``aws_skip_reason`` means there is nothing on AWS to clean (e.g. the
+    embedded simulator that held it has gone); without a reason it means AWS could not be reached
+    and the container stays pending.
+    """
+    result = ContainerCleanupResult(container_id)
+    finished = False
+    try:
+        if remove_from_daemon is None:
+            result.daemon = "skipped (no daemon to ask)"
+        else:
+            try:
+                result.daemon = remove_from_daemon(container_id)
+            except SockerlessError as error:
+                result.daemon = "removal failed"
+                result.errors.append(f"daemon: {error}")
+        if cleaner is None:
+            result.aws_skipped = aws_skip_reason or "no AWS access"
+            if aws_skip_reason is None:
+                result.errors.append("AWS side not cleaned: no AWS access")
+        else:
+            result.aws = cleaner.clean(container_id)
+        finished = True
+    finally:
+        if finished and result.complete and journal is not None:
+            journal.record_cleaned(container_id, task_arns=result.task_arns)
+    log(result.summary())
+    return result

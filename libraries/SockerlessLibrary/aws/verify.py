@@ -1,0 +1,134 @@
+"""AWS-side proofs that a container left nothing behind (spec AC 8 and 18).
+
+Each check raises ``AssertionError`` with what it found, so a Robot failure names the resource.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from ..polling import Poller, poll_until
+from .queries import ContainerResources
+from .resources import log_stream_prefix, task_definition_family
+from .retry import error_code
+
+Log = Callable[[str], None]
+
+
+class AwsCheckFailed(AssertionError):
+    """An AWS-side expectation did not hold."""
+
+    ROBOT_SUPPRESS_NAME = True
+
+
+def _no_active_definition(error: ClientError) -> bool:
+    # DescribeTaskDefinition(family) answers ClientException when no ACTIVE revision exists.
+    return error_code(error) == "ClientException"
+
+
+@dataclass
+class AwsVerifier:
+    """Checks on the AWS resources derived from container IDs."""
+
+    resources: ContainerResources
+
+    def active_task_definitions(self, container_id: str) -> list[str]:
+        """ACTIVE revisions of the family, cross-checked with DescribeTaskDefinition."""
+        res = self.resources
+        family = task_definition_family(container_id)
+        active = res.task_definition_arns(container_id, "ACTIVE")
+        described = res.caller.call(
+            "ECS DescribeTaskDefinition",
+            family,
+            lambda: res.ecs.describe_task_definition(taskDefinition=family),
+            tolerate=_no_active_definition,
+        )
+        if described:
+            definition = described.get("taskDefinition", {})
+            if definition.get("status") == "ACTIVE":
+                active.append(str(definition.get("taskDefinitionArn")))
+        return list(dict.fromkeys(active))
+
+    def task_definition_should_be_inactive(self, container_id: str) -> list[str]:
+        """Every revision is INACTIVE or deleted; returns the INACTIVE revisions."""
+        family = task_definition_family(container_id)
+        active = self.active_task_definitions(container_id)
+        if active:
+            raise AwsCheckFailed(
+                f"Task definition family {family} still has ACTIVE revision(s): {', '.join(active)}"
+            )
+        inactive = self.resources.task_definition_arns(container_id, "INACTIVE")
+        self.resources.caller.log(
+            f"Task definition family {family}: no ACTIVE revision; INACTIVE: "
+            f"{', '.join(inactive) or 'none (deleted or never registered)'}"
+        )
+        return inactive
+
+    def task_definition_should_be_active(self, container_id: str) -> str:
+        """At least one ACTIVE revision; returns the newest one's ARN."""
+        family = task_definition_family(container_id)
+        active = self.active_task_definitions(container_id)
+        if not active:
+            raise AwsCheckFailed(f"Task definition family {family} has no ACTIVE revision")
+        return sorted(active, key=_revision)[-1]
+
+    def tasks_should_be_stopped(
+        self, container_id: str, *, timeout: float, interval: float = 1.0
+    ) -> list[dict[str, Any]]:
+        """Every task of the container reaches lastStatus STOPPED within ``timeout``."""
+        res = self.resources
+        family = task_definition_family(container_id)
+
+        def observe() -> list[dict[str, Any]]:
+            return res.container_tasks(container_id, ("RUNNING", "STOPPED"))
+
+        poller: Poller[list[dict[str, Any]]] = Poller(
+            probe=observe,
+            done=lambda tasks: all(task.get("lastStatus") == "STOPPED" for task in tasks),
+            describe=_describe_tasks,
+        )
+        try:
+            return poll_until(
+                poller,
+                what=f"Tasks of family {family} stopped",
+                timeout=timeout,
+                interval=interval,
+                max_interval=4.0,
+                log=res.caller.log,
+            )
+        except AssertionError as error:
+            raise AwsCheckFailed(str(error)) from None
+
+    def log_streams_should_not_exist(self, container_id: str) -> None:
+        """No stream ``<id[:12]>/...`` in the log group (a missing group passes)."""
+        res = self.resources
+        prefix = log_stream_prefix(container_id)
+        streams = res.log_streams(container_id)
+        if streams is None:
+            res.caller.log(f"Log group {res.config.log_group} does not exist: no stream {prefix}*")
+            return
+        if streams:
+            raise AwsCheckFailed(
+                f"Log group {res.config.log_group} still has stream(s) {prefix}*: "
+                + ", ".join(streams)
+            )
+        res.caller.log(f"Log group {res.config.log_group} has no stream {prefix}*")
+
+
+def _revision(arn: str) -> int:
+    tail = arn.rsplit(":", 1)[-1]
+    return int(tail) if tail.isdigit() else 0
+
+
+def _describe_tasks(tasks: list[dict[str, Any]]) -> str:
+    if not tasks:
+        return "no task"
+    return ", ".join(
+        f"{str(task.get('taskArn', '?')).rsplit('/', 1)[-1]} "
+        f"{task.get('lastStatus')}/{task.get('desiredStatus')}"
+        for task in tasks
+    )

@@ -1,0 +1,1 @@
+"""Robot keyword components of SockerlessLibrary, thin layers over the library's modules."""

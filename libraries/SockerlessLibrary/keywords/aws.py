@@ -1,0 +1,244 @@
+"""AWS keywords: prove nothing is left (AC 8, 18), clean up, sweep, and count Fargate usage."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from robot.api.deco import keyword
+from robot.libraries.BuiltIn import BuiltIn
+
+from ..aws.journal import recorded_task_arns
+from ..aws.usage import measure_usage
+from ..aws.verify import AwsVerifier
+from .base import LibraryComponent, current_scope, log, seconds, warn
+from .janitor import CLEANUP_DEADLINE_SECONDS, Janitor
+from .registry import RUN_SCOPE
+from .status import ArgumentError
+
+VERIFY_DEADLINE_SECONDS = 60.0
+SCOPES = ("test", "suite", "all")
+
+
+class AwsKeywords(LibraryComponent):
+    """AWS-side checks and cleanup, limited to resources derived from this run's container IDs."""
+
+    def __init__(self, context: Any, janitor: Janitor) -> None:
+        super().__init__(context)
+        self.janitor = janitor
+
+    def _verifier(self) -> AwsVerifier:
+        return AwsVerifier(self.ctx.container_resources(VERIFY_DEADLINE_SECONDS, log))
+
+    @keyword(tags=("AWS", "Cleanup"))
+    def task_definition_should_be_inactive(self, container_id: str) -> None:
+        """Fails unless no revision of the family ``sockerless-<id[:12]>`` is ACTIVE.
+
+        Every revision must be INACTIVE or deleted (spec AC 8); uses ListTaskDefinitions and
+        DescribeTaskDefinition.
+
+        Example:
+        | Remove Container | ${id} |
+        | Task Definition Should Be Inactive | ${id} |
+        """
+        self._verifier().task_definition_should_be_inactive(container_id)
+
+    @keyword(tags=("AWS",))
+    def task_definition_should_be_active(self, container_id: str) -> str:
+        """Fails unless the family ``sockerless-<id[:12]>`` has an ACTIVE revision; returns its ARN.
+
+        Example:
+        | ${arn}= | Task Definition Should Be Active | ${id} |
+        """
+        arn = self._verifier().task_definition_should_be_active(container_id)
+        log(f"ACTIVE task definition: {arn}")
+        return arn
+
+    @keyword(tags=("AWS", "Cleanup"))
+    def container_tasks_should_be_stopped(
+        self, container_id: str, timeout: timedelta | None = None
+    ) -> None:
+        """Fails unless every ECS task of the container reaches ``STOPPED`` within ``timeout``.
+
+        Tasks are found by family ``sockerless-<id[:12]>`` and checked by the
+        ``sockerless-container-id`` tag. ``timeout`` defaults to ``stop_timeout`` (30 s); no
+        task at all passes.
+
+        Example:
+        | Container Tasks Should Be Stopped | ${id} |
+        """
+        timeout_seconds = seconds(timeout, self.ctx.settings.stop_timeout)
+        self._verifier().tasks_should_be_stopped(container_id, timeout=timeout_seconds)
+
+    @keyword(tags=("AWS", "Cleanup"))
+    def log_streams_should_not_exist(self, container_id: str) -> None:
+        """Fails if the log group still has a stream ``<id[:12]>/...`` for the container.
+
+        A log group that does not exist passes.
+
+        Example:
+        | Log Streams Should Not Exist | ${id} |
+        """
+        self._verifier().log_streams_should_not_exist(container_id)
+
+    @keyword("Container Should Leave No AWS Resources", tags=("AWS", "Cleanup"))
+    def container_should_leave_no_aws_resources(self, container_id: str) -> None:
+        """Runs `Task Definition Should Be Inactive`, `Container Tasks Should Be Stopped` and
+        `Log Streams Should Not Exist`, and reports every problem together (spec AC 18).
+
+        Example:
+        | Clean Up Container | ${id} |
+        | Container Should Leave No AWS Resources | ${id} |
+        """
+        verifier = self._verifier()
+        problems: list[str] = []
+        checks = (
+            lambda: verifier.task_definition_should_be_inactive(container_id),
+            lambda: verifier.tasks_should_be_stopped(
+                container_id, timeout=self.ctx.settings.stop_timeout
+            ),
+            lambda: verifier.log_streams_should_not_exist(container_id),
+        )
+        for check in checks:
+            try:
+                check()
+            except AssertionError as error:
+                problems.append(str(error))
+        if problems:
+            raise AssertionError(
+                f"Container {container_id[:12]} left AWS resources: " + " | ".join(problems)
+            )
+        log(f"Container {container_id[:12]} left no AWS resources")
+
+    @keyword(tags=("AWS", "Cleanup"))
+    def clean_up_container(self, container_id: str) -> None:
+        """Removes the container and every AWS resource derived from it; idempotent.
+
+        1. Force-removes it through the daemon (404 counts as done).
+        2. Stops its ECS tasks (ListTasks by family, DescribeTasks with tags, matched on the
+           ``sockerless-container-id`` tag or the family).
+        3. Deregisters every ACTIVE revision of ``sockerless-<id[:12]>``.
+        4. Deletes the log streams ``<id[:12]>/...`` (never the log group).
+
+        Bounded by a 60 s deadline; AWS throttling is retried (logged). Every step runs even
+        if one fails; the failure lists what is left. On success the container is marked
+        cleaned in the journal and the registry.
+
+        Example:
+        | Clean Up Container | ${id} |
+        """
+        result = self.janitor.clean(container_id)
+        if not result.complete:
+            raise AssertionError(result.summary())
+
+    @keyword(tags=("Cleanup",))
+    def clean_up_registered_resources(self, scope: str = "test") -> list[str]:
+        """Cleans every container registered in ``scope`` and returns their IDs.
+
+        | =Arguments= | =Description= |
+        | ``scope`` | ``test``, ``suite`` or ``all``. |
+
+        ``test`` is the current test; ``suite`` the current suite with its tests and child
+        suites; ``all`` everything still registered.
+
+        The library's listener does this automatically at the end of each test and suite;
+        call it to clean earlier, e.g. at the start of a teardown. Fails listing what could
+        not be cleaned after trying every container.
+
+        Example:
+        | Clean Up Registered Resources | | |
+        | Clean Up Registered Resources | scope=suite | |
+        """
+        wanted = scope.strip().lower()
+        if wanted not in SCOPES:
+            raise ArgumentError(f"Unknown scope '{scope}': use test, suite or all")
+        registry = self.ctx.registry
+        here = current_scope()
+        if wanted == "all" or here == RUN_SCOPE:
+            ids = registry.all_pending()
+        elif wanted == "test":
+            ids = registry.in_scope(here)
+        else:
+            suite = BuiltIn().get_variable_value("${SUITE NAME}")
+            ids = registry.in_suite(str(suite))
+        log(f"Cleaning {len(ids)} container(s) registered in scope {wanted}")
+        results = self.janitor.clean_all(ids)
+        failures = [r.summary() for r in results if not r.complete]
+        if failures:
+            raise AssertionError(
+                f"{len(failures)} of {len(results)} container(s) not fully cleaned: "
+                + " | ".join(failures)
+            )
+        return [r.container_id for r in results]
+
+    @keyword(tags=("Cleanup",))
+    def sweep_run_leftovers(self, run_id: str | None = None) -> dict[str, Any]:
+        """Cleans what a run left behind and returns a summary dictionary.
+
+        Candidates: containers on the daemon labelled ``sockerless-kit.run-id=<run id>`` (and
+        the project label), plus journal entries of that run not marked cleaned. Each goes
+        through `Clean Up Container`. ``run_id`` defaults to this run's id; containers a
+        running test or suite still owns are left to it.
+
+        The summary has ``run_id``, ``found``, ``cleaned`` (IDs), ``failed`` (ID -> reason)
+        and ``left_to_running_scopes``. Failures are logged as warnings, not raised: a sweep
+        is a safety net. For killed runs use the command line sweeper
+        (``python -m SockerlessLibrary.sweep``).
+
+        Example:
+        | ${summary}= | Sweep Run Leftovers | |
+        | Sweep Run Leftovers | run_id=20260223T101112Z-1a2b3c | |
+        """
+        summary = self.janitor.sweep(run_id)
+        for container_id, reason in summary["failed"].items():
+            warn(f"Sweep could not fully clean {container_id[:12]}: {reason}")
+        log(
+            f"Sweep of run {summary['run_id']}: {summary['found']} found, "
+            f"{len(summary['cleaned'])} cleaned, {len(summary['failed'])} failed"
+        )
+        return summary
+
+    @keyword(tags=("AWS", "Usage"))
+    def get_fargate_task_usage(self) -> dict[str, Any]:
+        """Returns ``{"tasks": <int>, "task_seconds": <float>}`` for this run's containers.
+
+        Counted on the AWS side: the ECS tasks of every container this run created (from the
+        journal), each from its image pull start (or start) to its stop (or now).
+
+        Example:
+        | ${usage}= | Get Fargate Task Usage | |
+        | Should Be True | ${usage}[tasks] <= 3 | |
+        """
+        if self.ctx.connected_target() is None and self.ctx.choice().is_embedded:
+            log("The embedded simulator was never started: no Fargate task was launched")
+            return {"tasks": 0, "task_seconds": 0.0}
+        records = self.ctx.journal.records()
+        ids = [str(r["container_id"]) for r in records if r["event"] == "created"]
+        ids.extend(self.ctx.created)
+        resources = self.ctx.container_resources(CLEANUP_DEADLINE_SECONDS, log)
+        usage = measure_usage(resources, ids, recorded_task_arns(records))
+        result = usage.as_dict()
+        log(
+            f"Fargate usage of run {self.ctx.run_id}: {result['tasks']} task(s), "
+            f"{result['task_seconds']} task-second(s)"
+            + (
+                f" ({usage.unknown_duration} task(s) no longer known to ECS)"
+                if usage.unknown_duration
+                else ""
+            )
+        )
+        return result
+
+    @keyword(tags=("AWS", "Usage"))
+    def set_fargate_usage_metadata(self) -> None:
+        """Puts `Get Fargate Task Usage` in the top-level suite metadata.
+
+        Sets ``Fargate tasks`` and ``Fargate task-seconds``.
+
+        Example:
+        | Set Fargate Usage Metadata |
+        """
+        usage = self.get_fargate_task_usage()
+        builtin = BuiltIn()
+        builtin.set_suite_metadata("Fargate tasks", str(usage["tasks"]), top=True)
+        builtin.set_suite_metadata("Fargate task-seconds", str(usage["task_seconds"]), top=True)

@@ -1,0 +1,432 @@
+"""Container keywords: create, start, inspect, list, stop, kill, wait, remove, and checks."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from robot.api.deco import keyword
+
+from ..aws.resources import PROJECT, PROJECT_LABEL, RUN_ID_LABEL
+from ..polling import Poller, poll_until
+from .base import LibraryComponent, current_scope, debug, log, seconds
+from .status import parse_expected_status
+
+_CONTAINER_ID = re.compile(r"^[0-9a-f]{64}$")
+
+
+def docker_environment(env: Mapping[str, Any] | list[str] | None) -> list[str] | None:
+    """``{"K": "v"}`` or ``["K=v"]`` -> ``["K=v"]`` (Docker's ``Env``)."""
+    if env is None:
+        return None
+    if isinstance(env, Mapping):
+        return [f"{key}={value}" for key, value in env.items()]
+    return [str(item) for item in env]
+
+
+def _state(inspect: Mapping[str, Any]) -> dict[str, Any]:
+    state = inspect.get("State")
+    return dict(state) if isinstance(state, Mapping) else {}
+
+
+def _describe_state(inspect: Mapping[str, Any]) -> str:
+    state = _state(inspect)
+    keys = ("Status", "Running", "ExitCode", "Error", "StartedAt", "FinishedAt")
+    shown = {key: state[key] for key in keys if key in state}
+    return json.dumps(shown, sort_keys=False)
+
+
+class ContainerKeywords(LibraryComponent):
+    """Docker container operations, each mapped onto one Docker Engine API call."""
+
+    @keyword(tags=("Container",))
+    def create_container(
+        self,
+        image: str,
+        *command: str,
+        entrypoint: list[str] | str | None = None,
+        env: dict[str, str] | list[str] | None = None,
+        labels: dict[str, str] | None = None,
+        name: str | None = None,
+        tty: bool = False,
+        expected_status: int | str = 201,
+    ) -> str | None:
+        """Creates a container (``POST /containers/create``) and returns its ID.
+
+        | =Arguments= | =Description= |
+        | ``image`` | Image reference, e.g. ``alpine:latest``. |
+        | ``*command`` | The command (``Cmd``), one argument per cell. |
+        | ``entrypoint`` | ``Entrypoint`` as a list (or one string). |
+        | ``env`` | Environment as a dictionary or a list of ``KEY=value``. |
+        | ``labels`` | Labels (dictionary); the library adds two of its own, see below. |
+        | ``name`` | Container name (see `Generate Container Name`). |
+        | ``tty`` | Allocate a TTY (logs then come back raw, not multiplexed). |
+        | ``expected_status`` | See `Expected status`. |
+
+        The labels ``sockerless-kit.run-id=<run id>`` and
+        ``sockerless-kit.project=sockerless-ecs-acceptance`` are always added. Before this
+        keyword returns, the new container is registered for cleanup at the end of
+        the current test (or suite, when called from a suite setup) and written to the run
+        journal, so it is cleaned up even if the test fails or the run is killed.
+        Returns ``None`` when the daemon answered an expected error status without an ID.
+
+        Example:
+        | ${id}= | Create Container | alpine:latest | echo | hello from fargate |
+        | ${id}= | Create Container | alpine:latest | tail | -f | /dev/null | name=${name} |
+        | ${id}= | Create Container | alpine:latest | labels=${labels} | | | |
+        | Create Container | alpine:latest | name=${taken} | expected_status=409 |
+        """
+        expected = parse_expected_status(expected_status)
+        all_labels = {
+            **{str(k): str(v) for k, v in (labels or {}).items()},
+            RUN_ID_LABEL: self.ctx.run_id,
+            PROJECT_LABEL: PROJECT,
+        }
+        body = self.client.create_container(
+            image,
+            cmd=list(command) or None,
+            entrypoint=[entrypoint] if isinstance(entrypoint, str) else entrypoint,
+            env=docker_environment(env),
+            labels=all_labels,
+            name=name,
+            tty=tty,
+            expected=expected,
+        )
+        container_id = body.get("Id") if isinstance(body, Mapping) else None
+        if not container_id:
+            log(f"Create answered without a container ID: {body}")
+            return None
+        container_id = str(container_id)
+        self._register(container_id, tty)
+        log(f"Created container {container_id} ({image}, name {name or 'none'})")
+        for warning in body.get("Warnings") or []:
+            log(f"Daemon warning: {warning}")
+        return container_id
+
+    def _register(self, container_id: str, tty: bool) -> None:
+        ctx = self.ctx
+        scope = current_scope()
+        ctx.registry.register(container_id, scope)
+        ctx.tty_by_container[container_id] = tty
+        ctx.created.append(container_id)
+        target = ctx.target()
+        aws = target.aws
+        ctx.journal.record_created(
+            container_id,
+            target=target.host,
+            target_kind=target.kind,
+            region=aws.region,
+            cluster=aws.cluster,
+            endpoint_url=aws.endpoint_url,
+            log_group=aws.log_group,
+        )
+        debug(f"Registered {container_id[:12]} for cleanup in scope {scope}")
+
+    @keyword(tags=("Container",))
+    def start_container(
+        self,
+        container_id: str,
+        timeout: timedelta | None = None,
+        expected_status: int | str = 204,
+    ) -> int:
+        """Starts the container (``POST /containers/{id}/start``); returns the HTTP status.
+
+        | =Arguments= | =Description= |
+        | ``container_id`` | Container ID or name. |
+        | ``timeout`` | How long the daemon may take to answer (default: ``start_timeout``). |
+        | ``expected_status`` | See `Expected status`; ``304`` means already started. |
+
+        sockerless answers only once the Fargate task is RUNNING, which takes 10-45 s on AWS.
+
+        Example:
+        | Start Container | ${id} | | |
+        | Start Container | ${id} | timeout=330s | |
+        | Start Container | ${id} | expected_status=204,304 | |
+        """
+        status = self.client.start_container(
+            container_id,
+            expected=parse_expected_status(expected_status),
+            timeout=self.ctx.timeouts(read=seconds(timeout, self.ctx.settings.start_timeout)),
+        )
+        log(f"Start of {container_id} answered {status}")
+        return int(status)
+
+    @keyword(tags=("Container",))
+    def inspect_container(
+        self, container_id: str, expected_status: int | str = 200
+    ) -> dict[str, Any]:
+        """Returns ``GET /containers/{id}/json`` as a dictionary.
+
+        With an expected error status (e.g. ``404``) it returns the error body, e.g.
+        ``{"message": "No such container: ..."}``.
+
+        Example:
+        | ${inspect}= | Inspect Container | ${id} | |
+        | Should Be Equal | ${inspect}[State][Status] | running | |
+        | Inspect Container | ${id} | expected_status=404 | |
+        """
+        body = self.client.inspect_container(
+            container_id, expected=parse_expected_status(expected_status)
+        )
+        debug(f"Inspect {container_id}: {json.dumps(body)[:4000]}")
+        return dict(body)
+
+    @keyword(tags=("Container",))
+    def list_containers(
+        self, all: bool = False, filters: dict[str, Any] | str | None = None
+    ) -> list[dict[str, Any]]:
+        """Returns ``GET /containers/json`` as a list of dictionaries.
+
+        | =Arguments= | =Description= |
+        | ``all`` | Also list containers that are not running. |
+        | ``filters`` | Docker filters as a dictionary or a JSON string. |
+
+        Both filter shapes work: ``{"label": ["k=v"]}`` and ``{"label": {"k=v": true}}``.
+
+        Booleans are sent as lowercase ``true``/``false`` (sockerless ignores ``True``).
+
+        Example:
+        | ${all}= | List Containers | all=${TRUE} | |
+        | ${mine}= | List Containers | all=${TRUE} | filters={"label": ["test-run=ecs"]} |
+        """
+        entries = self.client.list_containers(all=all, filters=filters)
+        log(f"{len(entries)} container(s) listed (all={all}, filters={filters})")
+        return [dict(entry) for entry in entries]
+
+    @keyword(tags=("Container",))
+    def stop_container(
+        self,
+        container_id: str,
+        t: int | None = None,
+        timeout: timedelta | None = None,
+        expected_status: int | str = 204,
+    ) -> int:
+        """Stops the container (``POST /containers/{id}/stop``); returns the HTTP status.
+
+        | =Arguments= | =Description= |
+        | ``t`` | Seconds the daemon waits before killing (Docker's ``t``). |
+        | ``timeout`` | How long the daemon may take to answer. Default: ``stop_timeout`` (30 s). |
+        | ``expected_status`` | See `Expected status`; ``304`` means already stopped. |
+
+        Example:
+        | Stop Container | ${id} | | |
+        | Stop Container | ${id} | t=0 | timeout=60s |
+        """
+        status = self.client.stop_container(
+            container_id,
+            t=t,
+            expected=parse_expected_status(expected_status),
+            timeout=self.ctx.timeouts(read=seconds(timeout, self.ctx.settings.stop_timeout)),
+        )
+        log(f"Stop of {container_id} answered {status}")
+        return int(status)
+
+    @keyword(tags=("Container",))
+    def kill_container(
+        self,
+        container_id: str,
+        signal: str | None = None,
+        expected_status: int | str = 204,
+    ) -> int:
+        """Kills the container (``POST /containers/{id}/kill``); returns the HTTP status.
+
+        Pass ``signal=SIGKILL`` to get exit code 137 from sockerless (without a signal it is
+        not guaranteed).
+
+        Example:
+        | Kill Container | ${id} | signal=SIGKILL |
+        """
+        status = self.client.kill_container(
+            container_id, signal=signal, expected=parse_expected_status(expected_status)
+        )
+        log(f"Kill of {container_id} ({signal or 'default signal'}) answered {status}")
+        return int(status)
+
+    @keyword(tags=("Container",))
+    def wait_for_container(
+        self,
+        container_id: str,
+        condition: str = "not-running",
+        timeout: timedelta | None = None,
+    ) -> dict[str, Any]:
+        """Blocks on ``POST /containers/{id}/wait`` and returns its body.
+
+        The body is ``{"StatusCode": <exit code>, "Error": ...}``. ``timeout`` defaults to the
+        ``start_timeout`` import argument.
+
+        Example:
+        | ${result}= | Wait For Container | ${id} | timeout=120s |
+        | Should Be Equal As Integers | ${result}[StatusCode] | 0 |
+        """
+        body = self.client.wait_container(
+            container_id,
+            condition=condition,
+            timeout=self.ctx.timeouts(read=seconds(timeout, self.ctx.settings.start_timeout)),
+        )
+        log(f"Wait for {container_id} ({condition}) answered {body}")
+        return dict(body)
+
+    @keyword(tags=("Container",))
+    def remove_container(
+        self, container_id: str, force: bool = False, expected_status: int | str = 204
+    ) -> int:
+        """Removes the container (``DELETE /containers/{id}``); returns the HTTP status.
+
+        This does not clean the AWS side beyond what the daemon does; see `Clean Up Container`.
+
+        Example:
+        | Remove Container | ${id} | | |
+        | Remove Container | ${id} | force=${TRUE} | |
+        | Remove Container | ${id} | expected_status=409 | |
+        """
+        status = self.client.remove_container(
+            container_id, force=force, expected=parse_expected_status(expected_status)
+        )
+        log(f"Remove of {container_id} (force={force}) answered {status}")
+        return int(status)
+
+    @keyword(tags=("Container",))
+    def get_container_status(self, container_id: str) -> str:
+        """Returns ``State.Status`` from inspect (``created``, ``running``, ``exited``...).
+
+        Example:
+        | ${status}= | Get Container Status | ${id} |
+        """
+        status = str(_state(self.client.inspect_container(container_id)).get("Status", ""))
+        log(f"Container {container_id} is {status}")
+        return status
+
+    @keyword(tags=("Container", "Wait"))
+    def wait_until_container_status_is(
+        self,
+        container_id: str,
+        status: str,
+        timeout: timedelta | None = None,
+        interval: timedelta = timedelta(seconds=0.5),
+    ) -> dict[str, Any]:
+        """Polls inspect until ``State.Status`` equals ``status``; returns the last inspect.
+
+        | =Arguments= | =Description= |
+        | ``status`` | Wanted ``State.Status``, e.g. ``exited``. |
+        | ``timeout`` | Default: the ``start_timeout`` import argument. |
+        | ``interval`` | Time between polls. |
+
+        Logs one line per observed state change. On timeout the failure shows the last
+        observed ``State`` and the elapsed time.
+
+        Example:
+        | ${inspect}= | Wait Until Container Status Is | ${id} | exited | timeout=120s |
+        | Should Be Equal As Integers | ${inspect}[State][ExitCode] | 0 | |
+        """
+        poller: Poller[dict[str, Any]] = Poller(
+            probe=lambda: dict(self.client.inspect_container(container_id)),
+            done=lambda inspect: _state(inspect).get("Status") == status,
+            describe=_describe_state,
+        )
+        return poll_until(
+            poller,
+            what=f"Container {container_id} status '{status}'",
+            timeout=seconds(timeout, self.ctx.settings.start_timeout),
+            interval=seconds(interval, 0.5),
+            log=log,
+        )
+
+    @keyword("Get Container IP Address", tags=("Container",))
+    def get_container_ip_address(self, container: str | dict[str, Any]) -> str:
+        """Returns the container's IP address, from inspect.
+
+        ``container`` is an ID/name or an inspect dictionary. The address is
+        ``NetworkSettings.IPAddress`` or, when that is empty or absent (real sockerless never
+        fills it), the first non-empty ``NetworkSettings.Networks[*].IPAddress``. The log says
+        which field was used; the failure shows ``NetworkSettings`` when none has an address.
+
+        Example:
+        | ${ip}= | Get Container IP Address | ${id} |
+        | ${ip}= | Get Container IP Address | ${inspect} |
+        """
+        inspect = (
+            container
+            if isinstance(container, Mapping)
+            else self.client.inspect_container(container)
+        )
+        settings = inspect.get("NetworkSettings") or {}
+        top_level = settings.get("IPAddress")
+        if top_level:
+            log(f"IP address {top_level} from NetworkSettings.IPAddress")
+            return str(top_level)
+        for network, details in (settings.get("Networks") or {}).items():
+            address = (details or {}).get("IPAddress")
+            if address:
+                log(
+                    f"IP address {address} from NetworkSettings.Networks[{network}].IPAddress "
+                    "(NetworkSettings.IPAddress is empty)"
+                )
+                return str(address)
+        raise AssertionError(
+            "Container has no IP address in NetworkSettings.IPAddress or "
+            f"NetworkSettings.Networks[*].IPAddress; NetworkSettings: {json.dumps(settings)}"
+        )
+
+    @keyword(tags=("Container",))
+    def container_should_be_listed(
+        self,
+        container_id: str,
+        all: bool = True,
+        filters: dict[str, Any] | str | None = None,
+    ) -> dict[str, Any]:
+        """Fails unless ``GET /containers/json`` lists the container; returns its entry.
+
+        ``container_id`` may be a full or a short (prefix) ID. ``all`` defaults to true so
+        exited containers count.
+
+        Example:
+        | ${entry}= | Container Should Be Listed | ${id} | |
+        | Should Be Equal | ${entry}[State] | exited | |
+        | Container Should Be Listed | ${id} | filters={"label": ["test-run=ecs-integration"]} |
+        """
+        entries = self.client.list_containers(all=all, filters=filters)
+        for entry in entries:
+            if str(entry.get("Id", "")).startswith(container_id):
+                debug(f"Listed entry: {json.dumps(entry)}")
+                return dict(entry)
+        raise AssertionError(
+            f"Container {container_id} is not listed (all={all}, filters={filters}); "
+            f"{len(entries)} listed: {', '.join(str(e.get('Id', '?'))[:12] for e in entries)}"
+        )
+
+    @keyword(tags=("Container",))
+    def container_should_not_be_listed(
+        self,
+        container_id: str,
+        all: bool = True,
+        filters: dict[str, Any] | str | None = None,
+    ) -> None:
+        """Fails if ``GET /containers/json`` lists the container.
+
+        Example:
+        | Container Should Not Be Listed | ${id} | |
+        | Container Should Not Be Listed | ${other} | filters={"label": ["test-run=ecs"]} |
+        """
+        entries = self.client.list_containers(all=all, filters=filters)
+        for entry in entries:
+            if str(entry.get("Id", "")).startswith(container_id):
+                raise AssertionError(
+                    f"Container {container_id} is listed (all={all}, filters={filters}): "
+                    f"{json.dumps(entry)}"
+                )
+        log(f"Container {container_id} is not among the {len(entries)} listed")
+
+    @keyword(tags=("Container",))
+    def container_id_should_be_valid(self, container_id: str) -> None:
+        """Fails unless ``container_id`` is 64 lowercase hexadecimal characters.
+
+        Example:
+        | Container Id Should Be Valid | ${id} |
+        """
+        if not _CONTAINER_ID.fullmatch(str(container_id)):
+            raise AssertionError(
+                f"'{container_id}' is not a valid container ID (64 lowercase hex characters)"
+            )

@@ -1,0 +1,202 @@
+"""State shared by the keyword components: settings, the target, the client, AWS access, cleanup.
+
+Everything is created on first use, never at library import: importing the library (``--dryrun``,
+robocop, libdoc) starts no simulator, opens no socket and makes no AWS call.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..aws.config import AwsConfig
+from ..aws.journal import RunJournal, journal_directory, new_run_id, validate_run_id
+from ..aws.queries import ContainerResources
+from ..aws.retry import AwsCaller, Deadline
+from ..client import DockerClient
+from ..target import (
+    ActiveTarget,
+    SimulatorOptions,
+    SimulatorStarter,
+    TargetChoice,
+    choose_target,
+    open_client,
+    simulator_options,
+    start_embedded_simulator,
+    start_target,
+)
+from ..transport import Timeouts
+from .registry import CleanupRegistry
+
+RUN_ID_ENV = "SOCKERLESS_KIT_RUN_ID"
+
+
+@dataclass(frozen=True)
+class LibrarySettings:
+    """Import arguments, in seconds; ``None`` where the environment may fill in."""
+
+    host: str | None = None
+    connect_timeout: float = 5.0
+    read_timeout: float = 60.0
+    start_timeout: float = 120.0
+    stop_timeout: float = 30.0
+    exec_timeout: float = 90.0
+    logs_timeout: float = 30.0
+    simulator_profile: str | None = None
+    simulator_time_scale: float | None = None
+    simulator_quirks: str | None = None
+
+
+class LibraryContext:
+    """The one place that knows the target, the client, the run id, the journal and the registry."""
+
+    def __init__(
+        self,
+        settings: LibrarySettings,
+        env: Callable[[], Mapping[str, str]] = lambda: os.environ,
+        simulator_starter: SimulatorStarter = start_embedded_simulator,
+    ) -> None:
+        self.settings = settings
+        self._env = env
+        self._simulator_starter = simulator_starter
+        self._host: str | None = settings.host
+        self._connect_timeout = settings.connect_timeout
+        self._read_timeout = settings.read_timeout
+        self._target: ActiveTarget | None = None
+        self._client: DockerClient | None = None
+        self._run_id: str | None = None
+        self._aws_clients: dict[str, Any] = {}
+        self._exit_hook_registered = False
+        self._retired: list[ActiveTarget] = []
+        self.registry = CleanupRegistry()
+        self.tty_by_container: dict[str, bool] = {}
+        self.created: list[str] = []
+
+    @property
+    def env(self) -> Mapping[str, str]:
+        """The process environment, read at the moment of use."""
+        return self._env()
+
+    def choice(self) -> TargetChoice:
+        """The target the next connection will use (decided without side effects)."""
+        if self._target is not None:
+            return TargetChoice(self._target.kind, self._target.host, "connected")
+        return choose_target(self._host, self.env)
+
+    def simulator_options(self) -> SimulatorOptions:
+        """Embedded simulator settings: import arguments, then ``SOCKERLESS_SIM_*``."""
+        s = self.settings
+        return simulator_options(
+            s.simulator_profile, s.simulator_time_scale, s.simulator_quirks, self.env
+        )
+
+    @property
+    def run_id(self) -> str:
+        """``SOCKERLESS_KIT_RUN_ID`` or one generated for this process."""
+        if self._run_id is None:
+            configured = self.env.get(RUN_ID_ENV)
+            self._run_id = validate_run_id(configured) if configured else new_run_id()
+        return self._run_id
+
+    @property
+    def journal(self) -> RunJournal:
+        """This run's journal (the file is created on the first write)."""
+        return RunJournal(journal_directory(self.env), self.run_id)
+
+    def target(self) -> ActiveTarget:
+        """The connected target, starting the embedded simulator if that is the choice."""
+        if self._target is None:
+            choice = choose_target(self._host, self.env)
+            self._target = start_target(
+                choice, self.env, self.simulator_options(), self._simulator_starter
+            )
+            if self._target.simulator is not None and not self._exit_hook_registered:
+                # The library's close() stops it; this covers a run that never gets that far.
+                atexit.register(self.stop_target)
+                self._exit_hook_registered = True
+        return self._target
+
+    def connected_target(self) -> ActiveTarget | None:
+        """The target if one was already made usable, else ``None`` (starts nothing)."""
+        return self._target
+
+    def timeouts(self, read: float | None = None, connect: float | None = None) -> Timeouts:
+        """Connect/read timeouts for one call (defaults: the connection's)."""
+        return Timeouts(
+            connect=self._connect_timeout if connect is None else connect,
+            read=self._read_timeout if read is None else read,
+        )
+
+    def client(self) -> DockerClient:
+        """The Docker API client of the target (created on first use)."""
+        if self._client is None:
+            target = self.target()
+            self._client = open_client(target.host, self._connect_timeout, self._read_timeout)
+        return self._client
+
+    def connect(
+        self, host: str | None, connect_timeout: float | None, read_timeout: float | None
+    ) -> ActiveTarget:
+        """Make the target usable; a new host or new timeouts replace the client.
+
+        Connecting again with nothing changed keeps the client (and its request count).
+        """
+        changed = False
+        if connect_timeout is not None and connect_timeout != self._connect_timeout:
+            self._connect_timeout, changed = connect_timeout, True
+        if read_timeout is not None and read_timeout != self._read_timeout:
+            self._read_timeout, changed = read_timeout, True
+        if host and (self._target is None or self._target.host != host):
+            if self._target is not None:
+                # An embedded simulator keeps running until close: what it holds may still
+                # need cleaning through it.
+                self._retired.append(self._target)
+                self._target = None
+            self._host, changed = host, True
+        if changed:
+            self.disconnect()
+        self.client()
+        return self.target()
+
+    def disconnect(self) -> None:
+        """Close the daemon connection (the next keyword reconnects)."""
+        client, self._client = self._client, None
+        if client is not None:
+            client.close()
+
+    def aws_config(self) -> AwsConfig:
+        """AWS settings of the target (for a real target: from the environment, no connection)."""
+        if self._target is not None:
+            return self._target.aws
+        if choose_target(self._host, self.env).is_embedded:
+            return self.target().aws
+        return AwsConfig.from_env(self.env)
+
+    def aws_client(self, service: str) -> Any:
+        """A cached boto3 client of the target's AWS for ``service``."""
+        config = self.aws_config()
+        key = f"{service}@{config.endpoint_url}@{config.region}"
+        if key not in self._aws_clients:
+            self._aws_clients[key] = config.client(service)
+        return self._aws_clients[key]
+
+    def container_resources(self, deadline_seconds: float, log: Callable[[str], None]) -> Any:
+        """Look-ups of container-derived AWS resources, bounded by ``deadline_seconds``."""
+        return ContainerResources(
+            ecs=self.aws_client("ecs"),
+            logs=self.aws_client("logs"),
+            config=self.aws_config(),
+            caller=AwsCaller(Deadline(deadline_seconds), log),
+        )
+
+    def stop_target(self) -> None:
+        """Close the client and stop the embedded simulator if it runs (idempotent)."""
+        self.disconnect()
+        targets = [*self._retired, *([self._target] if self._target else [])]
+        self._target = None
+        self._retired = []
+        for target in targets:
+            target.stop()

@@ -1,0 +1,168 @@
+"""Exec keywords: create, start (hijacked stream), inspect, wait, exit code."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+from robot.api.deco import keyword
+
+from ..client import ExecStream
+from ..polling import Poller, PollTimeout, poll_until
+from .base import LibraryComponent, log, seconds
+from .containers import docker_environment
+from .status import ArgumentError, parse_expected_status
+
+
+def _describe_exec(inspect: dict[str, Any]) -> str:
+    keys = ("Running", "ExitCode", "Pid")
+    return json.dumps({key: inspect.get(key) for key in keys})
+
+
+class ExecKeywords(LibraryComponent):
+    """Commands run inside a running container (through sockerless' in-task agent)."""
+
+    @keyword(tags=("Exec",))
+    def create_exec(
+        self,
+        container_id: str,
+        *command: str,
+        env: dict[str, str] | list[str] | None = None,
+        workdir: str | None = None,
+        tty: bool = False,
+        expected_status: int | str = 201,
+    ) -> str | None:
+        """Creates an exec instance (``POST /containers/{id}/exec``) and returns its ID.
+
+        | =Arguments= | =Description= |
+        | ``*command`` | The command, one argument per cell (sent as a list). |
+        | ``env`` | Environment as a dictionary or a list of ``KEY=value``. |
+        | ``workdir`` | Working directory. |
+        | ``tty`` | Allocate a TTY. |
+        | ``expected_status`` | See `Expected status`; ``409``: container not running. |
+
+        Example:
+        | ${exec_id}= | Create Exec | ${id} | echo | exec-works |
+        | ${exec_id}= | Create Exec | ${id} | sh | -c | exit 7 |
+        """
+        if not command:
+            raise ArgumentError(
+                "Create Exec needs a command, e.g. 'Create Exec    ${id}    echo    hi'"
+            )
+        exec_id = self.client.create_exec(
+            container_id,
+            list(command),
+            env=docker_environment(env),
+            workdir=workdir,
+            tty=tty,
+            expected=parse_expected_status(expected_status),
+        )
+        log(f"Created exec {exec_id} in {container_id}: {list(command)}")
+        return str(exec_id) if exec_id else None
+
+    @keyword(tags=("Exec",))
+    def start_exec(
+        self,
+        exec_id: str,
+        stdin: str | None = None,
+        tty: bool = False,
+        timeout: timedelta | None = None,
+    ) -> ExecStream:
+        """Starts the exec (``POST /exec/{id}/start``, hijacked) and reads its output to the end.
+
+        | =Arguments= | =Description= |
+        | ``stdin`` | Text sent to the command's stdin, which is then closed. |
+        | ``tty`` | Must match the exec's ``tty``. |
+        | ``timeout`` | Read deadline for the whole stream. Default: ``exec_timeout`` (90 s). |
+
+        Returns an ``ExecStream``: ``status`` (101 or 200), ``reason``, ``headers`` and
+        ``output`` (``output.frames``, ``output.stdout``/``output.stderr`` as bytes,
+        ``output.text(stream)``, ``output.lines(stream)``). Use it with
+        `Output Should Contain Line`, `Get Output Lines` or `Stream Should Be Multiplexed`.
+
+        Example:
+        | ${stream}= | Start Exec | ${exec_id} | |
+        | Output Should Contain Line | ${stream} | exec-works |
+        | ${stream}= | Start Exec | ${exec_id} | stdin=hello |
+        """
+        stream = self.client.start_exec(
+            exec_id,
+            stdin=None if stdin is None else stdin.encode(),
+            tty=tty,
+            timeout=self.ctx.timeouts(read=seconds(timeout, self.ctx.settings.exec_timeout)),
+        )
+        output = stream.output
+        log(
+            f"Exec {exec_id} stream: {len(output.frames)} frame(s), "
+            f"{len(output.stdout)} stdout byte(s), {len(output.stderr)} stderr byte(s)"
+        )
+        log(f"stdout:\n{output.text('stdout')[:4000]}")
+        if output.stderr:
+            log(f"stderr:\n{output.text('stderr')[:4000]}")
+        return stream
+
+    @keyword(tags=("Exec",))
+    def inspect_exec(self, exec_id: str) -> dict[str, Any]:
+        """Returns ``GET /exec/{id}/json`` (``Running``, ``ExitCode``, ``Pid``...) as a dictionary.
+
+        Example:
+        | ${info}= | Inspect Exec | ${exec_id} |
+        | Should Not Be True | ${info}[Running] |
+        """
+        body = dict(self.client.inspect_exec(exec_id))
+        log(f"Exec {exec_id}: {_describe_exec(body)}")
+        return body
+
+    @keyword(tags=("Exec", "Wait"))
+    def wait_until_exec_finishes(
+        self,
+        exec_id: str,
+        timeout: timedelta | None = None,
+        interval: timedelta = timedelta(seconds=0.2),
+    ) -> dict[str, Any]:
+        """Polls ``GET /exec/{id}/json`` until ``Running`` is false; returns that inspect.
+
+        ``ExitCode`` is only meaningful once ``Running`` is false (it can be 0 or null before).
+        ``timeout`` defaults to ``exec_timeout`` (90 s).
+
+        Example:
+        | ${info}= | Wait Until Exec Finishes | ${exec_id} | timeout=30s |
+        """
+        poller: Poller[dict[str, Any]] = Poller(
+            probe=lambda: dict(self.client.inspect_exec(exec_id)),
+            done=lambda inspect: inspect.get("Running") is False,
+            describe=_describe_exec,
+        )
+        return poll_until(
+            poller,
+            what=f"Exec {exec_id} finished",
+            timeout=seconds(timeout, self.ctx.settings.exec_timeout),
+            interval=seconds(interval, 0.2),
+            max_interval=2.0,
+            log=log,
+        )
+
+    @keyword(tags=("Exec",))
+    def exec_exit_code_should_be(self, exec_id: str, expected: int) -> None:
+        """Waits until the exec has finished, then fails unless its ``ExitCode`` is ``expected``.
+
+        The failure message shows the whole exec inspect.
+
+        Example:
+        | Exec Exit Code Should Be | ${exec_id} | 0 |
+        | Exec Exit Code Should Be | ${exec_id} | 7 |
+        """
+        try:
+            inspect = self.wait_until_exec_finishes(exec_id)
+        except PollTimeout as error:
+            raise AssertionError(
+                f"Exec {exec_id} did not finish, so its exit code is unknown: {error}"
+            ) from None
+        actual = inspect.get("ExitCode")
+        if actual is None or int(actual) != int(expected):
+            raise AssertionError(
+                f"Exec {exec_id} exit code is {actual}, expected {expected}; "
+                f"exec inspect: {json.dumps(inspect)}"
+            )
+        log(f"Exec {exec_id} exited with {actual}")

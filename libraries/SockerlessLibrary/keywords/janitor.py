@@ -1,0 +1,132 @@
+"""Cleanup as the library runs it: one container, a scope's containers, or a whole run's leftovers.
+
+Used by the cleanup keywords and by the listener (end of test, end of suite, library close).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from botocore.exceptions import BotoCoreError
+
+from ..aws.cleanup import AwsCleaner
+from ..aws.journal import RunJournal, journal_directory
+from ..aws.resources import PROJECT, PROJECT_LABEL, RUN_ID_LABEL
+from ..aws.teardown import ContainerCleanupResult, clean_up_container
+from ..errors import SockerlessError
+from .context import LibraryContext
+
+CLEANUP_DEADLINE_SECONDS = 60.0
+DAEMON_REMOVE_READ_TIMEOUT = 30.0
+
+Log = Callable[[str], None]
+
+
+class Janitor:
+    """Cleans containers through the daemon and on AWS, and keeps registry and journal in step."""
+
+    def __init__(self, context: LibraryContext, log: Log) -> None:
+        self.ctx = context
+        self.log = log
+
+    def clean(self, container_id: str, journal: RunJournal | None = None) -> ContainerCleanupResult:
+        """Clean one container (idempotent; bounded by ``CLEANUP_DEADLINE_SECONDS``)."""
+        ctx = self.ctx
+        target = ctx.connected_target()
+        if target is None and ctx.choice().is_embedded:
+            # The simulator was never started by this library, so it holds nothing of ours.
+            result = clean_up_container(
+                container_id,
+                remove_from_daemon=None,
+                cleaner=None,
+                aws_skip_reason="the embedded simulator is not running; its state is gone",
+                journal=journal or ctx.journal,
+                log=self.log,
+            )
+        else:
+            cleaner = self._aws_cleaner()
+            result = clean_up_container(
+                container_id,
+                remove_from_daemon=self._remove_from_daemon,
+                cleaner=cleaner,
+                journal=journal or ctx.journal,
+                log=self.log,
+            )
+        if result.complete:
+            ctx.registry.mark_cleaned(container_id)
+        return result
+
+    def clean_all(self, container_ids: list[str]) -> list[ContainerCleanupResult]:
+        """Clean each container; one failure does not stop the others."""
+        return [self.clean(container_id) for container_id in container_ids]
+
+    def sweep(self, run_id: str | None = None) -> dict[str, Any]:
+        """Clean what a run left: labelled containers on the daemon and pending journal entries.
+
+        Containers registered by a scope that is still running are left to that scope.
+        """
+        ctx = self.ctx
+        run = run_id or ctx.run_id
+        journal = RunJournal(journal_directory(ctx.env), run)
+        candidates: list[str] = []
+        daemon_error = ""
+        if ctx.connected_target() is not None or not ctx.choice().is_embedded:
+            try:
+                candidates.extend(self._labelled_on_daemon(run))
+            except SockerlessError as error:
+                daemon_error = str(error)
+                self.log(f"Could not list run {run}'s containers on the daemon: {error}")
+        candidates.extend(entry.container_id for entry in journal.pending())
+        candidates = list(dict.fromkeys(candidates))
+        live = [cid for cid in candidates if run == ctx.run_id and ctx.registry.is_pending(cid)]
+        to_clean = [cid for cid in candidates if cid not in live]
+        self.log(
+            f"Sweep of run {run}: {len(candidates)} leftover container(s), "
+            f"{len(live)} still owned by a running test or suite"
+        )
+        results = [self.clean(cid, journal) for cid in to_clean]
+        summary: dict[str, Any] = {
+            "run_id": run,
+            "found": len(candidates),
+            "cleaned": [r.container_id for r in results if r.complete],
+            "failed": {r.container_id: r.summary() for r in results if not r.complete},
+            "left_to_running_scopes": live,
+        }
+        if daemon_error:
+            summary["daemon_error"] = daemon_error
+        return summary
+
+    def _aws_cleaner(self) -> AwsCleaner | None:
+        """A cleaner for the target's AWS, or ``None`` (logged) when AWS cannot be reached."""
+        if self.ctx.aws_config().credentials == "missing":
+            self.log("AWS credentials not available: the AWS side cannot be cleaned")
+            return None
+        try:
+            resources = self.ctx.container_resources(CLEANUP_DEADLINE_SECONDS, self.log)
+        except BotoCoreError as error:  # e.g. AWS_PROFILE names a profile that does not exist
+            self.log(f"No AWS client for the cleanup: {error}")
+            return None
+        return AwsCleaner(resources)
+
+    def _remove_from_daemon(self, container_id: str) -> str:
+        client = self.ctx.client()
+        status = client.remove_container(
+            container_id,
+            force=True,
+            expected=(204, 404),
+            timeout=self.ctx.timeouts(read=DAEMON_REMOVE_READ_TIMEOUT),
+        )
+        return "removed (force)" if status == 204 else "already gone (404)"
+
+    def _labelled_on_daemon(self, run_id: str) -> list[str]:
+        entries = self.ctx.client().list_containers(
+            all=True, filters={"label": [f"{RUN_ID_LABEL}={run_id}"]}
+        )
+        # Double-check both labels ourselves: a daemon that ignores filters must not widen a sweep.
+        return [
+            str(entry["Id"])
+            for entry in entries
+            if (entry.get("Labels") or {}).get(RUN_ID_LABEL) == run_id
+            and (entry.get("Labels") or {}).get(PROJECT_LABEL) == PROJECT
+        ]

@@ -1,0 +1,206 @@
+"""Keywords about the target: connect, describe, skip without credentials, names and run id."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from robot.api import SkipExecution
+from robot.api.deco import keyword
+from robot.libraries.BuiltIn import BuiltIn, RobotNotRunningError
+
+from ..aws.credentials import SKIP_MESSAGE
+from ..target import should_skip_for_credentials
+from .base import LibraryComponent, log, seconds
+from .naming import unique_container_name
+
+
+class TargetKeywords(LibraryComponent):
+    """Connection to the daemon (real sockerless or the embedded simulator) and run identity."""
+
+    @keyword(tags=("Target",))
+    def connect_to_sockerless(
+        self,
+        host: str | None = None,
+        connect_timeout: timedelta | None = None,
+        read_timeout: timedelta | None = None,
+    ) -> str:
+        """Makes the target usable and returns a description of it.
+
+        | =Arguments= | =Description= |
+        | ``host`` | Daemon address (default: see `Targets`). |
+        | ``connect_timeout`` | New default connect timeout of every request. |
+        | ``read_timeout`` | New default read timeout of every request. |
+
+        Addresses: ``unix:///var/run/sockerless.sock``, ``/path.sock``, ``tcp://host:port``
+        or ``http://host:port``.
+
+        With no host configured this starts the embedded simulator (once per library instance)
+        and waits for it to be ready. It sends no request to the daemon: use
+        `Daemon Should Respond To Ping` to prove the daemon answers. Calling it again with
+        another ``host`` switches targets.
+
+        Example:
+        | ${target}= | Connect To Sockerless | |
+        | Connect To Sockerless | unix:///tmp/sockerless.sock | read_timeout=90s |
+        """
+        target = self.ctx.connect(
+            host,
+            None if connect_timeout is None else seconds(connect_timeout, 0),
+            None if read_timeout is None else seconds(read_timeout, 0),
+        )
+        log(f"Connected to {target.describe()} (run id {self.ctx.run_id})")
+        return target.describe()
+
+    @keyword(tags=("Target",))
+    def disconnect_from_sockerless(self) -> None:
+        """Closes the connection to the daemon; the next keyword that needs it reconnects.
+
+        The embedded simulator keeps running until the library is closed at the end of the run,
+        so containers it holds can still be cleaned up.
+
+        Example:
+        | Disconnect From Sockerless |
+        """
+        self.ctx.disconnect()
+        log("Disconnected from the daemon")
+
+    @keyword(tags=("Target",))
+    def get_target_info(self) -> dict[str, Any]:
+        """Returns a dictionary describing the target and its AWS configuration.
+
+        Keys: ``kind`` (``sockerless`` or ``embedded simulator``), ``host``, ``region``,
+        ``cluster``, ``subnets`` (list), ``security_groups`` (list), ``aws_endpoint_url``
+        (``None`` for AWS itself), ``log_group``, ``run_id`` and ``credentials``
+        (``available``, ``missing`` or ``simulator``). Never contains secrets.
+
+        For the embedded simulator this starts it if needed (its settings come from it).
+
+        Example:
+        | ${info}= | Get Target Info | |
+        | Should Not Be Empty | ${info}[cluster] | |
+        | Should Be Equal | ${info}[credentials] | available |
+        """
+        choice = self.ctx.choice()
+        target = self.ctx.target() if choice.is_embedded else None
+        aws = self.ctx.aws_config()
+        info: dict[str, Any] = {
+            "kind": choice.kind,
+            "host": target.host if target else choice.host,
+            **aws.describe(),
+            "run_id": self.ctx.run_id,
+        }
+        log(f"Target: {info}")
+        return info
+
+    @keyword("Skip If AWS Credentials Are Missing", tags=("Target", "AWS"))
+    def skip_if_aws_credentials_are_missing(self) -> None:
+        """Skips the current test (or, in a suite setup, the suite) without AWS credentials.
+
+        Applies only to a real sockerless target (``SOCKERLESS_HOST`` or ``host`` set): with
+        neither ``AWS_ACCESS_KEY_ID`` + ``AWS_SECRET_ACCESS_KEY`` nor ``AWS_PROFILE`` in the
+        environment it raises a skip with the spec's message ``AWS credentials not available``
+        (AC 1). For the embedded simulator it does nothing. It connects to nothing.
+
+        Example:
+        | Skip If AWS Credentials Are Missing |
+        """
+        choice = self.ctx.choice()
+        if should_skip_for_credentials(choice, self.ctx.env):
+            raise SkipExecution(SKIP_MESSAGE)
+        log(f"Target {choice.kind}: AWS credentials check passed")
+
+    @keyword(tags=("Target",))
+    def get_run_id(self) -> str:
+        """Returns this run's id (``SOCKERLESS_KIT_RUN_ID``, or generated once per process).
+
+        Every container the library creates is labelled ``sockerless-kit.run-id=<run id>`` and
+        recorded in ``.kit-journal/<run id>.jsonl``.
+
+        Example:
+        | ${run_id}= | Get Run Id |
+        """
+        return self.ctx.run_id
+
+    @keyword(tags=("Target",))
+    def generate_container_name(self, prefix: str | None = None) -> str:
+        """Returns a unique, valid Docker container name.
+
+        | =Arguments= | =Description= |
+        | ``prefix`` | Base of the name. Default: the current test name, else the suite name. |
+
+        The base is lowercased, characters Docker does not accept become ``-``, it is truncated
+        to 50 characters and ``-`` plus 8 random hex digits are appended, e.g.
+        ``long-running-container-serves-exec-3f9a1c0d``.
+
+        Example:
+        | ${name}= | Generate Container Name | |
+        | ${name}= | Generate Container Name | prefix=exec |
+        """
+        base = prefix
+        if not base:
+            try:
+                builtin = BuiltIn()
+                base = builtin.get_variable_value("${TEST NAME}") or builtin.get_variable_value(
+                    "${SUITE NAME}"
+                )
+            except RobotNotRunningError:
+                base = None
+        name = unique_container_name(str(base or "container"))
+        log(f"Container name: {name}")
+        return name
+
+    @keyword(tags=("Target",))
+    def daemon_should_respond_to_ping(self) -> None:
+        """Fails unless ``GET /_ping`` answers 200 ``OK``.
+
+        The failure names the target and the cause (socket missing, refused, timed out, status).
+
+        Example:
+        | Daemon Should Respond To Ping |
+        """
+        answer = self.client.ping()
+        if answer.strip() != "OK":
+            raise AssertionError(
+                f"GET /_ping on {self.ctx.choice().host} answered '{answer}', expected 'OK'"
+            )
+        log(f"{self.ctx.target().describe()} answered the ping")
+
+    @keyword(tags=("Target",))
+    def set_target_metadata(self) -> None:
+        """Puts the target in the top-level suite metadata of the report.
+
+        Sets ``Target`` (``embedded simulator`` or ``sockerless``), ``Daemon`` (address and API
+        version), ``Region``, ``Cluster``, ``Run Id`` and ``AWS endpoint`` (``AWS`` when the
+        default endpoint is used).
+
+        Example:
+        | Set Target Metadata |
+        """
+        target = self.ctx.target()
+        version = self.client.version()
+        api = version.get("ApiVersion", "?")
+        aws = target.aws
+        metadata = {
+            "Target": target.kind,
+            "Daemon": f"{target.host} (API {api})",
+            "Region": aws.region,
+            "Cluster": aws.cluster,
+            "Run Id": self.ctx.run_id,
+            "AWS endpoint": aws.endpoint_url or "AWS",
+        }
+        builtin = BuiltIn()
+        for name, value in metadata.items():
+            builtin.set_suite_metadata(name, value, top=True)
+        log(f"Report metadata: {metadata}")
+
+    @keyword(tags=("Target",))
+    def get_daemon_request_count(self) -> int:
+        """Returns how many HTTP requests the library has sent to the daemon so far.
+
+        Handy to prove that a wait did not poll in a tight loop.
+
+        Example:
+        | ${before}= | Get Daemon Request Count |
+        """
+        return int(self.client.request_count)

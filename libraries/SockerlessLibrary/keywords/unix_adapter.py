@@ -1,0 +1,112 @@
+"""A ``requests`` transport adapter that sends HTTP over a unix domain socket.
+
+Mounted on a RequestsLibrary session whose base URL is ``http://sockerless/v1.44``: requests picks
+the adapter with the longest matching prefix, so every ``* On Session`` call for that alias goes
+to the socket, while the URL joining RequestsLibrary does keeps working (an ``http+unix://`` base
+URL breaks it). Built on requests/urllib3 only; every request has a timeout, also when the caller
+passes none (RequestsLibrary's default is no timeout at all).
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Mapping
+from typing import Any
+
+from requests import PreparedRequest, Response
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection
+from urllib3.connectionpool import HTTPConnectionPool
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+
+UNIX_SESSION_BASE = "http://sockerless"
+
+
+class UnixHTTPConnection(HTTPConnection):
+    """An urllib3 connection whose socket is a unix domain socket."""
+
+    def __init__(self, *args: Any, socket_path: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.socket_path = socket_path
+
+    def _new_conn(self) -> socket.socket:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        timeout = self.timeout
+        sock.settimeout(timeout if isinstance(timeout, int | float) else None)
+        try:
+            sock.connect(self.socket_path)
+        except TimeoutError as error:
+            sock.close()
+            raise ConnectTimeoutError(
+                self, f"Connecting to unix socket {self.socket_path} timed out"
+            ) from error
+        except OSError as error:
+            sock.close()
+            raise NewConnectionError(
+                self, f"Cannot connect to unix socket {self.socket_path}: {error}"
+            ) from error
+        return sock
+
+
+class UnixHTTPConnectionPool(HTTPConnectionPool):
+    """A keep-alive pool of ``UnixHTTPConnection`` to one socket."""
+
+    ConnectionCls = UnixHTTPConnection
+
+    def __init__(self, socket_path: str, maxsize: int = 4) -> None:
+        super().__init__("localhost", maxsize=maxsize, socket_path=socket_path)
+        self.socket_path = socket_path
+
+
+class UnixSocketAdapter(HTTPAdapter):
+    """Sends every request of a ``requests.Session`` prefix to ``socket_path``."""
+
+    def __init__(
+        self, socket_path: str, default_timeout: tuple[float, float], pool_maxsize: int = 4
+    ) -> None:
+        super().__init__(max_retries=0)
+        self.socket_path = socket_path
+        self.default_timeout = default_timeout
+        self._pool = UnixHTTPConnectionPool(socket_path, maxsize=pool_maxsize)
+
+    def get_connection_with_tls_context(
+        self,
+        request: PreparedRequest,
+        verify: bool | str | None,
+        proxies: Mapping[str, str] | None = None,
+        cert: Any = None,
+    ) -> HTTPConnectionPool:
+        """Always the unix socket pool: the URL's host name is only a label."""
+        return self._pool
+
+    def get_connection(self, url: Any, proxies: Any = None) -> HTTPConnectionPool:
+        """Older requests versions call this instead of ``get_connection_with_tls_context``."""
+        return self._pool
+
+    def request_url(self, request: PreparedRequest, proxies: Any) -> str:
+        """Only the path and query go on the request line."""
+        return str(request.path_url)
+
+    def send(  # noqa: PLR0917 - requests' own signature
+        self,
+        request: PreparedRequest,
+        stream: bool = False,
+        timeout: Any = None,
+        verify: bool | str = True,
+        cert: Any = None,
+        proxies: Mapping[str, str] | None = None,
+    ) -> Response:
+        """Send with the adapter's default (connect, read) timeout when none is given."""
+        return super().send(
+            request,
+            stream=stream,
+            timeout=self.default_timeout if timeout is None else timeout,
+            verify=verify,
+            cert=cert,
+            proxies=dict(proxies) if proxies is not None else None,
+        )
+
+    def close(self) -> None:
+        """Close the pooled connections."""
+        self._pool.close()
+        super().close()

@@ -1,0 +1,151 @@
+"""Which daemon the keywords talk to, and where its AWS resources live.
+
+Resolution order: the ``host`` argument, then ``SOCKERLESS_HOST``, then ``SOCKERLESS_ECS_SOCKET``;
+any of them means a real sockerless daemon (AWS settings from the environment). None of them means
+the embedded simulator, started as a child process on first use (AWS settings from its ready line).
+Choosing is pure (environment in, decision out); only ``start_target`` starts anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from .aws.config import AwsConfig, SimulatorInfoLike, split_list
+from .aws.credentials import credentials_available
+from .client import DockerClient
+from .transport import Target, Timeouts, Transport
+
+SOCKERLESS = "sockerless"
+EMBEDDED = "embedded simulator"
+
+HOST_VARIABLES = ("SOCKERLESS_HOST", "SOCKERLESS_ECS_SOCKET")
+SIMULATOR_READY_TIMEOUT = 30.0  # the machine may be busy; the simulator itself is ready in ~1-2 s
+
+
+@dataclass(frozen=True)
+class TargetChoice:
+    """The target kind and, for a real daemon, its address and where that came from."""
+
+    kind: str
+    host: str | None
+    source: str
+
+    @property
+    def is_embedded(self) -> bool:
+        """True for the embedded simulator."""
+        return self.kind == EMBEDDED
+
+
+def choose_target(host: str | None, env: Mapping[str, str]) -> TargetChoice:
+    """Decide the target without touching anything."""
+    if host:
+        return TargetChoice(SOCKERLESS, host, "host argument")
+    for variable in HOST_VARIABLES:
+        value = env.get(variable)
+        if value:
+            return TargetChoice(SOCKERLESS, value, variable)
+    return TargetChoice(EMBEDDED, None, "no SOCKERLESS_HOST set")
+
+
+def should_skip_for_credentials(choice: TargetChoice, env: Mapping[str, str]) -> bool:
+    """A real target without AWS credentials is skipped (spec AC 1); the simulator never is."""
+    return not choice.is_embedded and not credentials_available(env)
+
+
+@dataclass(frozen=True)
+class SimulatorOptions:
+    """How to start the embedded simulator."""
+
+    profile: str = "instant"
+    time_scale: float = 1.0
+    quirks: tuple[str, ...] = ()
+
+
+def simulator_options(
+    profile: str | None,
+    time_scale: float | None,
+    quirks: str | None,
+    env: Mapping[str, str],
+) -> SimulatorOptions:
+    """Import arguments win; ``SOCKERLESS_SIM_*`` fill in what was not given."""
+    chosen_profile = profile or env.get("SOCKERLESS_SIM_PROFILE") or "instant"
+    if time_scale is None:
+        raw_scale = env.get("SOCKERLESS_SIM_TIME_SCALE")
+        try:
+            time_scale = float(raw_scale) if raw_scale else 1.0
+        except ValueError:
+            raise ValueError(
+                f"SOCKERLESS_SIM_TIME_SCALE must be a number, got '{raw_scale}'"
+            ) from None
+    chosen_quirks = quirks if quirks is not None else env.get("SOCKERLESS_SIM_QUIRKS", "")
+    return SimulatorOptions(chosen_profile, time_scale, tuple(split_list(chosen_quirks)))
+
+
+class SimulatorHandle(Protocol):
+    """What the library needs of ``sockerless_sim.launcher.SimulatorProcess``."""
+
+    @property
+    def info(self) -> Any: ...
+
+    def stop(self, timeout: float = 5.0) -> None: ...
+
+
+SimulatorStarter = Callable[[SimulatorOptions], SimulatorHandle]
+
+
+def start_embedded_simulator(options: SimulatorOptions) -> SimulatorHandle:
+    """Start ``python -m sockerless_sim`` and wait for its ready line."""
+    from sockerless_sim.launcher import SimulatorProcess  # noqa: PLC0415 - only when needed
+
+    process: SimulatorHandle = SimulatorProcess.start(
+        profile=options.profile,
+        time_scale=options.time_scale,
+        quirks=options.quirks,
+        ready_timeout=SIMULATOR_READY_TIMEOUT,
+    )
+    return process
+
+
+@dataclass
+class ActiveTarget:
+    """A resolved, usable target: daemon address, AWS settings, and the simulator if we run it."""
+
+    kind: str
+    host: str
+    aws: AwsConfig
+    simulator: SimulatorHandle | None = None
+
+    def describe(self) -> str:
+        """``embedded simulator at unix:///tmp/...`` or ``sockerless at unix:///...``."""
+        return f"{self.kind} at {self.host}"
+
+    def stop(self) -> None:
+        """Stop the embedded simulator (idempotent; nothing to do for a real daemon)."""
+        if self.simulator is not None:
+            self.simulator.stop()
+
+
+def start_target(
+    choice: TargetChoice,
+    env: Mapping[str, str],
+    options: SimulatorOptions,
+    starter: SimulatorStarter = start_embedded_simulator,
+) -> ActiveTarget:
+    """Make the chosen target usable: for the simulator this starts it."""
+    if not choice.is_embedded:
+        assert choice.host is not None
+        return ActiveTarget(SOCKERLESS, choice.host, AwsConfig.from_env(env))
+    simulator = starter(options)
+    info: SimulatorInfoLike = simulator.info
+    socket_path = str(simulator.info.socket_path)
+    return ActiveTarget(
+        EMBEDDED, f"unix://{socket_path}", AwsConfig.from_simulator(info), simulator
+    )
+
+
+def open_client(host: str, connect_timeout: float, read_timeout: float) -> DockerClient:
+    """A Docker API client for ``host`` (connects lazily, on its first request)."""
+    timeouts = Timeouts(connect=connect_timeout, read=read_timeout)
+    return DockerClient(Transport(Target.parse(host), timeouts=timeouts))

@@ -1,0 +1,135 @@
+"""Every keyword is documented with an example; the library and import have docs too."""
+
+from __future__ import annotations
+
+import pytest
+from robot.libdocpkg import LibraryDocumentation
+
+LIBRARY = LibraryDocumentation("SockerlessLibrary")
+KEYWORDS = {kw.name: kw for kw in LIBRARY.keywords}
+
+CONTRACT = {
+    # name: argument names, in order (the suites depend on them)
+    "Connect To Sockerless": ["host", "connect_timeout", "read_timeout"],
+    "Get Target Info": [],
+    "Skip If AWS Credentials Are Missing": [],
+    "Get Run Id": [],
+    "Generate Container Name": ["prefix"],
+    "Daemon Should Respond To Ping": [],
+    "Disconnect From Sockerless": [],
+    "Set Target Metadata": [],
+    "Create Container": [
+        "image",
+        "command",
+        "entrypoint",
+        "env",
+        "labels",
+        "name",
+        "tty",
+        "expected_status",
+    ],
+    "Start Container": ["container_id", "timeout", "expected_status"],
+    "Inspect Container": ["container_id", "expected_status"],
+    "List Containers": ["all", "filters"],
+    "Stop Container": ["container_id", "t", "timeout", "expected_status"],
+    "Kill Container": ["container_id", "signal", "expected_status"],
+    "Wait For Container": ["container_id", "condition", "timeout"],
+    "Remove Container": ["container_id", "force", "expected_status"],
+    "Get Container Status": ["container_id"],
+    "Wait Until Container Status Is": ["container_id", "status", "timeout", "interval"],
+    "Get Container IP Address": ["container"],
+    "Container Should Be Listed": ["container_id", "all", "filters"],
+    "Container Should Not Be Listed": ["container_id", "all", "filters"],
+    "Container Id Should Be Valid": ["container_id"],
+    "Create Exec": ["container_id", "command", "env", "workdir", "tty", "expected_status"],
+    "Start Exec": ["exec_id", "stdin", "tty", "timeout"],
+    "Inspect Exec": ["exec_id"],
+    "Wait Until Exec Finishes": ["exec_id", "timeout", "interval"],
+    "Exec Exit Code Should Be": ["exec_id", "expected"],
+    "Get Container Logs": [
+        "container_id",
+        "stdout",
+        "stderr",
+        "timestamps",
+        "tail",
+        "since",
+        "until",
+        "follow",
+        "timeout",
+    ],
+    "Wait Until Logs Contain Line": ["container_id", "line", "timeout", "stream", "timestamps"],
+    "Output Should Contain Line": ["result", "line", "stream"],
+    "Output Should Not Contain Line": ["result", "line", "stream"],
+    "Get Output Lines": ["result", "stream"],
+    "Stream Should Be Multiplexed": ["result"],
+    "Frames Should Use Stream Type": ["result", "stream_type"],
+    "Log Lines Should Have Timestamps": ["result"],
+    "Attach To Container Over WebSocket": ["container_id", "send", "timeout"],
+    "Create Sockerless Session": ["alias"],
+    "Task Definition Should Be Inactive": ["container_id"],
+    "Task Definition Should Be Active": ["container_id"],
+    "Container Tasks Should Be Stopped": ["container_id"],
+    "Log Streams Should Not Exist": ["container_id"],
+    "Container Should Leave No AWS Resources": ["container_id"],
+    "Clean Up Container": ["container_id"],
+    "Clean Up Registered Resources": ["scope"],
+    "Sweep Run Leftovers": ["run_id"],
+    "Get Fargate Task Usage": [],
+    "Set Fargate Usage Metadata": [],
+    "Get Daemon Request Count": [],
+}
+
+
+def test_library_intro_has_the_promised_sections() -> None:
+    for section in (
+        "%TOC%",
+        "= Targets =",
+        "= Timeouts =",
+        "= Expected status =",
+        "= Streams and whole-line matching =",
+        "= Cleanup =",
+        "= Examples =",
+    ):
+        assert section in LIBRARY.doc, section
+    assert LIBRARY.version
+    assert LIBRARY.scope == "GLOBAL"
+
+
+def test_import_arguments_are_documented() -> None:
+    (init,) = LIBRARY.inits
+    names = [argument.name for argument in init.args]
+    assert names == [
+        "host",
+        "connect_timeout",
+        "read_timeout",
+        "start_timeout",
+        "stop_timeout",
+        "exec_timeout",
+        "logs_timeout",
+        "simulator_profile",
+        "simulator_time_scale",
+        "simulator_quirks",
+    ]
+    assert "Example" in init.doc
+
+
+@pytest.mark.parametrize("name", sorted(KEYWORDS))
+def test_every_keyword_has_documentation_and_an_example(name: str) -> None:
+    doc = KEYWORDS[name].doc
+    assert doc.strip(), f"{name} has no documentation"
+    assert "Example" in doc, f"{name} has no example"
+    assert len(KEYWORDS[name].short_doc) > 15, f"{name}: the first line is not a useful summary"
+
+
+@pytest.mark.parametrize("name", sorted(CONTRACT))
+def test_contract_keywords_exist_with_their_arguments(name: str) -> None:
+    assert name in KEYWORDS, f"missing keyword {name}"
+    arguments = [argument.name for argument in KEYWORDS[name].args]
+    assert arguments[: len(CONTRACT[name])] == CONTRACT[name]
+
+
+def test_keywords_returning_objects_say_what_suites_can_use() -> None:
+    for name in ("Get Container Logs", "Start Exec"):
+        doc = KEYWORDS[name].doc
+        assert "output" in doc and "frames" in doc and "lines(stream)" in doc, name
+    assert "log_lines" in KEYWORDS["Get Container Logs"].doc
