@@ -8,7 +8,8 @@ Resource          ../../resources/ecs_suite.resource
 Suite Setup       Prepare ECS Suite
 Suite Teardown    Finish ECS Suite
 
-Test Tags         ecs    slow
+# Launches no Fargate task, so it is not `slow`: `--exclude slow` (the spec's -short) keeps it.
+Test Tags         ecs
 
 
 *** Test Cases ***
