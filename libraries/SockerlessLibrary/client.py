@@ -24,7 +24,7 @@ from .encoding import (
     encode_time,
     env_list,
 )
-from .errors import DaemonTimeout, ProtocolError
+from .errors import DaemonTimeout, ProtocolError, with_context
 from .hijack import ExecStream
 from .logstream import LogLine, log_lines
 from .mux import DecodedStream, MuxDecoder
@@ -316,14 +316,17 @@ class DockerClient:
             decoder = MuxDecoder(multiplexed=hijack.is_multiplexed(tty, stream.headers))
             timed_out = False
             try:
-                for chunk in stream.chunks():
-                    decoder.consume(chunk)
-            except DaemonTimeout as error:
-                if not follow:
-                    error.partial = decoder.finish(incomplete_ok=True)
-                    raise
-                timed_out = True
-            output = decoder.finish(incomplete_ok=timed_out)
+                try:
+                    for chunk in stream.chunks():
+                        decoder.consume(chunk)
+                except DaemonTimeout as error:
+                    if not follow:
+                        error.partial = decoder.finish(incomplete_ok=True)
+                        raise
+                    timed_out = True
+                output = decoder.finish(incomplete_ok=timed_out)
+            except ProtocolError as error:
+                raise with_context(error, f"container logs on {self.target}") from None
         return LogsResult(
             stream.status,
             stream.headers,

@@ -118,6 +118,19 @@ class AwsError(SockerlessError):
         super().__init__(f"AWS {operation} on {resource} failed: {code}: {message}")
 
 
+def with_context(error: ProtocolError, context: str) -> ProtocolError:
+    """``error`` with its message prefixed by ``context`` (``exec start on unix://...``) once.
+
+    The stream decoder does not know which call or daemon its bytes came from; the caller adds
+    that, keeping the exception's type, ``partial`` and ``payload``.
+    """
+    prefix = f"{context}: "
+    message = str(error)
+    if not message.startswith(prefix):
+        error.args = (prefix + message, *error.args[1:])
+    return error
+
+
 def excerpt(text: str, limit: int = BODY_EXCERPT_CHARS) -> str:
     """``text`` cut to ``limit`` characters, saying how much was left out."""
     if len(text) <= limit:

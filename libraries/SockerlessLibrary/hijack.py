@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from .errors import DaemonTimeout, DaemonUnreachable, ProtocolError
+from .errors import DaemonTimeout, DaemonUnreachable, ProtocolError, with_context
 from .mux import MULTIPLEXED_CONTENT_TYPE, DecodedStream, MuxDecoder
 from .transport import (
     Deadline,
@@ -76,6 +76,8 @@ def start_exec(
     try:
         head = _upgrade(connection, request, deadline)
         output = _read_output(connection, head, deadline, stdin=stdin, tty=tty)
+    except ProtocolError as error:
+        raise with_context(error, f"{OPERATION} on {transport.target}") from None
     finally:
         connection.close()
     return ExecStream(head.status, head.reason, head.headers, output)

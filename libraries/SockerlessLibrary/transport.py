@@ -18,10 +18,12 @@ import json
 import re
 import select
 import socket
+import stat
 import threading
 import time
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
@@ -300,7 +302,10 @@ class HttpConnection:
         self, head: ResponseHead, method: str, deadline: Deadline, *, raw: bool = False
     ) -> Iterator[bytes]:
         """The body as it arrives. ``raw=True``: read to EOF regardless of headers (hijack)."""
-        framing = "close" if raw else body_framing(method, head)
+        try:
+            framing = "close" if raw else body_framing(method, head)
+        except ProtocolError as error:
+            raise ProtocolError(f"{deadline.operation} on {self.target}: {error}") from None
         if framing == "none":
             return
         if framing == "chunked":
@@ -394,6 +399,25 @@ class HttpConnection:
         """Close the socket (idempotent)."""
         with contextlib.suppress(OSError):
             self.sock.close()
+
+
+def _not_a_socket(path: str | None) -> str:
+    """What ``path`` is when it exists and is no socket (``"a directory"``), else ``""``.
+
+    Connecting to such a path fails with "connection refused", which would wrongly suggest a
+    daemon that is not running.
+    """
+    if path is None:
+        return ""
+    try:
+        mode = Path(path).stat().st_mode
+    except OSError:
+        return ""
+    if stat.S_ISSOCK(mode):
+        return ""
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    return "a regular file" if stat.S_ISREG(mode) else "another kind of file"
 
 
 def body_framing(method: str, head: ResponseHead) -> str:
@@ -583,6 +607,12 @@ class Transport:
                 f"{operation}: cannot connect to {target}: no socket at {target.socket_path}"
             ) from None
         except ConnectionRefusedError:
+            not_socket = _not_a_socket(target.socket_path)
+            if not_socket:
+                raise DaemonUnreachable(
+                    f"{operation}: cannot connect to {target}: {target.socket_path} is "
+                    f"{not_socket}, not a unix socket (is the path right?)"
+                ) from None
             where = target.socket_path if target.scheme == "unix" else target.host_header
             raise DaemonUnreachable(
                 f"{operation}: cannot connect to {target}: connection refused at {where} "

@@ -7,6 +7,7 @@ simulator's static credentials are handed to boto3 directly and never written to
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -24,6 +25,10 @@ SIMULATOR_ACCESS_KEY = "testing"  # moto accepts any value; these are the conven
 CLIENT_CONNECT_TIMEOUT = 5
 CLIENT_READ_TIMEOUT = 30
 CLIENT_TOTAL_MAX_ATTEMPTS = 5
+# At DEBUG these log every request's headers (X-Amz-Security-Token: the session token) and
+# response bodies (task definitions carry the agent token); Robot's --loglevel TRACE/DEBUG
+# would copy them into output.xml and log.html. They never go below WARNING.
+QUIET_AWS_SDK_LOGGERS = ("botocore", "boto3", "urllib3", "s3transfer")
 
 
 class SimulatorInfoLike(Protocol):
@@ -105,6 +110,7 @@ class AwsConfig:
 
     def client(self, service: str) -> Any:
         """A boto3 client for ``service`` ("ecs", "logs") with this configuration."""
+        quiet_aws_sdk_loggers()
         if self.static_credentials is not None:
             access_key, secret_key = self.static_credentials
             session = boto3.session.Session(
@@ -132,3 +138,11 @@ class AwsConfig:
             "log_group": self.log_group,
             "credentials": self.credentials,
         }
+
+
+def quiet_aws_sdk_loggers() -> None:
+    """Hold the AWS SDK's loggers at WARNING so no secret reaches a log (see above)."""
+    for name in QUIET_AWS_SDK_LOGGERS:
+        logger = logging.getLogger(name)
+        if logger.level < logging.WARNING:  # NOTSET (0) would inherit the root's level
+            logger.setLevel(logging.WARNING)
