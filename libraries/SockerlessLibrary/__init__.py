@@ -8,7 +8,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError
 from robotlibcore import DynamicCore
 
-from .errors import SockerlessError
+from .errors import DaemonResponseError, DaemonTimeout, ProtocolError, SockerlessError
 from .keywords.aws import AwsKeywords
 from .keywords.base import log, warn
 from .keywords.containers import ContainerKeywords
@@ -202,6 +202,16 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
             AwsKeywords(self._context, self._janitor),
         ]
         super().__init__(components)
+
+    def run_keyword(self, name: str, args: Any, kwargs: Any = None) -> Any:
+        """Runs a keyword; when the daemon's answer fails it, the log also shows the request."""
+        try:
+            return super().run_keyword(name, args, kwargs)
+        except (DaemonResponseError, ProtocolError, DaemonTimeout):
+            request = self._context.last_request()
+            if request:
+                log(f"Request: {request} (sent to {self._context.client().target})")
+            raise
 
     # Listener interface (v3): the library cleans what each test and suite created.
 

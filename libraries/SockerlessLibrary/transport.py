@@ -535,6 +535,8 @@ class Transport:
         self._pool_lock = threading.Lock()
         self._count_lock = threading.Lock()
         self._request_count = 0
+        # The request line of the latest request, so a failing keyword can show what it sent.
+        self.last_request = ""
 
     @property
     def request_count(self) -> int:
@@ -562,8 +564,9 @@ class Transport:
     ) -> bytes:
         """The request bytes: JSON body with its Content-Type, ``Content-Length: 0`` on an
         empty POST, ``Host: localhost`` on a unix socket."""
+        self.last_request = f"{method} {self.url_path(path, query)}"
         lines = [
-            f"{method} {self.url_path(path, query)} HTTP/1.1",
+            f"{self.last_request} HTTP/1.1",
             f"Host: {self.target.host_header}",
             f"User-Agent: {USER_AGENT}",
         ]

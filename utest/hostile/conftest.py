@@ -23,6 +23,7 @@ _spec.loader.exec_module(scripted)
 
 socket_dir = scripted.socket_dir
 serve = scripted.serve
+keep_alive = scripted.keep_alive_fixture
 
 # Everything that could point the library at a real daemon or real AWS, or lend it credentials.
 _REAL_WORLD_VARIABLES = (

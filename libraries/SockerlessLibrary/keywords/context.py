@@ -130,6 +130,10 @@ class LibraryContext:
             read=self._read_timeout if read is None else read,
         )
 
+    def last_request(self) -> str:
+        """The request line the client sent last (``""`` before any request)."""
+        return self._client.transport.last_request if self._client is not None else ""
+
     def client(self) -> DockerClient:
         """The Docker API client of the target (created on first use)."""
         if self._client is None:
