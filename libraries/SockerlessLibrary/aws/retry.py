@@ -137,9 +137,10 @@ class AwsCaller:
                     f"not attempted: the {self.deadline.seconds:.0f} s deadline had passed",
                 )
             try:
-                return function()
+                result = function()
             except ClientError as error:
                 if tolerate is not None and tolerate(error):
+                    self._note_botocore_retries(operation, resource, error.response)
                     return None
                 if not is_retried(error) or not self._room_for(backoff):
                     raise self._failure(operation, resource, error, attempt) from error
@@ -150,6 +151,9 @@ class AwsCaller:
                 reason = type(error).__name__
             except BotoCoreError as error:
                 raise self._failure(operation, resource, error, attempt) from error
+            else:
+                self._note_botocore_retries(operation, resource, result)
+                return result
             self.retries += 1
             self.log(
                 f"AWS {operation} for {resource} failed with {reason} after botocore's retries; "
@@ -159,6 +163,16 @@ class AwsCaller:
             self.sleep(backoff)
             backoff = min(backoff * 2, self.max_backoff)
             attempt += 1
+
+    def _note_botocore_retries(self, operation: str, resource: str, response: object) -> None:
+        """Log the retries botocore made silently before this answer (throttling, 5xx, network)."""
+        metadata = response.get("ResponseMetadata", {}) if isinstance(response, dict) else {}
+        retried = int(metadata.get("RetryAttempts", 0) or 0) if isinstance(metadata, dict) else 0
+        if retried:
+            self.log(
+                f"AWS {operation} for {resource}: botocore retried it {retried} time(s) "
+                "(throttling, a server error or a dropped connection) before this answer"
+            )
 
     def _room_for(self, backoff: float) -> bool:
         return self.deadline.remaining() > backoff

@@ -98,6 +98,7 @@ class Exchange:
         self.status: int | None = None
         self.close_after = False
         self.drop_after_bytes: int | None = None
+        self._hijacked_sent: int | None = None  # bytes written after the hijack head
 
     @property
     def started(self) -> bool:
@@ -106,6 +107,15 @@ class Exchange:
 
     def write_raw(self, data: bytes) -> None:
         """Send bytes as they are; ``ClientGone`` when the peer has gone."""
+        limit = self.drop_after_bytes
+        if self._hijacked_sent is not None and limit is not None:
+            # An injected fault on a hijacked stream: cut it after ``limit`` bytes.
+            if self._hijacked_sent + len(data) > limit:
+                with contextlib.suppress(OSError):
+                    self.sock.sendall(data[: max(limit - self._hijacked_sent, 0)])
+                self.abort()
+                raise ClientGone("connection dropped by an injected fault")
+            self._hijacked_sent += len(data)
         try:
             self.sock.sendall(data)
         except OSError as exc:
@@ -168,6 +178,7 @@ class Exchange:
         self.status = int(head.split(b" ", 2)[1])
         self.close_after = True
         self.write_raw(head)
+        self._hijacked_sent = 0
 
     def client_gone(self) -> bool:
         """True when the client has closed its side (a pending EOF), without consuming data."""

@@ -1,0 +1,69 @@
+"""Item 4: AWS throttling on 30% of the cleanup's calls during a full ECS run.
+
+``ThrottlingException`` is injected at rate 0.3 on DeregisterTaskDefinition, StopTask,
+DeleteLogStream and DescribeTasks, for the daemon's calls and the library's alike. Cleanup must
+still complete (botocore's retries, then the library's own bounded retry), leave 0 leaks, and
+output.xml must say what was retried.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from reliability_harness import (
+    ECS_SUITES,
+    VICTIM_TAG_VARIABLE,
+    VICTIMS,
+    Inventory,
+    Simulator,
+    count_leaks,
+    run_robot,
+)
+
+pytestmark = pytest.mark.timeout(240)
+
+THROTTLED = ("DeregisterTaskDefinition", "StopTask", "DeleteLogStream", "DescribeTasks")
+RETRIED = re.compile(r"^AWS (?:ECS|Logs) (\w+) for .*: botocore retried it \d+ time")
+
+
+def test_throttled_cleanup_completes_and_says_what_was_retried(
+    sim: Simulator, baseline: Inventory, tmp_path: Path
+) -> None:
+    for operation in THROTTLED:
+        sim.fault(target="aws", operation=operation, error_code="ThrottlingException", rate=0.3)
+    # The ECS suites and the two flows that fail midway (their cleanup stops running tasks).
+    run = run_robot(
+        sim,
+        tmp_path,
+        run_id="rel-throttle",
+        arguments=[
+            *("--variable", VICTIM_TAG_VARIABLE, "--include", "ecs", "--include", "fails-midway"),
+            *(ECS_SUITES, VICTIMS),
+        ],
+    )
+    aws = sim.stats()["aws"]
+    injected, calls = aws["faults_injected"], aws["calls"]
+    assert all(calls.get(op, 0) >= 2 for op in THROTTLED), calls  # each one was exercised
+    assert sum(injected.values()) >= 5, injected
+
+    statuses = run.test_statuses()
+    assert len(statuses) == 6, statuses
+    for name, (status, message) in statuses.items():
+        if name.startswith("Assertion Fails"):
+            assert status == "FAIL" and "on purpose" in message, (name, message)
+        else:
+            # A test may fail only where the daemon itself ran out of retries, and then says so.
+            assert status == "PASS" or "ThrottlingException: Rate exceeded" in message, (
+                name,
+                message,
+            )
+    messages = run.messages()
+    retried = {match.group(1) for m in messages if (match := RETRIED.match(m))}
+    assert "DescribeTasks" in retried, "output.xml does not say which calls botocore retried"
+    assert not [m for m in messages if "cleanup incomplete" in m or "could not fully" in m]
+    assert run.journal_created() >= 5  # the listing test makes a 2nd container if it gets there
+    assert run.journal_pending() == 0
+    leaks = count_leaks(sim, baseline)
+    assert leaks.total == 0, str(leaks)
