@@ -259,7 +259,10 @@ def main(argv: list[str]) -> int:
     elif command == "sweep":
         return subprocess.call([str(BIN / "python"), "-m", "SockerlessLibrary.sweep", *rest])
     elif command == "bench":
-        return subprocess.call([str(BIN / "python"), "benchmarks/mux_benchmark.py", *rest])
+        # One run: the stream decoder, then per-request overhead (both take --repeat N).
+        mux = subprocess.call([str(BIN / "python"), "benchmarks/mux_benchmark.py", *rest])
+        overhead = subprocess.call([str(BIN / "python"), "benchmarks/overhead_benchmark.py", *rest])
+        return mux or overhead
     else:
         print(__doc__)
         return 2

@@ -16,6 +16,9 @@ from .base import LibraryComponent, current_scope, debug, log, seconds
 from .status import parse_expected_status
 
 _CONTAINER_ID = re.compile(r"^[0-9a-f]{64}$")
+# Status waits back off (0.5 s, 1 s, 2 s, 2 s...): a wait for a Fargate task's exit can last
+# minutes, and every inspect costs the daemon a DescribeTasks.
+MAX_STATUS_POLL_INTERVAL = 2.0
 
 
 def docker_environment(env: Mapping[str, Any] | list[str] | None) -> list[str] | None:
@@ -312,7 +315,7 @@ class ContainerKeywords(LibraryComponent):
         | =Arguments= | =Description= |
         | ``status`` | Wanted ``State.Status``, e.g. ``exited``. |
         | ``timeout`` | Default: the ``start_timeout`` import argument. |
-        | ``interval`` | Time between polls. |
+        | ``interval`` | Time before the second poll; it doubles after each poll, up to 2 s. |
 
         Logs one line per observed state change. On timeout the failure shows the last
         observed ``State`` and the elapsed time.
@@ -331,6 +334,7 @@ class ContainerKeywords(LibraryComponent):
             what=f"Container {container_id} status '{status}'",
             timeout=seconds(timeout, self.ctx.settings.start_timeout),
             interval=seconds(interval, 0.5),
+            max_interval=MAX_STATUS_POLL_INTERVAL,
             log=log,
         )
 
