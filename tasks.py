@@ -3,11 +3,13 @@
 
     python3 tasks.py ecs      set up, then run the ECS acceptance suites on the configured target
                               (the embedded simulator when SOCKERLESS_HOST is not set)
+    python3 tasks.py pabot    the ECS suites in parallel with pabot, every process sharing one
+                              embedded simulator; the report counts the run's Fargate tasks
     python3 tasks.py test     set up, then run every check the project has (what CI runs)
     python3 tasks.py setup    only create/refresh the virtual environment in .venv
     python3 tasks.py lint     ruff, mypy, robocop
     python3 tasks.py sweep    clean up what killed runs left behind (arguments go to the sweeper)
-    python3 tasks.py bench    the stream-decoder benchmark
+    python3 tasks.py bench    the stream-decoder and per-request overhead benchmarks
 
 Every step runs in a child process with its own time limit, so nothing here can hang a CI job.
 """
@@ -15,6 +17,7 @@ Every step runs in a child process with its own time limit, so nothing here can 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -85,6 +88,8 @@ def setup() -> None:
         check=True,
         timeout=STEP_TIME_LIMIT_SECONDS,
     )
+    # The editable install is what lets robot, libdoc and `python -m` import SockerlessLibrary
+    # and sockerless_sim from the repository root with no --pythonpath.
     subprocess.run(
         [*pip, "--no-deps", "-e", str(ROOT)], check=True, timeout=STEP_TIME_LIMIT_SECONDS
     )
@@ -196,6 +201,66 @@ def ecs(tally: Tally, extra_args: list[str]) -> None:
     robot("ECS acceptance suites", "ecs", ["--include", "ecs", *extra_args, "suites"], tally)
 
 
+def pabot(tally: Tally, extra_args: list[str]) -> None:
+    """The ECS suites under pabot against one shared simulator.
+
+    One simulator for all processes keeps pabot near the slowest suite's own time (a simulator per
+    process costs each ~2.5 s of CPU at start). pabot merges the processes' outputs, but each set
+    the top-level "Fargate tasks" metadata to its own count, so the merged report is re-made with
+    the run's totals as the simulator's AWS side counted them.
+    """
+    output_dir = RESULTS / "pabot"
+    shutil.rmtree(output_dir, ignore_errors=True)
+    output_dir.mkdir(parents=True)
+    stats_file = output_dir / "simulator-stats.json"
+    env = embedded_environment(PATH=os.pathsep.join([str(BIN), os.environ.get("PATH", "")]))
+    pabot_command = [str(BIN / "pabot"), "--processes", "3", "--outputdir", str(output_dir)]
+    run_step(
+        "ECS suites with pabot (one shared simulator)",
+        [
+            str(BIN / "python"),
+            "-m",
+            "sockerless_sim.with_simulator",
+            "--stats-file",
+            str(stats_file),
+            "--",
+            *pabot_command,
+            "--include",
+            "ecs",
+            *extra_args,
+            "suites",
+        ],
+        tally,
+        env,
+    )
+    output_xml = output_dir / "output.xml"
+    if not (output_xml.exists() and stats_file.exists()):
+        tally.failed_steps.append("pabot wrote no output.xml or simulator stats")
+        return
+    usage = json.loads(stats_file.read_text())["aws"]
+    run_step(
+        "report with the run's Fargate usage",
+        [
+            str(BIN / "rebot"),
+            "--outputdir",
+            str(output_dir),
+            "--output",
+            "output.xml",
+            "--xunit",
+            "xunit.xml",
+            "--metadata",
+            f"Fargate tasks:{usage['tasks_launched']}",
+            "--metadata",
+            f"Fargate task-seconds:{usage['task_seconds']:.1f}",
+            str(output_xml),
+        ],
+        Tally(),  # rebot exits non-zero when tests failed; the counts below say so already
+    )
+    passed, failed, skipped = robot_counts(output_xml)
+    tally.add(passed, failed, skipped)
+    print(f"=== pabot: {passed} passed, {failed} failed, {skipped} skipped")
+
+
 def test(tally: Tally) -> None:
     lint(tally)
     RESULTS.mkdir(exist_ok=True)
@@ -254,6 +319,8 @@ def main(argv: list[str]) -> int:
         lint(tally)
     elif command == "ecs":
         ecs(tally, rest)
+    elif command == "pabot":
+        pabot(tally, rest)
     elif command == "test":
         test(tally)
     elif command == "sweep":

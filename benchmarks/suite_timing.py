@@ -126,17 +126,7 @@ def shared_simulator_pabot(
     try:
         info = simulator.info
         target_env = {k: v for k, v in env.items() if not k.startswith(("SOCKERLESS_", "AWS_"))}
-        target_env.update(
-            SOCKERLESS_HOST=f"unix://{info.socket_path}",
-            SOCKERLESS_ENDPOINT_URL=info.aws_endpoint_url,
-            AWS_ACCESS_KEY_ID="testing",
-            AWS_SECRET_ACCESS_KEY="testing",  # noqa: S106 - the simulator's moto takes any
-            AWS_REGION=info.region,
-            SOCKERLESS_ECS_CLUSTER=info.cluster,
-            SOCKERLESS_ECS_SUBNETS=",".join(info.subnets),
-            SOCKERLESS_ECS_SECURITY_GROUPS=",".join(info.security_groups),
-            SOCKERLESS_ECS_LOG_GROUP=info.log_group,
-        )
+        target_env.update(info.target_environment())
         run = timed(
             [str(BIN / "pabot"), "--processes", str(processes), "--include", "ecs", "suites"],
             workdir,

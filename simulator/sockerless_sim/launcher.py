@@ -72,6 +72,24 @@ class SimulatorInfo:
             tcp_port=int(data["tcp_port"]) if data.get("tcp_port") is not None else None,
         )
 
+    def target_environment(self) -> dict[str, str]:
+        """The variables that hand this simulator to the kit as an external target.
+
+        That is target 2, "sockerless with its own AWS simulator": the daemon's socket, the AWS
+        endpoint, the fake credentials moto accepts, and the ECS settings the simulator uses.
+        """
+        return {
+            "SOCKERLESS_HOST": f"unix://{self.socket_path}",
+            "SOCKERLESS_ENDPOINT_URL": self.aws_endpoint_url,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_REGION": self.region,
+            "SOCKERLESS_ECS_CLUSTER": self.cluster,
+            "SOCKERLESS_ECS_SUBNETS": ",".join(self.subnets),
+            "SOCKERLESS_ECS_SECURITY_GROUPS": ",".join(self.security_groups),
+            "SOCKERLESS_ECS_LOG_GROUP": self.log_group,
+        }
+
 
 def _death_signal_setter() -> Callable[[], None]:
     """A ``preexec_fn`` that asks for SIGTERM when the parent dies (resolved before the fork)."""

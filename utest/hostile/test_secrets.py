@@ -155,17 +155,7 @@ def debug_sim() -> Iterator[tuple[SimulatorProcess, _Lines]]:
 
 def real_target_env(sim: SimulatorProcess, creds: dict[str, str]) -> dict[str, str]:
     info = sim.info
-    return {
-        **base_env(),
-        **creds,
-        "SOCKERLESS_HOST": f"unix://{info.socket_path}",
-        "SOCKERLESS_ENDPOINT_URL": info.aws_endpoint_url,
-        "AWS_REGION": info.region,
-        "SOCKERLESS_ECS_CLUSTER": info.cluster,
-        "SOCKERLESS_ECS_SUBNETS": ",".join(info.subnets),
-        "SOCKERLESS_ECS_SECURITY_GROUPS": ",".join(info.security_groups),
-        "SOCKERLESS_ECS_LOG_GROUP": info.log_group,
-    }
+    return {**base_env(), **info.target_environment(), **creds}
 
 
 def test_real_target_path_shows_no_secret(

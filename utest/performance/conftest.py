@@ -153,16 +153,8 @@ class ExternalSimulator:
             for k, v in os.environ.items()
             if not k.startswith(("SOCKERLESS_", "AWS_")) and k != "PYTHONPATH"
         }
+        env.update(info.target_environment())
         env.update(
-            SOCKERLESS_HOST=f"unix://{info.socket_path}",
-            SOCKERLESS_ENDPOINT_URL=info.aws_endpoint_url,
-            AWS_ACCESS_KEY_ID="testing",
-            AWS_SECRET_ACCESS_KEY="testing",
-            AWS_REGION=info.region,
-            SOCKERLESS_ECS_CLUSTER=info.cluster,
-            SOCKERLESS_ECS_SUBNETS=",".join(info.subnets),
-            SOCKERLESS_ECS_SECURITY_GROUPS=",".join(info.security_groups),
-            SOCKERLESS_ECS_LOG_GROUP=info.log_group,
             SOCKERLESS_KIT_JOURNAL_DIR=str(journal_dir),
             SOCKERLESS_KIT_RUN_ID=run_id,
         )

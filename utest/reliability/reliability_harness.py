@@ -148,17 +148,9 @@ class Simulator:
         """Target 2: the daemon's socket, its AWS endpoint and static credentials."""
         env = {k: v for k, v in os.environ.items() if k not in FOREIGN_VARIABLES}
         info = self.info
+        env.update(info.target_environment())
         env.update(
-            SOCKERLESS_HOST=f"unix://{info.socket_path}",
-            SOCKERLESS_ENDPOINT_URL=info.aws_endpoint_url,
-            AWS_ACCESS_KEY_ID=CREDENTIAL,
-            AWS_SECRET_ACCESS_KEY=CREDENTIAL,
-            AWS_REGION=info.region,
             AWS_DEFAULT_REGION=info.region,
-            SOCKERLESS_ECS_CLUSTER=info.cluster,
-            SOCKERLESS_ECS_SUBNETS=",".join(info.subnets),
-            SOCKERLESS_ECS_SECURITY_GROUPS=",".join(info.security_groups),
-            SOCKERLESS_ECS_LOG_GROUP=info.log_group,
             SOCKERLESS_KIT_RUN_ID=run_id,
             SOCKERLESS_KIT_JOURNAL_DIR=str(journal_dir),
             PYTHONUNBUFFERED="1",

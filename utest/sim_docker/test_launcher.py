@@ -151,3 +151,42 @@ def test_the_simulator_dies_with_its_parent(tmp_path: Path) -> None:
         if parent.poll() is None:
             parent.kill()
             parent.wait(5)
+
+
+@pytest.mark.timeout(60)
+def test_with_simulator_hands_one_simulator_to_a_command_and_reports_its_stats(
+    tmp_path: Path,
+) -> None:
+    stats_file = tmp_path / "stats.json"
+    seen = tmp_path / "seen.json"
+    probe = (
+        "import json, os, socket, sys; "
+        "path = os.environ['SOCKERLESS_HOST'].removeprefix('unix://'); "
+        "s = socket.socket(socket.AF_UNIX); s.connect(path); s.close(); "
+        "json.dump({k: v for k, v in os.environ.items() if k.startswith(('SOCKERLESS_', 'AWS_'))},"
+        " open(sys.argv[1], 'w')); sys.exit(3)"
+    )
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sockerless_sim.with_simulator",
+            "--stats-file",
+            str(stats_file),
+            "--",
+            sys.executable,
+            "-c",
+            probe,
+            str(seen),
+        ],
+        timeout=50,
+        check=False,
+    )
+    assert completed.returncode == 3  # the command's own status
+    env = json.loads(seen.read_text())
+    assert env["SOCKERLESS_ENDPOINT_URL"].startswith("http://127.0.0.1:")
+    assert env["SOCKERLESS_ECS_SUBNETS"] and env["SOCKERLESS_ECS_SECURITY_GROUPS"]
+    assert env["AWS_ACCESS_KEY_ID"] == "testing"
+    stats = json.loads(stats_file.read_text())
+    assert stats["aws"]["tasks_launched"] == 0
+    assert not Path(env["SOCKERLESS_HOST"].removeprefix("unix://")).exists()  # stopped after

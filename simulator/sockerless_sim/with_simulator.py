@@ -1,0 +1,86 @@
+"""Run one command against a simulator started for it, then stop the simulator.
+
+    python -m sockerless_sim.with_simulator [--profile P] [--time-scale F] [--quirk Q]...
+        [--stats-file FILE] -- COMMAND [ARG...]
+
+The command sees the simulator as an external target (``SimulatorInfo.target_environment``):
+this is how several robot processes (pabot) share one simulator instead of each starting its own.
+When the command ends, the simulator's ``/_sim/stats`` (tasks launched, task-seconds, ...) are
+written to ``--stats-file`` as JSON; the exit status is the command's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from .launcher import SimulatorProcess
+
+STATS_TIMEOUT_SECONDS = 10.0
+COMMAND_TIME_LIMIT_SECONDS = 60 * 60
+
+
+class _UnixHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, socket_path: str, timeout: float) -> None:
+        super().__init__("localhost", timeout=timeout)
+        self._socket_path = socket_path
+
+    def connect(self) -> None:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(self.timeout)
+        sock.connect(self._socket_path)
+        self.sock = sock
+
+
+def fetch_stats(socket_path: str) -> dict[str, Any]:
+    """The simulator's ``GET /_sim/stats``."""
+    connection = _UnixHTTPConnection(socket_path, STATS_TIMEOUT_SECONDS)
+    try:
+        connection.request("GET", "/_sim/stats")
+        response = connection.getresponse()
+        stats: dict[str, Any] = json.loads(response.read())
+        return stats
+    finally:
+        connection.close()
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m sockerless_sim.with_simulator")
+    parser.add_argument("--profile", default="instant")
+    parser.add_argument("--time-scale", type=float, default=1.0)
+    parser.add_argument("--quirk", action="append", default=[])
+    parser.add_argument("--stats-file", type=Path)
+    parser.add_argument("command", nargs=argparse.REMAINDER)
+    options = parser.parse_args(argv)
+    command = options.command[1:] if options.command[:1] == ["--"] else options.command
+    if not command:
+        parser.error("give the command to run after --")
+    simulator = SimulatorProcess.start(
+        profile=options.profile, time_scale=options.time_scale, quirks=tuple(options.quirk)
+    )
+    try:
+        env = {**os.environ, **simulator.info.target_environment()}
+        try:
+            code = subprocess.run(
+                command, env=env, check=False, timeout=COMMAND_TIME_LIMIT_SECONDS
+            ).returncode
+        except subprocess.TimeoutExpired:
+            print(f"with_simulator: {command[0]} overran {COMMAND_TIME_LIMIT_SECONDS} s")
+            code = 124
+        if options.stats_file is not None:
+            stats = fetch_stats(simulator.info.socket_path)
+            options.stats_file.write_text(json.dumps(stats, indent=2, default=str) + "\n")
+        return code
+    finally:
+        simulator.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
