@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import http.client
 import json
 import os
 import signal
@@ -36,6 +35,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "libraries"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "simulator"))
 
+from sockerless_sim.unix_http import UnixHTTPConnection
 from SockerlessLibrary.client import DockerClient
 from SockerlessLibrary.transport import Transport
 
@@ -124,22 +124,8 @@ def serve_fixed(listener: socket.socket) -> None:
         threading.Thread(target=answer_connection, args=(connection, response), daemon=True).start()
 
 
-class UnixHTTPConnection(http.client.HTTPConnection):
-    """``http.client`` over a unix socket (what docker-py's unix adapter amounts to)."""
-
-    def __init__(self, path: str) -> None:
-        super().__init__("localhost", timeout=30)
-        self._path = path
-
-    def connect(self) -> None:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(self.timeout)
-        sock.connect(self._path)
-        self.sock = sock
-
-
 def raw_inspector(socket_path: str, container_id: str) -> tuple[Callable[[], object], Callable]:
-    connection = UnixHTTPConnection(socket_path)
+    connection = UnixHTTPConnection(socket_path, timeout=30)
     path = f"{API_PREFIX}/containers/{container_id}/json"
 
     def inspect() -> object:

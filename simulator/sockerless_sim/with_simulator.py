@@ -12,36 +12,23 @@ written to ``--stats-file`` as JSON; the exit status is the command's.
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 from .launcher import SimulatorProcess
+from .unix_http import UnixHTTPConnection
 
 STATS_TIMEOUT_SECONDS = 10.0
 COMMAND_TIME_LIMIT_SECONDS = 60 * 60
 
 
-class _UnixHTTPConnection(http.client.HTTPConnection):
-    def __init__(self, socket_path: str, timeout: float) -> None:
-        super().__init__("localhost", timeout=timeout)
-        self._socket_path = socket_path
-
-    def connect(self) -> None:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(self.timeout)
-        sock.connect(self._socket_path)
-        self.sock = sock
-
-
 def fetch_stats(socket_path: str) -> dict[str, Any]:
     """The simulator's ``GET /_sim/stats``."""
-    connection = _UnixHTTPConnection(socket_path, STATS_TIMEOUT_SECONDS)
+    connection = UnixHTTPConnection(socket_path, STATS_TIMEOUT_SECONDS)
     try:
         connection.request("GET", "/_sim/stats")
         response = connection.getresponse()

@@ -6,11 +6,9 @@ launcher re-logs every stderr line of the child on its own logger, and a handler
 
 from __future__ import annotations
 
-import http.client
 import logging
 import os
 import re
-import socket
 import subprocess
 import sys
 import threading
@@ -24,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from sockerless_sim.launcher import SimulatorProcess
+from sockerless_sim.unix_http import UnixHTTPConnection
 
 ROOT = Path(__file__).resolve().parents[2]
 ROBOT_TIME_LIMIT_SECONDS = 300
@@ -101,20 +100,6 @@ class RequestLog(logging.Handler):
         """Forget what was collected."""
         with self._lock_requests:
             self._requests.clear()
-
-
-class UnixHTTPConnection(http.client.HTTPConnection):
-    """``http.client`` over a unix socket."""
-
-    def __init__(self, path: str, timeout: float = 10.0) -> None:
-        super().__init__("localhost", timeout=timeout)
-        self._path = path
-
-    def connect(self) -> None:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(self.timeout)
-        sock.connect(self._path)
-        self.sock = sock
 
 
 @dataclass

@@ -18,10 +18,8 @@ A *leak* is anything created since the baseline snapshot and still there:
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -35,6 +33,7 @@ import boto3
 from botocore.config import Config
 
 from sockerless_sim.launcher import SimulatorProcess
+from sockerless_sim.unix_http import UnixHTTPConnection
 from SockerlessLibrary.aws.journal import RunJournal
 from SockerlessLibrary.aws.resources import PROJECT, PROJECT_LABEL
 
@@ -89,7 +88,7 @@ class Simulator:
     def docker(
         self, method: str, path: str, body: Any = None, timeout: float = 30.0
     ) -> tuple[int, Any]:
-        connection = _UnixConnection(self.info.socket_path, timeout)
+        connection = UnixHTTPConnection(self.info.socket_path, timeout)
         try:
             payload = None if body is None else json.dumps(body).encode()
             headers = {"Content-Type": "application/json"} if payload is not None else {}
@@ -157,18 +156,6 @@ class Simulator:
         )
         env.update(extra)
         return env
-
-
-class _UnixConnection(http.client.HTTPConnection):
-    def __init__(self, path: str, timeout: float) -> None:
-        super().__init__("localhost", timeout=timeout)
-        self._path = path
-
-    def connect(self) -> None:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(self.timeout)
-        sock.connect(self._path)
-        self.sock = sock
 
 
 # ---------------------------------------------------------------- AWS and daemon inventory
