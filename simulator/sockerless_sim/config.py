@@ -145,6 +145,13 @@ class SimConfig:
                 ) from None
         if env.get("SOCKERLESS_SIM_QUIRKS"):
             values["quirks"] = frozenset(_split_list(env["SOCKERLESS_SIM_QUIRKS"]))
+        if env.get("SOCKERLESS_SIM_SEED"):
+            try:
+                values["seed"] = int(env["SOCKERLESS_SIM_SEED"])
+            except ValueError:
+                raise ValueError(
+                    f"SOCKERLESS_SIM_SEED must be an integer, got {env['SOCKERLESS_SIM_SEED']!r}"
+                ) from None
         known = {f.name for f in fields(cls)}
         unknown = set(overrides) - known
         if unknown:

@@ -75,6 +75,7 @@ def test_overrides_win_and_none_means_unset() -> None:
         ({"SOCKERLESS_SIM_QUIRKS": "no-such-quirk"}, {}, "unknown quirks"),
         ({"SOCKERLESS_SIM_PROFILE": "slow"}, {}, "unknown profile"),
         ({"SOCKERLESS_SIM_TIME_SCALE": "fast"}, {}, "must be a number"),
+        ({"SOCKERLESS_SIM_SEED": "lucky"}, {}, "SOCKERLESS_SIM_SEED must be an integer"),
         ({}, {"time_scale": 0}, "time_scale must be positive"),
         ({}, {"colour": "blue"}, "unknown SimConfig fields"),
     ],
@@ -114,3 +115,12 @@ def test_fargate_profile_draws_within_ranges_and_repeats_with_a_seed() -> None:
         assert 1.0 <= deprovisioning <= 2.5
         assert 2.5 <= log_delivery <= 7.5
     assert len({d[0] for d in draws}) > 1
+
+
+def test_a_seed_from_the_environment_repeats_the_latency_draws() -> None:
+    # A run started with SOCKERLESS_SIM_SEED sees the same fargate-profile delays every time.
+    env = {"SOCKERLESS_SIM_PROFILE": "fargate", "SOCKERLESS_SIM_SEED": "7"}
+    first = SimConfig.from_env(env).delays()
+    second = SimConfig.from_env(env).delays()
+    assert SimConfig.from_env(env).seed == 7
+    assert [first.provisioning() for _ in range(5)] == [second.provisioning() for _ in range(5)]
