@@ -12,11 +12,13 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from SockerlessLibrary import SockerlessLibrary
 from SockerlessLibrary.aws.config import AwsConfig
 from SockerlessLibrary.aws.queries import ContainerResources
 from SockerlessLibrary.aws.retry import AwsCaller, Deadline
@@ -257,3 +259,19 @@ def resources_for(moto: MotoServer) -> Any:
         return make_resources(aws_config(moto, attempts), log, deadline=deadline)
 
     return build
+
+
+@pytest.fixture
+def embedded_library(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Iterator[SockerlessLibrary]:
+    """The library on its own embedded simulator, run id ``e2e-run``, journal in ``tmp_path``."""
+    for name in ("SOCKERLESS_HOST", "SOCKERLESS_ECS_SOCKET", "SOCKERLESS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SOCKERLESS_KIT_JOURNAL_DIR", str(tmp_path / "journal"))
+    monkeypatch.setenv("SOCKERLESS_KIT_RUN_ID", "e2e-run")
+    lib = SockerlessLibrary(logs_timeout=timedelta(seconds=20))
+    try:
+        yield lib
+    finally:
+        lib.close()

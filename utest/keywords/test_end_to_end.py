@@ -6,7 +6,6 @@ client on the simulator's AWS endpoint, so they see what real cleanup code would
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,16 +19,8 @@ pytestmark = [pytest.mark.timeout(120), pytest.mark.slow]
 
 
 @pytest.fixture
-def library(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[SockerlessLibrary]:
-    for name in ("SOCKERLESS_HOST", "SOCKERLESS_ECS_SOCKET", "SOCKERLESS_ENDPOINT_URL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("SOCKERLESS_KIT_JOURNAL_DIR", str(tmp_path / "journal"))
-    monkeypatch.setenv("SOCKERLESS_KIT_RUN_ID", "e2e-run")
-    lib = SockerlessLibrary(logs_timeout=_seconds(20))
-    try:
-        yield lib
-    finally:
-        lib.close()
+def library(embedded_library: SockerlessLibrary) -> SockerlessLibrary:
+    return embedded_library
 
 
 def _seconds(value: float) -> timedelta:

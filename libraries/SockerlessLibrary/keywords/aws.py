@@ -155,12 +155,15 @@ class AwsKeywords(LibraryComponent):
         registry = self.ctx.registry
         here = current_scope()
         if wanted == "all" or here == RUN_SCOPE:
+            self.janitor.resolve_unconfirmed(registry.all_unconfirmed())
             ids = registry.all_pending()
         elif wanted == "test":
+            self.janitor.resolve_unconfirmed(registry.unconfirmed_in_scope(here))
             ids = registry.in_scope(here)
         else:
-            suite = BuiltIn().get_variable_value("${SUITE NAME}")
-            ids = registry.in_suite(str(suite))
+            suite = str(BuiltIn().get_variable_value("${SUITE NAME}"))
+            self.janitor.resolve_unconfirmed(registry.unconfirmed_in_suite(suite))
+            ids = registry.in_suite(suite)
         log(f"Cleaning {len(ids)} container(s) registered in scope {wanted}")
         results = self.janitor.clean_all(ids)
         failures = [r.summary() for r in results if not r.complete]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 from robot.api.deco import keyword
 
 from ..aws.resources import PROJECT, PROJECT_LABEL, RUN_ID_LABEL
+from ..errors import ConfigurationError, DaemonResponseError
 from ..polling import Poller, poll_until
 from .base import LibraryComponent, current_scope, debug, log, seconds
 from .status import parse_expected_status
@@ -76,6 +78,11 @@ class ContainerKeywords(LibraryComponent):
         journal, so it is cleaned up even if the test fails or the run is killed.
         Returns ``None`` when the daemon answered an expected error status without an ID.
 
+        When the keyword is cut short before the daemon's answer (Ctrl-C, a Robot timeout,
+        the read timeout, a dropped connection), the daemon may still make the container.
+        The cleanup of the scope then looks for it among this run's labelled containers (by
+        ``name`` when given) until its answer was due, and cleans it like any other.
+
         Example:
         | ${id}= | Create Container | alpine:latest | echo | hello from fargate |
         | ${id}= | Create Container | alpine:latest | tail | -f | /dev/null | name=${name} |
@@ -88,45 +95,43 @@ class ContainerKeywords(LibraryComponent):
             RUN_ID_LABEL: self.ctx.run_id,
             PROJECT_LABEL: PROJECT,
         }
-        body = self.client.create_container(
-            image,
-            cmd=list(command) or None,
-            entrypoint=[entrypoint] if isinstance(entrypoint, str) else entrypoint,
-            env=docker_environment(env),
-            labels=all_labels,
-            name=name,
-            tty=tty,
-            expected=expected,
+        environment = docker_environment(env)
+        entrypoint_list = [entrypoint] if isinstance(entrypoint, str) else entrypoint
+        client = self.client
+        scope = current_scope()
+        registry = self.ctx.registry
+        # Until the ID is registered, an interruption (signal, Robot timeout, lost answer) may
+        # leave a container the daemon is still making: cleanup then looks for it by label.
+        pending = registry.expect_create(
+            name, scope, deadline=time.monotonic() + self.ctx.read_timeout
         )
+        try:
+            body = client.create_container(
+                image,
+                cmd=list(command) or None,
+                entrypoint=entrypoint_list,
+                env=environment,
+                labels=all_labels,
+                name=name,
+                tty=tty,
+                expected=expected,
+            )
+        except (DaemonResponseError, ConfigurationError):
+            registry.settle(pending)  # the daemon refused it, or it was never sent
+            raise
         container_id = body.get("Id") if isinstance(body, Mapping) else None
         if not container_id:
+            registry.settle(pending)
             log(f"Create answered without a container ID: {body}")
             return None
         container_id = str(container_id)
-        self._register(container_id, tty)
+        self.ctx.remember_created(container_id, tty=tty, scope=scope)
+        registry.settle(pending)
+        debug(f"Registered {container_id[:12]} for cleanup in scope {scope}")
         log(f"Created container {container_id} ({image}, name {name or 'none'})")
         for warning in body.get("Warnings") or []:
             log(f"Daemon warning: {warning}")
         return container_id
-
-    def _register(self, container_id: str, tty: bool) -> None:
-        ctx = self.ctx
-        scope = current_scope()
-        ctx.registry.register(container_id, scope)
-        ctx.tty_by_container[container_id] = tty
-        ctx.created.append(container_id)
-        target = ctx.target()
-        aws = target.aws
-        ctx.journal.record_created(
-            container_id,
-            target=target.host,
-            target_kind=target.kind,
-            region=aws.region,
-            cluster=aws.cluster,
-            endpoint_url=aws.endpoint_url,
-            log_group=aws.log_group,
-        )
-        debug(f"Registered {container_id[:12]} for cleanup in scope {scope}")
 
     @keyword(tags=("Container",))
     def start_container(

@@ -130,6 +130,29 @@ class LibraryContext:
             read=self._read_timeout if read is None else read,
         )
 
+    @property
+    def read_timeout(self) -> float:
+        """The default read timeout of a request, in seconds."""
+        return self._read_timeout
+
+    def remember_created(self, container_id: str, *, tty: bool, scope: str) -> None:
+        """Register a new container for cleanup in ``scope`` and write it to the journal."""
+        self.registry.register(container_id, scope)
+        self.tty_by_container[container_id] = tty
+        if container_id not in self.created:
+            self.created.append(container_id)
+        target = self.target()
+        aws = target.aws
+        self.journal.record_created(
+            container_id,
+            target=target.host,
+            target_kind=target.kind,
+            region=aws.region,
+            cluster=aws.cluster,
+            endpoint_url=aws.endpoint_url,
+            log_group=aws.log_group,
+        )
+
     def last_request(self) -> str:
         """The request line the client sent last (``""`` before any request)."""
         return self._client.transport.last_request if self._client is not None else ""

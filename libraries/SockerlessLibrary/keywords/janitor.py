@@ -5,7 +5,8 @@ Used by the cleanup keywords and by the listener (end of test, end of suite, lib
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from botocore.exceptions import BotoCoreError
@@ -15,10 +16,14 @@ from ..aws.journal import RunJournal, journal_directory
 from ..aws.resources import PROJECT, PROJECT_LABEL, RUN_ID_LABEL
 from ..aws.teardown import ContainerCleanupResult, clean_up_container
 from ..errors import SockerlessError
+from ..polling import Poller, PollTimeout, poll_until
 from .context import LibraryContext
+from .registry import UnconfirmedCreate
 
 CLEANUP_DEADLINE_SECONDS = 60.0
 DAEMON_REMOVE_READ_TIMEOUT = 30.0
+UNCONFIRMED_POLL_INTERVAL = 0.25
+UNCONFIRMED_MAX_POLL_INTERVAL = 2.0
 
 Log = Callable[[str], None]
 
@@ -61,6 +66,69 @@ class Janitor:
         """Clean each container; one failure does not stop the others."""
         return [self.clean(container_id) for container_id in container_ids]
 
+    def resolve_unconfirmed(self, creates: list[UnconfirmedCreate]) -> list[str]:
+        """Find the containers of creates that were cut short and register them for cleanup.
+
+        The daemon may finish a create after the library stopped waiting for its answer, so
+        each one is looked for among this run's labelled containers (by name when it had one)
+        until its deadline, the moment its answer was due. Returns the IDs found, registered
+        in the create's scope like any other container.
+        """
+        found: list[str] = []
+        for create in creates:
+            try:
+                container_id = self._await_container_of(create)
+            except PollTimeout:
+                self.log(
+                    f"The {create.describe()} was cut short and no container of it appeared "
+                    "on the daemon before its answer was due: nothing to clean"
+                )
+            except SockerlessError as error:
+                self.log(
+                    f"Could not look for the container of the {create.describe()} that was cut "
+                    f"short: {error}. The sweeper finds it by its run-id label."
+                )
+            else:
+                self.ctx.remember_created(container_id, tty=False, scope=create.scope)
+                found.append(container_id)
+                self.log(f"The {create.describe()} was cut short; it made {container_id[:12]}")
+            self.ctx.registry.settle(create)
+        return found
+
+    def _await_container_of(self, create: UnconfirmedCreate) -> str:
+        if self.ctx.connected_target() is None:
+            raise PollTimeout("no daemon was ever contacted")
+        known = set(self.ctx.created)
+
+        def made_by_create(entries: list[Mapping[str, Any]]) -> str | None:
+            # A known ID is already registered (or cleaned): only a new one is the create's.
+            for entry in entries:
+                named = create.name is None or f"/{create.name}" in (entry.get("Names") or [])
+                if named and str(entry["Id"]) not in known:
+                    return str(entry["Id"])
+            return None
+
+        self.log(
+            f"The {create.describe()} was cut short before its answer: looking for its "
+            f"container for up to {max(0.0, create.deadline - time.monotonic()):.0f} s"
+        )
+        entries = poll_until(
+            Poller(
+                probe=lambda: self._labelled_entries(self.ctx.run_id),
+                done=lambda entries: made_by_create(entries) is not None,
+                describe=lambda entries: f"{len(entries)} container(s) of this run",
+            ),
+            what=f"container of the {create.describe()}",
+            timeout=max(0.0, create.deadline - time.monotonic()),
+            interval=UNCONFIRMED_POLL_INTERVAL,
+            max_interval=UNCONFIRMED_MAX_POLL_INTERVAL,
+            log=lambda _: None,
+        )
+        container_id = made_by_create(entries)
+        if container_id is None:  # poll_until only returns an observation that is done
+            raise PollTimeout(f"no container of the {create.describe()}")
+        return container_id
+
     def sweep(self, run_id: str | None = None) -> dict[str, Any]:
         """Clean what a run left: labelled containers on the daemon and pending journal entries.
 
@@ -68,6 +136,8 @@ class Janitor:
         """
         ctx = self.ctx
         run = run_id or ctx.run_id
+        if run == ctx.run_id:
+            self.resolve_unconfirmed(ctx.registry.all_unconfirmed())
         journal = RunJournal(journal_directory(ctx.env), run)
         candidates: list[str] = []
         daemon_error = ""
@@ -120,12 +190,17 @@ class Janitor:
         return "removed (force)" if status == 204 else "already gone (404)"
 
     def _labelled_on_daemon(self, run_id: str) -> list[str]:
+        return [str(entry["Id"]) for entry in self._labelled_entries(run_id)]
+
+    def _labelled_entries(self, run_id: str) -> list[Mapping[str, Any]]:
         entries = self.ctx.client().list_containers(
-            all=True, filters={"label": [f"{RUN_ID_LABEL}={run_id}"]}
+            all=True,
+            filters={"label": [f"{RUN_ID_LABEL}={run_id}"]},
+            timeout=self.ctx.timeouts(read=DAEMON_REMOVE_READ_TIMEOUT),
         )
         # Double-check both labels ourselves: a daemon that ignores filters must not widen a sweep.
         return [
-            str(entry["Id"])
+            entry
             for entry in entries
             if (entry.get("Labels") or {}).get(RUN_ID_LABEL) == run_id
             and (entry.get("Labels") or {}).get(PROJECT_LABEL) == PROJECT

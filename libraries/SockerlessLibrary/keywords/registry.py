@@ -8,8 +8,9 @@ whether read from ``${SUITE NAME}``/``${TEST NAME}`` during a keyword or from th
 
 from __future__ import annotations
 
+import itertools
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 RUN_SCOPE = "run"
 
@@ -32,12 +33,41 @@ class Registration:
     scope: str
 
 
+_create_numbers = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class UnconfirmedCreate:
+    """A create sent to the daemon whose answer the library has not (yet) turned into an ID.
+
+    Recorded before the request goes out and dropped once the container is registered or the
+    daemon answered without creating one. One left behind means the create was cut short (a
+    signal, a Robot timeout, a read timeout, a dropped connection) while the daemon may still
+    be making the container; cleanup looks for it until ``deadline`` (``time.monotonic()``).
+    """
+
+    name: str | None
+    scope: str
+    deadline: float
+    number: int = field(default_factory=lambda: next(_create_numbers))
+
+    def describe(self) -> str:
+        """``create of 'name'`` or ``create #3 (no name)`` for log lines."""
+        return f"create of '{self.name}'" if self.name else f"create #{self.number} (no name)"
+
+
+def _in_suite(scope: str, suite_full_name: str) -> bool:
+    nested = (f"test:{suite_full_name}.", f"suite:{suite_full_name}.")
+    return scope == scope_of_suite(suite_full_name) or scope.startswith(nested)
+
+
 class CleanupRegistry:
-    """Containers to clean, by scope, in creation order."""
+    """Containers to clean, by scope, in creation order, and creates not yet confirmed."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._pending: dict[str, Registration] = {}
+        self._unconfirmed: list[UnconfirmedCreate] = []
 
     def register(self, container_id: str, scope: str) -> None:
         """Remember ``container_id`` under ``scope`` (re-registering keeps the first scope)."""
@@ -61,16 +91,42 @@ class CleanupRegistry:
 
     def in_suite(self, suite_full_name: str) -> list[str]:
         """Pending containers of the suite, its tests and its child suites."""
-        own = scope_of_suite(suite_full_name)
-        nested = (f"test:{suite_full_name}.", f"suite:{suite_full_name}.")
         with self._lock:
             return [
                 r.container_id
                 for r in self._pending.values()
-                if r.scope == own or r.scope.startswith(nested)
+                if _in_suite(r.scope, suite_full_name)
             ]
 
     def all_pending(self) -> list[str]:
         """Every container still waiting for cleanup."""
         with self._lock:
             return list(self._pending)
+
+    def expect_create(self, name: str | None, scope: str, deadline: float) -> UnconfirmedCreate:
+        """Record a create about to be sent; `settle` it once its outcome is known."""
+        create = UnconfirmedCreate(name, scope, deadline)
+        with self._lock:
+            self._unconfirmed.append(create)
+        return create
+
+    def settle(self, create: UnconfirmedCreate) -> None:
+        """The create's outcome is known (registered, or no container made): stop tracking it."""
+        with self._lock:
+            if create in self._unconfirmed:
+                self._unconfirmed.remove(create)
+
+    def unconfirmed_in_scope(self, scope: str) -> list[UnconfirmedCreate]:
+        """Unsettled creates of exactly this scope."""
+        with self._lock:
+            return [c for c in self._unconfirmed if c.scope == scope]
+
+    def unconfirmed_in_suite(self, suite_full_name: str) -> list[UnconfirmedCreate]:
+        """Unsettled creates of the suite, its tests and its child suites."""
+        with self._lock:
+            return [c for c in self._unconfirmed if _in_suite(c.scope, suite_full_name)]
+
+    def all_unconfirmed(self) -> list[UnconfirmedCreate]:
+        """Every unsettled create."""
+        with self._lock:
+            return list(self._unconfirmed)
