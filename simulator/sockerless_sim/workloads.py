@@ -35,6 +35,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -126,6 +127,10 @@ class Workload:
         self.agent_socket = agent_socket
         self.agent_token = spec.agent_token
         self.main_pid: int | None = None
+        # When the command was launched and when it exited (ECS's startedAt and
+        # executionStoppedAt), as they happened rather than when the lifecycle driver looked.
+        self.started_at: datetime | None = None
+        self.exited_at: datetime | None = None
         self.log_path = log_path
         self.task_dir = task_dir
         self._spec = spec
@@ -169,6 +174,7 @@ class Workload:
             result = os.waitid(os.P_PID, self.pid, os.WEXITED | os.WNOWAIT)
         except ChildProcessError:
             result = None
+        exited_at = datetime.now(UTC)
         if result is None:
             code = exit_code_from_returncode(self._proc.wait())
         elif result.si_code == os.CLD_EXITED:
@@ -179,6 +185,7 @@ class Workload:
         for reader in self._readers:
             reader.join(OUTPUT_DRAIN_SECONDS)
         with self._lock:
+            self.exited_at = exited_at
             self._exit_code = code
         log.info("task %s: agent %d exited with %d", self.task_arn, self.pid, code)
         self._done.set()
@@ -194,6 +201,9 @@ class Workload:
         if not isinstance(pid, int):
             raise WorkloadStartError(self._failure(f"agent reported a bad start: {event}"))
         self.main_pid = pid
+        started_at_ms = event.get("started_at_ms")
+        if isinstance(started_at_ms, int) and not isinstance(started_at_ms, bool):
+            self.started_at = datetime.fromtimestamp(started_at_ms / 1000, UTC)
         signaller = Signaller(pid, self._agent_exited.is_set)
         if parent_pid(pid) == self.pid:  # still the agent's child, not a reused pid
             self._main_signaller = signaller

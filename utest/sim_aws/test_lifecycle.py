@@ -63,7 +63,9 @@ def test_task_goes_through_every_state_with_the_real_exit_code(aws: Aws, exit_co
     ]
     stamps = [stopped[name] for name in order]
     assert stamps == sorted(stamps), dict(zip(order, stamps, strict=True))
-    assert (stopped["executionStoppedAt"] - stopped["startedAt"]).total_seconds() >= 0.35
+    # startedAt and executionStoppedAt are when the command started and exited, not when the
+    # driver noticed: the span covers the whole ``sleep 0.4`` however busy the machine is.
+    assert (stopped["executionStoppedAt"] - stopped["startedAt"]).total_seconds() >= 0.39
     assert stopped["attachments"][0]["status"] == "DELETED"
     assert not eni_exists(aws, eni_id)
 

@@ -54,9 +54,19 @@ def test_ip_only_in_networks(client: RawClient) -> None:
     assert network_settings["Networks"]["default"]["IPAddress"].startswith("10.")
 
 
+@pytest.fixture
+def phased_sim() -> Iterator[SimulatorProcess]:
+    # 10 % of Fargate: each phase lasts >= 0.5 s, so a watcher on a busy machine cannot miss one.
+    process = SimulatorProcess.start(profile="fargate", time_scale=0.1, ready_timeout=20)
+    yield process
+    process.stop()
+
+
 def test_start_blocks_while_the_task_passes_provisioning_and_pending(
-    client: RawClient, sim: SimulatorProcess
+    phased_sim: SimulatorProcess,
 ) -> None:
+    sim = phased_sim
+    client = RawClient(sim.info.socket_path)
     container_id = client.create(["tail", "-f", "/dev/null"])
     ecs = boto3.client(
         "ecs",
@@ -90,6 +100,6 @@ def test_start_blocks_while_the_task_passes_provisioning_and_pending(
         done.set()
         watcher.join()
     assert response.status == 204
-    assert elapsed >= 0.2  # provisioning + pending: 10-45 s x 0.02
+    assert elapsed >= 1.0  # provisioning + pending: 10-45 s x 0.1
     assert seen == ["PROVISIONING", "PENDING", "RUNNING"]
     assert client.inspect(container_id)["State"]["Status"] == "running"

@@ -7,10 +7,11 @@ prints (tracebacks included) can leak into the container's output. Every log lin
 through a formatter that masks the agent token.
 
 Control channel (``--control-fd``, used by the workload runner): one stream socket inherited from
-the runner. The agent writes one JSON line, ``{"event": "started", "pid": <main pid>}`` once it
-serves, or ``{"event": "failed", "message": ..., "exit_code": ...}``. The runner never writes;
-when the agent reads end-of-file, the simulator is gone (or closed the workload), and the agent
-kills its whole process group at once: no task outlives the simulator, even after a SIGKILL.
+the runner. The agent writes one JSON line once it serves,
+``{"event": "started", "pid": <main pid>, "started_at_ms": <launch, epoch ms>}``, or
+``{"event": "failed", "message": ..., "exit_code": ...}``. The runner never writes; when the agent
+reads end-of-file, the simulator is gone (or closed the workload), and the agent kills its whole
+process group at once: no task outlives the simulator, even after a SIGKILL.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -163,6 +165,9 @@ class Agent:
             stderr_fd=tee_err,
             open_stdin=options.open_stdin,
         )
+        # ECS's startedAt is when the container started, not when anyone noticed: stamp the
+        # launch itself and report it.
+        started_at_ms = int(time.time() * 1000)
         try:
             main.start()
         except SpawnError as exc:
@@ -185,7 +190,7 @@ class Agent:
             main.send_signal(signal.SIGKILL)
             main.wait()
             return FAILED_START_EXIT_CODE
-        self._report({"event": "started", "pid": main.pid})
+        self._report({"event": "started", "pid": main.pid, "started_at_ms": started_at_ms})
         self._watch_control()
 
         _wait_for_exit(main.pid)

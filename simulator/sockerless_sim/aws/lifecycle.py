@@ -280,7 +280,7 @@ class LifecycleDriver:
             self._pool.submit(workload.close)
             self._deprovision(tracked, now)
             return
-        started = utcnow()
+        started = workload.started_at or utcnow()
         task.started_at = started
         task.connectivity = "CONNECTED"
         task.connectivity_at = started
@@ -293,8 +293,13 @@ class LifecycleDriver:
         for container in tracked.task.containers:
             if container.name == tracked.plan.name:
                 container.exit_code = exit_code
+        exited_at = tracked.workload.exited_at if tracked.workload is not None else None
         self._deprovision(
-            tracked, now, stop_code=STOP_ESSENTIAL_EXITED, reason=ESSENTIAL_EXITED_REASON
+            tracked,
+            now,
+            stop_code=STOP_ESSENTIAL_EXITED,
+            reason=ESSENTIAL_EXITED_REASON,
+            stamp=exited_at,
         )
 
     def _set_container_reason(self, tracked: _Tracked, reason: str) -> None:
@@ -308,10 +313,14 @@ class LifecycleDriver:
         *,
         stop_code: str | None = None,
         reason: str | None = None,
+        stamp: datetime | None = None,
     ) -> None:
-        """Enter DEPROVISIONING; a stop code already set (UserInitiated) is kept."""
+        """Enter DEPROVISIONING; a stop code already set (UserInitiated) is kept.
+
+        ``stamp`` is when execution stopped (the essential container's exit), default now.
+        """
         task = tracked.task
-        stamp = utcnow()
+        stamp = stamp or utcnow()
         task.desired_status = STOPPED
         if getattr(task, "stop_code", None) is None:
             task.stop_code = stop_code or STOP_USER_INITIATED
