@@ -111,6 +111,10 @@ class Simulator:
     def docker_requests(self, route: str) -> int:
         return int(self.stats()["docker"]["requests"].get(route, 0))
 
+    def aws_calls(self, operation: str) -> int:
+        """Calls of ``operation`` made from outside the AWS plane (the daemon's and the kit's)."""
+        return int(self.stats()["aws"]["calls"].get(operation, 0))
+
     def fault(self, **fault: Any) -> None:
         status, body = self.docker("POST", "/_sim/faults", fault, timeout=10.0)
         assert status == 201, body

@@ -2,10 +2,10 @@
 
 The victim flow (``Slow Flow Through ...`` in atest/reliability) runs on a simulator with the
 ``fargate`` profile at time-scale 0.1, so start blocks for 1-4.5 s and logs lag. Each point is
-detected by polling the simulator's ``/_sim/stats`` request counts; the signal is sent as soon as
-the request is seen, robot's exit is awaited (bounded), then leaks are counted. Robot answers the
-first signal by failing the running keyword and running the teardowns: whatever a signal cuts
-short, the library's listener or the suite's sweep must finish.
+detected by polling the simulator's ``/_sim/stats`` counts (Docker requests, or AWS calls for the
+teardown); the signal is sent as soon as the call is seen, robot's exit is awaited (bounded), then
+leaks are counted. Robot answers the first signal by failing the running keyword and running the
+teardowns: whatever a signal cuts short, the library's listener or the suite's sweep must finish.
 """
 
 from __future__ import annotations
@@ -36,20 +36,23 @@ FINISHED_BY = re.compile(
 CREATE_OR_NEXT = ("Create Container", "Container Id Should Be Valid", "Start Container")
 VICTIM = "Slow Flow Through Create, Start, Exec, Logs And Teardown"
 
-# point -> (route whose request count marks it, count, extra robot variables, the library
-# keyword the signal must cut short)
+# point -> (Docker route, or "aws:<Operation>", whose call count marks it, count, extra robot
+# variables, the library keyword the signal must cut short)
 POINTS = {
     "create": ("POST /containers/create", 1, (), "Create Container"),
     "start": ("POST /containers/{id}/start", 1, (), "Start Container"),
     "exec": ("POST /exec/{id}/start", 1, (), "Start Exec"),
     "logs retry": ("GET /containers/{id}/logs", 2, (), "Wait Until Logs Contain Line"),
     "teardown": (
-        "DELETE /containers/{id}",
+        "aws:DeleteLogStream",
         1,
         ("LOGS_TIMEOUT:1s", "EXEC_SECONDS:0"),
         "Clean Up Container",
     ),
 }
+# Only the kit deletes log streams. Throttling the first five calls exhausts botocore's attempts,
+# so the cleanup then waits its own 0.5 s backoff: a window the signal cannot miss.
+TEARDOWN_THROTTLES = 5
 CASES = [
     ("create", signal.SIGINT),
     ("start", signal.SIGTERM),
@@ -80,12 +83,19 @@ def test_signal_at_a_point_of_the_flow_leaves_nothing(
         # Slow the daemon's create down: its RegisterTaskDefinition is throttled twice and
         # retried by botocore, so the signal lands while create is still in progress.
         sim.fault(target="aws", operation="RegisterTaskDefinition", count=2)
+    if point == "teardown":
+        sim.fault(target="aws", operation="DeleteLogStream", count=TEARDOWN_THROTTLES)
     arguments = ["--variable", VICTIM_TAG_VARIABLE, "--include", "slow-flow"]
     for variable in variables:
         arguments += ["--variable", variable]
     run = start_robot(sim, tmp_path, run_id="rel-signal", arguments=[*arguments, VICTIMS])
+    def calls() -> int:
+        if route.startswith("aws:"):
+            return sim.aws_calls(route.removeprefix("aws:"))
+        return sim.docker_requests(route)
+
     wait_for(
-        lambda: sim.docker_requests(route) >= count or run.process.poll() is not None,
+        lambda: calls() >= count or run.process.poll() is not None,
         timeout=60,
         interval=0.02,
         what=f"{route} x{count}",
