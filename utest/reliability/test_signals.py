@@ -89,6 +89,7 @@ def test_signal_at_a_point_of_the_flow_leaves_nothing(
     for variable in variables:
         arguments += ["--variable", variable]
     run = start_robot(sim, tmp_path, run_id="rel-signal", arguments=[*arguments, VICTIMS])
+
     def calls() -> int:
         if route.startswith("aws:"):
             return sim.aws_calls(route.removeprefix("aws:"))
