@@ -16,7 +16,7 @@ from .keywords.context import LibraryContext, LibrarySettings
 from .keywords.exec import ExecKeywords
 from .keywords.janitor import Janitor
 from .keywords.logs import LogKeywords
-from .keywords.registry import UnconfirmedCreate, scope_of_test
+from .keywords.registry import Selection, everything, only, scope_of_test, within_suite
 from .keywords.session import SessionKeywords
 from .keywords.streams import StreamKeywords
 from .keywords.target import TargetKeywords
@@ -217,34 +217,25 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
 
     def end_test(self, data: Any, result: Any) -> None:
         """Clean the containers the test registered and did not clean itself."""
-        registry = self._context.registry
-        scope = scope_of_test(data.full_name)
-        self._resolve(registry.unconfirmed_in_scope(scope))
-        self._clean(registry.in_scope(scope), "test")
+        self._clean(only(scope_of_test(data.full_name)), "test")
 
     def end_suite(self, data: Any, result: Any) -> None:
         """Clean what the suite (its setup/teardown, tests and child suites) left registered."""
-        registry = self._context.registry
-        self._resolve(registry.unconfirmed_in_suite(data.full_name))
-        self._clean(registry.in_suite(data.full_name), "suite")
+        self._clean(within_suite(data.full_name), "suite")
 
     def close(self) -> None:
         """End of the run: clean whatever is still registered, then stop the simulator."""
         try:
-            self._resolve(self._context.registry.all_unconfirmed())
-            self._clean(self._context.registry.all_pending(), "run")
+            self._clean(everything, "run")
         finally:
             self._context.stop_target()
 
-    def _resolve(self, creates: list[UnconfirmedCreate]) -> None:
-        if not creates:
-            return
+    def _clean(self, selection: Selection, scope: str) -> None:
         try:
-            self._janitor.resolve_unconfirmed(creates)
+            container_ids = self._janitor.claim(selection)
         except (SockerlessError, BotoCoreError, ValueError, OSError) as error:
             warn(f"Could not look for the containers of creates that were cut short: {error}")
-
-    def _clean(self, container_ids: list[str], scope: str) -> None:
+            container_ids = self._context.registry.pending(selection)
         if not container_ids:
             return
         log(f"Automatic cleanup at the end of the {scope}: {len(container_ids)} container(s)")

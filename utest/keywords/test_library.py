@@ -15,7 +15,14 @@ from robot.api import SkipExecution
 
 from SockerlessLibrary import SockerlessLibrary
 from SockerlessLibrary.errors import ConfigurationError
-from SockerlessLibrary.keywords.registry import CleanupRegistry, scope_of_suite, scope_of_test
+from SockerlessLibrary.keywords.registry import (
+    CleanupRegistry,
+    everything,
+    only,
+    scope_of_suite,
+    scope_of_test,
+    within_suite,
+)
 from SockerlessLibrary.keywords.unix_adapter import UnixSocketAdapter
 from SockerlessLibrary.logstream import LogLine
 from SockerlessLibrary.mux import Frame, decode, encode_frames
@@ -82,12 +89,12 @@ def test_registry_scopes() -> None:
     registry.register("c", scope_of_test("Top.Suite.Child.Test"))
     registry.register("d", scope_of_suite("Top.Other"))
     registry.register("a", scope_of_suite("Top.Other"))  # first scope wins
-    assert registry.in_scope(scope_of_test("Top.Suite.Test One")) == ["a"]
-    assert sorted(registry.in_suite("Top.Suite")) == ["a", "b", "c"]
-    assert registry.in_suite("Top.Suit") == []
+    assert registry.pending(only(scope_of_test("Top.Suite.Test One"))) == ["a"]
+    assert sorted(registry.pending(within_suite("Top.Suite"))) == ["a", "b", "c"]
+    assert registry.pending(within_suite("Top.Suit")) == []
     registry.mark_cleaned("a")
     assert not registry.is_pending("a")
-    assert sorted(registry.all_pending()) == ["b", "c", "d"]
+    assert sorted(registry.pending(everything)) == ["b", "c", "d"]
 
 
 class _Stream:

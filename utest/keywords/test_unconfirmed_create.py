@@ -18,6 +18,7 @@ from sockerless_sim.unix_http import UnixHTTPConnection
 from SockerlessLibrary import SockerlessLibrary
 from SockerlessLibrary.aws.journal import RunJournal
 from SockerlessLibrary.errors import DaemonResponseError, SockerlessError
+from SockerlessLibrary.keywords.registry import everything
 
 pytestmark = [pytest.mark.timeout(120), pytest.mark.slow]
 
@@ -54,14 +55,14 @@ def test_a_create_whose_answer_was_lost_is_found_and_cleaned(
         lib.create_container("alpine:latest", "tail", "-f", "/dev/null", name=name)
     made = lib.list_containers(all=True)
     assert len(made) == 1, made  # the daemon did create it: only the answer was lost
-    assert lib._context.registry.all_unconfirmed() != []
+    assert lib._context.registry.unconfirmed(everything) != []
 
     cleaned = lib.clean_up_registered_resources("all")
 
     assert cleaned == [made[0]["Id"]]
     assert lib.list_containers(all=True) == []
     lib.container_should_leave_no_aws_resources(made[0]["Id"])
-    assert lib._context.registry.all_unconfirmed() == []
+    assert lib._context.registry.unconfirmed(everything) == []
     assert RunJournal(lib._context.journal.directory, "e2e-run").pending() == []
 
 
@@ -75,7 +76,7 @@ def test_a_create_the_daemon_refused_leaves_nothing_to_look_for(
     with pytest.raises(DaemonResponseError):
         lib.create_container("alpine:latest", "true", name="refused")
 
-    assert lib._context.registry.all_unconfirmed() == []
+    assert lib._context.registry.unconfirmed(everything) == []
     assert containers_named(lib, "refused") == []
 
 
@@ -97,4 +98,4 @@ def test_a_lost_answer_without_a_container_is_waited_for_only_until_it_was_due(
 
     assert cleaned == [taken]
     assert waited < 5.0, f"waited {waited:.1f} s for an answer due within 1 s"
-    assert lib._context.registry.all_unconfirmed() == []
+    assert lib._context.registry.unconfirmed(everything) == []

@@ -13,7 +13,7 @@ from ..aws.usage import measure_usage
 from ..aws.verify import AwsVerifier
 from .base import LibraryComponent, current_scope, log, seconds, warn
 from .janitor import CLEANUP_DEADLINE_SECONDS, Janitor
-from .registry import RUN_SCOPE
+from .registry import RUN_SCOPE, Selection, everything, only, within_suite
 from .status import ArgumentError
 
 VERIFY_DEADLINE_SECONDS = 60.0
@@ -152,18 +152,15 @@ class AwsKeywords(LibraryComponent):
         wanted = scope.strip().lower()
         if wanted not in SCOPES:
             raise ArgumentError(f"Unknown scope '{scope}': use test, suite or all")
-        registry = self.ctx.registry
         here = current_scope()
+        selection: Selection
         if wanted == "all" or here == RUN_SCOPE:
-            self.janitor.resolve_unconfirmed(registry.all_unconfirmed())
-            ids = registry.all_pending()
+            selection = everything
         elif wanted == "test":
-            self.janitor.resolve_unconfirmed(registry.unconfirmed_in_scope(here))
-            ids = registry.in_scope(here)
+            selection = only(here)
         else:
-            suite = str(BuiltIn().get_variable_value("${SUITE NAME}"))
-            self.janitor.resolve_unconfirmed(registry.unconfirmed_in_suite(suite))
-            ids = registry.in_suite(suite)
+            selection = within_suite(str(BuiltIn().get_variable_value("${SUITE NAME}")))
+        ids = self.janitor.claim(selection)
         log(f"Cleaning {len(ids)} container(s) registered in scope {wanted}")
         results = self.janitor.clean_all(ids)
         failures = [r.summary() for r in results if not r.complete]

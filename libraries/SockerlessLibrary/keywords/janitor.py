@@ -18,7 +18,7 @@ from ..aws.teardown import ContainerCleanupResult, clean_up_container
 from ..errors import SockerlessError
 from ..polling import Poller, PollTimeout, poll_until
 from .context import LibraryContext
-from .registry import UnconfirmedCreate
+from .registry import Selection, UnconfirmedCreate, everything
 
 CLEANUP_DEADLINE_SECONDS = 60.0
 DAEMON_REMOVE_READ_TIMEOUT = 30.0
@@ -65,6 +65,11 @@ class Janitor:
     def clean_all(self, container_ids: list[str]) -> list[ContainerCleanupResult]:
         """Clean each container; one failure does not stop the others."""
         return [self.clean(container_id) for container_id in container_ids]
+
+    def claim(self, selection: Selection) -> list[str]:
+        """The containers the selected scopes still have to clean, creates cut short included."""
+        self.resolve_unconfirmed(self.ctx.registry.unconfirmed(selection))
+        return self.ctx.registry.pending(selection)
 
     def resolve_unconfirmed(self, creates: list[UnconfirmedCreate]) -> list[str]:
         """Find the containers of creates that were cut short and register them for cleanup.
@@ -137,7 +142,7 @@ class Janitor:
         ctx = self.ctx
         run = run_id or ctx.run_id
         if run == ctx.run_id:
-            self.resolve_unconfirmed(ctx.registry.all_unconfirmed())
+            self.resolve_unconfirmed(ctx.registry.unconfirmed(everything))
         journal = RunJournal(journal_directory(ctx.env), run)
         candidates: list[str] = []
         daemon_error = ""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 RUN_SCOPE = "run"
@@ -56,9 +57,26 @@ class UnconfirmedCreate:
         return f"create of '{self.name}'" if self.name else f"create #{self.number} (no name)"
 
 
-def _in_suite(scope: str, suite_full_name: str) -> bool:
+# Which scopes a cleanup covers: a predicate on scope keys.
+Selection = Callable[[str], bool]
+
+
+def only(scope: str) -> Selection:
+    """Exactly ``scope`` (a test's own containers)."""
+    return lambda candidate: candidate == scope
+
+
+def within_suite(suite_full_name: str) -> Selection:
+    """The suite's own scope, its tests' and its child suites'."""
+    own = scope_of_suite(suite_full_name)
     nested = (f"test:{suite_full_name}.", f"suite:{suite_full_name}.")
-    return scope == scope_of_suite(suite_full_name) or scope.startswith(nested)
+    return lambda candidate: candidate == own or candidate.startswith(nested)
+
+
+def everything(candidate: str) -> bool:
+    """Every scope (the end of the run)."""
+    del candidate
+    return True
 
 
 class CleanupRegistry:
@@ -84,24 +102,10 @@ class CleanupRegistry:
         with self._lock:
             return container_id in self._pending
 
-    def in_scope(self, scope: str) -> list[str]:
-        """Pending containers of exactly this scope."""
+    def pending(self, selection: Selection) -> list[str]:
+        """Containers still to clean in the selected scopes, in creation order."""
         with self._lock:
-            return [r.container_id for r in self._pending.values() if r.scope == scope]
-
-    def in_suite(self, suite_full_name: str) -> list[str]:
-        """Pending containers of the suite, its tests and its child suites."""
-        with self._lock:
-            return [
-                r.container_id
-                for r in self._pending.values()
-                if _in_suite(r.scope, suite_full_name)
-            ]
-
-    def all_pending(self) -> list[str]:
-        """Every container still waiting for cleanup."""
-        with self._lock:
-            return list(self._pending)
+            return [r.container_id for r in self._pending.values() if selection(r.scope)]
 
     def expect_create(self, name: str | None, scope: str, deadline: float) -> UnconfirmedCreate:
         """Record a create about to be sent; `settle` it once its outcome is known."""
@@ -116,17 +120,7 @@ class CleanupRegistry:
             if create in self._unconfirmed:
                 self._unconfirmed.remove(create)
 
-    def unconfirmed_in_scope(self, scope: str) -> list[UnconfirmedCreate]:
-        """Unsettled creates of exactly this scope."""
+    def unconfirmed(self, selection: Selection) -> list[UnconfirmedCreate]:
+        """Unsettled creates of the selected scopes."""
         with self._lock:
-            return [c for c in self._unconfirmed if c.scope == scope]
-
-    def unconfirmed_in_suite(self, suite_full_name: str) -> list[UnconfirmedCreate]:
-        """Unsettled creates of the suite, its tests and its child suites."""
-        with self._lock:
-            return [c for c in self._unconfirmed if _in_suite(c.scope, suite_full_name)]
-
-    def all_unconfirmed(self) -> list[UnconfirmedCreate]:
-        """Every unsettled create."""
-        with self._lock:
-            return list(self._unconfirmed)
+            return [c for c in self._unconfirmed if selection(c.scope)]
