@@ -16,6 +16,7 @@ from .keywords.context import LibraryContext, LibrarySettings
 from .keywords.exec import ExecKeywords
 from .keywords.janitor import Janitor
 from .keywords.logs import LogKeywords
+from .keywords.proof import ProofKeywords
 from .keywords.registry import Selection, everything, only, scope_of_test, within_suite
 from .keywords.session import SessionKeywords
 from .keywords.streams import StreamKeywords
@@ -72,6 +73,7 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
     | ``stop_timeout`` | 30 s | `Stop Container`, `Container Tasks Should Be Stopped` |
     | ``exec_timeout`` | 90 s | `Start Exec`, `Wait Until Exec Finishes` |
     | ``logs_timeout`` | 30 s | `Get Container Logs`, `Wait Until Logs Contain Line`, attach |
+    | ``aws_timeout`` | 15 s | the AWS-side proofs: how long ECS/CloudWatch may lag the daemon |
 
     Timeouts use Robot's time format: ``30s``, ``2 min``, ``1 minute 30 seconds``.
     Real sockerless may block a start for up to five minutes; raise ``start_timeout`` then.
@@ -151,6 +153,7 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
         stop_timeout: timedelta = timedelta(seconds=30),
         exec_timeout: timedelta = timedelta(seconds=90),
         logs_timeout: timedelta = timedelta(seconds=30),
+        aws_timeout: timedelta = timedelta(seconds=15),
         simulator_profile: str | None = None,
         simulator_time_scale: float | None = None,
         simulator_quirks: str | None = None,
@@ -165,6 +168,7 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
         | ``stop_timeout`` | Container stop budget (30 s). |
         | ``exec_timeout`` | Exec stream budget (90 s). |
         | ``logs_timeout`` | Logs/attach budget (30 s). |
+        | ``aws_timeout`` | How long AWS may lag behind the daemon in the proofs (15 s). |
         | ``simulator_profile`` | ``instant`` (default) or ``fargate`` latencies. |
         | ``simulator_time_scale`` | Multiplies the simulator's delays (default 1.0). |
         | ``simulator_quirks`` | Comma list of real-sockerless behaviours to reproduce. |
@@ -186,6 +190,7 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
             stop_timeout=stop_timeout.total_seconds(),
             exec_timeout=exec_timeout.total_seconds(),
             logs_timeout=logs_timeout.total_seconds(),
+            aws_timeout=aws_timeout.total_seconds(),
             simulator_profile=simulator_profile or None,
             simulator_time_scale=simulator_time_scale,
             simulator_quirks=simulator_quirks,
@@ -200,6 +205,7 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
             StreamKeywords(self._context),
             SessionKeywords(self._context),
             AwsKeywords(self._context, self._janitor),
+            ProofKeywords(self._context),
         ]
         super().__init__(components)
 

@@ -16,15 +16,18 @@ Test Tags         ecs    slow
 
 *** Test Cases ***
 Long-Running Container Serves Exec Through The Agent And Stops On Request
-    [Documentation]    AC 5: after start the container is running with a private IP.
+    [Documentation]    AC 2, 4: its FARGATE task runs in the configured cluster, subnets and
+    ...    security groups, as the task's ENI shows. AC 5: after start the container is
+    ...    running with a private IP, the ENI's own address.
     ...    AC 14, 15, 16: `echo exec-works` runs through the agent; exec create answers 201,
     ...    the hijacked stream carries the whole line `exec-works` on stdout, exit code 0.
-    ...    AC 17: `sh -c "exit 7"` reports exit code 7. AC 7: stop answers 204 and the
-    ...    container exits. AC 8, 18: removal deregisters the task definition and nothing is
-    ...    left on AWS.
+    ...    AC 17: `sh -c "exit 7"` reports exit code 7. AC 7: stop answers 204, the
+    ...    container exits and its task is STOPPED on ECS. AC 8, 18: removal deregisters the
+    ...    task definition that was ACTIVE and nothing is left on AWS.
     [Tags]    exec    lifecycle    cleanup
     ${container_id}=    Create Fargate Container    tail    -f    /dev/null
     Start Fargate Container    ${container_id}
+    Fargate Task Should Run In The Configured Network    ${container_id}
     Container Should Be Running With Private IP    ${container_id}
     Exec Should Return    ${container_id}    exec-works    echo    exec-works
     Exec Should Exit With Code    ${container_id}    7    sh    -c    exit 7

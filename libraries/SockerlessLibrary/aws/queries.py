@@ -14,8 +14,12 @@ from botocore.exceptions import ClientError
 
 from .config import AwsConfig
 from .resources import (
+    CONTAINER_ID_TAG,
+    SHORT_ID_LENGTH,
     batches,
     log_stream_prefix,
+    short_id,
+    tag_value,
     task_belongs_to,
     task_definition_family,
 )
@@ -37,6 +41,7 @@ class ContainerResources:
     logs: Any
     config: AwsConfig
     caller: AwsCaller
+    ec2: Any = None  # only the positive proofs read ENIs (their security groups)
 
     def task_arns(self, container_id: str, desired_status: str) -> list[str]:
         """ARNs ListTasks reports for the container's family with this desired status."""
@@ -80,6 +85,85 @@ class ContainerResources:
             arns.extend(self.task_arns(container_id, status))
         tasks = self.describe_tasks(list(dict.fromkeys(arns)))
         return [task for task in tasks if task_belongs_to(task, container_id)]
+
+    def tagged_cluster_tasks(
+        self, container_id: str, desired_statuses: tuple[str, ...] = ("RUNNING", "STOPPED")
+    ) -> list[dict[str, Any]]:
+        """Every task of the cluster tagged with the container's ID, whatever its family.
+
+        Finds a task launched for the container from some other task definition; costs one
+        DescribeTasks per 100 tasks of the cluster, so it is the fallback, not the first look.
+        """
+        arns: list[str] = []
+        for status in desired_statuses:
+            for page in self._pages(
+                "ECS ListTasks",
+                f"cluster {self.config.cluster} ({status})",
+                lambda token, status=status: self.ecs.list_tasks(  # type: ignore[misc]
+                    cluster=self.config.cluster,
+                    desiredStatus=status,
+                    **({"nextToken": token} if token else {}),
+                ),
+            ):
+                arns.extend(str(arn) for arn in page.get("taskArns", []))
+        tasks = self.describe_tasks(list(dict.fromkeys(arns)))
+        wanted = short_id(container_id)
+        return [
+            task
+            for task in tasks
+            if (tag_value(task.get("tags"), CONTAINER_ID_TAG) or "")[:SHORT_ID_LENGTH] == wanted
+        ]
+
+    def log_events(self, stream: str) -> list[dict[str, Any]] | None:
+        """Every event of ``stream`` in the log group, oldest first; ``None`` when it is absent.
+
+        GetLogEvents from the head, following ``nextForwardToken`` until it repeats (the API's
+        own end marker), bounded by the page limit.
+        """
+        group = self.config.log_group
+        events: list[dict[str, Any]] = []
+        try:
+            for page in self._pages(
+                "Logs GetLogEvents",
+                f"group={group} stream={stream}",
+                lambda token: self.logs.get_log_events(
+                    logGroupName=group,
+                    logStreamName=stream,
+                    startFromHead=True,
+                    **({"nextToken": token} if token else {}),
+                ),
+                tolerate_missing=False,
+                token_key="nextForwardToken",  # noqa: S106 - a paging key
+            ):
+                events.extend(page.get("events", []))
+        except _GroupMissing:
+            return None
+        return events
+
+    def task_definition(self, arn: str) -> dict[str, Any] | None:
+        """DescribeTaskDefinition of one revision; ``None`` when AWS no longer knows it."""
+        answer = self.caller.call(
+            "ECS DescribeTaskDefinition",
+            arn,
+            lambda: self.ecs.describe_task_definition(taskDefinition=arn),
+            tolerate=lambda error: error_code(error) in {"ClientException", "InvalidParameter"},
+        )
+        return None if answer is None else dict(answer.get("taskDefinition", {}))
+
+    def security_groups_of_eni(self, eni_id: str) -> list[str] | None:
+        """The security groups of a network interface; ``None`` when it no longer exists."""
+        if self.ec2 is None:
+            return None
+        answer = self.caller.call(
+            "EC2 DescribeNetworkInterfaces",
+            eni_id,
+            lambda: self.ec2.describe_network_interfaces(NetworkInterfaceIds=[eni_id]),
+            tolerate=lambda error: error_code(error).startswith("InvalidNetworkInterfaceID"),
+        )
+        interfaces = (answer or {}).get("NetworkInterfaces", [])
+        if not interfaces:
+            return None
+        return [str(group["GroupId"]) for group in interfaces[0].get("Groups", [])]
 
     def task_definition_arns(self, container_id: str, status: str) -> list[str]:
         """Revisions of the container's family with this status ("ACTIVE" or "INACTIVE")."""
@@ -126,6 +210,7 @@ class ContainerResources:
         fetch: Callable[[str | None], dict[str, Any]],
         *,
         tolerate_missing: bool = True,
+        token_key: str = "nextToken",  # noqa: S107 - a paging key, not a secret
     ) -> list[dict[str, Any]]:
         pages: list[dict[str, Any]] = []
         token: str | None = None
@@ -141,7 +226,7 @@ class ContainerResources:
                     raise _GroupMissing
                 break
             pages.append(answer)
-            next_token = answer.get("nextToken")
+            next_token = answer.get(token_key)
             # moto hands back the same token at the end of some listings; treat it as the end.
             if not next_token or next_token == token:
                 break

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..aws.config import AwsConfig
+from ..aws.evidence import TaskEvidence
 from ..aws.journal import RunJournal, journal_directory, new_run_id, validate_run_id
 from ..aws.queries import ContainerResources
 from ..aws.retry import AwsCaller, Deadline
@@ -45,6 +46,7 @@ class LibrarySettings:
     stop_timeout: float = 30.0
     exec_timeout: float = 90.0
     logs_timeout: float = 30.0
+    aws_timeout: float = 15.0
     simulator_profile: str | None = None
     simulator_time_scale: float | None = None
     simulator_quirks: str | None = None
@@ -74,6 +76,8 @@ class LibraryContext:
         self.registry = CleanupRegistry()
         self.tty_by_container: dict[str, bool] = {}
         self.created: list[str] = []
+        # What AWS showed for each container's task, kept for the proofs that follow start.
+        self.evidence: dict[str, TaskEvidence] = {}
 
     @property
     def env(self) -> Mapping[str, str]:

@@ -1,0 +1,187 @@
+"""Keywords that prove on AWS what the daemon claims (spec AC 2-8, 11-13, 18, TestECSStartTimeout).
+
+Thin layers over ``aws.proof.AwsProver``; the ECS task found after start is kept per container
+(``LibraryContext.evidence``) so the later proofs compare against the same task.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from robot.api.deco import keyword
+
+from ..aws.evidence import TaskEvidence
+from ..aws.proof import AwsProver
+from ..aws.queries import ContainerResources
+from .base import LibraryComponent, log, seconds
+
+PROOF_DEADLINE_MARGIN_SECONDS = 30.0
+
+
+class ProofKeywords(LibraryComponent):
+    """Positive AWS-side proofs: the task, its network, its exit, its definition, its logs."""
+
+    def _prover(self, timeout: float) -> AwsProver:
+        resources: ContainerResources = self.ctx.container_resources(
+            timeout + PROOF_DEADLINE_MARGIN_SECONDS, log
+        )
+        resources.ec2 = self.ctx.aws_client("ec2")
+        return AwsProver(resources, log)
+
+    def _timeout(self, timeout: timedelta | None) -> float:
+        return seconds(timeout, self.ctx.settings.aws_timeout)
+
+    def _evidence(self, container_id: str) -> TaskEvidence:
+        evidence = self.ctx.evidence.get(container_id)
+        if evidence is None:
+            raise AssertionError(
+                f"No ECS task of container {container_id[:12]} was proven yet: run "
+                "`Container Should Run As A Fargate Task` after starting it"
+            )
+        return evidence
+
+    @keyword("Container Should Run As A Fargate Task", tags=("AWS", "Proof"))
+    def container_should_run_as_a_fargate_task(
+        self, container_id: str, timeout: timedelta | None = None
+    ) -> dict[str, Any]:
+        """Proves on ECS that start really launched the container as a Fargate task (AC 3, 4, 8).
+
+        Call it right after `Start Container` answered 204. ECS must show exactly one task for
+        the container (found by task definition family ``sockerless-<id[:12]>``, else by the
+        ``sockerless-container-id`` tag anywhere in the cluster), with launch type ``FARGATE``,
+        launched from that family, ``lastStatus`` RUNNING or later (PROVISIONING or PENDING
+        means start answered before the task ran), and its task definition ACTIVE.
+
+        A task not visible yet is looked for again with backoff for ``timeout`` (default: the
+        ``aws_timeout`` import argument, 15 s; ECS is eventually consistent); a task that is
+        there and wrong fails at once. The failure says what was expected on AWS, what was
+        found, and the AWS calls that looked.
+
+        Returns the task as a dictionary: ``task_arn``, ``task_id``, ``cluster_arn``,
+        ``launch_type``, ``task_definition_arn``, ``family``, ``last_status``, ``subnet_id``,
+        ``eni_id``, ``private_ip``, ``security_groups``, ``log_stream``. The later proofs of
+        this container compare against this task.
+
+        Example:
+        | Start Container | ${id} | |
+        | ${task}= | Container Should Run As A Fargate Task | ${id} |
+        """
+        timeout_seconds = self._timeout(timeout)
+        evidence = self._prover(timeout_seconds).task_should_have_reached_running(
+            container_id, timeout_seconds
+        )
+        self.ctx.evidence[container_id] = evidence
+        return evidence.as_dict()
+
+    @keyword("Fargate Task Should Use The Configured Network", tags=("AWS", "Proof"))
+    def fargate_task_should_use_the_configured_network(self, container_id: str) -> dict[str, Any]:
+        """Proves the container's task runs in the configured cluster, subnets and security
+        groups (AC 2), read from the task and its ENI, not from the configuration.
+
+        The cluster comes from the task's ``clusterArn``, the subnet from its ENI attachment,
+        the security groups from EC2 ``DescribeNetworkInterfaces`` while the ENI exists (a
+        stopped task's ENI is released; then they are reported as not read). Settings that are
+        configured (``SOCKERLESS_ECS_SUBNETS``, ``SOCKERLESS_ECS_SECURITY_GROUP(S)``) must
+        equal what the task used; settings that are not are reported as what the daemon used.
+
+        Returns ``cluster``, ``subnets``, ``security_groups`` (``None`` when not read) and
+        ``description`` (one line for the report).
+
+        Example:
+        | ${network}= | Fargate Task Should Use The Configured Network | ${id} |
+        | Set Suite Metadata | ECS network used | ${network}[description] |
+        """
+        evidence = self._evidence(container_id)
+        used = self._prover(self.ctx.settings.aws_timeout).network_should_be_configured(evidence)
+        return {
+            "cluster": used.cluster,
+            "subnets": used.subnets,
+            "security_groups": used.security_groups,
+            "description": used.describe(),
+        }
+
+    @keyword("Reported IP Should Be The Task ENI Address", tags=("AWS", "Proof"))
+    def reported_ip_should_be_the_task_eni_address(self, container_id: str, address: str) -> None:
+        """Proves the IP the daemon reports is the ``privateIPv4Address`` of the task's ENI
+        (AC 5): any other private address, however plausible, fails.
+
+        Example:
+        | ${ip}= | Get Container IP Address | ${id} |
+        | Reported IP Should Be The Task ENI Address | ${id} | ${ip} |
+        """
+        evidence = self._evidence(container_id)
+        self._prover(self.ctx.settings.aws_timeout).reported_ip_should_be_eni_ip(evidence, address)
+
+    @keyword("Fargate Task Should Be Stopped", tags=("AWS", "Proof"))
+    def fargate_task_should_be_stopped(
+        self,
+        container_id: str,
+        exit_code: int | None = None,
+        timeout: timedelta | None = None,
+    ) -> dict[str, Any]:
+        """Proves the container's task reached ``STOPPED`` on ECS (AC 7) and, with
+        ``exit_code``, that ECS recorded that exit code for its container (AC 6).
+
+        Waits up to ``timeout`` (default: ``stop_timeout``) for STOPPED. Returns the described
+        task.
+
+        Example:
+        | Fargate Task Should Be Stopped | ${id} | exit_code=0 |
+        | Fargate Task Should Be Stopped | ${id} | timeout=60s |
+        """
+        evidence = self._evidence(container_id)
+        timeout_seconds = seconds(timeout, self.ctx.settings.stop_timeout)
+        return self._prover(timeout_seconds).task_should_stop(evidence, timeout_seconds, exit_code)
+
+    @keyword("Task Definition Should Be Deregistered", tags=("AWS", "Proof"))
+    def task_definition_should_be_deregistered(self, container_id: str) -> None:
+        """Proves the task definition the container's task ran from, seen ACTIVE after start,
+        is now INACTIVE (AC 8). A definition never seen ACTIVE fails: its absence proves
+        nothing.
+
+        Example:
+        | Remove Container | ${id} |
+        | Task Definition Should Be Deregistered | ${id} |
+        """
+        evidence = self._evidence(container_id)
+        self._prover(self.ctx.settings.aws_timeout).task_definition_should_be_deregistered(evidence)
+
+    @keyword("Log Lines Should Be CloudWatch Events", tags=("AWS", "Proof", "Logs"))
+    def log_lines_should_be_cloudwatch_events(
+        self, container_id: str, logs: Any, timeout: timedelta | None = None
+    ) -> list[dict[str, Any]]:
+        """Proves the daemon's log lines came from CloudWatch (AC 11, 12, 13).
+
+        Every non-empty line of ``logs`` (a result of `Get Container Logs` or
+        `Wait Until Logs Contain Line`) must be an event of the task's stream
+        ``<id[:12]>/main/<task id>`` in the log group, in the same order; when ``logs`` was
+        read with ``timestamps=true``, each printed timestamp must equal its event's own
+        timestamp to the millisecond. Events not there yet are read again with backoff for
+        ``timeout`` (default ``aws_timeout``). Returns the matched events.
+
+        Example:
+        | ${logs}= | Get Container Logs | ${id} | timestamps=${TRUE} |
+        | Log Lines Should Be CloudWatch Events | ${id} | ${logs} |
+        """
+        evidence = self._evidence(container_id)
+        timeout_seconds = self._timeout(timeout)
+        return self._prover(timeout_seconds).log_lines_should_be_events(
+            evidence, list(logs.log_lines), timeout_seconds
+        )
+
+    @keyword("Fargate Task Should Have Failed To Start", tags=("AWS", "Proof"))
+    def fargate_task_should_have_failed_to_start(
+        self, container_id: str, reason: str = "(?i)pull", timeout: timedelta | None = None
+    ) -> dict[str, Any]:
+        """Proves ECS launched a task for the container that stopped without running, for a
+        reason matching the regular expression ``reason`` (its ``stoppedReason`` or its
+        container's ``reason``). For the spec's TestECSStartTimeout. Returns the task.
+
+        Example:
+        | Fargate Task Should Have Failed To Start | ${id} | reason=CannotPullContainer |
+        """
+        timeout_seconds = self._timeout(timeout)
+        return self._prover(timeout_seconds).task_should_have_failed_to_start(
+            container_id, reason, timeout_seconds
+        )
