@@ -106,6 +106,7 @@ def test_import_arguments_are_documented() -> None:
         "stop_timeout",
         "exec_timeout",
         "logs_timeout",
+        "aws_timeout",
         "simulator_profile",
         "simulator_time_scale",
         "simulator_quirks",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -9,6 +10,7 @@ from robot.api.deco import keyword
 from robot.libraries.BuiltIn import BuiltIn
 
 from ..aws.journal import recorded_task_arns
+from ..aws.proof import AwsProver
 from ..aws.usage import measure_usage
 from ..aws.verify import AwsVerifier
 from .base import LibraryComponent, current_scope, log, seconds, warn
@@ -86,19 +88,27 @@ class AwsKeywords(LibraryComponent):
         """Runs `Task Definition Should Be Inactive`, `Container Tasks Should Be Stopped` and
         `Log Streams Should Not Exist`, and reports every problem together (spec AC 18).
 
+        When the container's task was proven earlier (`Container Should Run As A Fargate
+        Task`), that very task must be STOPPED too, found by its ARN whatever its family, and
+        the log names the proven task, task definition and log stream that are now gone.
+
         Example:
         | Clean Up Container | ${id} |
         | Container Should Leave No AWS Resources | ${id} |
         """
         verifier = self._verifier()
         problems: list[str] = []
-        checks = (
+        checks: list[Callable[[], object]] = [
             lambda: verifier.task_definition_should_be_inactive(container_id),
             lambda: verifier.tasks_should_be_stopped(
                 container_id, timeout=self.ctx.settings.stop_timeout
             ),
             lambda: verifier.log_streams_should_not_exist(container_id),
-        )
+        ]
+        evidence = self.ctx.evidence.get(container_id)
+        if evidence is not None:
+            prover = AwsProver(verifier.resources, log)
+            checks.append(lambda: prover.task_should_stop(evidence, self.ctx.settings.stop_timeout))
         for check in checks:
             try:
                 check()
@@ -108,7 +118,13 @@ class AwsKeywords(LibraryComponent):
             raise AssertionError(
                 f"Container {container_id[:12]} left AWS resources: " + " | ".join(problems)
             )
-        log(f"Container {container_id[:12]} left no AWS resources")
+        proven = (
+            f": task {evidence.task_id} STOPPED, task definition {evidence.task_definition_arn} "
+            f"not ACTIVE, log stream {evidence.log_stream} deleted, all proven to exist earlier"
+            if evidence is not None
+            else ""
+        )
+        log(f"Container {container_id[:12]} left no AWS resources{proven}")
 
     @keyword(tags=("AWS", "Cleanup"))
     def clean_up_container(self, container_id: str) -> None:
