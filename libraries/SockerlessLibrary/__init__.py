@@ -101,6 +101,30 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
     line ``echo hello from fargate``, which is what a daemon that only echoes the command
     would produce. With ``timestamps=True`` the timestamp prefix is removed before comparing.
 
+    = Proof on AWS =
+
+    A daemon's answers are only its claims. The proof keywords read ECS, CloudWatch Logs and
+    EC2 with boto3 (the target's region, endpoint and credentials) and fail unless AWS shows
+    what the claim implies, so a daemon that runs containers anywhere but on Fargate fails:
+
+    - `Container Should Run As A Fargate Task`: after start, one task, ``FARGATE``, from family
+      ``sockerless-<id[:12]>`` (ACTIVE), RUNNING or later.
+    - `Fargate Task Should Use The Configured Network`: the task's cluster, its ENI's subnet
+      and security groups are the configured ones (or are reported as used).
+    - `Reported IP Should Be The Task ENI Address`: the IP is the ENI's ``privateIPv4Address``.
+    - `Fargate Task Should Be Stopped`: STOPPED, with the container's exit code when given.
+    - `Task Definition Should Be Deregistered`: the revision seen ACTIVE is now INACTIVE.
+    - `Log Lines Should Be CloudWatch Events`: every line is an event of the stream
+      ``<id[:12]>/main/<task id>``, timestamps equal to the millisecond.
+    - `Fargate Task Should Have Failed To Start`: a task was launched and stopped without
+      running, for the expected reason.
+
+    The task found after start is remembered per container, so the later proofs compare
+    against the same task. Resources not there yet are looked for again with backoff for
+    ``aws_timeout`` (ECS and CloudWatch are eventually consistent); a resource that is there
+    and wrong fails at once. A failure has three parts: ``expected on AWS``, ``found on AWS``
+    and ``looked with`` (the AWS calls and their parameters).
+
     = Cleanup =
 
     Cleanup holds in three layers (spec AC 18):

@@ -120,9 +120,7 @@ def test_a_task_tagged_for_the_container_but_from_another_family_fails(
     assert "family=impostor-shared" in message
 
 
-def test_two_tasks_for_one_container_fail(
-    prover: Any, sockerless_aws: FakeSockerless
-) -> None:
+def test_two_tasks_for_one_container_fail(prover: Any, sockerless_aws: FakeSockerless) -> None:
     container_id = new_container_id()
     definition = sockerless_aws.register("sockerless-" + container_id[:12], container_id)
     sockerless_aws.run(definition, container_id)
@@ -199,9 +197,7 @@ def test_a_line_that_is_no_cloudwatch_event_fails_listing_the_events(
     assert f"Logs GetLogEvents group=/sockerless stream={evidence.log_stream}" in message
 
 
-def test_a_missing_log_stream_fails_saying_so(
-    prover: Any, sockerless_aws: FakeSockerless
-) -> None:
+def test_a_missing_log_stream_fails_saying_so(prover: Any, sockerless_aws: FakeSockerless) -> None:
     container_id = new_container_id()
     definition = sockerless_aws.register("sockerless-" + container_id[:12], container_id)
     sockerless_aws.run(definition, container_id)
@@ -266,4 +262,3 @@ def test_a_task_ecs_does_not_know_never_counts_as_stopped(
     assert "did not stop within 0.3 s" in message
     assert "found on AWS: no such task" in message
     assert "ECS DescribeTasks cluster=kit-test tasks=no-such-task" in message
-

@@ -87,6 +87,7 @@ def test_library_intro_has_the_promised_sections() -> None:
         "= Timeouts =",
         "= Expected status =",
         "= Streams and whole-line matching =",
+        "= Proof on AWS =",
         "= Cleanup =",
         "= Examples =",
     ):
