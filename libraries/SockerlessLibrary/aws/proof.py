@@ -463,6 +463,16 @@ class AwsProver:
                     found=", ".join(describe_task(t) for t in last) or "no task",
                     looked=looked,
                 ) from None
+        family = task_definition_family(container_id)
+        foreign = [t for t in tasks if TaskEvidence.from_task(container_id, t).family != family]
+        if foreign:
+            raise AwsProofFailed(
+                f"{claim}, but its task was not launched from the container's task definition "
+                f"{family}",
+                expected=expected,
+                found=", ".join(describe_task(t) for t in tasks),
+                looked=looked,
+            )
         pattern = re.compile(reason_pattern)
         for task in tasks:
             reasons = [str(task.get("stoppedReason") or "")] + [
