@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from .config import PROFILES, QUIRKS, SimConfig
+from .config import LIES, PROFILES, QUIRKS, SimConfig
 
 if TYPE_CHECKING:
     from .aws.plane import AwsPlane
@@ -53,6 +53,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         choices=sorted(QUIRKS),
         default=[],
         help="behave like real sockerless in one more respect (repeatable)",
+    )
+    parser.add_argument(
+        "--lie",
+        action="append",
+        choices=sorted(LIES),
+        default=[],
+        help="FAULT: claim one AWS effect that did not happen, to prove the kit's AWS checks "
+        "catch a lying daemon (repeatable; env SOCKERLESS_SIM_LIES)",
     )
     parser.add_argument("--cluster", help="ECS cluster name (default sockerless-sim)")
     parser.add_argument("--seed", type=int, help="seed for the simulated delays")
@@ -88,13 +96,17 @@ def build_config(args: argparse.Namespace) -> SimConfig:
         profile=args.profile,
         time_scale=args.time_scale,
         quirks=frozenset(args.quirk) if args.quirk else None,
+        lies=frozenset(args.lie) if args.lie else None,
         cluster=args.cluster,
         seed=args.seed,
     )
 
 
-def ready_info(plane: AwsPlane, server: DockerApiServer) -> dict[str, Any]:
-    """The ready line (contract in docs/architecture.md), plus the TCP port when serving TCP."""
+def ready_info(
+    plane: AwsPlane, server: DockerApiServer, lies: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """The ready line (contract in docs/architecture.md), plus the TCP port when serving TCP
+    and the active lies when there are any (so a report can say its target lies)."""
     info: dict[str, Any] = {
         "event": "ready",
         "socket_path": server.socket_path,
@@ -108,6 +120,8 @@ def ready_info(plane: AwsPlane, server: DockerApiServer) -> dict[str, Any]:
     }
     if server.tcp_port is not None:
         info["tcp_port"] = server.tcp_port
+    if lies:
+        info["lies"] = sorted(lies)
     return info
 
 
@@ -136,7 +150,9 @@ def serve(config: SimConfig, stop: threading.Event) -> int:
         api = DockerApi(plane, config)
         server = DockerApiServer(api, socket_path=config.socket_path, tcp_port=config.tcp_port)
         server.start()
-        info = ready_info(plane, server)
+        if config.lies:
+            log.warning("this daemon LIES about AWS (faults): %s", ", ".join(sorted(config.lies)))
+        info = ready_info(plane, server, config.lies)
         api.set_info(info)
         sys.stdout.write(json.dumps(info) + "\n")
         sys.stdout.flush()

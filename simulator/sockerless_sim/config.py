@@ -1,4 +1,4 @@
-"""Simulator configuration: environment variables, CLI overrides, latency profiles and quirks."""
+"""Simulator configuration: environment variables, CLI overrides, latency profiles, quirks, lies."""
 
 from __future__ import annotations
 
@@ -7,10 +7,29 @@ import tempfile
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, TypeVar
 
 PROFILES = ("instant", "fargate")
 QUIRKS = frozenset({"ip-in-networks-only", "ms-timestamps", "command-echo-event"})
+# Lies are faults, not quirks: each makes the daemon an impostor that claims an AWS effect which
+# did not happen, while everything the Docker API shows stays consistent (see the README).
+LIES = frozenset(
+    {
+        "ip-not-eni",
+        "logs-not-cloudwatch",
+        "log-timestamps-not-cloudwatch",
+        "no-task-definition",
+        "start-before-running",
+    }
+)
+# One ships nothing to CloudWatch, the other lies about what was shipped.
+_EXCLUSIVE_LIES = (frozenset({"logs-not-cloudwatch", "log-timestamps-not-cloudwatch"}),)
+# Under "start-before-running" PROVISIONING and PENDING each last at least this long (after the
+# time scale), so a check made right after the early 204 sees the task before RUNNING.
+LIE_PHASE_FLOOR_SECONDS = 1.0
+# Under "log-timestamps-not-cloudwatch" CloudWatch ingests every event at least this long after
+# its timestamp, so the ingestion time the daemon prints always differs from the timestamp.
+LIE_MIN_INGESTION_LAG_SECONDS = 0.02
 DEFAULT_PULL_FAILURE_PATTERN = r"(\.invalid(:\d+)?/)|(^|/)does-not-exist(:|@|$)"
 
 # Seconds as (low, high) before time_scale. "instant" keeps suites fast; "fargate" follows the
@@ -42,25 +61,44 @@ class Delays:
 
 
 class _Draw:
-    """A uniform draw from [low, high] * scale on a shared, lock-guarded RNG."""
+    """A uniform draw from [low, high] * scale on a shared, lock-guarded RNG, at least ``floor``."""
 
     def __init__(
-        self, rng: random.Random, lock: threading.Lock, low: float, high: float, scale: float
+        self,
+        rng: random.Random,
+        lock: threading.Lock,
+        low: float,
+        high: float,
+        scale: float,
+        *,
+        floor: float = 0.0,
     ) -> None:
         self._rng = rng
         self._lock = lock
         self._low = low * scale
         self._high = high * scale
+        self._floor = floor
 
     def __call__(self) -> float:
         if self._low == self._high:
-            return self._low
+            return max(self._low, self._floor)
         with self._lock:
-            return self._rng.uniform(self._low, self._high)
+            return max(self._rng.uniform(self._low, self._high), self._floor)
 
 
 def _split_list(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+_T = TypeVar("_T")
+
+
+def _parse(env: Mapping[str, str], name: str, kind: Callable[[str], _T], what: str) -> _T:
+    """``kind(env[name])``; a ValueError naming the variable when it does not parse."""
+    try:
+        return kind(env[name])
+    except ValueError:
+        raise ValueError(f"{name} must be {what}, got {env[name]!r}") from None
 
 
 def _default_workdir() -> str:
@@ -83,6 +121,7 @@ class SimConfig:
     stop_timeout_seconds: float = 30.0  # ECS stopTimeout: SIGTERM, then SIGKILL after this
     pull_failure_pattern: str = DEFAULT_PULL_FAILURE_PATTERN  # regex on the image reference
     quirks: frozenset[str] = frozenset()
+    lies: frozenset[str] = frozenset()  # faults: the daemon claims AWS effects that did not happen
     seed: int | None = None
     workdir: str = field(default_factory=_default_workdir)  # agent sockets, agent logs
 
@@ -97,6 +136,13 @@ class SimConfig:
         unknown = self.quirks - QUIRKS
         if unknown:
             raise ValueError(f"unknown quirks {sorted(unknown)}; known: {sorted(QUIRKS)}")
+        self.lies = frozenset(self.lies)
+        unknown = self.lies - LIES
+        if unknown:
+            raise ValueError(f"unknown lies {sorted(unknown)}; known: {sorted(LIES)}")
+        for exclusive in _EXCLUSIVE_LIES:
+            if exclusive <= self.lies:
+                raise ValueError(f"the lies {sorted(exclusive)} exclude each other; choose one")
 
     def delays(self) -> Delays:
         """Fresh draw functions for this config's profile and time scale (seeded RNG)."""
@@ -104,13 +150,14 @@ class SimConfig:
         lock = threading.Lock()
         ranges = _PROFILE_RANGES[self.profile]
 
-        def draw(name: str) -> _Draw:
+        def draw(name: str, floor: float = 0.0) -> _Draw:
             low, high = ranges[name]
-            return _Draw(rng, lock, low, high, self.time_scale)
+            return _Draw(rng, lock, low, high, self.time_scale, floor=floor)
 
+        phase_floor = LIE_PHASE_FLOOR_SECONDS if "start-before-running" in self.lies else 0.0
         return Delays(
-            provisioning=draw("provisioning"),
-            pending=draw("pending"),
+            provisioning=draw("provisioning", phase_floor),
+            pending=draw("pending", phase_floor),
             deprovisioning=draw("deprovisioning"),
             log_delivery=draw("log_delivery"),
         )
@@ -136,22 +183,13 @@ class SimConfig:
         if env.get("SOCKERLESS_SIM_PROFILE"):
             values["profile"] = env["SOCKERLESS_SIM_PROFILE"]
         if env.get("SOCKERLESS_SIM_TIME_SCALE"):
-            try:
-                values["time_scale"] = float(env["SOCKERLESS_SIM_TIME_SCALE"])
-            except ValueError:
-                raise ValueError(
-                    "SOCKERLESS_SIM_TIME_SCALE must be a number, got "
-                    f"{env['SOCKERLESS_SIM_TIME_SCALE']!r}"
-                ) from None
+            values["time_scale"] = _parse(env, "SOCKERLESS_SIM_TIME_SCALE", float, "a number")
         if env.get("SOCKERLESS_SIM_QUIRKS"):
             values["quirks"] = frozenset(_split_list(env["SOCKERLESS_SIM_QUIRKS"]))
+        if env.get("SOCKERLESS_SIM_LIES"):
+            values["lies"] = frozenset(_split_list(env["SOCKERLESS_SIM_LIES"]))
         if env.get("SOCKERLESS_SIM_SEED"):
-            try:
-                values["seed"] = int(env["SOCKERLESS_SIM_SEED"])
-            except ValueError:
-                raise ValueError(
-                    f"SOCKERLESS_SIM_SEED must be an integer, got {env['SOCKERLESS_SIM_SEED']!r}"
-                ) from None
+            values["seed"] = _parse(env, "SOCKERLESS_SIM_SEED", int, "an integer")
         known = {f.name for f in fields(cls)}
         unknown = set(overrides) - known
         if unknown:

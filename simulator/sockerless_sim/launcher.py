@@ -53,6 +53,7 @@ class SimulatorInfo:
     log_group: str
     pid: int
     tcp_port: int | None = None
+    lies: tuple[str, ...] = ()  # the faults the simulator was started with (see its README)
 
     @classmethod
     def from_ready_line(cls, line: str) -> SimulatorInfo:
@@ -70,6 +71,7 @@ class SimulatorInfo:
             log_group=str(data["log_group"]),
             pid=int(data["pid"]),
             tcp_port=int(data["tcp_port"]) if data.get("tcp_port") is not None else None,
+            lies=tuple(str(lie) for lie in data.get("lies", [])),
         )
 
     def target_environment(self) -> dict[str, str]:
@@ -182,13 +184,15 @@ class SimulatorProcess:
         profile: str = "instant",
         time_scale: float = 1.0,
         quirks: Iterable[str] = (),
+        lies: Iterable[str] = (),
         extra_args: Iterable[str] = (),
         ready_timeout: float = 15.0,
     ) -> SimulatorProcess:
         """Spawn ``python -m sockerless_sim`` and return once it printed its ready line.
 
         Without ``socket_path`` the socket goes in a fresh temporary directory, removed by
-        ``stop()``. Raises ``SimulatorStartError`` (with the simulator's stderr tail) when the
+        ``stop()``. ``lies`` are faults (``--lie``): the daemon then claims AWS effects that did
+        not happen. Raises ``SimulatorStartError`` (with the simulator's stderr tail) when the
         child exits or stays silent for ``ready_timeout`` seconds.
         """
         tempdir = None
@@ -201,6 +205,8 @@ class SimulatorProcess:
         ]  # fmt: skip
         for quirk in quirks:
             argv += ["--quirk", quirk]
+        for lie in lies:
+            argv += ["--lie", lie]
         argv += list(extra_args)
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(

@@ -1,7 +1,7 @@
 """Run one command against a simulator started for it, then stop the simulator.
 
     python -m sockerless_sim.with_simulator [--profile P] [--time-scale F] [--quirk Q]...
-        [--stats-file FILE] -- COMMAND [ARG...]
+        [--lie L]... [--stats-file FILE] -- COMMAND [ARG...]
 
 The command sees the simulator as an external target (``SimulatorInfo.target_environment``):
 this is how several robot processes (pabot) share one simulator instead of each starting its own.
@@ -43,6 +43,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--profile", default="instant")
     parser.add_argument("--time-scale", type=float, default=1.0)
     parser.add_argument("--quirk", action="append", default=[])
+    parser.add_argument("--lie", action="append", default=[], help="a fault: the daemon lies")
     parser.add_argument("--stats-file", type=Path)
     parser.add_argument("command", nargs=argparse.REMAINDER)
     options = parser.parse_args(argv)
@@ -50,7 +51,10 @@ def main(argv: list[str]) -> int:
     if not command:
         parser.error("give the command to run after --")
     simulator = SimulatorProcess.start(
-        profile=options.profile, time_scale=options.time_scale, quirks=tuple(options.quirk)
+        profile=options.profile,
+        time_scale=options.time_scale,
+        quirks=tuple(options.quirk),
+        lies=tuple(options.lie),
     )
     try:
         env = {**os.environ, **simulator.info.target_environment()}

@@ -1,4 +1,4 @@
-"""SimConfig: environment, CLI overrides, profiles, quirks."""
+"""SimConfig: environment, CLI overrides, profiles, quirks, lies."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from sockerless_sim.config import SimConfig
+from sockerless_sim.__main__ import build_config, parse_args
+from sockerless_sim.config import LIES, QUIRKS, SimConfig
 
 
 def test_defaults() -> None:
@@ -73,6 +74,14 @@ def test_overrides_win_and_none_means_unset() -> None:
     ("env", "overrides", "message"),
     [
         ({"SOCKERLESS_SIM_QUIRKS": "no-such-quirk"}, {}, "unknown quirks"),
+        ({"SOCKERLESS_SIM_LIES": "no-such-lie"}, {}, "unknown lies"),
+        ({"SOCKERLESS_SIM_LIES": "ms-timestamps"}, {}, "unknown lies"),  # a quirk is no lie
+        ({"SOCKERLESS_SIM_QUIRKS": "ip-not-eni"}, {}, "unknown quirks"),  # nor a lie a quirk
+        (
+            {"SOCKERLESS_SIM_LIES": "logs-not-cloudwatch,log-timestamps-not-cloudwatch"},
+            {},
+            "exclude each other",
+        ),
         ({"SOCKERLESS_SIM_PROFILE": "slow"}, {}, "unknown profile"),
         ({"SOCKERLESS_SIM_TIME_SCALE": "fast"}, {}, "must be a number"),
         ({"SOCKERLESS_SIM_SEED": "lucky"}, {}, "SOCKERLESS_SIM_SEED must be an integer"),
@@ -124,3 +133,42 @@ def test_a_seed_from_the_environment_repeats_the_latency_draws() -> None:
     second = SimConfig.from_env(env).delays()
     assert SimConfig.from_env(env).seed == 7
     assert [first.provisioning() for _ in range(5)] == [second.provisioning() for _ in range(5)]
+
+
+def test_lies_come_from_the_environment_as_a_comma_list() -> None:
+    config = SimConfig.from_env({"SOCKERLESS_SIM_LIES": " ip-not-eni,, no-task-definition "})
+    assert config.lies == frozenset({"ip-not-eni", "no-task-definition"})
+    assert config.quirks == frozenset()
+    assert SimConfig().lies == frozenset()
+    assert not LIES & QUIRKS
+
+
+def test_an_unknown_lie_names_every_known_one() -> None:
+    with pytest.raises(ValueError, match="unknown lies") as refused:
+        SimConfig(lies=frozenset({"fibbing"}))
+    for lie in LIES:
+        assert lie in str(refused.value)
+
+
+def test_lies_on_the_command_line_win_over_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SOCKERLESS_SIM_LIES", "ip-not-eni")
+    args = parse_args(
+        ["--socket", "/tmp/x.sock", "--lie", "no-task-definition", "--lie", "ip-not-eni"]
+    )
+    assert build_config(args).lies == frozenset({"no-task-definition", "ip-not-eni"})
+    assert build_config(parse_args(["--socket", "/tmp/x.sock"])).lies == frozenset({"ip-not-eni"})
+    with pytest.raises(SystemExit):
+        parse_args(["--socket", "/tmp/x.sock", "--lie", "fibbing"])
+
+
+def test_start_before_running_keeps_each_early_phase_at_least_a_second() -> None:
+    honest = SimConfig(time_scale=0.2).delays()
+    lying = SimConfig(time_scale=0.2, lies=frozenset({"start-before-running"})).delays()
+    assert honest.provisioning() == pytest.approx(0.01)
+    assert (lying.provisioning(), lying.pending()) == (1.0, 1.0)
+    assert lying.deprovisioning() == pytest.approx(0.01)
+    assert lying.log_delivery() == pytest.approx(0.1)
+    slow = SimConfig(profile="fargate", lies=frozenset({"start-before-running"})).delays()
+    assert slow.provisioning() >= 5.0  # a floor, not a cap

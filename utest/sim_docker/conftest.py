@@ -7,7 +7,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from sockerless_sim.launcher import SimulatorProcess
@@ -15,7 +14,7 @@ from sockerless_sim.launcher import SimulatorProcess
 # The tests import their helpers as a plain module (pytest runs in importlib mode).
 sys.path.insert(0, str(Path(__file__).parent))
 
-from wire_helpers import RawClient
+from wire_helpers import RawClient, aws_client
 
 # The instant profile at a fifth of its delays: log delivery 0.1 s, each task state 10 ms.
 TIME_SCALE = 0.2
@@ -42,12 +41,6 @@ def aws(sim: SimulatorProcess) -> Callable[[str], Any]:
     """boto3 clients to the simulator's moto, made independently of the daemon."""
 
     def make(service: str) -> Any:
-        return boto3.client(
-            service,
-            endpoint_url=sim.info.aws_endpoint_url,
-            region_name=sim.info.region,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
+        return aws_client(sim.info, service)
 
     return make

@@ -8,9 +8,8 @@ import threading
 import time
 from collections.abc import Iterator
 
-import boto3
 import pytest
-from wire_helpers import RawClient, parse_frames
+from wire_helpers import RawClient, aws_client, parse_frames
 
 from sockerless_sim.launcher import SimulatorProcess
 
@@ -68,13 +67,7 @@ def test_start_blocks_while_the_task_passes_provisioning_and_pending(
     sim = phased_sim
     client = RawClient(sim.info.socket_path)
     container_id = client.create(["tail", "-f", "/dev/null"])
-    ecs = boto3.client(
-        "ecs",
-        endpoint_url=sim.info.aws_endpoint_url,
-        region_name=sim.info.region,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    ecs = aws_client(sim.info, "ecs")
     family = f"sockerless-{container_id[:12]}"
     seen: list[str] = []
     done = threading.Event()

@@ -14,6 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import boto3
+
+from sockerless_sim.launcher import SimulatorInfo
+
 IO_TIMEOUT = 15.0
 
 
@@ -157,6 +161,17 @@ class RawClient:
         for container_id in self.created:
             self.request("DELETE", f"/containers/{container_id}?force=true")
         self.created.clear()
+
+
+def aws_client(info: SimulatorInfo, service: str) -> Any:
+    """A boto3 client to the simulator's moto, made independently of the daemon."""
+    return boto3.client(
+        service,
+        endpoint_url=info.aws_endpoint_url,
+        region_name=info.region,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
 
 
 def parse_frames(data: bytes) -> list[tuple[int, bytes]]:

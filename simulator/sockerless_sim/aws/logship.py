@@ -10,7 +10,9 @@ stderr lines carry ``STDERR_MARKER`` so the Docker API layer can frame them as s
 CloudWatch keeps no stream information; sockerless frames everything as stdout). With the
 ``command-echo-event`` quirk the first event of a task is its declared command line, as
 sockerless' own AWS simulators write it. Empty lines are skipped, as the awslogs driver does
-(CloudWatch rejects empty messages).
+(CloudWatch rejects empty messages). ``min_ingestion_lag`` (used by the
+``log-timestamps-not-cloudwatch`` lie) holds every event back at least that long after it was
+read, so its ingestion time never equals its timestamp.
 """
 
 from __future__ import annotations
@@ -64,10 +66,12 @@ class LogShipper:
         log_delivery: Callable[[], float],
         logs_client: Any,
         command_echo: bool,
+        min_ingestion_lag: float = 0.0,
     ) -> None:
         self._log_delivery = log_delivery
         self._client = logs_client
         self._command_echo = command_echo
+        self._min_lag = min_ingestion_lag
         self._cond = threading.Condition()
         self._tasks: dict[str, _TaskLog] = {}
         self._streams_ready: set[tuple[str, str]] = set()
@@ -117,10 +121,14 @@ class LogShipper:
             task_log = self._tasks.get(task_arn)
             if task_log is None or task_log.target is None:
                 return
+            now = time.monotonic()
             if not task_log.pending:
                 # A batch opens with its first line and goes out whole when that line is due.
-                task_log.batch_due = time.monotonic() + self._log_delivery()
-            task_log.pending.append(_Event(ts_ms, message, task_log.batch_due))
+                task_log.batch_due = now + self._log_delivery()
+            due = task_log.batch_due
+            if self._min_lag:
+                due = max(due, now + self._min_lag)
+            task_log.pending.append(_Event(ts_ms, message, due))
             self._cond.notify_all()
 
     def drained(self, task_arn: str) -> bool:

@@ -19,12 +19,13 @@ import boto3
 import botocore.session
 from botocore.config import Config
 
-from ..config import SimConfig
+from ..capture import CapturedLine, LocalCapture
+from ..config import LIE_MIN_INGESTION_LAG_SECONDS, SimConfig
 from ..workloads import OutputCallback, WorkloadRunner
 from .bootstrap import bootstrap
 from .ecs_api import EcsTaskApi
 from .faults import INTERNAL_HEADER, AwsFaultInjector
-from .lifecycle import LifecycleDriver
+from .lifecycle import LifecycleDriver, TaskOutputSink
 from .logship import LogShipper
 from .moto_host import MotoHost, freeze_task_transitions, unfreeze_task_transitions
 from .patches import PatchSet, install
@@ -92,6 +93,7 @@ class AwsPlane:
         self._runner: WorkloadRunner | None = None
         self._driver: LifecycleDriver | None = None
         self._shipper: LogShipper | None = None
+        self._capture: LocalCapture | None = None
         self._patches: PatchSet | None = None
         self._owns_process_slot = False
         self._started = False
@@ -137,17 +139,27 @@ class AwsPlane:
             self._reset_moto()
         delays = self.config.delays()
         logs = self.client("logs", internal=True)
+        lies = self.config.lies
         self._shipper = LogShipper(
             log_delivery=delays.log_delivery,
             logs_client=logs,
             command_echo="command-echo-event" in self.config.quirks,
+            min_ingestion_lag=(
+                LIE_MIN_INGESTION_LAG_SECONDS if "log-timestamps-not-cloudwatch" in lies else 0.0
+            ),
         )
-        self._runner = self._runner_factory(self._shipper.on_output)
+        # The logs-not-cloudwatch lie: task output goes to a local capture, never to CloudWatch.
+        output: TaskOutputSink = self._shipper
+        on_output: OutputCallback = self._shipper.on_output
+        if "logs-not-cloudwatch" in lies:
+            self._capture = LocalCapture()
+            output, on_output = self._capture, self._capture.on_output
+        self._runner = self._runner_factory(on_output)
         self._driver = LifecycleDriver(
             lock=self._lock,
             delays=delays,
             runner=self._runner,
-            output=self._shipper,
+            output=output,
             pull_failure_pattern=self.config.pull_failure_pattern,
         )
         api = EcsTaskApi(lock=self._lock, driver=self._driver, config=self.config)
@@ -225,6 +237,11 @@ class AwsPlane:
     def agent_for_task(self, task_arn: str) -> tuple[str, str | None] | None:
         """(agent socket path, agent token) while the task is RUNNING, else None."""
         return self._driver.agent_for(task_arn) if self._driver else None
+
+    def captured_output(self, task_arn: str, start: int = 0) -> list[CapturedLine]:
+        """The task's output lines from index ``start`` as the simulator captured them itself
+        (only under the ``logs-not-cloudwatch`` lie; otherwise always empty)."""
+        return self._capture.lines(task_arn, start) if self._capture else []
 
     def stats(self) -> dict[str, Any]:
         """Tasks launched, task-seconds, calls per operation, faults injected, log shipping."""

@@ -21,7 +21,7 @@ from ..agent.client import AgentClient, AgentError, ExecSession
 from .backend import EcsBackend
 from .errors import ApiError
 from .exchange import ClientGone, Exchange, Request
-from .logs import ContainerLogReader, LogOptions, split_event
+from .logs import LogOptions, open_reader, split_event
 from .routing import Router
 
 log = logging.getLogger(__name__)
@@ -142,7 +142,7 @@ class AttachWsRoute:
             stdout=wanted["stdout"], stderr=wanted["stderr"], timestamps=False, follow=False,
             tail=None, since=None, until=None,
         )  # fmt: skip
-        for event in ContainerLogReader(self._backend.gateway, record, options).read_new():
+        for event in open_reader(self._backend, record, options).read_new():
             stream, text = split_event(event)
             if options.wants(stream):
                 websocket.send((text if text.endswith("\n") else text + "\n").encode())

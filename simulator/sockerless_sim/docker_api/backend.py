@@ -24,6 +24,7 @@ from . import naming
 from .ecs import CONTAINER_NAME, EcsGateway
 from .errors import ApiError, bad_request, no_such_container, not_running
 from .exchange import ClientGone
+from .impostor import Impostor
 from .ports import Plane
 from .records import ContainerConfig, ContainerRecord, DockerState, TaskSnapshot, docker_state
 
@@ -77,6 +78,8 @@ class EcsBackend:
             plane.client("ecs"), plane.client("logs"), cluster=plane.cluster,
             log_group=plane.log_group,
         )  # fmt: skip
+        # The configured lies (none: every answer is the honest daemon's).
+        self.impostor = Impostor(config.lies, config.pull_failure_pattern)
         self.stopping = threading.Event()
         self._lock = threading.Lock()
         self._containers: dict[str, ContainerRecord] = {}
@@ -191,7 +194,7 @@ class EcsBackend:
         if config.working_dir:
             container["workingDirectory"] = config.working_dir
         return {
-            "family": f"sockerless-{container_id[:12]}",
+            "family": self.impostor.family(container_id),
             "networkMode": "awsvpc",
             "requiresCompatibilities": ["FARGATE"],
             "cpu": "256",
@@ -222,7 +225,7 @@ class EcsBackend:
     def view(self, record: ContainerRecord) -> ContainerView:
         """``record`` with its current state."""
         snapshot = self.snapshot(record)
-        return ContainerView(record, snapshot, docker_state(snapshot))
+        return ContainerView(record, snapshot, self.impostor.state(snapshot))
 
     def views(self, records: list[ContainerRecord]) -> list[ContainerView]:
         """Current state of many containers with one DescribeTasks call per 100 tasks."""
@@ -237,17 +240,39 @@ class EcsBackend:
                     snapshot = self.snapshot(record)
                 else:
                     self._remember(record, snapshot)
-            views.append(ContainerView(record, snapshot, docker_state(snapshot)))
+            views.append(ContainerView(record, snapshot, self.impostor.state(snapshot)))
         return views
 
     def agent_for(self, record: ContainerRecord) -> tuple[TaskSnapshot, tuple[str, str | None]]:
         """The running task and its agent's (socket, token); 409 when not running."""
         snapshot = self.snapshot(record)
-        if snapshot is None or not docker_state(snapshot).running:
+        if snapshot is None or not self.impostor.state(snapshot).running:
             raise not_running(record.id)
         agent = self.plane.agent_for_task(snapshot.arn)
+        if agent is None and self.impostor.claims_running_early(snapshot):
+            snapshot, agent = self._await_agent(record, snapshot)
         if agent is None:
             raise not_running(record.id)
+        return snapshot, agent
+
+    def _await_agent(
+        self, record: ContainerRecord, snapshot: TaskSnapshot
+    ) -> tuple[TaskSnapshot, tuple[str, str | None] | None]:
+        """The start-before-running lie: the container is "running" before its task is, so
+        wait (as long as an honest start would have) until the agent is there or the task
+        left PROVISIONING/PENDING without one."""
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        agent = None
+        for interval in backoff():
+            if time.monotonic() + interval > deadline:
+                break
+            if self.stopping.wait(interval):
+                raise ApiError(503, "the daemon is shutting down")
+            snapshot = self.gateway.describe_tasks([snapshot.arn])[snapshot.arn]
+            self._remember(record, snapshot)
+            agent = self.plane.agent_for_task(snapshot.arn)
+            if agent is not None or not self.impostor.claims_running_early(snapshot):
+                break
         return snapshot, agent
 
     # ------------------------------------------------------------- lifecycle
@@ -257,7 +282,7 @@ class EcsBackend:
         stops without its container having run (e.g. the image cannot be pulled)."""
         with record.start_lock:
             snapshot = self.snapshot(record)
-            if snapshot is not None and docker_state(snapshot).running:
+            if snapshot is not None and self.impostor.state(snapshot).running:
                 return 304
             if snapshot is not None and not snapshot.stopped:
                 task_arn = snapshot.arn  # an earlier start timed out; keep waiting for it
@@ -275,6 +300,8 @@ class EcsBackend:
                     record.task_arns.append(task_arn)
                     record.final = None
                 log.info("container %s: RunTask -> %s", record.short_id, task_arn)
+                if self.impostor.answers_start_early(record.config):
+                    return 204  # the start-before-running lie: RUNNING is not awaited
             self._await_running(record, task_arn)
             return 204
 
@@ -291,7 +318,7 @@ class EcsBackend:
                 raise ApiError(
                     500, f"task failed to start: task stopped: {snapshot.stopped_reason or ''}"
                 )
-            if docker_state(snapshot).running:
+            if docker_state(snapshot).running:  # the truth: what start waits for
                 return
             if time.monotonic() + interval > deadline:
                 break
@@ -307,7 +334,7 @@ class EcsBackend:
         """StopTask and wait until STOPPED: 204; 304 when not running."""
         with record.lock:
             snapshot = self.snapshot(record)
-            if snapshot is None or not docker_state(snapshot).running:
+            if snapshot is None or not self.impostor.state(snapshot).running:
                 return 304
             self.gateway.stop_task(snapshot.arn, STOP_REASON)
         bound = t + 60.0 if t is not None and t > 0 else STOP_WAIT_SECONDS
@@ -335,7 +362,7 @@ class EcsBackend:
             raise bad_request(f"Invalid signal: {signal_value}") from None
         with record.lock:
             snapshot = self.snapshot(record)
-            if snapshot is None or not docker_state(snapshot).running:
+            if snapshot is None or not self.impostor.state(snapshot).running:
                 raise not_running(record.id)
             agent = self.plane.agent_for_task(snapshot.arn)
             if agent is not None:

@@ -19,10 +19,12 @@ MAX_LOG_PAGES = 1000  # a bound on GetLogEvents pagination, far above any test's
 
 @dataclass(frozen=True)
 class LogEvent:
-    """One CloudWatch event: milliseconds since the epoch and the message text."""
+    """One CloudWatch event: milliseconds since the epoch, the message text, and when
+    CloudWatch ingested it (milliseconds; None when unknown)."""
 
     timestamp_ms: int
     message: str
+    ingestion_ms: int | None = None
 
 
 def _tag_list(tags: dict[str, str]) -> list[dict[str, str]]:
@@ -60,6 +62,7 @@ def snapshot_from_task(task: dict[str, Any]) -> TaskSnapshot:
         started_at=task.get("startedAt"),
         stopped_at=task.get("stoppedAt") or task.get("executionStoppedAt"),
         private_ip=_private_ip(task),
+        created_at=task.get("createdAt"),
     )
 
 
@@ -170,7 +173,11 @@ class EcsGateway:
             except self._logs.exceptions.ResourceNotFoundException:
                 return events, token
             events.extend(
-                LogEvent(int(event["timestamp"]), str(event.get("message", "")))
+                LogEvent(
+                    int(event["timestamp"]),
+                    str(event.get("message", "")),
+                    int(event["ingestionTime"]) if event.get("ingestionTime") else None,
+                )
                 for event in response.get("events", [])
             )
             next_token = response.get("nextForwardToken")

@@ -1,4 +1,8 @@
-"""``GET /containers/{id}/logs``: CloudWatch events of the container's tasks as a Docker stream."""
+"""``GET /containers/{id}/logs``: CloudWatch events of the container's tasks as a Docker stream.
+
+Under the ``logs-not-cloudwatch`` lie the events come from the simulator's own capture instead
+(``CapturedLogReader``), framed and followed exactly the same way.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -17,6 +22,7 @@ from .ecs import CONTAINER_NAME, EcsGateway, LogEvent
 from .errors import ApiError, bad_request, from_aws_error
 from .exchange import ChunkedStream, ClientGone, Exchange, Request
 from .params import Query
+from .ports import Plane
 from .records import ContainerRecord
 from .routing import Router
 
@@ -122,6 +128,47 @@ class ContainerLogReader:
         return events
 
 
+class CapturedLogReader:
+    """The ``logs-not-cloudwatch`` lie: the same events, read from the simulator's own capture of
+    each task's output (capture time as the timestamp) instead of CloudWatch."""
+
+    def __init__(self, plane: Plane, record: ContainerRecord) -> None:
+        self._plane = plane
+        self._record = record
+        self._offsets: dict[str, int] = {}
+
+    def read_new(self) -> list[LogEvent]:
+        """Lines captured since the last call, task by task, in arrival order."""
+        events: list[LogEvent] = []
+        for task_arn in list(self._record.task_arns):
+            offset = self._offsets.get(task_arn, 0)
+            lines = self._plane.captured_output(task_arn, offset)
+            self._offsets[task_arn] = offset + len(lines)
+            events.extend(
+                LogEvent(
+                    line.timestamp_ms,
+                    STDERR_MARKER + line.text if line.stream == "stderr" else line.text,
+                )
+                for line in lines
+            )
+        return events
+
+
+class LogReader(Protocol):
+    """Where a container's log events come from."""
+
+    def read_new(self) -> list[LogEvent]:
+        """Events that arrived since the last call."""
+
+
+def open_reader(backend: EcsBackend, record: ContainerRecord, options: LogOptions) -> LogReader:
+    """CloudWatch, or under the ``logs-not-cloudwatch`` lie the simulator's own capture (the
+    ``since``/``until`` window is applied to its lines when they are framed)."""
+    if backend.impostor.logs_from_capture:
+        return CapturedLogReader(backend.plane, record)
+    return ContainerLogReader(backend.gateway, record, options)
+
+
 class LogsRoute:
     """The logs handler: one frame per event, ``follow`` by polling CloudWatch."""
 
@@ -144,10 +191,11 @@ class LogsRoute:
             if not options.wants(stream) or not options.in_window(event.timestamp_ms):
                 continue
             if options.timestamps:
+                printed_ms = self._backend.impostor.printed_ms(event)
                 stamp = (
-                    sockerless_timestamp(event.timestamp_ms)
+                    sockerless_timestamp(printed_ms)
                     if self._ms_timestamps
-                    else docker_timestamp(event.timestamp_ms)
+                    else docker_timestamp(printed_ms)
                 )
                 text = f"{stamp} {text}"
             if not text.endswith("\n"):
@@ -173,7 +221,7 @@ class LogsRoute:
         if not record.task_arns:
             raise bad_request(NEVER_STARTED)
         tty = record.config.tty
-        reader = ContainerLogReader(self._backend.gateway, record, options)
+        reader = open_reader(self._backend, record, options)
         payloads = self._payloads(reader.read_new(), options)
         if options.tail is not None:
             payloads = payloads[-options.tail :] if options.tail else []
@@ -193,7 +241,7 @@ class LogsRoute:
         self,
         exchange: Exchange,
         body: ChunkedStream,
-        reader: ContainerLogReader,
+        reader: LogReader,
         record: ContainerRecord,
         options: LogOptions,
     ) -> None:

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from ..aws.faults import AwsFaultInjector
+    from ..capture import CapturedLine
 
 
 class Plane(Protocol):
@@ -24,6 +25,9 @@ class Plane(Protocol):
 
     def agent_for_task(self, task_arn: str) -> tuple[str, str | None] | None:
         """(agent socket, token) while the task is RUNNING, else None."""
+
+    def captured_output(self, task_arn: str, start: int = 0) -> list[CapturedLine]:
+        """The simulator's own copy of a task's output (``logs-not-cloudwatch`` lie only)."""
 
     def stats(self) -> dict[str, Any]:
         """Counters: tasks launched, task-seconds, calls per operation, faults injected."""

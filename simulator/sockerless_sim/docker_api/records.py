@@ -59,6 +59,7 @@ class TaskSnapshot:
     started_at: datetime | None
     stopped_at: datetime | None
     private_ip: str | None
+    created_at: datetime | None = None  # when RunTask made the task
 
     @property
     def task_id(self) -> str:
