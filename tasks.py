@@ -6,6 +6,8 @@
     python3 tasks.py pabot    the ECS suites in parallel with pabot, every process sharing one
                               embedded simulator; the report counts the run's Fargate tasks
     python3 tasks.py test     set up, then run every check the project has (what CI runs)
+    python3 tasks.py impostor the ECS suites against a plain Docker Engine (root: installs
+                              Debian's docker.io); passes only when every Fargate flow fails
     python3 tasks.py setup    only create/refresh the virtual environment in .venv
     python3 tasks.py lint     ruff, mypy, robocop
     python3 tasks.py sweep    clean up what killed runs left behind (arguments go to the sweeper)
@@ -19,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -44,6 +47,13 @@ AWS_CREDENTIAL_VARIABLES = (
     "AWS_DEFAULT_PROFILE",
 )
 SIMULATOR_QUIRKS = "ip-in-networks-only,ms-timestamps,command-echo-event"
+ENGINE_UNAVAILABLE = 77  # `python -m peers.docker_engine run`: no Docker Engine could be had
+LIFECYCLE_TEST = (
+    "Short-Lived Container Runs To Completion, Is Listed, Logs To CloudWatch And Is Removed"
+)
+EXEC_TEST = "Long-Running Container Serves Exec Through The Agent And Stops On Request"
+START_TIMEOUT_TEST = "Start Of An Unpullable Image Fails With An Error Instead Of Hanging"
+CONFIG_TEST = "ECS Cluster And VPC Configuration Come From The Environment"
 STEP_TIME_LIMIT_SECONDS = 20 * 60
 
 
@@ -123,6 +133,52 @@ def robot_counts(output_xml: Path) -> tuple[int, int, int]:
     if total is None:
         raise ValueError(f"{output_xml} has no total statistics")
     return int(total.get("pass", 0)), int(total.get("fail", 0)), int(total.get("skip", 0))
+
+
+@dataclass(frozen=True)
+class Expected:
+    """The outcome a run must have for one test: its status and a regex its message matches."""
+
+    status: str
+    message: str = ""
+
+
+# A plain Docker Engine is no Fargate backend: every Fargate flow must fail, and the two that get
+# as far as a task say what AWS lacked. The unpullable image is refused at create (Docker needs
+# the image locally; a Fargate backend pulls at RunTask).
+IMPOSTOR_EXPECTATIONS = {
+    CONFIG_TEST: Expected("PASS"),
+    LIFECYCLE_TEST: Expected("FAIL", r"no ECS task for the container[\s\S]*looked with: ECS"),
+    EXEC_TEST: Expected("FAIL", r"no ECS task for the container[\s\S]*looked with: ECS"),
+    START_TIMEOUT_TEST: Expected("FAIL", r"No such image|expected on AWS"),
+}
+
+
+def compare_outcomes(output_xml: Path, expectations: dict[str, Expected]) -> list[str]:
+    """One line per test: ``ok`` or ``MISMATCH`` with what was expected and what happened."""
+    root = ET.parse(output_xml).getroot()  # noqa: S314 - our own robot run's output
+    lines = []
+    seen = set()
+    for test in root.iter("test"):
+        name = test.get("name", "")
+        status = test.find("status")
+        actual = "" if status is None else status.get("status", "")
+        message = "" if status is None else (status.text or "")
+        seen.add(name)
+        wanted = expectations.get(name)
+        if wanted is None:
+            lines.append(f"MISMATCH {name}: no expectation for this test ({actual})")
+        elif actual != wanted.status or not re.search(wanted.message, message):
+            lines.append(
+                f"MISMATCH {name}: expected {wanted.status} /{wanted.message}/, got {actual}: "
+                + message.replace("\n", " | ")[:400]
+            )
+        else:
+            lines.append(
+                f"ok {name}: {actual}" + (f" ({message.splitlines()[0]})" if message else "")
+            )
+    lines.extend(f"MISMATCH {name}: did not run" for name in expectations if name not in seen)
+    return lines
 
 
 def junit_counts(junit_xml: Path) -> tuple[int, int, int]:
@@ -261,6 +317,52 @@ def pabot(tally: Tally, extra_args: list[str]) -> None:
     print(f"=== pabot: {passed} passed, {failed} failed, {skipped} skipped")
 
 
+def impostor(tally: Tally) -> None:
+    """The ECS suites against a plain Docker Engine, with the embedded simulator's AWS side.
+
+    The engine runs every container for real but launches nothing on ECS: the run passes only
+    when each test has its expected outcome (every Fargate flow fails, naming what AWS lacked).
+    A match counts as passed, a mismatch as failed. Without an engine (not root, no package)
+    the step says why and counts as skipped.
+    """
+    name = "ECS suites against a plain Docker Engine (the impostor)"
+    output_dir = RESULTS / "ecs-impostor"
+    shutil.rmtree(output_dir, ignore_errors=True)
+    command = [
+        *[str(BIN / "python"), "-m", "sockerless_sim.with_simulator", "--"],
+        *[str(BIN / "python"), "-m", "peers.docker_engine", "run", "--env-var", "SOCKERLESS_HOST"],
+        *["--", str(BIN / "robot"), "--outputdir", str(output_dir), "--xunit", "xunit.xml"],
+        *["--include", "ecs", "--name", "ECS Against A Plain Docker Engine", "suites"],
+    ]
+    print(f"\n=== {name}\n$ {' '.join(command)}", flush=True)
+    started = time.monotonic()
+    try:
+        code = subprocess.run(
+            command,
+            cwd=ROOT,
+            env=embedded_environment(),
+            timeout=STEP_TIME_LIMIT_SECONDS,
+            check=False,
+        ).returncode
+    except subprocess.TimeoutExpired:
+        code = -1
+    elapsed = time.monotonic() - started
+    output_xml = output_dir / "output.xml"
+    if code == ENGINE_UNAVAILABLE and not output_xml.exists():
+        print(f"=== {name}: SKIPPED, no Docker Engine could be had ({elapsed:.1f} s)")
+        tally.add(0, 0, 1)
+        return
+    if not output_xml.exists():
+        print(f"=== {name}: FAILED (exit {code}, no output.xml, {elapsed:.1f} s)")
+        tally.failed_steps.append(name)
+        return
+    lines = compare_outcomes(output_xml, IMPOSTOR_EXPECTATIONS)
+    print("\n".join(f"    {line}" for line in lines))
+    matched = sum(1 for line in lines if line.startswith("ok "))
+    tally.add(matched, len(lines) - matched, 0)
+    print(f"=== {name}: {matched} of {len(lines)} outcomes as expected ({elapsed:.1f} s)")
+
+
 def test(tally: Tally) -> None:
     lint(tally)
     RESULTS.mkdir(exist_ok=True)
@@ -307,6 +409,7 @@ def test(tally: Tally) -> None:
         env=environment_without_credentials(),
         expect="skip",
     )
+    impostor(tally)
 
 
 def main(argv: list[str]) -> int:
@@ -323,6 +426,8 @@ def main(argv: list[str]) -> int:
         pabot(tally, rest)
     elif command == "test":
         test(tally)
+    elif command == "impostor":
+        impostor(tally)
     elif command == "sweep":
         return subprocess.call([str(BIN / "python"), "-m", "SockerlessLibrary.sweep", *rest])
     elif command == "bench":

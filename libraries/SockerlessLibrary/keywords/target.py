@@ -172,7 +172,8 @@ class TargetKeywords(LibraryComponent):
 
         Sets ``Target`` (``embedded simulator`` or ``sockerless``), ``Daemon`` (address and API
         version), ``Region``, ``Cluster``, ``Run Id`` and ``AWS endpoint`` (``AWS`` when the
-        default endpoint is used).
+        default endpoint is used); ``Simulator lies`` when the embedded simulator was started
+        with lies (``SOCKERLESS_SIM_LIES``).
 
         Example:
         | Set Target Metadata |
@@ -189,6 +190,10 @@ class TargetKeywords(LibraryComponent):
             "Run Id": self.ctx.run_id,
             "AWS endpoint": aws.endpoint_url or "AWS",
         }
+        lies = getattr(target.simulator.info, "lies", ()) if target.simulator else ()
+        if lies:
+            # A report of a run on a lying simulator must never read like a healthy one.
+            metadata["Simulator lies"] = ", ".join(lies)
         builtin = BuiltIn()
         for name, value in metadata.items():
             builtin.set_suite_metadata(name, value, top=True)
