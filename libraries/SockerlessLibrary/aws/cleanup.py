@@ -19,11 +19,12 @@ from ..errors import AwsError
 from ..polling import Poller, PollTimeout, poll_until
 from .queries import ContainerResources
 from .resources import short_id, task_definition_family
-from .retry import error_code, error_message
+from .retry import error_code, error_message, is_unsupported
 
 STOP_REASON = "sockerless-kit cleanup"
 STOPPED_WAIT_SECONDS = 30.0
 DEADLINE_RESERVE_SECONDS = 10.0  # kept for deregistering and deleting after the wait
+MAX_REVISION_LOOKS = 20
 
 
 @dataclass
@@ -34,6 +35,8 @@ class AwsCleanupReport:
     stopped_tasks: list[str] = field(default_factory=list)
     deregistered_task_definitions: list[str] = field(default_factory=list)
     deleted_log_streams: list[str] = field(default_factory=list)
+    # Streams an endpoint without DeleteLogStream keeps; AWS itself always deletes them.
+    undeletable_log_streams: list[str] = field(default_factory=list)
     task_arns: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
@@ -50,6 +53,11 @@ class AwsCleanupReport:
             f"{len(self.deregistered_task_definitions)} task definition revision(s) deregistered, "
             f"{len(self.deleted_log_streams)} log stream(s) deleted"
         )
+        if self.undeletable_log_streams:
+            text += (
+                f", {len(self.undeletable_log_streams)} kept (the endpoint cannot delete log "
+                "streams)"
+            )
         if self.errors:
             text += "; FAILED: " + "; ".join(self.errors)
         return text
@@ -155,17 +163,27 @@ class AwsCleaner:
 
     def _deregister_task_definitions(self, report: AwsCleanupReport) -> None:
         res = self.resources
-        for arn in res.task_definition_arns(report.container_id, "ACTIVE"):
-            res.caller.log(f"Deregistering task definition {arn}")
-            res.caller.call(
-                "ECS DeregisterTaskDefinition",
-                arn,
-                lambda arn=arn: res.ecs.deregister_task_definition(  # type: ignore[misc]
-                    taskDefinition=arn
-                ),
-                tolerate=_definition_gone,
-            )
-            report.deregistered_task_definitions.append(arn)
+        # Without ListTaskDefinitions each look finds only the newest ACTIVE revision: look again
+        # until none is left (bounded; a family has one revision per start of its container).
+        for _ in range(MAX_REVISION_LOOKS):
+            fresh = [
+                arn
+                for arn in res.task_definition_arns(report.container_id, "ACTIVE")
+                if arn not in report.deregistered_task_definitions
+            ]
+            for arn in fresh:
+                res.caller.log(f"Deregistering task definition {arn}")
+                res.caller.call(
+                    "ECS DeregisterTaskDefinition",
+                    arn,
+                    lambda arn=arn: res.ecs.deregister_task_definition(  # type: ignore[misc]
+                        taskDefinition=arn
+                    ),
+                    tolerate=_definition_gone,
+                )
+                report.deregistered_task_definitions.append(arn)
+            if not fresh or "ECS ListTaskDefinitions" not in res.unsupported:
+                break
         if not report.deregistered_task_definitions:
             family = task_definition_family(report.container_id)
             res.caller.log(f"No ACTIVE revision of task definition family {family}")
@@ -179,12 +197,23 @@ class AwsCleaner:
             return
         for name in streams:
             res.caller.log(f"Deleting log stream {group}:{name}")
-            res.caller.call(
-                "Logs DeleteLogStream",
-                f"{group}:{name}",
-                lambda name=name: res.logs.delete_log_stream(  # type: ignore[misc]
-                    logGroupName=group, logStreamName=name
-                ),
-                tolerate=_stream_gone,
-            )
+            try:
+                res.caller.call(
+                    "Logs DeleteLogStream",
+                    f"{group}:{name}",
+                    lambda name=name: res.logs.delete_log_stream(  # type: ignore[misc]
+                        logGroupName=group, logStreamName=name
+                    ),
+                    tolerate=_stream_gone,
+                )
+            except AwsError as error:
+                if not is_unsupported(error):
+                    raise
+                res.unsupported.add("Logs DeleteLogStream")
+                res.caller.log(
+                    f"Log stream {group}:{name} stays: the AWS endpoint "
+                    f"{res.config.endpoint_url} does not implement DeleteLogStream"
+                )
+                report.undeletable_log_streams.append(name)
+                continue
             report.deleted_log_streams.append(name)

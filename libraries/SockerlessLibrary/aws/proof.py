@@ -57,14 +57,15 @@ class NetworkUsed:
 
     cluster: str
     subnets: list[str]
-    security_groups: list[str] | None  # None: the ENI was gone before it could be read
+    security_groups: list[str] | None  # None: they could not be read, ``unread_because`` says why
+    unread_because: str = ""
 
     def describe(self) -> str:
         """``cluster c, subnet(s) s, security group(s) g`` for the report."""
         groups = (
             ", ".join(self.security_groups)
             if self.security_groups is not None
-            else "not read (the task's ENI was already released)"
+            else f"not read ({self.unread_because})"
         )
         return (
             f"cluster {self.cluster}, subnet(s) {', '.join(self.subnets) or 'none'}, "
@@ -196,11 +197,15 @@ class AwsProver:
         """The task's cluster, subnet (from its ENI attachment) and security groups (from EC2,
         while the ENI exists) are the configured ones; unconfigured ones are reported as used."""
         config = self.resources.config
+        groups = self.resources.security_groups_of_eni(evidence.eni_id) if evidence.eni_id else None
         used = NetworkUsed(
             cluster=cluster_name_of(evidence.cluster_arn),
             subnets=[evidence.subnet_id] if evidence.subnet_id else [],
-            security_groups=(
-                self.resources.security_groups_of_eni(evidence.eni_id) if evidence.eni_id else None
+            security_groups=groups,
+            unread_because=(
+                "the task's ENI attachment names no network interface"
+                if not evidence.eni_id
+                else f"EC2 does not know ENI {evidence.eni_id}: released with its stopped task"
             ),
         )
         evidence.security_groups = used.security_groups
@@ -220,7 +225,6 @@ class AwsProver:
             problems.append("the task has no ENI attachment with a subnet (not awsvpc)")
         elif config.subnets and used.subnets[0] not in config.subnets:
             problems.append(f"subnet {used.subnets[0]} is not one of {', '.join(config.subnets)}")
-        groups = used.security_groups
         if (
             config.security_groups
             and groups is not None
@@ -261,7 +265,10 @@ class AwsProver:
                 f"{evidence.private_ip or 'none'}",
                 looked=looked,
             )
-        self.log(f"On AWS: {reported} is the privateIPv4Address of ENI {evidence.eni_id}")
+        self.log(
+            f"On AWS: {reported} is the privateIPv4Address of task {evidence.task_id}'s ENI"
+            + (f" {evidence.eni_id}" if evidence.eni_id else "")
+        )
 
     def _refresh(self, evidence: TaskEvidence) -> TaskEvidence:
         tasks = self.resources.describe_tasks([evidence.task_arn])

@@ -7,11 +7,12 @@ page limit, so a look-up can neither hang nor silently stop at the first page.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from ..errors import AwsError
 from .config import AwsConfig
 from .resources import (
     CONTAINER_ID_TAG,
@@ -23,7 +24,7 @@ from .resources import (
     task_belongs_to,
     task_definition_family,
 )
-from .retry import AwsCaller, error_code
+from .retry import AwsCaller, error_code, is_unsupported
 
 MAX_PAGES = 50
 
@@ -42,6 +43,9 @@ class ContainerResources:
     config: AwsConfig
     caller: AwsCaller
     ec2: Any = None  # only the positive proofs read ENIs (their security groups)
+    # Operations this endpoint answered "unknown operation" to, shared by every look-up and
+    # cleanup of the target (sockerless' own AWS simulator implements only part of each API).
+    unsupported: set[str] = field(default_factory=set)
 
     def task_arns(self, container_id: str, desired_status: str) -> list[str]:
         """ARNs ListTasks reports for the container's family with this desired status."""
@@ -166,20 +170,44 @@ class ContainerResources:
         return [str(group["GroupId"]) for group in interfaces[0].get("Groups", [])]
 
     def task_definition_arns(self, container_id: str, status: str) -> list[str]:
-        """Revisions of the container's family with this status ("ACTIVE" or "INACTIVE")."""
+        """Revisions of the container's family with this status ("ACTIVE" or "INACTIVE").
+
+        An endpoint without ListTaskDefinitions (sockerless' own AWS simulator) is asked with
+        DescribeTaskDefinition(family) instead: that finds the newest ACTIVE revision only, and
+        no INACTIVE one.
+        """
         family = task_definition_family(container_id)
         arns: list[str] = []
-        for page in self._pages(
-            "ECS ListTaskDefinitions",
-            f"family {family} ({status})",
-            lambda token: self.ecs.list_task_definitions(
-                familyPrefix=family,
-                status=status,
-                **({"nextToken": token} if token else {}),
-            ),
-        ):
+        try:
+            pages = self._pages(
+                "ECS ListTaskDefinitions",
+                f"family {family} ({status})",
+                lambda token: self.ecs.list_task_definitions(
+                    familyPrefix=family,
+                    status=status,
+                    **({"nextToken": token} if token else {}),
+                ),
+            )
+        except AwsError as error:
+            if not is_unsupported(error):
+                raise
+            self.unsupported.add("ECS ListTaskDefinitions")
+            self.caller.log(
+                f"{self._endpoint()} does not implement ECS ListTaskDefinitions; looking for "
+                f"{status} revisions of {family} with DescribeTaskDefinition(family) instead"
+            )
+            if status != "ACTIVE":
+                return []
+            definition = self.task_definition(family)
+            if definition and definition.get("status") == "ACTIVE":
+                arns.append(str(definition["taskDefinitionArn"]))
+            return arns
+        for page in pages:
             arns.extend(str(arn) for arn in page.get("taskDefinitionArns", []))
         return list(dict.fromkeys(arns))
+
+    def _endpoint(self) -> str:
+        return f"The AWS endpoint {self.config.endpoint_url or 'of AWS'}"
 
     def log_streams(self, container_id: str) -> list[str] | None:
         """Streams ``<id[:12]>/...`` in the log group; ``None`` when the group is absent."""

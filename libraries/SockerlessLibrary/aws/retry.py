@@ -54,6 +54,12 @@ TRANSIENT_NETWORK_ERRORS = (
     ConnectionClosedError,
 )
 
+# What an AWS-compatible endpoint answers for an operation it does not implement (sockerless' own
+# AWS simulator lacks e.g. ECS ListTaskDefinitions and Logs DeleteLogStream). AWS itself never does.
+UNSUPPORTED_ERROR_CODES = frozenset(
+    {"UnknownOperationException", "UnknownOperation", "InvalidAction", "NotImplemented"}
+)
+
 FIRST_BACKOFF_SECONDS = 0.5
 MAX_BACKOFF_SECONDS = 4.0
 
@@ -91,6 +97,12 @@ def error_message(error: ClientError) -> str:
 def http_status(error: ClientError) -> int:
     """The HTTP status of a ``ClientError`` (0 when unknown)."""
     return int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+
+
+def is_unsupported(error: AwsError | ClientError) -> bool:
+    """The endpoint does not implement the operation at all (not a failure of this call)."""
+    code = error.code if isinstance(error, AwsError) else error_code(error)
+    return code in UNSUPPORTED_ERROR_CODES
 
 
 def is_retried(error: ClientError) -> bool:

@@ -78,6 +78,8 @@ class LibraryContext:
         self.created: list[str] = []
         # What AWS showed for each container's task, kept for the proofs that follow start.
         self.evidence: dict[str, TaskEvidence] = {}
+        # AWS operations the target's endpoint does not implement, learnt once per run.
+        self.unsupported_aws: set[str] = set()
 
     @property
     def env(self) -> Mapping[str, str]:
@@ -221,6 +223,7 @@ class LibraryContext:
             logs=self.aws_client("logs"),
             config=self.aws_config(),
             caller=AwsCaller(Deadline(deadline_seconds), log),
+            unsupported=self.unsupported_aws,
         )
 
     def stop_target(self) -> None:
