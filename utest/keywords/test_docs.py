@@ -10,7 +10,7 @@ KEYWORDS = {kw.name: kw for kw in LIBRARY.keywords}
 
 CONTRACT = {
     # name: argument names, in order (the suites depend on them)
-    "Connect To Sockerless": ["host", "connect_timeout", "read_timeout"],
+    "Connect To Sockerless": ["host", "connect_timeout", "read_timeout", "api_version"],
     "Get Target Info": [],
     "Skip If AWS Credentials Are Missing": [],
     "Get Run Id": [],
@@ -109,8 +109,10 @@ def test_import_arguments_are_documented() -> None:
         "simulator_profile",
         "simulator_time_scale",
         "simulator_quirks",
+        "api_version",
     ]
     assert "Example" in init.doc
+    assert "api_version" in init.doc and "API version" in LIBRARY.doc
 
 
 @pytest.mark.parametrize("name", sorted(KEYWORDS))
