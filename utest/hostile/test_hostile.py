@@ -438,6 +438,13 @@ CASES = [
         requests=0,
     ),
     Case(
+        "exec stdin for an exec created without attach_stdin",
+        lambda kw: kw("Start Exec", kw("Create Exec", CID, "cat"), stdin="hello"),
+        "Exec e1 was created without attach_stdin=${TRUE}, so the daemon would drop its stdin: "
+        "create it with 'Create Exec    ${id}    <command>    attach_stdin=${TRUE}'",
+        answers(201, "Created", b'{"Id": "e1"}'),
+    ),
+    Case(
         "unknown stream name",
         lambda kw: kw("Output Should Contain Line", kw("Start Exec", "e1"), "x", stream="stdrr"),
         "Unknown stream 'stdrr': use stdout, stderr (or 1, 2)",

@@ -79,6 +79,7 @@ class LibraryContext:
         self._retired: list[ActiveTarget] = []
         self.registry = CleanupRegistry()
         self.tty_by_container: dict[str, bool] = {}
+        self.attach_stdin_by_exec: dict[str, bool] = {}  # execs this library created
         self.created: list[str] = []
 
     @property
