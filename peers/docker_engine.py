@@ -177,14 +177,15 @@ def availability() -> tuple[bool, str]:
     if find_program("apt-get") is None:
         return (
             False,
-            f"{' and '.join(missing)} {_are(missing)} not installed and there is no apt-get.",
+            f"{_missing(missing)} not installed and there is no apt-get.",
         )
     packages = ", ".join(PACKAGES)
-    return True, f"{' and '.join(missing)} {_are(missing)} missing; apt-get can install {packages}."
+    return True, f"{_missing(missing)} missing; apt-get can install {packages}."
 
 
-def _are(items: list[str]) -> str:
-    return "is" if len(items) == 1 else "are"
+def _missing(items: list[str]) -> str:
+    """``dockerd and runc are`` / ``a static busybox is``."""
+    return f"{' and '.join(items)} {'is' if len(items) == 1 else 'are'}"
 
 
 def install_packages(log: Log, *, update_timeout: float, install_timeout: float) -> float:
@@ -215,10 +216,10 @@ def install_packages(log: Log, *, update_timeout: float, install_timeout: float)
         for command, timeout in steps:
             log(f"running {' '.join(command)} (up to {timeout:g} s)")
             _run_apt(command, env, timeout)
-    if missing_programs():
+    still_missing = missing_programs()
+    if still_missing:
         raise EngineUnavailable(
-            f"apt-get installed {', '.join(PACKAGES)}, but {' and '.join(missing_programs())} "
-            f"{_are(missing_programs())} still missing."
+            f"apt-get installed {', '.join(PACKAGES)}, but {_missing(still_missing)} still missing."
         )
     return time.monotonic() - started
 
@@ -655,13 +656,13 @@ class PrivateDockerEngine:
             raise RuntimeError("a stopped PrivateDockerEngine cannot be started again")
         usable, why = availability()
         if not usable:
-            raise EngineUnavailable(why[0].upper() + why[1:])
+            raise EngineUnavailable(why)
         install_seconds = 0.0
-        if missing_programs():
+        missing = missing_programs()
+        if missing:
             if not self.install:
                 raise EngineUnavailable(
-                    f"{' and '.join(missing_programs())} {_are(missing_programs())} not "
-                    f"installed and installing was not allowed."
+                    f"{_missing(missing)} not installed, and installing was not allowed."
                 )
             install_seconds = install_packages(
                 self.log, update_timeout=self.update_timeout, install_timeout=self.install_timeout
