@@ -54,6 +54,9 @@ IMAGE_REPOSITORY = "alpine"
 IMAGE_TAG = "latest"
 IMAGE = f"{IMAGE_REPOSITORY}:{IMAGE_TAG}"
 TEMP_PREFIX = "kit-engine-"
+# /tmp, not $TMPDIR: socket paths below it must stay within AF_UNIX's 107 bytes, and the reaper
+# looks for the directories of dead runs in one known place.
+TEMP_PARENT = "/tmp"  # noqa: S108 - mkdtemp makes a private (0700) directory below it
 BRIDGE = "docker0"
 BRIDGE_MARKER = "created-docker0"
 BUSYBOX_PATHS = ("/bin/busybox", "/usr/bin/busybox")
@@ -528,7 +531,7 @@ def _remove_bridge(own: Path) -> None:
 
 
 def _engine_directories() -> list[Path]:
-    return sorted(Path(tempfile.gettempdir()).glob(f"{TEMP_PREFIX}*"))
+    return sorted(Path(TEMP_PARENT).glob(f"{TEMP_PREFIX}*"))
 
 
 def reap_stale_engines(log: Log) -> None:
@@ -680,7 +683,7 @@ class PrivateDockerEngine:
     def _start(self, install_seconds: float) -> EngineInfo:
         started = time.monotonic()
         deadline = started + self.start_timeout
-        self.root = root = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX))
+        self.root = root = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=TEMP_PARENT))
         (root / "owner").write_text(f"{os.getpid()} {_start_time(os.getpid())}\n")
         if not Path(f"/sys/class/net/{BRIDGE}").exists():
             (root / BRIDGE_MARKER).write_text(f"dockerd of this engine creates {BRIDGE}\n")
