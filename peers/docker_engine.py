@@ -354,6 +354,38 @@ def api_call(
         connection.close()
 
 
+def running_engine(host: str) -> EngineInfo:
+    """``EngineInfo`` of an engine that is already running at ``host`` (``unix://...``), e.g. the
+    one ``run`` hands to its command in ``KIT_DOCKER_ENGINE_HOST``; timings are 0, the pid -1.
+
+    Raises ``EngineUnavailable`` when it does not answer or lacks the image.
+    """
+    socket_path = host.removeprefix("unix://")
+    try:
+        _, _, version_body = api_call(socket_path, "GET", "/version", timeout=10.0)
+        _, _, info_body = api_call(socket_path, "GET", "/info", timeout=10.0)
+        image_status, _, _ = api_call(socket_path, "GET", f"/images/{IMAGE}/json", timeout=10.0)
+        version, engine_info = json.loads(version_body), json.loads(info_body)
+    except (OSError, http.client.HTTPException, ValueError) as error:
+        raise EngineUnavailable(f"the engine at {host} does not answer: {error}.") from None
+    if image_status != 200:
+        raise EngineUnavailable(f"the engine at {host} has no {IMAGE} image.")
+    return EngineInfo(
+        host=host,
+        socket_path=socket_path,
+        root=str(Path(socket_path).parent),
+        version=str(version.get("Version", "?")),
+        api_version=str(version.get("ApiVersion", "?")),
+        min_api_version=str(version.get("MinAPIVersion", "?")),
+        storage_driver=str(engine_info.get("Driver", "?")),
+        dockerd_pid=-1,
+        image=IMAGE,
+        start_seconds=0.0,
+        import_seconds=0.0,
+        install_seconds=0.0,
+    )
+
+
 # --- processes, mounts and cgroups of one engine directory -----------------------------------
 
 

@@ -11,6 +11,7 @@ that none is left.
 
 from __future__ import annotations
 
+import os
 import secrets
 import sys
 from collections.abc import Callable, Iterator
@@ -22,10 +23,12 @@ import pytest
 from peers.docker_engine import (
     APT_INSTALL_TIMEOUT,
     APT_UPDATE_TIMEOUT,
+    DEFAULT_ENV_VAR,
     START_TIMEOUT,
     EngineInfo,
     EngineUnavailable,
     PrivateDockerEngine,
+    running_engine,
 )
 from SockerlessLibrary.client import DockerClient
 from SockerlessLibrary.transport import AUTO, Timeouts, Transport
@@ -48,7 +51,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def engine() -> Iterator[EngineInfo]:
-    """A started private Docker Engine (skips when it cannot be had here)."""
+    """A started private Docker Engine (skips when it cannot be had here).
+
+    Under ``python -m peers.docker_engine run -- pytest utest/engine`` the engine that ``run``
+    started (``KIT_DOCKER_ENGINE_HOST``) is used instead of a second one.
+    """
+    handed = os.environ.get(DEFAULT_ENV_VAR)
+    if handed:
+        yield running_engine(handed)
+        return
     manager = PrivateDockerEngine(
         log=lambda message: print(f"docker engine: {message}", file=sys.stderr)
     )
