@@ -132,6 +132,14 @@ Containers Carry The Run Labels
     VAR    &{filters}=    label=${{ ["team=nobody"] }}
     Container Should Not Be Listed    ${container_id}    filters=${filters}
 
+The Negotiated API Version Is Reported
+    [Documentation]    The library's first request negotiates the API version with the daemon's
+    ...    ``/_ping``; the simulator, like sockerless, speaks 1.44.
+    Daemon Should Respond To Ping
+    ${info}=    Get Target Info
+    Should Be Equal    ${info}[api_version]    1.44
+    Should Be Equal    ${info}[api_version_source]    negotiated
+
 RequestsLibrary Session Reaches The Daemon
     [Documentation]    ``* On Session`` keywords go over the target's unix socket.
     Create Sockerless Session    alias=daemon

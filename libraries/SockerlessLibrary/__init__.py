@@ -21,6 +21,7 @@ from .keywords.registry import Selection, everything, only, scope_of_test, withi
 from .keywords.session import SessionKeywords
 from .keywords.streams import StreamKeywords
 from .keywords.target import TargetKeywords
+from .transport import pinned_api_version
 
 __version__ = "0.1.0"
 
@@ -77,6 +78,21 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
 
     Timeouts use Robot's time format: ``30s``, ``2 min``, ``1 minute 30 seconds``.
     Real sockerless may block a start for up to five minutes; raise ``start_timeout`` then.
+
+    = API version =
+
+    The library speaks Docker Engine API 1.24 to 1.44. Unless a version is pinned, it
+    negotiates, as docker-py (``version="auto"``) and the Docker Go SDK do: before its first
+    request to a daemon it sends one ``GET /_ping`` (without a version prefix), reads the
+    ``API-Version`` header and uses the lower of that and 1.44 (Docker 20.10 says 1.41, so
+    every path becomes ``/v1.41/...``). No header keeps 1.44 (sockerless answers every version).
+    The outcome is logged once per daemon and reported by `Get Target Info`.
+
+    A header that is not a version fails the keyword with a ``ProtocolError``; a daemon older
+    than 1.24 fails it with a ``ConfigurationError`` naming both versions. A daemon that cannot
+    answer the ping fails the keyword as its own request would have (socket missing, refused,
+    timed out). Pin a version, which sends no ping, with the ``api_version`` import argument
+    or with `Connect To Sockerless` (``api_version=1.41``; ``auto`` negotiates again).
 
     = Expected status =
 
@@ -181,6 +197,7 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
         simulator_profile: str | None = None,
         simulator_time_scale: float | None = None,
         simulator_quirks: str | None = None,
+        api_version: str | None = None,
     ) -> None:
         """Nothing is started or contacted at import; see `Targets` and `Timeouts`.
 
@@ -196,6 +213,7 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
         | ``simulator_profile`` | ``instant`` (default) or ``fargate`` latencies. |
         | ``simulator_time_scale`` | Multiplies the simulator's delays (default 1.0). |
         | ``simulator_quirks`` | Comma list of real-sockerless behaviours to reproduce. |
+        | ``api_version`` | API version to pin, e.g. ``1.41`` (default: negotiate, `API version`). |
 
         The simulator arguments fall back to ``SOCKERLESS_SIM_PROFILE``,
         ``SOCKERLESS_SIM_TIME_SCALE`` and ``SOCKERLESS_SIM_QUIRKS`` when not given. Quirks:
@@ -218,8 +236,9 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
             simulator_profile=simulator_profile or None,
             simulator_time_scale=simulator_time_scale,
             simulator_quirks=simulator_quirks,
+            api_version=pinned_api_version(api_version),
         )
-        self._context = LibraryContext(settings)
+        self._context = LibraryContext(settings, log=log)
         self._janitor = Janitor(self._context, log)
         components = [
             TargetKeywords(self._context),

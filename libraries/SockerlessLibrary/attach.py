@@ -37,6 +37,7 @@ def attach_websocket(
     design: whatever arrived by then is returned).
     """
     timeouts = timeout or transport.timeouts
+    transport.ensure_api_version(OPERATION, timeouts)
     path = f"/containers/{quote(container_id, safe='')}/attach/ws"
     query = "stream=1&stdout=1&stderr=1" + ("&stdin=1" if send is not None else "")
     url = f"ws://{transport.target.host_header}{transport.url_path(path, query)}"

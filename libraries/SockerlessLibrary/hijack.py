@@ -64,6 +64,7 @@ def start_exec(
     daemon's message; the deadline passing raises ``DaemonTimeout`` naming ``exec start``.
     """
     timeouts = timeout or transport.timeouts
+    transport.ensure_api_version(OPERATION, timeouts)
     request = transport.build_request(
         "POST",
         f"/exec/{quote(exec_id, safe='')}/start",

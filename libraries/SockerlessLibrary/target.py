@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from .aws.config import AwsConfig, SimulatorInfoLike, split_list
 from .aws.credentials import credentials_available
 from .client import DockerClient
-from .transport import Target, Timeouts, Transport
+from .transport import AUTO, NegotiationListener, Target, Timeouts, Transport
 
 SOCKERLESS = "sockerless"
 EMBEDDED = "embedded simulator"
@@ -145,7 +145,20 @@ def start_target(
     )
 
 
-def open_client(host: str, connect_timeout: float, read_timeout: float) -> DockerClient:
-    """A Docker API client for ``host`` (connects lazily, on its first request)."""
+def open_client(
+    host: str,
+    connect_timeout: float,
+    read_timeout: float,
+    *,
+    api_version: str | None = AUTO,
+    on_negotiated: NegotiationListener | None = None,
+) -> DockerClient:
+    """A Docker API client for ``host`` (connects lazily, on its first request).
+
+    ``api_version``: ``auto`` (negotiate on the first request) or a version to pin.
+    """
     timeouts = Timeouts(connect=connect_timeout, read=read_timeout)
-    return DockerClient(Transport(Target.parse(host), timeouts=timeouts))
+    transport = Transport(
+        Target.parse(host), api_version=api_version, timeouts=timeouts, on_negotiated=on_negotiated
+    )
+    return DockerClient(transport)

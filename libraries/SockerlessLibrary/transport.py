@@ -9,6 +9,11 @@ Guarantees: nothing connects at construction; every call has a connect timeout a
 daemon that trickles bytes cannot hang a test either); one kept-alive connection is reused under a
 lock and is transparently replaced once if the daemon had closed it before answering; streams get a
 connection of their own.
+
+API version: a pinned version (the default, ``1.44``) is used as given. ``api_version="auto"``
+negotiates as docker-py's ``version="auto"`` and the Go SDK's ``NegotiateAPIVersion`` do: before
+the first request, one unversioned ``GET /_ping``; its ``API-Version`` header, if lower than
+``1.44``, becomes the version of every later request (see ``negotiate_api_version``).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import socket
 import stat
 import threading
 import time
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -37,7 +42,10 @@ from .errors import (
     excerpt,
 )
 
-DEFAULT_API_VERSION = "1.44"
+DEFAULT_API_VERSION = "1.44"  # the newest API the library speaks: the ceiling of negotiation
+MIN_API_VERSION = "1.24"  # the oldest it accepts from a daemon (Docker 1.12)
+AUTO = "auto"  # negotiate with the daemon on the first request
+_API_VERSION = re.compile(r"(\d{1,4})\.(\d{1,4})")
 USER_AGENT = "SockerlessLibrary"
 RECV_SIZE = 256 * 1024
 MAX_HEAD_SIZE = 64 * 1024
@@ -518,6 +526,95 @@ class StreamResponse:
         self.close()
 
 
+def parse_api_version(text: str) -> tuple[int, int] | None:
+    """``(1, 41)`` for ``"1.41"``; ``None`` for anything that is not ``major.minor``."""
+    match = _API_VERSION.fullmatch(text.strip())
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def pinned_api_version(value: str | None) -> str | None:
+    """Check an API version given by the user: ``"1.41"``, ``"auto"`` or ``None`` (no prefix)."""
+    if value is None or value == AUTO:
+        return value
+    parsed = parse_api_version(str(value))
+    if parsed is None:
+        raise ConfigurationError(
+            f"api_version {value!r} is not a Docker API version: use major.minor "
+            f"(e.g. 1.41) or '{AUTO}' to negotiate with the daemon"
+        )
+    return f"{parsed[0]}.{parsed[1]}"
+
+
+@dataclass(frozen=True)
+class ApiVersion:
+    """The API version a transport uses, and how it was chosen.
+
+    ``source``: ``pinned`` (given by the user: no negotiation), ``negotiated`` (from the
+    daemon's ``/_ping``), ``pending`` (``auto``, before the first request) or ``unversioned``.
+    ``server`` is the daemon's ``API-Version`` header (``None``: it sent none, or no ping yet).
+    """
+
+    version: str | None
+    source: str
+    server: str | None = None
+
+    def describe(self) -> str:
+        """One sentence for the log, e.g. ``Docker API 1.41 (the daemon's maximum; ...)``."""
+        if self.source == "unversioned":
+            return "Docker API paths without a version prefix"
+        if self.source == "pinned":
+            return f"Docker API {self.version} (pinned: no negotiation)"
+        if self.source == "pending":
+            return f"Docker API version not negotiated yet (up to {DEFAULT_API_VERSION})"
+        if self.server is None:
+            return (
+                f"Docker API {self.version} (the daemon's /_ping sent no API-Version header; "
+                f"the library's own {DEFAULT_API_VERSION})"
+            )
+        if self.version == self.server:
+            return (
+                f"Docker API {self.version} (negotiated: the daemon's maximum; the library "
+                f"speaks up to {DEFAULT_API_VERSION})"
+            )
+        return (
+            f"Docker API {self.version} (negotiated: the library's maximum; the daemon "
+            f"speaks up to {self.server})"
+        )
+
+
+def negotiate_api_version(server: str | None, operation: str, target: Target) -> str:
+    """The version to use with a daemon whose ``/_ping`` said ``API-Version: server``.
+
+    The lower of ``server`` and ``DEFAULT_API_VERSION``, compared numerically (1.9 < 1.41);
+    no header keeps ``DEFAULT_API_VERSION`` (sockerless answers every version). A header that is
+    not ``major.minor`` is a ``ProtocolError``; a version below ``MIN_API_VERSION`` is a
+    ``ConfigurationError`` naming both versions.
+    """
+    if server is None:
+        return DEFAULT_API_VERSION
+    parsed = parse_api_version(server)
+    if parsed is None:
+        raise ProtocolError(
+            f"{operation} on {target}: the daemon's /_ping answered API-Version "
+            f"{excerpt(server, 60)!r}, which is not a Docker API version (major.minor); pin "
+            f"the version (library argument api_version=1.41) to skip negotiation"
+        )
+    minimum = parse_api_version(MIN_API_VERSION)
+    assert minimum is not None
+    if parsed < minimum:
+        raise ConfigurationError(
+            f"{operation} on {target}: the daemon speaks Docker API {server} at most, older "
+            f"than {MIN_API_VERSION}, the oldest this library supports (it speaks "
+            f"{MIN_API_VERSION} to {DEFAULT_API_VERSION})"
+        )
+    ceiling = parse_api_version(DEFAULT_API_VERSION)
+    assert ceiling is not None
+    return f"{parsed[0]}.{parsed[1]}" if parsed < ceiling else DEFAULT_API_VERSION
+
+
+NegotiationListener = Callable[[ApiVersion], None]
+
+
 class Transport:
     """Sends requests to one daemon; counts them; owns one kept-alive connection."""
 
@@ -527,9 +624,21 @@ class Transport:
         *,
         api_version: str | None = DEFAULT_API_VERSION,
         timeouts: Timeouts | None = None,
+        on_negotiated: NegotiationListener | None = None,
     ) -> None:
+        """``api_version``: a version such as ``"1.41"`` (pinned), ``"auto"`` (negotiate on
+        the first request; ``on_negotiated`` then hears the outcome once) or ``None`` (paths
+        without a version prefix)."""
         self.target = target if isinstance(target, Target) else Target.parse(target)
-        self.api_version = api_version
+        requested = pinned_api_version(api_version)
+        if requested == AUTO:
+            self._api = ApiVersion(DEFAULT_API_VERSION, "pending")
+        elif requested is None:
+            self._api = ApiVersion(None, "unversioned")
+        else:
+            self._api = ApiVersion(requested, "pinned")
+        self._on_negotiated = on_negotiated
+        self._negotiation_lock = threading.Lock()
         self.timeouts = timeouts or Timeouts()
         self._pooled: HttpConnection | None = None
         self._pool_lock = threading.Lock()
@@ -548,9 +657,66 @@ class Transport:
         with self._count_lock:
             self._request_count += 1
 
-    def url_path(self, path: str, query: str = "") -> str:
+    @property
+    def api_version(self) -> str | None:
+        """The version in the path prefix (before negotiation: the one it would fall back to)."""
+        return self._api.version
+
+    @property
+    def api(self) -> ApiVersion:
+        """The API version and how it was chosen."""
+        return self._api
+
+    def use_api_version(self, api: ApiVersion) -> None:
+        """Take the outcome of an earlier negotiation with the same daemon (no new ping)."""
+        if self._api.source == "pending" and api.source == "negotiated":
+            self._api = api
+
+    def ensure_api_version(self, operation: str, timeouts: Timeouts | None = None) -> str | None:
+        """The version to use, negotiating first if that is still pending (once, thread-safe).
+
+        Negotiation failures that mean the daemon cannot answer at all (unreachable, no response
+        in time, malformed response head) are raised as they would be for ``operation`` itself.
+        """
+        if self._api.source == "pending":
+            with self._negotiation_lock:
+                if self._api.source == "pending":
+                    self._negotiate(operation, timeouts or self.timeouts)
+        return self._api.version
+
+    def _negotiate(self, operation: str, timeouts: Timeouts) -> None:
+        server = self._ping_api_version(operation, timeouts)
+        version = negotiate_api_version(server, operation, self.target)
+        self._api = ApiVersion(version, "negotiated", server)
+        if self._on_negotiated is not None:
+            self._on_negotiated(self._api)
+
+    def _ping_api_version(self, operation: str, timeouts: Timeouts) -> str | None:
+        """``GET /_ping`` without a version prefix; the ``API-Version`` header, whatever the
+        status (Docker sets it on every answer). A body that breaks off only costs the
+        kept-alive connection."""
+        payload = self.build_request("GET", "/_ping", versioned=False)
+        with self._pool_lock:
+            connection, head, deadline = self._send_pooled(payload, operation, timeouts)
+            try:
+                for _ in connection.body_chunks(head, "GET", deadline):
+                    pass
+            except (TruncatedBody, ProtocolError):
+                self._discard(connection)
+            except BaseException:
+                self._discard(connection)
+                raise
+            else:
+                if self._reusable(head, "GET", connection):
+                    self._pooled = connection
+                else:
+                    self._discard(connection)
+        return head.headers.get("api-version")
+
+    def url_path(self, path: str, query: str = "", *, versioned: bool = True) -> str:
         """``/v1.44/containers/json?all=true`` from ``/containers/json`` and a query string."""
-        prefix = f"/v{self.api_version}" if self.api_version else ""
+        version = self._api.version if versioned else None
+        prefix = f"/v{version}" if version else ""
         return f"{prefix}{path}" + (f"?{query}" if query else "")
 
     def build_request(
@@ -561,10 +727,11 @@ class Transport:
         query: str = "",
         body: Any = None,
         headers: Mapping[str, str] | None = None,
+        versioned: bool = True,
     ) -> bytes:
         """The request bytes: JSON body with its Content-Type, ``Content-Length: 0`` on an
         empty POST, ``Host: localhost`` on a unix socket."""
-        self.last_request = f"{method} {self.url_path(path, query)}"
+        self.last_request = f"{method} {self.url_path(path, query, versioned=versioned)}"
         lines = [
             f"{self.last_request} HTTP/1.1",
             f"Host: {self.target.host_header}",
@@ -642,6 +809,7 @@ class Transport:
         A status outside ``expected`` raises ``DaemonResponseError``.
         """
         timeouts = timeout or self.timeouts
+        self.ensure_api_version(operation, timeouts)
         payload = self.build_request(method, path, query=query, body=body, headers=headers)
         with self._pool_lock:
             connection, head, deadline = self._send_pooled(payload, operation, timeouts)
@@ -710,8 +878,8 @@ class Transport:
 
     @staticmethod
     def _reusable(head: ResponseHead, method: str, connection: HttpConnection) -> bool:
-        if connection.eof or connection.buffer:
-            return False
+        if connection.eof or connection.buffer or head.status < 200:
+            return False  # a 1xx final answer (101) means the connection changed protocols
         connection_header = head.headers.get("connection", "").lower()
         if head.version < (1, 1):
             return "keep-alive" in connection_header and body_framing(method, head) != "close"
@@ -739,6 +907,7 @@ class Transport:
         An unexpected status raises ``DaemonResponseError`` (with the body read and parsed).
         """
         timeouts = timeout or self.timeouts
+        self.ensure_api_version(operation, timeouts)
         payload = self.build_request(method, path, query=query, body=body, headers=headers)
         connection = self.connect(operation, timeouts)
         deadline = Deadline(timeouts.read, operation, self.target)

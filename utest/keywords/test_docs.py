@@ -10,7 +10,7 @@ KEYWORDS = {kw.name: kw for kw in LIBRARY.keywords}
 
 CONTRACT = {
     # name: argument names, in order (the suites depend on them)
-    "Connect To Sockerless": ["host", "connect_timeout", "read_timeout"],
+    "Connect To Sockerless": ["host", "connect_timeout", "read_timeout", "api_version"],
     "Get Target Info": [],
     "Skip If AWS Credentials Are Missing": [],
     "Get Run Id": [],
@@ -41,7 +41,15 @@ CONTRACT = {
     "Container Should Be Listed": ["container_id", "all", "filters"],
     "Container Should Not Be Listed": ["container_id", "all", "filters"],
     "Container Id Should Be Valid": ["container_id"],
-    "Create Exec": ["container_id", "command", "env", "workdir", "tty", "expected_status"],
+    "Create Exec": [
+        "container_id",
+        "command",
+        "env",
+        "workdir",
+        "tty",
+        "expected_status",
+        "attach_stdin",
+    ],
     "Start Exec": ["exec_id", "stdin", "tty", "timeout"],
     "Inspect Exec": ["exec_id"],
     "Wait Until Exec Finishes": ["exec_id", "timeout", "interval"],
@@ -111,8 +119,10 @@ def test_import_arguments_are_documented() -> None:
         "simulator_profile",
         "simulator_time_scale",
         "simulator_quirks",
+        "api_version",
     ]
     assert "Example" in init.doc
+    assert "api_version" in init.doc and "API version" in LIBRARY.doc
 
 
 @pytest.mark.parametrize("name", sorted(KEYWORDS))

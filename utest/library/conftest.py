@@ -119,9 +119,13 @@ class ServerConnection:
         content_type: str | None = "application/json",
         headers: dict[str, str] | None = None,
         content_length: int | None = None,
+        api_version: str | None = "1.44",
     ) -> None:
-        """A response with Content-Length (``content_length`` may lie, to truncate on purpose)."""
-        lines = [f"HTTP/1.1 {status} {reason}", "Api-Version: 1.44"]
+        """A response with Content-Length (``content_length`` may lie, to truncate on purpose)
+        and, as Docker sends on every answer, ``Api-Version`` (``None``: no such header)."""
+        lines = [f"HTTP/1.1 {status} {reason}"]
+        if api_version is not None:
+            lines.append(f"Api-Version: {api_version}")
         if content_type and body:
             lines.append(f"Content-Type: {content_type}")
         if status not in (204, 304):

@@ -29,7 +29,7 @@ from ..target import (
     start_embedded_simulator,
     start_target,
 )
-from ..transport import Timeouts
+from ..transport import AUTO, ApiVersion, Timeouts, pinned_api_version
 from .registry import CleanupRegistry
 
 RUN_ID_ENV = "SOCKERLESS_KIT_RUN_ID"
@@ -50,6 +50,7 @@ class LibrarySettings:
     simulator_profile: str | None = None
     simulator_time_scale: float | None = None
     simulator_quirks: str | None = None
+    api_version: str | None = None  # None or "auto": negotiate; "1.41": pinned
 
 
 class LibraryContext:
@@ -60,13 +61,18 @@ class LibraryContext:
         settings: LibrarySettings,
         env: Callable[[], Mapping[str, str]] = lambda: os.environ,
         simulator_starter: SimulatorStarter = start_embedded_simulator,
+        log: Callable[[str], None] = lambda message: None,
     ) -> None:
         self.settings = settings
+        self._log = log  # INFO in the Robot log: the keyword layer passes its logger
         self._env = env
         self._simulator_starter = simulator_starter
         self._host: str | None = settings.host
         self._connect_timeout = settings.connect_timeout
         self._read_timeout = settings.read_timeout
+        self._api_version = settings.api_version or AUTO
+        # Negotiated API versions by daemon address: a reconnect to the same daemon reuses it.
+        self._negotiated: dict[str, ApiVersion] = {}
         self._target: ActiveTarget | None = None
         self._client: DockerClient | None = None
         self._run_id: str | None = None
@@ -75,6 +81,7 @@ class LibraryContext:
         self._retired: list[ActiveTarget] = []
         self.registry = CleanupRegistry()
         self.tty_by_container: dict[str, bool] = {}
+        self.attach_stdin_by_exec: dict[str, bool] = {}  # execs this library created
         self.created: list[str] = []
         # What AWS showed for each container's task, kept for the proofs that follow start.
         self.evidence: dict[str, TaskEvidence] = {}
@@ -167,17 +174,55 @@ class LibraryContext:
         """The Docker API client of the target (created on first use)."""
         if self._client is None:
             target = self.target()
-            self._client = open_client(target.host, self._connect_timeout, self._read_timeout)
+            host = target.host
+
+            def negotiated(api: ApiVersion) -> None:
+                self._negotiated[host] = api
+                self._log(f"{target.describe()}: {api.describe()}")
+
+            client = open_client(
+                host,
+                self._connect_timeout,
+                self._read_timeout,
+                api_version=pinned_api_version(self._api_version),
+                on_negotiated=negotiated,
+            )
+            if host in self._negotiated:
+                client.transport.use_api_version(self._negotiated[host])
+            self._client = client
         return self._client
 
+    def pinned_api_version(self) -> str | None:
+        """The version the user pinned, or ``None`` when the library negotiates."""
+        return None if self._api_version == AUTO else self._api_version
+
+    def api_version(self) -> ApiVersion | None:
+        """The API version of the connected target and how it was chosen (sends nothing).
+
+        ``None`` before a target was made usable.
+        """
+        if self._client is not None:
+            return self._client.transport.api
+        if self._target is not None and self._target.host in self._negotiated:
+            return self._negotiated[self._target.host]
+        return None
+
     def connect(
-        self, host: str | None, connect_timeout: float | None, read_timeout: float | None
+        self,
+        host: str | None,
+        connect_timeout: float | None,
+        read_timeout: float | None,
+        api_version: str | None = None,
     ) -> ActiveTarget:
-        """Make the target usable; a new host or new timeouts replace the client.
+        """Make the target usable; a new host, new timeouts or API version replace the client.
 
         Connecting again with nothing changed keeps the client (and its request count).
         """
         changed = False
+        if api_version is not None:
+            wanted = pinned_api_version(api_version) or AUTO
+            if wanted != self._api_version:
+                self._api_version, changed = wanted, True
         if connect_timeout is not None and connect_timeout != self._connect_timeout:
             self._connect_timeout, changed = connect_timeout, True
         if read_timeout is not None and read_timeout != self._read_timeout:

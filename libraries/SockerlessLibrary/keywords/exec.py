@@ -32,6 +32,7 @@ class ExecKeywords(LibraryComponent):
         workdir: str | None = None,
         tty: bool = False,
         expected_status: int | str = 201,
+        attach_stdin: bool = False,
     ) -> str | None:
         """Creates an exec instance (``POST /containers/{id}/exec``) and returns its ID.
 
@@ -41,10 +42,16 @@ class ExecKeywords(LibraryComponent):
         | ``workdir`` | Working directory. |
         | ``tty`` | Allocate a TTY. |
         | ``expected_status`` | See `Expected status`; ``409``: container not running. |
+        | ``attach_stdin`` | Give the command a stdin (``AttachStdin``) for `Start Exec` to fill. |
+
+        Docker (and sockerless) drop what `Start Exec` sends as ``stdin`` unless the exec was
+        created with ``attach_stdin=${TRUE}``; with it, the command reads that text and then end
+        of file.
 
         Example:
         | ${exec_id}= | Create Exec | ${id} | echo | exec-works |
         | ${exec_id}= | Create Exec | ${id} | sh | -c | exit 7 |
+        | ${exec_id}= | Create Exec | ${id} | cat | attach_stdin=${TRUE} |
         """
         if not command:
             raise ArgumentError(
@@ -56,8 +63,11 @@ class ExecKeywords(LibraryComponent):
             env=docker_environment(env),
             workdir=workdir,
             tty=tty,
+            attach_stdin=attach_stdin,
             expected=parse_expected_status(expected_status),
         )
+        if exec_id:
+            self.ctx.attach_stdin_by_exec[exec_id] = attach_stdin
         log(f"Created exec {exec_id} in {container_id}: {list(command)}")
         return str(exec_id) if exec_id else None
 
@@ -72,7 +82,7 @@ class ExecKeywords(LibraryComponent):
         """Starts the exec (``POST /exec/{id}/start``, hijacked) and reads its output to the end.
 
         | =Arguments= | =Description= |
-        | ``stdin`` | Text sent to the command's stdin, which is then closed. |
+        | ``stdin`` | Text for the command's stdin, then end of file (needs ``attach_stdin``). |
         | ``tty`` | Must match the exec's ``tty``. |
         | ``timeout`` | Read deadline for the whole stream. Default: ``exec_timeout`` (90 s). |
 
@@ -86,6 +96,12 @@ class ExecKeywords(LibraryComponent):
         | Output Should Contain Line | ${stream} | exec-works |
         | ${stream}= | Start Exec | ${exec_id} | stdin=hello |
         """
+        if stdin is not None and self.ctx.attach_stdin_by_exec.get(exec_id) is False:
+            raise ArgumentError(
+                f"Exec {exec_id} was created without attach_stdin=${{TRUE}}, so the daemon "
+                f"would drop its stdin: create it with 'Create Exec    ${{id}}    <command>    "
+                f"attach_stdin=${{TRUE}}'"
+            )
         stream = self.client.start_exec(
             exec_id,
             stdin=None if stdin is None else stdin.encode(),

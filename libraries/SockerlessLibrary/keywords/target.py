@@ -24,6 +24,7 @@ class TargetKeywords(LibraryComponent):
         host: str | None = None,
         connect_timeout: timedelta | None = None,
         read_timeout: timedelta | None = None,
+        api_version: str | None = None,
     ) -> str:
         """Makes the target usable and returns a description of it.
 
@@ -31,23 +32,27 @@ class TargetKeywords(LibraryComponent):
         | ``host`` | Daemon address (default: see `Targets`). |
         | ``connect_timeout`` | New default connect timeout of every request. |
         | ``read_timeout`` | New default read timeout of every request. |
+        | ``api_version`` | Pin this Docker API version (``1.41``), or ``auto`` to negotiate. |
 
         Addresses: ``unix:///var/run/sockerless.sock``, ``/path.sock``, ``tcp://host:port``
         or ``http://host:port``.
 
         With no host configured this starts the embedded simulator (once per library instance)
         and waits for it to be ready. It sends no request to the daemon: use
-        `Daemon Should Respond To Ping` to prove the daemon answers. Calling it again with
-        another ``host`` switches targets.
+        `Daemon Should Respond To Ping` to prove the daemon answers (the first request also
+        negotiates the API version, see `API version`). Calling it again with another ``host``
+        switches targets.
 
         Example:
         | ${target}= | Connect To Sockerless | |
         | Connect To Sockerless | unix:///tmp/sockerless.sock | read_timeout=90s |
+        | Connect To Sockerless | unix:///run/docker.sock | api_version=1.41 |
         """
         target = self.ctx.connect(
             host,
             None if connect_timeout is None else seconds(connect_timeout, 0),
             None if read_timeout is None else seconds(read_timeout, 0),
+            api_version,
         )
         log(f"Connected to {target.describe()} (run id {self.ctx.run_id})")
         return target.describe()
@@ -71,10 +76,14 @@ class TargetKeywords(LibraryComponent):
 
         Keys: ``kind`` (``sockerless`` or ``embedded simulator``), ``host``, ``region``,
         ``cluster``, ``subnets`` (list), ``security_groups`` (list), ``aws_endpoint_url``
-        (``None`` for AWS itself), ``log_group``, ``run_id`` and ``credentials``
-        (``available``, ``missing`` or ``simulator``). Never contains secrets.
+        (``None`` for AWS itself), ``log_group``, ``run_id``, ``credentials``
+        (``available``, ``missing`` or ``simulator``), ``api_version`` (the Docker API version
+        the library uses, e.g. ``1.41``; ``None`` while not known) and ``api_version_source``
+        (``pinned``, ``negotiated``, or ``not negotiated yet``: the first request to the daemon
+        negotiates, see `API version`). Never contains secrets.
 
-        For the embedded simulator this starts it if needed (its settings come from it).
+        For the embedded simulator this starts it if needed (its settings come from it). It
+        sends no request to the daemon.
 
         Example:
         | ${info}= | Get Target Info | |
@@ -89,9 +98,19 @@ class TargetKeywords(LibraryComponent):
             "host": target.host if target else choice.host,
             **aws.describe(),
             "run_id": self.ctx.run_id,
+            **self._api_version_info(),
         }
         log(f"Target: {info}")
         return info
+
+    def _api_version_info(self) -> dict[str, Any]:
+        api = self.ctx.api_version()
+        if api is None or api.source == "pending":
+            pinned = self.ctx.pinned_api_version()
+            if pinned is not None:
+                return {"api_version": pinned, "api_version_source": "pinned"}
+            return {"api_version": None, "api_version_source": "not negotiated yet"}
+        return {"api_version": api.version, "api_version_source": api.source}
 
     @keyword("Skip If AWS Credentials Are Missing", tags=("Target", "AWS"))
     def skip_if_aws_credentials_are_missing(self) -> None:

@@ -1,6 +1,6 @@
 """A ``requests`` transport adapter that sends HTTP over a unix domain socket.
 
-Mounted on a RequestsLibrary session whose base URL is ``http://sockerless/v1.44``: requests picks
+Mounted on a RequestsLibrary session whose base URL is ``http://sockerless/v1.NN``: requests picks
 the adapter with the longest matching prefix, so every ``* On Session`` call for that alias goes
 to the socket, while the URL joining RequestsLibrary does keeps working (an ``http+unix://`` base
 URL breaks it). Built on requests/urllib3 only; every request has a timeout, also when the caller

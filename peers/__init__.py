@@ -1,0 +1,1 @@
+"""Real peers the project checks its library against (today: a private Docker Engine)."""
