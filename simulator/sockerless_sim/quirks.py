@@ -14,6 +14,8 @@ QUIRKS = frozenset(
         "ip-in-networks-only",
         "ms-timestamps",
         "command-echo-event",
+        "exec-exit-code-zero",
+        "conflict-without-slash",
     }
 )
 
@@ -24,6 +26,8 @@ QUIRK_PROFILES: dict[str, frozenset[str]] = {
             "ip-in-networks-only",
             "ms-timestamps",
             "command-echo-event",
+            "exec-exit-code-zero",
+            "conflict-without-slash",
         }
     ),
 }

@@ -80,6 +80,8 @@ class EcsBackend:
         )  # fmt: skip
         # The configured lies (none: every answer is the honest daemon's).
         self.impostor = Impostor(config.lies, config.pull_failure_pattern)
+        # Quirks: where real sockerless departs from Docker (see quirks.py).
+        self._conflict_without_slash = "conflict-without-slash" in config.quirks
         self.stopping = threading.Event()
         self._lock = threading.Lock()
         self._containers: dict[str, ContainerRecord] = {}
@@ -129,12 +131,7 @@ class EcsBackend:
             name = name.removeprefix("/")
             holder = self._names.get(name)
             if holder is not None:
-                raise ApiError(
-                    409,
-                    f'Conflict. The container name "/{name}" is already in use by container '
-                    f'"{holder}". You have to remove (or rename) that container to be able to '
-                    "reuse that name.",
-                )
+                raise self._name_conflict(name, holder)
             self._names[name] = container_id  # reserved while the task definition registers
         try:
             token = naming.new_agent_token()
@@ -153,6 +150,15 @@ class EcsBackend:
             self._containers[container_id] = record
         log.info("created container %s (/%s) as %s", record.short_id, name, arn)
         return record
+
+    def _name_conflict(self, name: str, holder: str) -> ApiError:
+        if self._conflict_without_slash:
+            return ApiError(409, f'Conflict. The container name "{name}" is already in use')
+        return ApiError(
+            409,
+            f'Conflict. The container name "/{name}" is already in use by container "{holder}". '
+            "You have to remove (or rename) that container to be able to reuse that name.",
+        )
 
     def _identity_tags(self, container_id: str, name: str, created: datetime) -> dict[str, str]:
         return {
