@@ -15,6 +15,7 @@ QUIRKS = frozenset(
         "ms-timestamps",
         "command-echo-event",
         "exec-exit-code-zero",
+        "logs-stdout-only",
         "conflict-without-slash",
     }
 )
@@ -27,6 +28,7 @@ QUIRK_PROFILES: dict[str, frozenset[str]] = {
             "ms-timestamps",
             "command-echo-event",
             "exec-exit-code-zero",
+            "logs-stdout-only",
             "conflict-without-slash",
         }
     ),

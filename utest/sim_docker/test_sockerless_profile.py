@@ -7,11 +7,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from wire_helpers import RawClient, parse_frames
+from wire_helpers import RawClient, aws_client, parse_frames
 
 from sockerless_sim.launcher import SimulatorProcess
 
@@ -31,6 +32,27 @@ def sim() -> Iterator[SimulatorProcess]:
     process.stop()
 
 
+@pytest.fixture(scope="module")
+def task_of(sim: SimulatorProcess) -> Callable[[str], dict[str, Any]]:
+    """The container's one task as ECS describes it (found by its family, independently of
+    the daemon)."""
+    ecs = aws_client(sim.info, "ecs")
+
+    def describe(container_id: str) -> dict[str, Any]:
+        arns: list[str] = []
+        for status in ("RUNNING", "STOPPED"):
+            arns += ecs.list_tasks(
+                cluster=sim.info.cluster,
+                family=f"sockerless-{container_id[:12]}",
+                desiredStatus=status,
+            )["taskArns"]
+        assert len(arns) == 1, arns
+        (task,) = ecs.describe_tasks(cluster=sim.info.cluster, tasks=arns)["tasks"]
+        return dict(task)
+
+    return describe
+
+
 # -- exec-exit-code-zero -------------------------------------------------------------------
 
 
@@ -48,6 +70,31 @@ def test_exec_reads_back_exit_code_zero_with_its_output_intact(client: RawClient
     assert b"".join(p for s, p in frames if s == 2) == b"err\n"  # exec keeps stream 2
     after = client.request("GET", f"/exec/{exec_id}/json").json()
     assert (after["Running"], after["ExitCode"]) == (False, 0)
+
+
+# -- logs-stdout-only ----------------------------------------------------------------------
+
+
+def test_logs_frame_every_line_as_stdout_as_cloudwatch_holds_it(
+    sim: SimulatorProcess, client: RawClient, task_of: Callable[[str], dict[str, Any]]
+) -> None:
+    container_id = client.run(["sh", "-c", "echo out-line; echo err-line >&2"])
+    client.wait_status(container_id, "exited")
+
+    response = client.logs_when(
+        container_id, "stdout=true&stderr=true", lambda body: body.count(b"-line\n") == 2
+    )
+
+    frames = parse_frames(response.body)
+    assert {stream for stream, _ in frames} == {1}
+    assert b"out-line\n" in [p for _, p in frames] and b"err-line\n" in [p for _, p in frames]
+    only_stderr = client.request("GET", f"/containers/{container_id}/logs?stderr=true")
+    assert (only_stderr.status, only_stderr.body) == (200, b"")
+    stream = f"{container_id[:12]}/main/{task_of(container_id)['taskArn'].rsplit('/', 1)[-1]}"
+    events = aws_client(sim.info, "logs").get_log_events(
+        logGroupName=sim.info.log_group, logStreamName=stream, startFromHead=True
+    )["events"]
+    assert "err-line" in [e["message"] for e in events]  # shipped as is, no stream marker
 
 
 # -- conflict-without-slash ----------------------------------------------------------------

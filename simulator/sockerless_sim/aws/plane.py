@@ -139,11 +139,12 @@ class AwsPlane:
             self._reset_moto()
         delays = self.config.delays()
         logs = self.client("logs", internal=True)
-        lies = self.config.lies
+        lies, quirks = self.config.lies, self.config.quirks
         self._shipper = LogShipper(
             log_delivery=delays.log_delivery,
             logs_client=logs,
-            command_echo="command-echo-event" in self.config.quirks,
+            command_echo="command-echo-event" in quirks,
+            mark_stderr="logs-stdout-only" not in quirks,
             min_ingestion_lag=(
                 LIE_MIN_INGESTION_LAG_SECONDS if "log-timestamps-not-cloudwatch" in lies else 0.0
             ),
