@@ -15,6 +15,7 @@ QUIRKS = frozenset(
         "ms-timestamps",
         "command-echo-event",
         "exec-exit-code-zero",
+        "image-rewritten",
         "logs-stdout-only",
         "conflict-without-slash",
     }
@@ -28,6 +29,7 @@ QUIRK_PROFILES: dict[str, frozenset[str]] = {
             "ms-timestamps",
             "command-echo-event",
             "exec-exit-code-zero",
+            "image-rewritten",
             "logs-stdout-only",
             "conflict-without-slash",
         }

@@ -14,12 +14,15 @@ from typing import Any
 import pytest
 from wire_helpers import RawClient, aws_client, parse_frames
 
+from sockerless_sim.docker_api.image_ref import public_gallery_reference
 from sockerless_sim.launcher import SimulatorProcess
 
 pytestmark = pytest.mark.timeout(60)
 
 # The instant profile at half its delays: each task state 25 ms, log delivery 0.25 s.
 TIME_SCALE = 0.5
+UNPULLABLE = "registry.invalid/sockerless-acceptance/does-not-exist:latest"
+MIRRORED_ALPINE = "public.ecr.aws/docker/library/alpine:latest"
 UPGRADE = {"Connection": "Upgrade", "Upgrade": "tcp"}
 
 
@@ -70,6 +73,47 @@ def test_exec_reads_back_exit_code_zero_with_its_output_intact(client: RawClient
     assert b"".join(p for s, p in frames if s == 2) == b"err\n"  # exec keeps stream 2
     after = client.request("GET", f"/exec/{exec_id}/json").json()
     assert (after["Running"], after["ExitCode"]) == (False, 0)
+
+
+# -- image-rewritten -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("reference", "expected"),
+    [
+        ("alpine:latest", MIRRORED_ALPINE),
+        ("alpine", MIRRORED_ALPINE),
+        ("node:20", "public.ecr.aws/docker/library/node:20"),
+        ("myorg/app:1", "myorg/app:1"),
+        ("ghcr.io/org/app:1", "ghcr.io/org/app:1"),
+        (UNPULLABLE, UNPULLABLE),
+        ("alpine@sha256:" + "a" * 64, "alpine@sha256:" + "a" * 64),
+        ("sha256:" + "b" * 64, "sha256:" + "b" * 64),
+        (MIRRORED_ALPINE, MIRRORED_ALPINE),
+    ],
+)
+def test_only_library_references_are_rewritten(reference: str, expected: str) -> None:
+    assert public_gallery_reference(reference) == expected
+
+
+def test_the_image_reads_as_its_public_gallery_mirror_once_started(
+    sim: SimulatorProcess, client: RawClient, task_of: Callable[[str], dict[str, Any]]
+) -> None:
+    container_id = client.create(["tail", "-f", "/dev/null"])
+
+    def images() -> tuple[str, str, str]:
+        document = client.inspect(container_id)
+        listed = client.request("GET", "/containers/json?all=true").json()
+        (entry,) = [e for e in listed if e["Id"] == container_id]
+        return document["Config"]["Image"], document["Image"], entry["Image"]
+
+    assert images() == ("alpine:latest",) * 3
+    assert client.request("POST", f"/containers/{container_id}/start").status == 204
+    assert images() == (MIRRORED_ALPINE,) * 3
+    definition = aws_client(sim.info, "ecs").describe_task_definition(
+        taskDefinition=task_of(container_id)["taskDefinitionArn"]
+    )["taskDefinition"]
+    assert definition["containerDefinitions"][0]["image"] == MIRRORED_ALPINE
 
 
 # -- logs-stdout-only ----------------------------------------------------------------------

@@ -24,6 +24,7 @@ from . import naming
 from .ecs import CONTAINER_NAME, EcsGateway
 from .errors import ApiError, bad_request, no_such_container, not_running
 from .exchange import ClientGone
+from .image_ref import public_gallery_reference
 from .impostor import Impostor
 from .ports import Plane
 from .records import ContainerConfig, ContainerRecord, DockerState, TaskSnapshot, docker_state
@@ -60,11 +61,13 @@ def _env_pairs(env: list[str]) -> list[dict[str, str]]:
 
 @dataclass(frozen=True)
 class ContainerView:
-    """A container with its newest task and the Docker state derived from it."""
+    """A container with its newest task, the Docker state derived from it and the image
+    reference it reports."""
 
     record: ContainerRecord
     snapshot: TaskSnapshot | None
     state: DockerState
+    image: str
 
 
 class EcsBackend:
@@ -81,6 +84,7 @@ class EcsBackend:
         # The configured lies (none: every answer is the honest daemon's).
         self.impostor = Impostor(config.lies, config.pull_failure_pattern)
         # Quirks: where real sockerless departs from Docker (see quirks.py).
+        self._image_rewritten = "image-rewritten" in config.quirks
         self._conflict_without_slash = "conflict-without-slash" in config.quirks
         self.stopping = threading.Event()
         self._lock = threading.Lock()
@@ -179,7 +183,7 @@ class EcsBackend:
             stop_timeout = int(self.config.stop_timeout_seconds)
         container: dict[str, Any] = {
             "name": CONTAINER_NAME,
-            "image": config.image,
+            "image": self.image_of(config, started=True),  # what the task runs
             "essential": True,
             # The agent wrapper is what ECS runs; the original argv is kept in the record.
             "entryPoint": [*AGENT_PREFIX, *config.argv],
@@ -210,6 +214,13 @@ class EcsBackend:
 
     # ----------------------------------------------------------------- state
 
+    def image_of(self, config: ContainerConfig, *, started: bool) -> str:
+        """The image reference reported (and run): the created one, or with the
+        ``image-rewritten`` quirk its Public Gallery mirror once the container was started."""
+        if self._image_rewritten and started:
+            return public_gallery_reference(config.image)
+        return config.image
+
     def snapshot(self, record: ContainerRecord) -> TaskSnapshot | None:
         """The newest task as ECS describes it now (None when never started)."""
         final = record.final
@@ -231,7 +242,13 @@ class EcsBackend:
     def view(self, record: ContainerRecord) -> ContainerView:
         """``record`` with its current state."""
         snapshot = self.snapshot(record)
-        return ContainerView(record, snapshot, self.impostor.state(snapshot))
+        return self._view(record, snapshot)
+
+    def _view(self, record: ContainerRecord, snapshot: TaskSnapshot | None) -> ContainerView:
+        state = self.impostor.state(snapshot)
+        return ContainerView(
+            record, snapshot, state, self.image_of(record.config, started=bool(record.task_arns))
+        )
 
     def views(self, records: list[ContainerRecord]) -> list[ContainerView]:
         """Current state of many containers with one DescribeTasks call per 100 tasks."""
@@ -246,7 +263,7 @@ class EcsBackend:
                     snapshot = self.snapshot(record)
                 else:
                     self._remember(record, snapshot)
-            views.append(ContainerView(record, snapshot, self.impostor.state(snapshot)))
+            views.append(self._view(record, snapshot))
         return views
 
     def agent_for(self, record: ContainerRecord) -> tuple[TaskSnapshot, tuple[str, str | None]]:
