@@ -75,6 +75,39 @@ def test_exec_reads_back_exit_code_zero_with_its_output_intact(client: RawClient
     assert (after["Running"], after["ExitCode"]) == (False, 0)
 
 
+# -- stop-exit-code-one --------------------------------------------------------------------
+
+
+def test_stop_reads_back_exit_code_one_while_ecs_says_zero(
+    client: RawClient, task_of: Callable[[str], dict[str, Any]]
+) -> None:
+    container_id = client.run(["tail", "-f", "/dev/null"])
+
+    assert client.request("POST", f"/containers/{container_id}/stop").status == 204
+
+    state = client.inspect(container_id)["State"]
+    assert {k: state[k] for k in ("Status", "ExitCode", "Error")} == {
+        "Status": "exited",
+        "ExitCode": 1,
+        "Error": "Container stopped via API",
+    }
+    task = task_of(container_id)
+    assert (task["lastStatus"], task["stopCode"]) == ("STOPPED", "UserInitiated")
+    assert task["stoppedReason"] == "Container stopped via API"
+    assert task["containers"][0]["exitCode"] == 0
+    assert client.request("POST", f"/containers/{container_id}/stop").status == 304
+
+
+def test_exits_of_their_own_and_kills_keep_their_codes(client: RawClient) -> None:
+    ran = [client.run(["sh", "-c", f"exit {code}"]) for code in (0, 3)]
+    killed = client.run(["tail", "-f", "/dev/null"])
+    assert client.request("POST", f"/containers/{killed}/kill").status == 204
+
+    for container_id, code in ((ran[0], 0), (ran[1], 3), (killed, 137)):
+        state = client.wait_status(container_id, "exited")["State"]
+        assert (state["ExitCode"], state["Error"]) == (code, "")
+
+
 # -- image-rewritten -----------------------------------------------------------------------
 
 

@@ -5,6 +5,10 @@ moto's own transitions are frozen; this thread changes the moto ``Task`` objects
 through the ``WorkloadRunner``. A task is RUNNING exactly while its process runs; its exit code
 is the process's own. Launching and closing workloads can block, so they run on a small pool
 and the tick only polls their futures.
+
+A quirk of sockerless' own AWS simulator can be switched on: ``user_stop_exit_code`` (the
+``stop-exit-code-one`` quirk) is the exit code StopTask gives the container, whatever its process
+returned.
 """
 
 from __future__ import annotations
@@ -101,6 +105,7 @@ class LifecycleDriver:
         output: TaskOutputSink,
         pull_failure_pattern: str,
         tick_seconds: float = TICK_SECONDS,
+        user_stop_exit_code: int | None = None,
     ) -> None:
         self._lock = lock
         self._delays = delays
@@ -108,6 +113,7 @@ class LifecycleDriver:
         self._output = output
         self._pull_failure = re.compile(pull_failure_pattern)
         self._tick = tick_seconds
+        self._user_stop_exit_code = user_stop_exit_code  # None: the process's own code
         self._active: dict[str, _Tracked] = {}
         self._usage = _Usage()
         self._wake = threading.Event()
@@ -289,10 +295,13 @@ class LifecycleDriver:
         set_status(task, RUNNING)
         self._usage.running_since[task.task_arn] = started
 
-    def _container_exited(self, tracked: _Tracked, exit_code: int, now: float) -> None:
+    def _set_exit_code(self, tracked: _Tracked, exit_code: int) -> None:
         for container in tracked.task.containers:
             if container.name == tracked.plan.name:
                 container.exit_code = exit_code
+
+    def _container_exited(self, tracked: _Tracked, exit_code: int, now: float) -> None:
+        self._set_exit_code(tracked, exit_code)
         exited_at = tracked.workload.exited_at if tracked.workload is not None else None
         self._deprovision(
             tracked,
@@ -321,6 +330,8 @@ class LifecycleDriver:
         """
         task = tracked.task
         stamp = stamp or utcnow()
+        if tracked.stop_requested and self._user_stop_exit_code is not None:
+            self._set_exit_code(tracked, self._user_stop_exit_code)  # StopTask decides the code
         task.desired_status = STOPPED
         if getattr(task, "stop_code", None) is None:
             task.stop_code = stop_code or STOP_USER_INITIATED

@@ -162,6 +162,7 @@ class AwsPlane:
             runner=self._runner,
             output=output,
             pull_failure_pattern=self.config.pull_failure_pattern,
+            user_stop_exit_code=0 if "stop-exit-code-one" in quirks else None,
         )
         api = EcsTaskApi(lock=self._lock, driver=self._driver, config=self.config)
         self._patches = install(api)

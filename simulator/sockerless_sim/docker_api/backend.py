@@ -28,6 +28,7 @@ from .image_ref import public_gallery_reference
 from .impostor import Impostor
 from .ports import Plane
 from .records import ContainerConfig, ContainerRecord, DockerState, TaskSnapshot, docker_state
+from .stop_reading import stopped_state
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,7 @@ class EcsBackend:
         # The configured lies (none: every answer is the honest daemon's).
         self.impostor = Impostor(config.lies, config.pull_failure_pattern)
         # Quirks: where real sockerless departs from Docker (see quirks.py).
+        self._stop_exit_code_one = "stop-exit-code-one" in config.quirks
         self._image_rewritten = "image-rewritten" in config.quirks
         self._conflict_without_slash = "conflict-without-slash" in config.quirks
         self.stopping = threading.Event()
@@ -221,6 +223,13 @@ class EcsBackend:
             return public_gallery_reference(config.image)
         return config.image
 
+    def state(self, record: ContainerRecord, snapshot: TaskSnapshot | None) -> DockerState:
+        """Docker's state of the newest task as this daemon reports it (quirks, then lies)."""
+        honest = docker_state(snapshot)
+        if self._stop_exit_code_one:
+            honest = stopped_state(honest, snapshot, record.kill_signal)
+        return self.impostor.state(snapshot, honest)
+
     def snapshot(self, record: ContainerRecord) -> TaskSnapshot | None:
         """The newest task as ECS describes it now (None when never started)."""
         final = record.final
@@ -245,7 +254,7 @@ class EcsBackend:
         return self._view(record, snapshot)
 
     def _view(self, record: ContainerRecord, snapshot: TaskSnapshot | None) -> ContainerView:
-        state = self.impostor.state(snapshot)
+        state = self.state(record, snapshot)
         return ContainerView(
             record, snapshot, state, self.image_of(record.config, started=bool(record.task_arns))
         )
@@ -269,7 +278,7 @@ class EcsBackend:
     def agent_for(self, record: ContainerRecord) -> tuple[TaskSnapshot, tuple[str, str | None]]:
         """The running task and its agent's (socket, token); 409 when not running."""
         snapshot = self.snapshot(record)
-        if snapshot is None or not self.impostor.state(snapshot).running:
+        if snapshot is None or not self.state(record, snapshot).running:
             raise not_running(record.id)
         agent = self.plane.agent_for_task(snapshot.arn)
         if agent is None and self.impostor.claims_running_early(snapshot):
@@ -305,7 +314,7 @@ class EcsBackend:
         stops without its container having run (e.g. the image cannot be pulled)."""
         with record.start_lock:
             snapshot = self.snapshot(record)
-            if snapshot is not None and self.impostor.state(snapshot).running:
+            if snapshot is not None and self.state(record, snapshot).running:
                 return 304
             if snapshot is not None and not snapshot.stopped:
                 task_arn = snapshot.arn  # an earlier start timed out; keep waiting for it
@@ -322,6 +331,7 @@ class EcsBackend:
                 with record.lock:
                     record.task_arns.append(task_arn)
                     record.final = None
+                    record.kill_signal = None
                 log.info("container %s: RunTask -> %s", record.short_id, task_arn)
                 if self.impostor.answers_start_early(record.config):
                     return 204  # the start-before-running lie: RUNNING is not awaited
@@ -357,7 +367,7 @@ class EcsBackend:
         """StopTask and wait until STOPPED: 204; 304 when not running."""
         with record.lock:
             snapshot = self.snapshot(record)
-            if snapshot is None or not self.impostor.state(snapshot).running:
+            if snapshot is None or not self.state(record, snapshot).running:
                 return 304
             self.gateway.stop_task(snapshot.arn, STOP_REASON)
         bound = t + 60.0 if t is not None and t > 0 else STOP_WAIT_SECONDS
@@ -385,8 +395,10 @@ class EcsBackend:
             raise bad_request(f"Invalid signal: {signal_value}") from None
         with record.lock:
             snapshot = self.snapshot(record)
-            if snapshot is None or not self.impostor.state(snapshot).running:
+            if snapshot is None or not self.state(record, snapshot).running:
                 raise not_running(record.id)
+            if self._stop_exit_code_one:
+                record.kill_signal = signum  # sockerless reads back 128 + this signal
             agent = self.plane.agent_for_task(snapshot.arn)
             if agent is not None:
                 try:
