@@ -15,6 +15,7 @@ QUIRKS = frozenset(
         "ms-timestamps",
         "command-echo-event",
         "exec-exit-code-zero",
+        "running-before-pull",
         "stop-exit-code-one",
         "image-rewritten",
         "logs-stdout-only",
@@ -30,6 +31,7 @@ QUIRK_PROFILES: dict[str, frozenset[str]] = {
             "ms-timestamps",
             "command-echo-event",
             "exec-exit-code-zero",
+            "running-before-pull",
             "stop-exit-code-one",
             "image-rewritten",
             "logs-stdout-only",
@@ -40,6 +42,10 @@ QUIRK_PROFILES: dict[str, frozenset[str]] = {
 
 # What ``--quirk`` accepts: a quirk or a profile.
 QUIRK_CHOICES = (*sorted(QUIRKS), *sorted(QUIRK_PROFILES))
+
+# Under "running-before-pull" a task whose image cannot be pulled stays RUNNING this long (before
+# the time scale) while the pull is tried, then stops with exit code -1.
+PULL_ATTEMPT_SECONDS = 1.0
 
 
 def expand_quirks(names: Iterable[str]) -> frozenset[str]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,8 @@ from sockerless_sim.launcher import SimulatorProcess
 
 pytestmark = pytest.mark.timeout(60)
 
-# The instant profile at half its delays: each task state 25 ms, log delivery 0.25 s.
+# The instant profile at half its delays: each task state 25 ms, log delivery 0.25 s, and an
+# unpullable image RUNNING for 0.5 s while its pull is tried.
 TIME_SCALE = 0.5
 UNPULLABLE = "registry.invalid/sockerless-acceptance/does-not-exist:latest"
 MIRRORED_ALPINE = "public.ecr.aws/docker/library/alpine:latest"
@@ -73,6 +75,46 @@ def test_exec_reads_back_exit_code_zero_with_its_output_intact(client: RawClient
     assert b"".join(p for s, p in frames if s == 2) == b"err\n"  # exec keeps stream 2
     after = client.request("GET", f"/exec/{exec_id}/json").json()
     assert (after["Running"], after["ExitCode"]) == (False, 0)
+
+
+# -- running-before-pull -------------------------------------------------------------------
+
+
+def test_an_unpullable_image_runs_first_then_exits_minus_one(
+    client: RawClient, task_of: Callable[[str], dict[str, Any]]
+) -> None:
+    container_id = client.create(["echo", "never runs"], Image=UNPULLABLE)
+
+    began = time.monotonic()
+    response = client.request("POST", f"/containers/{container_id}/start")
+
+    assert (response.status, response.body) == (204, b"")
+    assert time.monotonic() - began < 5
+    assert client.inspect(container_id)["State"]["Status"] == "running"
+    state = client.wait_status(container_id, "exited")["State"]
+    assert (state["ExitCode"], state["Error"]) == (-1, "")
+    task = task_of(container_id)
+    assert (task["lastStatus"], task["stopCode"]) == ("STOPPED", "EssentialContainerExited")
+    assert task["startedAt"] is not None
+    assert task["stoppedReason"].startswith(f"Container start failed: image pull {UNPULLABLE}: ")
+    assert task["containers"][0]["exitCode"] == -1
+
+
+def test_stopping_an_image_pull_in_progress_stops_its_task(
+    client: RawClient, task_of: Callable[[str], dict[str, Any]]
+) -> None:
+    container_id = client.run(["echo", "never runs"], Image=UNPULLABLE)
+
+    assert client.request("POST", f"/containers/{container_id}/stop").status == 204
+
+    state = client.inspect(container_id)["State"]
+    assert (state["Status"], state["ExitCode"], state["Error"]) == (
+        "exited",
+        1,
+        "Container stopped via API",
+    )
+    task = task_of(container_id)
+    assert (task["stopCode"], task["containers"][0]["exitCode"]) == ("UserInitiated", 0)
 
 
 # -- stop-exit-code-one --------------------------------------------------------------------

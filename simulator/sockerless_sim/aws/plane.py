@@ -21,6 +21,7 @@ from botocore.config import Config
 
 from ..capture import CapturedLine, LocalCapture
 from ..config import LIE_MIN_INGESTION_LAG_SECONDS, SimConfig
+from ..quirks import PULL_ATTEMPT_SECONDS
 from ..workloads import OutputCallback, WorkloadRunner
 from .bootstrap import bootstrap
 from .ecs_api import EcsTaskApi
@@ -162,6 +163,11 @@ class AwsPlane:
             runner=self._runner,
             output=output,
             pull_failure_pattern=self.config.pull_failure_pattern,
+            pull_attempt_seconds=(
+                PULL_ATTEMPT_SECONDS * self.config.time_scale
+                if "running-before-pull" in quirks
+                else None
+            ),
             user_stop_exit_code=0 if "stop-exit-code-one" in quirks else None,
         )
         api = EcsTaskApi(lock=self._lock, driver=self._driver, config=self.config)
