@@ -21,7 +21,8 @@ from collections.abc import Sequence
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from .config import LIES, PROFILES, QUIRKS, SimConfig
+from .config import LIES, PROFILES, SimConfig
+from .quirks import QUIRK_CHOICES
 
 if TYPE_CHECKING:
     from .aws.plane import AwsPlane
@@ -50,9 +51,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--quirk",
         action="append",
-        choices=sorted(QUIRKS),
+        choices=QUIRK_CHOICES,
         default=[],
-        help="behave like real sockerless in one more respect (repeatable)",
+        help="behave like real sockerless in one more respect, or in every respect observed "
+        "with the profile 'sockerless' (repeatable; env SOCKERLESS_SIM_QUIRKS)",
     )
     parser.add_argument(
         "--lie",

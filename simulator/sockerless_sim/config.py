@@ -9,8 +9,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar
 
+from .quirks import expand_quirks
+
 PROFILES = ("instant", "fargate")
-QUIRKS = frozenset({"ip-in-networks-only", "ms-timestamps", "command-echo-event"})
 # Lies are faults, not quirks: each makes the daemon an impostor that claims an AWS effect which
 # did not happen, while everything the Docker API shows stays consistent (see the README).
 LIES = frozenset(
@@ -120,7 +121,7 @@ class SimConfig:
     time_scale: float = 1.0
     stop_timeout_seconds: float = 30.0  # ECS stopTimeout: SIGTERM, then SIGKILL after this
     pull_failure_pattern: str = DEFAULT_PULL_FAILURE_PATTERN  # regex on the image reference
-    quirks: frozenset[str] = frozenset()
+    quirks: frozenset[str] = frozenset()  # quirks and profiles; only quirks after __init__
     lies: frozenset[str] = frozenset()  # faults: the daemon claims AWS effects that did not happen
     seed: int | None = None
     workdir: str = field(default_factory=_default_workdir)  # agent sockets, agent logs
@@ -132,10 +133,7 @@ class SimConfig:
             raise ValueError(f"time_scale must be positive, got {self.time_scale}")
         if self.stop_timeout_seconds < 0:
             raise ValueError(f"stop_timeout_seconds must be >= 0, got {self.stop_timeout_seconds}")
-        self.quirks = frozenset(self.quirks)
-        unknown = self.quirks - QUIRKS
-        if unknown:
-            raise ValueError(f"unknown quirks {sorted(unknown)}; known: {sorted(QUIRKS)}")
+        self.quirks = expand_quirks(self.quirks)  # a profile ("sockerless") becomes its quirks
         self.lies = frozenset(self.lies)
         unknown = self.lies - LIES
         if unknown:

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from sockerless_sim.__main__ import build_config, parse_args
-from sockerless_sim.config import LIES, QUIRKS, SimConfig
+from sockerless_sim.config import LIES, SimConfig
+from sockerless_sim.quirks import QUIRK_PROFILES, QUIRKS
 
 
 def test_defaults() -> None:
@@ -172,3 +173,30 @@ def test_start_before_running_keeps_each_early_phase_at_least_a_second() -> None
     assert lying.log_delivery() == pytest.approx(0.1)
     slow = SimConfig(profile="fargate", lies=frozenset({"start-before-running"})).delays()
     assert slow.provisioning() >= 5.0  # a floor, not a cap
+
+
+# -- quirks and the sockerless profile -----------------------------------------------------
+
+
+def test_the_sockerless_profile_expands_to_every_observed_quirk() -> None:
+    config = SimConfig.from_env({"SOCKERLESS_SIM_QUIRKS": "sockerless"})
+    assert config.quirks == QUIRK_PROFILES["sockerless"] == QUIRKS
+    assert "sockerless" not in config.quirks
+    assert SimConfig(quirks=frozenset({"sockerless", "ms-timestamps"})).quirks == QUIRKS
+
+
+def test_a_quirk_profile_is_accepted_on_the_command_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOCKERLESS_SIM_QUIRKS", "ms-timestamps")
+    args = parse_args(["--socket", "/tmp/x.sock", "--quirk", "sockerless"])
+    assert build_config(args).quirks == QUIRKS
+
+
+def test_an_unknown_quirk_names_every_known_quirk_and_profile() -> None:
+    with pytest.raises(ValueError, match="unknown quirks") as refused:
+        SimConfig(quirks=frozenset({"sockerless", "docker"}))
+    message = str(refused.value)
+    assert "'docker'" in message
+    for name in (*QUIRKS, *QUIRK_PROFILES):
+        assert name in message
+    with pytest.raises(SystemExit):
+        parse_args(["--socket", "/tmp/x.sock", "--quirk", "docker"])

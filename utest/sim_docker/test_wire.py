@@ -262,15 +262,9 @@ def test_tty_logs_are_raw(client: RawClient) -> None:
     assert response.body == b"raw line\n"
 
 
-def _exec(client: RawClient, container_id: str, cmd: list[str], **extra: object) -> str:
-    response = client.request("POST", f"/containers/{container_id}/exec", {"Cmd": cmd, **extra})
-    assert response.status == 201, response.raw
-    return str(response.json()["Id"])
-
-
 def test_exec_start_writes_the_101_head_alone_then_frames(client: RawClient) -> None:
     container_id = client.run(["tail", "-f", "/dev/null"])
-    exec_id = _exec(client, container_id, ["sh", "-c", "echo out; echo err >&2"])
+    exec_id = client.create_exec(container_id, ["sh", "-c", "echo out; echo err >&2"])
     with client.connect() as sock:
         sock.sendall(
             build_request(
@@ -305,7 +299,7 @@ def test_exec_start_writes_the_101_head_alone_then_frames(client: RawClient) -> 
 def test_exec_exit_code_is_recorded_before_eof(client: RawClient) -> None:
     container_id = client.run(["tail", "-f", "/dev/null"])
     for code in (0, 7):
-        exec_id = _exec(client, container_id, ["sh", "-c", f"exit {code}"])
+        exec_id = client.create_exec(container_id, ["sh", "-c", f"exit {code}"])
         response = client.request(
             "POST", f"/exec/{exec_id}/start", {}, {"Connection": "Upgrade", "Upgrade": "tcp"}
         )
@@ -317,7 +311,7 @@ def test_exec_exit_code_is_recorded_before_eof(client: RawClient) -> None:
 
 def test_exec_without_upgrade_header_answers_200(client: RawClient) -> None:
     container_id = client.run(["tail", "-f", "/dev/null"])
-    exec_id = _exec(client, container_id, ["echo", "plain"])
+    exec_id = client.create_exec(container_id, ["echo", "plain"])
     response = client.request("POST", f"/exec/{exec_id}/start", {"Detach": False})
     assert response.status == 200
     assert response.headers["content-type"] == "application/vnd.docker.raw-stream"
@@ -326,7 +320,7 @@ def test_exec_without_upgrade_header_answers_200(client: RawClient) -> None:
 
 def test_detached_exec_answers_200_and_records_the_exit_code(client: RawClient) -> None:
     container_id = client.run(["tail", "-f", "/dev/null"])
-    exec_id = _exec(client, container_id, ["sh", "-c", "sleep 0.2; exit 4"])
+    exec_id = client.create_exec(container_id, ["sh", "-c", "sleep 0.2; exit 4"])
     response = client.request("POST", f"/exec/{exec_id}/start", {"Detach": True})
     assert (response.status, response.body) == (200, b"")
     deadline = time.monotonic() + 10
@@ -340,7 +334,7 @@ def test_detached_exec_answers_200_and_records_the_exit_code(client: RawClient) 
 
 def test_exec_stdin_half_close_keeps_output_flowing(client: RawClient) -> None:
     container_id = client.run(["tail", "-f", "/dev/null"])
-    exec_id = _exec(client, container_id, ["cat"], AttachStdin=True, AttachStdout=True)
+    exec_id = client.create_exec(container_id, ["cat"], AttachStdin=True, AttachStdout=True)
     with client.connect() as sock:
         sock.sendall(
             build_request(
@@ -368,7 +362,7 @@ def test_exec_errors_before_the_hijack(client: RawClient) -> None:
     assert as_string.status == 400
     unknown = client.request("POST", "/exec/nope/start", {}, {"Upgrade": "tcp"})
     assert (unknown.status, unknown.json()) == (404, {"message": "No such exec instance: nope"})
-    exec_id = _exec(client, container_id, ["true"])
+    exec_id = client.create_exec(container_id, ["true"])
     malformed = client.request("POST", f"/exec/{exec_id}/start", b"{", {"Upgrade": "tcp"})
     assert malformed.status == 400
     assert client.request("GET", "/exec/nope/json").status == 404
@@ -382,8 +376,8 @@ def test_exec_errors_before_the_hijack(client: RawClient) -> None:
 
 def test_exec_ids_differ_and_exit_code_is_null_before_start(client: RawClient) -> None:
     container_id = client.run(["tail", "-f", "/dev/null"])
-    first = _exec(client, container_id, ["true"])
-    second = _exec(client, container_id, ["true"])
+    first = client.create_exec(container_id, ["true"])
+    second = client.create_exec(container_id, ["true"])
     assert first != second
     assert HEX64.match(first)
     document = client.request("GET", f"/exec/{first}/json").json()

@@ -131,6 +131,12 @@ class RawClient:
         assert response.status == 204, response.raw
         return container_id
 
+    def create_exec(self, container_id: str, cmd: list[str], **extra: object) -> str:
+        """Create an exec instance; returns its ID."""
+        response = self.request("POST", f"/containers/{container_id}/exec", {"Cmd": cmd, **extra})
+        assert response.status == 201, response.raw
+        return str(response.json()["Id"])
+
     def inspect(self, container_id: str) -> dict[str, Any]:
         response = self.request("GET", f"/containers/{container_id}/json")
         assert response.status == 200, response.raw

@@ -5,6 +5,11 @@ moto's own transitions are frozen; this thread changes the moto ``Task`` objects
 through the ``WorkloadRunner``. A task is RUNNING exactly while its process runs; its exit code
 is the process's own. Launching and closing workloads can block, so they run on a small pool
 and the tick only polls their futures.
+
+Two quirks of sockerless' own AWS simulator can be switched on: ``pull_attempt_seconds`` (the
+``running-before-pull`` quirk) makes a task whose image cannot be pulled RUNNING first, for that
+long, before it stops with exit code -1; ``user_stop_exit_code`` (``stop-exit-code-one``) is the
+exit code StopTask gives the container, whatever its process returned.
 """
 
 from __future__ import annotations
@@ -84,6 +89,14 @@ def pull_failure_reason(image: str) -> str:
     )
 
 
+def start_failure_reason(image: str) -> str:
+    """The stoppedReason sockerless' AWS simulator gives a RUNNING task whose image pull failed."""
+    return (
+        f"Container start failed: image pull {image}: Error response from daemon: "
+        f'failed to resolve reference "{image}": not found'
+    )[:MAX_REASON_CHARS]
+
+
 def _short(reason: str) -> str:
     first_line = reason.strip().splitlines()[0] if reason.strip() else "unknown error"
     return first_line[:MAX_REASON_CHARS]
@@ -101,6 +114,8 @@ class LifecycleDriver:
         output: TaskOutputSink,
         pull_failure_pattern: str,
         tick_seconds: float = TICK_SECONDS,
+        pull_attempt_seconds: float | None = None,
+        user_stop_exit_code: int | None = None,
     ) -> None:
         self._lock = lock
         self._delays = delays
@@ -108,6 +123,8 @@ class LifecycleDriver:
         self._output = output
         self._pull_failure = re.compile(pull_failure_pattern)
         self._tick = tick_seconds
+        self._pull_attempt = pull_attempt_seconds  # None: a failed pull stops the task in PENDING
+        self._user_stop_exit_code = user_stop_exit_code  # None: the process's own code
         self._active: dict[str, _Tracked] = {}
         self._usage = _Usage()
         self._wake = threading.Event()
@@ -212,7 +229,10 @@ class LifecycleDriver:
         elif status == PENDING:
             self._step_pending(tracked, now)
         elif status == RUNNING:
-            code = tracked.workload.exit_code() if tracked.workload is not None else None
+            if tracked.workload is None:
+                self._step_pull_attempt(tracked, now)
+                return
+            code = tracked.workload.exit_code()
             if code is not None:
                 self._container_exited(tracked, code, now)
         elif status == DEPROVISIONING:
@@ -243,6 +263,11 @@ class LifecycleDriver:
     def _pull(self, tracked: _Tracked, now: float) -> None:
         task, plan = tracked.task, tracked.plan
         if self._pull_failure.search(plan.image):
+            if self._pull_attempt is not None:
+                # running-before-pull: RUNNING now, the pull fails while it is tried.
+                self._enter_running(tracked, utcnow())
+                tracked.deadline = now + self._pull_attempt
+                return
             reason = pull_failure_reason(plan.image)
             self._set_container_reason(tracked, reason)
             self._deprovision(tracked, now, stop_code=STOP_FAILED_TO_START, reason=reason)
@@ -280,7 +305,10 @@ class LifecycleDriver:
             self._pool.submit(workload.close)
             self._deprovision(tracked, now)
             return
-        started = workload.started_at or utcnow()
+        self._enter_running(tracked, workload.started_at or utcnow())
+
+    def _enter_running(self, tracked: _Tracked, started: datetime) -> None:
+        task = tracked.task
         task.started_at = started
         task.connectivity = "CONNECTED"
         task.connectivity_at = started
@@ -289,10 +317,23 @@ class LifecycleDriver:
         set_status(task, RUNNING)
         self._usage.running_since[task.task_arn] = started
 
-    def _container_exited(self, tracked: _Tracked, exit_code: int, now: float) -> None:
+    def _step_pull_attempt(self, tracked: _Tracked, now: float) -> None:
+        """running-before-pull: RUNNING without a process while the image pull is tried; it
+        fails at the deadline (exit code -1), unless the task is stopped first."""
+        if tracked.stop_requested:
+            self._deprovision(tracked, now)
+        elif now >= tracked.deadline:
+            self._set_exit_code(tracked, -1)
+            reason = start_failure_reason(tracked.plan.image)
+            self._deprovision(tracked, now, stop_code=STOP_ESSENTIAL_EXITED, reason=reason)
+
+    def _set_exit_code(self, tracked: _Tracked, exit_code: int) -> None:
         for container in tracked.task.containers:
             if container.name == tracked.plan.name:
                 container.exit_code = exit_code
+
+    def _container_exited(self, tracked: _Tracked, exit_code: int, now: float) -> None:
+        self._set_exit_code(tracked, exit_code)
         exited_at = tracked.workload.exited_at if tracked.workload is not None else None
         self._deprovision(
             tracked,
@@ -321,6 +362,8 @@ class LifecycleDriver:
         """
         task = tracked.task
         stamp = stamp or utcnow()
+        if tracked.stop_requested and self._user_stop_exit_code is not None:
+            self._set_exit_code(tracked, self._user_stop_exit_code)  # StopTask decides the code
         task.desired_status = STOPPED
         if getattr(task, "stop_code", None) is None:
             task.stop_code = stop_code or STOP_USER_INITIATED

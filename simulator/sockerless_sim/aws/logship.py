@@ -7,7 +7,8 @@ PutLogEvents, in chronological order, to ``<prefix>/<container>/<task id>`` in t
 definition's awslogs group, through the plane's internal (never faulted) client.
 
 stderr lines carry ``STDERR_MARKER`` so the Docker API layer can frame them as stream 2 (real
-CloudWatch keeps no stream information; sockerless frames everything as stdout). With the
+CloudWatch keeps no stream information; sockerless frames everything as stdout): with the
+``logs-stdout-only`` quirk (``mark_stderr=False``) they are shipped as they are. With the
 ``command-echo-event`` quirk the first event of a task is its declared command line, as
 sockerless' own AWS simulators write it. Empty lines are skipped, as the awslogs driver does
 (CloudWatch rejects empty messages). ``min_ingestion_lag`` (used by the
@@ -67,11 +68,13 @@ class LogShipper:
         logs_client: Any,
         command_echo: bool,
         min_ingestion_lag: float = 0.0,
+        mark_stderr: bool = True,
     ) -> None:
         self._log_delivery = log_delivery
         self._client = logs_client
         self._command_echo = command_echo
         self._min_lag = min_ingestion_lag
+        self._stderr_marker = STDERR_MARKER if mark_stderr else ""
         self._cond = threading.Condition()
         self._tasks: dict[str, _TaskLog] = {}
         self._streams_ready: set[tuple[str, str]] = set()
@@ -114,7 +117,7 @@ class LogShipper:
         if not line:
             return
         text = line.decode("utf-8", errors="replace")
-        self._add(task_arn, STDERR_MARKER + text if stream == "stderr" else text, ts_ms)
+        self._add(task_arn, self._stderr_marker + text if stream == "stderr" else text, ts_ms)
 
     def _add(self, task_arn: str, message: str, ts_ms: int) -> None:
         with self._cond:

@@ -21,6 +21,7 @@ from botocore.config import Config
 
 from ..capture import CapturedLine, LocalCapture
 from ..config import LIE_MIN_INGESTION_LAG_SECONDS, SimConfig
+from ..quirks import PULL_ATTEMPT_SECONDS
 from ..workloads import OutputCallback, WorkloadRunner
 from .bootstrap import bootstrap
 from .ecs_api import EcsTaskApi
@@ -139,11 +140,12 @@ class AwsPlane:
             self._reset_moto()
         delays = self.config.delays()
         logs = self.client("logs", internal=True)
-        lies = self.config.lies
+        lies, quirks = self.config.lies, self.config.quirks
         self._shipper = LogShipper(
             log_delivery=delays.log_delivery,
             logs_client=logs,
-            command_echo="command-echo-event" in self.config.quirks,
+            command_echo="command-echo-event" in quirks,
+            mark_stderr="logs-stdout-only" not in quirks,
             min_ingestion_lag=(
                 LIE_MIN_INGESTION_LAG_SECONDS if "log-timestamps-not-cloudwatch" in lies else 0.0
             ),
@@ -161,6 +163,12 @@ class AwsPlane:
             runner=self._runner,
             output=output,
             pull_failure_pattern=self.config.pull_failure_pattern,
+            pull_attempt_seconds=(
+                PULL_ATTEMPT_SECONDS * self.config.time_scale
+                if "running-before-pull" in quirks
+                else None
+            ),
+            user_stop_exit_code=0 if "stop-exit-code-one" in quirks else None,
         )
         api = EcsTaskApi(lock=self._lock, driver=self._driver, config=self.config)
         self._patches = install(api)

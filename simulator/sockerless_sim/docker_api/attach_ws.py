@@ -21,7 +21,7 @@ from ..agent.client import AgentClient, AgentError, ExecSession
 from .backend import EcsBackend
 from .errors import ApiError
 from .exchange import ClientGone, Exchange, Request
-from .logs import LogOptions, open_reader, split_event
+from .logs import STDOUT_ONLY_QUIRK, LogOptions, open_reader, split_event
 from .routing import Router
 
 log = logging.getLogger(__name__)
@@ -142,8 +142,9 @@ class AttachWsRoute:
             stdout=wanted["stdout"], stderr=wanted["stderr"], timestamps=False, follow=False,
             tail=None, since=None, until=None,
         )  # fmt: skip
+        stdout_only = STDOUT_ONLY_QUIRK in self._backend.config.quirks
         for event in open_reader(self._backend, record, options).read_new():
-            stream, text = split_event(event)
+            stream, text = split_event(event, stdout_only=stdout_only)
             if options.wants(stream):
                 websocket.send((text if text.endswith("\n") else text + "\n").encode())
 

@@ -24,9 +24,11 @@ from . import naming
 from .ecs import CONTAINER_NAME, EcsGateway
 from .errors import ApiError, bad_request, no_such_container, not_running
 from .exchange import ClientGone
+from .image_ref import public_gallery_reference
 from .impostor import Impostor
 from .ports import Plane
 from .records import ContainerConfig, ContainerRecord, DockerState, TaskSnapshot, docker_state
+from .stop_reading import stopped_state
 
 log = logging.getLogger(__name__)
 
@@ -60,11 +62,13 @@ def _env_pairs(env: list[str]) -> list[dict[str, str]]:
 
 @dataclass(frozen=True)
 class ContainerView:
-    """A container with its newest task and the Docker state derived from it."""
+    """A container with its newest task, the Docker state derived from it and the image
+    reference it reports."""
 
     record: ContainerRecord
     snapshot: TaskSnapshot | None
     state: DockerState
+    image: str
 
 
 class EcsBackend:
@@ -80,6 +84,10 @@ class EcsBackend:
         )  # fmt: skip
         # The configured lies (none: every answer is the honest daemon's).
         self.impostor = Impostor(config.lies, config.pull_failure_pattern)
+        # Quirks: where real sockerless departs from Docker (see quirks.py).
+        self._stop_exit_code_one = "stop-exit-code-one" in config.quirks
+        self._image_rewritten = "image-rewritten" in config.quirks
+        self._conflict_without_slash = "conflict-without-slash" in config.quirks
         self.stopping = threading.Event()
         self._lock = threading.Lock()
         self._containers: dict[str, ContainerRecord] = {}
@@ -129,12 +137,7 @@ class EcsBackend:
             name = name.removeprefix("/")
             holder = self._names.get(name)
             if holder is not None:
-                raise ApiError(
-                    409,
-                    f'Conflict. The container name "/{name}" is already in use by container '
-                    f'"{holder}". You have to remove (or rename) that container to be able to '
-                    "reuse that name.",
-                )
+                raise self._name_conflict(name, holder)
             self._names[name] = container_id  # reserved while the task definition registers
         try:
             token = naming.new_agent_token()
@@ -153,6 +156,15 @@ class EcsBackend:
             self._containers[container_id] = record
         log.info("created container %s (/%s) as %s", record.short_id, name, arn)
         return record
+
+    def _name_conflict(self, name: str, holder: str) -> ApiError:
+        if self._conflict_without_slash:
+            return ApiError(409, f'Conflict. The container name "{name}" is already in use')
+        return ApiError(
+            409,
+            f'Conflict. The container name "/{name}" is already in use by container "{holder}". '
+            "You have to remove (or rename) that container to be able to reuse that name.",
+        )
 
     def _identity_tags(self, container_id: str, name: str, created: datetime) -> dict[str, str]:
         return {
@@ -173,7 +185,7 @@ class EcsBackend:
             stop_timeout = int(self.config.stop_timeout_seconds)
         container: dict[str, Any] = {
             "name": CONTAINER_NAME,
-            "image": config.image,
+            "image": self.image_of(config, started=True),  # what the task runs
             "essential": True,
             # The agent wrapper is what ECS runs; the original argv is kept in the record.
             "entryPoint": [*AGENT_PREFIX, *config.argv],
@@ -204,6 +216,20 @@ class EcsBackend:
 
     # ----------------------------------------------------------------- state
 
+    def image_of(self, config: ContainerConfig, *, started: bool) -> str:
+        """The image reference reported (and run): the created one, or with the
+        ``image-rewritten`` quirk its Public Gallery mirror once the container was started."""
+        if self._image_rewritten and started:
+            return public_gallery_reference(config.image)
+        return config.image
+
+    def state(self, record: ContainerRecord, snapshot: TaskSnapshot | None) -> DockerState:
+        """Docker's state of the newest task as this daemon reports it (quirks, then lies)."""
+        honest = docker_state(snapshot)
+        if self._stop_exit_code_one:
+            honest = stopped_state(honest, snapshot, record.kill_signal)
+        return self.impostor.state(snapshot, honest)
+
     def snapshot(self, record: ContainerRecord) -> TaskSnapshot | None:
         """The newest task as ECS describes it now (None when never started)."""
         final = record.final
@@ -225,7 +251,13 @@ class EcsBackend:
     def view(self, record: ContainerRecord) -> ContainerView:
         """``record`` with its current state."""
         snapshot = self.snapshot(record)
-        return ContainerView(record, snapshot, self.impostor.state(snapshot))
+        return self._view(record, snapshot)
+
+    def _view(self, record: ContainerRecord, snapshot: TaskSnapshot | None) -> ContainerView:
+        state = self.state(record, snapshot)
+        return ContainerView(
+            record, snapshot, state, self.image_of(record.config, started=bool(record.task_arns))
+        )
 
     def views(self, records: list[ContainerRecord]) -> list[ContainerView]:
         """Current state of many containers with one DescribeTasks call per 100 tasks."""
@@ -240,13 +272,13 @@ class EcsBackend:
                     snapshot = self.snapshot(record)
                 else:
                     self._remember(record, snapshot)
-            views.append(ContainerView(record, snapshot, self.impostor.state(snapshot)))
+            views.append(self._view(record, snapshot))
         return views
 
     def agent_for(self, record: ContainerRecord) -> tuple[TaskSnapshot, tuple[str, str | None]]:
         """The running task and its agent's (socket, token); 409 when not running."""
         snapshot = self.snapshot(record)
-        if snapshot is None or not self.impostor.state(snapshot).running:
+        if snapshot is None or not self.state(record, snapshot).running:
             raise not_running(record.id)
         agent = self.plane.agent_for_task(snapshot.arn)
         if agent is None and self.impostor.claims_running_early(snapshot):
@@ -282,7 +314,7 @@ class EcsBackend:
         stops without its container having run (e.g. the image cannot be pulled)."""
         with record.start_lock:
             snapshot = self.snapshot(record)
-            if snapshot is not None and self.impostor.state(snapshot).running:
+            if snapshot is not None and self.state(record, snapshot).running:
                 return 304
             if snapshot is not None and not snapshot.stopped:
                 task_arn = snapshot.arn  # an earlier start timed out; keep waiting for it
@@ -299,6 +331,7 @@ class EcsBackend:
                 with record.lock:
                     record.task_arns.append(task_arn)
                     record.final = None
+                    record.kill_signal = None
                 log.info("container %s: RunTask -> %s", record.short_id, task_arn)
                 if self.impostor.answers_start_early(record.config):
                     return 204  # the start-before-running lie: RUNNING is not awaited
@@ -334,7 +367,7 @@ class EcsBackend:
         """StopTask and wait until STOPPED: 204; 304 when not running."""
         with record.lock:
             snapshot = self.snapshot(record)
-            if snapshot is None or not self.impostor.state(snapshot).running:
+            if snapshot is None or not self.state(record, snapshot).running:
                 return 304
             self.gateway.stop_task(snapshot.arn, STOP_REASON)
         bound = t + 60.0 if t is not None and t > 0 else STOP_WAIT_SECONDS
@@ -362,8 +395,10 @@ class EcsBackend:
             raise bad_request(f"Invalid signal: {signal_value}") from None
         with record.lock:
             snapshot = self.snapshot(record)
-            if snapshot is None or not self.impostor.state(snapshot).running:
+            if snapshot is None or not self.state(record, snapshot).running:
                 raise not_running(record.id)
+            if self._stop_exit_code_one:
+                record.kill_signal = signum  # sockerless reads back 128 + this signal
             agent = self.plane.agent_for_task(snapshot.arn)
             if agent is not None:
                 try:

@@ -75,6 +75,8 @@ class ExecRoutes:
     def __init__(self, backend: EcsBackend, store: ExecStore) -> None:
         self._backend = backend
         self._store = store
+        # The exec-exit-code-zero quirk: sockerless reads back 0 whatever the command returned.
+        self._exit_code_zero = "exec-exit-code-zero" in backend.config.quirks
 
     def register(self, router: Router) -> None:
         """Add the routes to ``router``."""
@@ -108,8 +110,12 @@ class ExecRoutes:
         exchange.send_json(201, {"Id": record.id})
 
     def inspect(self, request: Request, exchange: Exchange) -> None:
-        """The exec's state; ``ExitCode`` null while running."""
-        exchange.send_json(200, self._store.get(request.params["id"]).inspect())
+        """The exec's state; ``ExitCode`` null while running (always 0 with the
+        ``exec-exit-code-zero`` quirk)."""
+        body = self._store.get(request.params["id"]).inspect()
+        if self._exit_code_zero:
+            body["ExitCode"] = 0
+        exchange.send_json(200, body)
 
     def start(self, request: Request, exchange: Exchange) -> None:
         """Body first (400), then 404/409, all before the hijack; then the stream."""

@@ -1,7 +1,8 @@
 """``GET /containers/{id}/logs``: CloudWatch events of the container's tasks as a Docker stream.
 
 Under the ``logs-not-cloudwatch`` lie the events come from the simulator's own capture instead
-(``CapturedLogReader``), framed and followed exactly the same way.
+(``CapturedLogReader``), framed and followed exactly the same way. With the ``logs-stdout-only``
+quirk every event is framed as stdout, as it is in CloudWatch, like real sockerless does.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ FOLLOW_POLL_SECONDS = 0.5
 STDERR_MARKER = "[stderr] "
 BATCH_BYTES = 64 * 1024
 DELIVERY_DRAWS = 8
+STDOUT_ONLY_QUIRK = "logs-stdout-only"
 NEVER_STARTED = "can not get logs from container which is dead or marked for removal"
 
 
@@ -99,9 +101,10 @@ def sockerless_timestamp(timestamp_ms: int) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S") + (f".{fraction}" if fraction else "") + "Z"
 
 
-def split_event(event: LogEvent) -> tuple[int, str]:
-    """The stream an event belongs to and its text without the agent's stderr marker."""
-    if event.message.startswith(STDERR_MARKER):
+def split_event(event: LogEvent, *, stdout_only: bool = False) -> tuple[int, str]:
+    """The stream an event belongs to and its text without the agent's stderr marker; with
+    ``stdout_only`` (the quirk) stdout and the text as it is."""
+    if not stdout_only and event.message.startswith(STDERR_MARKER):
         return framing.STDERR, event.message[len(STDERR_MARKER) :]
     return framing.STDOUT, event.message
 
@@ -132,10 +135,11 @@ class CapturedLogReader:
     """The ``logs-not-cloudwatch`` lie: the same events, read from the simulator's own capture of
     each task's output (capture time as the timestamp) instead of CloudWatch."""
 
-    def __init__(self, plane: Plane, record: ContainerRecord) -> None:
+    def __init__(self, plane: Plane, record: ContainerRecord, *, mark_stderr: bool = True) -> None:
         self._plane = plane
         self._record = record
         self._offsets: dict[str, int] = {}
+        self._stderr_marker = STDERR_MARKER if mark_stderr else ""
 
     def read_new(self) -> list[LogEvent]:
         """Lines captured since the last call, task by task, in arrival order."""
@@ -147,7 +151,7 @@ class CapturedLogReader:
             events.extend(
                 LogEvent(
                     line.timestamp_ms,
-                    STDERR_MARKER + line.text if line.stream == "stderr" else line.text,
+                    self._stderr_marker + line.text if line.stream == "stderr" else line.text,
                 )
                 for line in lines
             )
@@ -165,7 +169,8 @@ def open_reader(backend: EcsBackend, record: ContainerRecord, options: LogOption
     """CloudWatch, or under the ``logs-not-cloudwatch`` lie the simulator's own capture (the
     ``since``/``until`` window is applied to its lines when they are framed)."""
     if backend.impostor.logs_from_capture:
-        return CapturedLogReader(backend.plane, record)
+        stdout_only = STDOUT_ONLY_QUIRK in backend.config.quirks
+        return CapturedLogReader(backend.plane, record, mark_stderr=not stdout_only)
     return ContainerLogReader(backend.gateway, record, options)
 
 
@@ -175,6 +180,7 @@ class LogsRoute:
     def __init__(self, backend: EcsBackend, config: SimConfig) -> None:
         self._backend = backend
         self._ms_timestamps = "ms-timestamps" in config.quirks
+        self._stdout_only = STDOUT_ONLY_QUIRK in config.quirks
         delays = config.delays()
         # How long a line may take to reach CloudWatch: the slowest of a few draws from the
         # profile (the plane draws each delay itself; there is no way to know it exactly).
@@ -187,7 +193,7 @@ class LogsRoute:
     def _payloads(self, events: Iterable[LogEvent], options: LogOptions) -> list[tuple[int, bytes]]:
         selected = []
         for event in events:
-            stream, text = split_event(event)
+            stream, text = split_event(event, stdout_only=self._stdout_only)
             if not options.wants(stream) or not options.in_window(event.timestamp_ms):
                 continue
             if options.timestamps:

@@ -85,6 +85,8 @@ class ContainerRecord:
     task_arns: list[str] = field(default_factory=list)
     # The last snapshot of the newest task once it is STOPPED: it cannot change any more.
     final: TaskSnapshot | None = None
+    # The signal of a ``docker kill`` of the newest task (kept only under stop-exit-code-one).
+    kill_signal: int | None = None
     # ``lock`` guards state changes; ``start_lock`` serialises starts, which wait for minutes.
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     start_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
