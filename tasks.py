@@ -8,6 +8,9 @@
     python3 tasks.py test     set up, then run every check the project has (what CI runs)
     python3 tasks.py impostor the ECS suites against a plain Docker Engine (root: installs
                               Debian's docker.io); passes only when every Fargate flow fails
+    python3 tasks.py sockerless-profile
+                              the ECS suites on the simulator's sockerless profile: passes
+                              when the results equal those measured on real sockerless
     python3 tasks.py setup    only create/refresh the virtual environment in .venv
     python3 tasks.py lint     ruff, mypy, robocop
     python3 tasks.py sweep    clean up what killed runs left behind (arguments go to the sweeper)
@@ -151,6 +154,18 @@ IMPOSTOR_EXPECTATIONS = {
     LIFECYCLE_TEST: Expected("FAIL", r"no ECS task for the container[\s\S]*looked with: ECS"),
     EXEC_TEST: Expected("FAIL", r"no ECS task for the container[\s\S]*looked with: ECS"),
     START_TIMEOUT_TEST: Expected("FAIL", r"No such image|expected on AWS"),
+}
+
+
+# The per-test results of real sockerless 020b7fa4 with its own AWS simulator (README, "Verified
+# against sockerless"): the simulator's sockerless profile must reproduce them, failures included.
+SOCKERLESS_EXPECTATIONS = {
+    CONFIG_TEST: Expected("PASS"),
+    LIFECYCLE_TEST: Expected("PASS"),
+    EXEC_TEST: Expected("FAIL", r"^Exec [0-9a-f]+ exit code is 0, expected 7"),
+    START_TIMEOUT_TEST: Expected(
+        "FAIL", r"^Start answered 204 for an image that can never be pulled \("
+    ),
 }
 
 
@@ -317,32 +332,24 @@ def pabot(tally: Tally, extra_args: list[str]) -> None:
     print(f"=== pabot: {passed} passed, {failed} failed, {skipped} skipped")
 
 
-def impostor(tally: Tally) -> None:
-    """The ECS suites against a plain Docker Engine, with the embedded simulator's AWS side.
-
-    The engine runs every container for real but launches nothing on ECS: the run passes only
-    when each test has its expected outcome (every Fargate flow fails, naming what AWS lacked).
-    A match counts as passed, a mismatch as failed. Without an engine (not root, no package)
-    the step says why and counts as skipped.
-    """
-    name = "ECS suites against a plain Docker Engine (the impostor)"
-    output_dir = RESULTS / "ecs-impostor"
+def robot_with_expectations(
+    name: str,
+    command: list[str],
+    output_dir: Path,
+    expectations: dict[str, Expected],
+    *,
+    tally: Tally,
+    env: dict[str, str],
+) -> None:
+    """Run ``command`` (a robot run writing to ``output_dir``) and compare each test's outcome
+    with ``expectations``: a match counts as passed, a mismatch as failed, so a test that must
+    fail and does is a pass of this step. Exit 77 without output: no Docker Engine, skipped."""
     shutil.rmtree(output_dir, ignore_errors=True)
-    command = [
-        *[str(BIN / "python"), "-m", "sockerless_sim.with_simulator", "--"],
-        *[str(BIN / "python"), "-m", "peers.docker_engine", "run", "--env-var", "SOCKERLESS_HOST"],
-        *["--", str(BIN / "robot"), "--outputdir", str(output_dir), "--xunit", "xunit.xml"],
-        *["--include", "ecs", "--name", "ECS Against A Plain Docker Engine", "suites"],
-    ]
     print(f"\n=== {name}\n$ {' '.join(command)}", flush=True)
     started = time.monotonic()
     try:
         code = subprocess.run(
-            command,
-            cwd=ROOT,
-            env=embedded_environment(),
-            timeout=STEP_TIME_LIMIT_SECONDS,
-            check=False,
+            command, cwd=ROOT, env=env, timeout=STEP_TIME_LIMIT_SECONDS, check=False
         ).returncode
     except subprocess.TimeoutExpired:
         code = -1
@@ -356,11 +363,56 @@ def impostor(tally: Tally) -> None:
         print(f"=== {name}: FAILED (exit {code}, no output.xml, {elapsed:.1f} s)")
         tally.failed_steps.append(name)
         return
-    lines = compare_outcomes(output_xml, IMPOSTOR_EXPECTATIONS)
+    lines = compare_outcomes(output_xml, expectations)
     print("\n".join(f"    {line}" for line in lines))
     matched = sum(1 for line in lines if line.startswith("ok "))
     tally.add(matched, len(lines) - matched, 0)
     print(f"=== {name}: {matched} of {len(lines)} outcomes as expected ({elapsed:.1f} s)")
+
+
+def robot_command(output_dir: Path, suite_name: str) -> list[str]:
+    """``robot`` on the ECS suites into ``output_dir`` under a top-level suite name."""
+    return [
+        *[str(BIN / "robot"), "--outputdir", str(output_dir), "--xunit", "xunit.xml"],
+        *["--include", "ecs", "--name", suite_name, "suites"],
+    ]
+
+
+def impostor(tally: Tally) -> None:
+    """The ECS suites against a plain Docker Engine, with the embedded simulator's AWS side.
+
+    The engine runs every container for real but launches nothing on ECS: every Fargate flow
+    must fail, naming what AWS lacked. Without an engine (not root, no package) it is skipped.
+    """
+    output_dir = RESULTS / "ecs-impostor"
+    command = [
+        *[str(BIN / "python"), "-m", "sockerless_sim.with_simulator", "--"],
+        *[str(BIN / "python"), "-m", "peers.docker_engine", "run", "--env-var", "SOCKERLESS_HOST"],
+        "--",
+        *robot_command(output_dir, "ECS Against A Plain Docker Engine"),
+    ]
+    robot_with_expectations(
+        "ECS suites against a plain Docker Engine (the impostor)",
+        command,
+        output_dir,
+        IMPOSTOR_EXPECTATIONS,
+        tally=tally,
+        env=embedded_environment(),
+    )
+
+
+def sockerless_profile(tally: Tally) -> None:
+    """The ECS suites on the simulator's ``sockerless`` profile: the per-test results measured
+    on real sockerless (README, "Verified against sockerless"), failures included."""
+    output_dir = RESULTS / "ecs-sockerless-profile"
+    robot_with_expectations(
+        "ECS suites on the simulator's sockerless profile (as measured on sockerless)",
+        robot_command(output_dir, "ECS On The Sockerless Profile"),
+        output_dir,
+        SOCKERLESS_EXPECTATIONS,
+        tally=tally,
+        env=embedded_environment(SOCKERLESS_SIM_QUIRKS="sockerless"),
+    )
 
 
 def test(tally: Tally) -> None:
@@ -409,6 +461,7 @@ def test(tally: Tally) -> None:
         env=environment_without_credentials(),
         expect="skip",
     )
+    sockerless_profile(tally)
     impostor(tally)
 
 
@@ -428,6 +481,8 @@ def main(argv: list[str]) -> int:
         test(tally)
     elif command == "impostor":
         impostor(tally)
+    elif command == "sockerless-profile":
+        sockerless_profile(tally)
     elif command == "sweep":
         return subprocess.call([str(BIN / "python"), "-m", "SockerlessLibrary.sweep", *rest])
     elif command == "bench":

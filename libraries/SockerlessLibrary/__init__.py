@@ -216,8 +216,9 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
         | ``api_version`` | API version to pin, e.g. ``1.41`` (default: negotiate, `API version`). |
 
         The simulator arguments fall back to ``SOCKERLESS_SIM_PROFILE``,
-        ``SOCKERLESS_SIM_TIME_SCALE`` and ``SOCKERLESS_SIM_QUIRKS`` when not given. Quirks:
-        ``ip-in-networks-only``, ``ms-timestamps``, ``command-echo-event``.
+        ``SOCKERLESS_SIM_TIME_SCALE`` and ``SOCKERLESS_SIM_QUIRKS`` when not given. Quirks
+        reproduce real sockerless (see the simulator's README); ``sockerless`` names all of
+        them, as observed on sockerless 020b7fa4.
 
         Example:
         | Library | SockerlessLibrary | | |
