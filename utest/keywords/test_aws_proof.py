@@ -39,6 +39,14 @@ def prover(resources_for: Any) -> Any:
     return build
 
 
+def launched(prover: Any, aws: FakeSockerless) -> tuple[AwsProver, TaskEvidence]:
+    """A container launched as sockerless does, and its task proven running."""
+    container_id = new_container_id()
+    aws.launch(container_id)
+    proofs: AwsProver = prover([])
+    return proofs, proofs.task_should_have_reached_running(container_id, timeout=1)
+
+
 def line(text: str, timestamp_ms: int | None = None) -> LogLine:
     if timestamp_ms is None:
         return LogLine("stdout", text, None, None)
@@ -158,10 +166,7 @@ def test_another_subnet_or_security_group_than_configured_fails(
 def test_unconfigured_network_is_reported_as_used(
     prover: Any, sockerless_aws: FakeSockerless
 ) -> None:
-    container_id = new_container_id()
-    sockerless_aws.launch(container_id)
-    proofs = prover([])
-    evidence = proofs.task_should_have_reached_running(container_id, timeout=1)
+    proofs, evidence = launched(prover, sockerless_aws)
     used = proofs.network_should_be_configured(evidence)
     assert used.describe() == (
         f"cluster kit-test, subnet(s) {sockerless_aws.subnets[0]}, "
@@ -172,10 +177,7 @@ def test_unconfigured_network_is_reported_as_used(
 def test_an_ip_that_is_not_the_enis_fails_with_both_addresses(
     prover: Any, sockerless_aws: FakeSockerless
 ) -> None:
-    container_id = new_container_id()
-    sockerless_aws.launch(container_id)
-    proofs = prover([])
-    evidence = proofs.task_should_have_reached_running(container_id, timeout=1)
+    proofs, evidence = launched(prover, sockerless_aws)
     with pytest.raises(AwsProofFailed) as failure:
         proofs.reported_ip_should_be_eni_ip(evidence, "10.99.99.99")
     message = str(failure.value)
@@ -186,10 +188,7 @@ def test_an_ip_that_is_not_the_enis_fails_with_both_addresses(
 def test_a_line_that_is_no_cloudwatch_event_fails_listing_the_events(
     prover: Any, sockerless_aws: FakeSockerless
 ) -> None:
-    container_id = new_container_id()
-    sockerless_aws.launch(container_id)
-    proofs = prover([])
-    evidence = proofs.task_should_have_reached_running(container_id, timeout=1)
+    proofs, evidence = launched(prover, sockerless_aws)
     with pytest.raises(AwsProofFailed) as failure:
         proofs.log_lines_should_be_events(evidence, [line("served from elsewhere")], timeout=0.3)
     message = str(failure.value)
@@ -210,10 +209,7 @@ def test_a_missing_log_stream_fails_saying_so(prover: Any, sockerless_aws: FakeS
 def test_a_timestamp_that_is_not_the_events_fails_to_the_millisecond(
     prover: Any, sockerless_aws: FakeSockerless
 ) -> None:
-    container_id = new_container_id()
-    sockerless_aws.launch(container_id)
-    proofs = prover([])
-    evidence = proofs.task_should_have_reached_running(container_id, timeout=1)
+    proofs, evidence = launched(prover, sockerless_aws)
     (event,) = events_of(sockerless_aws, evidence)
     off_by_one = line("hello from fargate", int(event["timestamp"]) + 1)
     with pytest.raises(AwsProofFailed) as failure:
@@ -226,10 +222,7 @@ def test_a_timestamp_that_is_not_the_events_fails_to_the_millisecond(
 def test_deregistration_proves_nothing_for_a_definition_never_seen_active(
     prover: Any, sockerless_aws: FakeSockerless
 ) -> None:
-    container_id = new_container_id()
-    sockerless_aws.launch(container_id)
-    proofs = prover([])
-    evidence = proofs.task_should_have_reached_running(container_id, timeout=1)
+    proofs, evidence = launched(prover, sockerless_aws)
     evidence.definition_seen_active = False
     with pytest.raises(AwsProofFailed, match="never seen ACTIVE"):
         proofs.task_definition_should_be_deregistered(evidence)
@@ -238,10 +231,7 @@ def test_deregistration_proves_nothing_for_a_definition_never_seen_active(
 def test_a_definition_still_active_after_remove_fails(
     prover: Any, sockerless_aws: FakeSockerless
 ) -> None:
-    container_id = new_container_id()
-    sockerless_aws.launch(container_id)
-    proofs = prover([])
-    evidence = proofs.task_should_have_reached_running(container_id, timeout=1)
+    proofs, evidence = launched(prover, sockerless_aws)
     with pytest.raises(AwsProofFailed, match="was not deregistered"):
         proofs.task_definition_should_be_deregistered(evidence)
 
@@ -251,10 +241,7 @@ def test_a_task_ecs_does_not_know_never_counts_as_stopped(
 ) -> None:
     # plain moto walks a task towards STOPPED on every DescribeTasks, so the task ECS lost
     # stands in for one that never stops: either way STOPPED is never observed.
-    container_id = new_container_id()
-    sockerless_aws.launch(container_id)
-    proofs = prover([])
-    evidence = proofs.task_should_have_reached_running(container_id, timeout=1)
+    proofs, evidence = launched(prover, sockerless_aws)
     lost = replace(evidence, task_arn=evidence.task_arn.rsplit("/", 1)[0] + "/no-such-task")
     with pytest.raises(AwsProofFailed) as failure:
         proofs.task_should_stop(lost, timeout=0.3, exit_code=0)

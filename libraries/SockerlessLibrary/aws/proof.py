@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from ..logstream import LogLine
 from ..polling import Poller, PollTimeout, poll_until
@@ -28,6 +28,7 @@ from .evidence import (
 from .queries import ContainerResources
 from .resources import short_id, task_definition_family
 
+T = TypeVar("T")
 FARGATE = "FARGATE"
 FIRST_INTERVAL_SECONDS = 0.5
 MAX_INTERVAL_SECONDS = 4.0
@@ -81,6 +82,17 @@ class AwsProver:
     log: Callable[[str], None]
     interval: float = FIRST_INTERVAL_SECONDS
 
+    def _poll(self, poller: Poller[T], what: str, timeout: float) -> T:
+        """``poll_until`` with this prover's backoff and log."""
+        return poll_until(
+            poller,
+            what=what,
+            timeout=timeout,
+            interval=self.interval,
+            max_interval=MAX_INTERVAL_SECONDS,
+            log=self.log,
+        )
+
     # -- finding the task -------------------------------------------------------------------
 
     def _family_lookup(self, container_id: str) -> str:
@@ -121,14 +133,7 @@ class AwsProver:
             describe=lambda tasks: ", ".join(describe_task(t) for t in tasks) or "no task",
         )
         try:
-            tasks = poll_until(
-                poller,
-                what=f"ECS task of container {short_id(container_id)}",
-                timeout=timeout,
-                interval=self.interval,
-                max_interval=MAX_INTERVAL_SECONDS,
-                log=self.log,
-            )
+            tasks = self._poll(poller, f"ECS task of container {short_id(container_id)}", timeout)
         except PollTimeout:
             raise AwsProofFailed(
                 claim,
@@ -305,14 +310,7 @@ class AwsProver:
             probe=probe, done=done, describe=lambda t: describe_task(t) if t else "no such task"
         )
         try:
-            task = poll_until(
-                poller,
-                what=f"ECS task {evidence.task_id} stopped",
-                timeout=timeout,
-                interval=self.interval,
-                max_interval=MAX_INTERVAL_SECONDS,
-                log=self.log,
-            )
+            task = self._poll(poller, f"ECS task {evidence.task_id} stopped", timeout)
         except PollTimeout as timeout_error:
             last = timeout_error.last
             found = describe_task(last) if isinstance(last, Mapping) and last else "no such task"
@@ -389,14 +387,7 @@ class AwsProver:
             describe=_describe_match,
         )
         try:
-            poll_until(
-                poller,
-                what=f"CloudWatch events of {stream}",
-                timeout=timeout,
-                interval=self.interval,
-                max_interval=MAX_INTERVAL_SECONDS,
-                log=self.log,
-            )
+            self._poll(poller, f"CloudWatch events of {stream}", timeout)
         except PollTimeout:
             raise AwsProofFailed(
                 f"The daemon's log lines for container {short_id(evidence.container_id)} are "
@@ -454,13 +445,8 @@ class AwsProver:
                 describe=lambda found: ", ".join(describe_task(t) for t in found) or "no task",
             )
             try:
-                tasks = poll_until(
-                    poller,
-                    what=f"ECS task of container {short_id(container_id)} stopped",
-                    timeout=timeout,
-                    interval=self.interval,
-                    max_interval=MAX_INTERVAL_SECONDS,
-                    log=self.log,
+                tasks = self._poll(
+                    poller, f"ECS task of container {short_id(container_id)} stopped", timeout
                 )
             except PollTimeout as error:
                 last = error.last if isinstance(error.last, list) else []
