@@ -249,3 +249,13 @@ def test_a_task_ecs_does_not_know_never_counts_as_stopped(
     assert "did not stop within 0.3 s" in message
     assert "found on AWS: no such task" in message
     assert "ECS DescribeTasks cluster=kit-test tasks=no-such-task" in message
+
+
+def test_a_cluster_configured_by_arn_is_the_tasks_cluster(
+    prover: Any, sockerless_aws: FakeSockerless
+) -> None:
+    container_id = new_container_id()
+    sockerless_aws.launch(container_id)
+    proofs = prover([], cluster="arn:aws:ecs:us-east-1:123456789012:cluster/kit-test")
+    evidence = proofs.task_should_have_reached_running(container_id, timeout=1)
+    assert proofs.network_should_be_configured(evidence).cluster == "kit-test"

@@ -224,7 +224,8 @@ class AwsProver:
             f"security group(s) {', '.join(config.security_groups) or 'any'}"
         )
         problems: list[str] = []
-        if used.cluster != config.cluster:
+        # SOCKERLESS_ECS_CLUSTER may be a name or an ARN; the task names its cluster by ARN.
+        if used.cluster != cluster_name_of(config.cluster):
             problems.append(f"cluster {used.cluster} is not {config.cluster}")
         if not used.subnets:
             problems.append("the task has no ENI attachment with a subnet (not awsvpc)")
