@@ -410,8 +410,16 @@ class EcsBackend:
                 snapshot.arn, f"Container killed via API ({signal.Signals(signum).name})"
             )
 
-    def wait(self, record: ContainerRecord, condition: str, client_gone: Callable[[], bool]) -> int:
+    def wait(
+        self,
+        record: ContainerRecord,
+        condition: str,
+        client_gone: Callable[[], bool],
+        before_blocking: Callable[[], None] = lambda: None,
+    ) -> int:
         """Block until ``condition`` holds; returns the exit code (Docker's ``StatusCode``).
+        ``before_blocking`` is called once, only when the condition does not hold at once (the
+        handler flushes its response head there, as sockerless does before it blocks).
 
         ``not-running``: the container is not running (a never-started one qualifies at once);
         ``next-exit``: the task running now, or the next one started, has stopped;
@@ -421,26 +429,35 @@ class EcsBackend:
             raise bad_request(f"invalid condition: {condition!r}")
         first = self.view(record)
         awaited_task = first.snapshot.arn if first.snapshot and not first.snapshot.stopped else None
+        first_task = first.snapshot.arn if first.snapshot else None
         view = first
+        blocked = False
         for interval in backoff(maximum=0.5):
-            if condition == "removed":
-                if not self.exists(record.id):
-                    return view.state.exit_code
-            elif condition == "not-running":
-                if not view.state.running:
-                    return view.state.exit_code
-            elif view.snapshot is not None and view.snapshot.stopped:
-                if awaited_task is None:
-                    if view.snapshot.arn != (first.snapshot.arn if first.snapshot else None):
-                        return view.state.exit_code
-                elif view.snapshot.arn == awaited_task or record.current_task != awaited_task:
-                    return view.state.exit_code
+            if self._wait_met(record, condition, view, awaited_task, first_task):
+                return view.state.exit_code
+            if not blocked:
+                blocked = True
+                before_blocking()
             if client_gone():
                 raise ClientGone("client went away during wait")
             if self.stopping.wait(interval):
                 raise ApiError(503, "the daemon is shutting down")
             view = self.view(record)
         raise AssertionError("backoff() never ends")
+
+    def _wait_met(
+        self, record: ContainerRecord, condition: str, view: ContainerView,
+        awaited_task: str | None, first_task: str | None,
+    ) -> bool:  # fmt: skip
+        if condition == "removed":
+            return not self.exists(record.id)
+        if condition == "not-running":
+            return not view.state.running
+        if view.snapshot is None or not view.snapshot.stopped:
+            return False
+        if awaited_task is None:
+            return view.snapshot.arn != first_task
+        return view.snapshot.arn == awaited_task or record.current_task != awaited_task
 
     def remove(self, record: ContainerRecord, *, force: bool) -> None:
         """DeregisterTaskDefinition and forget; 409 for a running container without ``force``
