@@ -21,6 +21,7 @@ from .errors import ApiError, from_aws_error
 from .exchange import ClientGone, Exchange, Request
 from .exec import ExecRoutes
 from .exec_store import ExecStore
+from .images import ImageRoutes
 from .logs import LogsRoute
 from .params import Query
 from .ports import Plane
@@ -48,7 +49,11 @@ class DockerApi:
         LogsRoute(self.backend, config).register(self.router)
         ExecRoutes(self.backend, self.execs).register(self.router)
         AttachWsRoute(self.backend).register(self.router)
+        ImageRoutes(self.backend.images, self._images_in_use).register(self.router)
         ControlRoutes(plane, self.faults, self.info, self.docker_stats).register(self.router)
+
+    def _images_in_use(self) -> list[str]:
+        return [record.config.image for record in self.backend.records()]
 
     def set_info(self, info: dict[str, Any]) -> None:
         """What ``GET /_sim/info`` answers (the ready line)."""

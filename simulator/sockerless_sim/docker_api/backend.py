@@ -25,6 +25,7 @@ from .ecs import CONTAINER_NAME, EcsGateway
 from .errors import ApiError, bad_request, no_such_container, not_running
 from .exchange import ClientGone
 from .image_ref import public_gallery_reference
+from .images import ImageStore
 from .impostor import Impostor
 from .ports import Plane
 from .records import ContainerConfig, ContainerRecord, DockerState, TaskSnapshot, docker_state
@@ -84,6 +85,8 @@ class EcsBackend:
         )  # fmt: skip
         # The configured lies (none: every answer is the honest daemon's).
         self.impostor = Impostor(config.lies, config.pull_failure_pattern)
+        # The pulled references (sockerless' image store; no registry here).
+        self.images = ImageStore(config.pull_failure_pattern)
         # Quirks: where real sockerless departs from Docker (see quirks.py).
         self._stop_exit_code_one = "stop-exit-code-one" in config.quirks
         self._image_rewritten = "image-rewritten" in config.quirks
@@ -154,6 +157,8 @@ class EcsBackend:
         record = ContainerRecord(container_id, name, created, config, token, arn)
         with self._lock:
             self._containers[container_id] = record
+        if self.images.pullable(config.image):
+            self.images.pull(config.image)  # sockerless pulls on create when not in its store
         log.info("created container %s (/%s) as %s", record.short_id, name, arn)
         return record
 
