@@ -13,6 +13,7 @@ from urllib.parse import unquote
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ..config import SimConfig
+from .attach import AttachRoute
 from .attach_ws import AttachWsRoute
 from .backend import EcsBackend
 from .containers import ContainerRoutes
@@ -46,9 +47,11 @@ class DockerApi:
         self._counts_lock = threading.Lock()
         SystemRoutes(self.backend).register(self.router)
         ContainerRoutes(self.backend, self.execs).register(self.router)
-        LogsRoute(self.backend, config).register(self.router)
+        logs = LogsRoute(self.backend, config)
+        logs.register(self.router)
         ExecRoutes(self.backend, self.execs).register(self.router)
         AttachWsRoute(self.backend).register(self.router)
+        AttachRoute(self.backend, logs).register(self.router)
         ImageRoutes(self.backend.images, self._images_in_use).register(self.router)
         ControlRoutes(plane, self.faults, self.info, self.docker_stats).register(self.router)
 

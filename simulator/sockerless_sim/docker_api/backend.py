@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from ..agent.client import AgentClient, AgentError
 from ..agent.protocol import TOKEN_ENV, ProtocolError, parse_signal
 from ..config import SimConfig
@@ -42,6 +44,7 @@ POLL_MAX = 1.0
 FARGATE_MAX_STOP_TIMEOUT = 120
 AGENT_TIMEOUT = 5.0
 WAIT_CONDITIONS = ("not-running", "next-exit", "removed")
+AUTO_REMOVE_ATTACH_WAIT = 30.0  # how long an auto-remove lets open attach streams finish
 
 
 def backoff(first: float = POLL_FIRST, maximum: float = POLL_MAX) -> Iterator[float]:
@@ -338,10 +341,39 @@ class EcsBackend:
                     record.final = None
                     record.kill_signal = None
                 log.info("container %s: RunTask -> %s", record.short_id, task_arn)
+                self._watch_auto_remove(record, task_arn)
                 if self.impostor.answers_start_early(record.config):
                     return 204  # the start-before-running lie: RUNNING is not awaited
             self._await_running(record, task_arn)
             return 204
+
+    def _watch_auto_remove(self, record: ContainerRecord, task_arn: str) -> None:
+        """``HostConfig.AutoRemove`` (``docker run --rm``): once this task stopped and the
+        attach streams ended, the daemon removes the container (as Docker does)."""
+        if record.config.host_config.get("AutoRemove") is not True:
+            return
+        threading.Thread(
+            target=self._auto_remove, args=(record, task_arn), name="auto-remove", daemon=True
+        ).start()
+
+    def _auto_remove(self, record: ContainerRecord, task_arn: str) -> None:
+        try:
+            for interval in backoff(maximum=0.5):
+                if self.stopping.wait(interval) or record.current_task != task_arn:
+                    return
+                if not self.exists(record.id):
+                    return
+                snapshot = self.snapshot(record)
+                if snapshot is not None and snapshot.stopped:
+                    break
+            deadline = time.monotonic() + AUTO_REMOVE_ATTACH_WAIT
+            while record.attachments and time.monotonic() < deadline:
+                if self.stopping.wait(0.02):
+                    return
+            if self.exists(record.id) and record.current_task == task_arn:
+                self.remove(record, force=False)
+        except (ApiError, ClientError, BotoCoreError) as exc:
+            log.warning("container %s: auto-remove failed: %s", record.short_id, exc)
 
     def _await_running(self, record: ContainerRecord, task_arn: str) -> None:
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
