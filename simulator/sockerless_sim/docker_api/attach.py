@@ -133,6 +133,7 @@ class AttachRoute:
         except AgentError as exc:
             log.debug("attach %s: agent not reachable: %s", attachment.record.short_id, exc)
             return False
+        log.debug("attach %s: from the agent (replay %s)", attachment.record.short_id, replay)
         with session:
             pump = StdinPump(attachment.exchange, session) if attachment.stdin else None
             try:
@@ -167,6 +168,7 @@ class AttachRoute:
     def _relay_logs(self, attachment: _Attachment) -> None:
         """The task stopped before its agent was reached: its output from CloudWatch."""
         record, options = attachment.record, attachment.options
+        log.debug("attach %s: the task stopped first; from CloudWatch", record.short_id)
         reader = open_reader(self._backend, record, options)
         with contextlib.suppress(ClientGone):
             attachment.write(self._logs.payloads(reader.read_new(), options))
