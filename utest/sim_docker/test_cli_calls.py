@@ -124,6 +124,10 @@ def test_pull_records_the_reference_and_images_lists_it(client: RawClient) -> No
     missing = client.request("GET", "/images/never-pulled:1/json")
     assert missing.status == 404
     assert missing.json() == {"message": "No such image: never-pulled:1"}
+    namespaced = client.request("POST", "/images/create?fromImage=ghcr.io%2Forg%2Fapp&tag=1")
+    assert namespaced.status == 200
+    inspected = client.request("GET", "/images/ghcr.io/org/app:1/json").json()
+    assert inspected["RepoTags"] == ["ghcr.io/org/app:1"]
     refused = client.request("POST", "/images/create?fromImage=registry.invalid%2Fx&tag=1")
     assert refused.status == 500
 

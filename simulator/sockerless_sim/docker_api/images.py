@@ -165,7 +165,7 @@ def _inspect(record: ImageRecord) -> dict[str, Any]:
 
 
 class ImageRoutes:
-    """``POST /images/create`` (pull), ``GET /images/json``, ``GET /images/{name}/json``."""
+    """``POST /images/create`` (pull), ``GET /images/json``, ``GET /images/{name*}/json``."""
 
     def __init__(self, store: ImageStore, images_in_use: Any) -> None:
         self._store = store
@@ -175,7 +175,7 @@ class ImageRoutes:
         """Add the routes to ``router``."""
         router.add("POST", "/images/create", self.pull)
         router.add("GET", "/images/json", self.list)
-        router.add("GET", "/images/{name}/json", self.inspect)
+        router.add("GET", "/images/{name*}/json", self.inspect)
 
     def pull(self, request: Request, exchange: Exchange) -> None:
         """200 with JSON progress lines, as sockerless streams them; ``fromSrc`` (import) is
