@@ -136,3 +136,14 @@ def test_create_records_its_image_as_sockerless_pulls_it(client: RawClient) -> N
     client.create(["true"], Image="alpine:3.19")
     tags = [image["RepoTags"] for image in client.request("GET", "/images/json").json()]
     assert ["alpine:3.19"] in tags
+
+
+def test_attach_ends_when_the_task_stops_without_running(client: RawClient) -> None:
+    container_id = client.create(["true"], Image="registry.invalid/nope:1")
+    sock, received = _attach(client, container_id)
+    with sock:
+        started = client.request("POST", f"/containers/{container_id}/start")
+        assert started.status == 500
+        sock.settimeout(5.0)
+        rest = received.partition(b"\r\n\r\n")[2]
+        assert rest + recv_all(sock) == b""  # the stream ends, with nothing on it

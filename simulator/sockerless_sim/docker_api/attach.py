@@ -118,7 +118,8 @@ class AttachRoute:
                     next_describe = time.monotonic() + TASK_POLL_SECONDS
                     current = self._backend.snapshot(record)
                     if current is not None and current.arn == task_arn and current.stopped:
-                        self._relay_logs(attachment)
+                        if current.exit_code is not None:  # else it never ran (a pull failure)
+                            self._relay_logs(attachment)
                         return
             if self._backend.stopping.wait(AGENT_POLL_SECONDS):
                 return
