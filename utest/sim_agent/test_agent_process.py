@@ -159,3 +159,19 @@ def test_bad_signals_are_protocol_errors(value):
 def test_malformed_messages_are_protocol_errors(text):
     with pytest.raises(ProtocolError):
         decode(text)
+
+
+def test_attach_with_replay_gets_the_output_printed_before_it(tmp_path, read_session):
+    go = tmp_path / "go"
+    script = f"echo early; echo early-err >&2; while [ ! -e {go} ]; do sleep 0.05; done; echo late"
+    proc, socket_path = start_agent(tmp_path, "sh", "-c", script)
+    try:
+        wait_healthy(socket_path)
+        time.sleep(0.3)  # "early" is out before anyone attaches
+        client = AgentClient(socket_path, None, timeout=5.0)
+        with client.attach() as plain, client.attach(replay=True) as replayed:
+            go.touch()
+            assert read_session(plain) == (b"late\n", b"", 0)
+            assert read_session(replayed) == (b"early\nlate\n", b"early-err\n", 0)
+    finally:
+        stop(proc)

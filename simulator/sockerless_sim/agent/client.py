@@ -293,9 +293,13 @@ class AgentClient:
         }
         return self._start("exec", message)
 
-    def attach(self) -> ExecSession:
-        """Follow the main process: its output from now on, stdin, signals, exit code."""
-        return self._start("attach", {"type": MessageType.ATTACH.value, "id": uuid.uuid4().hex})
+    def attach(self, *, replay: bool = False) -> ExecSession:
+        """Follow the main process: its output from now on (with ``replay``: from its start, as
+        far as the agent kept it), stdin, signals, exit code."""
+        message: dict[str, Any] = {"type": MessageType.ATTACH.value, "id": uuid.uuid4().hex}
+        if replay:
+            message["replay"] = True
+        return self._start("attach", message)
 
     def signal_main(self, signum: int) -> None:
         """Deliver ``signum`` to the main process (through a short attach session).

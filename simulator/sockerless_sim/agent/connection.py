@@ -131,17 +131,19 @@ class AttachSession(Session):
     """Follows the main process: its output from now on, stdin and signals, then its exit."""
 
     def __init__(
-        self, session_id: str, outbound: Outbound, main: MainProcess, ended: _Ending
-    ) -> None:
+        self, session_id: str, outbound: Outbound, main: MainProcess, ended: _Ending,
+        *, replay: bool = False,
+    ) -> None:  # fmt: skip
         self._id = session_id
+        self._replay = replay
         self._outbound = outbound
         self._main = main
         self._ended = ended
         self._detached = threading.Event()
 
     def start(self) -> None:
-        """Subscribe to the main process's output."""
-        self._main.subscribe(self)
+        """Subscribe to the main process's output (from its start with ``replay``)."""
+        self._main.subscribe(self, replay=self._replay)
 
     def on_output(self, stream: str, data: bytes) -> None:
         """Called by the main process's tee; never blocks it."""
@@ -280,7 +282,10 @@ class ConnectionHandler:
         if kind == MessageType.EXEC:
             session = ExecSessionRunner(session_id, self._outbound, self._registry, self._ending)
         else:
-            session = AttachSession(session_id, self._outbound, self._main, self._ending)
+            session = AttachSession(
+                session_id, self._outbound, self._main, self._ending,
+                replay=message.get("replay") is True,
+            )  # fmt: skip
         with self._lock:
             if session_id in self._sessions:
                 raise ProtocolError(f"session {session_id!r} already exists")

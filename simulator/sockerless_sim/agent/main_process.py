@@ -28,6 +28,10 @@ from .streams import StdinFeeder, start_pump, write_all
 
 log = logging.getLogger(__name__)
 
+# Output kept for an attach that asks for it from the start (Docker's attach-before-start: the
+# daemon reaches the agent only once the task is RUNNING, after the process may have written).
+HISTORY_BYTES = 1 << 20
+
 
 class OutputListener(Protocol):
     """Receives the main process's output from the moment it subscribes, then its exit code."""
@@ -64,6 +68,8 @@ class MainProcess:
         self._signaller: Signaller | None = None
         self._ended_code: int | None = None
         self._exit_code: int | None = None
+        self._history: list[tuple[str, bytes]] = []
+        self._history_bytes = 0
 
     @property
     def pid(self) -> int:
@@ -118,14 +124,27 @@ class MainProcess:
                     log.warning("tee of main %s failed: %s", stream, exc)
                 self._broken_destinations.add(stream)
         with self._lock:
+            # Kept and handed out under one lock: a replaying subscriber gets each chunk once.
+            self._remember(stream, chunk)
             listeners = list(self._listeners)
         for listener in listeners:
             listener.on_output(stream, chunk)
 
-    def subscribe(self, listener: OutputListener) -> None:
-        """Deliver output from now on; if the process already finished, report its exit now."""
+    def _remember(self, stream: str, chunk: bytes) -> None:
+        self._history.append((stream, chunk))
+        self._history_bytes += len(chunk)
+        while self._history_bytes > HISTORY_BYTES and self._history:
+            _old_stream, old = self._history.pop(0)
+            self._history_bytes -= len(old)
+
+    def subscribe(self, listener: OutputListener, *, replay: bool = False) -> None:
+        """Deliver output from now on (with ``replay``, first the output kept since the start,
+        up to ``HISTORY_BYTES``); if the process already finished, report its exit now."""
         with self._lock:
             code = self._exit_code
+            if replay:
+                for stream, chunk in self._history:
+                    listener.on_output(stream, chunk)  # never blocks (see OutputListener)
             if code is None:
                 self._listeners.append(listener)
         if code is not None:

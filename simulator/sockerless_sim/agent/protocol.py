@@ -3,7 +3,8 @@
 Every message is a JSON object with a ``type`` and, except for health, a session ``id``; one
 WebSocket may carry many sessions. Byte payloads (``data``) are standard base64.
 
-client -> agent: ``exec`` {id, cmd, env, workdir, tty}, ``attach`` {id}, ``stdin`` {id, data},
+client -> agent: ``exec`` {id, cmd, env, workdir, tty}, ``attach`` {id, replay?},
+``stdin`` {id, data},
 ``close_stdin`` {id}, ``signal`` {id, signal (int or name)}, ``resize`` {id, width, height}.
 
 agent -> client: ``stdout`` / ``stderr`` {id, data}, ``exit`` {id, code}, ``error`` {id, message}.

@@ -13,6 +13,7 @@ from urllib.parse import unquote
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ..config import SimConfig
+from .attach import AttachRoute
 from .attach_ws import AttachWsRoute
 from .backend import EcsBackend
 from .containers import ContainerRoutes
@@ -21,6 +22,7 @@ from .errors import ApiError, from_aws_error
 from .exchange import ClientGone, Exchange, Request
 from .exec import ExecRoutes
 from .exec_store import ExecStore
+from .images import ImageRoutes
 from .logs import LogsRoute
 from .params import Query
 from .ports import Plane
@@ -45,10 +47,16 @@ class DockerApi:
         self._counts_lock = threading.Lock()
         SystemRoutes(self.backend).register(self.router)
         ContainerRoutes(self.backend, self.execs).register(self.router)
-        LogsRoute(self.backend, config).register(self.router)
+        logs = LogsRoute(self.backend, config)
+        logs.register(self.router)
         ExecRoutes(self.backend, self.execs).register(self.router)
         AttachWsRoute(self.backend).register(self.router)
+        AttachRoute(self.backend, logs).register(self.router)
+        ImageRoutes(self.backend.images, self._images_in_use).register(self.router)
         ControlRoutes(plane, self.faults, self.info, self.docker_stats).register(self.router)
+
+    def _images_in_use(self) -> list[str]:
+        return [record.config.image for record in self.backend.records()]
 
     def set_info(self, info: dict[str, Any]) -> None:
         """What ``GET /_sim/info`` answers (the ready line)."""

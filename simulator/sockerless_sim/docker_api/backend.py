@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from ..agent.client import AgentClient, AgentError
 from ..agent.protocol import TOKEN_ENV, ProtocolError, parse_signal
 from ..config import SimConfig
@@ -25,6 +27,7 @@ from .ecs import CONTAINER_NAME, EcsGateway
 from .errors import ApiError, bad_request, no_such_container, not_running
 from .exchange import ClientGone
 from .image_ref import public_gallery_reference
+from .images import ImageStore
 from .impostor import Impostor
 from .ports import Plane
 from .records import ContainerConfig, ContainerRecord, DockerState, TaskSnapshot, docker_state
@@ -41,6 +44,7 @@ POLL_MAX = 1.0
 FARGATE_MAX_STOP_TIMEOUT = 120
 AGENT_TIMEOUT = 5.0
 WAIT_CONDITIONS = ("not-running", "next-exit", "removed")
+AUTO_REMOVE_ATTACH_WAIT = 30.0  # how long an auto-remove lets open attach streams finish
 
 
 def backoff(first: float = POLL_FIRST, maximum: float = POLL_MAX) -> Iterator[float]:
@@ -84,6 +88,8 @@ class EcsBackend:
         )  # fmt: skip
         # The configured lies (none: every answer is the honest daemon's).
         self.impostor = Impostor(config.lies, config.pull_failure_pattern)
+        # The pulled references (sockerless' image store; no registry here).
+        self.images = ImageStore(config.pull_failure_pattern)
         # Quirks: where real sockerless departs from Docker (see quirks.py).
         self._stop_exit_code_one = "stop-exit-code-one" in config.quirks
         self._image_rewritten = "image-rewritten" in config.quirks
@@ -154,6 +160,8 @@ class EcsBackend:
         record = ContainerRecord(container_id, name, created, config, token, arn)
         with self._lock:
             self._containers[container_id] = record
+        if self.images.pullable(config.image):
+            self.images.pull(config.image)  # sockerless pulls on create when not in its store
         log.info("created container %s (/%s) as %s", record.short_id, name, arn)
         return record
 
@@ -333,10 +341,39 @@ class EcsBackend:
                     record.final = None
                     record.kill_signal = None
                 log.info("container %s: RunTask -> %s", record.short_id, task_arn)
+                self._watch_auto_remove(record, task_arn)
                 if self.impostor.answers_start_early(record.config):
                     return 204  # the start-before-running lie: RUNNING is not awaited
             self._await_running(record, task_arn)
             return 204
+
+    def _watch_auto_remove(self, record: ContainerRecord, task_arn: str) -> None:
+        """``HostConfig.AutoRemove`` (``docker run --rm``): once this task stopped and the
+        attach streams ended, the daemon removes the container (as Docker does)."""
+        if record.config.host_config.get("AutoRemove") is not True:
+            return
+        threading.Thread(
+            target=self._auto_remove, args=(record, task_arn), name="auto-remove", daemon=True
+        ).start()
+
+    def _auto_remove(self, record: ContainerRecord, task_arn: str) -> None:
+        try:
+            for interval in backoff(maximum=0.5):
+                if self.stopping.wait(interval) or record.current_task != task_arn:
+                    return
+                if not self.exists(record.id):
+                    return
+                snapshot = self.snapshot(record)
+                if snapshot is not None and snapshot.stopped:
+                    break
+            deadline = time.monotonic() + AUTO_REMOVE_ATTACH_WAIT
+            while record.attachments and time.monotonic() < deadline:
+                if self.stopping.wait(0.02):
+                    return
+            if self.exists(record.id) and record.current_task == task_arn:
+                self.remove(record, force=False)
+        except (ApiError, ClientError, BotoCoreError) as exc:
+            log.warning("container %s: auto-remove failed: %s", record.short_id, exc)
 
     def _await_running(self, record: ContainerRecord, task_arn: str) -> None:
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
@@ -410,8 +447,16 @@ class EcsBackend:
                 snapshot.arn, f"Container killed via API ({signal.Signals(signum).name})"
             )
 
-    def wait(self, record: ContainerRecord, condition: str, client_gone: Callable[[], bool]) -> int:
+    def wait(
+        self,
+        record: ContainerRecord,
+        condition: str,
+        client_gone: Callable[[], bool],
+        before_blocking: Callable[[], None] = lambda: None,
+    ) -> int:
         """Block until ``condition`` holds; returns the exit code (Docker's ``StatusCode``).
+        ``before_blocking`` is called once, only when the condition does not hold at once (the
+        handler flushes its response head there, as sockerless does before it blocks).
 
         ``not-running``: the container is not running (a never-started one qualifies at once);
         ``next-exit``: the task running now, or the next one started, has stopped;
@@ -421,26 +466,35 @@ class EcsBackend:
             raise bad_request(f"invalid condition: {condition!r}")
         first = self.view(record)
         awaited_task = first.snapshot.arn if first.snapshot and not first.snapshot.stopped else None
+        first_task = first.snapshot.arn if first.snapshot else None
         view = first
+        blocked = False
         for interval in backoff(maximum=0.5):
-            if condition == "removed":
-                if not self.exists(record.id):
-                    return view.state.exit_code
-            elif condition == "not-running":
-                if not view.state.running:
-                    return view.state.exit_code
-            elif view.snapshot is not None and view.snapshot.stopped:
-                if awaited_task is None:
-                    if view.snapshot.arn != (first.snapshot.arn if first.snapshot else None):
-                        return view.state.exit_code
-                elif view.snapshot.arn == awaited_task or record.current_task != awaited_task:
-                    return view.state.exit_code
+            if self._wait_met(record, condition, view, awaited_task, first_task):
+                return view.state.exit_code
+            if not blocked:
+                blocked = True
+                before_blocking()
             if client_gone():
                 raise ClientGone("client went away during wait")
             if self.stopping.wait(interval):
                 raise ApiError(503, "the daemon is shutting down")
             view = self.view(record)
         raise AssertionError("backoff() never ends")
+
+    def _wait_met(
+        self, record: ContainerRecord, condition: str, view: ContainerView,
+        awaited_task: str | None, first_task: str | None,
+    ) -> bool:  # fmt: skip
+        if condition == "removed":
+            return not self.exists(record.id)
+        if condition == "not-running":
+            return not view.state.running
+        if view.snapshot is None or not view.snapshot.stopped:
+            return False
+        if awaited_task is None:
+            return view.snapshot.arn != first_task
+        return view.snapshot.arn == awaited_task or record.current_task != awaited_task
 
     def remove(self, record: ContainerRecord, *, force: bool) -> None:
         """DeregisterTaskDefinition and forget; 409 for a running container without ``force``

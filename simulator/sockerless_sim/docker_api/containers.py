@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from .backend import EcsBackend
 from .errors import bad_request
-from .exchange import Exchange, Request
+from .exchange import ChunkedStream, Exchange, Request
 from .exec_store import ExecStore
 from .filters import matches
 from .records import ContainerConfig
@@ -110,11 +111,27 @@ class ContainerRoutes:
         exchange.send_empty(204)
 
     def wait(self, request: Request, exchange: Exchange) -> None:
-        """``{"StatusCode": N, "Error": null}`` once the condition holds."""
+        """``{"StatusCode": N, "Error": null}`` once the condition holds.
+
+        When it already holds: a plain 200 with ``Content-Length``. Otherwise the ``200`` head
+        goes out (chunked) before blocking, as sockerless flushes it: the Docker CLI's ``run``
+        sends ``wait?condition=next-exit`` before ``start`` and waits for that head. The body
+        follows when the condition holds; the client closing the connection ends the wait.
+        """
         record = self._backend.resolve(request.params["id"])
         condition = request.query.get("condition") or "not-running"
-        code = self._backend.wait(record, condition, exchange.client_gone)
-        exchange.send_json(200, {"StatusCode": code, "Error": None})
+        streams: list[ChunkedStream] = []
+
+        def flush_head() -> None:
+            streams.append(exchange.stream(200, "application/json"))
+
+        code = self._backend.wait(record, condition, exchange.client_gone, flush_head)
+        body = {"StatusCode": code, "Error": None}
+        if not streams:
+            exchange.send_json(200, body)
+            return
+        streams[0].write((json.dumps(body) + "\n").encode())
+        streams[0].finish()
 
     def remove(self, request: Request, exchange: Exchange) -> None:
         """204; 409 for a running container unless ``force=1|true``."""

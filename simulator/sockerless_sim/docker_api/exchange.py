@@ -192,6 +192,17 @@ class Exchange:
         except OSError:
             return True
 
+    def peer_closed(self) -> bool:
+        """True when the client closed the connection entirely (a hang-up), not merely its
+        sending half: the Docker CLI half-closes a hijacked attach it sends no stdin on, and
+        keeps reading. Seen on unix sockets at once; over TCP only when a write fails."""
+        poller = select.poll()
+        poller.register(self.sock, select.POLLHUP | select.POLLERR)
+        try:
+            return any(events & (select.POLLHUP | select.POLLERR) for _, events in poller.poll(0))
+        except OSError:
+            return True
+
     def abort(self) -> None:
         """Drop the connection at once (both directions)."""
         self.close_after = True

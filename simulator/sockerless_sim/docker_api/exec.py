@@ -41,8 +41,9 @@ def hijack_head(*, tty: bool, upgrade: bool) -> bytes:
     )
 
 
-class _StdinPump:
-    """Copies the client's bytes to the exec's stdin; the client's half-close closes stdin."""
+class StdinPump:
+    """Copies the client's bytes to the session's stdin (an exec's, or the main process's for an
+    attach); the client's half-close closes that stdin."""
 
     def __init__(self, exchange: Exchange, session: ExecSession) -> None:
         self._exchange = exchange
@@ -175,7 +176,7 @@ class ExecRoutes:
         with session:
             pump = None
             if record.attach_stdin:
-                pump = _StdinPump(exchange, session)
+                pump = StdinPump(exchange, session)
             else:
                 with contextlib.suppress(AgentError):
                     session.close_stdin()

@@ -7,9 +7,10 @@ quirk every event is framed as stdout, as it is in CloudWatch, like real sockerl
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
@@ -190,7 +191,8 @@ class LogsRoute:
         """Add the route to ``router``."""
         router.add("GET", "/containers/{id}/logs", self.logs)
 
-    def _payloads(self, events: Iterable[LogEvent], options: LogOptions) -> list[tuple[int, bytes]]:
+    def payloads(self, events: Iterable[LogEvent], options: LogOptions) -> list[tuple[int, bytes]]:
+        """The (stream, bytes) to send for ``events``: filtered, stamped, newline-terminated."""
         selected = []
         for event in events:
             stream, text = split_event(event, stdout_only=self._stdout_only)
@@ -228,14 +230,15 @@ class LogsRoute:
             raise bad_request(NEVER_STARTED)
         tty = record.config.tty
         reader = open_reader(self._backend, record, options)
-        payloads = self._payloads(reader.read_new(), options)
+        payloads = self.payloads(reader.read_new(), options)
         if options.tail is not None:
             payloads = payloads[-options.tail :] if options.tail else []
         body = exchange.stream(200, framing.content_type(tty=tty))
         self._write(body, payloads, tty=tty)
         if options.follow:
             try:
-                self._follow(exchange, body, reader, record, options)
+                emit = functools.partial(self._write, body, tty=tty)
+                self.follow(exchange.client_gone, emit, reader, record, options)
             except (ClientError, BotoCoreError, ApiError) as exc:
                 message = exc.message if isinstance(exc, ApiError) else from_aws_error(exc).message
                 log.warning("logs of %s: %s", record.short_id, message)
@@ -243,16 +246,17 @@ class LogsRoute:
                 body.write(error if tty else framing.frame(3, error))
         body.finish()
 
-    def _follow(
+    def follow(
         self,
-        exchange: Exchange,
-        body: ChunkedStream,
+        client_gone: Callable[[], bool],
+        emit: Callable[[list[tuple[int, bytes]]], None],
         reader: LogReader,
         record: ContainerRecord,
         options: LogOptions,
     ) -> None:
+        """Hand new events to ``emit`` until the container exited and one delivery delay passed
+        (or it is removed, the daemon stops, or the client goes away)."""
         tail_until: float | None = None
-        tty = record.config.tty
         while True:
             if tail_until is None:
                 if not self._backend.exists(record.id):
@@ -268,11 +272,11 @@ class LogsRoute:
                     tail_until = time.monotonic() + max(self._delivery_window - since_stop, 0.0)
             now = time.monotonic()
             if tail_until is not None and now >= tail_until:
-                self._write(body, self._payloads(reader.read_new(), options), tty=tty)
+                emit(self.payloads(reader.read_new(), options))
                 return
             pause = FOLLOW_POLL_SECONDS if tail_until is None else tail_until - now
             if self._backend.stopping.wait(min(pause, FOLLOW_POLL_SECONDS)):
                 return
-            if exchange.client_gone():
+            if client_gone():
                 raise ClientGone("client went away during logs follow")
-            self._write(body, self._payloads(reader.read_new(), options), tty=tty)
+            emit(self.payloads(reader.read_new(), options))

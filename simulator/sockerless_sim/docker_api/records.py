@@ -87,6 +87,8 @@ class ContainerRecord:
     final: TaskSnapshot | None = None
     # The signal of a ``docker kill`` of the newest task (kept only under stop-exit-code-one).
     kill_signal: int | None = None
+    # Open ``POST /containers/{id}/attach`` streams (an auto-remove waits for them to end).
+    attachments: int = 0
     # ``lock`` guards state changes; ``start_lock`` serialises starts, which wait for minutes.
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     start_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)

@@ -11,7 +11,7 @@ from .exchange import Exchange, Request
 Handler = Callable[[Request, Exchange], None]
 
 _VERSION_PREFIX = re.compile(r"^/v[0-9]+(?:\.[0-9]+){1,2}(?=/)")
-_PARAM = re.compile(r"\{(\w+)\}")
+_PARAM = re.compile(r"\{(\w+)(\*?)\}")
 
 
 def strip_version(path: str) -> str:
@@ -36,10 +36,11 @@ class Router:
         self._routes: list[Route] = []
 
     def add(self, method: str, path: str, handler: Handler) -> None:
-        """Register ``handler`` for ``method`` on ``path`` (``{name}`` matches one segment)."""
+        """Register ``handler`` for ``method`` on ``path`` (``{name}`` matches one segment,
+        ``{name*}`` one or more: an image reference such as ``ghcr.io/org/app:1``)."""
         regex = _PARAM.sub(
-            lambda m: f"(?P<{m.group(1)}>[^/]+)",
-            re.escape(path).replace(r"\{", "{").replace(r"\}", "}"),
+            lambda m: f"(?P<{m.group(1)}>{'.+' if m.group(2) else '[^/]+'})",
+            re.escape(path).replace(r"\{", "{").replace(r"\*\}", "*}").replace(r"\}", "}"),
         )
         self._routes.append(Route(method, re.compile(f"^{regex}$"), f"{method} {path}", handler))
 
