@@ -8,10 +8,10 @@ the task launched for a container (found by task definition family or by the
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from .resources import family_of_task_definition_arn, short_id, tag_value
+from .resources import family_of_task_definition_arn, short_id
 
 ENI_ATTACHMENT = "ElasticNetworkInterface"
 MAIN_CONTAINER = "main"
@@ -84,10 +84,8 @@ class TaskEvidence:
     subnet_id: str | None
     eni_id: str | None
     private_ip: str | None
-    tagged_container_id: str | None
     security_groups: list[str] | None = None  # read from EC2 while the ENI exists
     definition_seen_active: bool = False
-    log_events_proven: list[str] = field(default_factory=list)
 
     @classmethod
     def from_task(cls, container_id: str, task: Mapping[str, Any]) -> TaskEvidence:
@@ -102,7 +100,6 @@ class TaskEvidence:
             subnet_id=attachment_detail(task, "subnetId"),
             eni_id=attachment_detail(task, "networkInterfaceId"),
             private_ip=attachment_detail(task, "privateIPv4Address"),
-            tagged_container_id=tag_value(task.get("tags"), "sockerless-container-id"),
         )
 
     @property

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -280,11 +280,11 @@ class AwsProver:
         tasks = self.resources.describe_tasks([evidence.task_arn])
         if not tasks:
             return evidence
-        fresh = TaskEvidence.from_task(evidence.container_id, tasks[0])
-        fresh.security_groups = evidence.security_groups
-        fresh.definition_seen_active = evidence.definition_seen_active
-        fresh.log_events_proven = evidence.log_events_proven
-        return fresh
+        return replace(
+            TaskEvidence.from_task(evidence.container_id, tasks[0]),
+            security_groups=evidence.security_groups,
+            definition_seen_active=evidence.definition_seen_active,
+        )
 
     # -- AC 6, 7: the task stopped, with the exit code Docker reports ---------------------------
 
@@ -415,7 +415,6 @@ class AwsProver:
                 ),
                 looked=looked,
             )
-        evidence.log_events_proven = [line.text for line in wanted]
         self.log(
             f"On AWS: {len(wanted)} line(s) are events of {group}/{stream}"
             + (" with the same timestamps" if any(line.timestamp for line in wanted) else "")
