@@ -19,12 +19,11 @@ from ..errors import AwsError
 from ..polling import Poller, PollTimeout, poll_until
 from .queries import ContainerResources
 from .resources import short_id, task_definition_family
-from .retry import error_code, error_message, is_unsupported
+from .retry import error_code, error_message
 
 STOP_REASON = "sockerless-kit cleanup"
 STOPPED_WAIT_SECONDS = 30.0
 DEADLINE_RESERVE_SECONDS = 10.0  # kept for deregistering and deleting after the wait
-MAX_REVISION_LOOKS = 20
 
 
 @dataclass
@@ -163,27 +162,17 @@ class AwsCleaner:
 
     def _deregister_task_definitions(self, report: AwsCleanupReport) -> None:
         res = self.resources
-        # Without ListTaskDefinitions each look finds only the newest ACTIVE revision: look again
-        # until none is left (bounded; a family has one revision per start of its container).
-        for _ in range(MAX_REVISION_LOOKS):
-            fresh = [
-                arn
-                for arn in res.task_definition_arns(report.container_id, "ACTIVE")
-                if arn not in report.deregistered_task_definitions
-            ]
-            for arn in fresh:
-                res.caller.log(f"Deregistering task definition {arn}")
-                res.caller.call(
-                    "ECS DeregisterTaskDefinition",
-                    arn,
-                    lambda arn=arn: res.ecs.deregister_task_definition(  # type: ignore[misc]
-                        taskDefinition=arn
-                    ),
-                    tolerate=_definition_gone,
-                )
-                report.deregistered_task_definitions.append(arn)
-            if not fresh or "ECS ListTaskDefinitions" not in res.unsupported:
-                break
+        for arn in res.task_definition_arns(report.container_id, "ACTIVE"):
+            res.caller.log(f"Deregistering task definition {arn}")
+            res.caller.call(
+                "ECS DeregisterTaskDefinition",
+                arn,
+                lambda arn=arn: res.ecs.deregister_task_definition(  # type: ignore[misc]
+                    taskDefinition=arn
+                ),
+                tolerate=_definition_gone,
+            )
+            report.deregistered_task_definitions.append(arn)
         if not report.deregistered_task_definitions:
             family = task_definition_family(report.container_id)
             res.caller.log(f"No ACTIVE revision of task definition family {family}")
@@ -207,9 +196,8 @@ class AwsCleaner:
                     tolerate=_stream_gone,
                 )
             except AwsError as error:
-                if not is_unsupported(error):
+                if not res.note_unsupported(error):
                     raise
-                res.unsupported.add("Logs DeleteLogStream")
                 res.caller.log(
                     f"Log stream {group}:{name} stays: the AWS endpoint "
                     f"{res.config.endpoint_url} does not implement DeleteLogStream"

@@ -15,18 +15,15 @@ from botocore.exceptions import ClientError
 from ..errors import AwsError
 from .config import AwsConfig
 from .resources import (
-    CONTAINER_ID_TAG,
-    SHORT_ID_LENGTH,
     batches,
     log_stream_prefix,
-    short_id,
-    tag_value,
     task_belongs_to,
     task_definition_family,
 )
 from .retry import AwsCaller, error_code, is_unsupported
 
 MAX_PAGES = 50
+MAX_REVISIONS = 50  # a family has one revision per start of its container
 
 
 def is_not_found(error: ClientError) -> bool:
@@ -111,12 +108,7 @@ class ContainerResources:
             ):
                 arns.extend(str(arn) for arn in page.get("taskArns", []))
         tasks = self.describe_tasks(list(dict.fromkeys(arns)))
-        wanted = short_id(container_id)
-        return [
-            task
-            for task in tasks
-            if (tag_value(task.get("tags"), CONTAINER_ID_TAG) or "")[:SHORT_ID_LENGTH] == wanted
-        ]
+        return [task for task in tasks if task_belongs_to(task, container_id)]
 
     def log_events(self, stream: str) -> list[dict[str, Any]] | None:
         """Every event of ``stream`` in the log group, oldest first; ``None`` when it is absent.
@@ -172,9 +164,8 @@ class ContainerResources:
     def task_definition_arns(self, container_id: str, status: str) -> list[str]:
         """Revisions of the container's family with this status ("ACTIVE" or "INACTIVE").
 
-        An endpoint without ListTaskDefinitions (sockerless' own AWS simulator) is asked with
-        DescribeTaskDefinition(family) instead: that finds the newest ACTIVE revision only, and
-        no INACTIVE one.
+        An endpoint without ListTaskDefinitions (sockerless' own AWS simulator) is asked revision
+        by revision with DescribeTaskDefinition instead (see ``_described_revisions``).
         """
         family = task_definition_family(container_id)
         arns: list[str] = []
@@ -189,22 +180,42 @@ class ContainerResources:
                 ),
             )
         except AwsError as error:
-            if not is_unsupported(error):
+            if not self.note_unsupported(error):
                 raise
-            self.unsupported.add("ECS ListTaskDefinitions")
             self.caller.log(
                 f"{self._endpoint()} does not implement ECS ListTaskDefinitions; looking for "
-                f"{status} revisions of {family} with DescribeTaskDefinition(family) instead"
+                f"{status} revisions of {family} with DescribeTaskDefinition instead"
             )
-            if status != "ACTIVE":
-                return []
-            definition = self.task_definition(family)
-            if definition and definition.get("status") == "ACTIVE":
-                arns.append(str(definition["taskDefinitionArn"]))
-            return arns
+            return self._described_revisions(family, status)
         for page in pages:
             arns.extend(str(arn) for arn in page.get("taskDefinitionArns", []))
         return list(dict.fromkeys(arns))
+
+    def _described_revisions(self, family: str, status: str) -> list[str]:
+        """Revisions of ``family`` with ``status``, described one by one from the newest down.
+
+        DescribeTaskDefinition(family) names the newest revision (the newest ACTIVE one on AWS,
+        the newest of any status elsewhere); every revision below it is described by number,
+        at most ``MAX_REVISIONS`` of them.
+        """
+        newest = self.task_definition(family)
+        if newest is None:
+            return []
+        top = int(newest.get("revision") or 0)
+        arns: list[str] = []
+        for revision in range(top, max(0, top - MAX_REVISIONS), -1):
+            definition = newest if revision == top else self.task_definition(f"{family}:{revision}")
+            if definition and definition.get("status") == status:
+                arns.append(str(definition["taskDefinitionArn"]))
+        return arns
+
+    def note_unsupported(self, error: AwsError) -> bool:
+        """True, and remembered for the target, when ``error`` says the endpoint does not
+        implement the operation at all; False for any other failure (the caller re-raises)."""
+        if not is_unsupported(error):
+            return False
+        self.unsupported.add(error.operation)
+        return True
 
     def _endpoint(self) -> str:
         return f"The AWS endpoint {self.config.endpoint_url or 'of AWS'}"
