@@ -26,7 +26,7 @@ from .evidence import (
     task_exit_code,
 )
 from .queries import ContainerResources
-from .resources import short_id, task_definition_family
+from .resources import family_of_task_definition_arn, short_id, task_definition_family
 
 T = TypeVar("T")
 FARGATE = "FARGATE"
@@ -118,8 +118,14 @@ class AwsProver:
         return self.resources.tagged_cluster_tasks(container_id), looked
 
     def _await_tasks(
-        self, container_id: str, claim: str, expected: str, timeout: float
+        self,
+        container_id: str,
+        claim: str,
+        expected: str,
+        timeout: float,
+        until: Callable[[list[dict[str, Any]]], bool] = bool,
     ) -> tuple[list[dict[str, Any]], list[str]]:
+        """The container's tasks once ``until`` holds (default: there is one), and the lookups."""
         looked: list[str] = []
 
         def probe() -> list[dict[str, Any]]:
@@ -128,17 +134,20 @@ class AwsProver:
             return tasks
 
         poller: Poller[list[dict[str, Any]]] = Poller(
-            probe=probe,
-            done=bool,
-            describe=lambda tasks: ", ".join(describe_task(t) for t in tasks) or "no task",
+            probe=probe, done=until, describe=_describe_tasks
         )
         try:
             tasks = self._poll(poller, f"ECS task of container {short_id(container_id)}", timeout)
-        except PollTimeout:
+        except PollTimeout as error:
+            last = error.last if isinstance(error.last, list) else []
             raise AwsProofFailed(
                 claim,
                 expected=expected,
-                found=f"no ECS task for the container within {timeout:g} s",
+                found=(
+                    f"{_describe_tasks(last)}, still so after {timeout:g} s"
+                    if last
+                    else f"no ECS task for the container within {timeout:g} s"
+                ),
                 looked=looked,
             ) from None
         return tasks, looked
@@ -155,7 +164,7 @@ class AwsProver:
             "lastStatus RUNNING or later"
         )
         tasks, looked = self._await_tasks(container_id, claim, expected, timeout)
-        found = ", ".join(describe_task(task) for task in tasks)
+        found = _describe_tasks(tasks)
 
         def fail(why: str) -> AwsProofFailed:
             return AwsProofFailed(
@@ -433,37 +442,24 @@ class AwsProver:
             f"an ECS task of family {task_definition_family(container_id)}, STOPPED without "
             f"running, reason matching /{reason_pattern}/"
         )
-        tasks, looked = self._await_tasks(container_id, claim, expected, timeout)
-
-        def stopped(found: list[dict[str, Any]]) -> bool:
-            return all(task.get("lastStatus") == "STOPPED" for task in found)
-
-        if not stopped(tasks):
-            poller: Poller[list[dict[str, Any]]] = Poller(
-                probe=lambda: self.container_tasks(container_id)[0],
-                done=stopped,
-                describe=lambda found: ", ".join(describe_task(t) for t in found) or "no task",
-            )
-            try:
-                tasks = self._poll(
-                    poller, f"ECS task of container {short_id(container_id)} stopped", timeout
-                )
-            except PollTimeout as error:
-                last = error.last if isinstance(error.last, list) else []
-                raise AwsProofFailed(
-                    f"{claim}, but its task did not stop within {timeout:g} s",
-                    expected=expected,
-                    found=", ".join(describe_task(t) for t in last) or "no task",
-                    looked=looked,
-                ) from None
+        tasks, looked = self._await_tasks(
+            container_id,
+            claim,
+            expected,
+            timeout,
+            until=lambda found: (
+                bool(found) and all(t.get("lastStatus") == "STOPPED" for t in found)
+            ),
+        )
         family = task_definition_family(container_id)
-        foreign = [t for t in tasks if TaskEvidence.from_task(container_id, t).family != family]
-        if foreign:
+        if any(
+            family_of_task_definition_arn(str(t.get("taskDefinitionArn"))) != family for t in tasks
+        ):
             raise AwsProofFailed(
                 f"{claim}, but its task was not launched from the container's task definition "
                 f"{family}",
                 expected=expected,
-                found=", ".join(describe_task(t) for t in tasks),
+                found=_describe_tasks(tasks),
                 looked=looked,
             )
         pattern = re.compile(reason_pattern)
@@ -477,9 +473,13 @@ class AwsProver:
         raise AwsProofFailed(
             f"{claim}, but no task of it failed for that reason",
             expected=expected,
-            found=", ".join(describe_task(t) for t in tasks),
+            found=_describe_tasks(tasks),
             looked=looked,
         )
+
+
+def _describe_tasks(tasks: Sequence[Mapping[str, Any]]) -> str:
+    return ", ".join(describe_task(task) for task in tasks) or "no task"
 
 
 def _ran(task: Mapping[str, Any]) -> bool:
