@@ -22,11 +22,12 @@ PROOF_DEADLINE_MARGIN_SECONDS = 30.0
 class ProofKeywords(LibraryComponent):
     """Positive AWS-side proofs: the task, its network, its exit, its definition, its logs."""
 
-    def _prover(self, timeout: float) -> AwsProver:
+    def _prover(self, timeout: float, *, reads_enis: bool = False) -> AwsProver:
         resources: ContainerResources = self.ctx.container_resources(
             timeout + PROOF_DEADLINE_MARGIN_SECONDS, log
         )
-        resources.ec2 = self.ctx.aws_client("ec2")
+        if reads_enis:  # only the network proof asks EC2; the other proofs need no EC2 client
+            resources.ec2 = self.ctx.aws_client("ec2")
         return AwsProver(resources, log)
 
     def _timeout(self, timeout: timedelta | None) -> float:
@@ -93,7 +94,8 @@ class ProofKeywords(LibraryComponent):
         | Set Suite Metadata | ECS network used | ${network}[description] |
         """
         evidence = self._evidence(container_id)
-        used = self._prover(self.ctx.settings.aws_timeout).network_should_be_configured(evidence)
+        prover = self._prover(self.ctx.settings.aws_timeout, reads_enis=True)
+        used = prover.network_should_be_configured(evidence)
         return {
             "cluster": used.cluster,
             "subnets": used.subnets,
