@@ -23,6 +23,7 @@ from .resources import (
 from .retry import AwsCaller, error_code, is_unsupported
 
 MAX_PAGES = 50
+LIST_TASK_DEFINITIONS = "ECS ListTaskDefinitions"
 MAX_REVISIONS = 50  # a family has one revision per start of its container
 
 
@@ -168,10 +169,12 @@ class ContainerResources:
         by revision with DescribeTaskDefinition instead (see ``_described_revisions``).
         """
         family = task_definition_family(container_id)
+        if LIST_TASK_DEFINITIONS in self.unsupported:  # learnt earlier in the run: ask no more
+            return self._described_revisions(family, status)
         arns: list[str] = []
         try:
             pages = self._pages(
-                "ECS ListTaskDefinitions",
+                LIST_TASK_DEFINITIONS,
                 f"family {family} ({status})",
                 lambda token: self.ecs.list_task_definitions(
                     familyPrefix=family,
