@@ -259,3 +259,20 @@ def test_a_cluster_configured_by_arn_is_the_tasks_cluster(
     proofs = prover([], cluster="arn:aws:ecs:us-east-1:123456789012:cluster/kit-test")
     evidence = proofs.task_should_have_reached_running(container_id, timeout=1)
     assert proofs.network_should_be_configured(evidence).cluster == "kit-test"
+
+
+def test_an_exit_code_ecs_did_not_record_fails(prover: Any, sockerless_aws: FakeSockerless) -> None:
+    proofs, evidence = launched(prover, sockerless_aws)
+    with pytest.raises(AwsProofFailed) as failure:
+        proofs.task_should_stop(evidence, timeout=2, exit_code=3)
+    message = str(failure.value)
+    assert "reports exit code 3" in message and "ECS recorded another" in message
+    assert "exitCode=0" in message
+
+
+def test_a_task_that_ran_is_no_failed_start(prover: Any, sockerless_aws: FakeSockerless) -> None:
+    # plain moto walks the task to STOPPED with exit code 0: it ran, so start did not fail
+    container_id = new_container_id()
+    sockerless_aws.launch(container_id)
+    with pytest.raises(AwsProofFailed, match="no task of it failed for that reason"):
+        prover([]).task_should_have_failed_to_start(container_id, "(?i)pull", timeout=2)
