@@ -67,6 +67,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--cluster", help="ECS cluster name (default sockerless-sim)")
     parser.add_argument("--seed", type=int, help="seed for the simulated delays")
     parser.add_argument(
+        "--iam-policy",
+        metavar="FILE",
+        help="IAM mode: check every AWS signature and policy; the kit's IAM user holds only "
+        "this policy, its keys go to a 0600 file named in the ready line "
+        "(env SOCKERLESS_SIM_IAM_POLICY)",
+    )
+    parser.add_argument(
         "--log-level",
         default=os.environ.get("SOCKERLESS_SIM_LOG_LEVEL", "INFO"),
         help="DEBUG logs one line per request (default INFO, env SOCKERLESS_SIM_LOG_LEVEL)",
@@ -101,14 +108,16 @@ def build_config(args: argparse.Namespace) -> SimConfig:
         lies=frozenset(args.lie) if args.lie else None,
         cluster=args.cluster,
         seed=args.seed,
+        iam_policy=args.iam_policy,
     )
 
 
 def ready_info(
     plane: AwsPlane, server: DockerApiServer, lies: frozenset[str] = frozenset()
 ) -> dict[str, Any]:
-    """The ready line (contract in docs/architecture.md), plus the TCP port when serving TCP
-    and the active lies when there are any (so a report can say its target lies)."""
+    """The ready line (contract in docs/architecture.md), plus the TCP port when serving TCP,
+    the active lies when there are any (so a report can say its target lies), and in IAM mode
+    the kit's user and the file holding its keys (never the keys)."""
     info: dict[str, Any] = {
         "event": "ready",
         "socket_path": server.socket_path,
@@ -124,6 +133,8 @@ def ready_info(
         info["tcp_port"] = server.tcp_port
     if lies:
         info["lies"] = sorted(lies)
+    if plane.iam is not None:
+        info["iam"] = plane.iam.describe()
     return info
 
 

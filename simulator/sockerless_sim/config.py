@@ -124,6 +124,7 @@ class SimConfig:
     quirks: frozenset[str] = frozenset()  # quirks and profiles; only quirks after __init__
     lies: frozenset[str] = frozenset()  # faults: the daemon claims AWS effects that did not happen
     seed: int | None = None
+    iam_policy: str | None = None  # a policy file: IAM mode, the kit's user holds only that policy
     workdir: str = field(default_factory=_default_workdir)  # agent sockets, agent logs
 
     def __post_init__(self) -> None:
@@ -186,6 +187,8 @@ class SimConfig:
             values["quirks"] = frozenset(_split_list(env["SOCKERLESS_SIM_QUIRKS"]))
         if env.get("SOCKERLESS_SIM_LIES"):
             values["lies"] = frozenset(_split_list(env["SOCKERLESS_SIM_LIES"]))
+        if env.get("SOCKERLESS_SIM_IAM_POLICY"):
+            values["iam_policy"] = env["SOCKERLESS_SIM_IAM_POLICY"]
         if env.get("SOCKERLESS_SIM_SEED"):
             values["seed"] = _parse(env, "SOCKERLESS_SIM_SEED", int, "an integer")
         known = {f.name for f in fields(cls)}

@@ -54,6 +54,9 @@ class SimulatorInfo:
     pid: int
     tcp_port: int | None = None
     lies: tuple[str, ...] = ()  # the faults the simulator was started with (see its README)
+    # IAM mode: the kit's IAM user and the 0600 file with its keys (read by kit_credentials)
+    iam_kit_user: str | None = None
+    iam_credentials_file: str | None = None
 
     @classmethod
     def from_ready_line(cls, line: str) -> SimulatorInfo:
@@ -61,6 +64,7 @@ class SimulatorInfo:
         data = json.loads(line)
         if not isinstance(data, dict) or data.get("event") != "ready":
             raise ValueError(f"not a ready line: {line!r}")
+        iam = data.get("iam")
         return cls(
             socket_path=str(data["socket_path"]),
             aws_endpoint_url=str(data["aws_endpoint_url"]),
@@ -72,19 +76,32 @@ class SimulatorInfo:
             pid=int(data["pid"]),
             tcp_port=int(data["tcp_port"]) if data.get("tcp_port") is not None else None,
             lies=tuple(str(lie) for lie in data.get("lies", [])),
+            iam_kit_user=str(iam["kit_user"]) if iam else None,
+            iam_credentials_file=str(iam["credentials_file"]) if iam else None,
         )
+
+    def kit_credentials(self) -> tuple[str, str] | None:
+        """In IAM mode the kit user's (access key ID, secret key), read from the simulator's
+        0600 file; ``None`` otherwise (any key works then)."""
+        if self.iam_credentials_file is None:
+            return None
+        data = json.loads(Path(self.iam_credentials_file).read_text(encoding="utf-8"))
+        return str(data["aws_access_key_id"]), str(data["aws_secret_access_key"])
 
     def target_environment(self) -> dict[str, str]:
         """The variables that hand this simulator to the kit as an external target.
 
         That is target 2, "sockerless with its own AWS simulator": the daemon's socket, the AWS
-        endpoint, the fake credentials moto accepts, and the ECS settings the simulator uses.
+        endpoint, the fake credentials moto accepts (in IAM mode the kit user's keys: put this
+        environment only in a child process's environment, never in a log), and the ECS
+        settings the simulator uses.
         """
+        access_key, secret_key = self.kit_credentials() or ("testing", "testing")
         return {
             "SOCKERLESS_HOST": f"unix://{self.socket_path}",
             "SOCKERLESS_ENDPOINT_URL": self.aws_endpoint_url,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_ACCESS_KEY_ID": access_key,
+            "AWS_SECRET_ACCESS_KEY": secret_key,
             "AWS_REGION": self.region,
             "SOCKERLESS_ECS_CLUSTER": self.cluster,
             "SOCKERLESS_ECS_SUBNETS": ",".join(self.subnets),
@@ -185,6 +202,7 @@ class SimulatorProcess:
         time_scale: float = 1.0,
         quirks: Iterable[str] = (),
         lies: Iterable[str] = (),
+        iam_policy: str | None = None,
         extra_args: Iterable[str] = (),
         ready_timeout: float = 15.0,
     ) -> SimulatorProcess:
@@ -192,7 +210,8 @@ class SimulatorProcess:
 
         Without ``socket_path`` the socket goes in a fresh temporary directory, removed by
         ``stop()``. ``lies`` are faults (``--lie``): the daemon then claims AWS effects that did
-        not happen. Raises ``SimulatorStartError`` (with the simulator's stderr tail) when the
+        not happen. ``iam_policy`` (a policy file) starts it in IAM mode. Raises
+        ``SimulatorStartError`` (with the simulator's stderr tail) when the
         child exits or stays silent for ``ready_timeout`` seconds.
         """
         tempdir = None
@@ -207,6 +226,8 @@ class SimulatorProcess:
             argv += ["--quirk", quirk]
         for lie in lies:
             argv += ["--lie", lie]
+        if iam_policy is not None:
+            argv += ["--iam-policy", str(Path(iam_policy).resolve())]
         argv += list(extra_args)
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(

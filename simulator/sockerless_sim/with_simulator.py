@@ -1,10 +1,14 @@
 """Run one command against a simulator started for it, then stop the simulator.
 
     python -m sockerless_sim.with_simulator [--profile P] [--time-scale F] [--quirk Q]...
-        [--lie L]... [--stats-file FILE] -- COMMAND [ARG...]
+        [--lie L]... [--iam-policy FILE] [--stats-file FILE] -- COMMAND [ARG...]
 
 The command sees the simulator as an external target (``SimulatorInfo.target_environment``):
 this is how several robot processes (pabot) share one simulator instead of each starting its own.
+With ``--iam-policy`` the simulator checks every AWS signature and policy, and the command runs as
+the IAM user holding only that policy: its keys are in the command's environment
+(``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``) and nowhere else; the stats then say, per IAM
+user name, which actions were called and which were denied.
 When the command ends, the simulator's ``/_sim/stats`` (tasks launched, task-seconds, ...) are
 written to ``--stats-file`` as JSON; the exit status is the command's.
 """
@@ -44,6 +48,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--time-scale", type=float, default=1.0)
     parser.add_argument("--quirk", action="append", default=[])
     parser.add_argument("--lie", action="append", default=[], help="a fault: the daemon lies")
+    parser.add_argument(
+        "--iam-policy", metavar="FILE", help="IAM mode: the command's user holds only this policy"
+    )
     parser.add_argument("--stats-file", type=Path)
     parser.add_argument("command", nargs=argparse.REMAINDER)
     options = parser.parse_args(argv)
@@ -55,6 +62,7 @@ def main(argv: list[str]) -> int:
         time_scale=options.time_scale,
         quirks=tuple(options.quirk),
         lies=tuple(options.lie),
+        iam_policy=options.iam_policy,
     )
     try:
         env = {**os.environ, **simulator.info.target_environment()}

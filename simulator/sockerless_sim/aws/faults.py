@@ -127,7 +127,7 @@ class AwsFaultInjector:
         """The middleware: count, maybe answer with a fault, else pass on to ``app``."""
 
         def middleware(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-            operation, json_protocol = _operation_of(environ)
+            operation, json_protocol = operation_of(environ)
             if operation is None:
                 return app(environ, start_response)
             internal = environ.get(_INTERNAL_ENVIRON_KEY) == "1"
@@ -150,7 +150,7 @@ class AwsFaultInjector:
         return middleware
 
 
-def _operation_of(environ: WSGIEnvironment) -> tuple[str | None, bool]:
+def operation_of(environ: WSGIEnvironment) -> tuple[str | None, bool]:
     """(operation name, is a JSON-protocol call); the body is re-wound for the next app."""
     target = environ.get("HTTP_X_AMZ_TARGET")
     if target:
@@ -181,13 +181,18 @@ def _drain(environ: WSGIEnvironment) -> None:
 
 
 def _error_body(fault: _Fault, json_protocol: bool) -> tuple[bytes, str]:
+    return error_document(fault.error_code, fault.message, json_protocol)
+
+
+def error_document(code: str, message: str, json_protocol: bool) -> tuple[bytes, str]:
+    """(body, content type) of an AWS error in the wire format of the client's protocol."""
     if json_protocol:
-        payload = {"__type": fault.error_code, "message": fault.message}
+        payload = {"__type": code, "message": message}
         return json.dumps(payload).encode(), "application/x-amz-json-1.1"
     # Query-protocol services (EC2) expect their XML error document.
     xml = (
         '<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error>'
-        f"<Code>{escape(fault.error_code)}</Code><Message>{escape(fault.message)}</Message>"
+        f"<Code>{escape(code)}</Code><Message>{escape(message)}</Message>"
         f"</Error></Errors><RequestID>{uuid.uuid4()}</RequestID></Response>"
     )
     return xml.encode(), "text/xml"

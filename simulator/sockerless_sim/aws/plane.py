@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
+from wsgiref.types import WSGIApplication
 
 import boto3
 import botocore.session
@@ -26,6 +27,8 @@ from ..workloads import OutputCallback, WorkloadRunner
 from .bootstrap import bootstrap
 from .ecs_api import EcsTaskApi
 from .faults import INTERNAL_HEADER, AwsFaultInjector
+from .iam import IamEnforcement, KeyPair
+from .iam_authz import install_authorization
 from .lifecycle import LifecycleDriver, TaskOutputSink
 from .logship import LogShipper
 from .moto_host import MotoHost, freeze_task_transitions, unfreeze_task_transitions
@@ -34,7 +37,7 @@ from .selfcheck import SelfCheckError, check_moto_internals
 
 __all__ = ["AwsPlane", "SelfCheckError"]
 
-TEST_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+TEST_CREDENTIALS = KeyPair("testing", "testing")  # moto's convention; any key works unchecked
 CLIENT_CONFIG = Config(
     retries={"mode": "standard", "total_max_attempts": 3},
     connect_timeout=5,
@@ -82,14 +85,10 @@ class AwsPlane:
         self._runner_factory = runner_factory
         self._lock = threading.RLock()
         self._client_lock = threading.Lock()
-        # No profile from AWS_PROFILE: a real profile name in the environment must not matter.
-        self._session = boto3.session.Session(
-            botocore_session=botocore.session.Session(
-                session_vars={"profile": (None, None, None, None)}
-            ),
-            region_name=config.region,
-            **TEST_CREDENTIALS,
-        )
+        self._session = self._new_session(TEST_CREDENTIALS)
+        # IAM mode (a policy file configured): the kit's user holds only that policy.
+        self.iam = IamEnforcement(config.iam_policy, config.workdir) if config.iam_policy else None
+        self._iam_patches: PatchSet | None = None
         self._host: MotoHost | None = None
         self._runner: WorkloadRunner | None = None
         self._driver: LifecycleDriver | None = None
@@ -133,11 +132,13 @@ class AwsPlane:
         check_moto_internals()
         # Fargate needs no AMIs; moto's 1,300 default ones cost ~0.25 s and memory per region.
         os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
-        self._host = MotoHost(self.faults.wrap)
+        self._host = MotoHost(self._wrap_moto)
         self.endpoint_url = self._host.start()
         freeze_task_transitions()
         if reset_first:
             self._reset_moto()
+        if self.iam is not None:
+            self._enforce_iam(self.iam)
         delays = self.config.delays()
         logs = self.client("logs", internal=True)
         lies, quirks = self.config.lies, self.config.quirks
@@ -186,6 +187,31 @@ class AwsPlane:
         self._driver.start()
         self._shipper.start()
 
+    def _wrap_moto(self, app: WSGIApplication) -> WSGIApplication:
+        """Fault injection in front of moto; in IAM mode the recorder in front of both."""
+        wrapped = self.faults.wrap(app)
+        return self.iam.recorder.wrap(wrapped) if self.iam is not None else wrapped
+
+    def _enforce_iam(self, iam: IamEnforcement) -> None:
+        """Create the users, sign the plane's own requests as the daemon's, turn checks on."""
+        daemon = iam.create_users(self.client("iam", internal=True))
+        with self._client_lock:
+            self._session = self._new_session(daemon)
+        self._iam_patches = PatchSet()
+        install_authorization(self._iam_patches)
+        iam.enforce()
+
+    def _new_session(self, key: KeyPair) -> Any:
+        # No profile from AWS_PROFILE: a real profile name in the environment must not matter.
+        return boto3.session.Session(
+            botocore_session=botocore.session.Session(
+                session_vars={"profile": (None, None, None, None)}
+            ),
+            region_name=self.config.region,
+            aws_access_key_id=key.access_key_id,
+            aws_secret_access_key=key.secret_access_key,
+        )
+
     def _reset_moto(self) -> None:
         """Clear what an earlier plane of this process left in moto's backends."""
         url = urlsplit(self.endpoint_url)
@@ -212,6 +238,8 @@ class AwsPlane:
             ("log shipper", self._shipper.stop if self._shipper else None),
             ("moto server", self._host.stop if self._host else None),
             ("patches", self._patches.restore if self._patches else None),
+            ("IAM checks", self.iam.relax if self.iam else None),
+            ("IAM patches", self._iam_patches.restore if self._iam_patches else None),
             ("transition freeze", unfreeze_task_transitions if self._host else None),
         ]
         for name, step in steps:
@@ -252,9 +280,12 @@ class AwsPlane:
         return self._capture.lines(task_arn, start) if self._capture else []
 
     def stats(self) -> dict[str, Any]:
-        """Tasks launched, task-seconds, calls per operation, faults injected, log shipping."""
+        """Tasks launched, task-seconds, calls per operation, faults injected, log shipping;
+        in IAM mode also ``iam``: per IAM user name, the actions called and denied."""
         usage = self._driver.usage() if self._driver else {}
+        iam = {"iam": self.iam.stats()} if self.iam is not None else {}
         return {
+            **iam,
             **usage,
             "calls": self.faults.calls(),
             "internal_calls": self.faults.internal_calls(),

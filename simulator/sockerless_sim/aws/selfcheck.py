@@ -65,6 +65,9 @@ _ECS_BACKEND = "moto.ecs.models.EC2ContainerServiceBackend"
 _ECS_TASK = "moto.ecs.models.Task"
 _ECS_TASK_DEFINITION = "moto.ecs.models.TaskDefinition"
 _ENI = "moto.ec2.models.elastic_network_interfaces.NetworkInterface"
+_BASE_RESPONSE = "moto.core.responses.BaseResponse"
+_IAM_REQUEST = "moto.iam.access_control.IAMRequestBase"
+_IAM_STATEMENT = "moto.iam.access_control.IAMPolicyStatement"
 
 _METHODS = (
     _Method("moto.server.ThreadedMotoServer", "__init__", ("ip_address", "port", "verbose")),
@@ -109,6 +112,10 @@ _METHODS = (
     _Method("moto.ec2.models.EC2Backend", "delete_network_interface", ("eni_id",)),
     _Method("moto.ec2.models.subnets", "random_subnet_id", ()),
     _Method("moto.ec2.models.security_groups", "random_security_group_id", ()),
+    # IAM mode (iam_authz): what moto authorizes against, and how it evaluates conditions.
+    _Method(_BASE_RESPONSE, "_get_action", ()),
+    _Method(_IAM_REQUEST, "check_action_permitted", ("resource",)),
+    _Method(_IAM_STATEMENT, "_check_conditions", ("incoming_condition_values",)),
 )
 
 _ASSIGNED = (
@@ -173,6 +180,8 @@ _ASSIGNED = (
     ),
     _Assigned("moto.ec2.models.subnets.Subnet", "__init__", ("id", "vpc_id", "cidr_block")),
     _Assigned("moto.ec2.models.vpcs.VPC", "__init__", ("id", "enable_dns_hostnames")),
+    _Assigned(_BASE_RESPONSE, "setup_class", ("body", "region", "partition", "current_account")),
+    _Assigned(_IAM_STATEMENT, "__init__", ("_statement",)),
 )
 
 _PROPERTIES = (
@@ -187,7 +196,13 @@ _ATTRIBUTES = (
     _Attribute("moto.ec2.models", "ec2_backends"),
     _Attribute("moto.core", "DEFAULT_ACCOUNT_ID"),
     _Attribute("moto.ecs.exceptions", "ClusterNotFoundException"),
+    _Attribute("moto.settings", "INITIAL_NO_AUTH_ACTION_COUNT"),
+    _Attribute("moto.core.authorization.ActionAuthenticatorMixin", "request_count"),
 )
+
+# Source that must still read these names: moto asks a response class for the resource of a
+# request only through ``_determine_resource`` in ``call_action``.
+_MENTIONS = ((_BASE_RESPONSE, "call_action", "_determine_resource"),)
 
 
 def _resolve(dotted: str) -> Any:
@@ -282,6 +297,19 @@ def _check_attribute(check: _Attribute) -> str | None:
     return None
 
 
+def _check_mentions(owner: str, method: str, name: str) -> str | None:
+    where = f"{owner}.{method}"
+    try:
+        source = inspect.getsource(getattr(_resolve(owner), method))
+    except (ImportError, AttributeError):
+        return f"{where} is missing"
+    except (OSError, TypeError) as exc:
+        return f"{where}: cannot read its source ({exc})"
+    if name not in source:
+        return f"{where} no longer uses {name}"
+    return None
+
+
 def _check_version() -> Iterable[str]:
     version = getattr(moto, "__version__", "unknown")
     if version != REQUIRED_MOTO_VERSION:
@@ -304,6 +332,7 @@ def find_problems() -> list[str]:
     checks += [_check_assigned(check) for check in _ASSIGNED]
     checks += [_check_property(check) for check in _PROPERTIES]
     checks += [_check_attribute(check) for check in _ATTRIBUTES]
+    checks += [_check_mentions(*mention) for mention in _MENTIONS]
     problems += [problem for problem in checks if problem]
     if not any("state_manager" in problem for problem in problems):
         problems += list(_check_transition_model())
