@@ -60,6 +60,14 @@ UNSUPPORTED_ERROR_CODES = frozenset(
     {"UnknownOperationException", "UnknownOperation", "InvalidAction", "NotImplemented"}
 )
 
+# What AWS answers a caller whose IAM policies do not allow the action (EC2 says it its own way).
+ACCESS_DENIED_ERROR_CODES = frozenset(
+    {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"}
+)
+# The IAM service prefix of each operation family the kit calls ("ECS StopTask" -> ecs:StopTask).
+IAM_PREFIXES = {"ECS": "ecs", "Logs": "logs", "EC2": "ec2", "STS": "sts"}
+KIT_POLICY_FILE = "iam/sockerless-kit-policy.json"
+
 FIRST_BACKOFF_SECONDS = 0.5
 MAX_BACKOFF_SECONDS = 4.0
 
@@ -97,6 +105,19 @@ def error_message(error: ClientError) -> str:
 def http_status(error: ClientError) -> int:
     """The HTTP status of a ``ClientError`` (0 when unknown)."""
     return int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+
+
+def iam_action(operation: str) -> str:
+    """The IAM action of a kit operation name: ``"ECS StopTask"`` -> ``"ecs:StopTask"``."""
+    family, _, name = operation.partition(" ")
+    prefix = IAM_PREFIXES.get(family)
+    return f"{prefix}:{name}" if prefix and name else operation
+
+
+def is_access_denied(error: AwsError | ClientError) -> bool:
+    """AWS refused the call: the caller's IAM policies do not allow it (never tolerated)."""
+    code = error.code if isinstance(error, AwsError) else error_code(error)
+    return code in ACCESS_DENIED_ERROR_CODES
 
 
 def is_unsupported(error: AwsError | ClientError) -> bool:
@@ -151,7 +172,8 @@ class AwsCaller:
             try:
                 result = function()
             except ClientError as error:
-                if tolerate is not None and tolerate(error):
+                # An access denied is never "not found" or "unsupported": it always fails loudly.
+                if tolerate is not None and not is_access_denied(error) and tolerate(error):
                     self._note_botocore_retries(operation, resource, error.response)
                     return None
                 if not is_retried(error) or not self._room_for(backoff):
@@ -200,5 +222,14 @@ class AwsCaller:
 
 
 def make_aws_error(operation: str, resource: str, code: str, message: str) -> AwsError:
-    """An ``AwsError`` naming the operation, the resource and the AWS error code."""
+    """An ``AwsError`` naming the operation, the resource and the AWS error code.
+
+    An access denied also names the IAM permission the kit's identity is missing.
+    """
+    if code in ACCESS_DENIED_ERROR_CODES:
+        message = (
+            f"{message} [ACCESS DENIED: the AWS identity the kit runs as lacks the IAM "
+            f"permission {iam_action(operation)} on {resource}; {KIT_POLICY_FILE} grants what "
+            "the kit needs]"
+        )
     return AwsError(operation=operation, resource=resource, code=code, message=message)
