@@ -87,7 +87,13 @@ class AwsConfig:
 
     @classmethod
     def from_simulator(cls, info: SimulatorInfoLike) -> AwsConfig:
-        """The configuration the embedded simulator reported in its ready line."""
+        """The configuration the embedded simulator reported in its ready line.
+
+        In the simulator's IAM mode (``SOCKERLESS_SIM_IAM_POLICY``) the kit signs as the IAM
+        user holding only that policy, whose keys the simulator keeps in a private file.
+        """
+        kit_credentials = getattr(info, "kit_credentials", None)
+        keys = kit_credentials() if callable(kit_credentials) else None
         return cls(
             region=info.region,
             endpoint_url=info.aws_endpoint_url,
@@ -96,7 +102,7 @@ class AwsConfig:
             security_groups=list(info.security_groups),
             log_group=info.log_group,
             credentials="simulator",
-            static_credentials=(SIMULATOR_ACCESS_KEY, SIMULATOR_ACCESS_KEY),
+            static_credentials=keys or (SIMULATOR_ACCESS_KEY, SIMULATOR_ACCESS_KEY),
         )
 
     def client_config(self) -> Config:
