@@ -229,7 +229,6 @@ def make_aws_error(operation: str, resource: str, code: str, message: str) -> Aw
     if code in ACCESS_DENIED_ERROR_CODES:
         message = (
             f"{message} [ACCESS DENIED: the AWS identity the kit runs as lacks the IAM "
-            f"permission {iam_action(operation)} on {resource}; {KIT_POLICY_FILE} grants what "
-            "the kit needs]"
+            f"permission {iam_action(operation)}; {KIT_POLICY_FILE} grants what the kit needs]"
         )
     return AwsError(operation=operation, resource=resource, code=code, message=message)
