@@ -16,6 +16,7 @@ from .keywords.context import LibraryContext, LibrarySettings
 from .keywords.exec import ExecKeywords
 from .keywords.janitor import Janitor
 from .keywords.logs import LogKeywords
+from .keywords.preflight import PreflightKeywords
 from .keywords.proof import ProofKeywords
 from .keywords.registry import Selection, everything, only, scope_of_test, within_suite
 from .keywords.session import SessionKeywords
@@ -75,6 +76,7 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
     | ``exec_timeout`` | 90 s | `Start Exec`, `Wait Until Exec Finishes` |
     | ``logs_timeout`` | 30 s | `Get Container Logs`, `Wait Until Logs Contain Line`, attach |
     | ``aws_timeout`` | 15 s | the AWS-side proofs: how long ECS/CloudWatch may lag the daemon |
+    | ``preflight_timeout`` | 20 s | `Target Should Be Ready`: all its AWS calls together |
 
     Timeouts use Robot's time format: ``30s``, ``2 min``, ``1 minute 30 seconds``.
     Real sockerless may block a start for up to five minutes; raise ``start_timeout`` then.
@@ -141,6 +143,17 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
     and wrong fails at once. A failure has three parts: ``expected on AWS``, ``found on AWS``
     and ``looked with`` (the AWS calls and their parameters).
 
+    = Preflight =
+
+    `Target Should Be Ready` proves, read-only and before any container is created, that a run
+    can work on its target: the daemon answers, the credentials are accepted (the account goes
+    to the report metadata, never a key), the cluster is ACTIVE, the configured subnets and
+    security groups exist in one VPC, and the log group exists. Every problem is reported at
+    once, one sentence each, naming the variable that fixes it; all AWS calls share
+    ``preflight_timeout``. The ECS suites call it in their suite setup, so a misconfigured run
+    fails in seconds with no Fargate task launched; its outcome is kept for the run, so the
+    next suites fail at once.
+
     = Cleanup =
 
     Cleanup holds in three layers (spec AC 18):
@@ -194,6 +207,7 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
         exec_timeout: timedelta = timedelta(seconds=90),
         logs_timeout: timedelta = timedelta(seconds=30),
         aws_timeout: timedelta = timedelta(seconds=15),
+        preflight_timeout: timedelta = timedelta(seconds=20),
         simulator_profile: str | None = None,
         simulator_time_scale: float | None = None,
         simulator_quirks: str | None = None,
@@ -210,6 +224,7 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
         | ``exec_timeout`` | Exec stream budget (90 s). |
         | ``logs_timeout`` | Logs/attach budget (30 s). |
         | ``aws_timeout`` | How long AWS may lag behind the daemon in the proofs (15 s). |
+        | ``preflight_timeout`` | Budget of `Target Should Be Ready`'s AWS calls (20 s). |
         | ``simulator_profile`` | ``instant`` (default) or ``fargate`` latencies. |
         | ``simulator_time_scale`` | Multiplies the simulator's delays (default 1.0). |
         | ``simulator_quirks`` | Comma list of real-sockerless behaviours to reproduce. |
@@ -234,6 +249,7 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
             exec_timeout=exec_timeout.total_seconds(),
             logs_timeout=logs_timeout.total_seconds(),
             aws_timeout=aws_timeout.total_seconds(),
+            preflight_timeout=preflight_timeout.total_seconds(),
             simulator_profile=simulator_profile or None,
             simulator_time_scale=simulator_time_scale,
             simulator_quirks=simulator_quirks,
@@ -250,6 +266,7 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
             SessionKeywords(self._context),
             AwsKeywords(self._context, self._janitor),
             ProofKeywords(self._context),
+            PreflightKeywords(self._context),
         ]
         super().__init__(components)
 

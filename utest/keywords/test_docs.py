@@ -96,6 +96,7 @@ def test_library_intro_has_the_promised_sections() -> None:
         "= Expected status =",
         "= Streams and whole-line matching =",
         "= Proof on AWS =",
+        "= Preflight =",
         "= Cleanup =",
         "= Examples =",
     ):
@@ -116,6 +117,7 @@ def test_import_arguments_are_documented() -> None:
         "exec_timeout",
         "logs_timeout",
         "aws_timeout",
+        "preflight_timeout",
         "simulator_profile",
         "simulator_time_scale",
         "simulator_quirks",

@@ -70,11 +70,7 @@ class AwsConfig:
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> AwsConfig:
         """The configuration of a real target, read from the environment (see the library docs)."""
-        # sockerless itself reads the plural, the spec names the singular: accept both, and when
-        # both are set report the one the daemon uses.
-        groups = env.get("SOCKERLESS_ECS_SECURITY_GROUPS") or env.get(
-            "SOCKERLESS_ECS_SECURITY_GROUP"
-        )
+        groups = env.get(security_groups_variable(env))
         return cls(
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or DEFAULT_REGION,
             endpoint_url=env.get("SOCKERLESS_ENDPOINT_URL") or env.get("AWS_ENDPOINT_URL") or None,
@@ -144,6 +140,17 @@ class AwsConfig:
             "log_group": self.log_group,
             "credentials": self.credentials,
         }
+
+
+def security_groups_variable(env: Mapping[str, str]) -> str:
+    """The variable the security groups are read from.
+
+    sockerless itself reads the plural, the spec names the singular: both are accepted, and when
+    both are set the one the daemon uses wins.
+    """
+    if env.get("SOCKERLESS_ECS_SECURITY_GROUPS") or not env.get("SOCKERLESS_ECS_SECURITY_GROUP"):
+        return "SOCKERLESS_ECS_SECURITY_GROUPS"
+    return "SOCKERLESS_ECS_SECURITY_GROUP"
 
 
 def quiet_aws_sdk_loggers() -> None:

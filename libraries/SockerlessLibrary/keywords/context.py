@@ -15,6 +15,7 @@ from typing import Any
 from ..aws.config import AwsConfig
 from ..aws.evidence import TaskEvidence
 from ..aws.journal import RunJournal, journal_directory, new_run_id, validate_run_id
+from ..aws.preflight import PreflightResult
 from ..aws.queries import ContainerResources
 from ..aws.retry import AwsCaller, Deadline
 from ..client import DockerClient
@@ -47,6 +48,7 @@ class LibrarySettings:
     exec_timeout: float = 90.0
     logs_timeout: float = 30.0
     aws_timeout: float = 15.0
+    preflight_timeout: float = 20.0
     simulator_profile: str | None = None
     simulator_time_scale: float | None = None
     simulator_quirks: str | None = None
@@ -87,6 +89,9 @@ class LibraryContext:
         self.evidence: dict[str, TaskEvidence] = {}
         # AWS operations the target's endpoint does not implement, learnt once per run.
         self.unsupported_aws: set[str] = set()
+        # Preflight outcomes by target and AWS configuration: each suite's setup asks again,
+        # and a misconfigured run must fail the later suites at once.
+        self.preflight_results: dict[str, PreflightResult] = {}
 
     @property
     def env(self) -> Mapping[str, str]:
