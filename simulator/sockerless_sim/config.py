@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import random
 import tempfile
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Any, TypeVar
 
 from .quirks import expand_quirks
@@ -102,6 +104,20 @@ def _parse(env: Mapping[str, str], name: str, kind: Callable[[str], _T], what: s
         raise ValueError(f"{name} must be {what}, got {env[name]!r}") from None
 
 
+def load_policy(path: str) -> str:
+    """The IAM policy document in ``path``, checked to be a JSON object with a ``Statement``."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+        document = json.loads(text)
+    except OSError as exc:
+        raise ValueError(f"cannot read the IAM policy {path}: {exc}") from None
+    except ValueError as exc:
+        raise ValueError(f"the IAM policy {path} is not JSON: {exc}") from None
+    if not isinstance(document, dict) or "Statement" not in document:
+        raise ValueError(f"the IAM policy {path} has no Statement")
+    return text
+
+
 def _default_workdir() -> str:
     return tempfile.mkdtemp(prefix="sockerless-sim-")
 
@@ -139,6 +155,8 @@ class SimConfig:
         unknown = self.lies - LIES
         if unknown:
             raise ValueError(f"unknown lies {sorted(unknown)}; known: {sorted(LIES)}")
+        if self.iam_policy is not None:
+            load_policy(self.iam_policy)  # refuse a policy that cannot be read before starting
         for exclusive in _EXCLUSIVE_LIES:
             if exclusive <= self.lies:
                 raise ValueError(f"the lies {sorted(exclusive)} exclude each other; choose one")

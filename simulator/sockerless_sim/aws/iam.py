@@ -36,6 +36,7 @@ from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 from moto import settings as moto_settings
 from moto.core.authorization import ActionAuthenticatorMixin
 
+from ..config import load_policy
 from . import iam_authz
 from .faults import error_document, operation_of
 
@@ -71,20 +72,6 @@ class KeyPair:
 
     access_key_id: str
     secret_access_key: str = field(repr=False)
-
-
-def load_policy(path: str) -> str:
-    """The policy document in ``path``, checked to be a JSON object with a ``Statement``."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-        document = json.loads(text)
-    except OSError as exc:
-        raise ValueError(f"cannot read the IAM policy {path}: {exc}") from None
-    except ValueError as exc:
-        raise ValueError(f"the IAM policy {path} is not JSON: {exc}") from None
-    if not isinstance(document, dict) or "Statement" not in document:
-        raise ValueError(f"the IAM policy {path} has no Statement")
-    return text
 
 
 def write_private_json(path: str, payload: dict[str, str]) -> None:
