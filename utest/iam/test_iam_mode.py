@@ -31,7 +31,8 @@ from pathlib import Path
 import boto3
 keys = {name: os.environ[name] for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
 Path(sys.argv[1]).write_text(json.dumps(keys))
-sts = boto3.client("sts", endpoint_url=os.environ["SOCKERLESS_ENDPOINT_URL"], region_name="us-east-1")
+endpoint = os.environ["SOCKERLESS_ENDPOINT_URL"]
+sts = boto3.client("sts", endpoint_url=endpoint, region_name="us-east-1")
 print(sts.get_caller_identity()["Arn"])
 """
 
