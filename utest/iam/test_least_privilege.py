@@ -180,6 +180,19 @@ def kit_environment(simulator: SimulatorProcess, journal_dir: Path) -> dict[str,
     return env
 
 
+def step(command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """One command of a run, from the repository root, bounded in time."""
+    return subprocess.run(
+        command,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=STEP_TIME_LIMIT_SECONDS,
+        check=False,
+    )
+
+
 def run_kit(policy: Path, workdir: Path) -> KitRun:
     """One run under ``policy`` (see the module docstring)."""
     began = time.monotonic()
@@ -188,17 +201,12 @@ def run_kit(policy: Path, workdir: Path) -> KitRun:
     simulator = SimulatorProcess.start(iam_policy=str(policy), ready_timeout=60.0)
     try:
         env = kit_environment(simulator, journal_dir)
-        robot = subprocess.run(
+        robot = step(
             [
                 *[str(BIN / "robot"), "--outputdir", str(workdir / "robot")],
                 *["--console", "dotted", "--include", "ecs", "suites"],
             ],
-            cwd=ROOT,
-            env={**env, "SOCKERLESS_KIT_RUN_ID": f"iam-robot-{uuid.uuid4().hex[:8]}"},
-            capture_output=True,
-            text=True,
-            timeout=STEP_TIME_LIMIT_SECONDS,
-            check=False,
+            {**env, "SOCKERLESS_KIT_RUN_ID": f"iam-robot-{uuid.uuid4().hex[:8]}"},
         )
         output_xml = workdir / "robot" / "output.xml"
         robot_text = robot.stdout + robot.stderr
@@ -206,17 +214,12 @@ def run_kit(policy: Path, workdir: Path) -> KitRun:
             robot_text += output_xml.read_text(encoding="utf-8")
         sweep_run = f"iam-sweep-{uuid.uuid4().hex[:8]}"
         leftover = leave_a_container(simulator, journal_dir, sweep_run)
-        sweep = subprocess.run(
+        sweep = step(
             [
                 *[str(BIN / "python"), "-m", "SockerlessLibrary.sweep"],
                 *["--run-id", sweep_run, "--journal-dir", str(journal_dir)],
             ],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=STEP_TIME_LIMIT_SECONDS,
-            check=False,
+            env,
         )
         lines = sweep.stdout.strip().splitlines()
         summary = json.loads(lines[-1]) if lines and lines[-1].startswith("{") else {}

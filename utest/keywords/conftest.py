@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from SockerlessLibrary import SockerlessLibrary
 from SockerlessLibrary.aws.config import AwsConfig
@@ -249,6 +250,34 @@ def make_resources(
         Deadline(deadline), log.append, first_backoff=first_backoff, max_backoff=0.05
     )
     return ContainerResources(config.client("ecs"), config.client("logs"), config, caller)
+
+
+class FailingOperations:
+    """A boto3 client whose ``failing`` operations raise a ``ClientError`` with ``code`` and
+    ``message`` (``{operation}`` in it names the operation): an endpoint that lacks them, or a
+    caller that may not call them."""
+
+    def __init__(self, client: Any, code: str, message: str, *failing: str) -> None:
+        self._client = client
+        self._code = code
+        self._message = message
+        self._failing = failing
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in self._failing:
+            return getattr(self._client, name)
+
+        def fail(**_: Any) -> Any:
+            error = {"Code": self._code, "Message": self._message.format(operation=name)}
+            raise ClientError({"Error": error}, name)
+
+        return fail
+
+
+@pytest.fixture
+def failing_operations() -> type[FailingOperations]:
+    """``FailingOperations``, for tests that make a client fail some operations."""
+    return FailingOperations
 
 
 @pytest.fixture

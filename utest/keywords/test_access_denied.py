@@ -21,23 +21,6 @@ def access_denied(operation: str, code: str = "AccessDeniedException") -> Client
     return ClientError({"Error": {"Code": code, "Message": message}}, operation)
 
 
-class Refusing:
-    """A boto3 client whose ``refused`` operations answer AccessDenied."""
-
-    def __init__(self, client: Any, *refused: str) -> None:
-        self._client = client
-        self._refused = refused
-
-    def __getattr__(self, name: str) -> Any:
-        if name in self._refused:
-
-            def refuse(**_: Any) -> Any:
-                raise access_denied(name)
-
-            return refuse
-        return getattr(self._client, name)
-
-
 @pytest.mark.parametrize("code", ["AccessDeniedException", "AccessDenied", "UnauthorizedOperation"])
 def test_a_denial_is_never_tolerated_and_names_the_permission(code: str) -> None:
     caller = AwsCaller(Deadline(5), lambda _: None)
@@ -68,14 +51,15 @@ def test_iam_action_of_each_operation_family(operation: str, action: str) -> Non
 
 
 def test_cleanup_reports_the_denied_steps_and_still_does_the_others(
-    sockerless_aws: Any, resources_for: Any
+    sockerless_aws: Any, resources_for: Any, failing_operations: Any
 ) -> None:
     container_id = secrets.token_hex(32)
     sockerless_aws.launch(container_id, revisions=1)
     resources = resources_for([])
     # An endpoint lacking an operation and a caller lacking a permission must not look alike.
-    resources.ecs = Refusing(resources.ecs, "list_task_definitions")
-    resources.logs = Refusing(resources.logs, "delete_log_stream")
+    denied = ("AccessDeniedException", "User: kit is not authorized to perform: {operation}")
+    resources.ecs = failing_operations(resources.ecs, *denied, "list_task_definitions")
+    resources.logs = failing_operations(resources.logs, *denied, "delete_log_stream")
 
     report = AwsCleaner(resources).clean(container_id)
 

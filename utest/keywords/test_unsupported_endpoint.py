@@ -9,7 +9,6 @@ import secrets
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
 from SockerlessLibrary.aws.cleanup import AwsCleaner
 from SockerlessLibrary.aws.verify import AwsVerifier
@@ -17,41 +16,22 @@ from SockerlessLibrary.aws.verify import AwsVerifier
 pytestmark = pytest.mark.timeout(60)
 
 
-class WithoutOperations:
-    """A boto3 client whose ``missing`` operations answer as an endpoint lacking them does."""
-
-    def __init__(self, client: Any, *missing: str) -> None:
-        self._client = client
-        self._missing = missing
-
-    def __getattr__(self, name: str) -> Any:
-        if name in self._missing:
-
-            def unknown(**_: Any) -> Any:
-                error = {
-                    "Code": "UnknownOperationException",
-                    "Message": f"Unknown operation {name}",
-                }
-                raise ClientError({"Error": error}, name)
-
-            return unknown
-        return getattr(self._client, name)
-
-
-def gapped_resources(resources_for: Any, log: list[str]) -> Any:
+def gapped_resources(resources_for: Any, log: list[str], failing: Any) -> Any:
+    """Resources whose endpoint answers as one lacking these operations does."""
     resources = resources_for(log)
-    resources.ecs = WithoutOperations(resources.ecs, "list_task_definitions")
-    resources.logs = WithoutOperations(resources.logs, "delete_log_stream")
+    unknown = ("UnknownOperationException", "Unknown operation {operation}")
+    resources.ecs = failing(resources.ecs, *unknown, "list_task_definitions")
+    resources.logs = failing(resources.logs, *unknown, "delete_log_stream")
     return resources
 
 
 def test_cleanup_falls_back_and_keeps_the_streams_it_cannot_delete(
-    sockerless_aws: Any, resources_for: Any
+    sockerless_aws: Any, resources_for: Any, failing_operations: Any
 ) -> None:
     container_id = secrets.token_hex(32)
     sockerless_aws.launch(container_id, revisions=2)
     log: list[str] = []
-    resources = gapped_resources(resources_for, log)
+    resources = gapped_resources(resources_for, log, failing_operations)
 
     report = AwsCleaner(resources).clean(container_id)
 
@@ -76,11 +56,11 @@ def test_cleanup_falls_back_and_keeps_the_streams_it_cannot_delete(
 
 
 def test_a_stream_left_on_an_endpoint_that_can_delete_still_fails_the_check(
-    sockerless_aws: Any, resources_for: Any
+    sockerless_aws: Any, resources_for: Any, failing_operations: Any
 ) -> None:
     container_id = secrets.token_hex(32)
     sockerless_aws.launch(container_id)
-    resources = gapped_resources(resources_for, [])
+    resources = gapped_resources(resources_for, [], failing_operations)
     resources.logs = resources.logs._client  # this endpoint implements DeleteLogStream
     with pytest.raises(AssertionError, match="still has stream"):
         AwsVerifier(resources).log_streams_should_not_exist(container_id)
