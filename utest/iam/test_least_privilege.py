@@ -101,6 +101,7 @@ class KitRun:
     denied: dict[str, int]
     rejected: dict[str, int]
     seconds: float
+    keys_leaked: bool  # the kit user's key ID or secret in robot's or the sweeper's output
 
     @property
     def failed(self) -> bool:
@@ -224,6 +225,10 @@ def run_kit(policy: Path, workdir: Path) -> KitRun:
         lines = sweep.stdout.strip().splitlines()
         summary = json.loads(lines[-1]) if lines and lines[-1].startswith("{") else {}
         kit = fetch_stats(simulator.info.socket_path)["aws"]["iam"]["users"].get(KIT_USER, {})
+        keys = simulator.info.kit_credentials() or ()
+        reports = [robot_text, sweep.stdout, sweep.stderr]
+        reports += [p.read_text("utf-8") for p in (workdir / "robot").glob("*.html")]
+        keys_leaked = any(key in text for key in keys for text in reports)
     finally:
         simulator.stop()
     return KitRun(
@@ -238,6 +243,7 @@ def run_kit(policy: Path, workdir: Path) -> KitRun:
         denied=dict(kit.get("denied", {})),
         rejected=dict(kit.get("rejected", {})),
         seconds=time.monotonic() - began,
+        keys_leaked=keys_leaked,
     )
 
 
@@ -289,6 +295,7 @@ def test_the_policy_is_sufficient(runs: dict[str, Future[KitRun]]) -> None:
     assert run.sweep_summary.get("cleaned") == [run.leftover], run.sweep_summary
     assert run.denied == {}, f"the kit's user was denied: {run.denied}"
     assert run.rejected == {}, f"the kit's signatures were refused: {run.rejected}"
+    assert not run.keys_leaked, "the kit user's keys are in robot's or the sweeper's output"
     # The preflight asks who the credentials are: allowed to anyone on AWS, so not granted.
     assert set(run.calls) >= PERMISSION_FREE, run.calls
     called = set(run.calls) - PERMISSION_FREE
