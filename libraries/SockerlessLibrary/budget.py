@@ -2,15 +2,17 @@
 
 What counts. sockerless launches one Fargate task per container, when the container is started,
 so every create the library sends counts as one task, whether or not the test then starts the
-container. A create is counted *before* it is sent: one beyond the budget fails with
-`TaskBudgetExhausted` and no request reaches the daemon. A counted create gives its slot back
-only when nothing can come of it:
+container. A create is counted *before* anything else happens: one beyond the budget fails
+with `TaskBudgetExhausted`, no request reaches the daemon (not even a connection is made, nor
+the embedded simulator started). A counted create gives its slot back only when nothing can
+come of it:
 
-* the request was never sent (``ConfigurationError``), or
+* the library refused to send it (``ConfigurationError``, e.g. a bad argument), or
 * the daemon answered an error status (4xx/5xx), so the library has no container ID to start.
 
-Every other outcome keeps its slot: a container ID came back, or the answer was lost (a read
-timeout, a dropped connection, Ctrl-C), when the daemon may have made the container anyway.
+Every other outcome keeps its slot: a container ID came back, or no answer came (the daemon
+could not be reached, a read timeout, a dropped connection, Ctrl-C), when the daemon may have
+made the container anyway.
 Giving a slot back cannot let the run go beyond its budget: the count only ever covers
 reservations that may still become containers, and it is changed under the same lock as the
 check. What it can do is deny a create that, a moment later, would have fitted: a create in

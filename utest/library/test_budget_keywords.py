@@ -161,6 +161,16 @@ def test_a_budget_of_zero_allows_no_create_and_sends_nothing(library_on) -> None
     assert server.request_lines == []
 
 
+def test_beyond_the_budget_not_even_the_embedded_simulator_is_started() -> None:
+    library = SockerlessLibrary(task_budget="0")  # no host: the embedded simulator
+    try:
+        with pytest.raises(TaskBudgetExhausted):
+            library.create_container("alpine:latest", "true")
+        assert library._context.connected_target() is None
+    finally:
+        library.close()
+
+
 @pytest.mark.parametrize("status", [409, 500])
 def test_a_create_the_daemon_refused_gives_its_slot_back(library_on, status: int) -> None:
     refused = {"taken": (status, {"message": "Conflict. The container name is in use"})}

@@ -100,9 +100,9 @@ class ContainerKeywords(LibraryComponent):
         }
         environment = docker_environment(env)
         entrypoint_list = [entrypoint] if isinstance(entrypoint, str) else entrypoint
-        client = self.client
         # The cost guard: a create beyond the run's Fargate task budget fails here, unsent.
         slot = self.ctx.task_budget().reserve()
+        client = self.client
         scope = current_scope()
         registry = self.ctx.registry
         # Until the ID is registered, an interruption (signal, Robot timeout, lost answer) may
