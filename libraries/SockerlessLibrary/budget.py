@@ -147,7 +147,10 @@ def _given(value: object) -> bool:
 def budget_setting(import_value: object, env: Mapping[str, str]) -> BudgetSetting:
     """The import argument, else ``SOCKERLESS_KIT_TASK_BUDGET``, else no budget."""
     if _given(import_value):
-        source = f"the {IMPORT_ARGUMENT} import argument ({BUDGET_VARIABLE} in the suites)"
+        source = (
+            f"the {IMPORT_ARGUMENT} import argument (in the suites {BUDGET_VARIABLE}, "
+            f"which defaults to {BUDGET_ENV})"
+        )
         return BudgetSetting(parse_task_budget(import_value, source), source)
     configured = env.get(BUDGET_ENV, "")
     if configured.strip():

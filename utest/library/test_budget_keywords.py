@@ -207,7 +207,8 @@ def test_an_invalid_budget_fails_the_import_with_a_clear_message(value: object) 
         SockerlessLibrary(task_budget=value)  # type: ignore[arg-type]
     assert str(raised.value) == (
         f"Invalid Fargate task budget {value!r} from the task_budget import argument "
-        "(FARGATE_TASK_BUDGET in the suites): use a whole number of tasks (0 or more), or "
+        "(in the suites FARGATE_TASK_BUDGET, which defaults to SOCKERLESS_KIT_TASK_BUDGET): use "
+        "a whole number of tasks (0 or more), or "
         "'unlimited'"
     )
 
