@@ -385,8 +385,13 @@ class BudgetLedger:
 
     @contextmanager
     def _locked(self, *, exclusive: bool) -> Iterator[int]:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            descriptor = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+        except OSError as error:
+            raise TaskBudgetError(
+                f"Could not open the Fargate task budget file {self.path}: {error}"
+            ) from None
         try:
             self._lock(descriptor, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
             yield descriptor

@@ -137,6 +137,13 @@ def test_reserve_until_full_then_deny_and_give_back(tmp_path: Path) -> None:
     assert ledger.path.name == "run-1.budget"  # not *.jsonl: the sweeper reads those
 
 
+def test_a_budget_file_that_cannot_be_opened_says_so(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    with pytest.raises(TaskBudgetError, match=r"^Could not open the Fargate task budget file "):
+        BudgetLedger(blocker, "run-1").reserve(5, {})
+
+
 def test_torn_and_foreign_lines_are_skipped(tmp_path: Path) -> None:
     ledger = BudgetLedger(tmp_path, "run-1")
     ledger.reserve(5, {})
