@@ -279,12 +279,20 @@ def pabot(tally: Tally, extra_args: list[str]) -> None:
     process costs each ~2.5 s of CPU at start). pabot merges the processes' outputs, but each set
     the top-level "Fargate tasks" metadata to its own count, so the merged report is re-made with
     the run's totals as the simulator's AWS side counted them.
+
+    All processes count against one Fargate task budget: the run gets a new
+    SOCKERLESS_KIT_BUDGET_ID (the run id stays per process: suite sweeps must not reach into
+    another process's containers), and the merged report says how much of the budget was used.
     """
     output_dir = RESULTS / "pabot"
     shutil.rmtree(output_dir, ignore_errors=True)
     output_dir.mkdir(parents=True)
     stats_file = output_dir / "simulator-stats.json"
-    env = embedded_environment(PATH=os.pathsep.join([str(BIN), os.environ.get("PATH", "")]))
+    budget_id = time.strftime("pabot-%Y%m%dT%H%M%SZ-", time.gmtime()) + os.urandom(3).hex()
+    env = embedded_environment(
+        PATH=os.pathsep.join([str(BIN), os.environ.get("PATH", "")]),
+        SOCKERLESS_KIT_BUDGET_ID=budget_id,
+    )
     pabot_command = [str(BIN / "pabot"), "--processes", "3", "--outputdir", str(output_dir)]
     run_step(
         "ECS suites with pabot (one shared simulator)",
@@ -309,6 +317,20 @@ def pabot(tally: Tally, extra_args: list[str]) -> None:
         tally.failed_steps.append("pabot wrote no output.xml or simulator stats")
         return
     usage = json.loads(stats_file.read_text())["aws"]
+    budget = subprocess.run(
+        [str(BIN / "python"), "-m", "SockerlessLibrary.budget", "--budget-id", budget_id],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    budget_metadata = (
+        ["--metadata", "Fargate task budget:" + json.loads(budget.stdout)["description"]]
+        if budget.returncode == 0
+        else []
+    )
     run_step(
         "report with the run's Fargate usage",
         [
@@ -323,6 +345,7 @@ def pabot(tally: Tally, extra_args: list[str]) -> None:
             f"Fargate tasks:{usage['tasks_launched']}",
             "--metadata",
             f"Fargate task-seconds:{usage['task_seconds']:.1f}",
+            *budget_metadata,
             str(output_xml),
         ],
         Tally(),  # rebot exits non-zero when tests failed; the counts below say so already

@@ -8,9 +8,11 @@ from typing import Any
 from botocore.exceptions import BotoCoreError
 from robotlibcore import DynamicCore
 
+from .budget import budget_setting
 from .errors import DaemonResponseError, DaemonTimeout, ProtocolError, SockerlessError
 from .keywords.aws import AwsKeywords
 from .keywords.base import log, warn
+from .keywords.budget import BudgetKeywords
 from .keywords.containers import ContainerKeywords
 from .keywords.context import LibraryContext, LibrarySettings
 from .keywords.exec import ExecKeywords
@@ -173,6 +175,28 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
     resources derived from their IDs: task definition family ``sockerless-<id[:12]>``, tasks
     tagged with the container id, log streams ``<id[:12]>/...``. Log groups are never deleted.
 
+    = Fargate task budget =
+
+    A cost guard: with a budget (import argument ``task_budget``, else
+    ``SOCKERLESS_KIT_TASK_BUDGET``; the suites pass ``${FARGATE_TASK_BUDGET}``, default 5),
+    `Create Container` counts every create it sends as one Fargate task, since sockerless
+    launches one task per container when it is started. A create beyond the budget fails
+    before anything is sent to the daemon, with ``Fargate task budget exhausted: this run
+    (budget id X) already created 5 containers of its budget of 5; raise FARGATE_TASK_BUDGET
+    (or SOCKERLESS_KIT_TASK_BUDGET) if the suite really needs more``.
+
+    A create gives its slot back only when nothing can come of it: the daemon answered an
+    error status (there is no container ID to start), or it was never sent. A create whose
+    answer was lost keeps its slot. ``0`` allows no create; ``unlimited`` (the default
+    without either setting) counts nothing.
+
+    The processes of one run share one budget: those with the same
+    ``SOCKERLESS_KIT_BUDGET_ID``, else those of one pabot run (they agree on a budget id
+    through PabotLib), else each process is its own run. The count is kept in
+    ``<journal directory>/<budget id>.budget`` under a file lock, so parallel processes never
+    get more creates than the budget between them. `Get Fargate Task Budget` reports it and
+    `Set Fargate Usage Metadata` puts it in the report.
+
     = Examples =
 
     | ***** Settings *****
@@ -212,6 +236,7 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
         simulator_time_scale: float | None = None,
         simulator_quirks: str | None = None,
         api_version: str | None = None,
+        task_budget: int | str | None = None,
     ) -> None:
         """Nothing is started or contacted at import; see `Targets` and `Timeouts`.
 
@@ -229,6 +254,7 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
         | ``simulator_time_scale`` | Multiplies the simulator's delays (default 1.0). |
         | ``simulator_quirks`` | Comma list of real-sockerless behaviours to reproduce. |
         | ``api_version`` | API version to pin, e.g. ``1.41`` (default: negotiate, `API version`). |
+        | ``task_budget`` | See `Fargate task budget` (default: ``SOCKERLESS_KIT_TASK_BUDGET``). |
 
         The simulator arguments fall back to ``SOCKERLESS_SIM_PROFILE``,
         ``SOCKERLESS_SIM_TIME_SCALE`` and ``SOCKERLESS_SIM_QUIRKS`` when not given. Quirks
@@ -239,6 +265,7 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
         | Library | SockerlessLibrary | | |
         | Library | SockerlessLibrary | host=unix:///var/run/sockerless.sock | start_timeout=330s |
         | Library | SockerlessLibrary | simulator_profile=fargate | simulator_time_scale=0.1 |
+        | Library | SockerlessLibrary | task_budget=5 | |
         """
         settings = LibrarySettings(
             host=host or None,
@@ -254,7 +281,9 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
             simulator_time_scale=simulator_time_scale,
             simulator_quirks=simulator_quirks,
             api_version=pinned_api_version(api_version),
+            task_budget=task_budget,
         )
+        budget_setting(task_budget, {})  # a bad value fails the import, before any keyword runs
         self._context = LibraryContext(settings, log=log)
         self._janitor = Janitor(self._context, log)
         components = [
@@ -267,6 +296,7 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
             AwsKeywords(self._context, self._janitor),
             ProofKeywords(self._context),
             PreflightKeywords(self._context),
+            BudgetKeywords(self._context),
         ]
         super().__init__(components)
 

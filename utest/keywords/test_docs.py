@@ -85,6 +85,7 @@ CONTRACT = {
     "Get Fargate Task Usage": [],
     "Set Fargate Usage Metadata": [],
     "Get Daemon Request Count": [],
+    "Get Fargate Task Budget": [],
 }
 
 
@@ -122,6 +123,7 @@ def test_import_arguments_are_documented() -> None:
         "simulator_time_scale",
         "simulator_quirks",
         "api_version",
+        "task_budget",
     ]
     assert "Example" in init.doc
     assert "api_version" in init.doc and "API version" in LIBRARY.doc

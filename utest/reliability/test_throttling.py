@@ -33,13 +33,15 @@ def test_throttled_cleanup_completes_and_says_what_was_retried(
 ) -> None:
     for operation in THROTTLED:
         sim.fault(target="aws", operation=operation, error_code="ThrottlingException", rate=0.3)
-    # The ECS suites and the two flows that fail midway (their cleanup stops running tasks).
+    # The ECS suites and the two flows that fail midway (their cleanup stops running tasks):
+    # six creates, one more than the suites' default Fargate task budget of 5.
     run = run_robot(
         sim,
         tmp_path,
         run_id="rel-throttle",
         arguments=[
             *("--variable", VICTIM_TAG_VARIABLE, "--include", "ecs", "--include", "fails-midway"),
+            *("--variable", "FARGATE_TASK_BUDGET:6"),
             *(ECS_SUITES, VICTIMS),
         ],
     )

@@ -249,7 +249,8 @@ class AwsKeywords(LibraryComponent):
     def set_fargate_usage_metadata(self) -> None:
         """Puts `Get Fargate Task Usage` in the top-level suite metadata.
 
-        Sets ``Fargate tasks`` and ``Fargate task-seconds``.
+        Sets ``Fargate tasks`` and ``Fargate task-seconds``, and ``Fargate task budget`` from
+        `Get Fargate Task Budget` (e.g. ``2 of 5 used (budget id ...)``).
 
         Example:
         | Set Fargate Usage Metadata |
@@ -258,3 +259,5 @@ class AwsKeywords(LibraryComponent):
         builtin = BuiltIn()
         builtin.set_suite_metadata("Fargate tasks", str(usage["tasks"]), top=True)
         builtin.set_suite_metadata("Fargate task-seconds", str(usage["task_seconds"]), top=True)
+        budget = self.ctx.task_budget().summary()["description"]
+        builtin.set_suite_metadata("Fargate task budget", budget, top=True)

@@ -83,6 +83,9 @@ class ContainerKeywords(LibraryComponent):
         The cleanup of the scope then looks for it among this run's labelled containers (by
         ``name`` when given) until its answer was due, and cleans it like any other.
 
+        Every create counts against the run's `Fargate task budget`; one beyond it fails
+        before anything is sent to the daemon.
+
         Example:
         | ${id}= | Create Container | alpine:latest | echo | hello from fargate |
         | ${id}= | Create Container | alpine:latest | tail | -f | /dev/null | name=${name} |
@@ -97,6 +100,8 @@ class ContainerKeywords(LibraryComponent):
         }
         environment = docker_environment(env)
         entrypoint_list = [entrypoint] if isinstance(entrypoint, str) else entrypoint
+        # The cost guard: a create beyond the run's Fargate task budget fails here, unsent.
+        slot = self.ctx.task_budget().reserve()
         client = self.client
         scope = current_scope()
         registry = self.ctx.registry
@@ -116,12 +121,14 @@ class ContainerKeywords(LibraryComponent):
                 tty=tty,
                 expected=expected,
             )
-        except (DaemonResponseError, ConfigurationError):
+        except (DaemonResponseError, ConfigurationError) as error:
             registry.settle(pending)  # the daemon refused it, or it was never sent
+            slot.settle_failed_create(error)
             raise
         container_id = body.get("Id") if isinstance(body, Mapping) else None
         if not container_id:
             registry.settle(pending)
+            slot.give_back(f"the daemon answered {body} without a container ID")
             log(f"Create answered without a container ID: {body}")
             return None
         container_id = str(container_id)

@@ -18,6 +18,7 @@ from ..aws.journal import RunJournal, journal_directory, new_run_id, validate_ru
 from ..aws.preflight import PreflightResult
 from ..aws.queries import ContainerResources
 from ..aws.retry import AwsCaller, Deadline
+from ..budget import TaskBudget, open_task_budget
 from ..client import DockerClient
 from ..target import (
     ActiveTarget,
@@ -53,6 +54,7 @@ class LibrarySettings:
     simulator_time_scale: float | None = None
     simulator_quirks: str | None = None
     api_version: str | None = None  # None or "auto": negotiate; "1.41": pinned
+    task_budget: int | str | None = None  # None: SOCKERLESS_KIT_TASK_BUDGET, else unlimited
 
 
 class LibraryContext:
@@ -78,6 +80,8 @@ class LibraryContext:
         self._target: ActiveTarget | None = None
         self._client: DockerClient | None = None
         self._run_id: str | None = None
+        self._run_id_generated = False
+        self._task_budget: TaskBudget | None = None
         self._aws_clients: dict[str, Any] = {}
         self._exit_hook_registered = False
         self._retired: list[ActiveTarget] = []
@@ -117,7 +121,21 @@ class LibraryContext:
         if self._run_id is None:
             configured = self.env.get(RUN_ID_ENV)
             self._run_id = validate_run_id(configured) if configured else new_run_id()
+            self._run_id_generated = not configured
         return self._run_id
+
+    def task_budget(self) -> TaskBudget:
+        """The Fargate task budget of this run (its id is agreed on first use)."""
+        if self._task_budget is None:
+            run_id = self.run_id
+            self._task_budget = open_task_budget(
+                self.settings.task_budget,
+                self.env,
+                run_id,
+                run_id_generated=self._run_id_generated,
+                log=self._log,
+            )
+        return self._task_budget
 
     @property
     def journal(self) -> RunJournal:

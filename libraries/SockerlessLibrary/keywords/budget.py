@@ -1,0 +1,38 @@
+"""The Fargate task budget: how much of it the run has used (the guard itself is in create)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from robot.api.deco import keyword
+
+from .base import LibraryComponent, log
+
+
+class BudgetKeywords(LibraryComponent):
+    """Reports the run's Fargate task budget (see ``SockerlessLibrary.budget``)."""
+
+    @keyword(tags=("AWS", "Usage"))
+    def get_fargate_task_budget(self) -> dict[str, Any]:
+        """Returns the run's `Fargate task budget` and how much of it is used, as a dictionary.
+
+        | =Key= | =Value= |
+        | ``budget`` | creates the run may send (``None``: unlimited) |
+        | ``used`` | creates counted so far by all processes sharing it (``None``: unlimited) |
+        | ``remaining`` | ``budget - used`` (``None``: unlimited) |
+        | ``denied`` | creates that failed because the budget was used up |
+        | ``given_back`` | creates the daemon refused, whose slot was given back |
+        | ``budget_id`` | the id the budget is counted under |
+        | ``shared_by`` | ``process``, ``pabot`` or ``environment`` (``SOCKERLESS_KIT_BUDGET_ID``) |
+        | ``source`` | where the budget came from |
+        | ``description`` | e.g. ``2 of 5 used (budget id 20261129T101112Z-1a2b3c)`` |
+
+        Sends nothing to the daemon and makes no AWS call.
+
+        Example:
+        | ${budget}= | Get Fargate Task Budget | |
+        | Should Be True | ${budget}[remaining] >= 1 | |
+        """
+        summary = self.ctx.task_budget().summary()
+        log(f"Fargate task budget: {summary['description']} (from {summary['source']})")
+        return summary
