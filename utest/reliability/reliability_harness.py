@@ -70,13 +70,17 @@ class Simulator:
         self._clients: dict[str, Any] = {}
 
     @classmethod
-    def start(cls, *, profile: str = "instant", time_scale: float = 1.0) -> Simulator:
+    def start(
+        cls, *, profile: str = "instant", time_scale: float = 1.0, iam_policy: Path | None = None
+    ) -> Simulator:
+        """``iam_policy``: IAM mode, the kit's environment then holds that user's keys."""
         return cls(
             SimulatorProcess.start(
                 profile=profile,
                 time_scale=time_scale,
                 extra_args=("--seed", "7"),
                 ready_timeout=30.0,
+                iam_policy=None if iam_policy is None else str(iam_policy),
             )
         )
 

@@ -13,18 +13,29 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from reliability_harness import Simulator, run_robot
+from reliability_harness import ROOT, Simulator, run_robot
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 
 MISCONFIGURED_RUN_SECONDS = 30.0
 ECS_TESTS = 4
+KIT_POLICY = ROOT / "iam" / "sockerless-kit-policy.json"
 
 
 @pytest.fixture(scope="module")
 def shared_sim() -> Iterator[Simulator]:
     """One simulator for every misconfigured run: none of them may create anything."""
     simulator = Simulator.start()
+    try:
+        yield simulator
+    finally:
+        simulator.stop()
+
+
+@pytest.fixture(scope="module")
+def iam_sim() -> Iterator[Simulator]:
+    """A simulator in IAM mode: AWS checks every signature, as it does for real credentials."""
+    simulator = Simulator.start(iam_policy=KIT_POLICY)
     try:
         yield simulator
     finally:
@@ -91,18 +102,53 @@ def test_a_misconfigured_run_fails_fast_launches_nothing_and_names_the_fix(
     shared_sim: Simulator, tmp_path: Path, what: str
 ) -> None:
     changes, sentence = MISCONFIGURATIONS[what]
-    creates_before = shared_sim.docker_requests("POST /containers/create")
-    run_tasks_before = shared_sim.aws_calls("RunTask")
+    misconfigured_run_should_fail_fast(shared_sim, tmp_path, changes, sentence)
+
+
+# Keys AWS does not know, and a known key signed with the wrong secret (the secret is checked to
+# stay out of the report by utest/hostile and utest/iam).
+REJECTED_CREDENTIALS = {
+    "unknown access key": (
+        {"AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE", "AWS_SECRET_ACCESS_KEY": "not-the-secret"},
+        "AWS rejected the credentials (InvalidClientTokenId: ",
+    ),
+    "wrong secret key": (
+        {"AWS_SECRET_ACCESS_KEY": "not-the-secret"},
+        "AWS rejected the credentials (SignatureDoesNotMatch: ",
+    ),
+}
+
+
+@pytest.mark.parametrize("what", list(REJECTED_CREDENTIALS))
+def test_rejected_credentials_fail_the_run_fast_and_name_the_variables(
+    iam_sim: Simulator, tmp_path: Path, what: str
+) -> None:
+    changes, start = REJECTED_CREDENTIALS[what]
+    sentence = (
+        "): set a valid AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (plus AWS_SESSION_TOKEN for "
+        "temporary ones), or AWS_PROFILE"
+    )
+    messages = misconfigured_run_should_fail_fast(iam_sim, tmp_path, changes, sentence)
+    assert all(f"- {start}" in message for message in messages), messages
+    assert not any("not-the-secret" in message for message in messages)
+
+
+def misconfigured_run_should_fail_fast(
+    sim: Simulator, tmp_path: Path, changes: dict[str, str], sentence: str
+) -> list[str]:
+    """Run the ECS suites with ``changes``; every test must fail on ``sentence``, nothing made."""
+    creates_before = sim.docker_requests("POST /containers/create")
+    run_tasks_before = sim.aws_calls("RunTask")
 
     run = run_robot(
-        shared_sim,
+        sim,
         tmp_path,
         run_id=f"preflight-{uuid.uuid4().hex[:8]}",
         arguments=["--include", "ecs", "suites"],
         extra_env=changes,
     )
 
-    assert run.elapsed < MISCONFIGURED_RUN_SECONDS, f"{what}: the run took {run.elapsed:.1f} s"
+    assert run.elapsed < MISCONFIGURED_RUN_SECONDS, f"the run took {run.elapsed:.1f} s"
     statuses = run.test_statuses()
     assert len(statuses) == ECS_TESTS
     for name, (status, message) in statuses.items():
@@ -111,9 +157,10 @@ def test_a_misconfigured_run_fails_fast_launches_nothing_and_names_the_fix(
             message
         )
         assert sentence in message, message
-    assert shared_sim.docker_requests("POST /containers/create") == creates_before
-    assert shared_sim.aws_calls("RunTask") == run_tasks_before
+    assert sim.docker_requests("POST /containers/create") == creates_before
+    assert sim.aws_calls("RunTask") == run_tasks_before
     assert run.journal_created() == 0
+    return [message for _, message in statuses.values()]
 
 
 def test_the_first_suite_pays_for_the_preflight_the_others_fail_at_once(
