@@ -13,6 +13,9 @@ before and after the run:
 
 * **requests per run**: the Docker API requests the simulator counted during the run, its own
   ``/_sim`` routes left out (the count ``test_full_run.py`` takes from the request log);
+* **AWS calls per run**, for information: the calls the simulator's AWS side counted from outside
+  (the daemon's, e.g. the ``DescribeTasks`` behind an inspect or a blocking wait, and the kit's
+  proofs and cleanup), in total and for ``DescribeTasks``;
 * **per flow** (each suite of ``output.xml``, one sequential flow from setup to teardown):
   ``wall`` is the suite's elapsed time; ``delays`` is the total length of the union of the
   intervals ``[started, started + seconds]`` of every delay the simulator drew (PROVISIONING,
@@ -65,9 +68,11 @@ class Flow:
 
 @dataclass(frozen=True)
 class Round:
-    """One run: requests per route, and per flow (wall, delays, overhead) in seconds."""
+    """One run: requests per route, AWS calls per operation, and per flow (wall, delays,
+    overhead) in seconds."""
 
     requests: dict[str, int]
+    aws_calls: dict[str, int]
     flows: dict[str, tuple[float, float, float]]
     failures: tuple[str, ...]
 
@@ -181,13 +186,15 @@ def one_round(workdir: Path, tree: Path, options: argparse.Namespace) -> tuple[R
     counts = Counter(after["docker"]["requests"])
     counts.subtract(before["docker"]["requests"])
     requests = {route: n for route, n in counts.items() if n and CONTROL_ROUTE not in route}
+    calls = Counter(after["aws"]["calls"])
+    calls.subtract(before["aws"]["calls"])
     intervals = [(d["started"], d["started"] + d["seconds"]) for d in after["delays"]]
     flows = {}
     for flow in flows_of(output_xml):
         wall = flow.end - flow.start
         delays = union_length(intervals, flow.start, flow.end)
         flows[flow.name] = (wall, delays, wall - delays)
-    return Round(requests, flows, run.failures), source
+    return Round(requests, dict(calls), flows, run.failures), source
 
 
 def main() -> int:
@@ -207,7 +214,8 @@ def main() -> int:
             result, source = one_round(Path(workdir) / str(number), tree, options)
             shown = ", ".join(f"{name} {o:.2f} s" for name, (_, _, o) in result.flows.items())
             print(
-                f"round {number + 1}: {result.total_requests} requests; overhead {shown}"
+                f"round {number + 1}: {result.total_requests} requests, "
+                f"{result.aws_calls.get('DescribeTasks', 0)} DescribeTasks; overhead {shown}"
                 + (f"; FAILED: {'; '.join(result.failures)}" if result.failures else ""),
                 flush=True,
             )
@@ -217,6 +225,9 @@ def main() -> int:
         f"seed {options.seed}, median of {options.rounds} round(s)"
     )
     print(f"daemon requests per run: {statistics.median(r.total_requests for r in rounds):g}")
+    aws = statistics.median(sum(r.aws_calls.values()) for r in rounds)
+    described = statistics.median(r.aws_calls.get("DescribeTasks", 0) for r in rounds)
+    print(f"AWS calls per run (daemon and kit): {aws:g}, of them DescribeTasks {described:g}")
     print(f"{'flow':<16} {'wall s':>7} {'delays s':>9} {'overhead s':>11}")
     names = list(rounds[-1].flows)
     for name in names:
