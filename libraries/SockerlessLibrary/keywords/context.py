@@ -18,6 +18,7 @@ from ..aws.journal import RunJournal, journal_directory, new_run_id, validate_ru
 from ..aws.queries import ContainerResources
 from ..aws.retry import AwsCaller, Deadline
 from ..client import DockerClient
+from ..support import DaemonSupport
 from ..target import (
     ActiveTarget,
     SimulatorOptions,
@@ -87,6 +88,8 @@ class LibraryContext:
         self.evidence: dict[str, TaskEvidence] = {}
         # AWS operations the target's endpoint does not implement, learnt once per run.
         self.unsupported_aws: set[str] = set()
+        # Blocking Docker API calls (wait, logs follow) each daemon lacks, learnt once per run.
+        self.daemon_support = DaemonSupport()
 
     @property
     def env(self) -> Mapping[str, str]:
