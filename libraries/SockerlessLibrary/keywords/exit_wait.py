@@ -16,14 +16,14 @@ deadline with the container, the condition, the timeout and what inspect says th
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ..errors import DaemonResponseError, DaemonTimeout, SockerlessError
 from ..polling import Poller, PollTimeout, poll_until
 from ..support import WAIT, lacks_call
+from .bounded_wait import BoundedWait, Log
 from .context import LibraryContext
 
 WAIT_CONDITION = "not-running"
@@ -59,7 +59,7 @@ class Polling:
     max_interval: float
 
 
-class ExitWait:
+class ExitWait(BoundedWait):
     """One wait, within ``budget`` seconds, for one container to stop running."""
 
     def __init__(
@@ -69,22 +69,15 @@ class ExitWait:
         budget: float,
         polling: Polling,
         *,
-        log: Callable[[str], None],
-        warn: Callable[[str], None],
+        log: Log,
+        warn: Log,
     ) -> None:
-        self.ctx = ctx
-        self.client = ctx.client()
-        self.container_id = container_id
-        self.budget = budget
+        super().__init__(ctx, container_id, budget, log=log, warn=warn)
         self.polling = polling
-        self._log = log
-        self._warn = warn
-        self.started = time.monotonic()
-        self.daemon = str(self.client.target)
 
     def run(self) -> dict[str, Any]:
         """The inspect result once the container no longer runs."""
-        if self.ctx.daemon_support.lacks(self.daemon, WAIT):
+        if self.lacks(WAIT):
             return self._poll()
         try:
             answer = self.client.wait_container(
@@ -101,7 +94,7 @@ class ExitWait:
         inspect = dict(self.client.inspect_container(self.container_id))
         self._log(
             f"Wait for {self.container_id} ({WAIT_CONDITION}) answered {json.dumps(answer)} "
-            f"after {time.monotonic() - self.started:.1f} s; State {describe_state(inspect)}"
+            f"after {self.elapsed():.1f} s; State {describe_state(inspect)}"
         )
         if has_exited(inspect) or container_state(inspect).get("Status") == NEVER_STARTED:
             return inspect
@@ -115,11 +108,11 @@ class ExitWait:
         """The daemon lacks the call: poll, and say so once, after an inspect has shown that
         it is the call that is missing and not the container (which fails here)."""
         inspect = dict(self.client.inspect_container(self.container_id))
-        if self.ctx.daemon_support.learn(self.daemon, WAIT):
-            self._warn(
-                f"{self.daemon} does not support {WAIT} (HTTP {error.status}: {error.detail}): "
-                "waits for a container to exit poll inspect with back-off on this daemon"
-            )
+        self.learn_lacks(
+            WAIT,
+            f"{self.daemon} does not support {WAIT} (HTTP {error.status}: {error.detail}): "
+            "waits for a container to exit poll inspect with back-off on this daemon",
+        )
         return self._poll(first=inspect)
 
     def _poll(self, first: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -132,11 +125,10 @@ class ExitWait:
                 return pending.pop()
             return dict(self.client.inspect_container(self.container_id))
 
-        left = self.budget - (time.monotonic() - self.started)
         return poll_until(
             Poller(probe=probe, done=has_exited, describe=describe_state),
             what=f"Container {self.container_id} status 'exited'",
-            timeout=max(round(left, 1), 0.0),
+            timeout=max(round(self.left(), 1), 0.0),
             interval=self.polling.interval,
             max_interval=self.polling.max_interval,
             log=self._log,
