@@ -414,6 +414,22 @@ def test_follow_that_never_brings_the_line_fails_at_the_budget(
     assert routes(server) == [FOLLOW]
 
 
+def test_follow_whose_head_never_comes_fails_at_the_budget_all_the_same(
+    daemon: Any, library_for: Any
+) -> None:
+    script, server = daemon
+    script.routes["/logs"] = lambda c, r: c.hold(30)  # a head sent only with the first bytes
+    library = library_for(server)
+    started = time.monotonic()
+    with pytest.raises(AssertionError) as failure:
+        library.wait_until_logs_contain_line(CID, "hello", timeout=timedelta(seconds=1))
+    assert time.monotonic() - started < 1 + SLACK
+    assert str(failure.value) == (
+        f"Logs of container {CID} had no stdout line equal to 'hello' within 1 s (1 request(s)); "
+        "the follow request got no answer at all. Lines seen in the last read (0):\nno lines"
+    )
+
+
 @pytest.mark.parametrize(
     ("stream", "message"),
     [

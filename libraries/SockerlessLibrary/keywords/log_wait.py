@@ -19,7 +19,7 @@ from __future__ import annotations
 import time
 
 from ..client import LogsResult
-from ..errors import DaemonResponseError
+from ..errors import DaemonResponseError, DaemonTimeout
 from ..logstream import LineWatch
 from ..support import LOGS_FOLLOW, is_stream, lacks_call
 from .bounded_wait import BoundedWait, Log
@@ -84,6 +84,9 @@ class LineWait(BoundedWait):
             if not lacks_call(error):
                 raise
             return None, f"HTTP {error.status}: {error.detail}"
+        except DaemonTimeout:
+            # A daemon may send the head of a follow stream only with its first bytes.
+            raise self._failure([], "; the follow request got no answer at all") from None
         if not is_stream(result.headers):
             return result, "it answered with a complete body (Content-Length), not a stream"
         if not watch.found and not result.timed_out:
@@ -155,10 +158,12 @@ class LineWait(BoundedWait):
         """Sleep before the next read, or fail when the budget is spent."""
         left = self.left()
         if left <= 0:
-            lines = output_lines(last, self.stream)
-            raise AssertionError(
-                f"Logs of container {self.container_id} had no {self.stream} line equal to "
-                f"'{self.line}' within {self.budget:g} s ({self.requests} request(s)). Lines "
-                f"seen in the last read ({len(lines)}):\n{show_lines(lines)}"
-            )
+            raise self._failure(output_lines(last, self.stream))
         time.sleep(min(wait, left))
+
+    def _failure(self, lines: list[str], note: str = "") -> AssertionError:
+        return AssertionError(
+            f"Logs of container {self.container_id} had no {self.stream} line equal to "
+            f"'{self.line}' within {self.budget:g} s ({self.requests} request(s)){note}. Lines "
+            f"seen in the last read ({len(lines)}):\n{show_lines(lines)}"
+        )
