@@ -4,7 +4,8 @@ Run: ``.venv/bin/python benchmarks/kit_overhead.py`` (``--rounds N``: medians of
 3; ``--seed``, default 7; ``--profile``/``--time-scale``: the simulator's latency, default
 ``fargate`` at ``0.1``; ``--tree DIR``: run the suites, resources and library of another checkout,
 e.g. ``git worktree add /tmp/before af097e2`` then ``--tree /tmp/before``, against this checkout's
-simulator, so a library change is measured on equal terms).
+simulator, so a library change is measured on equal terms; ``--baseline DIR``: measure that
+checkout too, in alternate rounds, so both see the same machine load).
 
 Each round starts a fresh simulator of this checkout (it records the delays it draws) with the
 seed, hands it to ``robot --include ecs suites`` as an external target (``SOCKERLESS_HOST`` plus
@@ -197,40 +198,15 @@ def one_round(workdir: Path, tree: Path, options: argparse.Namespace) -> tuple[R
     return Round(requests, dict(calls), flows, run.failures), source
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=3, help="rounds; medians are shown")
-    parser.add_argument("--seed", type=int, default=7, help="simulator seed (default 7)")
-    parser.add_argument("--profile", default="fargate", help="simulator profile (default fargate)")
-    parser.add_argument("--time-scale", type=float, default=0.1, help="default 0.1")
-    parser.add_argument(
-        "--tree", type=Path, default=ROOT, help="checkout whose suites and library run"
-    )
-    options = parser.parse_args()
-    tree = options.tree.resolve()
-    rounds: list[Round] = []
-    with tempfile.TemporaryDirectory(prefix="kit-overhead-") as workdir:
-        for number in range(options.rounds):
-            result, source = one_round(Path(workdir) / str(number), tree, options)
-            shown = ", ".join(f"{name} {o:.2f} s" for name, (_, _, o) in result.flows.items())
-            print(
-                f"round {number + 1}: {result.total_requests} requests, "
-                f"{result.aws_calls.get('DescribeTasks', 0)} DescribeTasks; overhead {shown}"
-                + (f"; FAILED: {'; '.join(result.failures)}" if result.failures else ""),
-                flush=True,
-            )
-            rounds.append(result)
-    print(
-        f"\nkit {source}\nprofile {options.profile}, time scale {options.time_scale:g}, "
-        f"seed {options.seed}, median of {options.rounds} round(s)"
-    )
+def report(source: str, rounds: list[Round]) -> None:
+    """The medians of one kit's rounds."""
+    print(f"\nkit {source}: median of {len(rounds)} round(s)")
     print(f"daemon requests per run: {statistics.median(r.total_requests for r in rounds):g}")
     aws = statistics.median(sum(r.aws_calls.values()) for r in rounds)
     described = statistics.median(r.aws_calls.get("DescribeTasks", 0) for r in rounds)
     print(f"AWS calls per run (daemon and kit): {aws:g}, of them DescribeTasks {described:g}")
     print(f"{'flow':<16} {'wall s':>7} {'delays s':>9} {'overhead s':>11}")
-    names = list(rounds[-1].flows)
-    for name in names:
+    for name in rounds[-1].flows:
         wall, delays, overhead = (
             statistics.median(r.flows[name][index] for r in rounds if name in r.flows)
             for index in range(3)
@@ -240,7 +216,48 @@ def main() -> int:
     print(f"{'all flows':<16} {'':7} {'':9} {total:11.2f}")
     routes = json.dumps(dict(sorted(rounds[-1].requests.items())))
     print(f"requests per route (last round): {routes}")
-    return 1 if any(r.failures for r in rounds) else 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3, help="rounds; medians are shown")
+    parser.add_argument("--seed", type=int, default=7, help="simulator seed (default 7)")
+    parser.add_argument("--profile", default="fargate", help="simulator profile (default fargate)")
+    parser.add_argument("--time-scale", type=float, default=0.1, help="default 0.1")
+    parser.add_argument(
+        "--tree", type=Path, default=ROOT, help="checkout whose suites and library run"
+    )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="a second checkout, measured in alternate rounds (baseline, tree, baseline...)",
+    )
+    options = parser.parse_args()
+    trees = [options.tree.resolve()]
+    if options.baseline is not None:
+        trees.insert(0, options.baseline.resolve())
+    rounds: dict[Path, list[Round]] = {tree: [] for tree in trees}
+    sources: dict[Path, str] = {}
+    print(
+        f"profile {options.profile}, time scale {options.time_scale:g}, seed {options.seed}",
+        flush=True,
+    )
+    with tempfile.TemporaryDirectory(prefix="kit-overhead-") as workdir:
+        for number in range(options.rounds):
+            for index, tree in enumerate(trees):
+                folder = Path(workdir) / f"{number}-{index}"
+                result, sources[tree] = one_round(folder, tree, options)
+                shown = ", ".join(f"{n} {o:.2f} s" for n, (_, _, o) in result.flows.items())
+                print(
+                    f"round {number + 1} {tree}: {result.total_requests} requests, "
+                    f"{result.aws_calls.get('DescribeTasks', 0)} DescribeTasks; overhead {shown}"
+                    + (f"; FAILED: {'; '.join(result.failures)}" if result.failures else ""),
+                    flush=True,
+                )
+                rounds[tree].append(result)
+    for tree in trees:
+        report(sources[tree], rounds[tree])
+    return 1 if any(r.failures for runs in rounds.values() for r in runs) else 0
 
 
 if __name__ == "__main__":
