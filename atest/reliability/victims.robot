@@ -50,7 +50,7 @@ Assertion Fails Mid Flow With No Test Teardown
 Slow Flow Through Create, Start, Exec, Logs And Teardown
     [Documentation]    Every phase lasts long enough for the harness to send a signal inside it:
     ...    start (the fargate profile), an exec of ``sleep``, logs waited for but never written
-    ...    (retried until the logs timeout), and a teardown that waits for the task to stop.
+    ...    (followed until the logs timeout), and a teardown that waits for the task to stop.
     ...    The task writes one line, so it has a log stream to leak.
     [Tags]    slow-flow
     ${container_id}=    Create Fargate Container    sh    -c    echo started; exec tail -f /dev/null

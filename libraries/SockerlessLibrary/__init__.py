@@ -73,7 +73,7 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
     | =Import argument= | =Default= | =Used by= |
     | ``connect_timeout`` | 5 s | every request |
     | ``read_timeout`` | 60 s | every request without its own timeout |
-    | ``start_timeout`` | 120 s | `Start Container`, `Wait For Container`, waiting for a status |
+    | ``start_timeout`` | 120 s | `Start Container`, the container waits (`Wait For Container`...) |
     | ``stop_timeout`` | 30 s | `Stop Container`, `Container Tasks Should Be Stopped` |
     | ``exec_timeout`` | 90 s | `Start Exec`, `Wait Until Exec Finishes` |
     | ``logs_timeout`` | 30 s | `Get Container Logs`, `Wait Until Logs Contain Line`, attach |
@@ -208,7 +208,7 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
     |     ${name}=    Generate Container Name
     |     ${id}=    Create Container    alpine:latest    echo    hello from fargate    name=${name}
     |     Start Container    ${id}
-    |     Wait Until Container Status Is    ${id}    exited
+    |     Wait Until Container Is Not Running    ${id}
     |     ${logs}=    Wait Until Logs Contain Line    ${id}    hello from fargate
     |     Stream Should Be Multiplexed    ${logs}
     |     Remove Container    ${id}

@@ -8,7 +8,7 @@ more than one legitimate status take ``expected``, a collection of acceptable st
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -30,7 +30,10 @@ from .logstream import LogLine, log_lines
 from .mux import DecodedStream, MuxDecoder
 from .transport import Response, Target, Timeouts, Transport
 
-__all__ = ["DockerClient", "ExecStream", "LogsResult"]
+__all__ = ["DockerClient", "ExecStream", "LogsResult", "StopReading"]
+
+# Called with each decoded piece of a logs stream, (stream name, payload); True stops the read.
+StopReading = Callable[[str, bytes], bool]
 
 
 @dataclass
@@ -50,6 +53,20 @@ class LogsResult:
 
 def _id(value: str) -> str:
     return quote(str(value), safe="")
+
+
+def _decode(decoder: MuxDecoder, chunk: bytes, stop_when: StopReading | None) -> bool:
+    """Decode ``chunk``; True when ``stop_when`` saw what it waits for in it."""
+    if stop_when is None:
+        decoder.consume(chunk)
+        return False
+    if not decoder.multiplexed:
+        decoder.consume(chunk)
+        return stop_when("stdout", chunk)
+    found = False
+    for frame in decoder.feed(chunk):
+        found = found or stop_when(frame.stream_name, frame.payload)
+    return found
 
 
 class DockerClient:
@@ -288,13 +305,16 @@ class DockerClient:
         follow: bool = False,
         tty: bool = False,
         timeout: Timeouts | None = None,
+        stop_when: StopReading | None = None,
     ) -> LogsResult:
         """``GET /containers/{id}/logs``, decoded.
 
         Framing follows ``tty`` (the caller knows ``Config.Tty``); a multiplexed Content-Type
         also means framed. With ``follow=True`` the stream is read until the daemon ends it or
         the read timeout passes; the latter returns what arrived with ``timed_out=True``.
-        Without ``follow`` the timeout raises ``DaemonTimeout``.
+        Without ``follow`` the timeout raises ``DaemonTimeout``. ``stop_when`` sees every
+        decoded piece as it arrives (e.g. a ``LineWatch``): once it returns True, the read
+        stops there and the connection is closed; the result holds what was decoded until then.
         """
         query: dict[str, QueryValue] = {
             "stdout": stdout,
@@ -314,17 +334,19 @@ class DockerClient:
         )
         with stream:
             decoder = MuxDecoder(multiplexed=hijack.is_multiplexed(tty, stream.headers))
-            timed_out = False
+            timed_out = stopped = False
             try:
                 try:
                     for chunk in stream.chunks():
-                        decoder.consume(chunk)
+                        if _decode(decoder, chunk, stop_when):
+                            stopped = True
+                            break
                 except DaemonTimeout as error:
                     if not follow:
                         error.partial = decoder.finish(incomplete_ok=True)
                         raise
                     timed_out = True
-                output = decoder.finish(incomplete_ok=timed_out)
+                output = decoder.finish(incomplete_ok=timed_out or stopped)
             except ProtocolError as error:
                 raise with_context(error, f"container logs on {self.target}") from None
         return LogsResult(

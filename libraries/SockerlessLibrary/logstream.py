@@ -122,3 +122,42 @@ def _lines_in_frame_order(output: DecodedStream) -> list[tuple[int, str, str]]:
 
 def _decode_line(data: bytearray) -> str:
     return data.decode("utf-8", errors="replace").removesuffix("\r")
+
+
+class LineWatch:
+    """Looks for one whole line in a stream while it arrives, piece by piece.
+
+    Called with each piece as ``(stream name, payload)`` (``stdin`` counts as ``stdout``, as in
+    ``DecodedStream``); returns True once a complete line of ``stream`` equals ``wanted``, by the
+    rules of whole-line matching: UTF-8, one trailing ``\\r`` dropped, and with ``timestamps`` the
+    ``<timestamp><space>`` prefix removed first. A line counts once its newline arrived; a last
+    line without one is only complete at the end of the stream, where the caller reads it.
+
+    >>> watch = LineWatch("hello", "stdout", timestamps=False)
+    >>> watch("stdout", b"say hel"), watch("stdout", b"lo\\nhel"), watch("stdout", b"lo\\n")
+    (False, False, True)
+    """
+
+    def __init__(self, wanted: str, stream: str, *, timestamps: bool) -> None:
+        self.wanted = wanted
+        self.stream = stream
+        self.timestamps = timestamps
+        self.found = False
+        self._partial = bytearray()
+
+    def __call__(self, stream: str, payload: bytes) -> bool:
+        if self.found:
+            return True
+        if ("stderr" if stream == "stderr" else "stdout") != self.stream:
+            return False
+        self._partial += payload
+        *complete, rest = self._partial.split(b"\n")
+        self._partial = rest
+        for raw in complete:
+            line = _decode_line(raw)
+            if self.timestamps:
+                line = split_timestamp(self.stream, line).text
+            if line.rstrip("\r") == self.wanted:
+                self.found = True
+                return True
+        return False

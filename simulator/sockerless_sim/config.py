@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, TypeVar
 
+from .delay_log import DelayLog
 from .quirks import expand_quirks
 
 PROFILES = ("instant", "fargate")
@@ -64,7 +65,8 @@ class Delays:
 
 
 class _Draw:
-    """A uniform draw from [low, high] * scale on a shared, lock-guarded RNG, at least ``floor``."""
+    """A uniform draw from [low, high] * scale on a shared, lock-guarded RNG, at least ``floor``;
+    written to ``log`` as a delay of kind ``name`` beginning now, when a log is given."""
 
     def __init__(
         self,
@@ -75,18 +77,26 @@ class _Draw:
         scale: float,
         *,
         floor: float = 0.0,
+        name: str = "",
+        log: DelayLog | None = None,
     ) -> None:
         self._rng = rng
         self._lock = lock
         self._low = low * scale
         self._high = high * scale
         self._floor = floor
+        self._name = name
+        self._log = log
 
     def __call__(self) -> float:
         if self._low == self._high:
-            return max(self._low, self._floor)
-        with self._lock:
-            return max(self._rng.uniform(self._low, self._high), self._floor)
+            value = max(self._low, self._floor)
+        else:
+            with self._lock:
+                value = max(self._rng.uniform(self._low, self._high), self._floor)
+        if self._log is not None:
+            self._log.record(self._name, value)
+        return value
 
 
 def _split_list(value: str) -> list[str]:
@@ -142,6 +152,8 @@ class SimConfig:
     seed: int | None = None
     iam_policy: str | None = None  # a policy file: IAM mode, the kit's user holds only that policy
     workdir: str = field(default_factory=_default_workdir)  # agent sockets, agent logs
+    # The delays drawn by ``delays()`` (the AWS plane's), as ``GET /_sim/stats`` reports them.
+    delay_log: DelayLog = field(default_factory=DelayLog, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.profile not in PROFILES:
@@ -161,15 +173,20 @@ class SimConfig:
             if exclusive <= self.lies:
                 raise ValueError(f"the lies {sorted(exclusive)} exclude each other; choose one")
 
-    def delays(self) -> Delays:
-        """Fresh draw functions for this config's profile and time scale (seeded RNG)."""
+    def delays(self, *, record: bool = True) -> Delays:
+        """Fresh draw functions for this config's profile and time scale (seeded RNG).
+
+        Each draw is the length of a delay that begins at that moment and is written to
+        ``delay_log``; ``record=False`` for draws that only estimate (nothing waits on them).
+        """
         rng = random.Random(self.seed)  # noqa: S311 - simulated latency, not security
         lock = threading.Lock()
         ranges = _PROFILE_RANGES[self.profile]
+        log = self.delay_log if record else None
 
         def draw(name: str, floor: float = 0.0) -> _Draw:
             low, high = ranges[name]
-            return _Draw(rng, lock, low, high, self.time_scale, floor=floor)
+            return _Draw(rng, lock, low, high, self.time_scale, floor=floor, name=name, log=log)
 
         phase_floor = LIE_PHASE_FLOOR_SECONDS if "start-before-running" in self.lies else 0.0
         return Delays(

@@ -104,10 +104,12 @@ def test_container_lifecycle_through_the_keywords(kw: Kw, session_label: dict[st
     assert kw("Start Container", container_id) == 204
     inspect = kw("Wait Until Container Status Is", container_id, "exited")
     assert inspect["State"]["ExitCode"] == 0 and "MODE=engine" in inspect["Config"]["Env"]
-    logs = kw("Wait Until Logs Contain Line", container_id, "hello from fargate")
-    kw("Stream Should Be Multiplexed", logs)
+    waited = kw("Wait Until Logs Contain Line", container_id, "hello from fargate")
+    kw("Stream Should Be Multiplexed", waited)
+    kw("Output Should Not Contain Line", waited, "echo hello from fargate")
+    # The wait closed its follow stream at the line: what came after it needs a read of its own.
+    logs = kw("Get Container Logs", container_id)
     kw("Output Should Contain Line", logs, "warn", stream="stderr")
-    kw("Output Should Not Contain Line", logs, "echo hello from fargate")
     stamped = kw("Get Container Logs", container_id, timestamps=True)
     times = kw("Log Lines Should Have Timestamps", stamped)
     assert len(times) == 2
@@ -140,6 +142,26 @@ def test_exec_through_the_keywords(kw: Kw) -> None:
     assert kw("Kill Container", container_id) == 204
     assert kw("Wait For Container", container_id)["StatusCode"] == 137
     assert kw("Remove Container", container_id, force=True) == 204
+
+
+def test_waits_block_on_the_engine_with_one_request_each(kw: Kw, logged: list[str]) -> None:
+    """The engine supports both blocking calls: a log wait is one follow stream, closed at the
+    line, and an exit wait one ``POST /wait`` plus one inspect; nothing falls back to polling."""
+    container_id = kw(
+        "Create Container", IMAGE, "sh", "-c", "sleep 1; echo late-line; sleep 1; exit 3"
+    )
+    kw("Start Container", container_id)
+    before = kw("Get Daemon Request Count")
+    started = time.monotonic()
+    logs = kw("Wait Until Logs Contain Line", container_id, "late-line")
+    assert 0.5 < time.monotonic() - started < 2.5  # the line, not the end of the container
+    assert kw("Get Output Lines", logs) == ["late-line"]
+    assert kw("Get Daemon Request Count") == before + 1
+    inspect = kw("Wait Until Container Is Not Running", container_id)
+    assert (inspect["State"]["Status"], inspect["State"]["ExitCode"]) == ("exited", 3)
+    assert kw("Get Daemon Request Count") == before + 3
+    assert any("(not-running) answered" in line for line in logged)
+    assert kw("Remove Container", container_id) == 204
 
 
 def test_stop_and_forced_removal_through_the_keywords(kw: Kw) -> None:

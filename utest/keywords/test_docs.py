@@ -34,6 +34,7 @@ CONTRACT = {
     "Stop Container": ["container_id", "t", "timeout", "expected_status"],
     "Kill Container": ["container_id", "signal", "expected_status"],
     "Wait For Container": ["container_id", "condition", "timeout"],
+    "Wait Until Container Is Not Running": ["container_id", "timeout"],
     "Remove Container": ["container_id", "force", "expected_status"],
     "Get Container Status": ["container_id"],
     "Wait Until Container Status Is": ["container_id", "status", "timeout", "interval"],

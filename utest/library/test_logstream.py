@@ -6,7 +6,13 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from SockerlessLibrary.logstream import LogLine, log_lines, parse_timestamp, split_timestamp
+from SockerlessLibrary.logstream import (
+    LineWatch,
+    LogLine,
+    log_lines,
+    parse_timestamp,
+    split_timestamp,
+)
 from SockerlessLibrary.mux import decode, encode_frames
 
 BASE = datetime(2026, 2, 22, 10, 11, 12, tzinfo=UTC)
@@ -131,3 +137,30 @@ def test_tty_logs_are_all_stdout_with_carriage_returns_removed() -> None:
     output = decode(b"2026-02-22T10:11:12Z a\r\n2026-02-22T10:11:12Z b\r\n", multiplexed=False)
     lines = log_lines(output, timestamps=True)
     assert [(line.stream, line.text) for line in lines] == [("stdout", "a"), ("stdout", "b")]
+
+
+def test_line_watch_finds_a_whole_line_split_across_pieces() -> None:
+    watch = LineWatch("hello from fargate", "stdout", timestamps=False)
+    pieces = [b"echo hello from fargate\nhel", b"lo from far", b"gate", b"\r\n"]
+    assert [watch("stdout", piece) for piece in pieces] == [False, False, False, True]
+    assert watch.found
+    assert watch("stdout", b"anything") is True  # found stays found
+
+
+def test_line_watch_needs_the_newline_and_the_right_stream() -> None:
+    watch = LineWatch("hi", "stdout", timestamps=False)
+    assert watch("stderr", b"hi\n") is False  # another stream
+    assert watch("stdout", b"hi") is False  # "hi" may still become "hip"
+    assert watch("stdout", b"p\n") is False
+    assert watch("stdin", b"hi\n") is True  # stdin frames count as stdout, as in DecodedStream
+    errors = LineWatch("oops", "stderr", timestamps=False)
+    assert errors("stdout", b"oops\n") is False
+    assert errors("stderr", b"oops\n") is True
+
+
+def test_line_watch_with_timestamps_compares_the_text_after_the_prefix() -> None:
+    watch = LineWatch("hello", "stdout", timestamps=True)
+    assert watch("stdout", b"2026-11-29T10:11:12Z hello world\n") is False
+    assert watch("stdout", b"2026-11-29T10:11:12.300000000Z hello\n") is True
+    plain = LineWatch("2026-11-29T10:11:12Z hello", "stdout", timestamps=False)
+    assert plain("stdout", b"2026-11-29T10:11:12Z hello\n") is True

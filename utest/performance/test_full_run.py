@@ -3,7 +3,8 @@
 The simulator is started here and handed to robot as a real sockerless target (``SOCKERLESS_HOST``
 plus its AWS endpoint), so what the run launched is counted where it is billed: on the AWS side,
 with boto3 ``ListTasks`` against the simulator's endpoint, and by the simulator's own counters.
-Its per-request log gives requests per test and how fast each resource was polled.
+Its per-request log gives requests per test, how fast each resource was polled, and that the
+waits the API can block on did block (one request each).
 """
 
 from __future__ import annotations
@@ -37,6 +38,9 @@ POLLED_ROUTES = ("GET /containers/{id}/json", "GET /exec/{id}/json", "GET /conta
 MAX_REQUESTS_PER_TEST = 40
 WINDOW_SECONDS = 5.0
 MAX_IN_WINDOW = 10
+# The lifecycle flow waits once for its container to exit and once for a log line.
+EXIT_WAITS = 1
+LOG_LINE_WAITS = 1
 
 
 def sim_stats(simulator: ExternalSimulator) -> dict[str, Any]:
@@ -156,3 +160,17 @@ def test_requests_per_test_and_polling_rate_of_the_full_run(full_run: FullRun) -
     for route in POLLED_ROUTES:
         count, resource = busiest_window(full_run.requests, route, WINDOW_SECONDS)
         assert count <= MAX_IN_WINDOW, f"{resource}: {count} requests within {WINDOW_SECONDS} s"
+
+
+def test_waits_block_with_one_request_each(full_run: FullRun) -> None:
+    """``Wait Until Container Exits`` is one ``POST /wait`` (plus one inspect), ``Wait Until Logs
+    Contain Line`` one follow stream; only the stop's check and the exec waits poll."""
+    waits = [r for r in full_run.requests if r.route == "POST /containers/{id}/wait"]
+    follows = [
+        r
+        for r in full_run.requests
+        if r.route == "GET /containers/{id}/logs" and "follow=true" in r.target
+    ]
+    assert len(waits) == EXIT_WAITS, [r.target for r in waits]
+    assert all("condition=not-running" in r.target for r in waits)
+    assert len(follows) == LOG_LINE_WAITS, [r.target for r in follows]

@@ -1,8 +1,9 @@
-"""No idle polling: during long waits the keywords back off to at most one request per 0.5 s.
+"""No idle polling: the waits block where the API can (one request for the whole wait), and the
+ones that poll back off to at most one request per 0.5 s.
 
 Each wait below lasts several seconds on the external simulator (instant profile, so the length
-is the workload's own ``sleep``). The simulator logs every request it answers; the probes of the
-waited-for resource are taken from that log, so the rate is measured where a daemon would feel it.
+is the workload's own ``sleep``). The simulator logs every request it answers; the requests on the
+waited-for resource are taken from that log, so the cost is measured where a daemon would feel it.
 """
 
 from __future__ import annotations
@@ -69,24 +70,55 @@ def assert_backs_off(starts: list[float], what: str) -> None:
     assert rate <= 1 / MIN_STEADY_GAP_SECONDS
 
 
-def test_logs_and_status_waits_back_off(
+def requests_on(simulator: ExternalSimulator, resource: str, mark: int) -> list[str]:
+    """The requests (as sent, with their query) on ``resource`` answered after ``mark``.
+
+    A follow stream the client closed is logged once the simulator notices (its next poll of
+    the stream, within 0.5 s): wait a little for at least one.
+    """
+    deadline = time.monotonic() + 5
+    while True:
+        simulator.sync()
+        sent = [r.target for r in simulator.log.since(mark) if r.resource == resource]
+        if sent or time.monotonic() > deadline:
+            return sent
+        time.sleep(0.1)
+
+
+def test_logs_and_exit_waits_block_with_one_request(
     library: SockerlessLibrary, simulator: ExternalSimulator
 ) -> None:
     lib = library
     container = lib.create_container(
-        "alpine:latest",
-        "sh",
-        "-c",
-        f"sleep {WAIT_SECONDS}; echo late-line; sleep {2 * WAIT_SECONDS}",
+        "alpine:latest", "sh", "-c", f"sleep {WAIT_SECONDS}; echo late-line; sleep {WAIT_SECONDS}"
     )
     lib.start_container(container)
     began, mark = time.time(), simulator.sync()
     lib.wait_until_logs_contain_line(container, "late-line")
-    assert time.time() - began >= WAIT_SECONDS - 1
-    assert_backs_off(probe_times(simulator, f"GET /containers/{container}/logs", mark), "logs wait")
+    waited = time.time() - began
+    assert waited >= WAIT_SECONDS - 1
+    logs = requests_on(simulator, f"GET /containers/{container}/logs", mark)
+    print(f"logs wait: {len(logs)} request(s) over {waited:.1f} s: {logs}")
+    assert len(logs) == 1 and "follow=true" in logs[0], logs
+    began, mark = time.time(), simulator.sync()
+    inspect = lib.wait_until_container_is_not_running(container, timeout=timedelta(seconds=30))
+    waited = time.time() - began
+    assert inspect["State"]["Status"] == "exited"
+    assert waited >= WAIT_SECONDS - 2
+    simulator.sync()
+    sent = [r.route for r in simulator.log.since(mark) if "sync=" not in r.target]
+    print(f"exit wait: {sent} over {waited:.1f} s")
+    assert sent == ["POST /containers/{id}/wait", "GET /containers/{id}/json"], sent
+    lib.clean_up_container(container)
+
+
+def test_status_wait_backs_off(library: SockerlessLibrary, simulator: ExternalSimulator) -> None:
+    lib = library
+    container = lib.create_container("alpine:latest", "sleep", str(2 * WAIT_SECONDS))
+    lib.start_container(container)
     began, mark = time.time(), simulator.sync()
     lib.wait_until_container_status_is(container, "exited", timeout=timedelta(seconds=30))
-    assert time.time() - began >= WAIT_SECONDS - 2
+    assert time.time() - began >= 2 * WAIT_SECONDS - 2
     assert_backs_off(
         probe_times(simulator, f"GET /containers/{container}/json", mark), "status wait"
     )

@@ -47,7 +47,8 @@ POINTS = {
     "create": ("POST /containers/create", 1, (), "Create Container"),
     "start": ("POST /containers/{id}/start", 1, (), "Start Container"),
     "exec": ("POST /exec/{id}/start", 1, (), "Start Exec"),
-    "logs retry": ("GET /containers/{id}/logs", 2, (), "Wait Until Logs Contain Line"),
+    # The logs wait follows the logs: one request, open until the line or the logs timeout.
+    "logs follow": ("GET /containers/{id}/logs", 1, (), "Wait Until Logs Contain Line"),
     "teardown": (
         "aws:DeleteLogStream",
         TEARDOWN_THROTTLES,
@@ -59,7 +60,7 @@ CASES = [
     ("create", signal.SIGINT),
     ("start", signal.SIGTERM),
     ("exec", signal.SIGINT),
-    ("logs retry", signal.SIGTERM),
+    ("logs follow", signal.SIGTERM),
     ("teardown", signal.SIGINT),
     ("teardown", signal.SIGTERM),
 ]

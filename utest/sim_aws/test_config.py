@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -134,6 +135,27 @@ def test_a_seed_from_the_environment_repeats_the_latency_draws() -> None:
     second = SimConfig.from_env(env).delays()
     assert SimConfig.from_env(env).seed == 7
     assert [first.provisioning() for _ in range(5)] == [second.provisioning() for _ in range(5)]
+
+
+def test_each_draw_is_recorded_as_a_delay_beginning_now() -> None:
+    config = SimConfig(profile="fargate", time_scale=0.1, seed=7)
+    delays = config.delays()
+    before = time.time()
+    drawn = [delays.provisioning(), delays.pending(), delays.deprovisioning()]
+    drawn.append(delays.log_delivery())
+    after = time.time()
+    records = config.delay_log.records()
+    kinds = ["provisioning", "pending", "deprovisioning", "log_delivery"]
+    assert [record["kind"] for record in records] == kinds
+    assert [record["seconds"] for record in records] == pytest.approx(drawn, abs=1e-6)
+    assert all(before - 1e-3 <= record["started"] <= after + 1e-3 for record in records)
+
+
+def test_estimates_drawn_without_recording_are_not_delays() -> None:
+    config = SimConfig()
+    estimate = config.delays(record=False)
+    assert estimate.log_delivery() == pytest.approx(0.5)
+    assert config.delay_log.records() == []
 
 
 def test_lies_come_from_the_environment_as_a_comma_list() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import socket
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -42,6 +43,19 @@ def test_aws_throttling_after_retries_is_a_500_naming_the_operation(client: RawC
     assert client.request("GET", f"/containers/{container_id}/json").status == 200
     stats = client.request("GET", "/_sim/stats").json()
     assert stats["aws"]["faults_injected"]["DescribeTasks"] == 3
+
+
+def test_stats_list_the_delays_the_simulator_drew(client: RawClient) -> None:
+    began = time.time()
+    container_id = client.run(["tail", "-f", "/dev/null"])
+    ended = time.time()
+    delays = client.request("GET", "/_sim/stats").json()["delays"]
+    # RunTask drew PROVISIONING, entering PENDING drew its dwell time, both while start blocked
+    # (earlier tests' tasks may add deprovisioning and log delivery delays of their own).
+    during = [d for d in delays if began <= d["started"] <= ended]
+    assert {"provisioning", "pending"} <= {d["kind"] for d in during}, delays[-10:]
+    assert all(d["seconds"] >= 0 for d in delays)
+    assert client.inspect(container_id)["State"]["Status"] == "running"
 
 
 def test_aws_fault_on_run_task_fails_start(client: RawClient) -> None:

@@ -14,7 +14,8 @@ from robot.api.deco import keyword
 from ..aws.resources import PROJECT, PROJECT_LABEL, RUN_ID_LABEL
 from ..errors import ConfigurationError, DaemonResponseError
 from ..polling import Poller, poll_until
-from .base import LibraryComponent, current_scope, debug, log, seconds
+from .base import LibraryComponent, current_scope, debug, log, seconds, warn
+from .exit_wait import ExitWait, Polling, container_state, describe_state
 from .status import parse_expected_status
 
 _CONTAINER_ID = re.compile(r"^[0-9a-f]{64}$")
@@ -30,18 +31,6 @@ def docker_environment(env: Mapping[str, Any] | list[str] | None) -> list[str] |
     if isinstance(env, Mapping):
         return [f"{key}={value}" for key, value in env.items()]
     return [str(item) for item in env]
-
-
-def _state(inspect: Mapping[str, Any]) -> dict[str, Any]:
-    state = inspect.get("State")
-    return dict(state) if isinstance(state, Mapping) else {}
-
-
-def _describe_state(inspect: Mapping[str, Any]) -> str:
-    state = _state(inspect)
-    keys = ("Status", "Running", "ExitCode", "Error", "StartedAt", "FinishedAt")
-    shown = {key: state[key] for key in keys if key in state}
-    return json.dumps(shown, sort_keys=False)
 
 
 class ContainerKeywords(LibraryComponent):
@@ -284,6 +273,38 @@ class ContainerKeywords(LibraryComponent):
         log(f"Wait for {container_id} ({condition}) answered {body}")
         return dict(body)
 
+    @keyword(tags=("Container", "Wait"))
+    def wait_until_container_is_not_running(
+        self, container_id: str, timeout: timedelta | None = None
+    ) -> dict[str, Any]:
+        """Waits until the container no longer runs and returns its inspect result.
+
+        | =Arguments= | =Description= |
+        | ``container_id`` | Container ID or name. |
+        | ``timeout`` | The whole wait's budget. Default: the ``start_timeout`` import argument. |
+
+        Blocks on ``POST /containers/{id}/wait?condition=not-running`` (one request however
+        long the wait, where polling would cost sockerless a ``DescribeTasks`` per probe), with
+        ``timeout`` as its read deadline, then reads inspect once and returns it. Should that
+        inspect still show the container running, inspect is polled until ``State.Status`` is
+        ``exited``. A container that never started (``created``) is returned as it is.
+
+        A daemon that does not support the wait (``405``, ``501``, or a ``404`` that is not
+        ``No such container``) is polled instead: inspect with back-off (0.5 s doubling to 2 s)
+        until ``State.Status`` is ``exited``; this is logged once per daemon, and later waits on
+        it poll straight away. A wait that never answers fails at the deadline, naming the
+        container, the condition, the timeout and what inspect shows then.
+
+        Example:
+        | ${inspect}= | Wait Until Container Is Not Running | ${id} | timeout=120s |
+        | Should Be Equal | ${inspect}[State][Status] | exited | |
+        | Should Be Equal As Integers | ${inspect}[State][ExitCode] | 0 | |
+        """
+        polling = Polling(interval=0.5, max_interval=MAX_STATUS_POLL_INTERVAL)
+        budget = seconds(timeout, self.ctx.settings.start_timeout)
+        waiting = ExitWait(self.ctx, container_id, budget, polling, log=log, warn=warn)
+        return waiting.run()
+
     @keyword(tags=("Container",))
     def remove_container(
         self, container_id: str, force: bool = False, expected_status: int | str = 204
@@ -310,7 +331,7 @@ class ContainerKeywords(LibraryComponent):
         Example:
         | ${status}= | Get Container Status | ${id} |
         """
-        status = str(_state(self.client.inspect_container(container_id)).get("Status", ""))
+        status = str(container_state(self.client.inspect_container(container_id)).get("Status", ""))
         log(f"Container {container_id} is {status}")
         return status
 
@@ -338,8 +359,8 @@ class ContainerKeywords(LibraryComponent):
         """
         poller: Poller[dict[str, Any]] = Poller(
             probe=lambda: dict(self.client.inspect_container(container_id)),
-            done=lambda inspect: _state(inspect).get("Status") == status,
-            describe=_describe_state,
+            done=lambda inspect: container_state(inspect).get("Status") == status,
+            describe=describe_state,
         )
         return poll_until(
             poller,

@@ -20,6 +20,7 @@ from ..aws.queries import ContainerResources
 from ..aws.retry import AwsCaller, Deadline
 from ..budget import TaskBudget, open_task_budget
 from ..client import DockerClient
+from ..support import DaemonSupport
 from ..target import (
     ActiveTarget,
     SimulatorOptions,
@@ -96,6 +97,8 @@ class LibraryContext:
         # Preflight outcomes by target and AWS configuration: each suite's setup asks again,
         # and a misconfigured run must fail the later suites at once.
         self.preflight_results: dict[str, PreflightResult] = {}
+        # Blocking Docker API calls (wait, logs follow) each daemon lacks, learnt once per run.
+        self.daemon_support = DaemonSupport()
 
     @property
     def env(self) -> Mapping[str, str]:

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import time
 from datetime import datetime, timedelta
-from typing import Any
 
 from robot.api.deco import keyword
 
 from ..client import LogsResult
-from .base import LibraryComponent, log, seconds
-from .streams import output_lines, show_lines, stream_name, whole_line_present
-
-FIRST_RETRY_SECONDS = 0.5
-MAX_RETRY_SECONDS = 4.0
-MIN_REQUEST_SECONDS = 2.0
+from .base import LibraryComponent, log, seconds, warn
+from .log_wait import LineWait, log_result
+from .streams import stream_name
 
 
 class LogKeywords(LibraryComponent):
@@ -67,7 +62,7 @@ class LogKeywords(LibraryComponent):
             tty=self.ctx.tty_by_container.get(container_id, False),
             timeout=self.ctx.timeouts(read=seconds(timeout, self.ctx.settings.logs_timeout)),
         )
-        _log_result(container_id, result)
+        log_result(container_id, result, log)
         return result
 
     @keyword(tags=("Logs", "Wait"))
@@ -79,57 +74,45 @@ class LogKeywords(LibraryComponent):
         stream: str = "stdout",
         timestamps: bool = False,
     ) -> LogsResult:
-        """Reads the logs again and again until a whole line equals ``line``; returns that result.
+        """Waits until a whole ``stream`` line of the logs equals ``line``; returns that read.
 
-        sockerless answers an empty 200 until CloudWatch has the stream (delivery lags 5-15 s
-        on AWS), so the WHOLE request is retried with backoff (0.5 s doubling to 4 s) until a
-        whole ``stream`` line equals ``line`` or ``timeout`` (default: ``logs_timeout``, 30 s)
-        passes. On timeout the failure shows the lines seen in the last read. Error statuses
-        are not retried: they fail at once. Returns the ``LogsResult`` of the successful read
-        (attributes: see `Get Container Logs`).
+        | =Arguments= | =Description= |
+        | ``line`` | The whole line wanted (``echo hi`` does not satisfy ``hi``). |
+        | ``timeout`` | The whole wait's budget. Default: ``logs_timeout`` (30 s). |
+        | ``stream`` | ``stdout`` or ``stderr``. |
+        | ``timestamps`` | Ask for timestamps (the prefix is removed before comparing). |
+
+        The first request follows the logs (``follow=true``): the stream is decoded as it
+        arrives and closed as soon as the line is there, so a wait costs one request however
+        long CloudWatch lags. The daemon may end a follow stream before the line came (the
+        container exited while CloudWatch still lags; sockerless answers an empty 200 until
+        the stream exists): the WHOLE request is then retried with backoff (0.5 s doubling to
+        4 s) for the rest of ``timeout``. A daemon that does not support follow (``405``,
+        ``501``, a ``404`` that is not ``No such container``, or a complete body instead of a
+        stream) gets those retries from the start; this is logged once per daemon, and later
+        waits on it do not ask for follow again.
+
+        On timeout the failure shows the lines seen in the last read. Error statuses are not
+        retried: they fail at once, as does a malformed stream (``ProtocolError``). Returns the
+        ``LogsResult`` of the read that held the line (attributes: see `Get Container Logs`);
+        from a follow stream that is what arrived until the line (the stream is closed there),
+        so lines written after it need a read of their own (`Get Container Logs`).
 
         Example:
         | ${logs}= | Wait Until Logs Contain Line | ${id} | hello from fargate | |
         | ${logs}= | Wait Until Logs Contain Line | ${id} | hello from fargate | timeout=60s |
         """
-        name = stream_name(stream)
-        budget = seconds(timeout, self.ctx.settings.logs_timeout)
-        started = time.monotonic()
-        deadline = started + budget
-        wait = FIRST_RETRY_SECONDS
-        attempts = 0
-        seen = -1
-        while True:
-            attempts += 1
-            remaining = deadline - time.monotonic()
-            result = self.client.container_logs(
-                container_id,
-                stdout=True,
-                stderr=True,
-                timestamps=timestamps,
-                tty=self.ctx.tty_by_container.get(container_id, False),
-                timeout=self.ctx.timeouts(read=max(MIN_REQUEST_SECONDS, remaining)),
-            )
-            lines = output_lines(result, name)
-            if whole_line_present(lines, line):
-                log(
-                    f"Logs of {container_id} contain the {name} line '{line}' "
-                    f"(attempt {attempts}, {time.monotonic() - started:.1f} s)"
-                )
-                _log_result(container_id, result)
-                return result
-            if len(lines) != seen:
-                log(f"Logs of {container_id}: {len(lines)} {name} line(s), '{line}' not among them")
-                seen = len(lines)
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AssertionError(
-                    f"Logs of container {container_id} had no {name} line equal to '{line}' "
-                    f"within {budget:g} s ({attempts} request(s)). Lines seen in the last "
-                    f"read ({len(lines)}):\n{show_lines(lines)}"
-                )
-            time.sleep(min(wait, remaining))
-            wait = min(wait * 2, MAX_RETRY_SECONDS)
+        waiting = LineWait(
+            self.ctx,
+            container_id,
+            line,
+            seconds(timeout, self.ctx.settings.logs_timeout),
+            stream=stream_name(stream),
+            timestamps=timestamps,
+            log=log,
+            warn=warn,
+        )
+        return waiting.run()
 
     @keyword("Attach To Container Over WebSocket", tags=("Attach",))
     def attach_to_container_over_websocket(
@@ -157,15 +140,3 @@ class LogKeywords(LibraryComponent):
         text = data.decode("utf-8", errors="replace")
         log(f"Attach to {container_id}: {len(data)} byte(s)\n{text[:4000]}")
         return text
-
-
-def _log_result(container_id: str, result: Any) -> None:
-    output = result.output
-    lines = [f"{line.raw_timestamp or ''} {line.text}".strip() for line in result.log_lines]
-    log(
-        f"Logs of {container_id}: status {result.status}, {len(output.frames)} frame(s), "
-        f"{len(result.log_lines)} line(s)"
-        + (", timed out (follow)" if getattr(result, "timed_out", False) else "")
-    )
-    if lines:
-        log(show_lines(lines))

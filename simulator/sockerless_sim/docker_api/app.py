@@ -53,7 +53,9 @@ class DockerApi:
         AttachWsRoute(self.backend).register(self.router)
         AttachRoute(self.backend, logs).register(self.router)
         ImageRoutes(self.backend.images, self._images_in_use).register(self.router)
-        ControlRoutes(plane, self.faults, self.info, self.docker_stats).register(self.router)
+        ControlRoutes(
+            plane, self.faults, self.info, self.docker_stats, config.delay_log.records
+        ).register(self.router)
 
     def _images_in_use(self) -> list[str]:
         return [record.config.image for record in self.backend.records()]

@@ -108,11 +108,13 @@ class ControlRoutes:
         faults: DockerFaults,
         info: Callable[[], dict[str, Any]],
         docker_stats: Callable[[], dict[str, Any]],
+        delays: Callable[[], list[dict[str, Any]]] = list,
     ) -> None:
         self._plane = plane
         self._faults = faults
         self._info = info
         self._docker_stats = docker_stats
+        self._delays = delays
 
     def register(self, router: Router) -> None:
         """Add the routes to ``router``."""
@@ -126,13 +128,14 @@ class ControlRoutes:
         exchange.send_json(200, self._info())
 
     def stats(self, request: Request, exchange: Exchange) -> None:
-        """AWS plane counters and Docker request counts per route."""
+        """AWS plane counters, Docker request counts per route, and the delays drawn so far."""
         docker = {
             **self._docker_stats(),
             "faults_injected": self._faults.injected(),
             "faults_active": self._faults.active(),
         }
-        exchange.send_json(200, {"aws": self._plane.stats(), "docker": docker})
+        body = {"aws": self._plane.stats(), "docker": docker, "delays": self._delays()}
+        exchange.send_json(200, body)
 
     def add_fault(self, request: Request, exchange: Exchange) -> None:
         """201 with the fault as registered; 400 for an invalid description."""

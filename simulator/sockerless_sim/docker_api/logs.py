@@ -182,7 +182,7 @@ class LogsRoute:
         self._backend = backend
         self._ms_timestamps = "ms-timestamps" in config.quirks
         self._stdout_only = STDOUT_ONLY_QUIRK in config.quirks
-        delays = config.delays()
+        delays = config.delays(record=False)  # an estimate: nothing waits on these draws
         # How long a line may take to reach CloudWatch: the slowest of a few draws from the
         # profile (the plane draws each delay itself; there is no way to know it exactly).
         self._delivery_window = max(delays.log_delivery() for _ in range(DELIVERY_DRAWS))

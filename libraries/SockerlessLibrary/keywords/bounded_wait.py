@@ -1,0 +1,48 @@
+"""``BoundedWait``: what every wait on one container within a budget shares.
+
+The context and its client, the daemon's address (what it lacks is remembered per address), the
+budget and the clock, and the one-time notice that a daemon lacks a blocking call. Subclasses:
+``exit_wait.ExitWait`` and ``log_wait.LineWait``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from .context import LibraryContext
+
+Log = Callable[[str], None]
+
+
+class BoundedWait:
+    """A wait for ``container_id`` that must end within ``budget`` seconds from its creation."""
+
+    def __init__(
+        self, ctx: LibraryContext, container_id: str, budget: float, *, log: Log, warn: Log
+    ) -> None:
+        self.ctx = ctx
+        self.client = ctx.client()
+        self.container_id = container_id
+        self.budget = budget
+        self._log = log
+        self._warn = warn
+        self.started = time.monotonic()
+        self.daemon = str(self.client.target)
+
+    def elapsed(self) -> float:
+        """Seconds since the wait began."""
+        return time.monotonic() - self.started
+
+    def left(self) -> float:
+        """Seconds of the budget still left (negative once it is spent)."""
+        return self.budget - self.elapsed()
+
+    def lacks(self, call: str) -> bool:
+        """True once this daemon was found to lack ``call``."""
+        return self.ctx.daemon_support.lacks(self.daemon, call)
+
+    def learn_lacks(self, call: str, notice: str) -> None:
+        """Remember that this daemon lacks ``call``; log ``notice`` (WARN) the first time."""
+        if self.ctx.daemon_support.learn(self.daemon, call):
+            self._warn(notice)

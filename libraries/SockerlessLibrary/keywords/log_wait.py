@@ -1,0 +1,169 @@
+"""Waiting for a whole line in a container's logs: one follow stream, then back-off reads.
+
+The first request is ``GET /containers/{id}/logs?follow=true``, decoded as it arrives and closed
+as soon as a whole line equals the wanted one (real sockerless polls CloudWatch every second for a
+follow stream: the line comes about a second after delivery, for one request). A daemon may end a
+follow stream before the line came: the container exited while CloudWatch still lags (real
+sockerless closes ~18 s after the exit, the simulator once its delivery window has passed). That
+is no failure: the logs are then read again, whole, with back-off (0.5 s doubling to 4 s) for the
+rest of the budget, as they were before follow was used.
+
+A daemon that does not support follow (``405``, ``501``, a ``404`` that is not ``No such
+container``, or a complete body instead of a stream; see ``support``) gets those reads from the
+start. That is said once per daemon, after a read showed that the logs themselves can be read,
+and later waits on it read without asking for follow again.
+"""
+
+from __future__ import annotations
+
+import time
+
+from ..client import LogsResult
+from ..errors import DaemonResponseError, DaemonTimeout
+from ..logstream import LineWatch
+from ..support import LOGS_FOLLOW, is_stream, lacks_call
+from .bounded_wait import BoundedWait, Log
+from .context import LibraryContext
+from .streams import output_lines, show_lines, whole_line_present
+
+FIRST_RETRY_SECONDS = 0.5
+MAX_RETRY_SECONDS = 4.0
+MIN_REQUEST_SECONDS = 2.0  # a whole read is given at least this long, even near the deadline
+
+
+def log_result(container_id: str, result: LogsResult, log: Log) -> None:
+    """One line with the counts, then the lines themselves."""
+    output = result.output
+    lines = [f"{line.raw_timestamp or ''} {line.text}".strip() for line in result.log_lines]
+    log(
+        f"Logs of {container_id}: status {result.status}, {len(output.frames)} frame(s), "
+        f"{len(result.log_lines)} line(s)" + (", timed out (follow)" if result.timed_out else "")
+    )
+    if lines:
+        log(show_lines(lines))
+
+
+class LineWait(BoundedWait):
+    """One wait, within ``budget`` seconds, for a whole ``stream`` line equal to ``line``."""
+
+    def __init__(
+        self,
+        ctx: LibraryContext,
+        container_id: str,
+        line: str,
+        budget: float,
+        *,
+        stream: str,
+        timestamps: bool,
+        log: Log,
+        warn: Log,
+    ) -> None:
+        super().__init__(ctx, container_id, budget, log=log, warn=warn)
+        self.line = line
+        self.stream = stream
+        self.timestamps = timestamps
+        self.requests = 0
+        self._seen = -1  # how many lines the last logged read had
+
+    def run(self) -> LogsResult:
+        """The logs result of the read that held the line; fails at the deadline."""
+        result: LogsResult | None = None
+        lacking: str | None = None
+        if not self.lacks(LOGS_FOLLOW):
+            result, lacking = self._follow()
+            if result is not None and self._found(result, "follow stream"):
+                return result
+        return self._read_again(result, lacking)
+
+    def _follow(self) -> tuple[LogsResult | None, str | None]:
+        """The follow stream, closed at the line; with why the daemon seems to lack follow."""
+        watch = LineWatch(self.line, self.stream, timestamps=self.timestamps)
+        try:
+            result = self._read(follow=True, read=max(self.left(), 0.1), stop_when=watch)
+        except DaemonResponseError as error:
+            if not lacks_call(error):
+                raise
+            return None, f"HTTP {error.status}: {error.detail}"
+        except DaemonTimeout:
+            # A daemon may send the head of a follow stream only with its first bytes.
+            raise self._failure([], "; the follow request got no answer at all") from None
+        if not is_stream(result.headers):
+            return result, "it answered with a complete body (Content-Length), not a stream"
+        if not watch.found and not result.timed_out:
+            self._log(
+                f"The daemon ended the follow stream of {self.container_id}'s logs after "
+                f"{self.elapsed():.1f} s without the line: reading them again with back-off"
+            )
+        return result, None
+
+    def _read_again(self, last: LogsResult | None, lacking: str | None) -> LogsResult:
+        """Whole reads with back-off until the line or the deadline; ``last`` is a read
+        already made (the follow stream's), ``lacking`` why follow seems unsupported."""
+        wait = FIRST_RETRY_SECONDS
+        if last is not None:
+            self._note(last)
+            self._pause(wait, last)
+            wait = min(wait * 2, MAX_RETRY_SECONDS)
+        while True:
+            result = self._read(follow=False, read=max(MIN_REQUEST_SECONDS, self.left()))
+            if lacking is not None:
+                self._learn(lacking)
+                lacking = None
+            if self._found(result, "read"):
+                return result
+            self._note(result)
+            self._pause(wait, result)
+            wait = min(wait * 2, MAX_RETRY_SECONDS)
+
+    def _read(self, *, follow: bool, read: float, stop_when: LineWatch | None = None) -> LogsResult:
+        self.requests += 1
+        return self.client.container_logs(
+            self.container_id,
+            stdout=True,
+            stderr=True,
+            timestamps=self.timestamps,
+            follow=follow,
+            tty=self.ctx.tty_by_container.get(self.container_id, False),
+            timeout=self.ctx.timeouts(read=read),
+            stop_when=stop_when,
+        )
+
+    def _learn(self, why: str) -> None:
+        self.learn_lacks(
+            LOGS_FOLLOW,
+            f"{self.daemon} does not support {LOGS_FOLLOW} ({why}): waits for log lines read "
+            "the logs again and again with back-off on this daemon",
+        )
+
+    def _found(self, result: LogsResult, how: str) -> bool:
+        if not whole_line_present(output_lines(result, self.stream), self.line):
+            return False
+        self._log(
+            f"Logs of {self.container_id} contain the {self.stream} line '{self.line}' "
+            f"({how}, request {self.requests}, {self.elapsed():.1f} s)"
+        )
+        log_result(self.container_id, result, self._log)
+        return True
+
+    def _note(self, result: LogsResult) -> None:
+        lines = output_lines(result, self.stream)
+        if len(lines) != self._seen:
+            self._log(
+                f"Logs of {self.container_id}: {len(lines)} {self.stream} line(s), "
+                f"'{self.line}' not among them"
+            )
+            self._seen = len(lines)
+
+    def _pause(self, wait: float, last: LogsResult) -> None:
+        """Sleep before the next read, or fail when the budget is spent."""
+        left = self.left()
+        if left <= 0:
+            raise self._failure(output_lines(last, self.stream))
+        time.sleep(min(wait, left))
+
+    def _failure(self, lines: list[str], note: str = "") -> AssertionError:
+        return AssertionError(
+            f"Logs of container {self.container_id} had no {self.stream} line equal to "
+            f"'{self.line}' within {self.budget:g} s ({self.requests} request(s)){note}. Lines "
+            f"seen in the last read ({len(lines)}):\n{show_lines(lines)}"
+        )
