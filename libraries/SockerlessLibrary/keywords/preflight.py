@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import time
 from datetime import timedelta
 from typing import Any
@@ -82,7 +83,7 @@ class PreflightKeywords(LibraryComponent):
         fast = dataclasses.replace(config, total_max_attempts=PREFLIGHT_MAX_ATTEMPTS)
         preflight = Preflight(
             config=fast,
-            client=fast.client,
+            client=functools.cache(fast.client),
             deadline_seconds=budget,
             log=log,
             security_groups_variable=security_groups_variable(env),
