@@ -20,14 +20,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from botocore.exceptions import BotoCoreError, ProfileNotFound
 
 from ..errors import AwsError
 from .config import AwsConfig
+from .queries import iter_pages
 from .retry import AwsCaller, Deadline, is_unsupported
 
+T = TypeVar("T")
 POLICY_FILE = "iam/sockerless-kit-policy.json"
 LOG_GROUP_CHECK_ENV = "SOCKERLESS_KIT_LOG_GROUP_CHECK"
 LogGroupCheck = Literal["auto", "required", "optional"]
@@ -220,26 +222,27 @@ class Preflight:
 
     def _log_group(self) -> None:
         name = self.config.log_group
-        found = False
-        token: str | None = None
-        for _ in range(MAX_LOG_GROUP_PAGES):
-            answer = self._ask(
+
+        def listed(logs: Any) -> bool:
+            # DescribeLogGroups matches a prefix: only the exact name counts.
+            pages = iter_pages(
+                self._caller,
                 "CloudWatch Logs DescribeLogGroups",
-                "logs:DescribeLogGroups",
                 f"log group {name}",
-                lambda logs, token=token: logs.describe_log_groups(  # type: ignore[misc]
-                    logGroupNamePrefix=name, **({"nextToken": token} if token else {})
+                lambda token: self._counted(
+                    logs.describe_log_groups(
+                        logGroupNamePrefix=name, **({"nextToken": token} if token else {})
+                    )
                 ),
-                service="logs",
+                max_pages=MAX_LOG_GROUP_PAGES,
             )
-            if answer is None:
-                return
-            if any(g.get("logGroupName") == name for g in answer.get("logGroups", [])):
-                found = True
-                break
-            token = answer.get("nextToken")
-            if not token:
-                break
+            return any(g.get("logGroupName") == name for p in pages for g in p.get("logGroups", []))
+
+        found = self._guarded(
+            "CloudWatch Logs DescribeLogGroups", "logs:DescribeLogGroups", "logs", listed
+        )
+        if found is None:
+            return
         if found:
             self.result.checked.append(f"log group {name}")
             return
@@ -294,10 +297,21 @@ class Preflight:
         service: str,
     ) -> dict[str, Any] | None:
         """One read-only call; ``None`` when the endpoint does not implement it (noted)."""
+
+        def ask(client: Any) -> dict[str, Any]:
+            answer = self._caller.call(operation, resource, lambda: self._counted(call(client)))
+            return dict(answer) if isinstance(answer, Mapping) else {}
+
+        return self._guarded(operation, action, service, ask)
+
+    def _guarded(
+        self, operation: str, action: str, service: str, work: Callable[[Any], T]
+    ) -> T | None:
+        """``work(client)``, its failures turned into problems; ``None`` when the endpoint does
+        not implement ``operation`` (noted)."""
         try:
             client = self.client(service)
-            self.result.aws_calls += 1
-            answer = self._caller.call(operation, resource, lambda: call(client))
+            return work(client)
         except ProfileNotFound as error:
             raise _EndpointUnusable(
                 f"AWS_PROFILE names a profile that is not configured ({error}): set AWS_PROFILE "
@@ -309,7 +323,10 @@ class Preflight:
         except AwsError as error:
             self._refused(error, operation, action)
             return None
-        return dict(answer) if isinstance(answer, Mapping) else {}
+
+    def _counted(self, answer: T) -> T:
+        self.result.aws_calls += 1
+        return answer
 
     def _refused(self, error: AwsError, operation: str, action: str) -> None:
         code = error.code

@@ -6,7 +6,7 @@ page limit, so a look-up can neither hang nor silently stop at the first page.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -133,7 +133,7 @@ class ContainerResources:
                 token_key="nextForwardToken",  # noqa: S106 - a paging key
             ):
                 events.extend(page.get("events", []))
-        except _GroupMissing:
+        except Missing:
             return None
         return events
 
@@ -240,7 +240,7 @@ class ContainerResources:
                 tolerate_missing=False,
             ):
                 names.extend(str(stream["logStreamName"]) for stream in page.get("logStreams", []))
-        except _GroupMissing:
+        except Missing:
             return None
         # A prefix filter the server ignored (moto ignores some) must never widen a delete.
         return [name for name in dict.fromkeys(names) if name.startswith(prefix)]
@@ -254,27 +254,54 @@ class ContainerResources:
         tolerate_missing: bool = True,
         token_key: str = "nextToken",  # noqa: S107 - a paging key, not a secret
     ) -> list[dict[str, Any]]:
+        """Every page; a missing resource ends the listing, or raises ``Missing`` when
+        ``tolerate_missing`` is False."""
         pages: list[dict[str, Any]] = []
-        token: str | None = None
-        for _ in range(MAX_PAGES):
-            answer = self.caller.call(
-                operation,
-                resource,
-                lambda token=token: fetch(token),  # type: ignore[misc]
-                tolerate=is_not_found,
-            )
-            if answer is None:
-                if not tolerate_missing:
-                    raise _GroupMissing
-                break
-            pages.append(answer)
-            next_token = answer.get(token_key)
-            # moto hands back the same token at the end of some listings; treat it as the end.
-            if not next_token or next_token == token:
-                break
-            token = str(next_token)
+        listing = iter_pages(
+            self.caller, operation, resource, fetch, tolerate=is_not_found, token_key=token_key
+        )
+        try:
+            for page in listing:  # the pages before a resource went missing are kept
+                pages.append(page)
+        except Missing:
+            if not tolerate_missing:
+                raise
         return pages
 
 
-class _GroupMissing(Exception):
-    """The log group does not exist (internal signal of ``log_streams``)."""
+def iter_pages(
+    caller: AwsCaller,
+    operation: str,
+    resource: str,
+    fetch: Callable[[str | None], dict[str, Any]],
+    *,
+    tolerate: Callable[[ClientError], bool] | None = None,
+    token_key: str = "nextToken",  # noqa: S107 - a paging key, not a secret
+    max_pages: int = MAX_PAGES,
+) -> Iterator[dict[str, Any]]:
+    """The pages of a listing, fetched as they are consumed (a caller may stop early).
+
+    ``fetch(token)`` makes one call through ``caller``; ``token_key`` is followed until it is
+    absent or repeats, at most ``max_pages`` pages. A failure ``tolerate`` accepts raises
+    ``Missing``.
+    """
+    token: str | None = None
+    for _ in range(max_pages):
+        answer = caller.call(
+            operation,
+            resource,
+            lambda token=token: fetch(token),  # type: ignore[misc]
+            tolerate=tolerate,
+        )
+        if answer is None:
+            raise Missing
+        yield answer
+        next_token = answer.get(token_key)
+        # moto hands back the same token at the end of some listings; treat it as the end.
+        if not next_token or next_token == token:
+            return
+        token = str(next_token)
+
+
+class Missing(Exception):
+    """The resource being listed (cluster, log group) does not exist."""
