@@ -63,7 +63,6 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +70,7 @@ from robot.api import logger
 from robot.libraries.BuiltIn import BuiltIn, RobotNotRunningError
 from robot.libraries.Remote import Remote
 
-from .aws.journal import journal_directory, new_run_id, validate_run_id
+from .aws.journal import journal_directory, json_lines, new_run_id, utc_now, validate_run_id
 from .errors import ConfigurationError, DaemonResponseError, SockerlessError
 
 BUDGET_ENV = "SOCKERLESS_KIT_TASK_BUDGET"
@@ -298,10 +297,6 @@ def pabot_budget_id(
 # --- the ledger -------------------------------------------------------------------------------
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 @dataclass(frozen=True)
 class BudgetState:
     """What the ledger holds: creates counted, given back and denied, and the last budget."""
@@ -318,13 +313,7 @@ def ledger_state(text: str) -> BudgetState:
     returned: set[str] = set()
     denied = 0
     budget: int | None = None
-    for line in text.splitlines():
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if not isinstance(record, dict):
-            continue
+    for record in json_lines(text):
         event, slot = record.get("event"), str(record.get("slot", ""))
         if isinstance(record.get("budget"), int):
             budget = record["budget"]
@@ -439,7 +428,7 @@ class BudgetLedger:
         return b"".join(chunks).decode("utf-8", errors="replace")
 
     def _append(self, descriptor: int, record: Mapping[str, Any]) -> None:
-        line = json.dumps({**record, "time": _now()}, sort_keys=True) + "\n"
+        line = json.dumps({**record, "time": utc_now()}, sort_keys=True) + "\n"
         os.write(descriptor, line.encode())
 
 

@@ -13,7 +13,7 @@ import json
 import os
 import re
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -51,8 +51,21 @@ def journal_directory(env: Mapping[str, str], cwd: Path | None = None) -> Path:
     return (cwd or Path.cwd()) / DEFAULT_JOURNAL_DIR
 
 
-def _now() -> str:
+def utc_now() -> str:
+    """Now, in UTC, to the millisecond: ``2026-11-29T09:30:13.123Z``."""
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def json_lines(text: str) -> Iterator[dict[str, Any]]:
+    """The JSON objects of a JSON-lines text; torn lines (a writer killed mid-line) and lines
+    that are not objects are skipped."""
+    for line in text.splitlines():
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(record, dict):
+            yield record
 
 
 @dataclass(frozen=True)
@@ -120,7 +133,7 @@ class RunJournal:
                 "cluster": cluster,
                 "endpoint_url": endpoint_url,
                 "log_group": log_group,
-                "time": _now(),
+                "time": utc_now(),
             }
         )
 
@@ -133,7 +146,7 @@ class RunJournal:
             "run_id": self.run_id,
             "container_id": container_id,
             "task_arns": list(task_arns),
-            "time": _now(),
+            "time": utc_now(),
         }
         if note:
             record["note"] = note
@@ -163,15 +176,7 @@ def read_records(path: Path) -> list[dict[str, Any]]:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return []
-    records: list[dict[str, Any]] = []
-    for line in text.splitlines():
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(record, dict) and "container_id" in record and "event" in record:
-            records.append(record)
-    return records
+    return [r for r in json_lines(text) if "container_id" in r and "event" in r]
 
 
 def pending_entries(records: Iterable[Mapping[str, Any]]) -> list[CreatedEntry]:
