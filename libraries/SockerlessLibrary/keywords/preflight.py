@@ -13,12 +13,13 @@ from robot.api import SkipExecution
 from robot.api.deco import keyword
 from robot.libraries.BuiltIn import BuiltIn, RobotNotRunningError
 
-from ..aws.config import security_groups_variable
+from ..aws.config import AwsConfig, security_groups_variable
 from ..aws.credentials import SKIP_MESSAGE
 from ..aws.preflight import CredentialsUnavailable, Preflight, PreflightResult, log_group_check
 from ..errors import SockerlessError
 from ..target import should_skip_for_credentials
 from .base import LibraryComponent, log, seconds, warn
+from .target import ping_problem
 
 # Fewer botocore attempts than the proofs use: a dead endpoint should end the preflight fast.
 PREFLIGHT_MAX_ATTEMPTS = 2
@@ -77,7 +78,7 @@ class PreflightKeywords(LibraryComponent):
         self.ctx.preflight_results[key] = result
         return self._outcome(result, again=False)
 
-    def _run(self, config: Any, budget: float) -> PreflightResult:
+    def _run(self, config: AwsConfig, budget: float) -> PreflightResult:
         daemon_problem = self._daemon_problem()
         env = self.ctx.env
         fast = dataclasses.replace(config, total_max_attempts=PREFLIGHT_MAX_ATTEMPTS)
@@ -110,9 +111,8 @@ class PreflightKeywords(LibraryComponent):
                 else "see the simulator's log above"
             )
             return f"The daemon at {target.host} does not answer: {error}: {fix}"
-        if answer.strip() != "OK":
-            return f"GET /_ping on {self.ctx.choice().host} answered {answer!r}, expected 'OK'"
-        return None
+        # Asked after the ping: an embedded simulator knows its address once it was started.
+        return ping_problem(answer, self.ctx.choice().host)
 
     def _outcome(self, result: PreflightResult, *, again: bool) -> dict[str, Any]:
         for note in result.notes:

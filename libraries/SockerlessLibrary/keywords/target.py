@@ -178,11 +178,9 @@ class TargetKeywords(LibraryComponent):
         Example:
         | Daemon Should Respond To Ping |
         """
-        answer = self.client.ping()
-        if answer.strip() != "OK":
-            raise AssertionError(
-                f"GET /_ping on {self.ctx.choice().host} answered '{answer}', expected 'OK'"
-            )
+        problem = ping_problem(self.client.ping(), self.ctx.choice().host)
+        if problem:
+            raise AssertionError(problem)
         log(f"{self.ctx.target().describe()} answered the ping")
 
     @keyword(tags=("Target",))
@@ -228,3 +226,10 @@ class TargetKeywords(LibraryComponent):
         | ${before}= | Get Daemon Request Count |
         """
         return int(self.client.request_count)
+
+
+def ping_problem(answer: str, host: str | None) -> str | None:
+    """What is wrong with a ``GET /_ping`` answer (``None`` for ``OK``)."""
+    if answer.strip() == "OK":
+        return None
+    return f"GET /_ping on {host} answered '{answer}', expected 'OK'"
