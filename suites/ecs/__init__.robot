@@ -7,3 +7,5 @@ Documentation    Spec TST-010: ECS Fargate integration tests for sockerless.
 ...              launches at most three tasks. With no `SOCKERLESS_HOST` the suites run against
 ...              the embedded simulator; with a real target and no AWS credentials every test
 ...              is skipped (AC 1).
+
+Name             ECS
