@@ -8,7 +8,7 @@ Choosing is pure (environment in, decision out); only ``start_target`` starts an
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -125,6 +125,40 @@ class ActiveTarget:
         """Stop the embedded simulator (idempotent; nothing to do for a real daemon)."""
         if self.simulator is not None:
             self.simulator.stop()
+
+
+def report_metadata(
+    target: ActiveTarget, api_version: str, run_id: str, lies: Sequence[str] = ()
+) -> dict[str, str]:
+    """The top-level report metadata that describes ``target``, readable long after the run.
+
+    Robot turns any ``scheme://...`` text in metadata into a link. A daemon socket or an AWS
+    endpoint is no page to open, and the embedded simulator's socket and endpoint are gone when
+    the run ends: so the embedded simulator is named, not addressed, and a real target's
+    addresses are shown as code (``unix:///...``), which Robot never links.
+    """
+    if target.kind == EMBEDDED:
+        daemon, endpoint = EMBEDDED, f"{EMBEDDED} (moto)"
+    else:
+        daemon = as_code(target.host)
+        endpoint = as_code(target.aws.endpoint_url) if target.aws.endpoint_url else "AWS"
+    metadata = {
+        "Target": target.kind,
+        "Daemon": f"{daemon} (API {api_version})",
+        "Region": target.aws.region,
+        "Cluster": target.aws.cluster,
+        "Run Id": run_id,
+        "AWS endpoint": endpoint,
+    }
+    if lies:
+        # A report of a run on a lying simulator must never read like a healthy one.
+        metadata["Simulator lies"] = ", ".join(lies)
+    return metadata
+
+
+def as_code(text: str) -> str:
+    """``text`` in Robot's inline code markup, so the report shows it verbatim and unlinked."""
+    return f"``{text}``"
 
 
 def start_target(

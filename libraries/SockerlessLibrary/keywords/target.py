@@ -10,7 +10,7 @@ from robot.api.deco import keyword
 from robot.libraries.BuiltIn import BuiltIn, RobotNotRunningError
 
 from ..aws.credentials import SKIP_MESSAGE
-from ..target import should_skip_for_credentials
+from ..target import report_metadata, should_skip_for_credentials
 from .base import LibraryComponent, log, seconds
 from .naming import unique_container_name
 
@@ -190,27 +190,19 @@ class TargetKeywords(LibraryComponent):
         Sets ``Target`` (``embedded simulator`` or ``sockerless``), ``Daemon`` (address and API
         version), ``Region``, ``Cluster``, ``Run Id`` and ``AWS endpoint`` (``AWS`` when the
         default endpoint is used); ``Simulator lies`` when the embedded simulator was started
-        with lies (``SOCKERLESS_SIM_LIES``).
+        with lies (``SOCKERLESS_SIM_LIES``). Nothing in it is a link: the embedded simulator's
+        socket and AWS endpoint exist only during the run, so they are named, not given, and a
+        real target's addresses are shown as code.
 
         Example:
         | Set Target Metadata |
         """
         target = self.ctx.target()
         version = self.client.version()
-        api = version.get("ApiVersion", "?")
-        aws = target.aws
-        metadata = {
-            "Target": target.kind,
-            "Daemon": f"{target.host} (API {api})",
-            "Region": aws.region,
-            "Cluster": aws.cluster,
-            "Run Id": self.ctx.run_id,
-            "AWS endpoint": aws.endpoint_url or "AWS",
-        }
         lies = getattr(target.simulator.info, "lies", ()) if target.simulator else ()
-        if lies:
-            # A report of a run on a lying simulator must never read like a healthy one.
-            metadata["Simulator lies"] = ", ".join(lies)
+        metadata = report_metadata(
+            target, str(version.get("ApiVersion", "?")), self.ctx.run_id, tuple(lies)
+        )
         builtin = BuiltIn()
         for name, value in metadata.items():
             builtin.set_suite_metadata(name, value, top=True)
