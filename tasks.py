@@ -1,20 +1,35 @@
 #!/usr/bin/env python3
 """One entry point for setting up and checking the kit, with nothing but python3 installed.
 
-    python3 tasks.py ecs      set up, then run the ECS acceptance suites on the configured target
-                              (the embedded simulator when SOCKERLESS_HOST is not set)
-    python3 tasks.py pabot    the ECS suites in parallel with pabot, every process sharing one
-                              embedded simulator; the report counts the run's Fargate tasks
+    python3 tasks.py ecs [robot options]
+                              set up, then run the ECS acceptance suites on the configured target
+                              (the embedded simulator when SOCKERLESS_HOST is not set); options go
+                              to robot: --exclude slow, --variable START_TIMEOUT:330s, ...
+    python3 tasks.py pabot [pabot and robot options]
+                              the ECS suites in parallel with pabot, every process sharing one
+                              embedded simulator; the report counts the run's Fargate tasks;
+                              options go to pabot (--processes 2) and through it to robot
     python3 tasks.py test     set up, then run every check the project has (what CI runs)
     python3 tasks.py impostor the ECS suites against a plain Docker Engine (root: installs
                               Debian's docker.io); passes only when every Fargate flow fails
     python3 tasks.py sockerless-profile
                               the ECS suites on the simulator's sockerless profile: passes
                               when the results equal those measured on real sockerless
+    python3 tasks.py installed-kit
+                              build the wheel and sdist, install the wheel in a new virtual
+                              environment outside the checkout and run sockerless-ecs-acceptance
+                              there with the commands of the CI examples (docs/ci/)
+    python3 tasks.py robotcode
+                              the ECS suites through robotcode with robot.toml's embedded profile
     python3 tasks.py setup    only create/refresh the virtual environment in .venv
-    python3 tasks.py lint     ruff, mypy, robocop
-    python3 tasks.py sweep    clean up what killed runs left behind (arguments go to the sweeper)
-    python3 tasks.py bench    the stream-decoder and per-request overhead benchmarks
+    python3 tasks.py lint     ruff, mypy, robocop, and the CI examples (actionlint, GitLab schema)
+    python3 tasks.py sweep [sweeper options]
+                              clean up what killed runs left behind (options go to the sweeper:
+                              python3 tasks.py sweep --run-id ID, --dry-run, --host ADDRESS)
+    python3 tasks.py bench [--repeat N]
+                              the stream-decoder and per-request overhead benchmarks
+    python3 tasks.py --help   this help; -h or --help after any command prints it too, and then
+                              nothing is set up, run or removed
 
 Every step runs in a child process with its own time limit, so nothing here can hang a CI job.
 """
@@ -28,9 +43,12 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
+import tomllib
 import venv
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,6 +76,20 @@ EXEC_TEST = "Long-Running Container Serves Exec Through The Agent And Stops On R
 START_TIMEOUT_TEST = "Start Of An Unpullable Image Fails With An Error Instead Of Hanging"
 CONFIG_TEST = "ECS Cluster And VPC Configuration Come From The Environment"
 STEP_TIME_LIMIT_SECONDS = 20 * 60
+TOOL_INSTALL_TIME_LIMIT_SECONDS = 5 * 60
+ACTIONLINT_MODULE = "github.com/rhysd/actionlint/cmd/actionlint"
+ACTIONLINT_VERSION = "v1.7.12"
+CI_EXAMPLES = ROOT / "docs" / "ci"
+GITHUB_WORKFLOW = CI_EXAMPLES / "github-actions.yml"
+GITLAB_CI = CI_EXAMPLES / "gitlab-ci.yml"
+# The commands of the CI examples' embedded-simulator jobs (docs/ci/); `installed-kit` runs
+# exactly these, in a new virtual environment outside the checkout (utest/ci checks the match).
+INSTALLED_KIT_COMMANDS = (
+    'python -m pip install "${SOCKERLESS_ECS_KIT:?set SOCKERLESS_ECS_KIT to the kit to install}"',
+    "sockerless-ecs-acceptance --outputdir results",
+)
+INSTALLED_KIT_OUTPUT = "results"  # the --outputdir of the command above, in its working directory
+INSTALL_TIME_LIMIT_SECONDS = 10 * 60
 
 
 @dataclass
@@ -109,20 +141,38 @@ def setup() -> None:
     STAMP.write_text(wanted + "\n")
 
 
+def exit_zero(code: int) -> tuple[bool, str]:
+    """The usual rule: a step worked when it exited 0."""
+    return code == 0, f"exit {code}"
+
+
+def rebot_outcome(code: int) -> tuple[bool, str]:
+    """rebot's exit status: 0-250 is the number of failed tests in what it merged (it worked;
+    the tests' counts say how they went), 251-255 an error of rebot's own (it did not)."""
+    if 0 <= code <= 250:
+        return True, f"exit {code}: {code} failed test(s) in the merged output"
+    return False, f"exit {code}: rebot could not write the report"
+
+
 def run_step(
-    name: str, command: list[str], tally: Tally, env: dict[str, str] | None = None
+    name: str,
+    command: list[str],
+    tally: Tally,
+    env: dict[str, str] | None = None,
+    *,
+    outcome: Callable[[int], tuple[bool, str]] = exit_zero,
+    cwd: Path = ROOT,
+    time_limit: float = STEP_TIME_LIMIT_SECONDS,
 ) -> bool:
-    """Run one step; record it as failed on a non-zero exit or when it overruns its time limit."""
+    """Run one step; record it as failed when ``outcome`` says its exit status is a failure
+    (by default: non-zero) or when it overruns its time limit."""
     print(f"\n=== {name}\n$ {' '.join(command)}", flush=True)
     started = time.monotonic()
     try:
-        completed = subprocess.run(
-            command, cwd=ROOT, env=env, timeout=STEP_TIME_LIMIT_SECONDS, check=False
-        )
-        ok = completed.returncode == 0
-        detail = f"exit {completed.returncode}"
+        completed = subprocess.run(command, cwd=cwd, env=env, timeout=time_limit, check=False)
+        ok, detail = outcome(completed.returncode)
     except subprocess.TimeoutExpired:
-        ok, detail = False, f"killed after {STEP_TIME_LIMIT_SECONDS} s"
+        ok, detail = False, f"killed after {time_limit:.0f} s"
     print(f"=== {name}: {'ok' if ok else 'FAILED'} ({detail}, {time.monotonic() - started:.1f} s)")
     if not ok:
         tally.failed_steps.append(name)
@@ -230,7 +280,13 @@ def robot(
         *arguments,
     ]
     ran_ok = run_step(name, command, tally, env)
-    output_xml = output_dir / "output.xml"
+    add_robot_counts(name, output_dir / "output.xml", ran_ok, tally, expect=expect)
+
+
+def add_robot_counts(
+    name: str, output_xml: Path, ran_ok: bool, tally: Tally, *, expect: str = "pass"
+) -> None:
+    """Add the counts of a finished robot run's ``output_xml`` to ``tally``."""
     if not output_xml.exists():
         if ran_ok:
             tally.failed_steps.append(f"{name} (no output.xml)")
@@ -248,6 +304,50 @@ def lint(tally: Tally) -> None:
     run_step("mypy", [str(BIN / "mypy")], tally)
     run_step("robocop check", [str(BIN / "robocop"), "check"], tally)
     run_step("robocop format --check", [str(BIN / "robocop"), "format", "--check", "--diff"], tally)
+    lint_ci_examples(tally)
+
+
+def actionlint(tally: Tally) -> Path | None:
+    """actionlint at the pinned version, built once with ``go install`` into .venv/tools/."""
+    binary = VENV / "tools" / f"actionlint-{ACTIONLINT_VERSION}" / "actionlint"
+    if binary.exists():
+        return binary
+    go = shutil.which("go") or shutil.which("go", path="/usr/local/go/bin")
+    if go is None:
+        print("=== actionlint: FAILED (no `go` on PATH to install it with; Go 1.22 or later)")
+        tally.failed_steps.append("actionlint (no Go toolchain)")
+        return None
+    # GOTOOLCHAIN=local: build with the Go that is here, never fetch another toolchain.
+    env = {**os.environ, "GOBIN": str(binary.parent), "GOTOOLCHAIN": "local"}
+    installed = run_step(
+        f"install actionlint {ACTIONLINT_VERSION}",
+        [go, "install", f"{ACTIONLINT_MODULE}@{ACTIONLINT_VERSION}"],
+        tally,
+        env,
+        time_limit=TOOL_INSTALL_TIME_LIMIT_SECONDS,
+    )
+    return binary if installed and binary.exists() else None
+
+
+def lint_ci_examples(tally: Tally) -> None:
+    """The CI examples in docs/ci/: the workflow with actionlint, the GitLab file against the
+    GitLab CI schema (as check-jsonschema ships it)."""
+    binary = actionlint(tally)
+    if binary is not None:
+        # shellcheck and pyflakes stay off: actionlint would use them only where installed.
+        run_step(
+            "actionlint (docs/ci)",
+            [str(binary), "-shellcheck=", "-pyflakes=", str(GITHUB_WORKFLOW.relative_to(ROOT))],
+            tally,
+        )
+    run_step(
+        "GitLab CI schema (docs/ci)",
+        [
+            str(BIN / "check-jsonschema"),
+            *["--builtin-schema", "vendor.gitlab-ci", str(GITLAB_CI.relative_to(ROOT))],
+        ],
+        tally,
+    )
 
 
 def environment_without_credentials() -> dict[str, str]:
@@ -348,7 +448,8 @@ def pabot(tally: Tally, extra_args: list[str]) -> None:
             *budget_metadata,
             str(output_xml),
         ],
-        Tally(),  # rebot exits non-zero when tests failed; the counts below say so already
+        tally,
+        outcome=rebot_outcome,
     )
     passed, failed, skipped = robot_counts(output_xml)
     tally.add(passed, failed, skipped)
@@ -438,6 +539,105 @@ def sockerless_profile(tally: Tally) -> None:
     )
 
 
+def robotcode(tally: Tally) -> None:
+    """The ECS suites through ``robotcode`` with robot.toml's ``embedded`` profile."""
+    profile = tomllib.loads((ROOT / "robot.toml").read_text())["profiles"]["embedded"]
+    output_dir = ROOT / profile["output-dir"]
+    shutil.rmtree(output_dir, ignore_errors=True)
+    name = "ECS suites through robotcode (robot.toml, profile embedded)"
+    command = [str(BIN / "robotcode"), "--profile", "embedded", "robot"]
+    ran_ok = run_step(name, command, tally, embedded_environment())
+    add_robot_counts(name, output_dir / "output.xml", ran_ok, tally)
+
+
+def installed_kit(tally: Tally) -> None:
+    """The kit as a team gets it: build the sdist and, from it, the wheel; install the wheel in a
+    new virtual environment outside the checkout with the CI examples' own commands
+    (``INSTALLED_KIT_COMMANDS``), and run the command there on the embedded simulator.
+
+    pip resolves the dependencies from the package index, held to the versions of .venv by
+    PIP_CONSTRAINT, which leaves the commands as the examples have them. The results are copied
+    to results/installed-kit/.
+    """
+    name = "the installed kit, outside the checkout"
+    results = RESULTS / "installed-kit"
+    shutil.rmtree(results, ignore_errors=True)
+    with tempfile.TemporaryDirectory(prefix="kit-installed-") as scratch:
+        work = Path(scratch)
+        dist, venv_dir = work / "dist", work / "venv"
+        built = run_step(
+            "build the sdist and, from it, the wheel",
+            [str(BIN / "python"), "-m", "build", "--outdir", str(dist), str(ROOT)],
+            tally,
+            time_limit=INSTALL_TIME_LIMIT_SECONDS,
+        )
+        wheels = sorted(dist.glob("*.whl"))
+        if not built or len(wheels) != 1:
+            tally.failed_steps.append(f"{name} (no wheel: {wheels})")
+            return
+        constraints = work / "constraints.txt"
+        frozen = subprocess.run(
+            [str(BIN / "python"), "-m", "pip", "freeze", "--exclude-editable"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        constraints.write_text(frozen.stdout)
+        created = run_step(
+            "a new virtual environment outside the checkout",
+            [sys.executable, "-m", "venv", str(venv_dir)],
+            tally,
+            time_limit=TOOL_INSTALL_TIME_LIMIT_SECONDS,
+        )
+        if frozen.returncode != 0:
+            tally.failed_steps.append(f"{name} (pip freeze: {frozen.stderr.strip()[:200]})")
+        if frozen.returncode != 0 or not created:
+            return
+        env = embedded_environment(
+            PATH=os.pathsep.join([str(venv_dir / "bin"), os.environ.get("PATH", "")]),
+            VIRTUAL_ENV=str(venv_dir),
+            SOCKERLESS_ECS_KIT=str(wheels[0]),
+            PIP_CONSTRAINT=str(constraints),
+        )
+        env.pop("PYTHONPATH", None)
+        for command in INSTALLED_KIT_COMMANDS:
+            ran = run_step(
+                command,
+                ["bash", "-c", command],
+                tally,
+                env,
+                cwd=work,
+                time_limit=INSTALL_TIME_LIMIT_SECONDS,
+            )
+            if not ran:
+                break
+        output_dir = work / INSTALLED_KIT_OUTPUT
+        if output_dir.is_dir():
+            shutil.copytree(output_dir, results)
+        problems = installed_run_problems(output_dir, venv_dir)
+    for problem in problems:
+        print(f"=== {name}: {problem}")
+        tally.failed_steps.append(f"{name} ({problem})")
+    add_robot_counts(name, results / "output.xml", not problems, tally)
+
+
+def installed_run_problems(output_dir: Path, venv_dir: Path) -> list[str]:
+    """What is wrong with the installed kit's run in ``output_dir``: a missing file, or suites
+    that ran from anywhere but the virtual environment's site-packages."""
+    problems = [
+        f"no {file} in the chosen output dir"
+        for file in ("output.xml", "report.html", "log.html", "xunit.xml")
+        if not (output_dir / file).is_file()
+    ]
+    if not problems:
+        top = ET.parse(output_dir / "output.xml").getroot().find("suite")  # noqa: S314
+        source = Path("" if top is None else top.get("source", ""))
+        if not source.is_relative_to(venv_dir) or "site-packages" not in source.parts:
+            problems.append(f"the suites ran from {source}, not from the installed package")
+    return problems
+
+
 def test(tally: Tally) -> None:
     lint(tally)
     RESULTS.mkdir(exist_ok=True)
@@ -486,36 +686,67 @@ def test(tally: Tally) -> None:
     )
     sockerless_profile(tally)
     impostor(tally)
+    robotcode(tally)
+    installed_kit(tally)
+
+
+def sweep(arguments: list[str]) -> int:
+    return subprocess.call([str(BIN / "python"), "-m", "SockerlessLibrary.sweep", *arguments])
+
+
+def bench(arguments: list[str]) -> int:
+    # One run: the stream decoder, then per-request overhead (both take --repeat N).
+    mux = subprocess.call([str(BIN / "python"), "benchmarks/mux_benchmark.py", *arguments])
+    overhead = subprocess.call(
+        [str(BIN / "python"), "benchmarks/overhead_benchmark.py", *arguments]
+    )
+    return mux or overhead
+
+
+# Commands that run checks and close with the tally's line; the first two pass their arguments on.
+CHECKS_WITH_ARGUMENTS: dict[str, Callable[[Tally, list[str]], None]] = {"ecs": ecs, "pabot": pabot}
+CHECKS: dict[str, Callable[[Tally], None]] = {
+    "test": test,
+    "lint": lint,
+    "impostor": impostor,
+    "sockerless-profile": sockerless_profile,
+    "installed-kit": installed_kit,
+    "robotcode": robotcode,
+}
+# Commands whose own exit status is the answer.
+PASS_THROUGH: dict[str, Callable[[list[str]], int]] = {"sweep": sweep, "bench": bench}
+HELP_OPTIONS = ("-h", "--help")
+
+
+def command_problem(command: str, arguments: list[str]) -> str | None:
+    """Why ``command arguments`` cannot run (``None`` when it can), decided before any setup."""
+    if command in CHECKS_WITH_ARGUMENTS or command in PASS_THROUGH:
+        return None
+    if command in CHECKS or command == "setup":
+        return f"'{command}' takes no arguments, got: {' '.join(arguments)}" if arguments else None
+    return f"unknown command '{command}'"
 
 
 def main(argv: list[str]) -> int:
     command, rest = (argv[0], argv[1:]) if argv else ("test", [])
-    setup()
-    tally = Tally()
-    if command == "setup":
-        return 0
-    if command == "lint":
-        lint(tally)
-    elif command == "ecs":
-        ecs(tally, rest)
-    elif command == "pabot":
-        pabot(tally, rest)
-    elif command == "test":
-        test(tally)
-    elif command == "impostor":
-        impostor(tally)
-    elif command == "sockerless-profile":
-        sockerless_profile(tally)
-    elif command == "sweep":
-        return subprocess.call([str(BIN / "python"), "-m", "SockerlessLibrary.sweep", *rest])
-    elif command == "bench":
-        # One run: the stream decoder, then per-request overhead (both take --repeat N).
-        mux = subprocess.call([str(BIN / "python"), "benchmarks/mux_benchmark.py", *rest])
-        overhead = subprocess.call([str(BIN / "python"), "benchmarks/overhead_benchmark.py", *rest])
-        return mux or overhead
-    else:
+    # Help is answered before anything is set up, run or removed, whatever the command.
+    if command in (*HELP_OPTIONS, "help") or any(argument in HELP_OPTIONS for argument in rest):
         print(__doc__)
+        return 0
+    problem = command_problem(command, rest)
+    if problem:
+        print(f"tasks.py: {problem}; `python3 tasks.py --help` lists the commands", file=sys.stderr)
         return 2
+    setup()
+    if command in PASS_THROUGH:
+        return PASS_THROUGH[command](rest)
+    tally = Tally()
+    if command in CHECKS_WITH_ARGUMENTS:
+        CHECKS_WITH_ARGUMENTS[command](tally, rest)
+    elif command in CHECKS:
+        CHECKS[command](tally)
+    else:  # setup
+        return 0
     if tally.failed_steps:
         print("\nfailed steps: " + "; ".join(tally.failed_steps))
     print(tally.closing_line())

@@ -1,0 +1,203 @@
+"""tasks.py as a command line: help that runs nothing, no quietly ignored input, honest steps.
+
+* ``-h``/``--help`` anywhere prints tasks.py's help and returns before anything is set up, run
+  or removed (``python3 tasks.py pabot --help`` once printed pabot's help, wiped results/pabot
+  and reported FAILED);
+* an unknown command, or arguments to a command that takes none, fail before the setup;
+* a step's status is its real outcome: rebot's exit status 0-250 is the number of failed tests
+  in what it merged, so a report step that worked says ok; 251+ is an error and says FAILED.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import tasks
+
+pytestmark = pytest.mark.timeout(120)
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+COMMAND_TIME_LIMIT_SECONDS = 30
+EVERY_COMMAND = [
+    *tasks.CHECKS_WITH_ARGUMENTS,
+    *tasks.CHECKS,
+    *tasks.PASS_THROUGH,
+    "setup",
+]
+
+
+@pytest.fixture
+def no_setup(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any setup (or step) fails the test: the answers below must come before them."""
+
+    def forbidden(*_: object, **__: object) -> None:
+        raise AssertionError("tasks.py set up or ran something")
+
+    monkeypatch.setattr(tasks, "setup", forbidden)
+    monkeypatch.setattr(tasks, "run_step", forbidden)
+    monkeypatch.setattr(tasks.subprocess, "run", forbidden)
+    monkeypatch.setattr(tasks.subprocess, "call", forbidden)
+
+
+def test_the_help_documents_the_pass_through_of_each_command() -> None:
+    doc = tasks.__doc__ or ""
+    for usage in (
+        "python3 tasks.py ecs [robot options]",
+        "python3 tasks.py pabot [pabot and robot options]",
+        "python3 tasks.py sweep [sweeper options]",
+        "python3 tasks.py installed-kit",
+        "python3 tasks.py robotcode",
+        "python3 tasks.py --help",
+    ):
+        assert usage in doc, usage
+    for command in EVERY_COMMAND:
+        assert f"python3 tasks.py {command}" in doc, command
+
+
+@pytest.mark.parametrize("command", EVERY_COMMAND)
+@pytest.mark.parametrize("option", ["-h", "--help"])
+def test_help_on_any_command_prints_the_help_and_does_nothing_else(
+    command: str, option: str, no_setup: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert tasks.main([command, "--exclude", "slow", option]) == 0
+    assert capsys.readouterr().out.strip() == (tasks.__doc__ or "").strip()
+
+
+@pytest.mark.parametrize("argv", [["-h"], ["--help"], ["help"]])
+def test_help_alone_prints_the_help(
+    argv: list[str], no_setup: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert tasks.main(argv) == 0
+    assert "python3 tasks.py ecs [robot options]" in capsys.readouterr().out
+
+
+def test_an_unknown_command_fails_before_the_setup(
+    no_setup: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert tasks.main(["tset"]) == 2
+    assert "tasks.py: unknown command 'tset'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", [*tasks.CHECKS, "setup"])
+def test_arguments_to_a_command_that_takes_none_are_refused_not_ignored(
+    command: str, no_setup: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert tasks.main([command, "--exclude", "slow"]) == 2
+    assert f"'{command}' takes no arguments, got: --exclude slow" in capsys.readouterr().err
+
+
+def test_pabot_help_leaves_results_pabot_alone(tmp_path: Path) -> None:
+    """The run that once wiped results/pabot, as a user types it (a child process)."""
+    marker = ROOT / "results" / "pabot" / f"kept-{tmp_path.name}.txt"
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text("a previous run's results\n")
+    try:
+        completed = subprocess.run(
+            [sys.executable, str(ROOT / "tasks.py"), "pabot", "--help"],
+            capture_output=True,
+            text=True,
+            timeout=COMMAND_TIME_LIMIT_SECONDS,
+            check=False,
+        )
+        assert completed.returncode == 0, completed.stderr
+        assert "python3 tasks.py pabot [pabot and robot options]" in completed.stdout
+        assert "FAILED" not in completed.stdout
+        assert marker.read_text() == "a previous run's results\n"
+    finally:
+        marker.unlink(missing_ok=True)
+
+
+@pytest.mark.parametrize(
+    ("code", "ok"), [(0, True), (1, True), (3, True), (250, True), (251, False), (252, False)]
+)
+def test_rebots_exit_status_is_a_count_of_failed_tests_up_to_250(code: int, ok: bool) -> None:
+    assert tasks.rebot_outcome(code)[0] is ok
+
+
+@pytest.fixture(scope="module")
+def failing_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """output.xml of a real robot run in which two tests failed and one passed."""
+    work = tmp_path_factory.mktemp("rebot")
+    suite = work / "suite.robot"
+    suite.write_text(
+        "*** Test Cases ***\n"
+        "Passes\n    No Operation\n"
+        "Fails Once\n    Fail    first\n"
+        "Fails Twice\n    Fail    second\n"
+    )
+    subprocess.run(
+        [str(BIN / "robot"), "--outputdir", str(work), "--report", "NONE", "--log", "NONE", suite],
+        capture_output=True,
+        timeout=COMMAND_TIME_LIMIT_SECONDS,
+        check=False,
+    )
+    return work / "output.xml"
+
+
+def test_a_report_step_over_failed_tests_says_ok(
+    failing_output: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tally = tasks.Tally()
+    command = [str(BIN / "rebot"), "--outputdir", str(tmp_path), str(failing_output)]
+    assert tasks.run_step("report", command, tally, outcome=tasks.rebot_outcome)
+    assert tally.failed_steps == []
+    assert "=== report: ok (exit 2: 2 failed test(s) in the merged output" in (
+        capsys.readouterr().out
+    )
+    assert (tmp_path / "report.html").is_file()
+
+
+def test_a_report_step_that_cannot_read_its_input_says_failed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tally = tasks.Tally()
+    missing = tmp_path / "no-such-output.xml"
+    command = [str(BIN / "rebot"), "--outputdir", str(tmp_path), str(missing)]
+    assert not tasks.run_step("report", command, tally, outcome=tasks.rebot_outcome)
+    assert tally.failed_steps == ["report"]
+    assert "=== report: FAILED (exit 252: rebot could not write the report" in (
+        capsys.readouterr().out
+    )
+
+
+def test_pabots_report_over_failed_tests_says_ok_and_counts_them(
+    failing_output: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """pabot() with a pabot run that had two failing tests: its report step (a real rebot that
+    exits 2) says ok, and the run's counts carry the two failures."""
+    real_run_step = tasks.run_step
+
+    def pabot_finished(
+        name: str, command: list[str], tally: tasks.Tally, *a: Any, **k: Any
+    ) -> bool:
+        if not name.startswith("ECS suites with pabot"):
+            return real_run_step(name, command, tally, *a, **k)
+        output_dir = tmp_path / "pabot"
+        shutil.copy(failing_output, output_dir / "output.xml")
+        stats = {"aws": {"tasks_launched": 3, "task_seconds": 12.5}}
+        (output_dir / "simulator-stats.json").write_text(json.dumps(stats))
+        return False  # pabot's exit status is its failed tests too
+
+    monkeypatch.setattr(tasks, "run_step", pabot_finished)
+    monkeypatch.setattr(tasks, "RESULTS", tmp_path)
+    tally = tasks.Tally()
+    tasks.pabot(tally, [])
+    out = capsys.readouterr().out
+    assert "=== report with the run's Fargate usage: ok (exit 2: 2 failed test(s)" in out
+    assert (tally.passed, tally.failed) == (1, 2)
+    assert "report with the run's Fargate usage" not in tally.failed_steps
+    root = ET.parse(tmp_path / "pabot" / "output.xml").getroot()
+    meta = {m.get("name"): m.text for m in root.iter("meta")}
+    assert (meta["Fargate tasks"], meta["Fargate task-seconds"]) == ("3", "12.5")
