@@ -9,10 +9,8 @@ three targets, and the suites resolve from a checkout (here) as from an installe
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -23,9 +21,7 @@ from sockerless_ecs_acceptance.command import BAD_OPTIONS, HELP, main, robot_arg
 pytestmark = pytest.mark.timeout(120)
 
 ROOT = Path(__file__).resolve().parents[2]
-COMMAND = Path(sys.executable).parent / "sockerless-ecs-acceptance"
 SUITES = Path("/kit/suites")
-RUN_TIME_LIMIT_SECONDS = 90
 
 
 def test_defaults_come_first_so_the_users_options_win() -> None:
@@ -145,23 +141,13 @@ def test_a_package_without_the_kit_says_so(tmp_path: Path) -> None:
 
 
 def test_the_command_runs_the_checkouts_suites_from_anywhere_into_the_chosen_dir(
-    tmp_path: Path,
+    tmp_path: Path, run_kit: Callable[..., None]
 ) -> None:
     """From a directory outside the checkout, the relative resource imports still resolve.
 
     A dry run: every suite, resource file and keyword is resolved, nothing is launched.
     """
-    env = {k: v for k, v in os.environ.items() if k not in ("SOCKERLESS_HOST", "ROBOT_OPTIONS")}
-    completed = subprocess.run(
-        [str(COMMAND), "--dryrun", "--outputdir", "chosen"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=RUN_TIME_LIMIT_SECONDS,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stdout + completed.stderr
+    run_kit(tmp_path, "--dryrun", "--outputdir", "chosen")
     chosen = tmp_path / "chosen"
     assert sorted(p.name for p in chosen.iterdir()) == [
         "log.html",

@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
-import subprocess
-import sys
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +27,6 @@ from SockerlessLibrary.target import EMBEDDED, SOCKERLESS, ActiveTarget, report_
 
 pytestmark = pytest.mark.timeout(120)
 
-COMMAND = Path(sys.executable).parent / "sockerless-ecs-acceptance"
-RUN_TIME_LIMIT_SECONDS = 90
 LINK = re.compile(r"<a\s", re.IGNORECASE)
 
 
@@ -118,29 +114,21 @@ def report_model(report: Path) -> tuple[dict[str, Any], list[Any], list[str]]:
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def report(tmp_path_factory: pytest.TempPathFactory, run_kit: Callable[..., None]) -> Path:
     """The configuration suite (no Fargate task) run by the command, as a CI job runs it."""
     work = tmp_path_factory.mktemp("run")
-    env = {k: v for k, v in os.environ.items() if k not in ("SOCKERLESS_HOST", "ROBOT_OPTIONS")}
-    completed = subprocess.run(
-        [str(COMMAND), "--exclude", "slow", "--outputdir", "results"],
-        cwd=work,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=RUN_TIME_LIMIT_SECONDS,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stdout + completed.stderr
+    run_kit(work, "--exclude", "slow", "--outputdir", "results")
     return work / "results" / "report.html"
 
 
+@pytest.mark.slow
 def test_the_report_is_named_after_the_kit(report: Path) -> None:
     settings, suite, strings = report_model(report)
     assert not settings["title"]  # so the page reads "<top suite name> Report"
     assert strings[suite[0]] == "Sockerless ECS Acceptance"
 
 
+@pytest.mark.slow
 def test_the_summary_shows_the_fargate_usage_and_no_link(report: Path) -> None:
     _, suite, strings = report_model(report)
     pairs = suite[4]  # the top suite's metadata: name and value indexes, alternating
