@@ -576,13 +576,15 @@ def figures(
         return None if value is None else value - offset
 
     created, started, stopped = aligned("createdAt"), aligned("startedAt"), aligned("stoppedAt")
+    # Sub-second spans across the clocks mean nothing against timestamps in whole seconds.
+    fine = task is not None and task.resolution < WHOLE_SECOND
     result["daemon_before_runtask"] = (
-        None if start is None or created is None else created - start.sent
+        None if start is None or created is None or not fine else created - start.sent
     )
     result["start_to_running"] = None if start is None or started is None else started - start.sent
     result["start_answer_after_running"] = (
         None
-        if start is None or started is None or start.answered is None
+        if start is None or started is None or start.answered is None or not fine
         else start.answered - started
     )
     result.update(_stop_figures(trace, task, start, stopped))
@@ -719,8 +721,14 @@ def container_summary(container: Mapping[str, Any]) -> str:
             ("until start answered", figures_["start_answer_after_running"]),
         ]
     )
+    if not start:  # no ECS phase of any length: say what the start call took
+        call = next((c for c in container["docker_calls"] if c["call"] == "start"), None)
+        took = None if call is None or call["answered"] is None else call["answered"] - call["sent"]
+        start = "not split" if took is None else f"{seconds_text(took)} start call, not split"
+        if task["timestamp_resolution"] >= WHOLE_SECOND:
+            start += " (ECS timestamps in whole seconds)"
     parts = [f"start: {start}" + ("" if ran else " (never ran)")]
-    if after:
+    if _terms(after):
         parts.append(f"stop: {_terms(after)}")
     if figures_["log_delivery"] is not None:
         logs = _terms(

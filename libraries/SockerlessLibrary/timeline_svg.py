@@ -180,13 +180,12 @@ def _legend(canvas: _Canvas, top: float, keys: Sequence[tuple[str, str]]) -> flo
 def _notes(entry: Mapping[str, Any]) -> list[str]:
     clock = entry["clock"]
     low, high = clock["offset_low"], clock["offset_high"]
-    bounds = (
-        f"offset bounds {'-inf' if low is None else f'{low:+.3f}'} .. "
-        f"{'+inf' if high is None else f'{high:+.3f}'} s"
-    )
+    lowest = "-inf" if low is None else f"{low:+.3f}"
+    highest = "+inf" if high is None else f"{high:+.3f}"
+    bounds = f"{lowest} .. {highest}"
     notes = [
-        f"Axis: the kit's clock; ECS/CloudWatch times drawn at AWS time - {clock['offset']:+.3f}"
-        f" s ({bounds}: {clock['note']})."
+        f"Axis: the kit's clock. AWS timestamps are drawn {0.0 - clock['offset']:+.3f} s off; the "
+        f"start calls bound AWS minus kit to {bounds} s: {clock['note']}."
     ]
     for container in entry["containers"]:
         for task in container["tasks"]:
@@ -228,7 +227,11 @@ def render_svg(entry: Mapping[str, Any]) -> str:
                 _lane(canvas, top, title, phases)
                 if lane == "docker" and container["exit_seen"] is not None:
                     _marker(canvas, top, float(container["exit_seen"]), "exit seen by the kit")
-                used += [p["name"] for p in phases if lane != "docker" and p["name"] not in used]
+                used += [
+                    p["name"]
+                    for p in phases
+                    if lane != "docker" and float(p["seconds"]) > 0 and p["name"] not in used
+                ]
                 top += LANE
         top += GAP
     blocks, canvas.parts = canvas.parts, body
@@ -247,7 +250,7 @@ def render_svg(entry: Mapping[str, Any]) -> str:
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height:.0f}" '
         f'viewBox="0 0 {WIDTH} {height:.0f}" font-family="sans-serif" font-size="{FONT}" '
-        'style="background:#fff">' + "".join(canvas.parts) + "</svg>"
+        'style="background:#fff;max-width:100%;height:auto">' + "".join(canvas.parts) + "</svg>"
     )
 
 

@@ -235,6 +235,30 @@ def test_whole_second_timestamps_widen_the_bound_by_that_second() -> None:
     assert high.value == pytest.approx(1.0 + 1.0 - 0.5)
 
 
+def test_sub_second_spans_across_the_clocks_are_not_measured_against_whole_seconds() -> None:
+    whole = {
+        "createdAt": datetime.fromtimestamp(T0 + 1, UTC),
+        "startedAt": datetime.fromtimestamp(T0 + 4, UTC),
+        "stoppedAt": datetime.fromtimestamp(T0 + 8, UTC),
+    }
+    none = dict.fromkeys(("pullStartedAt", "pullStoppedAt", "stoppingAt", "executionStoppedAt"))
+    (trace,) = recorded_flow(**whole, **none).traces_of(SCOPE)
+    figures = container_timeline(trace, 0.0)["figures"]
+    assert figures["daemon_before_runtask"] is None
+    assert figures["start_answer_after_running"] is None
+    assert figures["start_to_running"] == pytest.approx(3.5)
+
+
+def test_a_task_whose_timestamps_are_all_one_second_says_what_start_took() -> None:
+    second = datetime.fromtimestamp(T0 + 1, UTC)
+    same = {"createdAt": second, "startedAt": second, "stoppedAt": second}
+    none = dict.fromkeys(("pullStartedAt", "pullStoppedAt", "stoppingAt", "executionStoppedAt"))
+    entry = timeline_of_test("S", "T", "PASS", recorded_flow(**same, **none).traces_of(SCOPE))
+    assert entry["summary"].startswith(
+        "start: 4.20 s start call, not split (ECS timestamps in whole seconds); logs: "
+    )
+
+
 # -- phases and figures ------------------------------------------------------------------------
 
 
