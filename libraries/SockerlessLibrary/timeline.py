@@ -840,10 +840,19 @@ def document(run: Mapping[str, Any], tests: Sequence[Mapping[str, Any]]) -> dict
     return {"schema": SCHEMA, "version": SCHEMA_VERSION, "run": dict(run), "tests": list(tests)}
 
 
-def union_length(intervals: Iterable[tuple[float, float]]) -> float:
-    """Total length covered by ``intervals`` (overlaps counted once)."""
-    total, reach = 0.0, float("-inf")
-    for low, high in sorted(intervals):
+def union_length(
+    intervals: Iterable[tuple[float, float]],
+    start: float = float("-inf"),
+    end: float = float("inf"),
+) -> float:
+    """Total length covered by ``intervals``, each clipped to ``[start, end]`` (overlaps once).
+
+    >>> union_length([(0, 2), (1, 3), (5, 6)], 0.5, 5.5)
+    3.0
+    """
+    clipped = sorted((max(a, start), min(b, end)) for a, b in intervals if b > start and a < end)
+    total, reach = 0.0, start
+    for low, high in clipped:
         begin = max(low, reach)
         if high > begin:
             total += high - begin
