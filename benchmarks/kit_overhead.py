@@ -49,11 +49,13 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "simulator"))
+sys.path.insert(0, str(ROOT / "libraries"))
 
 from suite_timing import BIN, timed  # noqa: E402 - this script's own directory
 
 from sockerless_sim.launcher import SimulatorProcess  # noqa: E402 - after the path set-up
 from sockerless_sim.unix_http import UnixHTTPConnection  # noqa: E402
+from SockerlessLibrary.timeline import union_length  # noqa: E402 - after the path set-up
 
 CONTROL_ROUTE = " /_sim/"
 
@@ -81,22 +83,6 @@ class Round:
     def total_requests(self) -> int:
         """Docker API requests of the run."""
         return sum(self.requests.values())
-
-
-def union_length(intervals: list[tuple[float, float]], start: float, end: float) -> float:
-    """Total length of the union of ``intervals``, each clipped to ``[start, end]``.
-
-    >>> union_length([(0, 2), (1, 3), (5, 6)], 0.5, 5.5)
-    3.0
-    """
-    clipped = sorted((max(a, start), min(b, end)) for a, b in intervals if b > start and a < end)
-    total, reach = 0.0, start
-    for low, high in clipped:
-        begin = max(low, reach)
-        if high > begin:
-            total += high - begin
-            reach = high
-    return total
 
 
 def robot_time(text: str) -> float:

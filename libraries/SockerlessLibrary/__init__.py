@@ -11,7 +11,7 @@ from robotlibcore import DynamicCore
 from .budget import budget_setting
 from .errors import DaemonResponseError, DaemonTimeout, ProtocolError, SockerlessError
 from .keywords.aws import AwsKeywords
-from .keywords.base import log, warn
+from .keywords.base import log, log_html, warn
 from .keywords.budget import BudgetKeywords
 from .keywords.containers import ContainerKeywords
 from .keywords.context import LibraryContext, LibrarySettings
@@ -24,6 +24,7 @@ from .keywords.registry import Selection, everything, only, scope_of_test, withi
 from .keywords.session import SessionKeywords
 from .keywords.streams import StreamKeywords
 from .keywords.target import TargetKeywords
+from .keywords.timeline import TimelineKeywords, TimelineReporter
 from .transport import pinned_api_version
 
 __version__ = "0.1.0"
@@ -286,6 +287,7 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
         budget_setting(task_budget, {})  # a bad value fails the import, before any keyword runs
         self._context = LibraryContext(settings, log=log)
         self._janitor = Janitor(self._context, log)
+        self._timeline = TimelineReporter(self._context, log, log_html, warn)
         components = [
             TargetKeywords(self._context),
             ContainerKeywords(self._context),
@@ -297,6 +299,7 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
             ProofKeywords(self._context),
             PreflightKeywords(self._context),
             BudgetKeywords(self._context),
+            TimelineKeywords(self._context),
         ]
         super().__init__(components)
 
@@ -313,8 +316,10 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
     # Listener interface (v3): the library cleans what each test and suite created.
 
     def end_test(self, data: Any, result: Any) -> None:
-        """Clean the containers the test registered and did not clean itself."""
+        """Clean the containers the test registered and did not clean itself; then log the
+        test's timeline, add it to ``timeline.json`` and check the latency budgets."""
         self._clean(only(scope_of_test(data.full_name)), "test")
+        self._timeline.end_test(data, result)
 
     def end_suite(self, data: Any, result: Any) -> None:
         """Clean what the suite (its setup/teardown, tests and child suites) left registered."""

@@ -8,6 +8,7 @@ more than one legitimate status take ``expected``, a collection of acceptable st
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,16 +25,42 @@ from .encoding import (
     encode_time,
     env_list,
 )
-from .errors import DaemonTimeout, ProtocolError, with_context
+from .errors import DaemonResponseError, DaemonTimeout, ProtocolError, with_context
 from .hijack import ExecStream
 from .logstream import LogLine, log_lines
 from .mux import DecodedStream, MuxDecoder
 from .transport import Response, Target, Timeouts, Transport
 
-__all__ = ["DockerClient", "ExecStream", "LogsResult", "StopReading"]
+__all__ = ["CallObserver", "DockerCall", "DockerClient", "ExecStream", "LogsResult", "StopReading"]
 
 # Called with each decoded piece of a logs stream, (stream name, payload); True stops the read.
 StopReading = Callable[[str, bytes], bool]
+
+
+@dataclass(frozen=True)
+class DockerCall:
+    """One request the client made, as the kit's clock saw it (``time.time()`` seconds).
+
+    ``answered`` and ``status`` are ``None`` when no answer came (a timeout, a dropped
+    connection). For a logs read, ``first_output`` is when its first bytes of output arrived and
+    ``first_line`` the first non-empty line they held: when the daemon served that line.
+    """
+
+    operation: str
+    method: str
+    path: str
+    sent: float
+    answered: float | None
+    status: int | None
+    request_body: Any = None
+    response_body: bytes = b""
+    first_output: float | None = None
+    first_line: str | None = None
+
+
+# Told about every request made through ``DockerClient._call`` and every logs read; it must not
+# raise (the timeline recorder is one).
+CallObserver = Callable[[DockerCall], None]
 
 
 @dataclass
@@ -74,6 +101,7 @@ class DockerClient:
 
     def __init__(self, transport: Transport) -> None:
         self.transport = transport
+        self.call_observer: CallObserver | None = None
 
     @property
     def target(self) -> Target:
@@ -100,15 +128,35 @@ class DockerClient:
         expected: Collection[int] = (200,),
         timeout: Timeouts | None = None,
     ) -> Response:
-        return self.transport.request(
-            method,
-            path,
-            operation=operation,
-            query=encode_query(query or {}),
-            body=body,
-            expected=tuple(expected),
-            timeout=timeout,
+        sent = time.time()
+        try:
+            response = self.transport.request(
+                method,
+                path,
+                operation=operation,
+                query=encode_query(query or {}),
+                body=body,
+                expected=tuple(expected),
+                timeout=timeout,
+            )
+        except DaemonResponseError as error:
+            self._observe(
+                DockerCall(operation, method, path, sent, time.time(), error.status, body)
+            )
+            raise
+        except Exception:
+            self._observe(DockerCall(operation, method, path, sent, None, None, body))
+            raise
+        self._observe(
+            DockerCall(
+                operation, method, path, sent, time.time(), response.status, body, response.body
+            )
         )
+        return response
+
+    def _observe(self, call: DockerCall) -> None:
+        if self.call_observer is not None:
+            self.call_observer(call)
 
     def _json(self, response: Response, operation: str) -> Any:
         try:
@@ -325,19 +373,20 @@ class DockerClient:
             "since": encode_time(since, name="since"),
             "until": encode_time(until, name="until"),
         }
+        path = f"/containers/{_id(container_id)}/logs"
+        sent = time.time()
         stream = self.transport.open_stream(
-            "GET",
-            f"/containers/{_id(container_id)}/logs",
-            operation="container logs",
-            query=encode_query(query),
-            timeout=timeout,
+            "GET", path, operation="container logs", query=encode_query(query), timeout=timeout
         )
+        first_output: float | None = None
         with stream:
             decoder = MuxDecoder(multiplexed=hijack.is_multiplexed(tty, stream.headers))
             timed_out = stopped = False
             try:
                 try:
                     for chunk in stream.chunks():
+                        if first_output is None and chunk:
+                            first_output = time.time()
                         if _decode(decoder, chunk, stop_when):
                             stopped = True
                             break
@@ -349,13 +398,20 @@ class DockerClient:
                 output = decoder.finish(incomplete_ok=timed_out or stopped)
             except ProtocolError as error:
                 raise with_context(error, f"container logs on {self.target}") from None
-        return LogsResult(
-            stream.status,
-            stream.headers,
-            output,
-            log_lines(output, timestamps=timestamps),
-            timed_out,
+        lines = log_lines(output, timestamps=timestamps)
+        self._observe(
+            DockerCall(
+                "container logs",
+                "GET",
+                path,
+                sent,
+                time.time(),
+                stream.status,
+                first_output=first_output,
+                first_line=next((line.text for line in lines if line.text), None),
+            )
         )
+        return LogsResult(stream.status, stream.headers, output, lines, timed_out)
 
     def create_exec(
         self,

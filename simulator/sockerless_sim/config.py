@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from .delay_log import DelayLog
 from .quirks import expand_quirks
@@ -54,14 +54,20 @@ _PROFILE_RANGES: dict[str, dict[str, tuple[float, float]]] = {
 }
 
 
+class Draw(Protocol):
+    """Draws one delay; ``started`` (epoch s, default now) is when the delay begins, for the log."""
+
+    def __call__(self, started: float | None = None) -> float: ...
+
+
 @dataclass(frozen=True)
 class Delays:
     """Dwell times in seconds, already multiplied by time_scale; each call draws a value."""
 
-    provisioning: Callable[[], float]
-    pending: Callable[[], float]
-    deprovisioning: Callable[[], float]
-    log_delivery: Callable[[], float]
+    provisioning: Draw
+    pending: Draw
+    deprovisioning: Draw
+    log_delivery: Draw
 
 
 class _Draw:
@@ -88,14 +94,14 @@ class _Draw:
         self._name = name
         self._log = log
 
-    def __call__(self) -> float:
+    def __call__(self, started: float | None = None) -> float:
         if self._low == self._high:
             value = max(self._low, self._floor)
         else:
             with self._lock:
                 value = max(self._rng.uniform(self._low, self._high), self._floor)
         if self._log is not None:
-            self._log.record(self._name, value)
+            self._log.record(self._name, value, started)
         return value
 
 

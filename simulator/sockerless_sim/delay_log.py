@@ -32,9 +32,9 @@ class DelayLog:
         self._lock = threading.Lock()
         self._records: deque[tuple[str, float, float]] = deque(maxlen=limit)
 
-    def record(self, kind: str, seconds: float) -> None:
-        """A delay of ``seconds`` of ``kind`` begins now."""
-        entry = (kind, time.time(), seconds)
+    def record(self, kind: str, seconds: float, started: float | None = None) -> None:
+        """A delay of ``seconds`` of ``kind`` begins at ``started`` (epoch s; default now)."""
+        entry = (kind, time.time() if started is None else started, seconds)
         with self._lock:
             self._records.append(entry)
 

@@ -21,6 +21,8 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from SockerlessLibrary.timeline import aws_wait_intervals, union_length
+
 from .conftest import (
     ExternalSimulator,
     Request,
@@ -82,6 +84,8 @@ class FullRun:
     stopped: list[str]
     running: list[str]
     stats: dict[str, Any]
+    timeline: dict[str, Any]
+    pictures: dict[str, int]  # per test name: the timeline pictures in its log
 
 
 @pytest.fixture(scope="module")
@@ -104,6 +108,15 @@ def full_run(simulator: ExternalSimulator, tmp_path_factory: pytest.TempPathFact
     total = root.find("./statistics/total/stat")
     assert total is not None
     metadata = {str(meta.get("name")): meta.text or "" for meta in root.iter("meta")}
+    pictures = {
+        str(test.get("name")): sum(
+            1
+            for msg in test.findall("msg")
+            if msg.get("html") == "true" and "<svg" in (msg.text or "")
+        )
+        for test in root.iter("test")
+    }
+    timeline = json.loads((workdir / "robot" / "timeline.json").read_text())
     simulator.sync()
     return FullRun(
         passed=int(total.get("pass", 0)),
@@ -117,6 +130,8 @@ def full_run(simulator: ExternalSimulator, tmp_path_factory: pytest.TempPathFact
         stopped=task_arns(simulator, "STOPPED"),
         running=task_arns(simulator, "RUNNING"),
         stats=sim_stats(simulator),
+        timeline=timeline,
+        pictures=pictures,
     )
 
 
@@ -174,3 +189,41 @@ def test_waits_block_with_one_request_each(full_run: FullRun) -> None:
     assert len(waits) == EXIT_WAITS, [r.target for r in waits]
     assert all("condition=not-running" in r.target for r in waits)
     assert len(follows) == LOG_LINE_WAITS, [r.target for r in follows]
+
+
+SLOW_TESTS = 3  # every test but the configuration check launches a task
+ADD_UP_WITHIN = 0.05
+
+
+def test_every_slow_test_has_one_timeline_picture_and_an_entry_in_timeline_json(
+    full_run: FullRun,
+) -> None:
+    assert sorted(full_run.pictures.values()) == [0] + [1] * SLOW_TESTS, full_run.pictures
+    entries = full_run.timeline["tests"]
+    assert [entry["test"] for entry in entries if entry["containers"]] == [
+        name for name, count in full_run.pictures.items() if count
+    ]
+    for suite in ("Lifecycle", "Exec", "Start Timeout"):
+        assert full_run.metadata[f"Timeline {suite}"].startswith("start: "), full_run.metadata
+
+
+def test_timeline_phases_add_up_to_the_simulators_delays(full_run: FullRun) -> None:
+    """On the fargate profile the picture's AWS phases (provisioning, pull, deprovisioning,
+    CloudWatch delivery) cover the intervals the simulator spent waiting on purpose, within 5 %:
+    in total, and where they lie on the axis."""
+    delays = [(d["started"], d["started"] + d["seconds"]) for d in full_run.stats["delays"]]
+    drawn = aws_wait_intervals(full_run.timeline["tests"])
+    waited, pictured = union_length(delays), union_length(drawn)
+    overlap = waited + pictured - union_length(delays + drawn)
+    kinds = Counter(d["kind"] for d in full_run.stats["delays"])
+    print(f"\nsimulator waited {waited:.3f} s ({dict(kinds)}); the timelines show {pictured:.3f} s")
+    assert waited > 0
+    assert abs(pictured - waited) <= ADD_UP_WITHIN * waited
+    assert overlap >= (1 - ADD_UP_WITHIN) * waited
+
+
+def test_the_timeline_costs_no_aws_call_in_a_passing_run(full_run: FullRun) -> None:
+    """Every task was seen STOPPED by a proof, so no DescribeTasks was made for the timeline."""
+    assert full_run.timeline["run"]["cost"] == {"aws_calls": 0}
+    clock = full_run.timeline["run"]["clock"]
+    assert clock["offset"] == 0, clock  # one machine, one clock: the bounds must allow 0

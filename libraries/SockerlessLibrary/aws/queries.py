@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
 
@@ -32,6 +32,16 @@ def is_not_found(error: ClientError) -> bool:
     return error_code(error) in {"ClusterNotFoundException", "ResourceNotFoundException"}
 
 
+class AwsReadObserver(Protocol):
+    """Told what the look-ups read, so nothing is asked twice (the timeline recorder is one)."""
+
+    def tasks_described(self, tasks: list[dict[str, Any]]) -> None:
+        """Every task a DescribeTasks answer held."""
+
+    def log_events_read(self, stream: str, events: list[dict[str, Any]]) -> None:
+        """Every event of ``stream`` a GetLogEvents read returned."""
+
+
 @dataclass
 class ContainerResources:
     """Look-ups of the AWS resources derived from container IDs, in one cluster and log group."""
@@ -44,6 +54,7 @@ class ContainerResources:
     # Operations this endpoint answered "unknown operation" to, shared by every look-up and
     # cleanup of the target (sockerless' own AWS simulator implements only part of each API).
     unsupported: set[str] = field(default_factory=set)
+    observer: AwsReadObserver | None = None
 
     def task_arns(self, container_id: str, desired_status: str) -> list[str]:
         """ARNs ListTasks reports for the container's family with this desired status."""
@@ -76,6 +87,8 @@ class ContainerResources:
             )
             if answer:
                 described.extend(answer.get("tasks", []))
+        if self.observer is not None and described:
+            self.observer.tasks_described(described)
         return described
 
     def container_tasks(
@@ -135,6 +148,8 @@ class ContainerResources:
                 events.extend(page.get("events", []))
         except Missing:
             return None
+        if self.observer is not None:
+            self.observer.log_events_read(stream, events)
         return events
 
     def task_definition(self, arn: str) -> dict[str, Any] | None:

@@ -41,6 +41,11 @@ def log(message: str) -> None:
     logger.info(message)
 
 
+def log_html(markup: str) -> None:
+    """INFO in the Robot log, as HTML (a timeline picture; never pass untrusted markup)."""
+    logger.info(markup, html=True)
+
+
 def debug(message: str) -> None:
     """DEBUG in the Robot log."""
     logger.debug(message)

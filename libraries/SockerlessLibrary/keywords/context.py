@@ -32,6 +32,7 @@ from ..target import (
     start_embedded_simulator,
     start_target,
 )
+from ..timeline import TimelineRecorder
 from ..transport import AUTO, ApiVersion, Timeouts, pinned_api_version
 from .registry import CleanupRegistry
 
@@ -99,6 +100,8 @@ class LibraryContext:
         self.preflight_results: dict[str, PreflightResult] = {}
         # Blocking Docker API calls (wait, logs follow) each daemon lacks, learnt once per run.
         self.daemon_support = DaemonSupport()
+        # What the kit's own calls showed of each container's time (no call of its own).
+        self.timeline = TimelineRecorder()
 
     @property
     def env(self) -> Mapping[str, str]:
@@ -215,6 +218,7 @@ class LibraryContext:
             )
             if host in self._negotiated:
                 client.transport.use_api_version(self._negotiated[host])
+            client.call_observer = self.timeline.docker_call
             self._client = client
         return self._client
 
@@ -295,6 +299,7 @@ class LibraryContext:
             config=self.aws_config(),
             caller=AwsCaller(Deadline(deadline_seconds), log),
             unsupported=self.unsupported_aws,
+            observer=self.timeline,
         )
 
     def stop_target(self) -> None:

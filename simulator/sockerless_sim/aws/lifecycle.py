@@ -10,6 +10,12 @@ Two quirks of sockerless' own AWS simulator can be switched on: ``pull_attempt_s
 ``running-before-pull`` quirk) makes a task whose image cannot be pulled RUNNING first, for that
 long, before it stops with exit code -1; ``user_stop_exit_code`` (``stop-exit-code-one``) is the
 exit code StopTask gives the container, whatever its process returned.
+
+The task's timestamps follow the latency model, not the tick that notices a transition: a phase
+drawn to last ``d`` seconds from ``t`` ends at ``t + d`` on the ECS timestamps (``createdAt`` plus
+the provisioning draw is ``pullStartedAt``, plus the pending draw ``pullStoppedAt``; the exit plus
+the deprovisioning draw ``stoppedAt``, unless the log driver was still flushing then), so the
+phases a client reads off DescribeTasks are the delays the simulator drew (``/_sim/stats``).
 """
 
 from __future__ import annotations
@@ -20,10 +26,10 @@ import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from ..config import Delays
+from ..config import Delays, Draw
 from ..workloads import Workload, WorkloadRunner, WorkloadSpec
 from . import network
 from .task_model import (
@@ -67,7 +73,9 @@ class _Tracked:
     task: Any  # moto's ecs Task
     plan: ContainerPlan
     ec2: Any  # moto's EC2 backend holding the task's ENI
-    deadline: float
+    deadline: float  # time.monotonic() at which the current delay ends
+    due: float = 0.0  # the same moment on the wall clock: the next ECS timestamp
+    flushing: bool = False  # deprovisioning ended before the log driver had flushed
     stop_requested: bool = False
     launch: Future[Workload] | None = None
     workload: Workload | None = None
@@ -95,6 +103,17 @@ def start_failure_reason(image: str) -> str:
         f"Container start failed: image pull {image}: Error response from daemon: "
         f'failed to resolve reference "{image}": not found'
     )[:MAX_REASON_CHARS]
+
+
+def _at(moment: float) -> datetime:
+    """An ECS timestamp (aware, UTC) for a wall-clock moment."""
+    return datetime.fromtimestamp(moment, UTC)
+
+
+def _schedule(tracked: _Tracked, start: datetime, draw: Draw) -> None:
+    """The next delay, drawn now, began at ``start``: when it is due, on both clocks."""
+    tracked.due = start.timestamp() + draw(start.timestamp())
+    tracked.deadline = time.monotonic() + (tracked.due - time.time())
 
 
 def _short(reason: str) -> str:
@@ -148,8 +167,9 @@ class LifecycleDriver:
 
     def track(self, task: Any, plan: ContainerPlan, ec2: Any) -> None:
         """Take over a task RunTask just created (lastStatus PROVISIONING)."""
-        deadline = time.monotonic() + self._delays.provisioning()
-        self._active[task.task_arn] = _Tracked(task=task, plan=plan, ec2=ec2, deadline=deadline)
+        tracked = _Tracked(task=task, plan=plan, ec2=ec2, deadline=0.0)
+        _schedule(tracked, task.created_at or utcnow(), self._delays.provisioning)
+        self._active[task.task_arn] = tracked
         self._usage.tasks_launched += 1
         self._output.register(task.task_arn, plan.log_target)
         self._wake.set()
@@ -237,8 +257,11 @@ class LifecycleDriver:
                 self._container_exited(tracked, code, now)
         elif status == DEPROVISIONING:
             # STOPPED only once the log driver has delivered everything (see LogShipper.drained).
-            if now >= tracked.deadline and self._output.drained(tracked.task.task_arn):
-                self._finish(tracked)
+            if now >= tracked.deadline:
+                if self._output.drained(tracked.task.task_arn):
+                    self._finish(tracked)
+                else:
+                    tracked.flushing = True
         elif status == STOPPED:
             self._active.pop(tracked.task.task_arn, None)
 
@@ -256,9 +279,9 @@ class LifecycleDriver:
         attachment = eni_attachment(task)
         if attachment is not None:
             attachment["status"] = "ATTACHED"
-        task.pull_started_at = utcnow()
+        task.pull_started_at = _at(tracked.due)
         set_status(task, PENDING)
-        tracked.deadline = now + self._delays.pending()
+        _schedule(tracked, task.pull_started_at, self._delays.pending)
 
     def _pull(self, tracked: _Tracked, now: float) -> None:
         task, plan = tracked.task, tracked.plan
@@ -270,9 +293,11 @@ class LifecycleDriver:
                 return
             reason = pull_failure_reason(plan.image)
             self._set_container_reason(tracked, reason)
-            self._deprovision(tracked, now, stop_code=STOP_FAILED_TO_START, reason=reason)
+            self._deprovision(
+                tracked, now, stop_code=STOP_FAILED_TO_START, reason=reason, stamp=_at(tracked.due)
+            )
             return
-        pulled = utcnow()
+        pulled = _at(tracked.due)
         task.pull_stopped_at = pulled
         touch(task)
         self._output.task_launching(
@@ -372,7 +397,7 @@ class LifecycleDriver:
             task.stopping_at = stamp
         task.execution_stopped_at = stamp
         set_status(task, DEPROVISIONING)
-        tracked.deadline = now + self._delays.deprovisioning()
+        _schedule(tracked, stamp, self._delays.deprovisioning)
         self._close_usage(task.task_arn, stamp)
         self._output.task_stopped(task.task_arn)
 
@@ -384,7 +409,10 @@ class LifecycleDriver:
             if eni_id and not network.delete_eni(tracked.ec2, eni_id):
                 log.info("task %s: ENI %s was already gone", task.task_arn, eni_id)
             attachment["status"] = "DELETED"
-        task.stopped_at = utcnow()
+        # Deprovisioning ends when drawn, or when the log driver is done if it was not by then
+        # (or now, when a failure cut it short).
+        late = tracked.flushing or tracked.due > time.time()
+        task.stopped_at = utcnow() if late else _at(tracked.due)
         set_status(task, STOPPED)
         self._active.pop(task.task_arn, None)
         if tracked.workload is not None:

@@ -27,6 +27,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from ..config import Draw
 from .task_spec import LogTarget
 
 STDERR_MARKER = "[stderr] "
@@ -64,7 +65,7 @@ class LogShipper:
     def __init__(
         self,
         *,
-        log_delivery: Callable[[], float],
+        log_delivery: Draw,
         logs_client: Any,
         command_echo: bool,
         min_ingestion_lag: float = 0.0,
@@ -126,8 +127,11 @@ class LogShipper:
                 return
             now = time.monotonic()
             if not task_log.pending:
-                # A batch opens with its first line and goes out whole when that line is due.
-                task_log.batch_due = now + self._log_delivery()
+                # A batch opens with its first line and goes out whole when that line is due:
+                # the delivery delay counts from the line's own timestamp.
+                written = ts_ms / 1000
+                delay = self._log_delivery(written)
+                task_log.batch_due = now + max(0.0, written + delay - time.time())
             due = task_log.batch_due
             if self._min_lag:
                 due = max(due, now + self._min_lag)

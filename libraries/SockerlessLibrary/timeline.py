@@ -1,0 +1,875 @@
+"""Where a container's time went: the kit's Docker calls and its ECS task's own timestamps on one
+time axis, as phases, figures, latency budgets and a JSON document a team can trend.
+
+Nothing here asks anyone anything. ``TimelineRecorder`` is told about what the kit already does:
+every Docker call the client makes (``DockerClient.call_observer``), every task a DescribeTasks
+answer held and every log event a GetLogEvents read returned (``ContainerResources.observer``),
+i.e. the calls the AWS proofs and the cleanup make anyway. The functions below turn that record
+into the test's timeline (a JSON-ready ``dict``, see ``docs/timeline.md``); ``timeline_svg``
+draws it.
+
+Two clocks. The kit's calls are stamped with the kit's wall clock (``time.time()``); ECS and
+CloudWatch stamp theirs with AWS's. The axis is the kit's clock, and an AWS timestamp ``a`` is
+drawn at ``a - offset``. The offset is not measured; what the Docker -> ECS mapping guarantees
+bounds it, per task: RunTask is sent by start, so ``start sent <= createdAt``, and start answers
+only once the task is RUNNING (or stopped), so ``startedAt <= start answered`` (``createdAt <=
+start answered`` for a task that never ran). The offset is taken to be 0 (clocks kept by NTP)
+when that lies within the bounds, else the bound nearest to 0 (the smallest shift that keeps the
+calls in causal order). Durations between two AWS timestamps need no offset at all. Timestamps
+reported in whole seconds (sockerless' own AWS simulator) widen the bounds by that second.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import unquote
+
+from .aws.resources import CONTAINER_ID_TAG, FAMILY_PREFIX, family_of_task_definition_arn, tag_value
+from .client import DockerCall
+
+SCHEMA = "sockerless-kit/timeline"
+SCHEMA_VERSION = 1
+
+# The ECS task's own timestamps, in lifecycle order; each one ends the phase named with it.
+TASK_MILESTONES: tuple[tuple[str, str | None], ...] = (
+    ("createdAt", None),
+    ("pullStartedAt", "provisioning"),
+    ("pullStoppedAt", "pull"),
+    ("startedAt", "container start"),
+    ("stoppingAt", "running"),
+    ("executionStoppedAt", "stopping"),
+    ("stoppedAt", "deprovisioning"),
+)
+ECS_TIMESTAMPS = tuple(name for name, _ in TASK_MILESTONES)
+# Phases that need the container to have started; a task that never ran had none of them.
+RAN_ONLY = frozenset({"running", "stopping"})
+# When ECS reports timestamps in whole seconds, each is up to this much earlier than the event.
+WHOLE_SECOND = 1.0
+FINE_RESOLUTION = 0.001
+
+# Docker calls by the client's operation name; inspect and list only feed "exit seen".
+CALL_NAMES = {
+    "create container": "create",
+    "start container": "start",
+    "wait container": "wait",
+    "stop container": "stop",
+    "kill container": "kill",
+    "remove container": "remove",
+    "container logs": "logs",
+}
+STOP_CALLS = ("stop", "kill", "remove")
+EXITED_STATES = ("exited", "dead")
+_CONTAINER_PATH = re.compile(r"^/containers/(?P<ref>[^/]+)(?:/(?P<action>[a-z]+))?$")
+
+# Robot variables that set a latency budget: figure, and what it measures, for the message.
+BUDGETS: dict[str, tuple[str, str]] = {
+    "LATENCY_BUDGET_PROVISIONING": (
+        "provisioning",
+        "provisioning (ECS createdAt -> pullStartedAt)",
+    ),
+    "LATENCY_BUDGET_PULL": ("pull", "pull (ECS pullStartedAt -> pullStoppedAt)"),
+    "LATENCY_BUDGET_START_TO_RUNNING": (
+        "start_to_running",
+        "start-to-RUNNING (start sent -> ECS startedAt)",
+    ),
+    "LATENCY_BUDGET_STOP_TO_STOPPED": (
+        "stop_to_stopped",
+        "stop-to-STOPPED (stop sent, or the container's own exit, -> ECS stoppedAt)",
+    ),
+    "LATENCY_BUDGET_LOG_DELIVERY": (
+        "log_delivery",
+        "log delivery (first line's CloudWatch timestamp -> served by the daemon)",
+    ),
+}
+BUDGET_PREFIX = "LATENCY_BUDGET_"
+
+
+def epoch(value: Any) -> float | None:
+    """Seconds since the epoch from a boto3 ``datetime``, a number, or ``None``."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.timestamp()
+    if isinstance(value, int | float):
+        return float(value)
+    return None
+
+
+# -- the record ------------------------------------------------------------------------------
+
+
+@dataclass
+class CallMark:
+    """One Docker call of a container: when sent and answered (kit clock), with what status."""
+
+    call: str
+    sent: float
+    answered: float | None
+    status: int | None
+
+    def as_dict(self) -> dict[str, Any]:
+        """For the JSON document."""
+        return {
+            "call": self.call,
+            "sent": self.sent,
+            "answered": self.answered,
+            "status": self.status,
+        }
+
+
+@dataclass
+class TaskRecord:
+    """What DescribeTasks said of one ECS task: its timestamps (AWS clock) and stop code."""
+
+    task_arn: str
+    last_status: str = ""
+    timestamps: dict[str, float] = field(default_factory=dict)
+    stop_code: str | None = None
+    stopped_reason: str | None = None
+
+    def merge(self, task: Mapping[str, Any]) -> None:
+        """Take a newer answer: timestamps once set stay, the status and stop code follow."""
+        for name in ECS_TIMESTAMPS:
+            value = epoch(task.get(name))
+            if value is not None:
+                self.timestamps[name] = value
+        self.last_status = str(task.get("lastStatus") or self.last_status)
+        self.stop_code = task.get("stopCode") or self.stop_code
+        self.stopped_reason = task.get("stoppedReason") or self.stopped_reason
+
+    @property
+    def resolution(self) -> float:
+        """1 s when every timestamp is a whole second (the endpoint truncates), else 1 ms."""
+        values = list(self.timestamps.values())
+        whole = len(values) >= 2 and all(value == int(value) for value in values)
+        return WHOLE_SECOND if whole else FINE_RESOLUTION
+
+    @property
+    def ran(self) -> bool:
+        """The container started (a start time) or at least ran far enough to be stopped from
+        RUNNING; a task that failed its pull did not."""
+        return "startedAt" in self.timestamps
+
+    def as_dict(self) -> dict[str, Any]:
+        """For the JSON document: every timestamp (``None``: not reported), the stop code."""
+        return {
+            "task_arn": self.task_arn,
+            "last_status": self.last_status,
+            "ecs": {name: self.timestamps.get(name) for name in ECS_TIMESTAMPS},
+            "not_reported": [name for name in ECS_TIMESTAMPS if name not in self.timestamps],
+            "stop_code": self.stop_code,
+            "stopped_reason": self.stopped_reason,
+            "timestamp_resolution": self.resolution,
+        }
+
+
+@dataclass
+class ContainerTrace:
+    """Everything the kit saw of one container, in the order it saw it."""
+
+    container_id: str
+    scope: str
+    command: str
+    calls: list[CallMark] = field(default_factory=list)
+    exit_seen: float | None = None
+    removed: bool = False
+    tasks: dict[str, TaskRecord] = field(default_factory=dict)
+    logs_requested: float | None = None
+    log_served: float | None = None
+    first_line: str | None = None
+    # (message, timestamp, ingestionTime) of the task's stream, AWS clock, seconds
+    log_events: list[tuple[str, float, float | None]] = field(default_factory=list)
+
+    @property
+    def short_id(self) -> str:
+        """The first 12 characters of the ID."""
+        return self.container_id[:12]
+
+    def first_event(self) -> tuple[float, float | None] | None:
+        """The CloudWatch timestamp and ingestion time of the first line the daemon served."""
+        if self.first_line is None:
+            return None
+        for message, timestamp, ingested in self.log_events:
+            if message == self.first_line:
+                return timestamp, ingested
+        return None
+
+    def tasks_in_order(self) -> list[TaskRecord]:
+        """The container's tasks, oldest first (one per start)."""
+        return sorted(
+            self.tasks.values(), key=lambda task: task.timestamps.get("createdAt", float("inf"))
+        )
+
+
+def _command_of(body: Any) -> str:
+    if not isinstance(body, Mapping):
+        return ""
+    words = [*(body.get("Entrypoint") or []), *(body.get("Cmd") or [])]
+    return " ".join(str(word) for word in words) or str(body.get("Image") or "")
+
+
+def _json_body(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None
+
+
+class TimelineRecorder:
+    """Collects, per container, what the kit's own calls showed. Thread-safe; never raises for
+    an answer it does not understand (it leaves it out)."""
+
+    def __init__(self, scope_of_now: Callable[[], str] = lambda: "run") -> None:
+        self._lock = threading.Lock()
+        self._traces: dict[str, ContainerTrace] = {}
+        self._errors: list[str] = []
+        self.scope_of_now = scope_of_now
+        self.aws_calls_made = 0  # DescribeTasks the reporter made itself (at most one a task)
+
+    def _guarded(self, what: str, record: Callable[[], None]) -> None:
+        """An observer must not break the call it observes: a failure is kept for the report."""
+        try:
+            record()
+        except Exception as error:
+            with self._lock:
+                self._errors.append(f"{what}: {type(error).__name__}: {error}")
+
+    def errors(self) -> list[str]:
+        """What could not be recorded since the last call (and forget it)."""
+        with self._lock:
+            errors, self._errors = self._errors, []
+        return errors
+
+    # -- what the client saw -------------------------------------------------------------
+
+    def docker_call(self, call: DockerCall) -> None:
+        """A ``DockerClient.call_observer``."""
+        self._guarded(f"{call.method} {call.path}", lambda: self._docker_call(call))
+
+    def _docker_call(self, call: DockerCall) -> None:
+        if call.operation == "create container":
+            self._created(call)
+            return
+        match = _CONTAINER_PATH.match(call.path)
+        if match is None:
+            return
+        with self._lock:
+            trace = self._find(unquote(match["ref"]))
+            if trace is None or trace.removed:
+                return
+            if call.operation == "inspect container":
+                self._inspected(trace, call)
+                return
+            name = CALL_NAMES.get(call.operation)
+            if name is None:
+                return
+            trace.calls.append(CallMark(name, call.sent, call.answered, call.status))
+            if name == "wait" and call.status == 200 and trace.exit_seen is None:
+                trace.exit_seen = call.answered
+            elif name == "remove" and call.status == 204:
+                trace.removed = True
+            elif name == "logs" and trace.log_served is None and call.first_line is not None:
+                trace.logs_requested = call.sent
+                trace.log_served = call.first_output
+                trace.first_line = call.first_line
+
+    def _created(self, call: DockerCall) -> None:
+        body = _json_body(call.response_body) if call.status == 201 else None
+        container_id = body.get("Id") if isinstance(body, Mapping) else None
+        if not isinstance(container_id, str) or not container_id:
+            return
+        trace = ContainerTrace(container_id, self.scope_of_now(), _command_of(call.request_body))
+        trace.calls.append(CallMark("create", call.sent, call.answered, call.status))
+        with self._lock:
+            self._traces[container_id] = trace
+
+    def _find(self, reference: str) -> ContainerTrace | None:
+        trace = self._traces.get(reference)
+        if trace is not None:
+            return trace
+        matches = [t for t in self._traces.values() if t.container_id.startswith(reference)]
+        return matches[0] if len(matches) == 1 else None
+
+    @staticmethod
+    def _inspected(trace: ContainerTrace, call: DockerCall) -> None:
+        started = any(mark.call == "start" for mark in trace.calls)
+        if trace.exit_seen is not None or call.status != 200 or not started:
+            return
+        state = (_json_body(call.response_body) or {}).get("State")
+        if isinstance(state, Mapping) and state.get("Status") in EXITED_STATES:
+            trace.exit_seen = call.answered
+
+    # -- what AWS showed (an ``AwsReadObserver``) ----------------------------------------
+
+    def tasks_described(self, tasks: list[dict[str, Any]]) -> None:
+        """Every task a DescribeTasks answer held: kept for the container it was launched for."""
+        self._guarded("ECS DescribeTasks", lambda: self._tasks_described(tasks))
+
+    def _tasks_described(self, tasks: list[dict[str, Any]]) -> None:
+        with self._lock:
+            for task in tasks:
+                trace = self._owner(task)
+                arn = str(task.get("taskArn") or "")
+                if trace is None or not arn:
+                    continue
+                trace.tasks.setdefault(arn, TaskRecord(arn)).merge(task)
+
+    def _owner(self, task: Mapping[str, Any]) -> ContainerTrace | None:
+        tagged = tag_value(task.get("tags"), CONTAINER_ID_TAG)
+        family = family_of_task_definition_arn(str(task.get("taskDefinitionArn", "")))
+        for trace in self._traces.values():
+            if tagged is not None and tagged[:12] == trace.short_id:
+                return trace
+            if family == FAMILY_PREFIX + trace.short_id:
+                return trace
+        return None
+
+    def log_events_read(self, stream: str, events: list[dict[str, Any]]) -> None:
+        """The events of a container's stream ``<id[:12]>/...``."""
+        self._guarded("Logs GetLogEvents", lambda: self._log_events_read(stream, events))
+
+    def _log_events_read(self, stream: str, events: list[dict[str, Any]]) -> None:
+        prefix = stream.split("/", 1)[0]
+        with self._lock:
+            trace = next((t for t in self._traces.values() if t.short_id == prefix), None)
+            if trace is None:
+                return
+            trace.log_events = [
+                (
+                    str(event.get("message", "")).rstrip("\r\n"),
+                    float(event.get("timestamp", 0)) / 1000,
+                    None
+                    if event.get("ingestionTime") is None
+                    else float(event["ingestionTime"]) / 1000,
+                )
+                for event in events
+            ]
+
+    # -- reading it back -----------------------------------------------------------------
+
+    def traces_of(self, scope: str) -> list[ContainerTrace]:
+        """The containers created in ``scope``, in creation order."""
+        with self._lock:
+            return [trace for trace in self._traces.values() if trace.scope == scope]
+
+    def trace(self, container_id: str) -> ContainerTrace | None:
+        """One container's trace (a full ID or a unique prefix)."""
+        with self._lock:
+            return self._find(container_id)
+
+
+def unfinished_tasks(traces: Iterable[ContainerTrace]) -> list[str]:
+    """ARNs of tasks the kit saw but never saw STOPPED: one DescribeTasks each may finish them."""
+    return [
+        arn
+        for trace in traces
+        for arn, task in trace.tasks.items()
+        if task.last_status != "STOPPED" or "stoppedAt" not in task.timestamps
+    ]
+
+
+# -- the two clocks ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Bound:
+    """``offset >= value`` (``kind`` "low") or ``offset <= value`` ("high"), and why."""
+
+    kind: str
+    value: float
+    reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """For the JSON document."""
+        return {"kind": self.kind, "value": round(self.value, 6), "reason": self.reason}
+
+
+def _starts(trace: ContainerTrace) -> list[CallMark]:
+    return [mark for mark in trace.calls if mark.call == "start" and mark.status != 304]
+
+
+def offset_bounds(trace: ContainerTrace) -> list[Bound]:
+    """What the order of calls proves about ``offset = AWS clock - kit clock``, per task.
+
+    The n-th start that was not a 304 launched the n-th task (by createdAt).
+    """
+    bounds: list[Bound] = []
+    for start, task in zip(_starts(trace), trace.tasks_in_order(), strict=False):
+        stamps, slack = task.timestamps, task.resolution
+        created = stamps.get("createdAt")
+        if created is not None:
+            bounds.append(
+                Bound("high", created + slack - start.sent, "start sent <= ECS createdAt")
+            )
+        if start.answered is None:
+            continue
+        if "startedAt" in stamps:
+            bounds.append(
+                Bound(
+                    "low", stamps["startedAt"] - start.answered, "ECS startedAt <= start answered"
+                )
+            )
+        elif created is not None:
+            bounds.append(Bound("low", created - start.answered, "ECS createdAt <= start answered"))
+    return bounds
+
+
+@dataclass(frozen=True)
+class ClockAlignment:
+    """The offset the axis uses and what bounds it."""
+
+    offset: float
+    low: float | None
+    high: float | None
+    bounds: tuple[Bound, ...]
+    note: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """For the JSON document."""
+        return {
+            "axis": "kit wall clock (time.time(), epoch seconds)",
+            "offset": round(self.offset, 6),
+            "offset_low": None if self.low is None else round(self.low, 6),
+            "offset_high": None if self.high is None else round(self.high, 6),
+            "bounds": [bound.as_dict() for bound in self.bounds],
+            "note": self.note,
+        }
+
+
+def align(bounds: Sequence[Bound]) -> ClockAlignment:
+    """The offset (AWS minus kit): 0 when the bounds allow it, else the bound nearest to 0."""
+    lows = [bound.value for bound in bounds if bound.kind == "low"]
+    highs = [bound.value for bound in bounds if bound.kind == "high"]
+    low = max(lows) if lows else None
+    high = min(highs) if highs else None
+    if low is not None and high is not None and low > high:
+        return ClockAlignment(
+            0.0,
+            low,
+            high,
+            tuple(bounds),
+            f"inconsistent bounds ({low:+.3f} s > {high:+.3f} s: the daemon answered start "
+            "before ECS says the task got there, or a clock jumped); clocks assumed to agree",
+        )
+    offset = 0.0
+    if low is not None and low > 0:
+        offset = low
+    elif high is not None and high < 0:
+        offset = high
+    note = (
+        "clocks assumed to agree (0 is within the bounds)"
+        if offset == 0
+        else f"AWS timestamps shifted by {-offset:+.3f} s: the least shift that keeps the "
+        "calls in causal order"
+    )
+    if not bounds:
+        note = "no start of a task seen: clocks assumed to agree, unbounded"
+    return ClockAlignment(offset, low, high, tuple(bounds), note)
+
+
+# -- phases, figures -----------------------------------------------------------------------
+
+
+def _phase(lane: str, name: str, start: float, end: float) -> dict[str, Any]:
+    return {
+        "lane": lane,
+        "name": name,
+        "start": round(start, 6),
+        "end": round(end, 6),
+        "seconds": round(end - start, 6),
+    }
+
+
+def task_phases(task: TaskRecord, offset: float, lane: str = "ecs") -> list[dict[str, Any]]:
+    """One phase between each two consecutive timestamps ECS reported, on the kit's axis.
+
+    A span over timestamps that were not reported is named after every phase it covers
+    (``provisioning + pull``): the split is not guessed. Phases a task that never ran cannot
+    have had (running, stopping) are left out of such names.
+    """
+    impossible: set[str] = set()
+    if not task.ran:
+        impossible |= RAN_ONLY
+        if "pullStoppedAt" not in task.timestamps:  # no container starts without its image
+            impossible.add("container start")
+    phases: list[dict[str, Any]] = []
+    previous: tuple[str, float] | None = None
+    covered: list[str] = []
+    for name, ends in TASK_MILESTONES:
+        if ends is not None and ends not in impossible:
+            covered.append(ends)
+        value = task.timestamps.get(name)
+        if value is None:
+            continue
+        if previous is not None and covered and value >= previous[1]:
+            phases.append(_phase(lane, " + ".join(covered), previous[1] - offset, value - offset))
+        previous, covered = (name, value), []
+    return phases
+
+
+def _calls_lane(trace: ContainerTrace) -> list[dict[str, Any]]:
+    phases = []
+    for mark in trace.calls:
+        status = "no answer" if mark.status is None else str(mark.status)
+        end = mark.sent if mark.answered is None else mark.answered
+        phases.append(_phase("docker", f"{mark.call} {status}", mark.sent, end))
+    return phases
+
+
+def _logs_lane(trace: ContainerTrace, offset: float) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    event = trace.first_event()
+    logs: dict[str, Any] = {
+        "first_line": trace.first_line,
+        "requested": trace.logs_requested,
+        "served": trace.log_served,
+        "event_timestamp": None if event is None else event[0],
+        "ingestion_time": None if event is None else event[1],
+    }
+    if event is None or trace.log_served is None:
+        return [], logs
+    timestamp, ingested = event
+    phases = []
+    if ingested is not None:
+        phases.append(_phase("logs", "CloudWatch delivery", timestamp - offset, ingested - offset))
+        served_from = max(ingested - offset, timestamp - offset)
+        phases.append(
+            _phase("logs", "until served", served_from, max(trace.log_served, served_from))
+        )
+    else:
+        phases.append(_phase("logs", "until served", timestamp - offset, trace.log_served))
+    return phases, logs
+
+
+def _single(phases: Sequence[Mapping[str, Any]], name: str) -> float | None:
+    for phase in phases:
+        if phase["name"] == name:
+            return float(phase["seconds"])
+    return None
+
+
+def figures(
+    trace: ContainerTrace, offset: float, ecs_phases: Sequence[Mapping[str, Any]]
+) -> dict[str, Any]:
+    """The figures a team trends and the budgets check, in seconds (``None``: not known).
+
+    Phase figures come from the first task; ``start_to_running``, ``stop_to_stopped`` and
+    ``log_delivery`` cross the two clocks and so depend on the offset.
+    """
+    result: dict[str, Any] = {
+        name: _single(ecs_phases, name) for _, name in TASK_MILESTONES if name is not None
+    }
+    result = {key.replace(" ", "_"): value for key, value in result.items()}
+    tasks = trace.tasks_in_order()
+    starts = _starts(trace)
+    task = tasks[0] if tasks else None
+    start = starts[0] if starts else None
+    stamps = task.timestamps if task else {}
+
+    def aligned(name: str) -> float | None:
+        value = stamps.get(name)
+        return None if value is None else value - offset
+
+    created, started, stopped = aligned("createdAt"), aligned("startedAt"), aligned("stoppedAt")
+    # Sub-second spans across the clocks mean nothing against timestamps in whole seconds.
+    fine = task is not None and task.resolution < WHOLE_SECOND
+    result["daemon_before_runtask"] = (
+        None if start is None or created is None or not fine else created - start.sent
+    )
+    result["start_to_running"] = None if start is None or started is None else started - start.sent
+    result["start_answer_after_running"] = (
+        None
+        if start is None or started is None or start.answered is None or not fine
+        else start.answered - started
+    )
+    result.update(_stop_figures(trace, task, start, stopped))
+    event = trace.first_event()
+    result["cloudwatch_delivery"] = (
+        None if event is None or event[1] is None else event[1] - event[0]
+    )
+    served = trace.log_served
+    result["log_delivery"] = (
+        None if event is None or served is None else served - (event[0] - offset)
+    )
+    result["served_after_ingestion"] = (
+        None
+        if event is None or event[1] is None or served is None
+        else served - (event[1] - offset)
+    )
+    return {
+        key: round(value, 6) if isinstance(value, float) else value for key, value in result.items()
+    }
+
+
+def _stop_figures(
+    trace: ContainerTrace,
+    task: TaskRecord | None,
+    start: CallMark | None,
+    stopped: float | None,
+) -> dict[str, Any]:
+    """``stop_to_stopped``: from the kit's first stop/kill/remove after start to stoppedAt; for a
+    task whose container exited by itself, from its executionStoppedAt (AWS clock)."""
+    if task is None or stopped is None:
+        return {"stop_to_stopped": None, "stop_to_stopped_from": None}
+    answered = start.answered if start is not None and start.answered is not None else 0.0
+    request = next(
+        (m for m in trace.calls if m.call in STOP_CALLS and answered <= m.sent <= stopped),
+        None,
+    )
+    if task.stop_code == "UserInitiated" and request is not None:
+        return {"stop_to_stopped": stopped - request.sent, "stop_to_stopped_from": request.call}
+    execution = task.timestamps.get("executionStoppedAt")
+    if execution is not None:
+        return {
+            "stop_to_stopped": task.timestamps["stoppedAt"] - execution,
+            "stop_to_stopped_from": "container exit",
+        }
+    return {"stop_to_stopped": None, "stop_to_stopped_from": None}
+
+
+def container_timeline(trace: ContainerTrace, offset: float) -> dict[str, Any]:
+    """One container's entry of the document (see ``docs/timeline.md``)."""
+    tasks = trace.tasks_in_order()
+    ecs_phases = [phase for task in tasks for phase in task_phases(task, offset)]
+    first_task_phases = task_phases(tasks[0], offset) if tasks else []
+    log_phases, logs = _logs_lane(trace, offset)
+    return {
+        "container_id": trace.container_id,
+        "short_id": trace.short_id,
+        "command": trace.command,
+        "docker_calls": [mark.as_dict() for mark in trace.calls],
+        "exit_seen": trace.exit_seen,
+        "tasks": [task.as_dict() for task in tasks],
+        "logs": logs,
+        "phases": [*_calls_lane(trace), *ecs_phases, *log_phases],
+        "figures": figures(trace, offset, first_task_phases),
+    }
+
+
+def timeline_of_test(
+    suite: str,
+    test: str,
+    status: str,
+    traces: Sequence[ContainerTrace],
+) -> dict[str, Any]:
+    """A test's entry of the document: its containers on one axis, one offset for all."""
+    alignment = align([bound for trace in traces for bound in offset_bounds(trace)])
+    containers = [container_timeline(trace, alignment.offset) for trace in traces]
+    moments = [
+        moment
+        for container in containers
+        for phase in container["phases"]
+        for moment in (phase["start"], phase["end"])
+    ]
+    if containers and containers[0]["exit_seen"] is not None:
+        moments.append(containers[0]["exit_seen"])
+    entry: dict[str, Any] = {
+        "suite": suite,
+        "test": test,
+        "status": status,
+        "origin": min(moments) if moments else None,
+        "clock": alignment.as_dict(),
+        "containers": containers,
+        "budget_violations": [],
+    }
+    entry["summary"] = summary_line(entry)
+    return entry
+
+
+# -- words ---------------------------------------------------------------------------------------
+
+
+def seconds_text(value: float) -> str:
+    """``0.004 s``, ``0.35 s``, ``8.40 s``, ``31.2 s``, ``312 s``."""
+    if abs(value) < 0.1:
+        return f"{value:.3f} s"
+    if abs(value) < 10:
+        return f"{value:.2f} s"
+    if abs(value) < 100:
+        return f"{value:.1f} s"
+    return f"{value:.0f} s"
+
+
+def _terms(parts: Iterable[tuple[str, float | None]]) -> str:
+    """``0.6 s daemon + 31 s provisioning``; unknown and zero-length parts are left out."""
+    return " + ".join(
+        f"{seconds_text(value)} {name}" for name, value in parts if value is not None and value != 0
+    )
+
+
+def container_summary(container: Mapping[str, Any]) -> str:
+    """``start: 0.6 s daemon + 31.2 s provisioning + 8.4 s pull + ...; stop: ...; logs: ...``."""
+    ecs = [phase for phase in container["phases"] if phase["lane"] == "ecs"]
+    figures_ = container["figures"]
+    task = container["tasks"][0] if container["tasks"] else None
+    if task is None:
+        return "no ECS task seen"
+    ran = task["ecs"].get("startedAt") is not None
+    start_names = ("provisioning", "pull", "container start")
+    before_running = [(p["name"], p["seconds"]) for p in ecs if _within(p["name"], start_names)]
+    after = [(p["name"], p["seconds"]) for p in ecs if not _within(p["name"], start_names)]
+    after = [(name, seconds) for name, seconds in after if name != "running"]
+    start = _terms(
+        [
+            ("daemon", figures_["daemon_before_runtask"]),
+            *before_running,
+            ("until start answered", figures_["start_answer_after_running"]),
+        ]
+    )
+    if not start:  # no ECS phase of any length: say what the start call took
+        call = next((c for c in container["docker_calls"] if c["call"] == "start"), None)
+        took = None if call is None or call["answered"] is None else call["answered"] - call["sent"]
+        start = "not split" if took is None else f"{seconds_text(took)} start call, not split"
+        if task["timestamp_resolution"] >= WHOLE_SECOND:
+            start += " (ECS timestamps in whole seconds)"
+    parts = [f"start: {start}" + ("" if ran else " (never ran)")]
+    if _terms(after):
+        parts.append(f"stop: {_terms(after)}")
+    if figures_["log_delivery"] is not None:
+        logs = _terms(
+            [
+                ("CloudWatch", figures_["cloudwatch_delivery"]),
+                ("until served", figures_["served_after_ingestion"]),
+            ]
+        )
+        parts.append(f"logs: {logs or seconds_text(figures_['log_delivery'])}")
+    return "; ".join(parts)
+
+
+def _within(name: str, names: Sequence[str]) -> bool:
+    return all(part in names for part in name.split(" + "))
+
+
+def summary_line(entry: Mapping[str, Any]) -> str:
+    """The flow's line for the report metadata: its first task's phases."""
+    launched = [c for c in entry["containers"] if c["tasks"]]
+    if not launched:
+        return "no ECS task seen"
+    more = len(launched) - 1
+    extra = f" (+{more} more container{'s' if more > 1 else ''})" if more else ""
+    return container_summary(launched[0]) + extra
+
+
+# -- budgets -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BudgetViolation:
+    """One figure over its budget."""
+
+    variable: str
+    figure: str
+    seconds: float
+    budget: float
+    container: str
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """For the JSON document."""
+        return {
+            "variable": self.variable,
+            "figure": self.figure,
+            "seconds": round(self.seconds, 6),
+            "budget": self.budget,
+            "container": self.container,
+            "message": self.message,
+        }
+
+
+def budget_settings(
+    variables: Mapping[str, Any], to_seconds: Callable[[Any], float]
+) -> dict[str, float]:
+    """``{variable: seconds}`` of the budgets set among Robot's ``variables`` (undecorated
+    names). A ``LATENCY_BUDGET_*`` name that is not a budget, or a value that is not a time,
+    is a ``ValueError`` naming the valid ones: a misspelt budget must not be ignored."""
+    settings: dict[str, float] = {}
+    for name, value in variables.items():
+        upper = str(name).upper()
+        if not upper.startswith(BUDGET_PREFIX) or value in (None, ""):
+            continue
+        if upper not in BUDGETS:
+            raise ValueError(
+                f"Unknown latency budget variable {name}: the budgets are {', '.join(BUDGETS)}"
+            )
+        try:
+            settings[upper] = float(to_seconds(value))
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"Latency budget {name} must be a time (e.g. 30s, 1 min), got {value!r}"
+            ) from None
+    return settings
+
+
+def check_budgets(entry: Mapping[str, Any], budgets: Mapping[str, float]) -> list[BudgetViolation]:
+    """Every figure of every container of the test that exceeds its budget."""
+    violations = []
+    for variable, budget in budgets.items():
+        figure, meaning = BUDGETS[variable]
+        for container in entry["containers"]:
+            value = container["figures"].get(figure)
+            if value is None or value <= budget:
+                continue
+            detail = ""
+            if figure == "start_to_running":
+                detail = f" ({container_summary(container).split(';')[0].removeprefix('start: ')})"
+            violations.append(
+                BudgetViolation(
+                    variable,
+                    figure,
+                    value,
+                    budget,
+                    container["short_id"],
+                    f"Latency budget exceeded for container {container['short_id']}: "
+                    f"{meaning} took {seconds_text(value)}, over {variable} = "
+                    f"{seconds_text(budget)}{detail}",
+                )
+            )
+    return violations
+
+
+# -- the document --------------------------------------------------------------------------------
+
+
+def document(run: Mapping[str, Any], tests: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """``timeline.json``: the run (id, target, budgets, the timeline's own cost) and its tests."""
+    return {"schema": SCHEMA, "version": SCHEMA_VERSION, "run": dict(run), "tests": list(tests)}
+
+
+def union_length(
+    intervals: Iterable[tuple[float, float]],
+    start: float = float("-inf"),
+    end: float = float("inf"),
+) -> float:
+    """Total length covered by ``intervals``, each clipped to ``[start, end]`` (overlaps once).
+
+    >>> union_length([(0, 2), (1, 3), (5, 6)], 0.5, 5.5)
+    3.0
+    """
+    clipped = sorted((max(a, start), min(b, end)) for a, b in intervals if b > start and a < end)
+    total, reach = 0.0, start
+    for low, high in clipped:
+        begin = max(low, reach)
+        if high > begin:
+            total += high - begin
+            reach = high
+    return total
+
+
+AWS_WAIT_PHASES = ("provisioning", "pull", "deprovisioning", "CloudWatch delivery")
+
+
+def aws_wait_intervals(tests: Iterable[Mapping[str, Any]]) -> list[tuple[float, float]]:
+    """The phases in which AWS, not the kit or the daemon, was the one taking time: each task's
+    provisioning, pull and deprovisioning, and CloudWatch's delivery of its first line."""
+    return [
+        (float(phase["start"]), float(phase["end"]))
+        for test in tests
+        for container in test["containers"]
+        for phase in container["phases"]
+        if phase["name"] in AWS_WAIT_PHASES
+    ]
