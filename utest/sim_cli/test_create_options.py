@@ -131,3 +131,34 @@ def test_endpoints_it_does_not_implement_say_so(docker_cli: DockerCli) -> None:
         assert "is not supported by the embedded simulator" in missing.stderr
     finally:
         _cleanup(docker_cli, name)
+
+
+def test_run_i_delivers_stdin_the_same_way_twenty_times_in_a_row(docker_cli: DockerCli) -> None:
+    results = set()
+    for _ in range(20):
+        done = docker_cli("run", "-i", "--rm", "--label", LABEL, "alpine", "cat",
+                          input_text="piped\n", check=False)  # fmt: skip
+        results.add((done.returncode, done.stdout, done.stderr))
+    assert results == {(0, "piped\n", "")}
+
+
+def test_stdin_the_command_does_not_read_ends_cleanly(docker_cli: DockerCli) -> None:
+    """Unread stdin once reset the connection: ``read: connection reset by peer``, rc 1."""
+    name = "cli-unread-stdin"
+    try:
+        docker_cli("run", "-d", "--name", name, "--label", LABEL, "alpine",
+                   "tail", "-f", "/dev/null")  # fmt: skip
+        for _ in range(5):
+            fast = docker_cli("run", "-i", "--rm", "--label", LABEL, "alpine", "echo", "fast",
+                              input_text="never read\n", check=False)  # fmt: skip
+            assert (fast.returncode, fast.stdout, fast.stderr) == (0, "fast\n", "")
+            exec_done = docker_cli("exec", "-i", name, "true", input_text="never read\n",
+                                   check=False)  # fmt: skip
+            assert (exec_done.returncode, exec_done.stderr) == (0, "")
+    finally:
+        _cleanup(docker_cli, name)
+
+
+def test_without_i_the_command_reads_no_stdin(docker_cli: DockerCli) -> None:
+    done = docker_cli("run", "--rm", "--label", LABEL, "alpine", "cat", input_text="dropped\n")
+    assert done.stdout == ""
