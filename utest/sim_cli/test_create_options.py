@@ -6,12 +6,16 @@ options"). Every ``docker`` command is bounded (``COMMAND_TIMEOUT``).
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 from cli_helpers import DockerCli
 
 LABEL = "suite=sim-cli-options"
 AS_ROOT = os.geteuid() == 0
+# A stop that the option shortens to about 1 s (the default grace is 30 s), with room for a
+# loaded machine.
+STOP_BOUND = 15.0
 
 
 def _run(cli: DockerCli, *args: str, check: bool = True) -> str:
@@ -162,3 +166,65 @@ def test_stdin_the_command_does_not_read_ends_cleanly(docker_cli: DockerCli) -> 
 def test_without_i_the_command_reads_no_stdin(docker_cli: DockerCli) -> None:
     done = docker_cli("run", "--rm", "--label", LABEL, "alpine", "cat", input_text="dropped\n")
     assert done.stdout == ""
+
+
+def test_kill_answers_once_the_container_is_dead(docker_cli: DockerCli) -> None:
+    name = "cli-kill-truth"
+    try:
+        docker_cli("run", "-d", "--name", name, "--label", LABEL, "alpine",
+                   "tail", "-f", "/dev/null")  # fmt: skip
+        docker_cli("kill", name)
+        state = docker_cli("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", name)
+        assert state.stdout == "exited 137\n"  # the first inspect after kill, no polling
+        docker_cli("start", name)  # a new task, not a 304 for the dying one
+        assert docker_cli("inspect", "-f", "{{.State.Running}}", name).stdout == "true\n"
+    finally:
+        _cleanup(docker_cli, name)
+
+
+@pytest.mark.parametrize(("signal_name", "code"), [("TERM", 143), ("USR1", 138), ("KILL", 137)])
+def test_a_command_killed_by_a_signal_exits_128_plus_its_number(
+    docker_cli: DockerCli, signal_name: str, code: int
+) -> None:
+    done = docker_cli("run", "--rm", "--label", LABEL, "alpine", "sh", "-c",
+                      f"kill -{signal_name} $$", check=False)  # fmt: skip
+    assert done.returncode == code, done.stderr
+
+
+def test_stop_sends_the_stop_signal(docker_cli: DockerCli) -> None:
+    name = "cli-stop-signal"
+    script = 'trap "echo got USR1; exit 0" USR1; trap "" TERM; while :; do sleep 0.05; done'
+    try:
+        docker_cli("run", "-d", "--name", name, "--label", LABEL, "--stop-signal", "SIGUSR1",
+                   "alpine", "sh", "-c", script)  # fmt: skip
+        began = time.monotonic()
+        docker_cli("stop", name)
+        assert time.monotonic() - began < STOP_BOUND  # without it: SIGTERM is ignored, 30 s
+        assert docker_cli("inspect", "-f", "{{.State.ExitCode}}", name).stdout == "0\n"
+        assert docker_cli("logs", name).stdout == "got USR1\n"
+        shown = docker_cli("inspect", "-f", "{{.Config.StopSignal}}", name).stdout
+        assert shown == "SIGUSR1\n"
+    finally:
+        _cleanup(docker_cli, name)
+
+
+def test_stop_timeout_is_the_grace_before_sigkill(docker_cli: DockerCli) -> None:
+    name = "cli-stop-timeout"
+    try:
+        docker_cli("run", "-d", "--name", name, "--label", LABEL, "--stop-timeout", "1",
+                   "alpine", "sh", "-c", 'trap "" TERM; while :; do sleep 0.05; done')  # fmt: skip
+        began = time.monotonic()
+        docker_cli("stop", name)
+        elapsed = time.monotonic() - began
+        assert 1.0 <= elapsed < STOP_BOUND, elapsed  # the default grace is 30 s
+        assert docker_cli("inspect", "-f", "{{.State.ExitCode}}", name).stdout == "137\n"
+    finally:
+        _cleanup(docker_cli, name)
+
+
+def test_rm_removes_the_container_once_it_exited(docker_cli: DockerCli) -> None:
+    done = docker_cli("run", "--rm", "--name", "cli-auto-remove", "--label", LABEL, "alpine",
+                      "sh", "-c", "echo bye; exit 5", check=False)  # fmt: skip
+    assert (done.returncode, done.stdout) == (5, "bye\n")
+    gone = docker_cli("inspect", "cli-auto-remove", check=False)
+    assert "No such object: cli-auto-remove" in gone.stderr  # the CLI tried image, too

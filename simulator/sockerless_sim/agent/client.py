@@ -116,6 +116,8 @@ class ExecSession:
                 if not isinstance(code, int) or isinstance(code, bool):
                     raise ProtocolError("'exit' without an integer 'code'")
                 return (kind, code)
+            if kind == MessageType.SIGNALED:
+                return (kind, int(message.get("delivered") is True))
             if kind == MessageType.ERROR:
                 return AgentError(f"agent error during {self._what}: {message.get('message')}")
             raise ProtocolError(f"unexpected message type {kind!r}")
@@ -162,9 +164,15 @@ class ExecSession:
         """Close the process's stdin."""
         self._send({"type": MessageType.CLOSE_STDIN.value, "id": self._id})
 
-    def signal(self, signum: int) -> None:
-        """Send signal ``signum`` to the process."""
-        self._send({"type": MessageType.SIGNAL.value, "id": self._id, "signal": int(signum)})
+    def signal(self, signum: int, *, ack: bool = False) -> None:
+        """Send signal ``signum`` to the process; with ``ack`` the agent answers ``signaled``
+        once it sent it (``recv`` returns ``("signaled", 1)``, or 0 when the process was gone)."""
+        message: dict[str, Any] = {
+            "type": MessageType.SIGNAL.value, "id": self._id, "signal": int(signum),
+        }  # fmt: skip
+        if ack:
+            message["ack"] = True
+        self._send(message)
 
     def resize(self, width: int, height: int) -> None:
         """Tell the agent the terminal size (used by tty execs)."""
@@ -304,11 +312,19 @@ class AgentClient:
             message["replay"] = True
         return self._start("attach", message)
 
-    def signal_main(self, signum: int) -> None:
-        """Deliver ``signum`` to the main process (through a short attach session).
-
-        The agent handles one connection's messages in order, so the signal is delivered
-        before it sees this session close.
-        """
+    def signal_main(self, signum: int) -> bool:
+        """Deliver ``signum`` to the main process (through a short attach session) and return
+        once the agent sent it: True, or False when the main process had already ended.
+        ``AgentError`` when the agent does not answer within the timeout."""
+        deadline = time.monotonic() + self._timeout
         with self.attach() as session:
-            session.signal(signum)
+            session.signal(signum, ack=True)
+            while True:
+                event = session.recv(max(deadline - time.monotonic(), 0.0))
+                if event is None:
+                    raise AgentError(f"the agent did not confirm signal {signum} in time")
+                kind, value = event
+                if kind == MessageType.SIGNALED:
+                    return bool(value)
+                if kind == MessageType.EXIT:
+                    return False  # the main process had ended before the signal

@@ -27,6 +27,7 @@ from .protocol import (
     exit_message,
     output_message,
     parse_signal,
+    signaled_message,
 )
 from .users import ResolvedUser, UserError, resolve_user, set_home
 
@@ -66,8 +67,8 @@ class Session(ABC):
         """End the process's input."""
 
     @abstractmethod
-    def send_signal(self, signum: int) -> None:
-        """Deliver ``signum`` to the process."""
+    def send_signal(self, signum: int) -> bool:
+        """Deliver ``signum`` to the process; False when it is gone."""
 
     @abstractmethod
     def resize(self, width: int, height: int) -> None:
@@ -140,9 +141,9 @@ class ExecSessionRunner(Session):
         """Close the command's stdin."""
         self._require_process().close_stdin()
 
-    def send_signal(self, signum: int) -> None:
+    def send_signal(self, signum: int) -> bool:
         """Signal the command."""
-        self._require_process().send_signal(signum)
+        return self._require_process().send_signal(signum)
 
     def resize(self, width: int, height: int) -> None:
         """Resize the command's terminal (tty only)."""
@@ -207,9 +208,9 @@ class AttachSession(Session):
         """Close the main process's stdin."""
         self._main.close_stdin()
 
-    def send_signal(self, signum: int) -> None:
+    def send_signal(self, signum: int) -> bool:
         """Signal the main process."""
-        self._main.send_signal(signum)
+        return self._main.send_signal(signum)
 
     def resize(self, width: int, height: int) -> None:
         """Accepted and ignored: the main process has no terminal."""
@@ -296,7 +297,9 @@ class ConnectionHandler:
         elif kind == MessageType.CLOSE_STDIN:
             session.close_stdin()
         elif kind == MessageType.SIGNAL:
-            session.send_signal(parse_signal(message.get("signal")))
+            delivered = session.send_signal(parse_signal(message.get("signal")))
+            if message.get("ack") is True:
+                self._outbound.put_control(signaled_message(session_id, delivered=delivered))
         elif kind == MessageType.RESIZE:
             width, height = message.get("width"), message.get("height")
             if not isinstance(width, int) or not isinstance(height, int):

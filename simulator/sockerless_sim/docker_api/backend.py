@@ -430,7 +430,13 @@ class EcsBackend:
         raise ApiError(500, f"timed out after {bound:.0f} s waiting for task {task_arn} to stop")
 
     def kill(self, record: ContainerRecord, signal_value: str | None) -> None:
-        """Deliver the signal to the main process through the agent, then StopTask (no wait)."""
+        """Deliver the signal to the main process through the agent (confirmed), then StopTask.
+
+        With SIGKILL (the default) it answers once the task is STOPPED, so the container reads
+        ``exited`` (137) right after, as Docker answers a kill once the container is dead. With
+        another signal it answers once the signal was delivered, as Docker does; the task then
+        stops as ECS stops it (the StopSignal, the grace, SIGKILL).
+        """
         try:
             signum = parse_signal(signal_value) if signal_value else int(signal.SIGKILL)
         except ProtocolError:
@@ -451,6 +457,8 @@ class EcsBackend:
             self.gateway.stop_task(
                 snapshot.arn, f"Container killed via API ({signal.Signals(signum).name})"
             )
+        if signum == signal.SIGKILL:
+            self._await_stopped(record, snapshot.arn, STOP_WAIT_SECONDS)
 
     def wait(
         self,
