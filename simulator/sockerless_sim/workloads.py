@@ -72,6 +72,8 @@ class WorkloadSpec:
     user: str | None = None  # the container's User (None: the simulator's own user)
     open_stdin: bool = False  # the container's OpenStdin: a stdin pipe fed by attach sessions
     stop_signal: str | None = None  # what a stop delivers to the command (None: SIGTERM)
+    tty: bool = False  # the container's Tty: the command runs on a pseudo-terminal
+    console_size: str | None = None  # that terminal's ROWSxCOLUMNS (None: the default)
 
 
 class WorkloadStartError(Exception):
@@ -89,7 +91,8 @@ def _base_env(*, with_home: bool) -> dict[str, str]:
 
 
 def _identity_flags(spec: WorkloadSpec) -> list[str]:
-    """The agent flags that carry the container's WorkingDir, User, OpenStdin and StopSignal."""
+    """The agent flags that carry the container's WorkingDir, User, OpenStdin, StopSignal, Tty
+    and ConsoleSize."""
     flags = []
     if spec.working_dir:
         flags += ["--workdir", spec.working_dir]
@@ -99,6 +102,10 @@ def _identity_flags(spec: WorkloadSpec) -> list[str]:
         flags.append("--open-stdin")
     if spec.stop_signal:
         flags += ["--stop-signal", spec.stop_signal]
+    if spec.tty:
+        flags.append("--tty")
+        if spec.console_size:
+            flags += ["--console-size", spec.console_size]
     return flags
 
 

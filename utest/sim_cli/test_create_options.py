@@ -228,3 +228,12 @@ def test_rm_removes_the_container_once_it_exited(docker_cli: DockerCli) -> None:
     assert (done.returncode, done.stdout) == (5, "bye\n")
     gone = docker_cli("inspect", "cli-auto-remove", check=False)
     assert "No such object: cli-auto-remove" in gone.stderr  # the CLI tried image, too
+
+
+def test_t_runs_the_command_on_a_terminal(docker_cli: DockerCli) -> None:
+    done = docker_cli("run", "-t", "--rm", "--label", LABEL, "alpine", "sh", "-c",
+                      "tty -s && echo on a terminal; echo to stderr >&2")  # fmt: skip
+    # One stream (stderr too); text mode reads the terminal's "\r\n" as "\n".
+    assert (done.stdout, done.stderr) == ("on a terminal\nto stderr\n", "")
+    plain = _run(docker_cli, "alpine", "sh", "-c", "tty -s || echo no terminal")
+    assert plain == "no terminal\n"

@@ -159,3 +159,13 @@ def test_stop_timeout_above_fargates_maximum_is_capped_and_reported(
     ]
     definition = _task_definition(aws, response.json()["Id"])
     assert definition["containerDefinitions"][0]["stopTimeout"] == 120
+
+
+def test_a_tty_container_gets_a_terminal_of_its_console_size(client: RawClient) -> None:
+    container_id = client.run(
+        ["sh", "-c", "stty size"], Tty=True, HostConfig={"ConsoleSize": [30, 100]}
+    )
+    response = client.logs_when(container_id, "stdout=1", lambda body: b"30 100" in body)
+    assert response.headers["content-type"] == "application/vnd.docker.raw-stream"
+    bad = _create(client, {"Image": "alpine", "Tty": True, "HostConfig": {"ConsoleSize": [1]}})
+    assert bad.status == 400

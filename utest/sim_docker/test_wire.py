@@ -263,7 +263,7 @@ def test_tty_logs_are_raw(client: RawClient) -> None:
     container_id = client.run(["echo", "raw line"], Tty=True)
     response = client.logs_when(container_id, "stdout=1", lambda body: b"raw line" in body)
     assert response.headers["content-type"] == "application/vnd.docker.raw-stream"
-    assert response.body == b"raw line\n"
+    assert response.body == b"raw line\r\n"  # a terminal's line end, as Docker's Tty logs have
 
 
 def test_exec_start_writes_the_101_head_alone_then_frames(client: RawClient) -> None:

@@ -34,6 +34,13 @@ def _signal(text: str) -> int:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _size(text: str) -> tuple[int, int]:
+    rows, sep, columns = text.partition("x")
+    if not sep or not rows.isdigit() or not columns.isdigit():
+        raise argparse.ArgumentTypeError(f"expected ROWSxCOLUMNS, got {text!r}")
+    return int(rows), int(columns)
+
+
 def parse_args(argv: Sequence[str]) -> AgentOptions:
     """Options from the command line (everything after ``--`` is the main command)."""
     parser = argparse.ArgumentParser(
@@ -74,6 +81,12 @@ def parse_args(argv: Sequence[str]) -> AgentOptions:
         default=int(signal.SIGTERM),
         help="what a stop (SIGTERM to the agent) delivers to the main process",
     )
+    parser.add_argument(
+        "--tty", action="store_true", help="run the main process on a pseudo-terminal"
+    )
+    parser.add_argument(
+        "--console-size", type=_size, default=(0, 0), help="ROWSxCOLUMNS of that terminal"
+    )
     parser.add_argument("command", nargs=argparse.REMAINDER, help="-- argv of the main process")
     args = parser.parse_args(argv)
     command = list(args.command)
@@ -93,6 +106,7 @@ def parse_args(argv: Sequence[str]) -> AgentOptions:
         workdir=args.workdir or None,
         user=args.user or None,
         stop_signal=args.stop_signal,
+        terminal=args.console_size if args.tty else None,
     )
 
 

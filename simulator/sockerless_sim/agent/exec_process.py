@@ -7,26 +7,21 @@ stop) ends them too; when the main process ends, the agent kills whatever is lef
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import logging
 import os
 import pty
 import signal
-import struct
 import subprocess
-import termios
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 
 from .procutil import Signaller, SpawnError, check_cwd, spawn_error
 from .protocol import exit_code_from_returncode
-from .streams import StdinFeeder, start_pump
+from .streams import PTY_EOF, StdinFeeder, set_window_size, start_pump
 from .users import ResolvedUser, popen_identity
 
 OUTPUT_DRAIN_SECONDS = 2.0
-PTY_EOF = b"\x04"
 
 log = logging.getLogger(__name__)
 
@@ -175,10 +170,7 @@ class ExecProcess:
         with self._winsize_lock:
             if self._winsize_fd is None:
                 return
-            with contextlib.suppress(OSError):
-                fcntl.ioctl(
-                    self._winsize_fd, termios.TIOCSWINSZ, struct.pack("HHHH", height, width, 0, 0)
-                )
+            set_window_size(self._winsize_fd, height, width)
 
 
 class ExecRegistry:

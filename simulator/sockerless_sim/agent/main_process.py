@@ -17,14 +17,15 @@ import contextlib
 import errno
 import logging
 import os
+import pty
 import subprocess
 import threading
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
-from .procutil import Signaller, check_cwd, spawn_error
+from .procutil import Signaller, SpawnError, check_cwd, spawn_error
 from .protocol import exit_code_from_returncode
-from .streams import StdinFeeder, start_pump, write_all
+from .streams import PTY_EOF, StdinFeeder, set_window_size, start_pump, write_all
 from .users import ResolvedUser, popen_identity
 
 log = logging.getLogger(__name__)
@@ -57,8 +58,11 @@ class MainProcess:
         open_stdin: bool = False,
         cwd: str | None = None,
         user: ResolvedUser | None = None,
+        terminal: tuple[int, int] | None = None,
     ) -> None:
         self._argv = list(argv)
+        # (rows, columns) of the pseudo-terminal the process gets (Tty); (0, 0): the default.
+        self._terminal = terminal
         self._env = dict(env)
         self._cwd = cwd
         self._user = user
@@ -89,39 +93,65 @@ class MainProcess:
         return self._exit_code
 
     def start(self) -> None:
-        """Start the process (in ``cwd``, as ``user``); raises ``SpawnError`` when it cannot be
-        executed."""
+        """Start the process (in ``cwd``, as ``user``, on a terminal if asked); raises
+        ``SpawnError`` when it cannot be executed."""
         check_cwd(self._cwd)
+        if self._terminal is not None:
+            self._start_with_terminal(self._terminal)
+        else:
+            self._start_with_pipes()
+        assert self._proc is not None
+        self._signaller = Signaller.for_child(self._proc)
+        log.info("main process started: pid %d, argv[0] %r", self._proc.pid, self._argv[0])
+
+    def _spawn(self, stdin: int, stdout: int, stderr: int) -> subprocess.Popen[bytes]:
+        try:
+            return subprocess.Popen(
+                self._argv, stdin=stdin, stdout=stdout, stderr=stderr, env=self._env,
+                cwd=self._cwd, **popen_identity(self._user),
+            )  # fmt: skip
+        except OSError as exc:
+            raise spawn_error(self._argv[0], exc) from exc
+
+    def _start_with_pipes(self) -> None:
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
-        stdin_r, stdin_w = os.pipe() if self._open_stdin else (None, None)
+        stdin_r, stdin_w = os.pipe() if self._open_stdin else (subprocess.DEVNULL, None)
         try:
-            self._proc = subprocess.Popen(
-                self._argv,
-                stdin=stdin_r if stdin_r is not None else subprocess.DEVNULL,
-                stdout=out_w,
-                stderr=err_w,
-                env=self._env,
-                cwd=self._cwd,
-                **popen_identity(self._user),
-            )
-        except OSError as exc:
+            self._proc = self._spawn(stdin_r, out_w, err_w)
+        except SpawnError:
             for fd in (out_r, err_r, stdin_w):
                 if fd is not None:
                     os.close(fd)
-            raise spawn_error(self._argv[0], exc) from exc
+            raise
         finally:
             for fd in (out_w, err_w, stdin_r):
-                if fd is not None:
+                if fd >= 0:
                     os.close(fd)
-        self._signaller = Signaller.for_child(self._proc)
         if stdin_w is not None:
             self._stdin = StdinFeeder("main-stdin", stdin_w)
         self._pumps = [
             start_pump("main-stdout", out_r, lambda chunk: self._tee("stdout", chunk)),
             start_pump("main-stderr", err_r, lambda chunk: self._tee("stderr", chunk)),
         ]
-        log.info("main process started: pid %d, argv[0] %r", self._proc.pid, self._argv[0])
+
+    def _start_with_terminal(self, size: tuple[int, int]) -> None:
+        """Stdin, stdout and stderr on one pseudo-terminal, as a Tty container's: its output
+        is one stream (``stdout``), line ends ``\\r\\n``; with OpenStdin the input is written
+        to it, and its end is the terminal's end-of-input character."""
+        master, slave = pty.openpty()
+        if size != (0, 0):
+            set_window_size(master, *size)
+        try:
+            self._proc = self._spawn(slave, slave, slave)
+        except SpawnError:
+            os.close(master)
+            raise
+        finally:
+            os.close(slave)
+        if self._open_stdin:
+            self._stdin = StdinFeeder("main-stdin", os.dup(master), PTY_EOF)
+        self._pumps = [start_pump("main-pty", master, lambda chunk: self._tee("stdout", chunk))]
 
     def _tee(self, stream: str, chunk: bytes) -> None:
         if stream not in self._broken_destinations:

@@ -73,6 +73,8 @@ class AgentOptions:
     # What a stop (SIGTERM to the agent: ECS StopTask) delivers to the main process: the
     # container's StopSignal, as Docker's stop sends it.
     stop_signal: int = int(signal.SIGTERM)
+    # The container's Tty: the main process's terminal (rows, columns; (0, 0) the default).
+    terminal: tuple[int, int] | None = None
 
 
 class RedactingFormatter(logging.Formatter):
@@ -179,6 +181,7 @@ class Agent:
                 open_stdin=options.open_stdin,
                 cwd=options.workdir,
                 user=user,
+                terminal=options.terminal,
             )
             main.start()
         except SpawnError as exc:

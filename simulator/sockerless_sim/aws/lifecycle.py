@@ -289,6 +289,8 @@ class LifecycleDriver:
             user=plan.user,
             open_stdin=plan.open_stdin,
             stop_signal=plan.stop_signal,
+            tty=plan.tty,
+            console_size=plan.console_size,
         )
         tracked.launch = self._pool.submit(self._runner.launch, spec, LAUNCH_TIMEOUT_SECONDS)
 

@@ -37,6 +37,8 @@ class ContainerPlan:
     user: str | None = None  # the definition's user
     open_stdin: bool = False  # the definition's interactive
     stop_signal: str | None = None  # the agent wrapper's --stop-signal
+    tty: bool = False  # the definition's pseudoTerminal
+    console_size: str | None = None  # the agent wrapper's --console-size (ROWSxCOLUMNS)
 
 
 def strip_agent_wrapper(argv: list[str]) -> list[str]:
@@ -124,4 +126,6 @@ def plan_container(
         user=definition.get("user") or None,
         open_stdin=definition.get("interactive") is True,
         stop_signal=agent_option(entry_point, "--stop-signal"),
+        tty=definition.get("pseudoTerminal") is True,
+        console_size=agent_option(entry_point, "--console-size"),
     )

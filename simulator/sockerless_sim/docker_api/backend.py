@@ -191,9 +191,11 @@ class EcsBackend:
         stop_timeout = config.stop_timeout
         if stop_timeout is None or stop_timeout < 0:
             stop_timeout = int(self.config.stop_timeout_seconds)
-        # StopSignal has no place in a task definition (ECS stops with SIGTERM): the agent
-        # wrapper carries it, and the agent turns the stop's SIGTERM into it.
+        # StopSignal and ConsoleSize have no place in a task definition (ECS stops with
+        # SIGTERM; pseudoTerminal has no size): the agent wrapper carries them.
         agent_flags = ["--stop-signal", config.stop_signal] if config.stop_signal else []
+        if config.tty and config.console_size != (0, 0):
+            agent_flags += ["--console-size", "{}x{}".format(*config.console_size)]
         container: dict[str, Any] = {
             "name": CONTAINER_NAME,
             "image": self.image_of(config, started=True),  # what the task runs

@@ -84,7 +84,7 @@ CONFIG_FIELDS: dict[str, Rule] = {
     "AttachStdout": _honoured(),
     "AttachStderr": _honoured(),
     "ExposedPorts": _reported(_NO_NETWORK),
-    "Tty": _reported("the stream is raw, as with a terminal, but the command gets no terminal"),
+    "Tty": _honoured(),
     "OpenStdin": _honoured(),
     "StdinOnce": _honoured(),
     "Env": _honoured(),
@@ -121,7 +121,7 @@ HOST_CONFIG_FIELDS: dict[str, Rule] = {
     "AutoRemove": _honoured(),
     "VolumeDriver": _reported("no volume is made"),
     "VolumesFrom": _reported("no volume is shared"),
-    "ConsoleSize": _reported("the command gets no terminal"),
+    "ConsoleSize": _honoured(),  # the Tty's first size
     "Annotations": _reported("nothing reads them"),
     "CapAdd": _reported("the command keeps the simulator's capabilities"),
     "CapDrop": _reported("the command keeps the simulator's capabilities"),
@@ -362,6 +362,19 @@ def _fargate_sizes() -> Iterator[tuple[int, int]]:
             if cpu == 256 and memory == 1536:
                 continue  # not a Fargate size
             yield cpu, memory
+
+
+def console_size(host_config: Body) -> tuple[int, int]:
+    """``[rows, columns]`` of the terminal a Tty container starts with (``[0, 0]``: the
+    default)."""
+    value = host_config.get("ConsoleSize", [0, 0])
+    if (
+        not isinstance(value, list)
+        or len(value) != 2
+        or not all(isinstance(n, int) and not isinstance(n, bool) and 0 <= n < 65536 for n in value)
+    ):
+        raise bad_request("invalid JSON: HostConfig.ConsoleSize must be [rows, columns]")
+    return value[0], value[1]
 
 
 def task_size(host_config: Body) -> tuple[str, str]:

@@ -49,6 +49,7 @@ class ContainerConfig:
     domainname: str = ""
     task_cpu: str = "256"  # the Fargate task size for HostConfig.NanoCpus/CpuShares
     task_memory: str = "512"  # and HostConfig.Memory/MemoryReservation (MiB)
+    console_size: tuple[int, int] = (0, 0)  # HostConfig.ConsoleSize: the Tty's rows, columns
 
     @property
     def argv(self) -> list[str]:
