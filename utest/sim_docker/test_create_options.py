@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from wire_helpers import RawClient
+from wire_helpers import RawClient, build_request, recv_all
 
 from sockerless_sim.docker_api import create_options as options
 
@@ -169,3 +169,39 @@ def test_a_tty_container_gets_a_terminal_of_its_console_size(client: RawClient) 
     assert response.headers["content-type"] == "application/vnd.docker.raw-stream"
     bad = _create(client, {"Image": "alpine", "Tty": True, "HostConfig": {"ConsoleSize": [1]}})
     assert bad.status == 400
+
+
+def test_resize_sets_the_terminal_size_of_the_container_and_of_an_exec(
+    client: RawClient,
+) -> None:
+    container_id = client.run(["sh", "-c", "tty; exec tail -f /dev/null"], Tty=True)
+    logs = client.logs_when(container_id, "stdout=1", lambda body: b"/dev/pts/" in body)
+    terminal = logs.body.split(b"/dev/pts/", 1)[1].split(b"\r", 1)[0].decode()
+    resized = client.request("POST", f"/containers/{container_id}/resize?h=40&w=120")
+    assert resized.status == 200, resized.raw
+    seen = client.create_exec(container_id, ["stty", "-F", f"/dev/pts/{terminal}", "size"])
+    with client.connect() as sock:
+        sock.sendall(
+            build_request(
+                "POST", f"/exec/{seen}/start", {"Tty": False},
+                {"Connection": "Upgrade", "Upgrade": "tcp"},
+            )
+        )  # fmt: skip
+        assert b"40 120" in recv_all(sock)
+    missing = client.request("POST", f"/containers/{container_id}/resize?h=40")
+    assert missing.status == 400
+    exec_id = client.create_exec(container_id, ["stty", "size"], Tty=True, ConsoleSize=[33, 99])
+    with client.connect() as sock:
+        sock.sendall(
+            build_request(
+                "POST",
+                f"/exec/{exec_id}/start",
+                {"Tty": True},
+                {"Connection": "Upgrade", "Upgrade": "tcp"},
+            )
+        )
+        assert b"33 99" in recv_all(sock)
+    ended = client.request("POST", f"/exec/{exec_id}/resize?h=1&w=1")
+    assert ended.status == 409
+    stopped = client.create(["true"])
+    assert client.request("POST", f"/containers/{stopped}/resize?h=1&w=1").status == 409

@@ -290,10 +290,12 @@ class AgentClient:
         workdir: str | None = None,
         user: str | None = None,
         tty: bool = False,
+        console_size: tuple[int, int] | None = None,
     ) -> ExecSession:
-        """Start ``cmd`` in the task (``workdir`` and ``user`` default to the container's); read
-        its output and exit code from the session."""
-        message = {
+        """Start ``cmd`` in the task (``workdir`` and ``user`` default to the container's; a
+        ``tty`` exec's terminal starts ``console_size`` (rows, columns) big); read its output
+        and exit code from the session."""
+        message: dict[str, Any] = {
             "type": MessageType.EXEC.value,
             "id": uuid.uuid4().hex,
             "cmd": list(cmd),
@@ -302,6 +304,8 @@ class AgentClient:
             "user": user,
             "tty": tty,
         }
+        if console_size is not None:
+            message["console_size"] = list(console_size)
         return self._start("exec", message)
 
     def attach(self, *, replay: bool = False) -> ExecSession:
@@ -311,6 +315,13 @@ class AgentClient:
         if replay:
             message["replay"] = True
         return self._start("attach", message)
+
+    def resize_main(self, width: int, height: int) -> None:
+        """Set the main process's terminal size (a Tty container's; the agent ignores it
+        otherwise). The agent handles a connection's messages in order, so it is applied
+        before the session's end."""
+        with self.attach() as session:
+            session.resize(width, height)
 
     def signal_main(self, signum: int) -> bool:
         """Deliver ``signum`` to the main process (through a short attach session) and return

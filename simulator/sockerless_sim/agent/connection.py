@@ -103,6 +103,13 @@ class ExecSessionRunner(Session):
         if workdir is not None and not isinstance(workdir, str):
             raise ProtocolError("'workdir' must be a string")
         user = defaults.user_for(request.get("user"))
+        size = request.get("console_size")
+        if size is not None and (
+            not isinstance(size, list)
+            or len(size) != 2
+            or not all(isinstance(n, int) for n in size)
+        ):
+            raise ProtocolError("'console_size' must be [rows, columns]")
         env = dict(base_env)
         env.update(_parse_env(request.get("env")))
         set_home(env, user)
@@ -114,6 +121,7 @@ class ExecSessionRunner(Session):
             on_output=self._on_output,
             on_exit=self._on_exit,
             user=user,
+            terminal_size=(size[0], size[1]) if size else None,
         )
         self._registry.start(self._process)
 
@@ -213,7 +221,8 @@ class AttachSession(Session):
         return self._main.send_signal(signum)
 
     def resize(self, width: int, height: int) -> None:
-        """Accepted and ignored: the main process has no terminal."""
+        """Resize the main process's terminal (a Tty container's; ignored otherwise)."""
+        self._main.resize(width, height)
 
     def abandon(self) -> None:
         """Stop following the main process."""

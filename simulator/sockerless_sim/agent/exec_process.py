@@ -47,8 +47,10 @@ class ExecProcess:
         on_output: OutputHandler,
         on_exit: ExitHandler,
         user: ResolvedUser | None = None,
+        terminal_size: tuple[int, int] | None = None,
     ) -> None:
         self._cmd = list(cmd)
+        self._terminal_size = terminal_size
         self._env = dict(env)
         self._cwd = cwd
         self._user = user
@@ -113,6 +115,8 @@ class ExecProcess:
 
     def _start_with_pty(self) -> None:
         master, slave = pty.openpty()
+        if self._terminal_size is not None:
+            set_window_size(master, *self._terminal_size)
         try:
             self._proc = self._spawn(slave, slave, slave)
         except SpawnError:

@@ -77,6 +77,7 @@ class MainProcess:
         self._signaller: Signaller | None = None
         self._ended_code: int | None = None
         self._exit_code: int | None = None
+        self._winsize_fd: int | None = None  # a duplicate of the terminal's master, for resize
         self._history: list[tuple[str, bytes]] = []
         self._history_bytes = 0
 
@@ -151,7 +152,14 @@ class MainProcess:
             os.close(slave)
         if self._open_stdin:
             self._stdin = StdinFeeder("main-stdin", os.dup(master), PTY_EOF)
+        self._winsize_fd = os.dup(master)
         self._pumps = [start_pump("main-pty", master, lambda chunk: self._tee("stdout", chunk))]
+
+    def resize(self, width: int, height: int) -> None:
+        """Set the terminal's size (ignored without one, or once the process ended)."""
+        with self._lock:
+            if self._winsize_fd is not None:
+                set_window_size(self._winsize_fd, height, width)
 
     def _tee(self, stream: str, chunk: bytes) -> None:
         if stream not in self._broken_destinations:
@@ -234,6 +242,9 @@ class MainProcess:
         if self._stdin is not None:
             self._stdin.close()
         with self._lock:
+            if self._winsize_fd is not None:
+                os.close(self._winsize_fd)
+                self._winsize_fd = None
             self._exit_code = code
             listeners, self._listeners = self._listeners, []
         for listener in listeners:

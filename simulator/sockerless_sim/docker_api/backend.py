@@ -462,6 +462,14 @@ class EcsBackend:
         if signum == signal.SIGKILL:
             self._await_stopped(record, snapshot.arn, STOP_WAIT_SECONDS)
 
+    def resize(self, record: ContainerRecord, height: int, width: int) -> None:
+        """Resize the main process's terminal through the agent; 409 when not running."""
+        _snapshot, agent = self.agent_for(record)
+        try:
+            AgentClient(agent[0], agent[1], timeout=AGENT_TIMEOUT).resize_main(width, height)
+        except AgentError as exc:
+            raise ApiError(409, f"Container {record.id} is not running: {exc}") from None
+
     def wait(
         self,
         record: ContainerRecord,

@@ -11,7 +11,7 @@ from .errors import bad_request
 from .exchange import ChunkedStream, Exchange, Request
 from .exec_store import ExecStore
 from .filters import matches
-from .params import Body
+from .params import Body, size_query
 from .records import ContainerConfig
 from .routing import Router
 from .views import inspect_json, list_entry
@@ -92,6 +92,7 @@ class ContainerRoutes:
         router.add("POST", "/containers/{id}/stop", self.stop)
         router.add("POST", "/containers/{id}/kill", self.kill)
         router.add("POST", "/containers/{id}/wait", self.wait)
+        router.add("POST", "/containers/{id}/resize", self.resize)
         router.add("DELETE", "/containers/{id}", self.remove)
 
     def create(self, request: Request, exchange: Exchange) -> None:
@@ -141,6 +142,14 @@ class ContainerRoutes:
         record = self._backend.resolve(request.params["id"])
         self._backend.kill(record, request.query.get("signal"))
         exchange.send_empty(204)
+
+    def resize(self, request: Request, exchange: Exchange) -> None:
+        """200 once the main process's terminal (a Tty container's) has the size ``h`` x
+        ``w``; 409 when the container is not running."""
+        height, width = size_query(request.query)
+        record = self._backend.resolve(request.params["id"])
+        self._backend.resize(record, height, width)
+        exchange.send(200)
 
     def wait(self, request: Request, exchange: Exchange) -> None:
         """``{"StatusCode": N, "Error": null}`` once the condition holds.

@@ -364,10 +364,10 @@ def _fargate_sizes() -> Iterator[tuple[int, int]]:
             yield cpu, memory
 
 
-def console_size(host_config: Body) -> tuple[int, int]:
-    """``[rows, columns]`` of the terminal a Tty container starts with (``[0, 0]``: the
-    default)."""
-    value = host_config.get("ConsoleSize", [0, 0])
+def console_size(fields: Body) -> tuple[int, int]:
+    """``ConsoleSize`` ``[rows, columns]`` of the terminal a Tty container (or exec) starts
+    with (``[0, 0]``: the default)."""
+    value = fields.get("ConsoleSize", [0, 0])
     if (
         not isinstance(value, list)
         or len(value) != 2

@@ -10,10 +10,12 @@ import time
 from ..agent.client import AgentClient, AgentError, ExecSession
 from . import framing
 from .backend import EcsBackend
+from .create_options import console_size
 from .errors import ApiError, bad_request, not_running
 from .exchange import ClientGone, Exchange, Request
 from .exec_store import ExecRecord, ExecStore
 from .hijack import HIJACK_PAUSE_SECONDS, ClientInput, end_hijacked, hijack_head
+from .params import size_query
 from .routing import Router
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,7 @@ class ExecRoutes:
         router.add("POST", "/containers/{id}/exec", self.create)
         router.add("POST", "/exec/{id}/start", self.start)
         router.add("GET", "/exec/{id}/json", self.inspect)
+        router.add("POST", "/exec/{id}/resize", self.resize)
 
     def create(self, request: Request, exchange: Exchange) -> None:
         """201 ``{"Id"}``; 400 without a command; 404 unknown container; 409 not running."""
@@ -61,6 +64,7 @@ class ExecRoutes:
             attach_stdin=body.boolean("AttachStdin"),
             attach_stdout=body.boolean("AttachStdout"),
             attach_stderr=body.boolean("AttachStderr"),
+            console_size=console_size(body),
         )
         exchange.send_json(201, {"Id": record.id})
 
@@ -72,12 +76,27 @@ class ExecRoutes:
             body["ExitCode"] = 0
         exchange.send_json(200, body)
 
+    def resize(self, request: Request, exchange: Exchange) -> None:
+        """201 once the exec's terminal has the size ``h`` x ``w``; 409 when it does not run."""
+        height, width = size_query(request.query)
+        record = self._store.get(request.params["id"])
+        session = record.session
+        if session is None:
+            raise ApiError(409, f"exec {record.id} is not running")
+        try:
+            session.resize(width, height)
+        except AgentError as exc:
+            raise ApiError(409, f"exec {record.id} is not running: {exc}") from None
+        exchange.send(201)
+
     def start(self, request: Request, exchange: Exchange) -> None:
         """Body first (400), then 404/409, all before the hijack; then the stream."""
         body = request.body_fields()
         detach = body.boolean("Detach")
         tty = body.boolean("Tty")
         record = self._store.get(request.params["id"])
+        if body.get("ConsoleSize") is not None:
+            record.console_size = console_size(body)
         container = self._backend.resolve(record.container_id)
         _snapshot, (agent_socket, token) = self._backend.agent_for(container)
         if detach:
@@ -104,10 +123,13 @@ class ExecRoutes:
     @staticmethod
     def _open(record: ExecRecord, agent_socket: str, token: str | None, tty: bool) -> ExecSession:
         client = AgentClient(agent_socket, token, timeout=AGENT_TIMEOUT)
-        return client.exec(
+        session = client.exec(
             record.cmd, env=record.env_map(), workdir=record.working_dir or None,
             user=record.user or None, tty=tty,
+            console_size=record.console_size if record.console_size != (0, 0) else None,
         )  # fmt: skip
+        record.session = session
+        return session
 
     def _finish_detached(self, record: ExecRecord, session: ExecSession) -> None:
         with session:
