@@ -205,3 +205,16 @@ def test_resize_sets_the_terminal_size_of_the_container_and_of_an_exec(
     assert ended.status == 409
     stopped = client.create(["true"])
     assert client.request("POST", f"/containers/{stopped}/resize?h=1&w=1").status == 409
+
+
+def test_exec_options_it_cannot_honour_are_refused(client: RawClient) -> None:
+    container_id = client.run(["tail", "-f", "/dev/null"])
+    for field, value in (("Privileged", True), ("DetachKeys", "ctrl-x")):
+        response = client.request(
+            "POST", f"/containers/{container_id}/exec", {"Cmd": ["true"], field: value}
+        )
+        assert response.status == 400
+        assert response.json()["message"].startswith(
+            f"exec.{field} is not supported by the embedded simulator"
+        )
+    assert client.create_exec(container_id, ["true"], Privileged=False, DetachKeys="")

@@ -10,7 +10,7 @@ import time
 from ..agent.client import AgentClient, AgentError, ExecSession
 from . import framing
 from .backend import EcsBackend
-from .create_options import console_size
+from .create_options import console_size, refusal
 from .errors import ApiError, bad_request, not_running
 from .exchange import ClientGone, Exchange, Request
 from .exec_store import ExecRecord, ExecStore
@@ -24,6 +24,11 @@ RECV_TIMEOUT = 0.5
 AGENT_TIMEOUT = 10.0
 START_FAILED_EXIT_CODE = 126  # Docker's code for an exec that could not be started
 LOST_EXIT_CODE = 137  # the task went away under the exec (stopped, killed)
+# Exec options the simulator cannot honour: refused when set (an exec answer has no Warnings).
+UNSUPPORTED_EXEC_FIELDS = {
+    "Privileged": "the command runs with the agent's privileges, no more",
+    "DetachKeys": "the stream has no detach sequence: close the connection to detach",
+}
 
 
 class ExecRoutes:
@@ -50,6 +55,9 @@ class ExecRoutes:
             raise bad_request("No exec command specified")
         if not isinstance(cmd, list) or not all(isinstance(a, str) for a in cmd):
             raise bad_request("invalid JSON: Cmd must be an array of strings")
+        for name, why in UNSUPPORTED_EXEC_FIELDS.items():
+            if body.get(name):
+                raise refusal("exec", name, why)
         container = self._backend.resolve(request.params["id"])
         if not self._backend.view(container).state.running:
             raise not_running(container.id)
