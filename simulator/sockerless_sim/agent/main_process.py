@@ -17,16 +17,15 @@ import contextlib
 import errno
 import logging
 import os
-import pty
 import subprocess
 import threading
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
-from .procutil import Signaller, SpawnError, check_cwd, spawn_error
+from .procutil import Command, Signaller
 from .protocol import exit_code_from_returncode
 from .streams import PTY_EOF, StdinFeeder, set_window_size, start_pump, write_all
-from .users import ResolvedUser, popen_identity
+from .users import ResolvedUser
 
 log = logging.getLogger(__name__)
 
@@ -96,39 +95,17 @@ class MainProcess:
     def start(self) -> None:
         """Start the process (in ``cwd``, as ``user``, on a terminal if asked); raises
         ``SpawnError`` when it cannot be executed."""
-        check_cwd(self._cwd)
+        command = Command(self._argv, self._env, self._cwd, self._user)
         if self._terminal is not None:
-            self._start_with_terminal(self._terminal)
+            self._start_on_terminal(command, self._terminal)
         else:
-            self._start_with_pipes()
+            self._start_with_pipes(command)
         assert self._proc is not None
         self._signaller = Signaller.for_child(self._proc)
         log.info("main process started: pid %d, argv[0] %r", self._proc.pid, self._argv[0])
 
-    def _spawn(self, stdin: int, stdout: int, stderr: int) -> subprocess.Popen[bytes]:
-        try:
-            return subprocess.Popen(
-                self._argv, stdin=stdin, stdout=stdout, stderr=stderr, env=self._env,
-                cwd=self._cwd, **popen_identity(self._user),
-            )  # fmt: skip
-        except OSError as exc:
-            raise spawn_error(self._argv[0], exc) from exc
-
-    def _start_with_pipes(self) -> None:
-        out_r, out_w = os.pipe()
-        err_r, err_w = os.pipe()
-        stdin_r, stdin_w = os.pipe() if self._open_stdin else (subprocess.DEVNULL, None)
-        try:
-            self._proc = self._spawn(stdin_r, out_w, err_w)
-        except SpawnError:
-            for fd in (out_r, err_r, stdin_w):
-                if fd is not None:
-                    os.close(fd)
-            raise
-        finally:
-            for fd in (out_w, err_w, stdin_r):
-                if fd >= 0:
-                    os.close(fd)
+    def _start_with_pipes(self, command: Command) -> None:
+        self._proc, stdin_w, out_r, err_r = command.spawn_with_pipes(stdin=self._open_stdin)
         if stdin_w is not None:
             self._stdin = StdinFeeder("main-stdin", stdin_w)
         self._pumps = [
@@ -136,20 +113,11 @@ class MainProcess:
             start_pump("main-stderr", err_r, lambda chunk: self._tee("stderr", chunk)),
         ]
 
-    def _start_with_terminal(self, size: tuple[int, int]) -> None:
+    def _start_on_terminal(self, command: Command, size: tuple[int, int]) -> None:
         """Stdin, stdout and stderr on one pseudo-terminal, as a Tty container's: its output
         is one stream (``stdout``), line ends ``\\r\\n``; with OpenStdin the input is written
         to it, and its end is the terminal's end-of-input character."""
-        master, slave = pty.openpty()
-        if size != (0, 0):
-            set_window_size(master, *size)
-        try:
-            self._proc = self._spawn(slave, slave, slave)
-        except SpawnError:
-            os.close(master)
-            raise
-        finally:
-            os.close(slave)
+        self._proc, master = command.spawn_on_terminal(size)
         if self._open_stdin:
             self._stdin = StdinFeeder("main-stdin", os.dup(master), PTY_EOF)
         self._winsize_fd = os.dup(master)

@@ -76,14 +76,7 @@ class ClientInput:
             self._session = session
             pending, self._pending, self._pending_bytes = self._pending, [], 0
             self._has_room.notify_all()
-            try:
-                for data in pending:
-                    session.send_stdin(data)
-                if self._ended and self._close_at_end:
-                    session.close_stdin()
-            except AgentError as exc:
-                log.debug("stdin not delivered: %s", exc)
-                self._session = None
+            self._deliver(pending, end=self._ended)
 
     def disconnect(self) -> None:
         """Stop sending to the session (it ended); later input is dropped."""
@@ -114,19 +107,28 @@ class ClientInput:
                 self._pending.append(data)
                 self._pending_bytes += len(data)
                 return
-            try:
-                self._session.send_stdin(data)
-            except AgentError as exc:
-                log.debug("stdin not delivered: %s", exc)
-                self._session = None
+            self._deliver([data], end=False)
 
     def _end(self) -> None:
         with self._lock:
             self._ended = True
-            if self._session is not None and self._close_at_end:
-                with contextlib.suppress(AgentError):
-                    self._session.close_stdin()
+            self._deliver([], end=True)
         self._done.set()
+
+    def _deliver(self, chunks: list[bytes], *, end: bool) -> None:
+        """Send ``chunks`` to the session, then with ``end`` (and ``close_at_end``) the end of
+        its input; a session that cannot take them is let go. Called with the lock held."""
+        session = self._session
+        if session is None:
+            return
+        try:
+            for data in chunks:
+                session.send_stdin(data)
+            if end and self._close_at_end:
+                session.close_stdin()
+        except AgentError as exc:
+            log.debug("stdin not delivered: %s", exc)
+            self._session = None
 
     def wait_end(self, timeout: float) -> bool:
         """Wait (bounded) until the client closed its side; True when it did."""
