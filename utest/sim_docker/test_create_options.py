@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from wire_helpers import RawClient, build_request, recv_all
+from wire_helpers import RawClient
 
 from sockerless_sim.docker_api import create_options as options
 
 BODIES = json.loads((Path(__file__).parent / "cli28_create_bodies.json").read_text())
+README = Path(__file__).resolve().parents[2] / "simulator" / "README.md"
 CREATE = "/v1.44/containers/create"
 
 
@@ -180,27 +182,11 @@ def test_resize_sets_the_terminal_size_of_the_container_and_of_an_exec(
     resized = client.request("POST", f"/containers/{container_id}/resize?h=40&w=120")
     assert resized.status == 200, resized.raw
     seen = client.create_exec(container_id, ["stty", "-F", f"/dev/pts/{terminal}", "size"])
-    with client.connect() as sock:
-        sock.sendall(
-            build_request(
-                "POST", f"/exec/{seen}/start", {"Tty": False},
-                {"Connection": "Upgrade", "Upgrade": "tcp"},
-            )
-        )  # fmt: skip
-        assert b"40 120" in recv_all(sock)
+    assert b"40 120" in client.exec_stream(seen)
     missing = client.request("POST", f"/containers/{container_id}/resize?h=40")
     assert missing.status == 400
     exec_id = client.create_exec(container_id, ["stty", "size"], Tty=True, ConsoleSize=[33, 99])
-    with client.connect() as sock:
-        sock.sendall(
-            build_request(
-                "POST",
-                f"/exec/{exec_id}/start",
-                {"Tty": True},
-                {"Connection": "Upgrade", "Upgrade": "tcp"},
-            )
-        )
-        assert b"33 99" in recv_all(sock)
+    assert b"33 99" in client.exec_stream(exec_id, tty=True)
     ended = client.request("POST", f"/exec/{exec_id}/resize?h=1&w=1")
     assert ended.status == 409
     stopped = client.create(["true"])
@@ -218,3 +204,37 @@ def test_exec_options_it_cannot_honour_are_refused(client: RawClient) -> None:
             f"exec.{field} is not supported by the embedded simulator"
         )
     assert client.create_exec(container_id, ["true"], Privileged=False, DetachKeys="")
+
+
+def _readme_rows(section: str) -> dict[str, str]:
+    """``field -> handling`` from simulator/README.md's "Create options" table: rows whose first
+    cell names one or more `` `Section.Field` `` and whose second starts with ``**handling**``."""
+    rows = {}
+    for line in README.read_text().splitlines():
+        cells = line.split(" | ")
+        handling = re.match(r"\*\*(\w+)\*\*", cells[1]) if len(cells) > 2 else None
+        if not line.startswith("| `") or handling is None:
+            continue
+        for name in re.findall(rf"`{section}\.(\w+)`", cells[0]):
+            assert name not in rows, f"{section}.{name} is in two rows"
+            rows[name] = handling.group(1)
+    return rows
+
+
+@pytest.mark.parametrize(
+    ("section", "rules"),
+    [("Config", options.CONFIG_FIELDS), ("HostConfig", options.HOST_CONFIG_FIELDS)],
+)
+def test_the_readme_table_lists_every_field_with_its_handling(
+    section: str, rules: dict[str, options.Rule]
+) -> None:
+    assert _readme_rows(section) == {name: rule.handling.value for name, rule in rules.items()}
+
+
+def test_an_env_entry_without_equals_sets_nothing(
+    client: RawClient, aws: Callable[[str], Any]
+) -> None:
+    container_id = client.create(["true"], Env=["SET=1", "UNSET", "EMPTY="])
+    environment = _task_definition(aws, container_id)["containerDefinitions"][0]["environment"]
+    names = {pair["name"]: pair["value"] for pair in environment}
+    assert (names.get("SET"), names.get("EMPTY"), "UNSET" in names) == ("1", "", False)

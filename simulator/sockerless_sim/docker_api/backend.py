@@ -56,10 +56,12 @@ def backoff(first: float = POLL_FIRST, maximum: float = POLL_MAX) -> Iterator[fl
 
 
 def _env_pairs(env: list[str]) -> list[dict[str, str]]:
+    """``K=V`` entries as ECS name/value pairs; an entry without ``=`` (Docker: unset it from
+    the image's environment, which does not exist here) sets nothing."""
     pairs = []
     for item in env:
-        name, _, value = item.partition("=")
-        if name:
+        name, equals, value = item.partition("=")
+        if name and equals:
             pairs.append({"name": name, "value": value})
     return pairs
 

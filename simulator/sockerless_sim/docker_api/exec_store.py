@@ -75,7 +75,7 @@ class ExecRecord:
     def env_map(self) -> dict[str, str]:
         """``Env`` (``K=V`` strings) as a mapping for the agent."""
         pairs = (item.partition("=") for item in self.env)
-        return {name: value for name, _, value in pairs if name}
+        return {name: value for name, equals, value in pairs if name and equals}
 
 
 class ExecStore:
