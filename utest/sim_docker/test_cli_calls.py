@@ -49,13 +49,22 @@ def test_wait_answers_whole_when_the_condition_already_holds(client: RawClient) 
     assert response.json() == {"StatusCode": 0, "Error": None}
 
 
-def _attach(client: RawClient, container_id: str) -> tuple[socket.socket, bytes]:
+def _attach(
+    client: RawClient, container_id: str, *, stdin: bool = False
+) -> tuple[socket.socket, bytes]:
+    """A hijacked attach: the socket and what came with the head (the head included without
+    ``stdin``; with it, only what followed the head). Without stdin the client half-closes at
+    once, as the Docker CLI does."""
     sock = client.connect()
-    path = f"/v1.44/containers/{container_id}/attach?stream=1&stdout=1&stderr=1"
+    query = "stream=1&stdout=1&stderr=1" + ("&stdin=1" if stdin else "")
+    path = f"/v1.44/containers/{container_id}/attach?{query}"
     sock.sendall(build_request("POST", path, headers={"Connection": "Upgrade", "Upgrade": "tcp"}))
     sock.settimeout(HEAD_TIMEOUT)
     head, rest = _read_head(sock)
-    sock.shutdown(socket.SHUT_WR)  # as the Docker CLI does when it sends no stdin
+    if stdin:
+        assert head.startswith(b"HTTP/1.1 101 UPGRADED\r\n")
+        return sock, rest
+    sock.shutdown(socket.SHUT_WR)
     return sock, head + rest
 
 
@@ -147,3 +156,59 @@ def test_attach_ends_when_the_task_stops_without_running(client: RawClient) -> N
         sock.settimeout(5.0)
         rest = received.partition(b"\r\n\r\n")[2]
         assert rest + recv_all(sock) == b""  # the stream ends, with nothing on it
+
+
+def _read_until(
+    sock: socket.socket, received: bytes, wanted: bytes, timeout: float = 10.0
+) -> bytes:
+    sock.settimeout(timeout)
+    while wanted not in b"".join(p for _, p in parse_frames(received)):
+        chunk = sock.recv(65536)
+        assert chunk, f"the stream ended before {wanted!r}: {received!r}"
+        received += chunk
+    return received
+
+
+def test_attach_stdin_with_stdin_once_ends_the_input_at_the_clients_end(
+    client: RawClient,
+) -> None:
+    container_id = client.create(["cat"], OpenStdin=True, StdinOnce=True, AttachStdin=True)
+    sock, rest = _attach(client, container_id, stdin=True)
+    with sock:
+        sock.sendall(b"before the start\n")  # kept until the task runs
+        assert client.request("POST", f"/containers/{container_id}/start").status == 204
+        sock.sendall(b"after it\n")
+        sock.shutdown(socket.SHUT_WR)  # cat reads the end of its input and exits
+        sock.settimeout(15.0)
+        received = rest + recv_all(sock)
+    assert parse_frames(received) and {stream for stream, _ in parse_frames(received)} == {1}
+    assert b"".join(p for _, p in parse_frames(received)) == b"before the start\nafter it\n"
+    assert client.wait_status(container_id, "exited")["State"]["ExitCode"] == 0
+
+
+def test_attach_stdin_without_stdin_once_keeps_the_input_open(client: RawClient) -> None:
+    container_id = client.run(["cat"], OpenStdin=True, StdinOnce=False)
+    first, rest = _attach(client, container_id, stdin=True)
+    with first:
+        first.sendall(b"one\n")
+        first.shutdown(socket.SHUT_WR)
+        _read_until(first, rest, b"one\n")
+    assert client.inspect(container_id)["State"]["Running"] is True  # its stdin is still open
+    second, rest = _attach(client, container_id, stdin=True)
+    with second:
+        second.sendall(b"two\n")
+        _read_until(second, rest, b"two\n")
+
+
+def test_stdin_nobody_reads_never_resets_the_connection(client: RawClient) -> None:
+    """Docker drops stdin when the container has no OpenStdin; the bytes are still read, so the
+    end of the stream is a clean end of file, never ECONNRESET."""
+    for open_stdin in (False, True):
+        container_id = client.create(["echo", "fast"], OpenStdin=open_stdin, StdinOnce=True)
+        sock, rest = _attach(client, container_id, stdin=True)
+        with sock:
+            sock.sendall(b"x" * 100_000)
+            assert client.request("POST", f"/containers/{container_id}/start").status == 204
+            sock.settimeout(15.0)
+            received = rest + recv_all(sock)  # raises ConnectionResetError on a reset
+        assert b"".join(p for _, p in parse_frames(received)) == b"fast\n"

@@ -137,6 +137,13 @@ class RawClient:
         assert response.status == 201, response.raw
         return str(response.json()["Id"])
 
+    def exec_stream(self, exec_id: str, *, tty: bool = False) -> bytes:
+        """Start an exec hijacked (no stdin) and read its stream to the end."""
+        with self.connect() as sock:
+            upgrade = {"Connection": "Upgrade", "Upgrade": "tcp"}
+            sock.sendall(build_request("POST", f"/exec/{exec_id}/start", {"Tty": tty}, upgrade))
+            return recv_all(sock)
+
     def inspect(self, container_id: str) -> dict[str, Any]:
         response = self.request("GET", f"/containers/{container_id}/json")
         assert response.status == 200, response.raw

@@ -116,6 +116,8 @@ class ExecSession:
                 if not isinstance(code, int) or isinstance(code, bool):
                     raise ProtocolError("'exit' without an integer 'code'")
                 return (kind, code)
+            if kind == MessageType.SIGNALED:
+                return (kind, int(message.get("delivered") is True))
             if kind == MessageType.ERROR:
                 return AgentError(f"agent error during {self._what}: {message.get('message')}")
             raise ProtocolError(f"unexpected message type {kind!r}")
@@ -162,9 +164,15 @@ class ExecSession:
         """Close the process's stdin."""
         self._send({"type": MessageType.CLOSE_STDIN.value, "id": self._id})
 
-    def signal(self, signum: int) -> None:
-        """Send signal ``signum`` to the process."""
-        self._send({"type": MessageType.SIGNAL.value, "id": self._id, "signal": int(signum)})
+    def signal(self, signum: int, *, ack: bool = False) -> None:
+        """Send signal ``signum`` to the process; with ``ack`` the agent answers ``signaled``
+        once it sent it (``recv`` returns ``("signaled", 1)``, or 0 when the process was gone)."""
+        message: dict[str, Any] = {
+            "type": MessageType.SIGNAL.value, "id": self._id, "signal": int(signum),
+        }  # fmt: skip
+        if ack:
+            message["ack"] = True
+        self._send(message)
 
     def resize(self, width: int, height: int) -> None:
         """Tell the agent the terminal size (used by tty execs)."""
@@ -280,17 +288,24 @@ class AgentClient:
         *,
         env: dict[str, str] | None = None,
         workdir: str | None = None,
+        user: str | None = None,
         tty: bool = False,
+        console_size: tuple[int, int] | None = None,
     ) -> ExecSession:
-        """Start ``cmd`` in the task; read its output and exit code from the session."""
-        message = {
+        """Start ``cmd`` in the task (``workdir`` and ``user`` default to the container's; a
+        ``tty`` exec's terminal starts ``console_size`` (rows, columns) big); read its output
+        and exit code from the session."""
+        message: dict[str, Any] = {
             "type": MessageType.EXEC.value,
             "id": uuid.uuid4().hex,
             "cmd": list(cmd),
             "env": dict(env or {}),
             "workdir": workdir,
+            "user": user,
             "tty": tty,
         }
+        if console_size is not None:
+            message["console_size"] = list(console_size)
         return self._start("exec", message)
 
     def attach(self, *, replay: bool = False) -> ExecSession:
@@ -301,11 +316,26 @@ class AgentClient:
             message["replay"] = True
         return self._start("attach", message)
 
-    def signal_main(self, signum: int) -> None:
-        """Deliver ``signum`` to the main process (through a short attach session).
-
-        The agent handles one connection's messages in order, so the signal is delivered
-        before it sees this session close.
-        """
+    def resize_main(self, width: int, height: int) -> None:
+        """Set the main process's terminal size (a Tty container's; the agent ignores it
+        otherwise). The agent handles a connection's messages in order, so it is applied
+        before the session's end."""
         with self.attach() as session:
-            session.signal(signum)
+            session.resize(width, height)
+
+    def signal_main(self, signum: int) -> bool:
+        """Deliver ``signum`` to the main process (through a short attach session) and return
+        once the agent sent it: True, or False when the main process had already ended.
+        ``AgentError`` when the agent does not answer within the timeout."""
+        deadline = time.monotonic() + self._timeout
+        with self.attach() as session:
+            session.signal(signum, ack=True)
+            while True:
+                event = session.recv(max(deadline - time.monotonic(), 0.0))
+                if event is None:
+                    raise AgentError(f"the agent did not confirm signal {signum} in time")
+                kind, value = event
+                if kind == MessageType.SIGNALED:
+                    return bool(value)
+                if kind == MessageType.EXIT:
+                    return False  # the main process had ended before the signal

@@ -11,6 +11,7 @@ import logging
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from .exec_process import ExecProcess, ExecRegistry
@@ -26,9 +27,32 @@ from .protocol import (
     exit_message,
     output_message,
     parse_signal,
+    signaled_message,
 )
+from .users import ResolvedUser, UserError, resolve_user, set_home
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ExecDefaults:
+    """What an exec inherits from its container unless it names its own: the container's
+    ``WorkingDir`` and ``User`` (Docker's defaults for ``docker exec``)."""
+
+    workdir: str | None = None
+    user: ResolvedUser | None = None
+
+    def user_for(self, spec: object) -> ResolvedUser | None:
+        """The exec's own ``user`` (a ``name|uid[:group|gid]`` string), else the container's;
+        ``SpawnError`` (126) when it cannot be resolved."""
+        if spec is None or spec == "":
+            return self.user
+        if not isinstance(spec, str):
+            raise ProtocolError("'user' must be a string")
+        try:
+            return resolve_user(spec)
+        except UserError as exc:
+            raise SpawnError(str(exc), 126) from None
 
 
 class Session(ABC):
@@ -43,8 +67,8 @@ class Session(ABC):
         """End the process's input."""
 
     @abstractmethod
-    def send_signal(self, signum: int) -> None:
-        """Deliver ``signum`` to the process."""
+    def send_signal(self, signum: int) -> bool:
+        """Deliver ``signum`` to the process; False when it is gone."""
 
     @abstractmethod
     def resize(self, width: int, height: int) -> None:
@@ -68,16 +92,27 @@ class ExecSessionRunner(Session):
         self._process: ExecProcess | None = None
         self._abandoned = False
 
-    def start(self, request: Mapping[str, Any], base_env: Mapping[str, str]) -> None:
+    def start(
+        self, request: Mapping[str, Any], base_env: Mapping[str, str], defaults: ExecDefaults
+    ) -> None:
         """Start the command; raises ``ProtocolError`` or ``SpawnError``."""
         cmd = request.get("cmd")
         if not isinstance(cmd, list) or not cmd or not all(isinstance(a, str) for a in cmd):
             raise ProtocolError("'cmd' must be a non-empty list of strings")
-        workdir = request.get("workdir") or None
+        workdir = request.get("workdir") or defaults.workdir
         if workdir is not None and not isinstance(workdir, str):
             raise ProtocolError("'workdir' must be a string")
+        user = defaults.user_for(request.get("user"))
+        size = request.get("console_size")
+        if size is not None and (
+            not isinstance(size, list)
+            or len(size) != 2
+            or not all(isinstance(n, int) for n in size)
+        ):
+            raise ProtocolError("'console_size' must be [rows, columns]")
         env = dict(base_env)
         env.update(_parse_env(request.get("env")))
+        set_home(env, user)
         self._process = ExecProcess(
             cmd,
             env,
@@ -85,6 +120,8 @@ class ExecSessionRunner(Session):
             tty=bool(request.get("tty", False)),
             on_output=self._on_output,
             on_exit=self._on_exit,
+            user=user,
+            terminal_size=(size[0], size[1]) if size else None,
         )
         self._registry.start(self._process)
 
@@ -112,9 +149,9 @@ class ExecSessionRunner(Session):
         """Close the command's stdin."""
         self._require_process().close_stdin()
 
-    def send_signal(self, signum: int) -> None:
+    def send_signal(self, signum: int) -> bool:
         """Signal the command."""
-        self._require_process().send_signal(signum)
+        return self._require_process().send_signal(signum)
 
     def resize(self, width: int, height: int) -> None:
         """Resize the command's terminal (tty only)."""
@@ -179,12 +216,13 @@ class AttachSession(Session):
         """Close the main process's stdin."""
         self._main.close_stdin()
 
-    def send_signal(self, signum: int) -> None:
+    def send_signal(self, signum: int) -> bool:
         """Signal the main process."""
-        self._main.send_signal(signum)
+        return self._main.send_signal(signum)
 
     def resize(self, width: int, height: int) -> None:
-        """Accepted and ignored: the main process has no terminal."""
+        """Resize the main process's terminal (a Tty container's; ignored otherwise)."""
+        self._main.resize(width, height)
 
     def abandon(self) -> None:
         """Stop following the main process."""
@@ -213,11 +251,13 @@ class ConnectionHandler:
         main: MainProcess,
         registry: ExecRegistry,
         child_env: Mapping[str, str],
+        defaults: ExecDefaults | None = None,
     ) -> None:
         self._outbound = outbound
         self._main = main
         self._registry = registry
         self._child_env = dict(child_env)
+        self._defaults = defaults or ExecDefaults()
         self._lock = threading.Lock()
         self._sessions: dict[str, Session] = {}
         self._ending = _Ending(self._sessions, self._lock)
@@ -266,7 +306,9 @@ class ConnectionHandler:
         elif kind == MessageType.CLOSE_STDIN:
             session.close_stdin()
         elif kind == MessageType.SIGNAL:
-            session.send_signal(parse_signal(message.get("signal")))
+            delivered = session.send_signal(parse_signal(message.get("signal")))
+            if message.get("ack") is True:
+                self._outbound.put_control(signaled_message(session_id, delivered=delivered))
         elif kind == MessageType.RESIZE:
             width, height = message.get("width"), message.get("height")
             if not isinstance(width, int) or not isinstance(height, int):
@@ -293,7 +335,7 @@ class ConnectionHandler:
             self._sessions[session_id] = session
         try:
             if isinstance(session, ExecSessionRunner):
-                session.start(message, self._child_env)
+                session.start(message, self._child_env, self._defaults)
             else:
                 session.start()
         except (ProtocolError, SpawnError):

@@ -7,26 +7,20 @@ stop) ends them too; when the main process ends, the agent kills whatever is lef
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import logging
 import os
-import pty
 import signal
-import struct
 import subprocess
-import termios
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 
-from .procutil import Signaller, SpawnError, spawn_error
+from .procutil import Command, Signaller, SpawnError
 from .protocol import exit_code_from_returncode
-from .streams import StdinFeeder, start_pump
+from .streams import PTY_EOF, StdinFeeder, set_window_size, start_pump
+from .users import ResolvedUser
 
 OUTPUT_DRAIN_SECONDS = 2.0
-PTY_EOF = b"\x04"
 
 log = logging.getLogger(__name__)
 
@@ -51,10 +45,14 @@ class ExecProcess:
         tty: bool,
         on_output: OutputHandler,
         on_exit: ExitHandler,
+        user: ResolvedUser | None = None,
+        terminal_size: tuple[int, int] | None = None,
     ) -> None:
         self._cmd = list(cmd)
+        self._terminal_size = terminal_size
         self._env = dict(env)
         self._cwd = cwd
+        self._user = user
         self._tty = tty
         self._on_output = on_output
         self._on_exit = on_exit
@@ -76,53 +74,27 @@ class ExecProcess:
 
     def start(self) -> None:
         """Start the command; raises ``SpawnError`` if it cannot run (missing cwd or binary)."""
-        if self._cwd is not None and not Path(self._cwd).is_dir():
-            raise SpawnError(f"chdir to cwd ({self._cwd!r}) failed: no such file or directory", 126)
+        command = Command(self._cmd, self._env, self._cwd, self._user)
         if self._tty:
-            self._start_with_pty()
+            self._start_on_terminal(command)
         else:
-            self._start_with_pipes()
+            self._start_with_pipes(command)
         assert self._proc is not None
         self._signaller = Signaller.for_child(self._proc)
         log.info("exec started: pid %d, argv[0] %r, tty %s", self.pid, self._cmd[0], self._tty)
         threading.Thread(target=self._wait, name=f"exec-wait-{self.pid}", daemon=True).start()
 
-    def _spawn(self, stdin: int, stdout: int, stderr: int) -> subprocess.Popen[bytes]:
-        try:
-            return subprocess.Popen(
-                self._cmd, stdin=stdin, stdout=stdout, stderr=stderr, env=self._env, cwd=self._cwd
-            )
-        except OSError as exc:
-            raise spawn_error(self._cmd[0], exc) from exc
-
-    def _start_with_pipes(self) -> None:
-        in_r, in_w = os.pipe()
-        out_r, out_w = os.pipe()
-        err_r, err_w = os.pipe()
-        try:
-            self._proc = self._spawn(in_r, out_w, err_w)
-        except SpawnError:
-            for fd in (in_w, out_r, err_r):
-                os.close(fd)
-            raise
-        finally:
-            for fd in (in_r, out_w, err_w):
-                os.close(fd)
+    def _start_with_pipes(self, command: Command) -> None:
+        self._proc, in_w, out_r, err_r = command.spawn_with_pipes(stdin=True)
+        assert in_w is not None
         self._stdin = StdinFeeder(f"exec-stdin-{self._proc.pid}", in_w)
         self._pumps = [
             start_pump("exec-stdout", out_r, lambda chunk: self._on_output("stdout", chunk)),
             start_pump("exec-stderr", err_r, lambda chunk: self._on_output("stderr", chunk)),
         ]
 
-    def _start_with_pty(self) -> None:
-        master, slave = pty.openpty()
-        try:
-            self._proc = self._spawn(slave, slave, slave)
-        except SpawnError:
-            os.close(master)
-            raise
-        finally:
-            os.close(slave)
+    def _start_on_terminal(self, command: Command) -> None:
+        self._proc, master = command.spawn_on_terminal(self._terminal_size)
         # Separate descriptors for reading, writing and resizing: each user closes its own.
         self._stdin = StdinFeeder(f"exec-stdin-{self._proc.pid}", os.dup(master), PTY_EOF)
         self._winsize_fd = os.dup(master)
@@ -173,10 +145,7 @@ class ExecProcess:
         with self._winsize_lock:
             if self._winsize_fd is None:
                 return
-            with contextlib.suppress(OSError):
-                fcntl.ioctl(
-                    self._winsize_fd, termios.TIOCSWINSZ, struct.pack("HHHH", height, width, 0, 0)
-                )
+            set_window_size(self._winsize_fd, height, width)
 
 
 class ExecRegistry:

@@ -22,9 +22,10 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
-from .procutil import Signaller, spawn_error
+from .procutil import Command, Signaller
 from .protocol import exit_code_from_returncode
-from .streams import StdinFeeder, start_pump, write_all
+from .streams import PTY_EOF, StdinFeeder, set_window_size, start_pump, write_all
+from .users import ResolvedUser
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +55,16 @@ class MainProcess:
         stdout_fd: int,
         stderr_fd: int,
         open_stdin: bool = False,
+        cwd: str | None = None,
+        user: ResolvedUser | None = None,
+        terminal: tuple[int, int] | None = None,
     ) -> None:
         self._argv = list(argv)
+        # (rows, columns) of the pseudo-terminal the process gets (Tty); (0, 0): the default.
+        self._terminal = terminal
         self._env = dict(env)
+        self._cwd = cwd
+        self._user = user
         self._destinations = {"stdout": stdout_fd, "stderr": stderr_fd}
         self._broken_destinations: set[str] = set()
         self._open_stdin = open_stdin
@@ -68,6 +76,7 @@ class MainProcess:
         self._signaller: Signaller | None = None
         self._ended_code: int | None = None
         self._exit_code: int | None = None
+        self._winsize_fd: int | None = None  # a duplicate of the terminal's master, for resize
         self._history: list[tuple[str, bytes]] = []
         self._history_bytes = 0
 
@@ -84,35 +93,41 @@ class MainProcess:
         return self._exit_code
 
     def start(self) -> None:
-        """Start the process; raises ``SpawnError`` when it cannot be executed."""
-        out_r, out_w = os.pipe()
-        err_r, err_w = os.pipe()
-        stdin_r, stdin_w = os.pipe() if self._open_stdin else (None, None)
-        try:
-            self._proc = subprocess.Popen(
-                self._argv,
-                stdin=stdin_r if stdin_r is not None else subprocess.DEVNULL,
-                stdout=out_w,
-                stderr=err_w,
-                env=self._env,
-            )
-        except OSError as exc:
-            for fd in (out_r, err_r, stdin_w):
-                if fd is not None:
-                    os.close(fd)
-            raise spawn_error(self._argv[0], exc) from exc
-        finally:
-            for fd in (out_w, err_w, stdin_r):
-                if fd is not None:
-                    os.close(fd)
+        """Start the process (in ``cwd``, as ``user``, on a terminal if asked); raises
+        ``SpawnError`` when it cannot be executed."""
+        command = Command(self._argv, self._env, self._cwd, self._user)
+        if self._terminal is not None:
+            self._start_on_terminal(command, self._terminal)
+        else:
+            self._start_with_pipes(command)
+        assert self._proc is not None
         self._signaller = Signaller.for_child(self._proc)
+        log.info("main process started: pid %d, argv[0] %r", self._proc.pid, self._argv[0])
+
+    def _start_with_pipes(self, command: Command) -> None:
+        self._proc, stdin_w, out_r, err_r = command.spawn_with_pipes(stdin=self._open_stdin)
         if stdin_w is not None:
             self._stdin = StdinFeeder("main-stdin", stdin_w)
         self._pumps = [
             start_pump("main-stdout", out_r, lambda chunk: self._tee("stdout", chunk)),
             start_pump("main-stderr", err_r, lambda chunk: self._tee("stderr", chunk)),
         ]
-        log.info("main process started: pid %d, argv[0] %r", self._proc.pid, self._argv[0])
+
+    def _start_on_terminal(self, command: Command, size: tuple[int, int]) -> None:
+        """Stdin, stdout and stderr on one pseudo-terminal, as a Tty container's: its output
+        is one stream (``stdout``), line ends ``\\r\\n``; with OpenStdin the input is written
+        to it, and its end is the terminal's end-of-input character."""
+        self._proc, master = command.spawn_on_terminal(size)
+        if self._open_stdin:
+            self._stdin = StdinFeeder("main-stdin", os.dup(master), PTY_EOF)
+        self._winsize_fd = os.dup(master)
+        self._pumps = [start_pump("main-pty", master, lambda chunk: self._tee("stdout", chunk))]
+
+    def resize(self, width: int, height: int) -> None:
+        """Set the terminal's size (ignored without one, or once the process ended)."""
+        with self._lock:
+            if self._winsize_fd is not None:
+                set_window_size(self._winsize_fd, height, width)
 
     def _tee(self, stream: str, chunk: bytes) -> None:
         if stream not in self._broken_destinations:
@@ -195,6 +210,9 @@ class MainProcess:
         if self._stdin is not None:
             self._stdin.close()
         with self._lock:
+            if self._winsize_fd is not None:
+                os.close(self._winsize_fd)
+                self._winsize_fd = None
             self._exit_code = code
             listeners, self._listeners = self._listeners, []
         for listener in listeners:

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import os
+import pty
 import signal
 import subprocess
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+
+from .streams import set_window_size
+from .users import ResolvedUser, popen_identity
 
 PROC = Path("/proc")
 
@@ -29,6 +34,75 @@ def spawn_error(argv0: str, exc: OSError) -> SpawnError:
     if isinstance(exc, PermissionError):
         return SpawnError(f"exec: {argv0}: permission denied", 126)
     return SpawnError(f"exec: {argv0}: {exc.strerror or exc}", 126)
+
+
+def check_cwd(cwd: str | None) -> None:
+    """A working directory a process can be started in; ``SpawnError`` (126) in runc's words
+    when it is missing (the simulator runs commands on this host and never creates it)."""
+    if cwd is not None and not Path(cwd).is_dir():
+        raise SpawnError(
+            f"chdir to cwd ({cwd!r}) set in config.json failed: no such file or directory", 126
+        )
+
+
+@dataclass(frozen=True)
+class Command:
+    """What to start: the argv, its environment, working directory and user (None: the
+    agent's own)."""
+
+    argv: Sequence[str]
+    env: Mapping[str, str]
+    cwd: str | None = None
+    user: ResolvedUser | None = None
+
+    def spawn(self, stdin: int, stdout: int, stderr: int) -> subprocess.Popen[bytes]:
+        """Start it on these descriptors; ``SpawnError`` when it cannot be started."""
+        check_cwd(self.cwd)
+        try:
+            return subprocess.Popen(
+                list(self.argv), stdin=stdin, stdout=stdout, stderr=stderr, env=dict(self.env),
+                cwd=self.cwd, **popen_identity(self.user),
+            )  # fmt: skip
+        except OSError as exc:
+            raise spawn_error(self.argv[0], exc) from exc
+
+    def spawn_with_pipes(
+        self, *, stdin: bool
+    ) -> tuple[subprocess.Popen[bytes], int | None, int, int]:
+        """Start it on pipes: the process, the write end of its stdin (None with ``stdin``
+        false: it reads ``/dev/null``) and the read ends of its stdout and stderr."""
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        in_r, in_w = os.pipe() if stdin else (subprocess.DEVNULL, None)
+        try:
+            proc = self.spawn(in_r, out_w, err_w)
+        except SpawnError:
+            for fd in (in_w, out_r, err_r):
+                if fd is not None:
+                    os.close(fd)
+            raise
+        finally:
+            for fd in (in_r, out_w, err_w):
+                if fd >= 0:
+                    os.close(fd)
+        return proc, in_w, out_r, err_r
+
+    def spawn_on_terminal(
+        self, size: tuple[int, int] | None
+    ) -> tuple[subprocess.Popen[bytes], int]:
+        """Start it with stdin, stdout and stderr on a new pseudo-terminal of ``size`` (rows,
+        columns; None or ``(0, 0)``: the default): the process and the terminal's master."""
+        master, slave = pty.openpty()
+        if size is not None and size != (0, 0):
+            set_window_size(master, *size)
+        try:
+            proc = self.spawn(slave, slave, slave)
+        except SpawnError:
+            os.close(master)
+            raise
+        finally:
+            os.close(slave)
+        return proc, master
 
 
 def _stat_fields(pid: int) -> list[str] | None:

@@ -3,11 +3,13 @@
 Every message is a JSON object with a ``type`` and, except for health, a session ``id``; one
 WebSocket may carry many sessions. Byte payloads (``data``) are standard base64.
 
-client -> agent: ``exec`` {id, cmd, env, workdir, tty}, ``attach`` {id, replay?},
+client -> agent: ``exec`` {id, cmd, env, workdir?, user?, tty, console_size? [rows, columns]}
+(workdir and user default to the container's), ``attach`` {id, replay?},
 ``stdin`` {id, data},
-``close_stdin`` {id}, ``signal`` {id, signal (int or name)}, ``resize`` {id, width, height}.
+``close_stdin`` {id}, ``signal`` {id, signal (int or name), ack?}, ``resize`` {id, width, height}.
 
-agent -> client: ``stdout`` / ``stderr`` {id, data}, ``exit`` {id, code}, ``error`` {id, message}.
+agent -> client: ``stdout`` / ``stderr`` {id, data}, ``exit`` {id, code}, ``error`` {id, message},
+``signaled`` {id, delivered} (the answer to a ``signal`` with ``ack: true``, once it was sent).
 ``exit`` and ``error`` both end a session (an ``error`` ends the session it names, an exec's
 process included); an ``error`` about a message that named no session carries ``id: ""``.
 Stdin for a process whose stdin is closed (or, for ``attach``, was never open) is dropped
@@ -41,6 +43,7 @@ class MessageType(StrEnum):
     STDERR = "stderr"
     EXIT = "exit"
     ERROR = "error"
+    SIGNALED = "signaled"
 
 
 OUTPUT_TYPES = frozenset({MessageType.STDOUT, MessageType.STDERR})
@@ -94,6 +97,11 @@ def output_message(stream: str, session_id: str, data: bytes) -> dict[str, Any]:
 def exit_message(session_id: str, code: int) -> dict[str, Any]:
     """An ``exit`` message."""
     return {"type": MessageType.EXIT.value, "id": session_id, "code": code}
+
+
+def signaled_message(session_id: str, *, delivered: bool) -> dict[str, Any]:
+    """A ``signaled`` message: the answer to a ``signal`` that asked for one."""
+    return {"type": MessageType.SIGNALED.value, "id": session_id, "delivered": delivered}
 
 
 def error_message(session_id: str, text: str) -> dict[str, Any]:

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
 import logging
 import os
 import queue
+import struct
+import termios
 import threading
 from collections.abc import Callable
 
 CHUNK_SIZE = 32 * 1024
+PTY_EOF = b"\x04"  # the terminal's end-of-input character (^D)
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +42,12 @@ def start_pump(name: str, fd: int, on_chunk: Callable[[bytes], None]) -> threadi
     thread = threading.Thread(target=pump, args=(fd, on_chunk), name=name, daemon=True)
     thread.start()
     return thread
+
+
+def set_window_size(fd: int, height: int, width: int) -> None:
+    """Set a terminal's size (rows, columns); a closed or non-terminal fd is ignored."""
+    with contextlib.suppress(OSError):
+        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", height, width, 0, 0))
 
 
 def write_all(fd: int, data: bytes) -> None:

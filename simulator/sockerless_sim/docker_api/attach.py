@@ -16,7 +16,6 @@ import contextlib
 import dataclasses
 import functools
 import logging
-import socket
 import time
 
 from ..agent.client import AgentClient, AgentError, ExecSession
@@ -24,7 +23,7 @@ from . import framing
 from .backend import START_TIMEOUT_SECONDS, EcsBackend
 from .errors import bad_request
 from .exchange import ClientGone, Exchange, Request
-from .exec import HIJACK_PAUSE_SECONDS, StdinPump, hijack_head
+from .hijack import HIJACK_PAUSE_SECONDS, ClientInput, end_hijacked, hijack_head
 from .logs import LogOptions, LogsRoute, open_reader
 from .records import ContainerRecord
 from .routing import Router
@@ -45,7 +44,13 @@ class _Attachment:
         self.exchange = exchange
         self.record = record
         self.tty = record.config.tty
-        self.stdin = query.flag("stdin")
+        # Stdin goes to the main process only when it has one (OpenStdin); Docker drops it
+        # otherwise. With StdinOnce the client's end closes it.
+        self.input = ClientInput(
+            exchange,
+            forward=query.flag("stdin") and record.config.open_stdin,
+            close_at_end=record.config.stdin_once,
+        )
         self.options = LogOptions(
             stdout=query.flag("stdout"), stderr=query.flag("stderr"), timestamps=False,
             follow=True, tail=None, since=time.time(), until=None,
@@ -79,11 +84,11 @@ class AttachRoute:
         query = request.query
         if not (query.flag("stream") or query.flag("logs")):
             raise bad_request("Bad parameters: at least one of stream or logs must be true")
+        exchange.hijack(hijack_head(tty=record.config.tty, upgrade=request.wants_upgrade))
         attachment = _Attachment(request, exchange, record)
         with record.lock:
             record.attachments += 1
         try:
-            exchange.hijack(hijack_head(tty=attachment.tty, upgrade=request.wants_upgrade))
             time.sleep(HIJACK_PAUSE_SECONDS)
             if query.flag("logs") and record.task_arns:
                 past = dataclasses.replace(attachment.options, follow=False, since=None)
@@ -94,8 +99,7 @@ class AttachRoute:
         finally:
             with record.lock:
                 record.attachments -= 1
-            with contextlib.suppress(OSError):
-                exchange.sock.shutdown(socket.SHUT_RDWR)
+            end_hijacked(exchange, attachment.input)
 
     def _stream(self, attachment: _Attachment) -> None:
         """Wait for a task of this container to run, then relay its agent (or its logs)."""
@@ -127,8 +131,9 @@ class AttachRoute:
     def _relay_agent(
         self, attachment: _Attachment, agent: tuple[str, str | None], *, replay: bool
     ) -> bool:
-        """Relay the agent's attach session until the exit; False when the agent could not
-        be reached (it is going away: the caller falls back to the logs)."""
+        """Relay the agent's attach session until the exit; False when nothing came from the
+        agent (it could not be reached, or it went away before it answered, as an agent whose
+        process just exited does): the caller then serves the output from CloudWatch."""
         try:
             session = AgentClient(agent[0], agent[1], timeout=AGENT_TIMEOUT).attach(replay=replay)
         except AgentError as exc:
@@ -136,35 +141,36 @@ class AttachRoute:
             return False
         log.debug("attach %s: from the agent (replay %s)", attachment.record.short_id, replay)
         with session:
-            pump = StdinPump(attachment.exchange, session) if attachment.stdin else None
+            attachment.input.connect(session)
             try:
-                self._drain(attachment, session, watch_client=pump is None)
+                return self._drain(attachment, session)
             finally:
-                if pump is not None:
-                    with contextlib.suppress(OSError):
-                        attachment.exchange.sock.shutdown(socket.SHUT_RDWR)
-                    pump.stop()
-        return True
+                attachment.input.disconnect()
 
-    def _drain(self, attachment: _Attachment, session: ExecSession, *, watch_client: bool) -> None:
+    def _drain(self, attachment: _Attachment, session: ExecSession) -> bool:
+        """Relay until the exit (or a hang-up); False when the session ended before the agent
+        sent anything."""
+        answered = False
         while not self._backend.stopping.is_set():
             try:
                 event = session.recv(RECV_TIMEOUT)
             except AgentError as exc:
                 log.info("attach %s: agent session ended: %s", attachment.record.short_id, exc)
-                return
+                return answered
             if event is None:
-                if watch_client and attachment.exchange.peer_closed():
-                    return
+                if attachment.exchange.peer_closed():
+                    return True
                 continue
+            answered = True
             kind, value = event
             if kind == "exit":
-                return
+                return True
             if isinstance(value, bytes):
                 try:
                     attachment.write([(framing.STREAM_TYPES[kind], value)])
                 except ClientGone:
-                    return
+                    return True
+        return True
 
     def _relay_logs(self, attachment: _Attachment) -> None:
         """The task stopped before its agent was reached: its output from CloudWatch."""

@@ -56,10 +56,12 @@ def backoff(first: float = POLL_FIRST, maximum: float = POLL_MAX) -> Iterator[fl
 
 
 def _env_pairs(env: list[str]) -> list[dict[str, str]]:
+    """``K=V`` entries as ECS name/value pairs; an entry without ``=`` (Docker: unset it from
+    the image's environment, which does not exist here) sets nothing."""
     pairs = []
     for item in env:
-        name, _, value = item.partition("=")
-        if name:
+        name, equals, value = item.partition("=")
+        if name and equals:
             pairs.append({"name": name, "value": value})
     return pairs
 
@@ -191,12 +193,17 @@ class EcsBackend:
         stop_timeout = config.stop_timeout
         if stop_timeout is None or stop_timeout < 0:
             stop_timeout = int(self.config.stop_timeout_seconds)
+        # StopSignal and ConsoleSize have no place in a task definition (ECS stops with
+        # SIGTERM; pseudoTerminal has no size): the agent wrapper carries them.
+        agent_flags = ["--stop-signal", config.stop_signal] if config.stop_signal else []
+        if config.tty and config.console_size != (0, 0):
+            agent_flags += ["--console-size", "{}x{}".format(*config.console_size)]
         container: dict[str, Any] = {
             "name": CONTAINER_NAME,
             "image": self.image_of(config, started=True),  # what the task runs
             "essential": True,
             # The agent wrapper is what ECS runs; the original argv is kept in the record.
-            "entryPoint": [*AGENT_PREFIX, *config.argv],
+            "entryPoint": [AGENT_PREFIX[0], *agent_flags, *AGENT_PREFIX[1:], *config.argv],
             "environment": [*_env_pairs(config.env), {"name": TOKEN_ENV, "value": token}],
             "stopTimeout": min(stop_timeout, FARGATE_MAX_STOP_TIMEOUT),
             "dockerLabels": dict(config.labels),
@@ -213,12 +220,14 @@ class EcsBackend:
         }
         if config.working_dir:
             container["workingDirectory"] = config.working_dir
+        if config.user:
+            container["user"] = config.user
         return {
             "family": self.impostor.family(container_id),
             "networkMode": "awsvpc",
             "requiresCompatibilities": ["FARGATE"],
-            "cpu": "256",
-            "memory": "512",
+            "cpu": config.task_cpu,
+            "memory": config.task_memory,
             "containerDefinitions": [container],
         }
 
@@ -350,7 +359,7 @@ class EcsBackend:
     def _watch_auto_remove(self, record: ContainerRecord, task_arn: str) -> None:
         """``HostConfig.AutoRemove`` (``docker run --rm``): once this task stopped and the
         attach streams ended, the daemon removes the container (as Docker does)."""
-        if record.config.host_config.get("AutoRemove") is not True:
+        if not record.config.auto_remove:
             return
         threading.Thread(
             target=self._auto_remove, args=(record, task_arn), name="auto-remove", daemon=True
@@ -425,7 +434,13 @@ class EcsBackend:
         raise ApiError(500, f"timed out after {bound:.0f} s waiting for task {task_arn} to stop")
 
     def kill(self, record: ContainerRecord, signal_value: str | None) -> None:
-        """Deliver the signal to the main process through the agent, then StopTask (no wait)."""
+        """Deliver the signal to the main process through the agent (confirmed), then StopTask.
+
+        With SIGKILL (the default) it answers once the task is STOPPED, so the container reads
+        ``exited`` (137) right after, as Docker answers a kill once the container is dead. With
+        another signal it answers once the signal was delivered, as Docker does; the task then
+        stops as ECS stops it (the StopSignal, the grace, SIGKILL).
+        """
         try:
             signum = parse_signal(signal_value) if signal_value else int(signal.SIGKILL)
         except ProtocolError:
@@ -446,6 +461,16 @@ class EcsBackend:
             self.gateway.stop_task(
                 snapshot.arn, f"Container killed via API ({signal.Signals(signum).name})"
             )
+        if signum == signal.SIGKILL:
+            self._await_stopped(record, snapshot.arn, STOP_WAIT_SECONDS)
+
+    def resize(self, record: ContainerRecord, height: int, width: int) -> None:
+        """Resize the main process's terminal through the agent; 409 when not running."""
+        _snapshot, agent = self.agent_for(record)
+        try:
+            AgentClient(agent[0], agent[1], timeout=AGENT_TIMEOUT).resize_main(width, height)
+        except AgentError as exc:
+            raise ApiError(409, f"Container {record.id} is not running: {exc}") from None
 
     def wait(
         self,

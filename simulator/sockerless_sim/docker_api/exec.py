@@ -4,70 +4,31 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import socket
 import threading
 import time
 
 from ..agent.client import AgentClient, AgentError, ExecSession
 from . import framing
 from .backend import EcsBackend
+from .create_options import console_size, refusal
 from .errors import ApiError, bad_request, not_running
 from .exchange import ClientGone, Exchange, Request
 from .exec_store import ExecRecord, ExecStore
+from .hijack import HIJACK_PAUSE_SECONDS, ClientInput, end_hijacked, hijack_head
+from .params import size_query
 from .routing import Router
 
 log = logging.getLogger(__name__)
 
-# docker-py reads the 101 response through http.client's buffered reader and then switches to
-# the raw socket, losing any stream bytes that arrived together with the headers
-# (docker/docker-py#3332). Writing the head on its own and pausing briefly keeps the first
-# frame out of that buffer. Our own client does not need this pause.
-HIJACK_PAUSE_SECONDS = 0.02
 RECV_TIMEOUT = 0.5
 AGENT_TIMEOUT = 10.0
 START_FAILED_EXIT_CODE = 126  # Docker's code for an exec that could not be started
 LOST_EXIT_CODE = 137  # the task went away under the exec (stopped, killed)
-STDIN_READ = 64 * 1024
-
-
-def hijack_head(*, tty: bool, upgrade: bool) -> bytes:
-    """The response head sockerless writes before the exec stream (200 without an upgrade)."""
-    if not upgrade:
-        return b"HTTP/1.1 200 OK\r\nContent-Type: " + framing.RAW_STREAM.encode() + b"\r\n\r\n"
-    return (
-        b"HTTP/1.1 101 UPGRADED\r\nContent-Type: "
-        + framing.content_type(tty=tty).encode()
-        + b"\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n"
-    )
-
-
-class StdinPump:
-    """Copies the client's bytes to the session's stdin (an exec's, or the main process's for an
-    attach); the client's half-close closes that stdin."""
-
-    def __init__(self, exchange: Exchange, session: ExecSession) -> None:
-        self._exchange = exchange
-        self._session = session
-        self._done = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="exec-stdin", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            while True:
-                data = self._exchange.rfile.read1(STDIN_READ)
-                if not data or self._done.is_set():
-                    break
-                self._session.send_stdin(data)
-            if not self._done.is_set():
-                self._session.close_stdin()
-        except (OSError, ValueError, AgentError) as exc:
-            log.debug("exec stdin pump ended: %s", exc)
-
-    def stop(self) -> None:
-        """Release the reader (its socket is shut down by now) and wait for it briefly."""
-        self._done.set()
-        self._thread.join(1.0)
+# Exec options the simulator cannot honour: refused when set (an exec answer has no Warnings).
+UNSUPPORTED_EXEC_FIELDS = {
+    "Privileged": "the command runs with the agent's privileges, no more",
+    "DetachKeys": "the stream has no detach sequence: close the connection to detach",
+}
 
 
 class ExecRoutes:
@@ -84,6 +45,7 @@ class ExecRoutes:
         router.add("POST", "/containers/{id}/exec", self.create)
         router.add("POST", "/exec/{id}/start", self.start)
         router.add("GET", "/exec/{id}/json", self.inspect)
+        router.add("POST", "/exec/{id}/resize", self.resize)
 
     def create(self, request: Request, exchange: Exchange) -> None:
         """201 ``{"Id"}``; 400 without a command; 404 unknown container; 409 not running."""
@@ -93,6 +55,9 @@ class ExecRoutes:
             raise bad_request("No exec command specified")
         if not isinstance(cmd, list) or not all(isinstance(a, str) for a in cmd):
             raise bad_request("invalid JSON: Cmd must be an array of strings")
+        for name, why in UNSUPPORTED_EXEC_FIELDS.items():
+            if body.get(name):
+                raise refusal("exec", name, why)
         container = self._backend.resolve(request.params["id"])
         if not self._backend.view(container).state.running:
             raise not_running(container.id)
@@ -107,6 +72,7 @@ class ExecRoutes:
             attach_stdin=body.boolean("AttachStdin"),
             attach_stdout=body.boolean("AttachStdout"),
             attach_stderr=body.boolean("AttachStderr"),
+            console_size=console_size(body),
         )
         exchange.send_json(201, {"Id": record.id})
 
@@ -118,12 +84,27 @@ class ExecRoutes:
             body["ExitCode"] = 0
         exchange.send_json(200, body)
 
+    def resize(self, request: Request, exchange: Exchange) -> None:
+        """201 once the exec's terminal has the size ``h`` x ``w``; 409 when it does not run."""
+        height, width = size_query(request.query)
+        record = self._store.get(request.params["id"])
+        session = record.session
+        if session is None:
+            raise ApiError(409, f"exec {record.id} is not running")
+        try:
+            session.resize(width, height)
+        except AgentError as exc:
+            raise ApiError(409, f"exec {record.id} is not running: {exc}") from None
+        exchange.send(201)
+
     def start(self, request: Request, exchange: Exchange) -> None:
         """Body first (400), then 404/409, all before the hijack; then the stream."""
         body = request.body_fields()
         detach = body.boolean("Detach")
         tty = body.boolean("Tty")
         record = self._store.get(request.params["id"])
+        if body.get("ConsoleSize") is not None:
+            record.console_size = console_size(body)
         container = self._backend.resolve(record.container_id)
         _snapshot, (agent_socket, token) = self._backend.agent_for(container)
         if detach:
@@ -140,19 +121,23 @@ class ExecRoutes:
             exchange.send(200)
             return
         exchange.hijack(hijack_head(tty=tty, upgrade=request.wants_upgrade))
+        client_input = ClientInput(exchange, forward=record.attach_stdin)
         time.sleep(HIJACK_PAUSE_SECONDS)
         try:
-            self._run_attached(record, exchange, agent_socket, token, tty)
+            self._run_attached(record, exchange, client_input, (agent_socket, token), tty)
         finally:
-            with contextlib.suppress(OSError):
-                exchange.sock.shutdown(socket.SHUT_RDWR)
+            end_hijacked(exchange, client_input)
 
     @staticmethod
     def _open(record: ExecRecord, agent_socket: str, token: str | None, tty: bool) -> ExecSession:
         client = AgentClient(agent_socket, token, timeout=AGENT_TIMEOUT)
-        return client.exec(
-            record.cmd, env=record.env_map(), workdir=record.working_dir or None, tty=tty
-        )
+        session = client.exec(
+            record.cmd, env=record.env_map(), workdir=record.working_dir or None,
+            user=record.user or None, tty=tty,
+            console_size=record.console_size if record.console_size != (0, 0) else None,
+        )  # fmt: skip
+        record.session = session
+        return session
 
     def _finish_detached(self, record: ExecRecord, session: ExecSession) -> None:
         with session:
@@ -161,34 +146,28 @@ class ExecRoutes:
             record.finish(self._drain(session, None, tty=False))
 
     def _run_attached(
-        self, record: ExecRecord, exchange: Exchange, agent_socket: str, token: str | None,
-        tty: bool,
+        self, record: ExecRecord, exchange: Exchange, client_input: ClientInput,
+        agent: tuple[str, str | None], tty: bool,
     ) -> None:  # fmt: skip
         if not record.claim():
             _send_in_band(exchange, f"exec {record.id} has already run", tty=tty)
             return
         try:
-            session = self._open(record, agent_socket, token, tty)
+            session = self._open(record, agent[0], agent[1], tty)
         except AgentError as exc:
             record.finish(START_FAILED_EXIT_CODE)
             _send_in_band(exchange, str(exc), tty=tty)
             return
         with session:
-            pump = None
             if record.attach_stdin:
-                pump = StdinPump(exchange, session)
+                client_input.connect(session)
             else:
                 with contextlib.suppress(AgentError):
                     session.close_stdin()
             code = self._drain(session, exchange, tty=tty)
+            client_input.disconnect()
             # Recorded before the stream ends: a client inspects right after EOF.
             record.finish(code)
-            with contextlib.suppress(OSError):
-                exchange.sock.shutdown(socket.SHUT_WR)
-            if pump is not None:
-                with contextlib.suppress(OSError):
-                    exchange.sock.shutdown(socket.SHUT_RD)
-                pump.stop()
 
     def _drain(self, session: ExecSession, exchange: Exchange | None, *, tty: bool) -> int:
         """Relay output until the exit; keeps reading (to learn the exit code) if the client

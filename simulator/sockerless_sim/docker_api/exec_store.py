@@ -6,6 +6,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..agent.client import ExecSession
 from . import naming
 from .errors import no_such_exec
 
@@ -25,9 +26,11 @@ class ExecRecord:
     attach_stdin: bool
     attach_stdout: bool
     attach_stderr: bool
+    console_size: tuple[int, int] = (0, 0)  # rows, columns of a tty exec's terminal
     started: bool = False
     running: bool = False
     exit_code: int | None = None
+    session: ExecSession | None = field(default=None, repr=False)  # while it runs
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def claim(self) -> bool:
@@ -44,6 +47,7 @@ class ExecRecord:
         with self.lock:
             self.exit_code = exit_code
             self.running = False
+            self.session = None
 
     def inspect(self) -> dict[str, Any]:
         """``GET /exec/{id}/json``: ``ExitCode`` is null until the command has exited."""
@@ -71,7 +75,7 @@ class ExecRecord:
     def env_map(self) -> dict[str, str]:
         """``Env`` (``K=V`` strings) as a mapping for the agent."""
         pairs = (item.partition("=") for item in self.env)
-        return {name: value for name, _, value in pairs if name}
+        return {name: value for name, equals, value in pairs if name and equals}
 
 
 class ExecStore:

@@ -80,6 +80,18 @@ class Query:
         return result
 
 
+def size_query(query: Query) -> tuple[int, int]:
+    """``h`` and ``w`` of a resize (rows, columns); 400 when either is missing or not a
+    non-negative integer."""
+    sizes = []
+    for name in ("h", "w"):
+        value = query.integer(name)
+        if value is None or value < 0:
+            raise bad_request(f"invalid resize: {name} must be a non-negative integer")
+        sizes.append(value)
+    return sizes[0], sizes[1]
+
+
 def parse_json_body(body: bytes) -> dict[str, Any]:
     """A JSON object body; an empty body is ``{}``; 400 for anything else."""
     if not body.strip():
