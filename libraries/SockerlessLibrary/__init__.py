@@ -6,9 +6,11 @@ from datetime import timedelta
 from typing import Any
 
 from botocore.exceptions import BotoCoreError
+from robot.utils import normalize
 from robotlibcore import DynamicCore
 
 from .budget import budget_setting
+from .declarations import TaskDeclarations
 from .errors import DaemonResponseError, DaemonTimeout, ProtocolError, SockerlessError
 from .keywords.aws import AwsKeywords
 from .keywords.base import log, warn
@@ -18,6 +20,12 @@ from .keywords.context import LibraryContext, LibrarySettings
 from .keywords.exec import ExecKeywords
 from .keywords.janitor import Janitor
 from .keywords.logs import LogKeywords
+from .keywords.option_check import (
+    dry_run_option_problem,
+    forwarded_keyword,
+    option_catchers,
+    own_argument_names,
+)
 from .keywords.preflight import PreflightKeywords
 from .keywords.proof import ProofKeywords
 from .keywords.registry import Selection, everything, only, scope_of_test, within_suite
@@ -284,7 +292,7 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
             task_budget=task_budget,
         )
         budget_setting(task_budget, {})  # a bad value fails the import, before any keyword runs
-        self._context = LibraryContext(settings, log=log)
+        self._context = LibraryContext(settings, log=log, warn=warn)
         self._janitor = Janitor(self._context, log)
         components = [
             TargetKeywords(self._context),
@@ -299,6 +307,8 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
             BudgetKeywords(self._context),
         ]
         super().__init__(components)
+        # Keywords that fail on an unknown name=value: the listener checks them in --dryrun.
+        self._option_catchers = option_catchers(self.keywords)
 
     def run_keyword(self, name: str, args: Any, kwargs: Any = None) -> Any:
         """Runs a keyword; when the daemon's answer fails it, the log also shows the request."""
@@ -310,7 +320,45 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
                 log(f"Request: {request} (sent to {self._context.client().target})")
             raise
 
-    # Listener interface (v3): the library cleans what each test and suite created.
+    # Listener interface (v3): the library sizes the Fargate task budget from the selected
+    # tests, checks options in --dryrun, and cleans what each test and suite created.
+
+    def start_suite(self, data: Any, result: Any) -> None:
+        """The first suite: read what every selected test declares it creates (its
+        ``fargate-tasks:N`` tag), before any create, from the whole run's suite tree."""
+        if self._context.declarations is not None:
+            return
+        root = data
+        while root.parent is not None:
+            root = root.parent
+        self._context.declarations = TaskDeclarations.from_suite(root)
+
+    def end_library_keyword(self, data: Any, implementation: Any, result: Any) -> None:
+        """In --dryrun, fail a call of one of this library's keywords with an unknown option
+        (a run fails it in the keyword itself)."""
+        valid = self._option_catchers.get(normalize(implementation.name, ignore="_"))
+        if valid is None or implementation.owner.instance is not self:
+            return
+        self._fail_unknown_options(implementation.name, data.args, valid, result)
+
+    def end_user_keyword(self, data: Any, implementation: Any, result: Any) -> None:
+        """In --dryrun, fail a call of a wrapper tagged ``options:<keyword>`` with an option
+        that neither it nor that keyword of this library knows."""
+        target = forwarded_keyword(implementation.tags)
+        valid = self._option_catchers.get(normalize(target, ignore="_")) if target else None
+        if valid is None:
+            return
+        allowed = own_argument_names(implementation.args) | set(valid)
+        self._fail_unknown_options(implementation.name, data.args, allowed, result)
+
+    @staticmethod
+    def _fail_unknown_options(name: str, args: Any, valid: Any, result: Any) -> None:
+        if result.failed:
+            return  # a run already failed it, with the keyword's own message
+        problem = dry_run_option_problem(name, args, valid)
+        if problem:
+            result.status = "FAIL"
+            result.message = problem
 
     def end_test(self, data: Any, result: Any) -> None:
         """Clean the containers the test registered and did not clean itself."""

@@ -123,6 +123,20 @@ class DockerClient:
         """``GET /_ping``: the body (``OK``)."""
         return self._call("GET", "/_ping", "ping", timeout=timeout).text()
 
+    def simulator_info(self, *, timeout: Timeouts | None = None) -> dict[str, Any]:
+        """``GET /_sim/info``: the kit's simulator's ready line; ``{}`` from any other daemon."""
+        operation = "simulator info"
+        response = self._call(
+            "GET", "/_sim/info", operation, expected=range(100, 600), timeout=timeout
+        )
+        if response.status != 200:
+            return {}
+        try:
+            info = response.json()
+        except ValueError:
+            return {}
+        return dict(info) if isinstance(info, dict) else {}
+
     def version(self, *, timeout: Timeouts | None = None) -> dict[str, Any]:
         """``GET /version``."""
         response = self._call("GET", "/version", "version", timeout=timeout)
@@ -156,6 +170,17 @@ class DockerClient:
             body["Env"] = env_list(env)
         if labels is not None:
             body["Labels"] = {str(key): str(value) for key, value in labels.items()}
+        return self.create_container_from_body(body, name=name, expected=expected, timeout=timeout)
+
+    def create_container_from_body(
+        self,
+        body: Mapping[str, Any],
+        *,
+        name: str | None = None,
+        expected: Collection[int] = (201,),
+        timeout: Timeouts | None = None,
+    ) -> dict[str, Any]:
+        """``POST /containers/create?name=...`` with a body already built (every create field)."""
         operation = "create container"
         response = self._call(
             "POST",
@@ -368,6 +393,7 @@ class DockerClient:
         attach_stdin: bool = False,
         expected: Collection[int] = (201,),
         timeout: Timeouts | None = None,
+        user: str | None = None,
     ) -> str:
         """``POST /containers/{id}/exec``: the exec ID. ``Cmd`` is always sent as a list."""
         body: dict[str, Any] = {
@@ -381,6 +407,8 @@ class DockerClient:
             body["Env"] = env_list(env)
         if workdir is not None:
             body["WorkingDir"] = workdir
+        if user is not None:
+            body["User"] = user
         operation = "create exec"
         response = self._call(
             "POST",

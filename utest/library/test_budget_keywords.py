@@ -208,7 +208,7 @@ def test_an_invalid_budget_fails_the_import_with_a_clear_message(value: object) 
     assert str(raised.value) == (
         f"Invalid Fargate task budget {value!r} from the task_budget import argument "
         "(in the suites FARGATE_TASK_BUDGET, which defaults to SOCKERLESS_KIT_TASK_BUDGET): use "
-        "a whole number of tasks (0 or more), or "
+        "a whole number of tasks (0 or more), 'auto' (what the selected tests declare) or "
         "'unlimited'"
     )
 
