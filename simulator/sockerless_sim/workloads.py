@@ -68,18 +68,38 @@ class WorkloadSpec:
     argv: list[str]
     env: dict[str, str]
     agent_token: str | None
+    working_dir: str | None = None  # the container's WorkingDir (None: the task's own directory)
+    user: str | None = None  # the container's User (None: the simulator's own user)
+    open_stdin: bool = False  # the container's OpenStdin: a stdin pipe fed by attach sessions
+    stop_signal: str | None = None  # what a stop delivers to the command (None: SIGTERM)
 
 
 class WorkloadStartError(Exception):
     """The agent or the command could not be started (the message says why)."""
 
 
-def _base_env() -> dict[str, str]:
-    return {
+def _base_env(*, with_home: bool) -> dict[str, str]:
+    env = {
         "PATH": os.environ.get("PATH", DEFAULT_PATH),
-        "HOME": os.environ.get("HOME", "/root"),
         "LANG": os.environ.get("LANG", "C.UTF-8"),
     }
+    if with_home:  # with a User, the agent sets the user's own home
+        env["HOME"] = os.environ.get("HOME", "/root")
+    return env
+
+
+def _identity_flags(spec: WorkloadSpec) -> list[str]:
+    """The agent flags that carry the container's WorkingDir, User, OpenStdin and StopSignal."""
+    flags = []
+    if spec.working_dir:
+        flags += ["--workdir", spec.working_dir]
+    if spec.user:
+        flags += ["--user", spec.user]
+    if spec.open_stdin:
+        flags.append("--open-stdin")
+    if spec.stop_signal:
+        flags += ["--stop-signal", spec.stop_signal]
+    return flags
 
 
 def _read_lines(stream: IO[bytes], emit: Callable[[bytes, int], None], name: str) -> None:
@@ -365,6 +385,9 @@ class WorkloadRunner:
             raise WorkloadStartError(f"task {spec.task_id}: no command to run")
         self._workdir.mkdir(parents=True, exist_ok=True)
         task_dir = Path(tempfile.mkdtemp(prefix=f"{_safe_name(spec.task_id)}-", dir=self._workdir))
+        # The command's default working directory: readable by any User, writable by root only,
+        # as an image's "/" is (the agent's socket and log inside keep their own 0600 modes).
+        task_dir.chmod(0o755)
         socket_dir: Path | None = None
         socket_path = task_dir / "agent.sock"
         if len(os.fsencode(socket_path)) > MAX_SOCKET_PATH:
@@ -384,6 +407,7 @@ class WorkloadRunner:
             "--control-fd",
             str(theirs.fileno()),
             *env_flags,
+            *_identity_flags(spec),
             "--",
             *spec.argv,
         ]
@@ -427,7 +451,7 @@ class WorkloadRunner:
     @staticmethod
     def _agent_env(spec: WorkloadSpec) -> tuple[dict[str, str], list[str]]:
         """The agent's environment, and the flags that give its children the task's own."""
-        env = _base_env()
+        env = _base_env(with_home=not spec.user)
         env.update(spec.env)
         env.pop(TOKEN_ENV, None)
         if spec.agent_token:

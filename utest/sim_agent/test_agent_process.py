@@ -175,3 +175,58 @@ def test_attach_with_replay_gets_the_output_printed_before_it(tmp_path, read_ses
             assert read_session(replayed) == (b"early\nlate\n", b"early-err\n", 0)
     finally:
         stop(proc)
+
+
+def test_workdir_and_user_apply_to_the_main_process_and_are_the_exec_defaults(
+    tmp_path, read_session
+):
+    if os.geteuid() != 0:
+        pytest.skip("switching users needs root")
+    proc, socket_path = start_agent(
+        tmp_path, "sh", "-c", 'echo "$(pwd) $(id -u) $HOME"; exec sleep 60',
+        extra=("--workdir", "/tmp", "--user", "nobody"),
+    )  # fmt: skip
+    try:
+        wait_healthy(socket_path)
+        client = AgentClient(socket_path, None, timeout=5.0)
+        with client.exec(["sh", "-c", 'echo "$(pwd) $(id -u)"']) as session:
+            assert read_session(session) == (b"/tmp 65534\n", b"", 0)
+        with client.exec(["sh", "-c", 'echo "$(pwd) $(id -u)"'], workdir="/", user="0") as session:
+            assert read_session(session) == (b"/ 0\n", b"", 0)
+        with (
+            client.exec(["true"], user="no-such-user") as session,
+            pytest.raises(AgentError, match="unable to find user no-such-user"),
+        ):
+            read_session(session)
+    finally:
+        stop(proc)
+    out, _ = proc.communicate(timeout=5)
+    assert out.startswith(b"/tmp 65534 /nonexistent\n")
+
+
+def test_a_missing_workdir_or_unknown_user_fails_the_start_with_126(tmp_path):
+    for extra, message in (
+        (("--workdir", "/no/such/dir"), "chdir to cwd ('/no/such/dir') set in config.json failed"),
+        (("--user", "no-such-user"), "unable to find user no-such-user"),
+    ):
+        proc, _ = start_agent(tmp_path, "true", extra=extra)
+        try:
+            proc.communicate(timeout=15)
+        finally:
+            stop(proc)
+        assert proc.returncode == 126
+        assert message in (tmp_path / "agent.log").read_text()
+
+
+def test_a_stop_delivers_the_stop_signal_to_the_main_process(tmp_path):
+    script = 'trap "echo got usr1; exit 0" USR1; trap "" TERM; while :; do sleep 0.05; done'
+    proc, socket_path = start_agent(
+        tmp_path, "sh", "-c", script, extra=("--stop-signal", "SIGUSR1")
+    )
+    try:
+        wait_healthy(socket_path)
+        proc.send_signal(signal.SIGTERM)  # what the workload runner does on StopTask
+        out, _ = proc.communicate(timeout=10)
+    finally:
+        stop(proc)
+    assert (out, proc.returncode) == (b"got usr1\n", 0)

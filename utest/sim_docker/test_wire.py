@@ -35,13 +35,17 @@ def test_version_reports_api_1_44(client: RawClient) -> None:
         assert document["MinAPIVersion"] == "1.24"
 
 
-def test_unknown_route_is_json_404(client: RawClient) -> None:
-    response = client.request("GET", "/v1.44/nope")
-    assert response.status == 404
+def test_an_endpoint_it_does_not_implement_is_501_naming_it(client: RawClient) -> None:
+    response = client.request("POST", "/v1.44/containers/abc/restart?t=1")
+    assert response.status == 501
     assert response.headers["content-type"] == "application/json"
-    assert response.json() == {"message": "page not found"}
+    message = response.json()["message"]
+    assert message.startswith(
+        "POST /v1.44/containers/abc/restart is not supported by the embedded simulator"
+    )
     wrong_method = client.request("PUT", "/containers/json")
-    assert wrong_method.status == 404
+    assert wrong_method.status == 501
+    assert wrong_method.json()["message"].startswith("PUT /containers/json is not supported")
 
 
 def test_create_answers_201_with_id_and_warnings(client: RawClient) -> None:

@@ -12,10 +12,11 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 from collections.abc import Sequence
 
-from .protocol import TOKEN_ENV
+from .protocol import TOKEN_ENV, ProtocolError, parse_signal
 from .supervisor import Agent, AgentOptions
 
 
@@ -24,6 +25,13 @@ def _env_assignment(text: str) -> tuple[str, str]:
     if not sep or not name:
         raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
     return name, value
+
+
+def _signal(text: str) -> int:
+    try:
+        return parse_signal(text)
+    except ProtocolError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def parse_args(argv: Sequence[str]) -> AgentOptions:
@@ -54,6 +62,18 @@ def parse_args(argv: Sequence[str]) -> AgentOptions:
         metavar="NAME=VALUE",
         help="set NAME for the main process and execs",
     )
+    parser.add_argument(
+        "--workdir", help="working directory of the main process and the default of execs"
+    )
+    parser.add_argument(
+        "--user", help="name|uid[:group|gid] of the main process and the default of execs"
+    )
+    parser.add_argument(
+        "--stop-signal",
+        type=_signal,
+        default=int(signal.SIGTERM),
+        help="what a stop (SIGTERM to the agent) delivers to the main process",
+    )
     parser.add_argument("command", nargs=argparse.REMAINDER, help="-- argv of the main process")
     args = parser.parse_args(argv)
     command = list(args.command)
@@ -70,6 +90,9 @@ def parse_args(argv: Sequence[str]) -> AgentOptions:
         control_fd=args.control_fd,
         child_env_unset=tuple(args.unset_env),
         child_env_set=dict(args.set_env),
+        workdir=args.workdir or None,
+        user=args.user or None,
+        stop_signal=args.stop_signal,
     )
 
 

@@ -280,15 +280,18 @@ class AgentClient:
         *,
         env: dict[str, str] | None = None,
         workdir: str | None = None,
+        user: str | None = None,
         tty: bool = False,
     ) -> ExecSession:
-        """Start ``cmd`` in the task; read its output and exit code from the session."""
+        """Start ``cmd`` in the task (``workdir`` and ``user`` default to the container's); read
+        its output and exit code from the session."""
         message = {
             "type": MessageType.EXEC.value,
             "id": uuid.uuid4().hex,
             "cmd": list(cmd),
             "env": dict(env or {}),
             "workdir": workdir,
+            "user": user,
             "tty": tty,
         }
         return self._start("exec", message)

@@ -11,6 +11,7 @@ import logging
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from .exec_process import ExecProcess, ExecRegistry
@@ -27,8 +28,30 @@ from .protocol import (
     output_message,
     parse_signal,
 )
+from .users import ResolvedUser, UserError, resolve_user, set_home
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ExecDefaults:
+    """What an exec inherits from its container unless it names its own: the container's
+    ``WorkingDir`` and ``User`` (Docker's defaults for ``docker exec``)."""
+
+    workdir: str | None = None
+    user: ResolvedUser | None = None
+
+    def user_for(self, spec: object) -> ResolvedUser | None:
+        """The exec's own ``user`` (a ``name|uid[:group|gid]`` string), else the container's;
+        ``SpawnError`` (126) when it cannot be resolved."""
+        if spec is None or spec == "":
+            return self.user
+        if not isinstance(spec, str):
+            raise ProtocolError("'user' must be a string")
+        try:
+            return resolve_user(spec)
+        except UserError as exc:
+            raise SpawnError(str(exc), 126) from None
 
 
 class Session(ABC):
@@ -68,16 +91,20 @@ class ExecSessionRunner(Session):
         self._process: ExecProcess | None = None
         self._abandoned = False
 
-    def start(self, request: Mapping[str, Any], base_env: Mapping[str, str]) -> None:
+    def start(
+        self, request: Mapping[str, Any], base_env: Mapping[str, str], defaults: ExecDefaults
+    ) -> None:
         """Start the command; raises ``ProtocolError`` or ``SpawnError``."""
         cmd = request.get("cmd")
         if not isinstance(cmd, list) or not cmd or not all(isinstance(a, str) for a in cmd):
             raise ProtocolError("'cmd' must be a non-empty list of strings")
-        workdir = request.get("workdir") or None
+        workdir = request.get("workdir") or defaults.workdir
         if workdir is not None and not isinstance(workdir, str):
             raise ProtocolError("'workdir' must be a string")
+        user = defaults.user_for(request.get("user"))
         env = dict(base_env)
         env.update(_parse_env(request.get("env")))
+        set_home(env, user)
         self._process = ExecProcess(
             cmd,
             env,
@@ -85,6 +112,7 @@ class ExecSessionRunner(Session):
             tty=bool(request.get("tty", False)),
             on_output=self._on_output,
             on_exit=self._on_exit,
+            user=user,
         )
         self._registry.start(self._process)
 
@@ -213,11 +241,13 @@ class ConnectionHandler:
         main: MainProcess,
         registry: ExecRegistry,
         child_env: Mapping[str, str],
+        defaults: ExecDefaults | None = None,
     ) -> None:
         self._outbound = outbound
         self._main = main
         self._registry = registry
         self._child_env = dict(child_env)
+        self._defaults = defaults or ExecDefaults()
         self._lock = threading.Lock()
         self._sessions: dict[str, Session] = {}
         self._ending = _Ending(self._sessions, self._lock)
@@ -293,7 +323,7 @@ class ConnectionHandler:
             self._sessions[session_id] = session
         try:
             if isinstance(session, ExecSessionRunner):
-                session.start(message, self._child_env)
+                session.start(message, self._child_env, self._defaults)
             else:
                 session.start()
         except (ProtocolError, SpawnError):

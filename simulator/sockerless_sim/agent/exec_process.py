@@ -19,11 +19,11 @@ import termios
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 
-from .procutil import Signaller, SpawnError, spawn_error
+from .procutil import Signaller, SpawnError, check_cwd, spawn_error
 from .protocol import exit_code_from_returncode
 from .streams import StdinFeeder, start_pump
+from .users import ResolvedUser, popen_identity
 
 OUTPUT_DRAIN_SECONDS = 2.0
 PTY_EOF = b"\x04"
@@ -51,10 +51,12 @@ class ExecProcess:
         tty: bool,
         on_output: OutputHandler,
         on_exit: ExitHandler,
+        user: ResolvedUser | None = None,
     ) -> None:
         self._cmd = list(cmd)
         self._env = dict(env)
         self._cwd = cwd
+        self._user = user
         self._tty = tty
         self._on_output = on_output
         self._on_exit = on_exit
@@ -76,8 +78,7 @@ class ExecProcess:
 
     def start(self) -> None:
         """Start the command; raises ``SpawnError`` if it cannot run (missing cwd or binary)."""
-        if self._cwd is not None and not Path(self._cwd).is_dir():
-            raise SpawnError(f"chdir to cwd ({self._cwd!r}) failed: no such file or directory", 126)
+        check_cwd(self._cwd)
         if self._tty:
             self._start_with_pty()
         else:
@@ -90,8 +91,9 @@ class ExecProcess:
     def _spawn(self, stdin: int, stdout: int, stderr: int) -> subprocess.Popen[bytes]:
         try:
             return subprocess.Popen(
-                self._cmd, stdin=stdin, stdout=stdout, stderr=stderr, env=self._env, cwd=self._cwd
-            )
+                self._cmd, stdin=stdin, stdout=stdout, stderr=stderr, env=self._env,
+                cwd=self._cwd, **popen_identity(self._user),
+            )  # fmt: skip
         except OSError as exc:
             raise spawn_error(self._cmd[0], exc) from exc
 

@@ -22,9 +22,10 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
-from .procutil import Signaller, spawn_error
+from .procutil import Signaller, check_cwd, spawn_error
 from .protocol import exit_code_from_returncode
 from .streams import StdinFeeder, start_pump, write_all
+from .users import ResolvedUser, popen_identity
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +55,13 @@ class MainProcess:
         stdout_fd: int,
         stderr_fd: int,
         open_stdin: bool = False,
+        cwd: str | None = None,
+        user: ResolvedUser | None = None,
     ) -> None:
         self._argv = list(argv)
         self._env = dict(env)
+        self._cwd = cwd
+        self._user = user
         self._destinations = {"stdout": stdout_fd, "stderr": stderr_fd}
         self._broken_destinations: set[str] = set()
         self._open_stdin = open_stdin
@@ -84,7 +89,9 @@ class MainProcess:
         return self._exit_code
 
     def start(self) -> None:
-        """Start the process; raises ``SpawnError`` when it cannot be executed."""
+        """Start the process (in ``cwd``, as ``user``); raises ``SpawnError`` when it cannot be
+        executed."""
+        check_cwd(self._cwd)
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
         stdin_r, stdin_w = os.pipe() if self._open_stdin else (None, None)
@@ -95,6 +102,8 @@ class MainProcess:
                 stdout=out_w,
                 stderr=err_w,
                 env=self._env,
+                cwd=self._cwd,
+                **popen_identity(self._user),
             )
         except OSError as exc:
             for fd in (out_r, err_r, stdin_w):

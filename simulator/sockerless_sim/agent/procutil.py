@@ -31,6 +31,15 @@ def spawn_error(argv0: str, exc: OSError) -> SpawnError:
     return SpawnError(f"exec: {argv0}: {exc.strerror or exc}", 126)
 
 
+def check_cwd(cwd: str | None) -> None:
+    """A working directory a process can be started in; ``SpawnError`` (126) in runc's words
+    when it is missing (the simulator runs commands on this host and never creates it)."""
+    if cwd is not None and not Path(cwd).is_dir():
+        raise SpawnError(
+            f"chdir to cwd ({cwd!r}) set in config.json failed: no such file or directory", 126
+        )
+
+
 def _stat_fields(pid: int) -> list[str] | None:
     """Fields of ``/proc/<pid>/stat`` after the command name, or None if the pid is gone."""
     try:

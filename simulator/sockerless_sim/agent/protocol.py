@@ -3,7 +3,8 @@
 Every message is a JSON object with a ``type`` and, except for health, a session ``id``; one
 WebSocket may carry many sessions. Byte payloads (``data``) are standard base64.
 
-client -> agent: ``exec`` {id, cmd, env, workdir, tty}, ``attach`` {id, replay?},
+client -> agent: ``exec`` {id, cmd, env, workdir?, user?, tty} (workdir and user default to the
+container's), ``attach`` {id, replay?},
 ``stdin`` {id, data},
 ``close_stdin`` {id}, ``signal`` {id, signal (int or name)}, ``resize`` {id, width, height}.
 

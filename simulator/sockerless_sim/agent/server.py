@@ -23,7 +23,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 from websockets.sync.server import Server, ServerConnection, unix_serve
 
-from .connection import ConnectionHandler
+from .connection import ConnectionHandler, ExecDefaults
 from .exec_process import ExecRegistry
 from .main_process import MainProcess
 from .outbound import Outbound
@@ -44,12 +44,15 @@ class AgentServer:
         main: MainProcess,
         registry: ExecRegistry,
         child_env: Mapping[str, str],
+        *,
+        defaults: ExecDefaults | None = None,
     ) -> None:
         self._socket_path = socket_path
         self._token = token or None
         self._main = main
         self._registry = registry
         self._child_env = dict(child_env)
+        self._defaults = defaults or ExecDefaults()
         self._server: Server | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -112,7 +115,9 @@ class AgentServer:
         outbound = Outbound(connection.send, name="agent-writer")
         with self._lock:
             self._outbounds.add(outbound)
-        handler = ConnectionHandler(outbound, self._main, self._registry, self._child_env)
+        handler = ConnectionHandler(
+            outbound, self._main, self._registry, self._child_env, self._defaults
+        )
         log.info("connection opened")
         try:
             handler.serve(_messages(connection))

@@ -31,10 +31,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
+from .connection import ExecDefaults
 from .exec_process import ExecRegistry
 from .main_process import MainProcess
 from .procutil import SpawnError, kill_group_except_self
 from .server import AgentServer
+from .users import ResolvedUser, UserError, resolve_user, set_home
 
 FORWARDED_SIGNALS = (
     signal.SIGTERM,
@@ -65,6 +67,12 @@ class AgentOptions:
     control_fd: int | None = None
     child_env_unset: Sequence[str] = ()
     child_env_set: Mapping[str, str] = field(default_factory=dict)
+    # The container's WorkingDir and User (main process and exec default); None: the agent's.
+    workdir: str | None = None
+    user: str | None = None
+    # What a stop (SIGTERM to the agent: ECS StopTask) delivers to the main process: the
+    # container's StopSignal, as Docker's stop sends it.
+    stop_signal: int = int(signal.SIGTERM)
 
 
 class RedactingFormatter(logging.Formatter):
@@ -157,18 +165,21 @@ class Agent:
         for name in options.child_env_unset:
             child_env.pop(name, None)
         child_env.update(options.child_env_set)
-
-        main = MainProcess(
-            options.argv,
-            child_env,
-            stdout_fd=tee_out,
-            stderr_fd=tee_err,
-            open_stdin=options.open_stdin,
-        )
         # ECS's startedAt is when the container started, not when anyone noticed: stamp the
         # launch itself and report it.
         started_at_ms = int(time.time() * 1000)
         try:
+            user = self._resolve_user()
+            set_home(child_env, user)
+            main = MainProcess(
+                options.argv,
+                child_env,
+                stdout_fd=tee_out,
+                stderr_fd=tee_err,
+                open_stdin=options.open_stdin,
+                cwd=options.workdir,
+                user=user,
+            )
             main.start()
         except SpawnError as exc:
             log.error("cannot start the main process: %s", exc.message)
@@ -179,8 +190,9 @@ class Agent:
             main.send_signal(pending)
 
         self._server = AgentServer(
-            options.socket_path, options.token, main, self._registry, child_env
-        )
+            options.socket_path, options.token, main, self._registry, child_env,
+            defaults=ExecDefaults(workdir=options.workdir, user=user),
+        )  # fmt: skip
         try:
             self._server.start()
         except OSError as exc:
@@ -208,7 +220,17 @@ class Agent:
         log.info("agent exiting with code %d", code)
         return code
 
+    def _resolve_user(self) -> ResolvedUser | None:
+        if not self._options.user:
+            return None
+        try:
+            return resolve_user(self._options.user)
+        except UserError as exc:
+            raise SpawnError(str(exc), 126) from None
+
     def _forward_signal(self, signum: int, _frame: FrameType | None) -> None:
+        if signum == signal.SIGTERM:
+            signum = self._options.stop_signal  # a stop: the container's StopSignal
         log.info("forwarding signal %d to the main process", signum)
         if self._main is None:
             self._pending_signals.append(signum)

@@ -33,6 +33,10 @@ class ContainerPlan:
     agent_token: str | None
     stop_timeout: float
     log_target: LogTarget | None
+    working_dir: str | None = None  # the definition's workingDirectory
+    user: str | None = None  # the definition's user
+    open_stdin: bool = False  # the definition's interactive
+    stop_signal: str | None = None  # the agent wrapper's --stop-signal
 
 
 def strip_agent_wrapper(argv: list[str]) -> list[str]:
@@ -40,6 +44,17 @@ def strip_agent_wrapper(argv: list[str]) -> list[str]:
     if argv and PurePosixPath(argv[0]).name == AGENT_BINARY and "--" in argv:
         return argv[argv.index("--") + 1 :]
     return list(argv)
+
+
+def agent_option(argv: list[str], name: str) -> str | None:
+    """The value of ``--name VALUE`` among the agent wrapper's flags (before ``--``), if any."""
+    if not argv or PurePosixPath(argv[0]).name != AGENT_BINARY or "--" not in argv:
+        return None
+    flags = argv[1 : argv.index("--")]
+    for position, flag in enumerate(flags[:-1]):
+        if flag == name:
+            return flags[position + 1]
+    return None
 
 
 def main_container_definition(container_definitions: list[dict[str, Any]]) -> dict[str, Any]:
@@ -95,6 +110,7 @@ def plan_container(
     env = _environment(definition.get("environment"))
     env.update(_environment(override.get("environment")))
     stop_timeout = definition.get("stopTimeout")
+    entry_point = [str(arg) for arg in definition.get("entryPoint") or []]
     return ContainerPlan(
         name=name,
         image=str(definition.get("image", "")),
@@ -104,4 +120,8 @@ def plan_container(
         agent_token=env.get(TOKEN_ENV),
         stop_timeout=float(default_stop_timeout if stop_timeout is None else stop_timeout),
         log_target=log_target(definition, task_id, default_log_group),
+        working_dir=definition.get("workingDirectory") or None,
+        user=definition.get("user") or None,
+        open_stdin=definition.get("interactive") is True,
+        stop_signal=agent_option(entry_point, "--stop-signal"),
     )

@@ -18,7 +18,7 @@ from .attach_ws import AttachWsRoute
 from .backend import EcsBackend
 from .containers import ContainerRoutes
 from .control import INJECTED_MESSAGE, ControlRoutes, DockerFaults
-from .errors import ApiError, from_aws_error
+from .errors import ApiError, from_aws_error, not_supported
 from .exchange import ClientGone, Exchange, Request
 from .exec import ExecRoutes
 from .exec_store import ExecStore
@@ -88,7 +88,7 @@ class DockerApi:
             self._counts[request.route] += 1
         try:
             if found is None:
-                raise ApiError(404, "page not found")
+                raise not_supported(method, raw_path)
             route, params = found
             # Matched on the raw path, so an escaped "/" (%2F) stays inside its parameter.
             request.params = {name: unquote(value) for name, value in params.items()}

@@ -191,12 +191,15 @@ class EcsBackend:
         stop_timeout = config.stop_timeout
         if stop_timeout is None or stop_timeout < 0:
             stop_timeout = int(self.config.stop_timeout_seconds)
+        # StopSignal has no place in a task definition (ECS stops with SIGTERM): the agent
+        # wrapper carries it, and the agent turns the stop's SIGTERM into it.
+        agent_flags = ["--stop-signal", config.stop_signal] if config.stop_signal else []
         container: dict[str, Any] = {
             "name": CONTAINER_NAME,
             "image": self.image_of(config, started=True),  # what the task runs
             "essential": True,
             # The agent wrapper is what ECS runs; the original argv is kept in the record.
-            "entryPoint": [*AGENT_PREFIX, *config.argv],
+            "entryPoint": [AGENT_PREFIX[0], *agent_flags, *AGENT_PREFIX[1:], *config.argv],
             "environment": [*_env_pairs(config.env), {"name": TOKEN_ENV, "value": token}],
             "stopTimeout": min(stop_timeout, FARGATE_MAX_STOP_TIMEOUT),
             "dockerLabels": dict(config.labels),
@@ -213,12 +216,14 @@ class EcsBackend:
         }
         if config.working_dir:
             container["workingDirectory"] = config.working_dir
+        if config.user:
+            container["user"] = config.user
         return {
             "family": self.impostor.family(container_id),
             "networkMode": "awsvpc",
             "requiresCompatibilities": ["FARGATE"],
-            "cpu": "256",
-            "memory": "512",
+            "cpu": config.task_cpu,
+            "memory": config.task_memory,
             "containerDefinitions": [container],
         }
 
@@ -350,7 +355,7 @@ class EcsBackend:
     def _watch_auto_remove(self, record: ContainerRecord, task_arn: str) -> None:
         """``HostConfig.AutoRemove`` (``docker run --rm``): once this task stopped and the
         attach streams ended, the daemon removes the container (as Docker does)."""
-        if record.config.host_config.get("AutoRemove") is not True:
+        if not record.config.auto_remove:
             return
         threading.Thread(
             target=self._auto_remove, args=(record, task_arn), name="auto-remove", daemon=True

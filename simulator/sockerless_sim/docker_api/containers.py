@@ -5,31 +5,52 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from . import create_options as options
 from .backend import EcsBackend
 from .errors import bad_request
 from .exchange import ChunkedStream, Exchange, Request
 from .exec_store import ExecStore
 from .filters import matches
+from .params import Body
 from .records import ContainerConfig
 from .routing import Router
 from .views import inspect_json, list_entry
 
 
-def parse_create_body(request: Request) -> ContainerConfig:
-    """The ``POST /containers/create`` body as a ``ContainerConfig``; 400 when invalid."""
-    body = request.body_fields()
+def parse_create_body(request: Request) -> tuple[ContainerConfig, list[str]]:
+    """The ``POST /containers/create`` body as a ``ContainerConfig`` and the answer's
+    ``Warnings``; 400 when invalid or when it asks for what the simulator refuses (see
+    ``create_options``)."""
+    raw = request.json()
+    body = Body(raw)
+    warnings: list[str] = []
     image = body.string("Image")
     if not image:
         raise bad_request("Image is required: the container config has no Image")
-    stop_timeout = body.get("StopTimeout")
-    if stop_timeout is not None and (
-        not isinstance(stop_timeout, int) or isinstance(stop_timeout, bool)
-    ):
-        raise bad_request("invalid JSON: StopTimeout must be an integer")
     host_config: Any = body.get("HostConfig", {})
     if not isinstance(host_config, dict):
         raise bad_request("invalid JSON: HostConfig must be an object")
-    return ContainerConfig(
+    host = Body(host_config)
+    options.screen("Config", raw, options.CONFIG_FIELDS, warnings)
+    options.screen("HostConfig", host_config, options.HOST_CONFIG_FIELDS, warnings)
+    if request.query.get("platform"):
+        warnings.append(
+            options.report("query", "platform", options.QUERY_FIELDS["platform"].reason)
+        )
+    working_dir = body.string("WorkingDir")
+    options.check_working_dir(working_dir)
+    user = body.string("User")
+    options.check_user(user)
+    stop_signal = body.string("StopSignal")
+    options.check_stop_signal(stop_signal)
+    stop_timeout = options.stop_timeout(body, warnings)
+    options.log_config(host, warnings)
+    options.network_mode(host, body.get("NetworkingConfig"), warnings)
+    cpu, memory = options.task_size(host)
+    auto_remove = host.get("AutoRemove", False)
+    if not isinstance(auto_remove, bool):
+        raise bad_request("invalid JSON: HostConfig.AutoRemove must be a boolean")
+    config = ContainerConfig(
         image=image,
         cmd=body.string_list("Cmd", allow_string=True),
         entrypoint=body.string_list("Entrypoint", allow_string=True),
@@ -37,12 +58,21 @@ def parse_create_body(request: Request) -> ContainerConfig:
         labels=body.string_map("Labels"),
         tty=body.boolean("Tty"),
         open_stdin=body.boolean("OpenStdin"),
-        working_dir=body.string("WorkingDir"),
-        user=body.string("User"),
+        working_dir=working_dir,
+        user=user,
         hostname=body.string("Hostname"),
         stop_timeout=stop_timeout,
         host_config=dict(host_config),
+        stop_signal=stop_signal,
+        stdin_once=body.boolean("StdinOnce"),
+        attach_stdin=body.boolean("AttachStdin"),
+        attach_stdout=body.boolean("AttachStdout"),
+        attach_stderr=body.boolean("AttachStderr"),
+        domainname=body.string("Domainname"),
+        task_cpu=cpu,
+        task_memory=memory,
     )
+    return config, warnings
 
 
 class ContainerRoutes:
@@ -64,10 +94,11 @@ class ContainerRoutes:
         router.add("DELETE", "/containers/{id}", self.remove)
 
     def create(self, request: Request, exchange: Exchange) -> None:
-        """201 ``{"Id", "Warnings"}``; the task definition is registered now."""
-        config = parse_create_body(request)
+        """201 ``{"Id", "Warnings"}``; the task definition is registered now. ``Warnings`` names
+        every field that was set but has no effect here."""
+        config, warnings = parse_create_body(request)
         record = self._backend.create(request.query.get("name") or None, config)
-        exchange.send_json(201, {"Id": record.id, "Warnings": []})
+        exchange.send_json(201, {"Id": record.id, "Warnings": warnings})
 
     def list(self, request: Request, exchange: Exchange) -> None:
         """Running containers, or all with ``all=1|true``, newest first. ``limit``, ``size`` and

@@ -34,6 +34,18 @@ def not_running(container_id: str) -> ApiError:
     return ApiError(409, f"Container {container_id} is not running")
 
 
+def not_supported(method: str, path: str) -> ApiError:
+    """501 for an endpoint the simulator does not implement, in sockerless' shape
+    (``<METHOD> <path> is not supported``), saying who does not support it. Docker answers 404
+    ``page not found`` for a route it does not know; the Docker CLI would print that, which
+    reads like a missing container or image."""
+    return ApiError(
+        501,
+        f"{method} {path} is not supported by the embedded simulator (sockerless_sim): see "
+        "simulator/README.md for the endpoints it implements",
+    )
+
+
 def from_aws_error(exc: ClientError | BotoCoreError, operation: str | None = None) -> ApiError:
     """500 ``<operation>: <AWS error code>: <message>``, as sockerless reports an AWS failure.
 

@@ -151,8 +151,9 @@ class ExecRoutes:
     def _open(record: ExecRecord, agent_socket: str, token: str | None, tty: bool) -> ExecSession:
         client = AgentClient(agent_socket, token, timeout=AGENT_TIMEOUT)
         return client.exec(
-            record.cmd, env=record.env_map(), workdir=record.working_dir or None, tty=tty
-        )
+            record.cmd, env=record.env_map(), workdir=record.working_dir or None,
+            user=record.user or None, tty=tty,
+        )  # fmt: skip
 
     def _finish_detached(self, record: ExecRecord, session: ExecSession) -> None:
         with session:

@@ -41,11 +41,26 @@ class ContainerConfig:
     hostname: str
     stop_timeout: int | None
     host_config: dict[str, object]
+    stop_signal: str = ""
+    stdin_once: bool = False
+    attach_stdin: bool = False
+    attach_stdout: bool = False
+    attach_stderr: bool = False
+    domainname: str = ""
+    task_cpu: str = "256"  # the Fargate task size for HostConfig.NanoCpus/CpuShares
+    task_memory: str = "512"  # and HostConfig.Memory/MemoryReservation (MiB)
 
     @property
     def argv(self) -> list[str]:
-        """Entrypoint followed by command: what the process runs."""
-        return [*(self.entrypoint or []), *(self.cmd or [])]
+        """Entrypoint followed by command: what the process runs. An entrypoint of one empty
+        string (``docker run --entrypoint ""``) means none, as in Docker."""
+        entrypoint = [] if self.entrypoint == [""] else (self.entrypoint or [])
+        return [*entrypoint, *(self.cmd or [])]
+
+    @property
+    def auto_remove(self) -> bool:
+        """``HostConfig.AutoRemove`` (``docker run --rm``)."""
+        return self.host_config.get("AutoRemove") is True
 
 
 @dataclass(frozen=True)
