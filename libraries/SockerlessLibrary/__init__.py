@@ -342,14 +342,19 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
         self._fail_unknown_options(implementation.name, data.args, valid, result)
 
     def end_user_keyword(self, data: Any, implementation: Any, result: Any) -> None:
-        """In --dryrun, fail a call of a wrapper tagged ``options:<keyword>`` with an option
-        that neither it nor that keyword of this library knows."""
+        """Fail a call of a wrapper tagged ``options:<keyword>`` with an option that neither it
+        nor that keyword of this library knows: in --dryrun, where nothing ran, and in a run,
+        where the library keyword failed, so that the message names the keyword the test
+        called and every option it takes."""
         target = forwarded_keyword(implementation.tags)
         valid = self._option_catchers.get(normalize(target, ignore="_")) if target else None
         if valid is None:
             return
         allowed = own_argument_names(implementation.args) | set(valid)
-        self._fail_unknown_options(implementation.name, data.args, allowed, result)
+        problem = dry_run_option_problem(implementation.name, data.args, allowed)
+        if problem:
+            result.status = "FAIL"
+            result.message = problem
 
     @staticmethod
     def _fail_unknown_options(name: str, args: Any, valid: Any, result: Any) -> None:

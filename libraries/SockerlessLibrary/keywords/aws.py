@@ -33,7 +33,7 @@ def left_behind_summary(
     if evidence is None:
         return [
             f"no task running and no ACTIVE revision in family {family} (absence only: no "
-            "task of the container was proven after start)",
+            "task of the container was proven earlier)",
             f"{streams} (absence only: no log stream of it was proven to exist)",
         ]
     definition = (
@@ -47,7 +47,7 @@ def left_behind_summary(
         if evidence.log_stream_seen
         else f"{streams} (its stream {evidence.log_stream} was never proven to exist)"
     )
-    return [f"task {evidence.task_id} (proven after start) is STOPPED", definition, stream]
+    return [f"task {evidence.task_id} (proven earlier) is STOPPED", definition, stream]
 
 
 class AwsKeywords(LibraryComponent):
@@ -122,10 +122,11 @@ class AwsKeywords(LibraryComponent):
         container's task was proven earlier (`Container Should Run As A Fargate Task`), that
         very task must be STOPPED too, found by its ARN whatever its family. The log line says
         what was found, and which of those resources an earlier proof had shown to exist
-        (absence alone proves nothing): the task (proven after start), its task definition
-        (proven ACTIVE), its log stream (proven to hold the container's output, by
-        `Log Lines Should Be CloudWatch Events`). A stream the AWS endpoint cannot delete
-        (sockerless' own AWS simulator has no DeleteLogStream) is reported as kept, not gone.
+        (absence alone proves nothing): the task (proven after start, or by `Container Should
+        Have Exited With Code`), its task definition (proven ACTIVE), its log stream (proven
+        to hold the container's output, by `Log Lines Should Be CloudWatch Events`). A stream
+        the AWS endpoint cannot delete (sockerless' own AWS simulator has no DeleteLogStream)
+        is reported as kept, not gone.
 
         Example:
         | Clean Up Container | ${id} |

@@ -65,7 +65,7 @@ class ExecKeywords(LibraryComponent):
         container_id: str,
         *command: str,
         env: dict[str, str] | list[str] | None = None,
-        workdir: str | None = None,
+        working_dir: str | None = None,
         tty: bool = False,
         expected_status: int | str = 201,
         attach_stdin: bool = False,
@@ -77,7 +77,7 @@ class ExecKeywords(LibraryComponent):
         | =Arguments= | =Description= |
         | ``*command`` | The command, one argument per cell (sent as a list). |
         | ``env`` | Environment as a dictionary or a list of ``KEY=value``. |
-        | ``workdir`` | Working directory (default: the container's ``working_dir``). |
+        | ``working_dir`` | Working directory (default: the container's ``working_dir``). |
         | ``tty`` | Allocate a TTY. |
         | ``expected_status`` | See `Expected status`; ``409``: container not running. |
         | ``attach_stdin`` | Give the command a stdin (``AttachStdin``) for `Start Exec` to fill. |
@@ -104,7 +104,7 @@ class ExecKeywords(LibraryComponent):
             container_id,
             list(command),
             env=docker_environment(env),
-            workdir=workdir,
+            workdir=working_dir,
             tty=tty,
             attach_stdin=attach_stdin,
             expected=parse_expected_status(expected_status),
@@ -168,7 +168,7 @@ class ExecKeywords(LibraryComponent):
         container_id: str,
         *command: str,
         env: dict[str, str] | list[str] | None = None,
-        workdir: str | None = None,
+        working_dir: str | None = None,
         user: str | None = None,
         stdin: str | None = None,
         timeout: timedelta | None = None,
@@ -180,7 +180,7 @@ class ExecKeywords(LibraryComponent):
         | =Arguments= | =Description= |
         | ``*command`` | The command, one argument per cell. |
         | ``env`` | More environment: a dictionary or a list of ``KEY=value``. |
-        | ``workdir`` | Working directory (default: the container's ``working_dir``). |
+        | ``working_dir`` | Working directory (default: the container's ``working_dir``). |
         | ``user`` | User to run it as. |
         | ``stdin`` | Text for the command's stdin, followed by end of file. |
         | ``timeout`` | How long the command may run. Default: ``exec_timeout`` (90 s). |
@@ -208,7 +208,7 @@ class ExecKeywords(LibraryComponent):
             container_id,
             *command,
             env=env,
-            workdir=workdir,
+            working_dir=working_dir,
             user=user,
             attach_stdin=stdin is not None,
         )

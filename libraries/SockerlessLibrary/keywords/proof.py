@@ -183,9 +183,10 @@ class ProofKeywords(LibraryComponent):
         must show ``State.Status`` ``exited`` with ``State.ExitCode`` ``exit_code``, and ECS the
         container's task STOPPED with the same ``exitCode`` for its container. The task is the
         one proven after start (`Container Should Run As A Fargate Task`), else the
-        container's one task on ECS. Each failure says which side disagrees: ``Container X
-        exited with code 0, expected 3`` (the daemon), or ``ECS recorded exit code 0 for the
-        task of container X, expected 3 (the daemon reports 3)``.
+        container's one task on ECS (then kept for the later proofs of the container). Each
+        failure says which side disagrees: ``Container X exited with code 0, expected 3`` (the
+        daemon), or ``ECS recorded exit code 0 for the task of container X, expected 3 (the
+        daemon reports 3)``.
 
         Example:
         | Start Fargate Container | ${id} | |
@@ -209,9 +210,12 @@ class ProofKeywords(LibraryComponent):
             )
         wait = self._timeout(aws_timeout)
         prover = self._prover(wait)
-        evidence = self.ctx.evidence.get(container_id) or prover.task_of_container(
-            container_id, wait
-        )
+        evidence = self.ctx.evidence.get(container_id)
+        if evidence is None:
+            # Kept, so that the teardown's check knows this very task too.
+            evidence = self.ctx.evidence[container_id] = prover.task_of_container(
+                container_id, wait
+            )
         prover.task_should_stop(
             evidence, wait, int(exit_code), daemon_says=f"the daemon reports {actual}"
         )
