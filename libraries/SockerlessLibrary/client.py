@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import quote
 
 from . import attach, hijack
+from .create_options import CreateOptions, container_create_body
 from .encoding import (
     FiltersArg,
     QueryValue,
@@ -155,21 +156,17 @@ class DockerClient:
         expected: Collection[int] = (201,),
         timeout: Timeouts | None = None,
     ) -> dict[str, Any]:
-        """``POST /containers/create?name=...``: ``{"Id": ..., "Warnings": [...]}``."""
-        body: dict[str, Any] = {
-            "Image": image,
-            "Tty": tty,
-            "AttachStdout": True,
-            "AttachStderr": True,
-        }
-        if cmd is not None:
-            body["Cmd"] = command_list(cmd, what="cmd")
-        if entrypoint is not None:
-            body["Entrypoint"] = command_list(entrypoint, what="entrypoint")
-        if env is not None:
-            body["Env"] = env_list(env)
-        if labels is not None:
-            body["Labels"] = {str(key): str(value) for key, value in labels.items()}
+        """``POST /containers/create?name=...``: ``{"Id": ..., "Warnings": [...]}``.
+
+        A string ``cmd`` or ``entrypoint`` is split like a shell would."""
+        options = CreateOptions(
+            entrypoint=None if entrypoint is None else command_list(entrypoint, what="entrypoint"),
+            env=env,
+            labels=labels,
+            tty=tty,
+        )
+        command = () if cmd is None else command_list(cmd, what="cmd")
+        body = container_create_body(image, command, options, kit_labels={})
         return self.create_container_from_body(body, name=name, expected=expected, timeout=timeout)
 
     def create_container_from_body(

@@ -21,7 +21,6 @@ from typing import Any
 import pytest
 from requests import PreparedRequest, Response
 from requests.adapters import BaseAdapter
-from robot.api import logger
 
 from SockerlessLibrary import SockerlessLibrary
 from SockerlessLibrary.budget import TaskBudgetExhausted
@@ -32,27 +31,12 @@ from SockerlessLibrary.keywords.session_guard import CreateGuardAdapter
 pytestmark = pytest.mark.timeout(30)
 
 CREATE = "POST /v1.44/containers/create"
-ISOLATED = (
-    "SOCKERLESS_HOST",
-    "SOCKERLESS_ECS_SOCKET",
-    "SOCKERLESS_ENDPOINT_URL",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_PROFILE",
-    "SOCKERLESS_KIT_RUN_ID",
-    "SOCKERLESS_KIT_TASK_BUDGET",
-    "SOCKERLESS_KIT_BUDGET_ID",
-)
 
 
 @pytest.fixture(autouse=True)
-def journal(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+def journal(isolated_journal: Path) -> Path:
     """A journal in ``tmp_path``, no AWS credentials, no target or budget from the outside."""
-    for name in ISOLATED:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("SOCKERLESS_KIT_JOURNAL_DIR", str(tmp_path / "journal"))
-    monkeypatch.setattr(logger, "info", lambda message, *a, **k: None)
-    return tmp_path / "journal"
+    return isolated_journal
 
 
 INSPECT_ANSWERS: dict[str, tuple[int, Any]] = {
@@ -278,7 +262,7 @@ def test_against_a_real_target_the_selected_tests_declarations_are_enforced(
     server = serve(keep_alive(respond))
     suite = tmp_path / "budget.robot"
     suite.write_text(BUDGET_SUITE)
-    env = {k: v for k, v in os.environ.items() if k not in ISOLATED and k != "PYTHONPATH"}
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # isolated_journal cleaned it
     env.update(SOCKERLESS_HOST=f"unix://{server.path}", SOCKERLESS_KIT_JOURNAL_DIR=str(journal))
     subprocess.run(
         [str(Path(sys.executable).parent / "robot"), "--outputdir", str(tmp_path), str(suite)],
