@@ -233,3 +233,12 @@ def test_no_other_keyword_is_deprecated() -> None:
         name for name, kw in RESOURCE_KEYWORDS.items() if kw.deprecated
     }
     assert deprecated == set(DEPRECATED)
+
+
+def test_kill_container_says_sigkill_is_its_default_not_a_thing_to_pass() -> None:
+    kill = KEYWORDS["Kill Container"]
+    (signal,) = [argument for argument in kill.args if argument.name == "signal"]
+    assert signal.default == "SIGKILL"
+    assert "is SIGKILL unless given (Docker's own default)" in kill.doc
+    # The old text told users to pass it to get 137, as if the default were something else.
+    assert "Pass ``signal=SIGKILL`` to get exit code 137" not in kill.doc
