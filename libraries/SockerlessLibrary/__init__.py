@@ -81,7 +81,7 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
     | =Import argument= | =Default= | =Used by= |
     | ``connect_timeout`` | 5 s | every request |
     | ``read_timeout`` | 60 s | every request without its own timeout |
-    | ``start_timeout`` | 120 s | `Start Container`, the container waits (`Wait For Container`...) |
+    | ``start_timeout`` | 120 s | `Start Container`, `Wait Until Container Is Not Running` |
     | ``stop_timeout`` | 30 s | `Stop Container`, `Container Tasks Should Be Stopped` |
     | ``exec_timeout`` | 90 s | `Start Exec`, `Wait Until Exec Finishes` |
     | ``logs_timeout`` | 30 s | `Get Container Logs`, `Wait Until Logs Contain Line`, attach |
@@ -168,10 +168,11 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
 
     Cleanup holds in three layers (spec AC 18):
 
-    1. Every container is registered the moment `Create Container` gets its ID, under the
-       running test (or the suite, when created in a suite setup). The library is its own
-       listener: at the end of each test and suite it runs `Clean Up Container` for what that
-       scope created and has not cleaned, so a failed or interrupted teardown is still covered.
+    1. Every container is registered the moment `Create Container` (or a create on the
+       session of `Create Sockerless Session`) gets its ID, under the running test (or the
+       suite, when created in a suite setup). The library is its own listener: at the end of
+       each test and suite it runs `Clean Up Container` for what that scope created and has
+       not cleaned, so a failed or interrupted teardown is still covered.
     2. Every container carries the labels ``sockerless-kit.run-id=<run id>`` and
        ``sockerless-kit.project=sockerless-ecs-acceptance`` and is written to the journal
        ``.kit-journal/<run id>.jsonl`` (directory: ``SOCKERLESS_KIT_JOURNAL_DIR``) before the
@@ -185,18 +186,28 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
 
     = Fargate task budget =
 
-    A cost guard: with a budget (import argument ``task_budget``, else
-    ``SOCKERLESS_KIT_TASK_BUDGET``; the suites pass ``${FARGATE_TASK_BUDGET}``, default 5),
-    `Create Container` counts every create it sends as one Fargate task, since sockerless
-    launches one task per container when it is started. A create beyond the budget fails
-    before anything is sent to the daemon, with ``Fargate task budget exhausted: this run
-    (budget id X) already created 5 containers of its budget of 5; raise FARGATE_TASK_BUDGET
-    (or SOCKERLESS_KIT_TASK_BUDGET) if the suite really needs more``.
+    A cost guard: `Create Container` (and a create on the session of `Create Sockerless
+    Session`) counts every create it sends as one Fargate task, since sockerless launches one
+    task per container when it is started. The budget is the import argument
+    ``task_budget``, else ``SOCKERLESS_KIT_TASK_BUDGET`` (the suites pass
+    ``${FARGATE_TASK_BUDGET}``), else ``auto``:
 
-    A create gives its slot back only when nothing can come of it: the daemon answered an
-    error status (there is no container ID to start), or it was never sent. A create whose
-    answer was lost keeps its slot. ``0`` allows no create; ``unlimited`` (the default
-    without either setting) counts nothing.
+    - ``auto``: what the tests Robot selected declare, read when the first suite starts,
+      before any create: a tag ``fargate-tasks:N`` per test (N containers it creates), 1 for a
+      test without one, summed (over all processes sharing the budget). It is enforced
+      against a real target, and only counted and reported on the kit's simulator (the
+      embedded one, or one whose ``GET /_sim/info`` names the configured AWS endpoint),
+      where adding tests must not break a free run. A test that creates more than it
+      declares gets a warning naming it.
+    - a number: enforced on every target. ``0`` allows no create.
+    - ``unlimited``: nothing is counted.
+
+    An enforced create beyond the budget fails before anything is sent to the daemon, e.g.
+    ``Fargate task budget exhausted: this run (budget id X) already created 5 containers of
+    its budget of 5; raise FARGATE_TASK_BUDGET (or SOCKERLESS_KIT_TASK_BUDGET) if the suite
+    really needs more``. A create gives its slot back only when nothing can come of it: the
+    daemon answered an error status (there is no container ID to start), or it was never
+    sent. A create whose answer was lost keeps its slot.
 
     The processes of one run share one budget: those with the same
     ``SOCKERLESS_KIT_BUDGET_ID``, else those of one pabot run (they agree on a budget id
@@ -213,15 +224,21 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
     |
     | ***** Test Cases *****
     | Echo On Fargate
+    |     [Tags]    fargate-tasks:1
     |     ${name}=    Generate Container Name
     |     ${id}=    Create Container    alpine:latest    echo    hello from fargate    name=${name}
     |     Start Container    ${id}
-    |     Wait Until Container Is Not Running    ${id}
+    |     Container Should Run As A Fargate Task    ${id}
+    |     Container Should Have Exited With Code    ${id}    0
     |     ${logs}=    Wait Until Logs Contain Line    ${id}    hello from fargate
     |     Stream Should Be Multiplexed    ${logs}
     |     Remove Container    ${id}
-    |     Task Definition Should Be Inactive    ${id}
+    |     Task Definition Should Be Deregistered    ${id}
     |     [Teardown]    Clean Up Container    ${id}
+
+    Suites usually import ``resources/*.resource``, whose keywords (`Create Fargate
+    Container`, `Start Fargate Container`, ...) build on these; ``docs/writing-suites.md`` is
+    the guide to writing one's own.
     """
 
     ROBOT_LIBRARY_SCOPE = "GLOBAL"
