@@ -370,6 +370,35 @@ def embedded_environment(**extra: str) -> dict[str, str]:
 
 def ecs(tally: Tally, extra_args: list[str]) -> None:
     robot("ECS acceptance suites", "ecs", ["--include", "ecs", *extra_args, "suites"], tally)
+    docs(tally)
+
+
+def docs(tally: Tally) -> None:
+    """HTML keyword documentation (libdoc) of the library and of every resource file, the
+    keywords suites are written with, into results/docs/ (docs/writing-suites.md links them)."""
+    output_dir = RESULTS / "docs"
+    shutil.rmtree(output_dir, ignore_errors=True)
+    output_dir.mkdir(parents=True)
+    sources = ["SockerlessLibrary", *map(str, sorted((ROOT / "resources").glob("*.resource")))]
+    for source in sources:
+        name = Path(source).stem if source.endswith(".resource") else source
+        run_step(
+            f"libdoc {name}",
+            [str(BIN / "libdoc"), source, str(output_dir / f"{name}.html")],
+            tally,
+        )
+
+
+def examples(tally: Tally) -> None:
+    """The worked example suite of docs/writing-suites.md (tag example) on the embedded simulator:
+    what the guide promises a QA engineer must keep passing."""
+    robot(
+        "example suite (docs/writing-suites.md) on the embedded simulator",
+        "examples",
+        ["--include", "example", "suites"],
+        tally,
+        env=embedded_environment(),
+    )
 
 
 def pabot(tally: Tally, extra_args: list[str]) -> None:
@@ -650,11 +679,7 @@ def test(tally: Tally) -> None:
     )
     if junit.exists():
         tally.add(*junit_counts(junit))
-    run_step(
-        "libdoc",
-        [str(BIN / "libdoc"), "SockerlessLibrary", str(RESULTS / "SockerlessLibrary.html")],
-        tally,
-    )
+    docs(tally)
     robot(
         "robot --dryrun",
         "dryrun",
@@ -669,6 +694,7 @@ def test(tally: Tally) -> None:
         tally,
         env=embedded_environment(),
     )
+    examples(tally)
     robot(
         "ECS suites with real-sockerless quirks switched on",
         "ecs-quirks",

@@ -25,7 +25,8 @@ ${NO_IP}          EQUALS:Container has no IP address in NetworkSettings.IPAddres
 ...               NetworkSettings.Networks[*].IPAddress; NetworkSettings:
 ...               {"IPAddress": "", "Networks": {"default": {"IPAddress": ""}}}
 ${ECHO_ONLY}      Logs of container * had no stdout line equal to 'hello from fargate' within 1 s
-...               (*request(s)). Lines seen in the last read (1):\n'echo hello from fargate'
+...               (*request(s)). stdout lines in the last read (1):\n'echo hello from fargate'\nstderr
+...               lines in the last read (0):\nno lines
 
 
 *** Test Cases ***

@@ -6,9 +6,11 @@ from datetime import timedelta
 from typing import Any
 
 from botocore.exceptions import BotoCoreError
+from robot.utils import normalize
 from robotlibcore import DynamicCore
 
 from .budget import budget_setting
+from .declarations import TaskDeclarations
 from .errors import DaemonResponseError, DaemonTimeout, ProtocolError, SockerlessError
 from .keywords.aws import AwsKeywords
 from .keywords.base import log, log_html, warn
@@ -18,6 +20,12 @@ from .keywords.context import LibraryContext, LibrarySettings
 from .keywords.exec import ExecKeywords
 from .keywords.janitor import Janitor
 from .keywords.logs import LogKeywords
+from .keywords.option_check import (
+    dry_run_option_problem,
+    forwarded_keyword,
+    option_catchers,
+    own_argument_names,
+)
 from .keywords.preflight import PreflightKeywords
 from .keywords.proof import ProofKeywords
 from .keywords.registry import Selection, everything, only, scope_of_test, within_suite
@@ -74,7 +82,7 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
     | =Import argument= | =Default= | =Used by= |
     | ``connect_timeout`` | 5 s | every request |
     | ``read_timeout`` | 60 s | every request without its own timeout |
-    | ``start_timeout`` | 120 s | `Start Container`, the container waits (`Wait For Container`...) |
+    | ``start_timeout`` | 120 s | `Start Container`, `Wait Until Container Is Not Running` |
     | ``stop_timeout`` | 30 s | `Stop Container`, `Container Tasks Should Be Stopped` |
     | ``exec_timeout`` | 90 s | `Start Exec`, `Wait Until Exec Finishes` |
     | ``logs_timeout`` | 30 s | `Get Container Logs`, `Wait Until Logs Contain Line`, attach |
@@ -161,10 +169,11 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
 
     Cleanup holds in three layers (spec AC 18):
 
-    1. Every container is registered the moment `Create Container` gets its ID, under the
-       running test (or the suite, when created in a suite setup). The library is its own
-       listener: at the end of each test and suite it runs `Clean Up Container` for what that
-       scope created and has not cleaned, so a failed or interrupted teardown is still covered.
+    1. Every container is registered the moment `Create Container` (or a create on the
+       session of `Create Sockerless Session`) gets its ID, under the running test (or the
+       suite, when created in a suite setup). The library is its own listener: at the end of
+       each test and suite it runs `Clean Up Container` for what that scope created and has
+       not cleaned, so a failed or interrupted teardown is still covered.
     2. Every container carries the labels ``sockerless-kit.run-id=<run id>`` and
        ``sockerless-kit.project=sockerless-ecs-acceptance`` and is written to the journal
        ``.kit-journal/<run id>.jsonl`` (directory: ``SOCKERLESS_KIT_JOURNAL_DIR``) before the
@@ -178,18 +187,28 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
 
     = Fargate task budget =
 
-    A cost guard: with a budget (import argument ``task_budget``, else
-    ``SOCKERLESS_KIT_TASK_BUDGET``; the suites pass ``${FARGATE_TASK_BUDGET}``, default 5),
-    `Create Container` counts every create it sends as one Fargate task, since sockerless
-    launches one task per container when it is started. A create beyond the budget fails
-    before anything is sent to the daemon, with ``Fargate task budget exhausted: this run
-    (budget id X) already created 5 containers of its budget of 5; raise FARGATE_TASK_BUDGET
-    (or SOCKERLESS_KIT_TASK_BUDGET) if the suite really needs more``.
+    A cost guard: `Create Container` (and a create on the session of `Create Sockerless
+    Session`) counts every create it sends as one Fargate task, since sockerless launches one
+    task per container when it is started. The budget is the import argument
+    ``task_budget``, else ``SOCKERLESS_KIT_TASK_BUDGET`` (the suites pass
+    ``${FARGATE_TASK_BUDGET}``), else ``auto``:
 
-    A create gives its slot back only when nothing can come of it: the daemon answered an
-    error status (there is no container ID to start), or it was never sent. A create whose
-    answer was lost keeps its slot. ``0`` allows no create; ``unlimited`` (the default
-    without either setting) counts nothing.
+    - ``auto``: what the tests Robot selected declare, read when the first suite starts,
+      before any create: a tag ``fargate-tasks:N`` per test (N containers it creates), 1 for a
+      test without one, summed (over all processes sharing the budget). It is enforced
+      against a real target, and only counted and reported on the kit's simulator (the
+      embedded one, or one whose ``GET /_sim/info`` names the configured AWS endpoint),
+      where adding tests must not break a free run. A test that creates more than it
+      declares gets a warning naming it.
+    - a number: enforced on every target. ``0`` allows no create.
+    - ``unlimited``: nothing is counted.
+
+    An enforced create beyond the budget fails before anything is sent to the daemon, e.g.
+    ``Fargate task budget exhausted: this run (budget id X) already created 5 containers of
+    its budget of 5; raise FARGATE_TASK_BUDGET (or SOCKERLESS_KIT_TASK_BUDGET) if the suite
+    really needs more``. A create gives its slot back only when nothing can come of it: the
+    daemon answered an error status (there is no container ID to start), or it was never
+    sent. A create whose answer was lost keeps its slot.
 
     The processes of one run share one budget: those with the same
     ``SOCKERLESS_KIT_BUDGET_ID``, else those of one pabot run (they agree on a budget id
@@ -206,15 +225,21 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
     |
     | ***** Test Cases *****
     | Echo On Fargate
+    |     [Tags]    fargate-tasks:1
     |     ${name}=    Generate Container Name
     |     ${id}=    Create Container    alpine:latest    echo    hello from fargate    name=${name}
     |     Start Container    ${id}
-    |     Wait Until Container Is Not Running    ${id}
+    |     Container Should Run As A Fargate Task    ${id}
+    |     Container Should Have Exited With Code    ${id}    0
     |     ${logs}=    Wait Until Logs Contain Line    ${id}    hello from fargate
     |     Stream Should Be Multiplexed    ${logs}
     |     Remove Container    ${id}
-    |     Task Definition Should Be Inactive    ${id}
+    |     Task Definition Should Be Deregistered    ${id}
     |     [Teardown]    Clean Up Container    ${id}
+
+    Suites usually import ``resources/*.resource``, whose keywords (`Create Fargate
+    Container`, `Start Fargate Container`, ...) build on these; ``docs/writing-suites.md`` is
+    the guide to writing one's own.
     """
 
     ROBOT_LIBRARY_SCOPE = "GLOBAL"
@@ -285,7 +310,7 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
             task_budget=task_budget,
         )
         budget_setting(task_budget, {})  # a bad value fails the import, before any keyword runs
-        self._context = LibraryContext(settings, log=log)
+        self._context = LibraryContext(settings, log=log, warn=warn)
         self._janitor = Janitor(self._context, log)
         self._timeline = TimelineReporter(self._context, log, log_html, warn)
         components = [
@@ -302,6 +327,8 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
             TimelineKeywords(self._context),
         ]
         super().__init__(components)
+        # Keywords that fail on an unknown name=value: the listener checks them in --dryrun.
+        self._option_catchers = option_catchers(self.keywords)
 
     def run_keyword(self, name: str, args: Any, kwargs: Any = None) -> Any:
         """Runs a keyword; when the daemon's answer fails it, the log also shows the request."""
@@ -313,7 +340,50 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
                 log(f"Request: {request} (sent to {self._context.client().target})")
             raise
 
-    # Listener interface (v3): the library cleans what each test and suite created.
+    # Listener interface (v3): the library sizes the Fargate task budget from the selected
+    # tests, checks options in --dryrun, and cleans what each test and suite created.
+
+    def start_suite(self, data: Any, result: Any) -> None:
+        """The first suite: read what every selected test declares it creates (its
+        ``fargate-tasks:N`` tag), before any create, from the whole run's suite tree."""
+        if self._context.declarations is not None:
+            return
+        root = data
+        while root.parent is not None:
+            root = root.parent
+        self._context.declarations = TaskDeclarations.from_suite(root)
+
+    def end_library_keyword(self, data: Any, implementation: Any, result: Any) -> None:
+        """In --dryrun, fail a call of one of this library's keywords with an unknown option
+        (a run fails it in the keyword itself)."""
+        valid = self._option_catchers.get(normalize(implementation.name, ignore="_"))
+        if valid is None or implementation.owner.instance is not self:
+            return
+        self._fail_unknown_options(implementation.name, data.args, valid, result)
+
+    def end_user_keyword(self, data: Any, implementation: Any, result: Any) -> None:
+        """Fail a call of a wrapper tagged ``options:<keyword>`` with an option that neither it
+        nor that keyword of this library knows: in --dryrun, where nothing ran, and in a run,
+        where the library keyword failed, so that the message names the keyword the test
+        called and every option it takes."""
+        target = forwarded_keyword(implementation.tags)
+        valid = self._option_catchers.get(normalize(target, ignore="_")) if target else None
+        if valid is None:
+            return
+        allowed = own_argument_names(implementation.args) | set(valid)
+        problem = dry_run_option_problem(implementation.name, data.args, allowed)
+        if problem:
+            result.status = "FAIL"
+            result.message = problem
+
+    @staticmethod
+    def _fail_unknown_options(name: str, args: Any, valid: Any, result: Any) -> None:
+        if result.failed:
+            return  # a run already failed it, with the keyword's own message
+        problem = dry_run_option_problem(name, args, valid)
+        if problem:
+            result.status = "FAIL"
+            result.message = problem
 
     def end_test(self, data: Any, result: Any) -> None:
         """Clean the containers the test registered and did not clean itself; then log the

@@ -21,6 +21,14 @@ denied even if that answer turns out to be a refusal. The guard errs on the side
 A container started twice launches two tasks; the suites never do that, the guard does not
 count it.
 
+How big. An explicit budget (the ``task_budget`` import argument, in the suites
+``FARGATE_TASK_BUDGET``, else ``SOCKERLESS_KIT_TASK_BUDGET``) is enforced on every target. Without
+one the budget is ``auto``: what the selected tests declare (a ``fargate-tasks:N`` tag per test,
+1 for a test without one; see ``declarations``), known from the start of the run and summed over
+the processes sharing the budget (each writes its sum to the ledger once, as ``declared``).
+``auto`` is enforced against a real target and only counted and reported on the kit's own
+simulator, where no task costs anything: adding tests must not break a free run.
+
 Who shares a budget. One budget per *run*, whose processes may be several:
 
 1. ``SOCKERLESS_KIT_BUDGET_ID``: every process with the same value shares one budget
@@ -71,6 +79,7 @@ from robot.libraries.BuiltIn import BuiltIn, RobotNotRunningError
 from robot.libraries.Remote import Remote
 
 from .aws.journal import journal_directory, json_lines, new_run_id, utc_now, validate_run_id
+from .declarations import DEFAULT_TASKS_PER_TEST, TAG_PREFIX, TaskDeclarations
 from .errors import ConfigurationError, DaemonResponseError, SockerlessError
 
 BUDGET_ENV = "SOCKERLESS_KIT_TASK_BUDGET"
@@ -78,6 +87,7 @@ BUDGET_ID_ENV = "SOCKERLESS_KIT_BUDGET_ID"
 BUDGET_VARIABLE = "FARGATE_TASK_BUDGET"
 IMPORT_ARGUMENT = "task_budget"
 UNLIMITED_WORDS = frozenset({"unlimited", "none"})
+AUTO = "auto"
 LOCK_TIMEOUT_SECONDS = 10.0
 PABOTLIB_TIMEOUT_SECONDS = 10.0
 PABOTLIB_CALL_TIMEOUT_SECONDS = 5.0
@@ -87,6 +97,7 @@ MAX_LEDGER_BYTES = 4 * 1024 * 1024
 RESERVED = "reserved"
 GIVEN_BACK = "given_back"
 DENIED = "denied"
+DECLARED = "declared"
 
 SHARED_BY_PROCESS = "process"
 SHARED_BY_PABOT = "pabot"
@@ -127,34 +138,49 @@ def parse_task_budget(value: object, source: str) -> int | None:
             return int(text)
     raise InvalidTaskBudget(
         f"Invalid Fargate task budget {value!r} from {source}: use a whole number of tasks "
-        "(0 or more), or 'unlimited'"
+        f"(0 or more), '{AUTO}' (what the selected tests declare) or 'unlimited'"
     )
 
 
 @dataclass(frozen=True)
 class BudgetSetting:
-    """The budget (``None``: unlimited) and where it came from."""
+    """The budget (``None``: unlimited, or ``auto``) and where it came from.
+
+    ``auto``: the budget is the sum of what the selected tests declare (``fargate-tasks:N``).
+    """
 
     limit: int | None
     source: str
+    auto: bool = False
+
+
+AUTO_SOURCE = "the selected tests' fargate-tasks tags"
 
 
 def _given(value: object) -> bool:
     return value is not None and not (isinstance(value, str) and not value.strip())
 
 
+def _is_auto(value: object) -> bool:
+    return isinstance(value, str) and value.strip().lower() == AUTO
+
+
 def budget_setting(import_value: object, env: Mapping[str, str]) -> BudgetSetting:
-    """The import argument, else ``SOCKERLESS_KIT_TASK_BUDGET``, else no budget."""
+    """The import argument, else ``SOCKERLESS_KIT_TASK_BUDGET``, else ``auto``."""
     if _given(import_value):
+        if _is_auto(import_value):
+            return BudgetSetting(None, AUTO_SOURCE, auto=True)
         source = (
             f"the {IMPORT_ARGUMENT} import argument (in the suites {BUDGET_VARIABLE}, "
             f"which defaults to {BUDGET_ENV})"
         )
         return BudgetSetting(parse_task_budget(import_value, source), source)
     configured = env.get(BUDGET_ENV, "")
+    if _is_auto(configured):
+        return BudgetSetting(None, AUTO_SOURCE, auto=True)
     if configured.strip():
         return BudgetSetting(parse_task_budget(configured, BUDGET_ENV), BUDGET_ENV)
-    return BudgetSetting(None, "no budget configured")
+    return BudgetSetting(None, AUTO_SOURCE, auto=True)
 
 
 @dataclass(frozen=True)
@@ -299,12 +325,16 @@ def pabot_budget_id(
 
 @dataclass(frozen=True)
 class BudgetState:
-    """What the ledger holds: creates counted, given back and denied, and the last budget."""
+    """What the ledger holds: creates counted, given back and denied, the last explicit budget,
+    and what the processes of an ``auto`` budget declared (``declared_by`` processes in all)."""
 
     used: int = 0
     given_back: int = 0
     denied: int = 0
     budget: int | None = None
+    declared: int = 0
+    declared_by: int = 0
+    not_enforced: str | None = None  # why the processes did not enforce an auto budget
 
 
 def ledger_state(text: str) -> BudgetState:
@@ -313,6 +343,8 @@ def ledger_state(text: str) -> BudgetState:
     returned: set[str] = set()
     denied = 0
     budget: int | None = None
+    declared: dict[str, int] = {}
+    not_enforced: str | None = None
     for record in json_lines(text):
         event, slot = record.get("event"), str(record.get("slot", ""))
         if isinstance(record.get("budget"), int):
@@ -323,8 +355,20 @@ def ledger_state(text: str) -> BudgetState:
             returned.add(slot)
         elif event == DENIED:
             denied += 1
+        elif event == DECLARED and isinstance(record.get("need"), int):
+            declared[str(record.get("run_id", ""))] = record["need"]
+            reason = record.get("not_enforced")
+            not_enforced = reason if isinstance(reason, str) and reason else None
     given_back = len(returned & reserved)
-    return BudgetState(len(reserved) - given_back, given_back, denied, budget)
+    return BudgetState(
+        len(reserved) - given_back,
+        given_back,
+        denied,
+        budget,
+        sum(declared.values()),
+        len(declared),
+        not_enforced,
+    )
 
 
 class BudgetLedger:
@@ -346,19 +390,49 @@ class BudgetLedger:
         """Count one create; returns ``(slot, used)``. Raises `TaskBudgetExhausted` when full."""
         with self._locked(exclusive=True) as descriptor:
             state = ledger_state(self._read(descriptor))
-            if state.used >= budget:
-                self._append(
-                    descriptor, {"event": DENIED, "budget": budget, "used": state.used, **details}
-                )
-                raise TaskBudgetExhausted(
-                    "",  # the caller words the message: it knows the scope and the settings
-                    budget_id=self.budget_id,
-                    budget=budget,
-                    used=state.used,
-                )
-            slot = uuid.uuid4().hex
-            self._append(descriptor, {"event": RESERVED, "slot": slot, "budget": budget, **details})
-            return slot, state.used + 1
+            return self._reserve(descriptor, state, budget, {"budget": budget, **details})
+
+    def reserve_declared(
+        self, details: Mapping[str, Any], *, enforce: bool
+    ) -> tuple[str, int, int]:
+        """Count one create of an ``auto`` budget, whose size is the sum the processes declared;
+        returns ``(slot, used, declared)``. When ``enforce``, raises `TaskBudgetExhausted`
+        once that sum is used up; otherwise the create is only counted."""
+        with self._locked(exclusive=True) as descriptor:
+            state = ledger_state(self._read(descriptor))
+            limit = state.declared if enforce else None
+            slot, used = self._reserve(descriptor, state, limit, {"auto": True, **details})
+            return slot, used, state.declared
+
+    def _reserve(
+        self, descriptor: int, state: BudgetState, limit: int | None, record: Mapping[str, Any]
+    ) -> tuple[str, int]:
+        if limit is not None and state.used >= limit:
+            self._append(descriptor, {**record, "event": DENIED, "used": state.used})
+            raise TaskBudgetExhausted(
+                "",  # the caller words the message: it knows the scope and the settings
+                budget_id=self.budget_id,
+                budget=limit,
+                used=state.used,
+            )
+        slot = uuid.uuid4().hex
+        self._append(descriptor, {**record, "event": RESERVED, "slot": slot})
+        return slot, state.used + 1
+
+    def declare(self, run_id: str, need: int, details: Mapping[str, Any]) -> BudgetState:
+        """Add what one process's selected tests declare to an ``auto`` budget (once per run id);
+        returns the state with it."""
+        with self._locked(exclusive=True) as descriptor:
+            text = self._read(descriptor)
+            already = any(
+                record.get("event") == DECLARED and record.get("run_id") == run_id
+                for record in json_lines(text)
+            )
+            if not already:
+                record = {"event": DECLARED, "run_id": run_id, "need": need, **details}
+                self._append(descriptor, record)
+                text += json.dumps(record) + "\n"
+            return ledger_state(text)
 
     def give_back(self, slot: str, reason: str) -> None:
         """Uncount the create of ``slot`` (a second give-back of the same slot changes nothing)."""
@@ -468,34 +542,62 @@ class BudgetSlot:
         self.log(f"Fargate task budget: the create was given back ({reason})")
 
 
+@dataclass(frozen=True)
+class AutoBudget:
+    """What an ``auto`` budget needs besides the setting: the selected tests' declarations
+    (``None`` when no Robot run told the library which tests run) and, asked once at the first
+    create, why the budget is not enforced on the target (``None``: enforced)."""
+
+    declarations: Callable[[], TaskDeclarations | None] = lambda: None
+    not_enforced_because: Callable[[], str | None] = lambda: None
+
+
 class TaskBudget:
     """The budget of this process's run: checked by `Create Container` before it sends."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0917 - the budget's parts, all required
         self,
         setting: BudgetSetting,
         scope: BudgetScope,
         directory: Path,
         run_id: str,
         log: Log,
+        auto: AutoBudget | None = None,
+        warn: Log | None = None,
     ) -> None:
         self.setting = setting
         self.scope = scope
         self.run_id = run_id
         self.ledger = BudgetLedger(directory, scope.budget_id)
         self._log = log
+        self._warn = warn or log
+        self._auto = auto or AutoBudget()
+        self._declared: TaskDeclarations | None = None
+        self._not_enforced: str | None = None
+        self._decided = False
+        self._creates_by_test: dict[str, int] = {}
 
     @property
     def limit(self) -> int | None:
-        """The budget, ``None`` when unlimited."""
+        """The explicit budget, ``None`` when unlimited or ``auto``."""
         return self.setting.limit
 
-    def reserve(self) -> BudgetSlot:
-        """Count one create, or raise `TaskBudgetExhausted` (before anything is sent)."""
+    @property
+    def counts(self) -> bool:
+        """Whether creates are counted at all (an explicit budget, or a readable ``auto`` one)."""
+        if self.setting.auto:
+            return self._auto.declarations() is not None
+        return self.setting.limit is not None
+
+    def reserve(self, scope: str = "") -> BudgetSlot:
+        """Count one create made in ``scope`` (the registry's scope key), or raise
+        `TaskBudgetExhausted` (before anything is sent)."""
+        details = {"pid": os.getpid(), "run_id": self.run_id}
+        if self.setting.auto:
+            return self._reserve_auto(scope, details)
         limit = self.setting.limit
         if limit is None:
             return BudgetSlot(None, "", self._log)
-        details = {"pid": os.getpid(), "run_id": self.run_id}
         try:
             slot, used = self.ledger.reserve(limit, details)
         except TaskBudgetExhausted as full:
@@ -508,17 +610,93 @@ class TaskBudget:
         self._log(f"Fargate task budget: create {used} of {limit} ({self.scope.describe()})")
         return BudgetSlot(self.ledger, slot, self._log)
 
+    def _reserve_auto(self, scope: str, details: dict[str, Any]) -> BudgetSlot:
+        declarations = self._auto.declarations()
+        if declarations is None:
+            return BudgetSlot(None, "", self._log)
+        declarations.check()
+        self._declare(declarations)
+        enforce = self._not_enforced is None
+        try:
+            slot, used, declared = self.ledger.reserve_declared(details, enforce=enforce)
+        except TaskBudgetExhausted as full:
+            raise TaskBudgetExhausted(
+                self.exhausted_message(full.used, full.budget),
+                budget_id=full.budget_id,
+                budget=full.budget,
+                used=full.used,
+            ) from None
+        how = "" if enforce else f"; not enforced: {self._not_enforced}"
+        self._log(
+            f"Fargate task budget: create {used}, {declared} declared by the selected tests "
+            f"({self.scope.describe()}{how})"
+        )
+        self._note_test_create(scope, declarations)
+        return BudgetSlot(self.ledger, slot, self._log)
+
+    def _declare(self, declarations: TaskDeclarations) -> None:
+        """Once: decide whether the budget is enforced, and add this process's declaration."""
+        if self._decided:
+            return
+        self._not_enforced = self._auto.not_enforced_because()
+        self._decided = True
+        self._declared = declarations
+        self.ledger.declare(
+            self.run_id,
+            declarations.total,
+            {"tests": len(declarations.needs), "not_enforced": self._not_enforced},
+        )
+        self._log(
+            f"Fargate task budget: {declarations.describe()}; "
+            + (
+                "enforced against this target"
+                if self._not_enforced is None
+                else f"counted and reported, not enforced: {self._not_enforced}"
+            )
+        )
+
+    def _note_test_create(self, scope: str, declarations: TaskDeclarations) -> None:
+        """Warn once when a test creates more than it declares: the run may pass here and then
+        fail against a real target, where the budget counts on that declaration."""
+        if not scope.startswith("test:"):
+            return
+        test = scope.removeprefix("test:")
+        count = self._creates_by_test[test] = self._creates_by_test.get(test, 0) + 1
+        need = declarations.need_of(test)
+        if need is not None and count == need + 1:
+            how = (
+                f"declares {TAG_PREFIX}{need}"
+                if test not in declarations.undeclared
+                else f"has no {TAG_PREFIX}N tag (counted as {need})"
+            )
+            self._warn(
+                f"Test '{test}' created {count} containers but {how}: against a real target "
+                f"the run's Fargate task budget counts on the declarations; tag the test "
+                f"{TAG_PREFIX}N with the number of containers it creates"
+            )
+
     def exhausted_message(self, used: int, limit: int) -> str:
         """The failure of a create beyond the budget."""
+        containers = f"{used} container{'' if used == 1 else 's'}"
+        if self.setting.auto:
+            return (
+                f"Fargate task budget exhausted: this run ({self.scope.describe()}) already "
+                f"created {containers}, all that its selected tests declare ({limit}; "
+                f"{TAG_PREFIX}N tags, {DEFAULT_TASKS_PER_TEST} for a test without one); tag "
+                f"the test that creates more {TAG_PREFIX}N, or set {BUDGET_VARIABLE} (or "
+                f"{BUDGET_ENV}) (nothing was sent to the daemon)"
+            )
         return (
             f"Fargate task budget exhausted: this run ({self.scope.describe()}) already "
-            f"created {used} container{'' if used == 1 else 's'} of its budget of {limit}; "
+            f"created {containers} of its budget of {limit}; "
             f"raise {BUDGET_VARIABLE} (or {BUDGET_ENV}) if the suite really needs more "
             "(nothing was sent to the daemon)"
         )
 
     def summary(self) -> dict[str, Any]:
         """What `Get Fargate Task Budget` returns."""
+        if self.setting.auto:
+            return self._auto_summary()
         limit = self.setting.limit
         state = self.ledger.state() if limit is not None else BudgetState()
         return {
@@ -530,7 +708,36 @@ class TaskBudget:
             "budget_id": self.scope.budget_id,
             "shared_by": self.scope.shared_by,
             "source": self.setting.source,
+            "enforced": limit is not None,
             "description": describe(limit, state, self.scope),
+        }
+
+    def _auto_summary(self) -> dict[str, Any]:
+        declarations = self._auto.declarations()
+        if declarations is not None:
+            declarations.check()
+            self._declare(declarations)
+            state = self.ledger.state()
+            enforced = self._not_enforced is None
+            description = describe_auto(state, self.scope, self._not_enforced)
+        else:
+            state, enforced = BudgetState(), False
+            description = (
+                "not counted: no Robot run told the library which tests run (their "
+                f"{TAG_PREFIX}N tags size the budget)"
+            )
+        counted = declarations is not None
+        return {
+            "budget": state.declared if counted else None,
+            "used": state.used if counted else None,
+            "remaining": max(0, state.declared - state.used) if counted else None,
+            "denied": state.denied,
+            "given_back": state.given_back,
+            "budget_id": self.scope.budget_id,
+            "shared_by": self.scope.shared_by,
+            "source": self.setting.source,
+            "enforced": enforced,
+            "description": description,
         }
 
 
@@ -542,30 +749,52 @@ def open_task_budget(
     run_id_generated: bool,
     log: Log,
     pabot: Callable[[], str | None] = pabot_budget_id,
+    auto: AutoBudget | None = None,
+    warn: Log | None = None,
 ) -> TaskBudget:
     """The budget from the settings, counted under the id this process shares with its run.
 
     Without a budget nothing is counted, so no id is agreed with other processes either.
     """
     setting = budget_setting(import_value, env)
+    auto = auto or AutoBudget()
+    counts = setting.limit is not None or (setting.auto and auto.declarations() is not None)
     scope = budget_scope(
         env,
         run_id,
         run_id_generated=run_id_generated,
-        pabot_budget_id=pabot if setting.limit is not None else lambda: None,
+        pabot_budget_id=pabot if counts else lambda: None,
     )
-    return TaskBudget(setting, scope, journal_directory(env), run_id, log)
+    return TaskBudget(setting, scope, journal_directory(env), run_id, log, auto, warn)
 
 
 def describe(limit: int | None, state: BudgetState, scope: BudgetScope | None) -> str:
     """``2 of 2 used, 2 creates denied (budget id X, ...)``; ``unlimited`` without a budget."""
     if limit is None:
         return "unlimited (creates are not counted)"
-    denied = (
+    where = f" ({scope.describe()})" if scope is not None else ""
+    return f"{state.used} of {limit} used{_denied(state)}{where}"
+
+
+def describe_auto(state: BudgetState, scope: BudgetScope | None, not_enforced: str | None) -> str:
+    """``3 of 4 used, declared by the selected tests (budget id X)``, or where it is only
+    reported, ``5 used, 4 declared by the selected tests, not enforced: <why> (budget id X)``."""
+    where = f" ({scope.describe()})" if scope is not None else ""
+    tests = "the selected tests" + (
+        f" of {state.declared_by} processes" if state.declared_by > 1 else ""
+    )
+    if not_enforced is None:
+        return f"{state.used} of {state.declared} used{_denied(state)}, declared by {tests}{where}"
+    return (
+        f"{state.used} used, {state.declared} declared by {tests}, not enforced: "
+        f"{not_enforced}{where}"
+    )
+
+
+def _denied(state: BudgetState) -> str:
+    return (
         f", {state.denied} create{'' if state.denied == 1 else 's'} denied" if state.denied else ""
     )
-    where = f" ({scope.describe()})" if scope is not None else ""
-    return f"{state.used} of {limit} used{denied}{where}"
 
 
 # --- command line -----------------------------------------------------------------------------
@@ -592,17 +821,21 @@ def main(argv: list[str] | None = None) -> int:
         print(f"budget: {error}", file=sys.stderr)
         return 2
     scope = BudgetScope(ledger.budget_id, SHARED_BY_ENVIRONMENT)
+    if state.declared_by:
+        description = describe_auto(state, scope, state.not_enforced)
+    elif state.budget is not None:
+        description = describe(state.budget, state, scope)
+    else:
+        description = "no create was counted"
     print(
         json.dumps(
             {
                 "budget_id": ledger.budget_id,
-                "budget": state.budget,
+                "budget": state.declared if state.declared_by else state.budget,
                 "used": state.used,
                 "given_back": state.given_back,
                 "denied": state.denied,
-                "description": describe(state.budget, state, scope)
-                if state.budget is not None
-                else "no create was counted",
+                "description": description,
             },
             sort_keys=True,
         )

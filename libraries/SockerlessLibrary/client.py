@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from . import attach, hijack
+from .create_options import CreateOptions, container_create_body
 from .encoding import (
     FiltersArg,
     QueryValue,
@@ -171,6 +172,20 @@ class DockerClient:
         """``GET /_ping``: the body (``OK``)."""
         return self._call("GET", "/_ping", "ping", timeout=timeout).text()
 
+    def simulator_info(self, *, timeout: Timeouts | None = None) -> dict[str, Any]:
+        """``GET /_sim/info``: the kit's simulator's ready line; ``{}`` from any other daemon."""
+        operation = "simulator info"
+        response = self._call(
+            "GET", "/_sim/info", operation, expected=range(100, 600), timeout=timeout
+        )
+        if response.status != 200:
+            return {}
+        try:
+            info = response.json()
+        except ValueError:
+            return {}
+        return dict(info) if isinstance(info, dict) else {}
+
     def version(self, *, timeout: Timeouts | None = None) -> dict[str, Any]:
         """``GET /version``."""
         response = self._call("GET", "/version", "version", timeout=timeout)
@@ -189,21 +204,28 @@ class DockerClient:
         expected: Collection[int] = (201,),
         timeout: Timeouts | None = None,
     ) -> dict[str, Any]:
-        """``POST /containers/create?name=...``: ``{"Id": ..., "Warnings": [...]}``."""
-        body: dict[str, Any] = {
-            "Image": image,
-            "Tty": tty,
-            "AttachStdout": True,
-            "AttachStderr": True,
-        }
-        if cmd is not None:
-            body["Cmd"] = command_list(cmd, what="cmd")
-        if entrypoint is not None:
-            body["Entrypoint"] = command_list(entrypoint, what="entrypoint")
-        if env is not None:
-            body["Env"] = env_list(env)
-        if labels is not None:
-            body["Labels"] = {str(key): str(value) for key, value in labels.items()}
+        """``POST /containers/create?name=...``: ``{"Id": ..., "Warnings": [...]}``.
+
+        A string ``cmd`` or ``entrypoint`` is split like a shell would."""
+        options = CreateOptions(
+            entrypoint=None if entrypoint is None else command_list(entrypoint, what="entrypoint"),
+            env=env,
+            labels=labels,
+            tty=tty,
+        )
+        command = () if cmd is None else command_list(cmd, what="cmd")
+        body = container_create_body(image, command, options, kit_labels={})
+        return self.create_container_from_body(body, name=name, expected=expected, timeout=timeout)
+
+    def create_container_from_body(
+        self,
+        body: Mapping[str, Any],
+        *,
+        name: str | None = None,
+        expected: Collection[int] = (201,),
+        timeout: Timeouts | None = None,
+    ) -> dict[str, Any]:
+        """``POST /containers/create?name=...`` with a body already built (every create field)."""
         operation = "create container"
         response = self._call(
             "POST",
@@ -424,6 +446,7 @@ class DockerClient:
         attach_stdin: bool = False,
         expected: Collection[int] = (201,),
         timeout: Timeouts | None = None,
+        user: str | None = None,
     ) -> str:
         """``POST /containers/{id}/exec``: the exec ID. ``Cmd`` is always sent as a list."""
         body: dict[str, Any] = {
@@ -437,6 +460,8 @@ class DockerClient:
             body["Env"] = env_list(env)
         if workdir is not None:
             body["WorkingDir"] = workdir
+        if user is not None:
+            body["User"] = user
         operation = "create exec"
         response = self._call(
             "POST",

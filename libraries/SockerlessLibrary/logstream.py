@@ -125,39 +125,50 @@ def _decode_line(data: bytearray) -> str:
 
 
 class LineWatch:
-    """Looks for one whole line in a stream while it arrives, piece by piece.
+    """Looks for one whole line in a stream while it arrives, piece by piece, on both streams.
 
     Called with each piece as ``(stream name, payload)`` (``stdin`` counts as ``stdout``, as in
-    ``DecodedStream``); returns True once a complete line of ``stream`` equals ``wanted``, by the
-    rules of whole-line matching: UTF-8, one trailing ``\\r`` dropped, and with ``timestamps`` the
-    ``<timestamp><space>`` prefix removed first. A line counts once its newline arrived; a last
-    line without one is only complete at the end of the stream, where the caller reads it.
+    ``DecodedStream``); returns True once a complete line equals ``wanted``, by the rules of
+    whole-line matching: UTF-8, one trailing ``\\r`` dropped, and with ``timestamps`` the
+    ``<timestamp><space>`` prefix removed first. ``found`` says it came on ``stream``;
+    ``found_on`` names the stream it came on, so a line on the other stream also ends the
+    watch, and the caller can say where it came instead of waiting in vain. A line counts once
+    its newline arrived; a last line without one is only complete at the end of the stream,
+    where the caller reads it.
 
     >>> watch = LineWatch("hello", "stdout", timestamps=False)
     >>> watch("stdout", b"say hel"), watch("stdout", b"lo\\nhel"), watch("stdout", b"lo\\n")
     (False, False, True)
+    >>> elsewhere = LineWatch("oops", "stderr", timestamps=False)
+    >>> elsewhere("stdout", b"oops\\n"), elsewhere.found, elsewhere.found_on
+    (True, False, 'stdout')
     """
 
     def __init__(self, wanted: str, stream: str, *, timestamps: bool) -> None:
         self.wanted = wanted
         self.stream = stream
         self.timestamps = timestamps
-        self.found = False
-        self._partial = bytearray()
+        self.found_on: str | None = None
+        self._partial = {"stdout": bytearray(), "stderr": bytearray()}
+
+    @property
+    def found(self) -> bool:
+        """The line came on the stream watched for."""
+        return self.found_on == self.stream
 
     def __call__(self, stream: str, payload: bytes) -> bool:
-        if self.found:
+        if self.found_on is not None:
             return True
-        if ("stderr" if stream == "stderr" else "stdout") != self.stream:
-            return False
-        self._partial += payload
-        *complete, rest = self._partial.split(b"\n")
-        self._partial = rest
+        name = "stderr" if stream == "stderr" else "stdout"
+        buffer = self._partial[name]
+        buffer += payload
+        *complete, rest = buffer.split(b"\n")
+        self._partial[name] = bytearray(rest)
         for raw in complete:
             line = _decode_line(raw)
             if self.timestamps:
-                line = split_timestamp(self.stream, line).text
+                line = split_timestamp(name, line).text
             if line.rstrip("\r") == self.wanted:
-                self.found = True
+                self.found_on = name
                 return True
         return False

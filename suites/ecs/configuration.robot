@@ -22,7 +22,7 @@ ECS Cluster And VPC Configuration Come From The Environment
     ...    then reads the ones its task used from the task's ENI (and proves configured ones
     ...    are the ones used). AC 1: reaching this test means credentials were available (or
     ...    the target is the simulator); without them the suite is skipped before connecting.
-    [Tags]    config
+    [Tags]    config    fargate-tasks:0
     ${info}=    Get Target Info
     Should Not Be Empty    ${info}[cluster]
     Setting Should Match Environment    ${info}[cluster]    SOCKERLESS_ECS_CLUSTER

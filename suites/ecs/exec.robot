@@ -24,7 +24,7 @@ Long-Running Container Serves Exec Through The Agent And Stops On Request
     ...    AC 17: `sh -c "exit 7"` reports exit code 7. AC 7: stop answers 204, the
     ...    container exits and its task is STOPPED on ECS. AC 8, 18: removal deregisters the
     ...    task definition that was ACTIVE and nothing is left on AWS.
-    [Tags]    exec    lifecycle    cleanup
+    [Tags]    exec    lifecycle    cleanup    fargate-tasks:1
     ${container_id}=    Create Fargate Container    tail    -f    /dev/null
     Start Fargate Container    ${container_id}
     Fargate Task Should Run In The Configured Network    ${container_id}

@@ -15,7 +15,8 @@ Test Tags         ecs    slow
 
 
 *** Variables ***
-${GREETING}    hello from fargate
+${GREETING}              hello from fargate
+&{OTHER_SUITE_LABELS}    test-run=other-suite
 
 
 *** Test Cases ***
@@ -30,12 +31,12 @@ Short-Lived Container Runs To Completion, Is Listed, Logs To CloudWatch And Is R
     ...    and timestamp is an event of the task's CloudWatch stream.
     ...    AC 8, 18: removal deregisters the task definition that was ACTIVE, and teardown
     ...    leaves no task, task definition or log stream behind.
-    [Tags]    lifecycle    list    logs    cleanup
+    [Tags]    lifecycle    list    logs    cleanup    fargate-tasks:2
     ${container_id}=    Create Fargate Container    echo    ${GREETING}
     Start Fargate Container    ${container_id}
-    Wait Until Container Exits    ${container_id}    exit_code=0
+    Container Should Have Exited With Code    ${container_id}    0    timeout=${EXIT_TIMEOUT}
     Container Should Be Listed With Its Image, State And Name    ${container_id}    exited
-    ${unlabelled_id}=    Create Fargate Container    echo    never started    test-run=other-suite
+    ${unlabelled_id}=    Create Fargate Container    echo    never started    labels=${OTHER_SUITE_LABELS}
     Label Filter Should Return Only Labelled Containers    ${container_id}    ${unlabelled_id}
     Logs Should Come From The Task's CloudWatch Stream With Timestamps    ${container_id}    ${GREETING}
     Remove Fargate Container    ${container_id}

@@ -27,7 +27,7 @@ Start Of An Unpullable Image Fails With An Error Instead Of Hanging
     ...    failure, before ${START_TIMEOUT} has passed, and the container is not left
     ...    "running"; on ECS its task was launched and stopped without running, for the pull
     ...    failure. AC 18: teardown leaves nothing on AWS.
-    [Tags]    start-timeout    cleanup
+    [Tags]    start-timeout    cleanup    fargate-tasks:1
     ${container_id}=    Create Fargate Container    echo    never runs    image=${UNPULLABLE_IMAGE}
     ${error}=    Start Should Answer An Error Within The Start Budget    ${container_id}
     Should Match Regexp    ${error}    ${PULL_FAILURE}

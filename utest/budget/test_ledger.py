@@ -63,7 +63,7 @@ def test_anything_else_is_refused_naming_value_and_source(value: object) -> None
         parse_task_budget(value, "SOCKERLESS_KIT_TASK_BUDGET")
     assert str(raised.value) == (
         f"Invalid Fargate task budget {value!r} from SOCKERLESS_KIT_TASK_BUDGET: use a whole "
-        "number of tasks (0 or more), or 'unlimited'"
+        "number of tasks (0 or more), 'auto' (what the selected tests declare) or 'unlimited'"
     )
     assert raised.value.ROBOT_SUPPRESS_NAME  # Robot shows the message without a type prefix
 
@@ -407,7 +407,9 @@ def test_the_exhausted_message_names_run_budget_and_settings(tmp_path: Path) -> 
 
 
 def test_an_unlimited_budget_counts_nothing_and_writes_nothing(tmp_path: Path) -> None:
-    budget = TaskBudget(budget_setting(None, {}), BudgetScope("r", "process"), tmp_path, "r", print)
+    budget = TaskBudget(
+        budget_setting("unlimited", {}), BudgetScope("r", "process"), tmp_path, "r", print
+    )
     for _ in range(10):
         budget.reserve().give_back("anything")
     assert list(tmp_path.iterdir()) == []

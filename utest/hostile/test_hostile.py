@@ -341,8 +341,8 @@ CASES = [
         "logs never contain the line",
         lambda kw: kw("Wait Until Logs Contain Line", CID, "hello from fargate"),
         "Logs of container c0ffee had no stdout line equal to 'hello from "
-        "fargate' within 1 s (<requests> request(s)). Lines seen in the last read (1):\n"
-        "'echo hello from fargate'",
+        "fargate' within 1 s (<requests> request(s)). stdout lines in the last read (1):\n"
+        "'echo hello from fargate'\nstderr lines in the last read (0):\nno lines",
         logs(frame(1, b"echo hello from fargate\n")),
         bound=1.0 + SLACK,
         library={"logs_timeout": 1.0},

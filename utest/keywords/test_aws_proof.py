@@ -266,8 +266,8 @@ def test_an_exit_code_ecs_did_not_record_fails(prover: Any, sockerless_aws: Fake
     with pytest.raises(AwsProofFailed) as failure:
         proofs.task_should_stop(evidence, timeout=2, exit_code=3)
     message = str(failure.value)
-    assert "reports exit code 3" in message and "ECS recorded another" in message
-    assert "exitCode=0" in message
+    assert "ECS recorded exit code 0 for the task of container" in message
+    assert ", expected 3\n" in message and "exitCode=0" in message
 
 
 def test_a_task_that_ran_is_no_failed_start(prover: Any, sockerless_aws: FakeSockerless) -> None:

@@ -23,11 +23,24 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from robot.api import logger
 
 from SockerlessLibrary.client import DockerClient
 from SockerlessLibrary.transport import Timeouts, Transport
 
 SERVER_IO_TIMEOUT = 5.0
+# Settings from the developer's shell that would change what a library test talks to or counts.
+OUTSIDE_SETTINGS = (
+    "SOCKERLESS_HOST",
+    "SOCKERLESS_ECS_SOCKET",
+    "SOCKERLESS_ENDPOINT_URL",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_PROFILE",
+    "SOCKERLESS_KIT_RUN_ID",
+    "SOCKERLESS_KIT_TASK_BUDGET",
+    "SOCKERLESS_KIT_BUDGET_ID",
+)
 WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 
@@ -309,3 +322,14 @@ def client_for() -> Iterator[Callable[..., DockerClient]]:
 def keep_alive_fixture() -> Callable[[Callable[[ServerConnection, Request], None]], Handler]:
     """The ``keep_alive`` handler builder, for tests (conftest is not importable)."""
     return keep_alive
+
+
+@pytest.fixture
+def isolated_journal(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """A journal in ``tmp_path``, no AWS credentials, no target or budget from the outside, and
+    the Robot logger quiet; returns the journal directory."""
+    for name in OUTSIDE_SETTINGS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SOCKERLESS_KIT_JOURNAL_DIR", str(tmp_path / "journal"))
+    monkeypatch.setattr(logger, "info", lambda message, *a, **k: None)
+    return tmp_path / "journal"

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from robot.api import logger
 
 from SockerlessLibrary import SockerlessLibrary
 from SockerlessLibrary.budget import InvalidTaskBudget, TaskBudgetExhausted
@@ -27,23 +26,9 @@ CREATE = "POST /v1.44/containers/create"
 
 
 @pytest.fixture(autouse=True)
-def environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+def environment(isolated_journal: Path) -> Path:
     """A journal in ``tmp_path``, no AWS credentials, no budget settings from the outside."""
-    for name in (
-        "SOCKERLESS_HOST",
-        "SOCKERLESS_ECS_SOCKET",
-        "SOCKERLESS_ENDPOINT_URL",
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_PROFILE",
-        "SOCKERLESS_KIT_RUN_ID",
-        "SOCKERLESS_KIT_TASK_BUDGET",
-        "SOCKERLESS_KIT_BUDGET_ID",
-    ):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("SOCKERLESS_KIT_JOURNAL_DIR", str(tmp_path / "journal"))
-    monkeypatch.setattr(logger, "info", lambda message, *a, **k: None)
-    return tmp_path / "journal"
+    return isolated_journal
 
 
 def docker(answers: dict[str, tuple[int, Any]] | None = None, drop: set[str] | None = None):
@@ -208,7 +193,7 @@ def test_an_invalid_budget_fails_the_import_with_a_clear_message(value: object) 
     assert str(raised.value) == (
         f"Invalid Fargate task budget {value!r} from the task_budget import argument "
         "(in the suites FARGATE_TASK_BUDGET, which defaults to SOCKERLESS_KIT_TASK_BUDGET): use "
-        "a whole number of tasks (0 or more), or "
+        "a whole number of tasks (0 or more), 'auto' (what the selected tests declare) or "
         "'unlimited'"
     )
 

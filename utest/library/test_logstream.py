@@ -149,13 +149,24 @@ def test_line_watch_finds_a_whole_line_split_across_pieces() -> None:
 
 def test_line_watch_needs_the_newline_and_the_right_stream() -> None:
     watch = LineWatch("hi", "stdout", timestamps=False)
-    assert watch("stderr", b"hi\n") is False  # another stream
+    assert watch("stderr", b"hip\n") is False  # another stream, another line
     assert watch("stdout", b"hi") is False  # "hi" may still become "hip"
     assert watch("stdout", b"p\n") is False
     assert watch("stdin", b"hi\n") is True  # stdin frames count as stdout, as in DecodedStream
+    assert (watch.found, watch.found_on) == (True, "stdout")
     errors = LineWatch("oops", "stderr", timestamps=False)
-    assert errors("stdout", b"oops\n") is False
-    assert errors("stderr", b"oops\n") is True
+    assert errors("stderr", b"oo") is False
+    assert errors("stdout", b"ps\n") is False  # the streams' partial lines are kept apart
+    assert errors("stderr", b"ps\n") is True
+    assert (errors.found, errors.found_on) == (True, "stderr")
+
+
+def test_line_watch_ends_at_the_line_on_the_other_stream_saying_where() -> None:
+    errors = LineWatch("oops", "stderr", timestamps=False)
+    assert errors("stdout", b"oops\n") is True  # the read can stop: the line is not coming
+    assert (errors.found, errors.found_on) == (False, "stdout")
+    assert errors("stderr", b"oops\n") is True  # the first sighting decides
+    assert errors.found_on == "stdout"
 
 
 def test_line_watch_with_timestamps_compares_the_text_after_the_prefix() -> None:

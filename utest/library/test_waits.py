@@ -409,9 +409,51 @@ def test_follow_that_never_brings_the_line_fails_at_the_budget(
     assert time.monotonic() - started < 1 + SLACK
     assert str(failure.value) == (
         f"Logs of container {CID} had no stdout line equal to 'hello from fargate' within 1 s "
-        "(1 request(s)). Lines seen in the last read (1):\n'echo hello from fargate'"
+        "(1 request(s)). stdout lines in the last read (1):\n'echo hello from fargate'\n"
+        "stderr lines in the last read (0):\nno lines"
     )
     assert routes(server) == [FOLLOW]
+
+
+def test_a_line_on_the_other_stream_fails_the_follow_at_once_saying_where(
+    daemon: Any, library_for: Any
+) -> None:
+    script, server = daemon
+    script.routes["/logs"] = follow_stream(frame(1, b"starting\n"), 0.2, frame(1, b"oops\n"))
+    library = library_for(server)
+    started = time.monotonic()
+    with pytest.raises(AssertionError) as failure:
+        library.wait_until_logs_contain_line(
+            CID, "oops", stream="stderr", timeout=timedelta(seconds=30)
+        )
+    assert time.monotonic() - started < 0.2 + SLACK  # not after the 30 s budget
+    message = str(failure.value)
+    assert message.startswith(
+        f"Logs of container {CID}: the line 'oops' came on stdout, not on stderr (follow "
+        "stream, request 1, "
+    )
+    assert message.endswith(
+        "stderr lines in the last read (0):\nno lines\n"
+        "stdout lines in the last read (2):\n'starting'\n'oops'"
+    )
+    assert "Lines seen in the last read (0)" not in message  # the old, unhelpful text
+    assert routes(server) == [FOLLOW]
+
+
+def test_a_line_on_the_other_stream_fails_a_whole_read_at_once_too(
+    daemon: Any, library_for: Any
+) -> None:
+    script, server = daemon
+    script.routes["/logs"] = logs_by_follow(
+        lambda c, r: c.respond(501, "Not Implemented", b'{"message": "no follow"}'),
+        [frame(2, b"done\n")],
+    )
+    library = library_for(server)
+    started = time.monotonic()
+    with pytest.raises(AssertionError, match="the line 'done' came on stderr, not on stdout"):
+        library.wait_until_logs_contain_line(CID, "done", timeout=timedelta(seconds=30))
+    assert time.monotonic() - started < SLACK
+    assert routes(server) == [FOLLOW, READ]
 
 
 def test_follow_whose_head_never_comes_fails_at_the_budget_all_the_same(
@@ -426,7 +468,7 @@ def test_follow_whose_head_never_comes_fails_at_the_budget_all_the_same(
     assert time.monotonic() - started < 1 + SLACK
     assert str(failure.value) == (
         f"Logs of container {CID} had no stdout line equal to 'hello' within 1 s (1 request(s)); "
-        "the follow request got no answer at all. Lines seen in the last read (0):\nno lines"
+        "the follow request got no answer at all. No read answered."
     )
 
 

@@ -12,6 +12,10 @@ from typing import Literal
 CredentialsState = Literal["available", "missing", "simulator"]
 
 SKIP_MESSAGE = "AWS credentials not available"
+REQUIRE_ENV = "SOCKERLESS_KIT_REQUIRE_CREDENTIALS"
+REQUIRE_VARIABLE = "REQUIRE_AWS_CREDENTIALS"
+_TRUE_WORDS = frozenset({"true", "yes", "on", "1"})
+_FALSE_WORDS = frozenset({"false", "no", "off", "0", ""})
 
 
 def credentials_available(env: Mapping[str, str]) -> bool:
@@ -23,3 +27,39 @@ def credentials_available(env: Mapping[str, str]) -> bool:
 def credentials_state(env: Mapping[str, str]) -> CredentialsState:
     """``available`` or ``missing`` for a real target (the embedded simulator is ``simulator``)."""
     return "available" if credentials_available(env) else "missing"
+
+
+def missing_credential_variables(env: Mapping[str, str]) -> list[str]:
+    """The variables to set for credentials to count as available: the missing half of the key
+    pair, or, with neither key, both keys and ``AWS_PROFILE`` (the alternative)."""
+    keys = [name for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY") if env.get(name)]
+    if credentials_available(env):
+        return []
+    if len(keys) == 1:
+        return [name for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY") if name not in keys]
+    return ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"]
+
+
+def credentials_required(value: object, source: str) -> bool:
+    """The CI switch: ``true``/``yes``/``on``/``1`` or ``false``/``no``/``off``/``0``/empty."""
+    if isinstance(value, bool):
+        return value
+    text = "" if value is None else str(value).strip().lower()
+    if text in _TRUE_WORDS:
+        return True
+    if text in _FALSE_WORDS:
+        return False
+    raise ValueError(f"{source} is {value!r}: use true or false")
+
+
+def required_credentials_message(env: Mapping[str, str]) -> str:
+    """The failure that replaces the AC 1 skip when credentials are required."""
+    missing = missing_credential_variables(env)
+    if missing == ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"]:
+        what = "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE: none is set"
+    else:
+        what = f"set {' and '.join(missing)} (the other half of the key pair is set)"
+    return (
+        f"{SKIP_MESSAGE}, and this run requires them ({REQUIRE_VARIABLE} / {REQUIRE_ENV} is "
+        f"on, so the run fails instead of skipping): {what}"
+    )

@@ -86,6 +86,7 @@ class TaskEvidence:
     private_ip: str | None
     security_groups: list[str] | None = None  # read from EC2 while the ENI exists
     definition_seen_active: bool = False
+    log_stream_seen: bool = False  # its events were matched to the daemon's log lines
 
     @classmethod
     def from_task(cls, container_id: str, task: Mapping[str, Any]) -> TaskEvidence:

@@ -293,14 +293,37 @@ class AwsProver:
             TaskEvidence.from_task(evidence.container_id, tasks[0]),
             security_groups=evidence.security_groups,
             definition_seen_active=evidence.definition_seen_active,
+            log_stream_seen=evidence.log_stream_seen,
         )
 
     # -- AC 6, 7: the task stopped, with the exit code Docker reports ---------------------------
 
+    def task_of_container(self, container_id: str, timeout: float) -> TaskEvidence:
+        """The container's one ECS task, whatever its state (for a proof about a container no
+        earlier proof has looked at, e.g. one started with plain `Start Container`)."""
+        claim = f"Container {short_id(container_id)} was started"
+        expected = f"one ECS task of family {task_definition_family(container_id)}"
+        tasks, looked = self._await_tasks(container_id, claim, expected, timeout)
+        if len(tasks) != 1:
+            raise AwsProofFailed(
+                f"{claim}, but ECS has {len(tasks)} tasks for it",
+                expected=expected,
+                found=_describe_tasks(tasks),
+                looked=looked,
+            )
+        return TaskEvidence.from_task(container_id, tasks[0])
+
     def task_should_stop(
-        self, evidence: TaskEvidence, timeout: float, exit_code: int | None = None
+        self,
+        evidence: TaskEvidence,
+        timeout: float,
+        exit_code: int | None = None,
+        *,
+        daemon_says: str = "",
     ) -> dict[str, Any]:
-        """The task reaches STOPPED within ``timeout``; with ``exit_code``, ECS recorded it too."""
+        """The task reaches STOPPED within ``timeout``; with ``exit_code``, ECS recorded that
+        exit code for its container. ``daemon_says``: what the daemon reported, for the
+        failure message (when the caller checked the daemon first)."""
         looked = [
             f"ECS DescribeTasks cluster={self.resources.config.cluster} tasks={evidence.task_id}"
         ]
@@ -334,8 +357,9 @@ class AwsProver:
         recorded = task_exit_code(task)
         if exit_code is not None and recorded != exit_code:
             raise AwsProofFailed(
-                f"The daemon reports exit code {exit_code} for container "
-                f"{short_id(evidence.container_id)}, but ECS recorded another",
+                f"ECS recorded exit code {recorded} for the task of container "
+                f"{short_id(evidence.container_id)}, expected {exit_code}"
+                + (f" ({daemon_says})" if daemon_says else ""),
                 expected=expected,
                 found=describe_task(task),
                 looked=looked,
@@ -383,7 +407,7 @@ class AwsProver:
         stream = evidence.log_stream
         looked = [f"Logs GetLogEvents group={group} stream={stream} startFromHead=true"]
         wanted = [line for line in lines if line.text]
-        state: dict[str, Any] = {"events": None, "matched": [], "missing": None}
+        state: dict[str, Any] = {"events": None, "matched": [], "missing": None, "wanted": wanted}
 
         def probe() -> dict[str, Any]:
             events = self.resources.log_events(stream)
@@ -424,6 +448,7 @@ class AwsProver:
                 ),
                 looked=looked,
             )
+        evidence.log_stream_seen = True
         self.log(
             f"On AWS: {len(wanted)} line(s) are events of {group}/{stream}"
             + (" with the same timestamps" if any(line.timestamp for line in wanted) else "")
@@ -532,4 +557,18 @@ def _describe_match(state: Mapping[str, Any]) -> str:
     more = f" (+{len(events) - 10} more)" if len(events) > 10 else ""
     missing = state.get("missing")
     head = f"{len(events)} event(s): {shown or 'none'}{more}"
-    return head if missing is None else f"{head}; no event {missing.text!r}"
+    if missing is None:
+        return head
+    in_stream = sum(1 for event in events if _message(event) == missing.text)
+    if not in_stream:
+        return f"{head}; no event {missing.text!r}"
+    in_logs = sum(1 for line in state.get("wanted") or () if line.text == missing.text)
+    if in_logs > in_stream:
+        return (
+            f"{head}; the daemon's logs have the line {missing.text!r} {in_logs} times, the "
+            f"stream only {in_stream} time{'' if in_stream == 1 else 's'}"
+        )
+    return (
+        f"{head}; the event {missing.text!r} is there, but not after the events that match "
+        f"the lines before it: the daemon's order is not the stream's"
+    )

@@ -103,28 +103,30 @@ class AwsVerifier:
         except AssertionError as error:
             raise AwsCheckFailed(str(error)) from None
 
-    def log_streams_should_not_exist(self, container_id: str) -> None:
-        """No stream ``<id[:12]>/...`` in the log group (a missing group passes)."""
+    def log_streams_should_not_exist(self, container_id: str) -> str:
+        """No stream ``<id[:12]>/...`` in the log group (a missing group passes); returns what
+        was found, in a few words, for the caller's summary."""
         res = self.resources
         prefix = log_stream_prefix(container_id)
         streams = res.log_streams(container_id)
         if streams is None:
-            res.caller.log(f"Log group {res.config.log_group} does not exist: no stream {prefix}*")
-            return
-        if streams and "Logs DeleteLogStream" in res.unsupported:
+            outcome = f"log group {res.config.log_group} does not exist: no stream {prefix}*"
+        elif streams and "Logs DeleteLogStream" in res.unsupported:
             # Not a leftover of sockerless': the endpoint refused the kit's own delete.
-            res.caller.log(
-                f"Log group {res.config.log_group} keeps stream(s) {', '.join(streams)}: the AWS "
-                f"endpoint {res.config.endpoint_url} does not implement DeleteLogStream (on AWS "
-                "the kit deletes them)"
+            outcome = (
+                f"log stream(s) {', '.join(streams)} kept: the AWS endpoint "
+                f"{res.config.endpoint_url} does not implement DeleteLogStream (on AWS the kit "
+                "deletes them)"
             )
-            return
-        if streams:
+        elif streams:
             raise AwsCheckFailed(
                 f"Log group {res.config.log_group} still has stream(s) {prefix}*: "
                 + ", ".join(streams)
             )
-        res.caller.log(f"Log group {res.config.log_group} has no stream {prefix}*")
+        else:
+            outcome = f"no log stream {prefix}* in {res.config.log_group}"
+        res.caller.log(outcome[0].upper() + outcome[1:])
+        return outcome
 
 
 def _revision(arn: str) -> int:

@@ -9,8 +9,10 @@ from typing import Any
 from robot.api.deco import keyword
 from robot.libraries.BuiltIn import BuiltIn
 
+from ..aws.evidence import TaskEvidence
 from ..aws.journal import recorded_task_arns
 from ..aws.proof import AwsProver
+from ..aws.resources import task_definition_family
 from ..aws.usage import measure_usage
 from ..aws.verify import AwsVerifier
 from .base import LibraryComponent, current_scope, log, seconds, warn
@@ -20,6 +22,32 @@ from .status import ArgumentError
 
 VERIFY_DEADLINE_SECONDS = 60.0
 SCOPES = ("test", "suite", "all")
+
+
+def left_behind_summary(
+    container_id: str, evidence: TaskEvidence | None, streams: str
+) -> list[str]:
+    """What `Container Should Leave No AWS Resources` found, saying which resources an earlier
+    proof had shown to exist and which were only looked for now."""
+    family = task_definition_family(container_id)
+    if evidence is None:
+        return [
+            f"no task running and no ACTIVE revision in family {family} (absence only: no "
+            "task of the container was proven earlier)",
+            f"{streams} (absence only: no log stream of it was proven to exist)",
+        ]
+    definition = (
+        f"task definition {evidence.task_definition_arn} (proven ACTIVE after start) is not "
+        "ACTIVE, nor any revision of its family"
+        if evidence.definition_seen_active
+        else f"no ACTIVE revision in family {family} (its task definition was never proven ACTIVE)"
+    )
+    stream = (
+        f"{streams} (its stream {evidence.log_stream} was proven to hold the container's output)"
+        if evidence.log_stream_seen
+        else f"{streams} (its stream {evidence.log_stream} was never proven to exist)"
+    )
+    return [f"task {evidence.task_id} (proven earlier) is STOPPED", definition, stream]
 
 
 class AwsKeywords(LibraryComponent):
@@ -34,10 +62,11 @@ class AwsKeywords(LibraryComponent):
 
     @keyword(tags=("AWS", "Cleanup"))
     def task_definition_should_be_inactive(self, container_id: str) -> None:
-        """Fails unless no revision of the family ``sockerless-<id[:12]>`` is ACTIVE.
+        """*DEPRECATED* Use `Task Definition Should Be Deregistered`, which also proves that the
+        revision the container's task ran from was ACTIVE after start. Kept for one release.
 
-        Every revision must be INACTIVE or deleted (spec AC 8); uses ListTaskDefinitions and
-        DescribeTaskDefinition.
+        Fails unless no revision of the family ``sockerless-<id[:12]>`` is ACTIVE (every
+        revision INACTIVE or deleted; ListTaskDefinitions and DescribeTaskDefinition).
 
         Example:
         | Remove Container | ${id} |
@@ -85,46 +114,54 @@ class AwsKeywords(LibraryComponent):
 
     @keyword("Container Should Leave No AWS Resources", tags=("AWS", "Cleanup"))
     def container_should_leave_no_aws_resources(self, container_id: str) -> None:
-        """Runs `Task Definition Should Be Inactive`, `Container Tasks Should Be Stopped` and
-        `Log Streams Should Not Exist`, and reports every problem together (spec AC 18).
+        """Checks that no ACTIVE task definition, no running task and no log stream of the
+        container is left, and reports every problem together (spec AC 18).
 
-        When the container's task was proven earlier (`Container Should Run As A Fargate
-        Task`), that very task must be STOPPED too, found by its ARN whatever its family, and
-        the log names the proven task, task definition and log stream that are now gone.
+        The checks are those of `Container Tasks Should Be Stopped` and `Log Streams Should Not
+        Exist`, plus no ACTIVE revision in the family ``sockerless-<id[:12]>``. When the
+        container's task was proven earlier (`Container Should Run As A Fargate Task`), that
+        very task must be STOPPED too, found by its ARN whatever its family. The log line says
+        what was found, and which of those resources an earlier proof had shown to exist
+        (absence alone proves nothing): the task (proven after start, or by `Container Should
+        Have Exited With Code`), its task definition (proven ACTIVE), its log stream (proven
+        to hold the container's output, by `Log Lines Should Be CloudWatch Events`). A stream
+        the AWS endpoint cannot delete (sockerless' own AWS simulator has no DeleteLogStream)
+        is reported as kept, not gone.
 
         Example:
         | Clean Up Container | ${id} |
         | Container Should Leave No AWS Resources | ${id} |
         """
         verifier = self._verifier()
+        evidence = self.ctx.evidence.get(container_id)
         problems: list[str] = []
-        checks: list[Callable[[], object]] = [
-            lambda: verifier.task_definition_should_be_inactive(container_id),
+        found: dict[str, Any] = {}
+
+        def check(name: str, run: Callable[[], object]) -> None:
+            try:
+                found[name] = run()
+            except AssertionError as error:
+                problems.append(str(error))
+
+        check("definitions", lambda: verifier.task_definition_should_be_inactive(container_id))
+        check(
+            "tasks",
             lambda: verifier.tasks_should_be_stopped(
                 container_id, timeout=self.ctx.settings.stop_timeout
             ),
-            lambda: verifier.log_streams_should_not_exist(container_id),
-        ]
-        evidence = self.ctx.evidence.get(container_id)
+        )
+        check("streams", lambda: verifier.log_streams_should_not_exist(container_id))
         if evidence is not None:
             prover = AwsProver(verifier.resources, log)
-            checks.append(lambda: prover.task_should_stop(evidence, self.ctx.settings.stop_timeout))
-        for check in checks:
-            try:
-                check()
-            except AssertionError as error:
-                problems.append(str(error))
+            check("task", lambda: prover.task_should_stop(evidence, self.ctx.settings.stop_timeout))
         if problems:
             raise AssertionError(
                 f"Container {container_id[:12]} left AWS resources: " + " | ".join(problems)
             )
-        proven = (
-            f": task {evidence.task_id} STOPPED, task definition {evidence.task_definition_arn} "
-            f"not ACTIVE, log stream {evidence.log_stream} deleted, all proven to exist earlier"
-            if evidence is not None
-            else ""
+        log(
+            f"Container {container_id[:12]} left no AWS resources: "
+            + "; ".join(left_behind_summary(container_id, evidence, str(found["streams"])))
         )
-        log(f"Container {container_id[:12]} left no AWS resources{proven}")
 
     @keyword(tags=("AWS", "Cleanup"))
     def clean_up_container(self, container_id: str) -> None:
@@ -165,19 +202,8 @@ class AwsKeywords(LibraryComponent):
         | Clean Up Registered Resources | | |
         | Clean Up Registered Resources | scope=suite | |
         """
-        wanted = scope.strip().lower()
-        if wanted not in SCOPES:
-            raise ArgumentError(f"Unknown scope '{scope}': use test, suite or all")
-        here = current_scope()
-        selection: Selection
-        if wanted == "all" or here == RUN_SCOPE:
-            selection = everything
-        elif wanted == "test":
-            selection = only(here)
-        else:
-            selection = within_suite(str(BuiltIn().get_variable_value("${SUITE NAME}")))
-        ids = self.janitor.claim(selection)
-        log(f"Cleaning {len(ids)} container(s) registered in scope {wanted}")
+        ids = self.janitor.claim(self._selection(scope))
+        log(f"Cleaning {len(ids)} container(s) registered in scope {scope.strip().lower()}")
         results = self.janitor.clean_all(ids)
         failures = [r.summary() for r in results if not r.complete]
         if failures:
@@ -186,6 +212,43 @@ class AwsKeywords(LibraryComponent):
                 + " | ".join(failures)
             )
         return [r.container_id for r in results]
+
+    @keyword(tags=("Cleanup",))
+    def get_created_containers(self, scope: str = "test") -> list[str]:
+        """Returns the IDs of the containers created in ``scope``, in creation order, cleaned
+        or not: by `Create Container` (and the resource keywords built on it) and by a
+        ``POST /containers/create`` on the kit's session (`Create Sockerless Session`).
+
+        | =Arguments= | =Description= |
+        | ``scope`` | ``test``, ``suite`` (with its tests and child suites) or ``all``. |
+
+        A teardown that proves every container of its test left nothing on AWS starts here
+        (``resources/cleanup.resource``'s `Clean Up And Verify Test Containers` does).
+
+        Example:
+        | ${ids}= | Get Created Containers | |
+        | FOR | ${id} | IN | @{ids} |
+        | | Container Should Leave No AWS Resources | ${id} |
+        | END | | | |
+        """
+        selection = self._selection(scope)
+        return [
+            container_id
+            for owner, ids in self.ctx.created_by_scope.items()
+            if selection(owner)
+            for container_id in ids
+        ]
+
+    def _selection(self, scope: str) -> Selection:
+        wanted = scope.strip().lower()
+        if wanted not in SCOPES:
+            raise ArgumentError(f"Unknown scope '{scope}': use test, suite or all")
+        here = current_scope()
+        if wanted == "all" or here == RUN_SCOPE:
+            return everything
+        if wanted == "test":
+            return only(here)
+        return within_suite(str(BuiltIn().get_variable_value("${SUITE NAME}")))
 
     @keyword(tags=("Cleanup",))
     def sweep_run_leftovers(self, run_id: str | None = None) -> dict[str, Any]:

@@ -17,15 +17,20 @@ class BudgetKeywords(LibraryComponent):
         """Returns the run's `Fargate task budget` and how much of it is used, as a dictionary.
 
         | =Key= | =Value= |
-        | ``budget`` | creates the run may send (``None``: unlimited) |
+        | ``budget`` | creates the run may send (``None``: unlimited; ``auto``: see below) |
         | ``used`` | creates counted so far by all processes sharing it (``None``: unlimited) |
         | ``remaining`` | ``budget - used`` (``None``: unlimited) |
+        | ``enforced`` | whether a create beyond ``budget`` fails |
         | ``denied`` | creates that failed because the budget was used up |
         | ``given_back`` | creates the daemon refused, whose slot was given back |
         | ``budget_id`` | the id the budget is counted under |
         | ``shared_by`` | ``process``, ``pabot`` or ``environment`` (``SOCKERLESS_KIT_BUDGET_ID``) |
         | ``source`` | where the budget came from |
         | ``description`` | e.g. ``2 of 5 used (budget id 20261129T101112Z-1a2b3c)`` |
+
+        With ``auto`` (the default), ``budget`` is the sum of the selected tests'
+        ``fargate-tasks:N`` tags, and it is not ``enforced`` on the kit's simulator (see
+        `Fargate task budget`).
 
         Sends nothing to the daemon and makes no AWS call.
 

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
 from robot.api.deco import keyword
 
-from ..aws.resources import PROJECT, PROJECT_LABEL, RUN_ID_LABEL
-from ..errors import ConfigurationError, DaemonResponseError
+from ..create_options import (
+    CreateOptions,
+    container_create_body,
+    named_options,
+    unknown_options_error,
+)
 from ..polling import Poller, poll_until
-from .base import LibraryComponent, current_scope, debug, log, seconds, warn
+from .base import LibraryComponent, debug, log, seconds, warn
+from .creation import CreateGuard, kit_labels
 from .exit_wait import ExitWait, Polling, container_state, describe_state
-from .status import parse_expected_status
+from .status import ANY_STATUS, parse_expected_status
 
 _CONTAINER_ID = re.compile(r"^[0-9a-f]{64}$")
 # Status waits back off (0.5 s, 1 s, 2 s, 2 s...): a wait for a Fargate task's exit can last
@@ -42,30 +46,52 @@ class ContainerKeywords(LibraryComponent):
         image: str,
         *command: str,
         entrypoint: list[str] | str | None = None,
-        env: dict[str, str] | list[str] | None = None,
-        labels: dict[str, str] | None = None,
+        env: dict[str, Any] | list[str] | None = None,
+        working_dir: str | None = None,
+        user: str | None = None,
+        labels: dict[str, Any] | None = None,
+        stop_signal: str | None = None,
+        stop_timeout: int | None = None,
+        tty: bool | None = None,
+        open_stdin: bool | None = None,
+        config: dict[str, Any] | None = None,
+        host_config: dict[str, Any] | None = None,
         name: str | None = None,
-        tty: bool = False,
         expected_status: int | str = 201,
+        **unknown_options: Any,
     ) -> str | None:
         """Creates a container (``POST /containers/create``) and returns its ID.
 
         | =Arguments= | =Description= |
         | ``image`` | Image reference, e.g. ``alpine:latest``. |
         | ``*command`` | The command (``Cmd``), one argument per cell. |
-        | ``entrypoint`` | ``Entrypoint`` as a list (or one string). |
-        | ``env`` | Environment as a dictionary or a list of ``KEY=value``. |
-        | ``labels`` | Labels (dictionary); the library adds two of its own, see below. |
+        | ``entrypoint`` | ``Entrypoint`` as a list (or one string: one word). |
+        | ``env`` | ``Env``: a dictionary (``&{env}``) or a list of ``KEY=value``. |
+        | ``working_dir`` | ``WorkingDir``: the directory the command (and exec) starts in. |
+        | ``user`` | ``User``, e.g. ``nobody`` or ``1000:1000``. |
+        | ``labels`` | ``Labels`` as a dictionary; the library adds two of its own, see below. |
+        | ``stop_signal`` | ``StopSignal``, e.g. ``SIGINT``. |
+        | ``stop_timeout`` | ``StopTimeout``: seconds between the stop signal and SIGKILL. |
+        | ``tty`` | ``Tty``: allocate a TTY (logs then come back raw, not multiplexed). |
+        | ``open_stdin`` | ``OpenStdin``: keep the main process's stdin open. |
+        | ``config`` | Any other create field, as a dictionary merged into the body. |
+        | ``host_config`` | A dictionary merged into the body's ``HostConfig``. |
         | ``name`` | Container name (see `Generate Container Name`). |
-        | ``tty`` | Allocate a TTY (logs then come back raw, not multiplexed). |
         | ``expected_status`` | See `Expected status`. |
 
+        *Options are checked.* A ``name=value`` that is not one of the options above fails
+        before anything is sent, naming the valid options (also in ``--dryrun``): a misspelt
+        ``workdir=/tmp`` never becomes a command word. A command word that really contains
+        ``=`` is written with a backslash: ``FOO\\=bar``. A field given both as an option and
+        in ``config`` (``env=`` and ``config={"Env": ...}``) fails too.
+
         The labels ``sockerless-kit.run-id=<run id>`` and
-        ``sockerless-kit.project=sockerless-ecs-acceptance`` are always added. Before this
-        keyword returns, the new container is registered for cleanup at the end of
-        the current test (or suite, when called from a suite setup) and written to the run
-        journal, so it is cleaned up even if the test fails or the run is killed.
-        Returns ``None`` when the daemon answered an expected error status without an ID.
+        ``sockerless-kit.project=sockerless-ecs-acceptance`` are always added (``labels`` may
+        not set them). Before this keyword returns, the new container is registered for
+        cleanup at the end of the current test (or suite, when called from a suite setup) and
+        written to the run journal, so it is cleaned up even if the test fails or the run is
+        killed. Returns ``None`` when the daemon answered an expected error status without an
+        ID.
 
         When the keyword is cut short before the daemon's answer (Ctrl-C, a Robot timeout,
         the read timeout, a dropped connection), the daemon may still make the container.
@@ -76,58 +102,41 @@ class ContainerKeywords(LibraryComponent):
         before anything is sent to the daemon.
 
         Example:
-        | ${id}= | Create Container | alpine:latest | echo | hello from fargate |
+        | ${id}= | Create Container | alpine:latest | echo | hello from fargate | |
         | ${id}= | Create Container | alpine:latest | tail | -f | /dev/null | name=${name} |
-        | ${id}= | Create Container | alpine:latest | labels=${labels} | | | |
-        | Create Container | alpine:latest | name=${taken} | expected_status=409 |
+        | ${id}= | Create Container | alpine:latest | pwd | working_dir=/tmp | env=${env} |
+        | ${id}= | Create Container | alpine:latest | env | labels=${labels} | user=nobody |
+        | ${id}= | Create Container | alpine:latest | true | host_config={"Memory": 536870912} | |
+        | Create Container | alpine:latest | name=${taken} | expected_status=409 | | |
         """
-        expected = parse_expected_status(expected_status)
-        all_labels = {
-            **{str(k): str(v) for k, v in (labels or {}).items()},
-            RUN_ID_LABEL: self.ctx.run_id,
-            PROJECT_LABEL: PROJECT,
-        }
-        environment = docker_environment(env)
-        entrypoint_list = [entrypoint] if isinstance(entrypoint, str) else entrypoint
-        # The cost guard: a create beyond the run's Fargate task budget fails here, unsent.
-        slot = self.ctx.task_budget().reserve()
-        client = self.client
-        scope = current_scope()
-        registry = self.ctx.registry
-        # Until the ID is registered, an interruption (signal, Robot timeout, lost answer) may
-        # leave a container the daemon is still making: cleanup then looks for it by label.
-        pending = registry.expect_create(
-            name, scope, deadline=time.monotonic() + self.ctx.read_timeout
-        )
-        try:
-            body = client.create_container(
-                image,
-                cmd=list(command) or None,
-                entrypoint=entrypoint_list,
-                env=environment,
-                labels=all_labels,
-                name=name,
-                tty=tty,
-                expected=expected,
+        if unknown_options:
+            raise unknown_options_error(
+                "Create Container", unknown_options, CREATE_CONTAINER_OPTIONS
             )
-        except (DaemonResponseError, ConfigurationError) as error:
-            registry.settle(pending)  # the daemon refused it, or it was never sent
-            slot.settle_failed_create(error)
+        expected = parse_expected_status(expected_status)
+        options = CreateOptions(
+            entrypoint=entrypoint,
+            env=env,
+            working_dir=working_dir,
+            user=user,
+            labels=labels,
+            stop_signal=stop_signal,
+            stop_timeout=stop_timeout,
+            tty=tty,
+            open_stdin=open_stdin,
+            config=config,
+            host_config=host_config,
+        )
+        # A bad option fails here, before the budget counts the create or anything is sent.
+        body = container_create_body(image, command, options, kit_labels(self.ctx))
+        guard = CreateGuard(self.ctx)
+        create = guard.begin(name)  # the cost guard: beyond the budget this fails, unsent
+        try:
+            answer = self.client.create_container_from_body(body, name=name, expected=expected)
+        except Exception as error:
+            guard.failed(create, error)
             raise
-        container_id = body.get("Id") if isinstance(body, Mapping) else None
-        if not container_id:
-            registry.settle(pending)
-            slot.give_back(f"the daemon answered {body} without a container ID")
-            log(f"Create answered without a container ID: {body}")
-            return None
-        container_id = str(container_id)
-        self.ctx.remember_created(container_id, tty=tty, scope=scope)
-        registry.settle(pending)
-        debug(f"Registered {container_id[:12]} for cleanup in scope {scope}")
-        log(f"Created container {container_id} ({image}, name {name or 'none'})")
-        for warning in body.get("Warnings") or []:
-            log(f"Daemon warning: {warning}")
-        return container_id
+        return guard.answered(create, answer, tty=bool(body.get("Tty")), image=image)
 
     @keyword(tags=("Container",))
     def start_container(
@@ -232,33 +241,42 @@ class ContainerKeywords(LibraryComponent):
     def kill_container(
         self,
         container_id: str,
-        signal: str | None = None,
+        signal: str = "SIGKILL",
         expected_status: int | str = 204,
     ) -> int:
-        """Kills the container (``POST /containers/{id}/kill``); returns the HTTP status.
+        """Kills the container (``POST /containers/{id}/kill?signal=...``); returns the HTTP
+        status.
 
-        Pass ``signal=SIGKILL`` to get exit code 137 from sockerless (without a signal it is
-        not guaranteed).
+        ``signal`` is SIGKILL unless given (Docker's own default), and is always sent by
+        name, so every daemon gets the same request: a daemon that fills in a missing signal
+        itself may record none (sockerless maps kill to ECS StopTask and records only a named
+        signal). A container killed with SIGKILL exits with 137 (128 + 9); check it with
+        `Container Should Have Exited With Code`.
 
         Example:
-        | Kill Container | ${id} | signal=SIGKILL |
+        | Kill Container | ${id} | |
+        | Container Should Have Exited With Code | ${id} | 137 |
+        | Kill Container | ${id} | signal=SIGTERM |
         """
         status = self.client.kill_container(
             container_id, signal=signal, expected=parse_expected_status(expected_status)
         )
-        log(f"Kill of {container_id} ({signal or 'default signal'}) answered {status}")
+        log(f"Kill of {container_id} ({signal}) answered {status}")
         return int(status)
 
-    @keyword(tags=("Container",))
+    @keyword(tags=("Container", "Wait"))
     def wait_for_container(
         self,
         container_id: str,
         condition: str = "not-running",
         timeout: timedelta | None = None,
     ) -> dict[str, Any]:
-        """Blocks on ``POST /containers/{id}/wait`` and returns its body.
+        """*DEPRECATED* Use `Wait Until Container Is Not Running` (it returns inspect, whose
+        ``State.ExitCode`` is the exit code) or `Container Should Have Exited With Code`. Kept
+        for one release.
 
-        The body is ``{"StatusCode": <exit code>, "Error": ...}``. ``timeout`` defaults to the
+        Blocks on ``POST /containers/{id}/wait`` and returns its body,
+        ``{"StatusCode": <exit code>, "Error": ...}``. ``timeout`` defaults to the
         ``start_timeout`` import argument.
 
         Example:
@@ -277,7 +295,9 @@ class ContainerKeywords(LibraryComponent):
     def wait_until_container_is_not_running(
         self, container_id: str, timeout: timedelta | None = None
     ) -> dict[str, Any]:
-        """Waits until the container no longer runs and returns its inspect result.
+        """Waits until the container no longer runs and returns its inspect result: the one
+        wait for a container (to also check its exit code, on the daemon and on ECS, use
+        `Container Should Have Exited With Code`).
 
         | =Arguments= | =Description= |
         | ``container_id`` | Container ID or name. |
@@ -343,7 +363,10 @@ class ContainerKeywords(LibraryComponent):
         timeout: timedelta | None = None,
         interval: timedelta = timedelta(seconds=0.5),
     ) -> dict[str, Any]:
-        """Polls inspect until ``State.Status`` equals ``status``; returns the last inspect.
+        """*DEPRECATED* Use `Wait Until Container Is Not Running` (one blocking request instead
+        of polling) or `Container Should Have Exited With Code`. Kept for one release.
+
+        Polls inspect until ``State.Status`` equals ``status``; returns the last inspect.
 
         | =Arguments= | =Description= |
         | ``status`` | Wanted ``State.Status``, e.g. ``exited``. |
@@ -457,6 +480,29 @@ class ContainerKeywords(LibraryComponent):
         log(f"Container {container_id} is not among the {len(entries)} listed")
 
     @keyword(tags=("Container",))
+    def container_should_not_exist(self, container_id: str) -> None:
+        """Fails unless the daemon answers ``404 No such container`` for the container.
+
+        Any other answer fails: the container still exists (its ``State`` is shown), or a 404
+        that is not about the container (an unknown route or another error), which proves
+        nothing about it.
+
+        Example:
+        | Remove Container | ${id} |
+        | Container Should Not Exist | ${id} |
+        """
+        answer = self.client.inspect_container(container_id, expected=ANY_STATUS)
+        if "Id" in answer or "State" in answer:
+            raise AssertionError(f"Container {container_id} exists: State {describe_state(answer)}")
+        message = str(answer.get("message", ""))
+        if "no such container" not in message.lower():
+            raise AssertionError(
+                f"Inspect of {container_id} answered neither the container nor 'No such "
+                f"container': {json.dumps(answer)[:500]}"
+            )
+        log(f"Container {container_id} does not exist ({message})")
+
+    @keyword(tags=("Container",))
     def container_id_should_be_valid(self, container_id: str) -> None:
         """Fails unless ``container_id`` is 64 lowercase hexadecimal characters.
 
@@ -467,3 +513,7 @@ class ContainerKeywords(LibraryComponent):
             raise AssertionError(
                 f"'{container_id}' is not a valid container ID (64 lowercase hex characters)"
             )
+
+
+# The names `Create Container` accepts as name=value: its keyword-only parameters.
+CREATE_CONTAINER_OPTIONS = named_options(ContainerKeywords.create_container)

@@ -18,8 +18,10 @@ from ..aws.journal import RunJournal, journal_directory, new_run_id, validate_ru
 from ..aws.preflight import PreflightResult
 from ..aws.queries import ContainerResources
 from ..aws.retry import AwsCaller, Deadline
-from ..budget import TaskBudget, open_task_budget
+from ..budget import AutoBudget, TaskBudget, open_task_budget
 from ..client import DockerClient
+from ..declarations import TaskDeclarations
+from ..errors import SockerlessError
 from ..support import DaemonSupport
 from ..target import (
     ActiveTarget,
@@ -37,6 +39,7 @@ from ..transport import AUTO, ApiVersion, Timeouts, pinned_api_version
 from .registry import CleanupRegistry
 
 RUN_ID_ENV = "SOCKERLESS_KIT_RUN_ID"
+SIMULATOR_INFO_READ_TIMEOUT = 5.0
 
 
 @dataclass(frozen=True)
@@ -68,9 +71,11 @@ class LibraryContext:
         env: Callable[[], Mapping[str, str]] = lambda: os.environ,
         simulator_starter: SimulatorStarter = start_embedded_simulator,
         log: Callable[[str], None] = lambda message: None,
+        warn: Callable[[str], None] | None = None,
     ) -> None:
         self.settings = settings
         self._log = log  # INFO in the Robot log: the keyword layer passes its logger
+        self._warn = warn or log
         self._env = env
         self._simulator_starter = simulator_starter
         self._host: str | None = settings.host
@@ -91,6 +96,10 @@ class LibraryContext:
         self.tty_by_container: dict[str, bool] = {}
         self.attach_stdin_by_exec: dict[str, bool] = {}  # execs this library created
         self.created: list[str] = []
+        # Every container created, by the scope it was created in (cleaned or not).
+        self.created_by_scope: dict[str, list[str]] = {}
+        # What the tests Robot selected declare they create (read when the first suite starts).
+        self.declarations: TaskDeclarations | None = None
         # What AWS showed for each container's task, kept for the proofs that follow start.
         self.evidence: dict[str, TaskEvidence] = {}
         # AWS operations the target's endpoint does not implement, learnt once per run.
@@ -140,8 +149,39 @@ class LibraryContext:
                 run_id,
                 run_id_generated=self._run_id_generated,
                 log=self._log,
+                auto=AutoBudget(
+                    declarations=lambda: self.declarations,
+                    not_enforced_because=self.budget_not_enforced_because,
+                ),
+                warn=self._warn,
             )
         return self._task_budget
+
+    def budget_not_enforced_because(self) -> str | None:
+        """Why an ``auto`` budget is only reported on this target (``None``: it is enforced).
+
+        Only the kit's own simulator is free: the embedded one, or one reached as an external
+        target (``python -m sockerless_sim.with_simulator``, as pabot runs use it) whose
+        ``GET /_sim/info`` names the very AWS endpoint the kit is configured with (its moto).
+        Anything else, an answer that does not say so included, is a target that may cost.
+        """
+        if self.choice().is_embedded:
+            return "the target is the embedded simulator (no Fargate task costs anything)"
+        endpoint = self.aws_config().endpoint_url
+        if not endpoint:
+            return None
+        try:
+            info = self.client().simulator_info(
+                timeout=self.timeouts(read=SIMULATOR_INFO_READ_TIMEOUT)
+            )
+        except SockerlessError:
+            return None
+        if info.get("event") == "ready" and info.get("aws_endpoint_url") == endpoint:
+            return (
+                "the target is the kit's simulator (its GET /_sim/info names the AWS endpoint "
+                f"{endpoint}, an in-process moto: no Fargate task costs anything)"
+            )
+        return None
 
     @property
     def journal(self) -> RunJournal:
@@ -183,6 +223,7 @@ class LibraryContext:
         self.tty_by_container[container_id] = tty
         if container_id not in self.created:
             self.created.append(container_id)
+            self.created_by_scope.setdefault(scope, []).append(container_id)
         target = self.target()
         aws = target.aws
         self.journal.record_created(

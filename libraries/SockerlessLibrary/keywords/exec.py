@@ -3,16 +3,52 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from robot.api.deco import keyword
 
 from ..client import ExecStream
+from ..create_options import named_options, unknown_options_error
+from ..mux import DecodedStream
 from ..polling import Poller, PollTimeout, poll_until
 from .base import LibraryComponent, log, seconds
 from .containers import docker_environment
 from .status import ArgumentError, parse_expected_status
+
+
+@dataclass(frozen=True)
+class ProcessResult:
+    """What `Run Process In Container` returns: the Process library's result, for an exec."""
+
+    exec_id: str
+    rc: int
+    stdout: str
+    stderr: str
+
+    @classmethod
+    def from_output(cls, exec_id: str, rc: int, output: DecodedStream) -> ProcessResult:
+        """The result of a finished exec: its exit code and its two streams as text."""
+        return cls(exec_id, rc, _text(output.text("stdout")), _text(output.text("stderr")))
+
+    @property
+    def stdout_lines(self) -> list[str]:
+        """``stdout`` split into lines."""
+        return self.stdout.splitlines()
+
+    @property
+    def stderr_lines(self) -> list[str]:
+        """``stderr`` split into lines."""
+        return self.stderr.splitlines()
+
+    def __str__(self) -> str:
+        return f"<result rc={self.rc} stdout={self.stdout!r} stderr={self.stderr!r}>"
+
+
+def _text(stream_text: str) -> str:
+    """Output as ``Run Process`` gives it: one trailing newline removed."""
+    return stream_text.removesuffix("\n").removesuffix("\r")
 
 
 def _describe_exec(inspect: dict[str, Any]) -> str:
@@ -29,30 +65,37 @@ class ExecKeywords(LibraryComponent):
         container_id: str,
         *command: str,
         env: dict[str, str] | list[str] | None = None,
-        workdir: str | None = None,
+        working_dir: str | None = None,
         tty: bool = False,
         expected_status: int | str = 201,
         attach_stdin: bool = False,
+        user: str | None = None,
+        **unknown_options: Any,
     ) -> str | None:
         """Creates an exec instance (``POST /containers/{id}/exec``) and returns its ID.
 
         | =Arguments= | =Description= |
         | ``*command`` | The command, one argument per cell (sent as a list). |
         | ``env`` | Environment as a dictionary or a list of ``KEY=value``. |
-        | ``workdir`` | Working directory. |
+        | ``working_dir`` | Working directory (default: the container's ``working_dir``). |
         | ``tty`` | Allocate a TTY. |
         | ``expected_status`` | See `Expected status`; ``409``: container not running. |
         | ``attach_stdin`` | Give the command a stdin (``AttachStdin``) for `Start Exec` to fill. |
+        | ``user`` | ``User`` to run the command as. |
 
         Docker (and sockerless) drop what `Start Exec` sends as ``stdin`` unless the exec was
         created with ``attach_stdin=${TRUE}``; with it, the command reads that text and then end
-        of file.
+        of file. A ``name=value`` that is not one of these options fails, naming the valid
+        ones; a command word that contains ``=`` is written ``FOO\\=bar``. To run a command and
+        get its exit code and output in one step, use `Run Process In Container`.
 
         Example:
         | ${exec_id}= | Create Exec | ${id} | echo | exec-works |
         | ${exec_id}= | Create Exec | ${id} | sh | -c | exit 7 |
         | ${exec_id}= | Create Exec | ${id} | cat | attach_stdin=${TRUE} |
         """
+        if unknown_options:
+            raise unknown_options_error("Create Exec", unknown_options, CREATE_EXEC_OPTIONS)
         if not command:
             raise ArgumentError(
                 "Create Exec needs a command, e.g. 'Create Exec    ${id}    echo    hi'"
@@ -61,10 +104,11 @@ class ExecKeywords(LibraryComponent):
             container_id,
             list(command),
             env=docker_environment(env),
-            workdir=workdir,
+            workdir=working_dir,
             tty=tty,
             attach_stdin=attach_stdin,
             expected=parse_expected_status(expected_status),
+            user=user,
         )
         if exec_id:
             self.ctx.attach_stdin_by_exec[exec_id] = attach_stdin
@@ -117,6 +161,76 @@ class ExecKeywords(LibraryComponent):
         if output.stderr:
             log(f"stderr:\n{output.text('stderr')[:4000]}")
         return stream
+
+    @keyword(tags=("Exec",))
+    def run_process_in_container(
+        self,
+        container_id: str,
+        *command: str,
+        env: dict[str, str] | list[str] | None = None,
+        working_dir: str | None = None,
+        user: str | None = None,
+        stdin: str | None = None,
+        timeout: timedelta | None = None,
+        **unknown_options: Any,
+    ) -> ProcessResult:
+        """Runs ``command`` in the running container and returns its result, like the Process
+        library's ``Run Process``: ``rc``, ``stdout`` and ``stderr``.
+
+        | =Arguments= | =Description= |
+        | ``*command`` | The command, one argument per cell. |
+        | ``env`` | More environment: a dictionary or a list of ``KEY=value``. |
+        | ``working_dir`` | Working directory (default: the container's ``working_dir``). |
+        | ``user`` | User to run it as. |
+        | ``stdin`` | Text for the command's stdin, followed by end of file. |
+        | ``timeout`` | How long the command may run. Default: ``exec_timeout`` (90 s). |
+
+        The command sees the container's own environment plus ``env``. It is an exec (create,
+        start, and ``GET /exec/{id}/json`` once it reports ``Running: false``), through
+        sockerless' agent in the Fargate task. The result has
+        ``rc`` (the exit code), ``stdout`` and ``stderr`` (text, one trailing newline removed,
+        as ``Run Process`` does), ``stdout_lines``/``stderr_lines`` and ``exec_id``. It does
+        not fail on a non-zero ``rc``: assert what the test expects. A ``name=value`` that is
+        not one of the options above fails, naming the valid ones.
+
+        Example:
+        | ${result}= | Run Process In Container | ${id} | sh | -c | echo "$FOO"; pwd |
+        | Should Be Equal | ${result.stdout} | bar\\n/tmp | |
+        | ${result}= | Run Process In Container | ${id} | sh | -c | exit 3 |
+        | Should Be Equal As Integers | ${result.rc} | 3 | |
+        | ${result}= | Run Process In Container | ${id} | cat | stdin=hello |
+        """
+        if unknown_options:
+            raise unknown_options_error(
+                "Run Process In Container", unknown_options, RUN_PROCESS_OPTIONS
+            )
+        exec_id = self.create_exec(
+            container_id,
+            *command,
+            env=env,
+            working_dir=working_dir,
+            user=user,
+            attach_stdin=stdin is not None,
+        )
+        if not exec_id:
+            raise AssertionError(f"Exec create in {container_id} answered without an exec ID")
+        budget = seconds(timeout, self.ctx.settings.exec_timeout)
+        stream = self.start_exec(exec_id, stdin=stdin, timeout=timedelta(seconds=budget))
+        try:
+            inspect = self.wait_until_exec_finishes(exec_id, timeout=timedelta(seconds=budget))
+        except PollTimeout as error:
+            raise AssertionError(
+                f"The process {list(command)} in {container_id} did not finish within "
+                f"{budget:g} s, so it has no exit code: {error}"
+            ) from None
+        code = inspect.get("ExitCode")
+        if not isinstance(code, int):
+            raise AssertionError(
+                f"Exec {exec_id} finished without an exit code: {_describe_exec(inspect)}"
+            )
+        result = ProcessResult.from_output(exec_id, code, stream.output)
+        log(f"Process {list(command)} in {container_id}: rc {result.rc}")
+        return result
 
     @keyword(tags=("Exec",))
     def inspect_exec(self, exec_id: str) -> dict[str, Any]:
@@ -182,3 +296,8 @@ class ExecKeywords(LibraryComponent):
                 f"exec inspect: {json.dumps(inspect)}"
             )
         log(f"Exec {exec_id} exited with {actual}")
+
+
+# The names each keyword accepts as name=value after its command: its keyword-only parameters.
+CREATE_EXEC_OPTIONS = named_options(ExecKeywords.create_exec)
+RUN_PROCESS_OPTIONS = named_options(ExecKeywords.run_process_in_container)

@@ -75,6 +75,11 @@ class LineWait(BoundedWait):
                 return result
         return self._read_again(result, lacking)
 
+    @property
+    def other_stream(self) -> str:
+        """The stream the line is not waited for on."""
+        return "stdout" if self.stream == "stderr" else "stderr"
+
     def _follow(self) -> tuple[LogsResult | None, str | None]:
         """The follow stream, closed at the line; with why the daemon seems to lack follow."""
         watch = LineWatch(self.line, self.stream, timestamps=self.timestamps)
@@ -86,9 +91,11 @@ class LineWait(BoundedWait):
             return None, f"HTTP {error.status}: {error.detail}"
         except DaemonTimeout:
             # A daemon may send the head of a follow stream only with its first bytes.
-            raise self._failure([], "; the follow request got no answer at all") from None
+            raise self._failure(None, "; the follow request got no answer at all") from None
         if not is_stream(result.headers):
             return result, "it answered with a complete body (Content-Length), not a stream"
+        if watch.found_on == self.other_stream:
+            raise self._wrong_stream(result, "follow stream")
         if not watch.found and not result.timed_out:
             self._log(
                 f"The daemon ended the follow stream of {self.container_id}'s logs after "
@@ -137,6 +144,8 @@ class LineWait(BoundedWait):
 
     def _found(self, result: LogsResult, how: str) -> bool:
         if not whole_line_present(output_lines(result, self.stream), self.line):
+            if whole_line_present(output_lines(result, self.other_stream), self.line):
+                raise self._wrong_stream(result, how)
             return False
         self._log(
             f"Logs of {self.container_id} contain the {self.stream} line '{self.line}' "
@@ -158,12 +167,30 @@ class LineWait(BoundedWait):
         """Sleep before the next read, or fail when the budget is spent."""
         left = self.left()
         if left <= 0:
-            raise self._failure(output_lines(last, self.stream))
+            raise self._failure(last)
         time.sleep(min(wait, left))
 
-    def _failure(self, lines: list[str], note: str = "") -> AssertionError:
+    def _wrong_stream(self, result: LogsResult, how: str) -> AssertionError:
+        """The line came, on the other stream: say so now instead of waiting for the deadline."""
+        return AssertionError(
+            f"Logs of container {self.container_id}: the line '{self.line}' came on "
+            f"{self.other_stream}, not on {self.stream} ({how}, request {self.requests}, "
+            f"{self.elapsed():.1f} s). {self._seen_lines(result)}"
+        )
+
+    def _seen_lines(self, result: LogsResult | None) -> str:
+        """The lines of both streams in ``result``, for a failure."""
+        if result is None:
+            return "No read answered."
+        shown = []
+        for stream in (self.stream, self.other_stream):
+            lines = output_lines(result, stream)
+            shown.append(f"{stream} lines in the last read ({len(lines)}):\n{show_lines(lines)}")
+        return "\n".join(shown)
+
+    def _failure(self, last: LogsResult | None, note: str = "") -> AssertionError:
         return AssertionError(
             f"Logs of container {self.container_id} had no {self.stream} line equal to "
-            f"'{self.line}' within {self.budget:g} s ({self.requests} request(s)){note}. Lines "
-            f"seen in the last read ({len(lines)}):\n{show_lines(lines)}"
+            f"'{self.line}' within {self.budget:g} s ({self.requests} request(s)){note}. "
+            f"{self._seen_lines(last)}"
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from robot.api.deco import keyword
 
@@ -65,6 +66,59 @@ class LogKeywords(LibraryComponent):
         log_result(container_id, result, log)
         return result
 
+    @keyword(tags=("Logs",))
+    def get_container_log_lines(  # noqa: PLR0917 - mirrors the Docker API's logs parameters
+        self,
+        container_id: str,
+        stdout: bool = True,
+        stderr: bool = True,
+        timestamps: bool = True,
+        tail: str | None = None,
+        since: datetime | float | str | None = None,
+        until: datetime | float | str | None = None,
+        timeout: timedelta | None = None,
+    ) -> list[dict[str, Any]]:
+        """Reads the container's logs once and returns their lines, each a dictionary with
+        ``stream`` (``stdout`` or ``stderr``), ``text`` and ``timestamp``.
+
+        | =Arguments= | =Description= |
+        | ``stdout``, ``stderr`` | Which streams to ask for. |
+        | ``timestamps`` | Ask for the daemon's timestamps (default: yes). |
+        | ``tail`` | Number of lines from the end, or ``all``. |
+        | ``since``, ``until`` | A date, epoch seconds, or a line's ``timestamp``. |
+        | ``timeout`` | Read deadline. Default: ``logs_timeout`` (30 s). |
+
+        ``timestamp`` is a ``datetime`` (``None`` when not asked for, or when the daemon sent
+        none); ``raw_timestamp`` is the text the daemon sent. Lines are in the order the daemon
+        sent them, stdout and stderr interleaved. CloudWatch delivery lags: wait for a line
+        first (`Wait Until Logs Contain Line`), then read them all.
+
+        Example:
+        | ${lines}= | Get Container Log Lines | ${id} | |
+        | Should Be Equal | ${lines}[0][stream] | stderr | |
+        | ${last}= | Get Container Log Lines | ${id} | tail=1 |
+        | ${later}= | Get Container Log Lines | ${id} | since=${lines}[1][timestamp] |
+        """
+        result = self.get_container_logs(
+            container_id,
+            stdout=stdout,
+            stderr=stderr,
+            timestamps=timestamps,
+            tail=tail,
+            since=since,
+            until=until,
+            timeout=timeout,
+        )
+        return [
+            {
+                "stream": str(line.stream),
+                "text": line.text,
+                "timestamp": line.timestamp,
+                "raw_timestamp": line.raw_timestamp,
+            }
+            for line in result.log_lines
+        ]
+
     @keyword(tags=("Logs", "Wait"))
     def wait_until_logs_contain_line(
         self,
@@ -91,6 +145,10 @@ class LogKeywords(LibraryComponent):
         ``501``, a ``404`` that is not ``No such container``, or a complete body instead of a
         stream) gets those retries from the start; this is logged once per daemon, and later
         waits on it do not ask for follow again.
+
+        A line equal to ``line`` that comes on the other stream fails the wait at once, saying
+        where it came (``came on stdout, not on stderr``), rather than at the deadline; so does
+        a line a daemon that frames everything as stdout sends for stderr.
 
         On timeout the failure shows the lines seen in the last read. Error statuses are not
         retried: they fail at once, as does a malformed stream (``ProtocolError``). Returns the

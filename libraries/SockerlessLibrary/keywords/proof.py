@@ -14,7 +14,10 @@ from robot.api.deco import keyword
 from ..aws.evidence import TaskEvidence
 from ..aws.proof import AwsProver
 from ..aws.queries import ContainerResources
-from .base import LibraryComponent, log, seconds
+from ..aws.verify import AwsVerifier
+from .base import LibraryComponent, log, seconds, warn
+from .containers import MAX_STATUS_POLL_INTERVAL
+from .exit_wait import EXITED, ExitWait, Polling, container_state, describe_state
 
 PROOF_DEADLINE_MARGIN_SECONDS = 30.0
 
@@ -126,7 +129,9 @@ class ProofKeywords(LibraryComponent):
         ``exit_code``, that ECS recorded that exit code for its container (AC 6).
 
         Waits up to ``timeout`` (default: ``stop_timeout``) for STOPPED. Returns the described
-        task.
+        task. A different exit code fails with ``ECS recorded exit code 0 for the task of
+        container X, expected 137`` and the task as ECS describes it. To check the daemon and
+        ECS together, use `Container Should Have Exited With Code`.
 
         Example:
         | Fargate Task Should Be Stopped | ${id} | exit_code=0 |
@@ -138,9 +143,14 @@ class ProofKeywords(LibraryComponent):
 
     @keyword("Task Definition Should Be Deregistered", tags=("AWS", "Proof"))
     def task_definition_should_be_deregistered(self, container_id: str) -> None:
-        """Proves the task definition the container's task ran from, seen ACTIVE after start,
-        is now INACTIVE (AC 8). A definition never seen ACTIVE fails: its absence proves
-        nothing.
+        """Proves the container's task definition is deregistered (AC 8): the revision its
+        task ran from, seen ACTIVE after start, is now INACTIVE (or deleted), and no revision
+        of the family ``sockerless-<id[:12]>`` is ACTIVE.
+
+        Needs the task proven after start (`Container Should Run As A Fargate Task`, which
+        `Start Fargate Container` runs): a definition never seen ACTIVE fails, since its
+        absence proves nothing. This one keyword replaces `Task Definition Should Be Inactive`
+        (the family check alone, deprecated).
 
         Example:
         | Remove Container | ${id} |
@@ -148,6 +158,69 @@ class ProofKeywords(LibraryComponent):
         """
         evidence = self._evidence(container_id)
         self._prover(self.ctx.settings.aws_timeout).task_definition_should_be_deregistered(evidence)
+        resources = self.ctx.container_resources(
+            self.ctx.settings.aws_timeout + PROOF_DEADLINE_MARGIN_SECONDS, log
+        )
+        AwsVerifier(resources).task_definition_should_be_inactive(container_id)
+
+    @keyword("Container Should Have Exited With Code", tags=("Container", "AWS", "Proof"))
+    def container_should_have_exited_with_code(
+        self,
+        container_id: str,
+        exit_code: int,
+        timeout: timedelta | None = None,
+        aws_timeout: timedelta | None = None,
+    ) -> dict[str, Any]:
+        """Waits until the container has exited, then proves, on the daemon and on ECS, that
+        it exited with ``exit_code`` (AC 6). Returns the inspect result.
+
+        | =Arguments= | =Description= |
+        | ``exit_code`` | The exit code wanted, e.g. ``0``, ``3``, ``137`` after `Kill Container`. |
+        | ``timeout`` | How long the container may still run. Default: ``start_timeout``. |
+        | ``aws_timeout`` | How long ECS may lag behind the daemon. Default: ``aws_timeout``. |
+
+        The wait is `Wait Until Container Is Not Running` (one blocking request); then inspect
+        must show ``State.Status`` ``exited`` with ``State.ExitCode`` ``exit_code``, and ECS the
+        container's task STOPPED with the same ``exitCode`` for its container. The task is the
+        one proven after start (`Container Should Run As A Fargate Task`), else the
+        container's one task on ECS (then kept for the later proofs of the container). Each
+        failure says which side disagrees: ``Container X exited with code 0, expected 3`` (the
+        daemon), or ``ECS recorded exit code 0 for the task of container X, expected 3 (the
+        daemon reports 3)``.
+
+        Example:
+        | Start Fargate Container | ${id} | |
+        | Container Should Have Exited With Code | ${id} | 3 |
+        | Kill Container | ${other} | |
+        | Container Should Have Exited With Code | ${other} | 137 |
+        """
+        budget = seconds(timeout, self.ctx.settings.start_timeout)
+        polling = Polling(interval=0.5, max_interval=MAX_STATUS_POLL_INTERVAL)
+        inspect = ExitWait(self.ctx, container_id, budget, polling, log=log, warn=warn).run()
+        state = container_state(inspect)
+        if state.get("Status") not in EXITED:
+            raise AssertionError(
+                f"Container {container_id} has not exited: State {describe_state(inspect)}"
+            )
+        actual = state.get("ExitCode")
+        if actual != int(exit_code):
+            raise AssertionError(
+                f"Container {container_id} exited with code {actual}, expected {exit_code}: "
+                f"State {describe_state(inspect)}"
+            )
+        wait = self._timeout(aws_timeout)
+        prover = self._prover(wait)
+        evidence = self.ctx.evidence.get(container_id)
+        if evidence is None:
+            # Kept, so that the teardown's check knows this very task too.
+            evidence = self.ctx.evidence[container_id] = prover.task_of_container(
+                container_id, wait
+            )
+        prover.task_should_stop(
+            evidence, wait, int(exit_code), daemon_says=f"the daemon reports {actual}"
+        )
+        log(f"Container {container_id} exited with code {actual}, on the daemon and on ECS")
+        return inspect
 
     @keyword("Log Lines Should Be CloudWatch Events", tags=("AWS", "Proof", "Logs"))
     def log_lines_should_be_cloudwatch_events(

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from robot.api.deco import keyword
 from robot.libraries.BuiltIn import BuiltIn
 
 from ..transport import Target
 from .base import LibraryComponent, log
+from .session_guard import CreateGuardAdapter
 from .unix_adapter import UNIX_SESSION_BASE, UnixSocketAdapter
 
 REQUESTS_LIBRARY = "RequestsLibrary"
@@ -36,7 +38,19 @@ class SessionKeywords(LibraryComponent):
         has talked to it yet; see `API version`), e.g. ``http://sockerless/v1.44``. For a unix
         socket target an adapter that sends every request over the socket is mounted on the
         session (TCP targets need none), with the library's connect/read timeouts as the
-        default. Imports RequestsLibrary if the suite has not. Returns the ``requests.Session``.
+        default. Returns the ``requests.Session``.
+
+        *Raw creates keep the kit's guarantees.* A ``POST /containers/create`` sent on this
+        session (``POST On Session``) is treated like `Create Container`: the run's labels are
+        added to its JSON body, it counts against the `Fargate task budget` (one beyond it fails
+        before it is sent), and the container in the answer is registered for cleanup and
+        written to the journal, so the test's teardown (and the library's automatic cleanup)
+        removes it and proves nothing is left on AWS. The body must be a JSON object
+        (``json=${body}``). Other requests are sent as they are.
+
+        ``resources/sockerless.resource`` imports RequestsLibrary, so ``POST On Session`` and
+        friends resolve in ``--dryrun`` too; a suite that imports SockerlessLibrary directly
+        needs ``Library    RequestsLibrary`` for that (this keyword imports it at run time).
 
         Example:
         | Create Sockerless Session | | | |
@@ -51,9 +65,13 @@ class SessionKeywords(LibraryComponent):
         session = builtin.run_keyword(f"{REQUESTS_LIBRARY}.Create Session", alias, base_url)
         if socket_path is not None:
             timeouts = self.ctx.timeouts()
-            adapter = UnixSocketAdapter(socket_path, (timeouts.connect, timeouts.read))
-            session.mount(UNIX_SESSION_BASE + "/", adapter)
+            inner = UnixSocketAdapter(socket_path, (timeouts.connect, timeouts.read))
+            mount_point = UNIX_SESSION_BASE + "/"
             log(f"Session '{alias}': {base_url} over unix socket {socket_path}")
         else:
+            parts = urlsplit(base_url)
+            mount_point = f"{parts.scheme}://{parts.netloc}/"
+            inner = session.get_adapter(mount_point)
             log(f"Session '{alias}': {base_url}")
+        session.mount(mount_point, CreateGuardAdapter(inner, self.ctx))
         return session

@@ -94,7 +94,8 @@ class StreamKeywords(LibraryComponent):
         ``result`` is a logs result or an exec stream. Lines are split after joining the frames
         of the stream (a frame is not a line). For logs read with ``timestamps=True`` the
         timestamp prefix is removed first. Substrings do not count: the line
-        ``echo hello from fargate`` does NOT satisfy ``hello from fargate``.
+        ``echo hello from fargate`` does NOT satisfy ``hello from fargate``. A line that is
+        on the other stream is named as such in the failure.
 
         Example:
         | Output Should Contain Line | ${logs} | hello from fargate | |
@@ -102,8 +103,14 @@ class StreamKeywords(LibraryComponent):
         """
         lines = output_lines(result, stream)
         if not whole_line_present(lines, line):
+            other = "stdout" if stream_name(stream) == "stderr" else "stderr"
+            elsewhere = (
+                f" It is a line of {other}."
+                if whole_line_present(output_lines(result, other), line)
+                else ""
+            )
             raise AssertionError(
-                f"No {stream_name(stream)} line equals '{line}'. "
+                f"No {stream_name(stream)} line equals '{line}'.{elsewhere} "
                 f"Lines seen ({len(lines)}):\n{show_lines(lines)}"
             )
         log(f"Found the {stream_name(stream)} line '{line}'")

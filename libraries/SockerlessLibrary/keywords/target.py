@@ -9,7 +9,13 @@ from robot.api import SkipExecution
 from robot.api.deco import keyword
 from robot.libraries.BuiltIn import BuiltIn, RobotNotRunningError
 
-from ..aws.credentials import SKIP_MESSAGE
+from ..aws.credentials import (
+    REQUIRE_ENV,
+    REQUIRE_VARIABLE,
+    SKIP_MESSAGE,
+    credentials_required,
+    required_credentials_message,
+)
 from ..target import report_metadata, should_skip_for_credentials
 from .base import LibraryComponent, log, seconds
 from .naming import unique_container_name
@@ -113,19 +119,38 @@ class TargetKeywords(LibraryComponent):
         return {"api_version": api.version, "api_version_source": api.source}
 
     @keyword("Skip If AWS Credentials Are Missing", tags=("Target", "AWS"))
-    def skip_if_aws_credentials_are_missing(self) -> None:
-        """Skips the current test (or, in a suite setup, the suite) without AWS credentials.
+    def skip_if_aws_credentials_are_missing(self, required: bool | str | None = None) -> None:
+        """Skips the current test (or, in a suite setup, the suite) without AWS credentials;
+        fails instead when credentials are required (the CI switch).
+
+        | =Arguments= | =Description= |
+        | ``required`` | Fail, not skip (default: ``SOCKERLESS_KIT_REQUIRE_CREDENTIALS``). |
+
+        The suites pass ``${REQUIRE_AWS_CREDENTIALS}``, which defaults to that variable, else
+        ``false``.
 
         Applies only to a real sockerless target (``SOCKERLESS_HOST`` or ``host`` set): with
         neither ``AWS_ACCESS_KEY_ID`` + ``AWS_SECRET_ACCESS_KEY`` nor ``AWS_PROFILE`` in the
         environment it raises a skip with the spec's message ``AWS credentials not available``
-        (AC 1). For the embedded simulator it does nothing. It connects to nothing.
+        (AC 1). A CI job whose secrets broke would then pass with every test skipped; with
+        ``required`` on it fails, naming the variables to set, e.g. ``AWS credentials not
+        available, and this run requires them (...): set AWS_ACCESS_KEY_ID and
+        AWS_SECRET_ACCESS_KEY, or AWS_PROFILE: none is set``. For the embedded simulator it
+        does nothing. It connects to nothing.
 
         Example:
-        | Skip If AWS Credentials Are Missing |
+        | Skip If AWS Credentials Are Missing | |
+        | Skip If AWS Credentials Are Missing | required=${TRUE} |
         """
         choice = self.ctx.choice()
-        if should_skip_for_credentials(choice, self.ctx.env):
+        env = self.ctx.env
+        if required is None:
+            strict = credentials_required(env.get(REQUIRE_ENV), REQUIRE_ENV)
+        else:
+            strict = credentials_required(required, f"required ({REQUIRE_VARIABLE})")
+        if should_skip_for_credentials(choice, env):
+            if strict:
+                raise AssertionError(required_credentials_message(env))
             raise SkipExecution(SKIP_MESSAGE)
         log(f"Target {choice.kind}: AWS credentials check passed")
 

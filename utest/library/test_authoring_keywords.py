@@ -1,0 +1,287 @@
+"""What the authoring keywords send, and what they refuse to send, request by request.
+
+The daemon is the scripted unix-socket server of ``conftest.py``, answering creates, inspects and
+kills from a table, so every request the library sent (and every one it did not) is visible.
+The target is a real one (``host``) without AWS credentials: cleanup stays on the daemon.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from requests import PreparedRequest, Response
+from requests.adapters import BaseAdapter
+
+from SockerlessLibrary import SockerlessLibrary
+from SockerlessLibrary.budget import TaskBudgetExhausted
+from SockerlessLibrary.create_options import ConflictingOption, UnknownOption
+from SockerlessLibrary.errors import ConfigurationError
+from SockerlessLibrary.keywords.session_guard import CreateGuardAdapter
+
+pytestmark = pytest.mark.timeout(30)
+
+CREATE = "POST /v1.44/containers/create"
+
+
+@pytest.fixture(autouse=True)
+def journal(isolated_journal: Path) -> Path:
+    """A journal in ``tmp_path``, no AWS credentials, no target or budget from the outside."""
+    return isolated_journal
+
+
+INSPECT_ANSWERS: dict[str, tuple[int, Any]] = {
+    "gone": (404, {"message": "No such container: gone"}),
+    "there": (200, {"Id": "f" * 64, "State": {"Status": "running", "Running": True}}),
+    "broken": (404, {"message": "page not found"}),
+}
+
+
+def respond(connection: Any, request: Any) -> None:
+    if request.path.endswith("/_ping"):
+        connection.respond(200, "OK", b"OK", content_type="text/plain")
+    elif request.path.endswith("/containers/create"):
+        connection.respond_json(201, "Created", {"Id": secrets.token_hex(32), "Warnings": []})
+    elif request.path.endswith("/json") and "/containers/" in request.path:
+        name = request.path.split("/containers/")[1].split("/")[0]
+        status, payload = INSPECT_ANSWERS.get(name, (200, []))
+        connection.respond_json(status, "Answer", payload)
+    else:
+        connection.respond(204, "No Content")
+
+
+@pytest.fixture
+def library(serve: Any, keep_alive: Any) -> Iterator[tuple[SockerlessLibrary, Any]]:
+    server = serve(keep_alive(respond))
+    lib = SockerlessLibrary(
+        host=f"unix://{server.path}",
+        connect_timeout=timedelta(seconds=1),
+        read_timeout=timedelta(seconds=2),
+        api_version="1.44",
+        task_budget=2,
+    )
+    yield lib, server
+    lib.close()
+
+
+def sent_creates(server: Any) -> list[dict[str, Any]]:
+    return [r.json() for r in server.requests if r.request_line.startswith(CREATE)]
+
+
+def test_create_container_sends_each_option_in_its_docker_field(library: Any) -> None:
+    lib, server = library
+    lib.create_container(
+        "alpine:latest",
+        "pwd",
+        env={"FOO": "bar"},
+        working_dir="/tmp",
+        user="nobody",
+        entrypoint=["/bin/sh", "-c"],
+        labels={"team": "qa"},
+        stop_signal="SIGINT",
+        stop_timeout=5,
+        tty=False,
+        open_stdin=True,
+        host_config={"Memory": 536870912},
+        config={"Hostname": "qa-box"},
+    )
+    (body,) = sent_creates(server)
+    assert body["Cmd"] == ["pwd"]
+    assert body["Env"] == ["FOO=bar"]
+    assert (body["WorkingDir"], body["User"], body["StopSignal"]) == ("/tmp", "nobody", "SIGINT")
+    assert (body["StopTimeout"], body["OpenStdin"], body["Tty"]) == (5, True, False)
+    assert body["Entrypoint"] == ["/bin/sh", "-c"]
+    assert body["HostConfig"] == {"Memory": 536870912}
+    assert body["Hostname"] == "qa-box"
+    assert body["Labels"]["team"] == "qa"
+    assert body["Labels"]["sockerless-kit.run-id"] == lib.get_run_id()
+
+
+def test_a_misspelt_option_fails_naming_the_valid_ones_and_sends_nothing(library: Any) -> None:
+    lib, server = library
+    with pytest.raises(UnknownOption) as raised:
+        lib.create_container("alpine:latest", "echo", "hi", workdir="/tmp")
+    message = str(raised.value)
+    assert message.startswith(
+        "Create Container got unknown option 'workdir=/tmp' (did you mean working_dir?): valid "
+        "options are config, entrypoint, env, expected_status, host_config, labels, name, "
+        "open_stdin, stop_signal, stop_timeout, tty, user, working_dir."
+    )
+    with pytest.raises(ConflictingOption):
+        lib.create_container("alpine:latest", env={"A": "1"}, config={"Env": ["B=2"]})
+    assert server.request_lines == []  # not even the version negotiation
+    assert lib.get_fargate_task_budget()["used"] == 0  # nothing counted either
+
+
+@pytest.mark.parametrize(
+    ("keyword", "option"),
+    [("create_exec", "workdir"), ("run_process_in_container", "cwd")],
+)
+def test_exec_keywords_refuse_unknown_options_too(library: Any, keyword: str, option: str) -> None:
+    lib, server = library
+    with pytest.raises(UnknownOption, match=rf"got unknown option '{option}=/tmp'"):
+        getattr(lib, keyword)("c0ffee", "pwd", **{option: "/tmp"})
+    assert server.request_lines == []
+
+
+def test_kill_sends_sigkill_by_name_unless_told_otherwise(library: Any) -> None:
+    lib, server = library
+    lib.kill_container("c0ffee")
+    lib.kill_container("c0ffee", signal="SIGTERM")
+    kills = [line for line in server.request_lines if "/kill" in line]
+    assert kills == [
+        "POST /v1.44/containers/c0ffee/kill?signal=SIGKILL HTTP/1.1",
+        "POST /v1.44/containers/c0ffee/kill?signal=SIGTERM HTTP/1.1",
+    ]
+
+
+def test_container_should_not_exist_needs_the_daemons_no_such_container(library: Any) -> None:
+    lib, _ = library
+    lib.container_should_not_exist("gone")
+    with pytest.raises(AssertionError, match=r"Container there exists: State \{\"Status\""):
+        lib.container_should_not_exist("there")
+    with pytest.raises(AssertionError, match="neither the container nor 'No such container'"):
+        lib.container_should_not_exist("broken")  # a 404 about something else proves nothing
+
+
+# --- the raw session's guard ------------------------------------------------------------------
+
+
+class Recorder(BaseAdapter):
+    """The adapter behind the guard: records what reaches it, answers from a script."""
+
+    def __init__(self, status: int = 201, answer: Any = None) -> None:
+        super().__init__()
+        self.sent: list[PreparedRequest] = []
+        self.status = status
+        self.answer = {"Id": "a" * 64} if answer is None else answer
+
+    def send(self, request: PreparedRequest, *args: Any, **kwargs: Any) -> Response:
+        self.sent.append(request)
+        response = Response()
+        response.status_code = self.status
+        response._content = json.dumps(self.answer).encode()
+        return response
+
+    def close(self) -> None:
+        pass
+
+
+def prepared(url: str, body: Any = None, *, data: bytes | None = None) -> PreparedRequest:
+    request = PreparedRequest()
+    request.prepare(method="POST", url=url, json=body, data=data)
+    return request
+
+
+def test_a_raw_create_gets_the_run_labels_counts_and_is_registered(library: Any) -> None:
+    lib, _ = library
+    inner = Recorder()
+    guard = CreateGuardAdapter(inner, lib._context)
+    url = "http://sockerless/v1.44/containers/create?name=raw"
+    guard.send(prepared(url, {"Image": "alpine:latest", "Labels": {"team": "qa"}}))
+    (sent,) = inner.sent
+    body = json.loads(sent.body)
+    assert body["Labels"] == {
+        "team": "qa",
+        "sockerless-kit.run-id": lib.get_run_id(),
+        "sockerless-kit.project": "sockerless-ecs-acceptance",
+    }
+    assert sent.headers["Content-Length"] == str(len(sent.body))
+    assert lib.get_fargate_task_budget()["used"] == 1
+    assert lib._context.registry.is_pending("a" * 64)  # cleaned at the end of its scope
+    journal = lib._context.journal.records()
+    assert [(r["event"], r["container_id"]) for r in journal] == [("created", "a" * 64)]
+    other = prepared("http://sockerless/v1.44/containers/json")
+    guard.send(other)
+    assert inner.sent[-1] is other and other.body is None  # other requests pass untouched
+
+
+def test_a_raw_create_beyond_the_budget_is_never_sent(library: Any) -> None:
+    lib, _ = library
+    inner = Recorder()
+    guard = CreateGuardAdapter(inner, lib._context)
+    lib.create_container("alpine:latest", "true")
+    guard.send(prepared("http://sockerless/containers/create", {"Image": "alpine"}))
+    with pytest.raises(TaskBudgetExhausted, match="of its budget of 2"):
+        guard.send(prepared("http://sockerless/containers/create", {"Image": "alpine"}))
+    assert len(inner.sent) == 1
+
+
+def test_a_raw_create_the_daemon_refused_gives_its_slot_back(library: Any) -> None:
+    lib, _ = library
+    inner = Recorder(status=409, answer={"message": "Conflict"})
+    answer = CreateGuardAdapter(inner, lib._context).send(
+        prepared("http://sockerless/containers/create", {"Image": "alpine"})
+    )
+    assert answer.status_code == 409  # the test sees the daemon's answer, as sent
+    budget = lib.get_fargate_task_budget()
+    assert (budget["used"], budget["given_back"]) == (0, 1)
+
+
+def test_a_raw_create_whose_body_is_no_json_object_is_refused_unsent(library: Any) -> None:
+    lib, _ = library
+    inner = Recorder()
+    guard = CreateGuardAdapter(inner, lib._context)
+    for bad in (b"Image=alpine", b'["alpine"]'):
+        with pytest.raises(ConfigurationError, match="needs a JSON object body"):
+            guard.send(prepared("http://sockerless/containers/create", data=bad))
+    assert inner.sent == []
+    assert lib.get_fargate_task_budget()["used"] == 0
+
+
+# --- the auto budget against a real target, as robot runs it ------------------------------------
+
+BUDGET_SUITE = """\
+*** Settings ***
+Library    SockerlessLibrary    read_timeout=5s
+
+*** Test Cases ***
+Declares One And Creates Two
+    [Tags]    fargate-tasks:1
+    Create Container    alpine:latest    true
+    Create Container    alpine:latest    true
+
+Declares One
+    [Tags]    fargate-tasks:1
+    Create Container    alpine:latest    true
+"""
+
+
+def test_against_a_real_target_the_selected_tests_declarations_are_enforced(
+    serve: Any, keep_alive: Any, tmp_path: Path, journal: Path
+) -> None:
+    server = serve(keep_alive(respond))
+    suite = tmp_path / "budget.robot"
+    suite.write_text(BUDGET_SUITE)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # isolated_journal cleaned it
+    env.update(SOCKERLESS_HOST=f"unix://{server.path}", SOCKERLESS_KIT_JOURNAL_DIR=str(journal))
+    subprocess.run(
+        [str(Path(sys.executable).parent / "robot"), "--outputdir", str(tmp_path), str(suite)],
+        env=env,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    root = ET.parse(tmp_path / "output.xml").getroot()
+    outcome = {t.get("name"): t.find("status") for t in root.iter("test")}
+    first, second = outcome["Declares One And Creates Two"], outcome["Declares One"]
+    assert first is not None and second is not None
+    assert first.get("status") == "PASS"  # the run's sum (2) had room for its second create
+    assert second.get("status") == "FAIL"
+    assert (second.text or "").startswith(
+        "Fargate task budget exhausted: this run (budget id "
+    ) and "already created 2 containers, all that its selected tests declare (2;" in (
+        second.text or ""
+    )
+    assert len([line for line in server.request_lines if line.startswith(CREATE)]) == 2
+    warned = [m.text or "" for m in root.iter("msg") if m.get("level") == "WARN"]
+    assert any("'Budget.Declares One And Creates Two' created 2 containers" in w for w in warned)
