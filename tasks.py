@@ -4,12 +4,17 @@
     python3 tasks.py ecs [robot options]
                               set up, then run the ECS acceptance suites on the configured target
                               (the embedded simulator when SOCKERLESS_HOST is not set); options go
-                              to robot: --exclude slow, --variable START_TIMEOUT:330s, ...
+                              to robot: --exclude slow, --variable START_TIMEOUT:330s, ...;
+                              then the keyword documentation into results/docs/
     python3 tasks.py pabot [pabot and robot options]
                               the ECS suites in parallel with pabot, every process sharing one
                               embedded simulator; the report counts the run's Fargate tasks;
                               options go to pabot (--processes 2) and through it to robot
     python3 tasks.py test     set up, then run every check the project has (what CI runs)
+    python3 tasks.py examples the worked example suite of docs/writing-suites.md (tag example)
+                              on the embedded simulator
+    python3 tasks.py docs     keyword documentation (libdoc HTML) of the library and of every
+                              resource file into results/docs/ (tasks.py ecs makes it too)
     python3 tasks.py impostor the ECS suites against a plain Docker Engine (root: installs
                               Debian's docker.io); passes only when every Fargate flow fails
     python3 tasks.py sockerless-profile
@@ -738,6 +743,8 @@ CHECKS: dict[str, Callable[[Tally], None]] = {
     "sockerless-profile": sockerless_profile,
     "installed-kit": installed_kit,
     "robotcode": robotcode,
+    "examples": examples,
+    "docs": docs,
 }
 # Commands whose own exit status is the answer.
 PASS_THROUGH: dict[str, Callable[[list[str]], int]] = {"sweep": sweep, "bench": bench}
