@@ -16,6 +16,7 @@ from ..errors import ConfigurationError, DaemonResponseError
 from ..polling import Poller, poll_until
 from .base import LibraryComponent, current_scope, debug, log, seconds, warn
 from .exit_wait import ExitWait, Polling, container_state, describe_state
+from .outages import refuse_create_when_down
 from .status import parse_expected_status
 
 _CONTAINER_ID = re.compile(r"^[0-9a-f]{64}$")
@@ -73,7 +74,8 @@ class ContainerKeywords(LibraryComponent):
         ``name`` when given) until its answer was due, and cleans it like any other.
 
         Every create counts against the run's `Fargate task budget`; one beyond it fails
-        before anything is sent to the daemon.
+        before anything is sent to the daemon, as does one on a target whose daemon or AWS
+        endpoint went down earlier in the run (see `Outages`).
 
         Example:
         | ${id}= | Create Container | alpine:latest | echo | hello from fargate |
@@ -89,6 +91,7 @@ class ContainerKeywords(LibraryComponent):
         }
         environment = docker_environment(env)
         entrypoint_list = [entrypoint] if isinstance(entrypoint, str) else entrypoint
+        refuse_create_when_down(self.ctx, image)
         # The cost guard: a create beyond the run's Fargate task budget fails here, unsent.
         slot = self.ctx.task_budget().reserve()
         client = self.client

@@ -20,6 +20,7 @@ from ..aws.queries import ContainerResources
 from ..aws.retry import AwsCaller, Deadline
 from ..budget import TaskBudget, open_task_budget
 from ..client import DockerClient
+from ..outage import Outages
 from ..support import DaemonSupport
 from ..target import (
     ActiveTarget,
@@ -99,6 +100,8 @@ class LibraryContext:
         self.preflight_results: dict[str, PreflightResult] = {}
         # Blocking Docker API calls (wait, logs follow) each daemon lacks, learnt once per run.
         self.daemon_support = DaemonSupport()
+        # Daemons and AWS endpoints found down: every later request to them fails at once.
+        self.outages = Outages()
 
     @property
     def env(self) -> Mapping[str, str]:
@@ -212,6 +215,7 @@ class LibraryContext:
                 self._read_timeout,
                 api_version=pinned_api_version(self._api_version),
                 on_negotiated=negotiated,
+                outages=self.outages,
             )
             if host in self._negotiated:
                 client.transport.use_api_version(self._negotiated[host])
@@ -293,7 +297,12 @@ class LibraryContext:
             ecs=self.aws_client("ecs"),
             logs=self.aws_client("logs"),
             config=self.aws_config(),
-            caller=AwsCaller(Deadline(deadline_seconds), log),
+            caller=AwsCaller(
+                Deadline(deadline_seconds),
+                log,
+                endpoint=self.aws_config().endpoint_address,
+                outages=self.outages,
+            ),
             unsupported=self.unsupported_aws,
         )
 
