@@ -34,6 +34,8 @@ class Janitor:
     def __init__(self, context: LibraryContext, log: Log) -> None:
         self.ctx = context
         self.log = log
+        # The latest attempt for each container: what the end-of-run account reports.
+        self.last_results: dict[str, ContainerCleanupResult] = {}
 
     def clean(self, container_id: str, journal: RunJournal | None = None) -> ContainerCleanupResult:
         """Clean one container (idempotent; bounded by ``CLEANUP_DEADLINE_SECONDS``)."""
@@ -58,6 +60,7 @@ class Janitor:
                 journal=journal or ctx.journal,
                 log=self.log,
             )
+        self.last_results[container_id] = result
         if result.complete:
             ctx.registry.mark_cleaned(container_id)
         return result
