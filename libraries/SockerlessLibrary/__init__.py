@@ -305,8 +305,8 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
         )
         budget_setting(task_budget, {})  # a bad value fails the import, before any keyword runs
         self._context = LibraryContext(settings, log=log)
+        self._accounted: set[str] = set()  # containers the end-of-run account reported
         self._janitor = Janitor(self._context, log)
-        self._accounted: set[str] = set()
         components = [
             TargetKeywords(self._context),
             ContainerKeywords(self._context),

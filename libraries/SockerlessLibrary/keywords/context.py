@@ -95,13 +95,13 @@ class LibraryContext:
         self.evidence: dict[str, TaskEvidence] = {}
         # AWS operations the target's endpoint does not implement, learnt once per run.
         self.unsupported_aws: set[str] = set()
+        # Daemons and AWS endpoints found down: every later request to them fails at once.
+        self.outages = Outages()
         # Preflight outcomes by target and AWS configuration: each suite's setup asks again,
         # and a misconfigured run must fail the later suites at once.
         self.preflight_results: dict[str, PreflightResult] = {}
         # Blocking Docker API calls (wait, logs follow) each daemon lacks, learnt once per run.
         self.daemon_support = DaemonSupport()
-        # Daemons and AWS endpoints found down: every later request to them fails at once.
-        self.outages = Outages()
 
     @property
     def env(self) -> Mapping[str, str]:
