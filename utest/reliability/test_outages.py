@@ -16,6 +16,7 @@ import re
 import shlex
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -108,7 +109,9 @@ def check(case: Case) -> dict[str, object]:
         assert pending, context  # the fault cut a cleanup short: something stands in the journal
 
     if not case.simulator_alive:
+        started = time.monotonic()
         swept = sweep_as_printed(case, console)
+        assert time.monotonic() - started < DEAD_SWEEP_SECONDS, swept.stdout + swept.stderr
         assert swept.returncode == 1, swept.stdout + swept.stderr
         assert "sweep: down: " in swept.stdout, swept.stdout
         return {"pending": len(pending), "leaks": "simulator dead", "sweep": swept.returncode}
