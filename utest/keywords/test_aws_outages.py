@@ -113,17 +113,9 @@ def config(url: str, **kwargs: Any) -> AwsConfig:
     )
 
 
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
+def fake_time_outages(sleeps: list[float]) -> Outages:
+    """Outages whose clock is the sum of the delays slept so far (only sleeping moves it)."""
+    return Outages(clock=lambda: sum(sleeps), sleep=sleeps.append)
 
 
 def caller_for(aws: AwsConfig, outages: Outages, log: list[str] | None = None) -> AwsCaller:
@@ -170,8 +162,8 @@ def test_throttling_and_server_errors_keep_botocores_retries(
 def test_a_refusing_endpoint_is_retried_for_the_bound_then_down_for_the_run(
     endpoint: Callable[..., EcsEndpoint],
 ) -> None:
-    fake = FakeTime()
-    outages = Outages(clock=fake.clock, sleep=fake.sleep)
+    sleeps: list[float] = []
+    outages = fake_time_outages(sleeps)
     url = refused_url()
     aws = config(url)
     client = aws.client("ecs")
@@ -179,7 +171,7 @@ def test_a_refusing_endpoint_is_retried_for_the_bound_then_down_for_the_run(
     with pytest.raises(AwsError) as first:
         caller_for(aws, outages, log).call("ECS ListClusters", "the account", client.list_clusters)
     assert not isinstance(first.value, AwsEndpointDown)
-    assert fake.sleeps == [0.25, 0.5, 1.0, 2.0]
+    assert sleeps == [0.25, 0.5, 1.0, 2.0]
     assert first.value.code == "EndpointConnectionError"
     assert first.value.message.endswith(
         f"(no answer in 5 attempt(s) over 3.8 s: the AWS endpoint {url} is marked down for the "
@@ -198,7 +190,7 @@ def test_a_refusing_endpoint_is_retried_for_the_bound_then_down_for_the_run(
     with pytest.raises(AwsEndpointDown) as later:
         caller_for(aws, outages).call("ECS ListTasks", "family x", client.list_clusters)
     assert back.requests == 0
-    assert fake.sleeps == [0.25, 0.5, 1.0, 2.0]
+    assert sleeps == [0.25, 0.5, 1.0, 2.0]
     assert str(later.value) == (
         f"AWS ECS ListTasks on family x failed: EndpointDown: not attempted: the AWS endpoint "
         f"{url} down since {outage.since} (EndpointConnectionError: Could not connect to the "
@@ -224,8 +216,8 @@ def test_a_silent_endpoint_is_down_after_its_read_timeout(
 
 
 def test_the_cleanup_stops_at_a_down_endpoint_and_says_so() -> None:
-    fake = FakeTime()
-    outages = Outages(clock=fake.clock, sleep=fake.sleep)
+    sleeps: list[float] = []
+    outages = fake_time_outages(sleeps)
     aws = config(refused_url())
     resources = ContainerResources(
         aws.client("ecs"), aws.client("logs"), aws, caller_for(aws, outages)
@@ -237,4 +229,4 @@ def test_the_cleanup_stops_at_a_down_endpoint_and_says_so() -> None:
     assert "is marked down for the rest of the run" in report.errors[0]
     assert report.errors[1].endswith("(the remaining steps were not attempted)")
     assert "EndpointDown: not attempted" in report.errors[1]
-    assert fake.sleeps == [0.25, 0.5, 1.0, 2.0]
+    assert sleeps == [0.25, 0.5, 1.0, 2.0]
