@@ -18,7 +18,6 @@ from .keywords.context import LibraryContext, LibrarySettings
 from .keywords.exec import ExecKeywords
 from .keywords.janitor import Janitor
 from .keywords.logs import LogKeywords
-from .keywords.outages import account_for_leftovers
 from .keywords.preflight import PreflightKeywords
 from .keywords.proof import ProofKeywords
 from .keywords.registry import Selection, everything, only, scope_of_test, within_suite
@@ -305,7 +304,6 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
         )
         budget_setting(task_budget, {})  # a bad value fails the import, before any keyword runs
         self._context = LibraryContext(settings, log=log)
-        self._accounted: set[str] = set()  # containers the end-of-run account reported
         self._janitor = Janitor(self._context, log)
         components = [
             TargetKeywords(self._context),
@@ -341,10 +339,8 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
         """Clean what the suite (its setup/teardown, tests and child suites) left registered;
         at the end of the top suite, say what the run could not clean and how to finish."""
         self._clean(within_suite(data.full_name), "suite")
-        if data.parent is None:  # the run's last word on them: close() does not retry them
-            self._accounted |= account_for_leftovers(
-                self._context, self._janitor.last_results, result.metadata, warn
-            )
+        if data.parent is None:
+            self._janitor.account_for_leftovers(result.metadata, warn)
 
     def close(self) -> None:
         """End of the run: clean whatever is still registered, then stop the simulator."""
@@ -359,7 +355,7 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
         except (SockerlessError, BotoCoreError, ValueError, OSError) as error:
             warn(f"Could not look for the containers of creates that were cut short: {error}")
             container_ids = self._context.registry.pending(selection)
-        container_ids = [cid for cid in container_ids if cid not in self._accounted]
+        container_ids = [cid for cid in container_ids if cid not in self._janitor.accounted]
         if not container_ids:
             return
         log(f"Automatic cleanup at the end of the {scope}: {len(container_ids)} container(s)")

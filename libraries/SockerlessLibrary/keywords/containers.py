@@ -74,8 +74,7 @@ class ContainerKeywords(LibraryComponent):
         ``name`` when given) until its answer was due, and cleans it like any other.
 
         Every create counts against the run's `Fargate task budget`; one beyond it fails
-        before anything is sent to the daemon, as does one on a target whose daemon or AWS
-        endpoint went down earlier in the run (see `Outages`).
+        before anything is sent to the daemon.
 
         Example:
         | ${id}= | Create Container | alpine:latest | echo | hello from fargate |
@@ -91,7 +90,7 @@ class ContainerKeywords(LibraryComponent):
         }
         environment = docker_environment(env)
         entrypoint_list = [entrypoint] if isinstance(entrypoint, str) else entrypoint
-        refuse_create_when_down(self.ctx, image)
+        refuse_create_when_down(self.ctx)
         # The cost guard: a create beyond the run's Fargate task budget fails here, unsent.
         slot = self.ctx.task_budget().reserve()
         client = self.client

@@ -37,13 +37,17 @@ def target_outages(ctx: LibraryContext) -> list[Outage]:
     return [outage for outage in ctx.outages.all() if outage.address in addresses]
 
 
-def refuse_create_when_down(ctx: LibraryContext, image: str) -> None:
-    """A create on a target whose daemon or AWS endpoint went down fails before it is sent."""
+def refuse_create_when_down(ctx: LibraryContext) -> None:
+    """A create on a target whose daemon or AWS endpoint went down fails before it is sent
+    (and before it is counted in the Fargate task budget)."""
     for outage in target_outages(ctx):
         if outage.kind == DAEMON:
             raise DaemonDown("create container", outage)
         raise AwsEndpointDown(
-            operation="create container", resource=image, outage=outage, note=CREATE_REFUSED
+            operation="create container",
+            resource="a new container",
+            outage=outage,
+            note=CREATE_REFUSED,
         )
 
 
