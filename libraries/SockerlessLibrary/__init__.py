@@ -185,6 +185,25 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
     resources derived from their IDs: task definition family ``sockerless-<id[:12]>``, tasks
     tagged with the container id, log streams ``<id[:12]>/...``. Log groups are never deleted.
 
+    = Outages =
+
+    A daemon or AWS endpoint that refuses connections, cannot be resolved or does not accept
+    within the connect timeout (an AWS endpoint also: one that sends nothing for 10 s) is
+    *down*, not busy. The request is tried again for up to 4 s, then the address is marked
+    down for the rest of the run: every later request to it fails at once (``DaemonDown``,
+    ``EndpointDown``) naming since when and the first cause, and `Target Should Be Ready` and
+    `Create Container` refuse that target. A daemon that never answered in the run is marked
+    down at its first failure (a wrong address). Throttling and 5xx answers are not outages
+    and keep their back-off. A daemon or endpoint that comes back is not used again in the
+    same run: the steps that needed it have failed, and the sweep finishes their cleanup.
+
+    When the run ends with containers it could not clean (or with an outage), the last console
+    lines (a warning), the report metadata (``Cleanup left``, ``Down during the run``) and the
+    journal (a ``left`` line per container) say what may remain and give the sweep command for
+    the run: ``python -m SockerlessLibrary.sweep --run-id <id> --journal-dir <dir> --host
+    <daemon>``, to run once the target answers again, with the run's AWS credentials in its
+    environment.
+
     = Fargate task budget =
 
     A cost guard: `Create Container` (and a create on the session of `Create Sockerless
@@ -392,8 +411,11 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
         self._timeline.end_test(data, result)
 
     def end_suite(self, data: Any, result: Any) -> None:
-        """Clean what the suite (its setup/teardown, tests and child suites) left registered."""
+        """Clean what the suite (its setup/teardown, tests and child suites) left registered;
+        at the end of the top suite, say what the run could not clean and how to finish."""
         self._clean(within_suite(data.full_name), "suite")
+        if data.parent is None:
+            self._janitor.account_for_leftovers(result.metadata, warn)
 
     def close(self) -> None:
         """End of the run: clean whatever is still registered, then stop the simulator."""
@@ -408,6 +430,7 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
         except (SockerlessError, BotoCoreError, ValueError, OSError) as error:
             warn(f"Could not look for the containers of creates that were cut short: {error}")
             container_ids = self._context.registry.pending(selection)
+        container_ids = [cid for cid in container_ids if cid not in self._janitor.accounted]
         if not container_ids:
             return
         log(f"Automatic cleanup at the end of the {scope}: {len(container_ids)} container(s)")

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .mux import DecodedStream
+    from .outage import Outage
 
 BODY_EXCERPT_CHARS = 500
 
@@ -25,6 +26,17 @@ class ConfigurationError(SockerlessError):
 
 class DaemonUnreachable(SockerlessError):
     """The socket is missing, the connection was refused, or it was reset before a response."""
+
+
+class DaemonDown(DaemonUnreachable):
+    """Nothing was sent: the daemon was marked down earlier in this run (``outage.py``).
+
+    ``outage`` says since when and the first cause.
+    """
+
+    def __init__(self, operation: str, outage: Outage) -> None:
+        super().__init__(f"{operation}: {outage.refusal()}")
+        self.outage = outage
 
 
 class DaemonTimeout(SockerlessError):
@@ -116,6 +128,17 @@ class AwsError(SockerlessError):
         self.code = code
         self.message = message
         super().__init__(f"AWS {operation} on {resource} failed: {code}: {message}")
+
+
+class AwsEndpointDown(AwsError):
+    """Nothing was sent: the AWS endpoint was marked down earlier in this run (``outage.py``)."""
+
+    def __init__(self, *, operation: str, resource: str, outage: Outage, note: str = "") -> None:
+        message = outage.refusal() + (f"; {note}" if note else "")
+        super().__init__(
+            operation=operation, resource=resource, code="EndpointDown", message=message
+        )
+        self.outage = outage
 
 
 def with_context(error: ProtocolError, context: str) -> ProtocolError:

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from .aws.config import AwsConfig, SimulatorInfoLike, split_list
 from .aws.credentials import credentials_available
 from .client import DockerClient
+from .outage import Outages
 from .transport import AUTO, NegotiationListener, Target, Timeouts, Transport
 
 SOCKERLESS = "sockerless"
@@ -186,13 +187,19 @@ def open_client(
     *,
     api_version: str | None = AUTO,
     on_negotiated: NegotiationListener | None = None,
+    outages: Outages | None = None,
 ) -> DockerClient:
     """A Docker API client for ``host`` (connects lazily, on its first request).
 
-    ``api_version``: ``auto`` (negotiate on the first request) or a version to pin.
+    ``api_version``: ``auto`` (negotiate on the first request) or a version to pin;
+    ``outages``: the run's record of what is down (see ``outage.py``).
     """
     timeouts = Timeouts(connect=connect_timeout, read=read_timeout)
     transport = Transport(
-        Target.parse(host), api_version=api_version, timeouts=timeouts, on_negotiated=on_negotiated
+        Target.parse(host),
+        api_version=api_version,
+        timeouts=timeouts,
+        on_negotiated=on_negotiated,
+        outages=outages,
     )
     return DockerClient(transport)

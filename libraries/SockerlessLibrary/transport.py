@@ -35,12 +35,14 @@ from urllib.parse import urlsplit
 
 from .errors import (
     ConfigurationError,
+    DaemonDown,
     DaemonResponseError,
     DaemonTimeout,
     DaemonUnreachable,
     ProtocolError,
     excerpt,
 )
+from .outage import DAEMON, Outages
 
 DEFAULT_API_VERSION = "1.44"  # the newest API the library speaks: the ceiling of negotiation
 MIN_API_VERSION = "1.24"  # the oldest it accepts from a daemon (Docker 1.12)
@@ -625,11 +627,14 @@ class Transport:
         api_version: str | None = DEFAULT_API_VERSION,
         timeouts: Timeouts | None = None,
         on_negotiated: NegotiationListener | None = None,
+        outages: Outages | None = None,
     ) -> None:
         """``api_version``: a version such as ``"1.41"`` (pinned), ``"auto"`` (negotiate on
         the first request; ``on_negotiated`` then hears the outcome once) or ``None`` (paths
-        without a version prefix)."""
+        without a version prefix). ``outages``: the run's record of what is down; with it a
+        daemon that stops accepting is retried briefly, then marked down (``outage.py``)."""
         self.target = target if isinstance(target, Target) else Target.parse(target)
+        self.outages = outages
         requested = pinned_api_version(api_version)
         if requested == AUTO:
             self._api = ApiVersion(DEFAULT_API_VERSION, "pending")
@@ -748,7 +753,40 @@ class Transport:
         return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + payload
 
     def connect(self, operation: str, timeouts: Timeouts | None = None) -> HttpConnection:
-        """A new connection to the daemon (not pooled)."""
+        """A new connection to the daemon (not pooled).
+
+        With ``outages``: a daemon marked down raises ``DaemonDown`` at once; one that answered
+        earlier in the run and now does not accept is tried again for a few seconds before it
+        is marked down; one that never answered is marked down at its first failure.
+        """
+        if self.outages is None:
+            return self._connect_once(operation, timeouts)
+        address = str(self.target)
+        outage = self.outages.down(address)
+        if outage is not None:
+            raise DaemonDown(operation, outage)
+        streak = self.outages.streak()
+        while True:
+            began = self.outages.clock()
+            try:
+                connection = self._connect_once(operation, timeouts)
+            except (DaemonUnreachable, DaemonTimeout) as error:
+                delay = streak.failed(began)
+                if delay is not None and self.outages.ever_answered(address):
+                    self.outages.sleep(delay)
+                    continue
+                self.outages.mark(DAEMON, address, str(error), streak)
+                if streak.attempts > 1:
+                    error.args = (
+                        f"{error} (no connection in {streak.attempts} attempts over "
+                        f"{streak.elapsed:.1f} s: the daemon is marked down for the rest of "
+                        "the run)",
+                    )
+                raise
+            self.outages.answered(address)
+            return connection
+
+    def _connect_once(self, operation: str, timeouts: Timeouts | None) -> HttpConnection:
         limit = (timeouts or self.timeouts).connect
         target = self.target
         try:

@@ -157,7 +157,7 @@ def test_boto3_client_settings() -> None:
     config = AwsConfig(region="eu-central-1", endpoint_url="http://127.0.0.1:9")
     client_config = config.client_config()
     assert client_config.retries == {"mode": "standard", "total_max_attempts": 5}
-    assert (client_config.connect_timeout, client_config.read_timeout) == (5, 30)
+    assert (client_config.connect_timeout, client_config.read_timeout) == (5, 10)
     client = config.client("ecs")
     assert client.meta.region_name == "eu-central-1"
     assert client.meta.endpoint_url == "http://127.0.0.1:9"

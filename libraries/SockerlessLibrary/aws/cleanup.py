@@ -15,7 +15,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ..errors import AwsError
+from ..errors import AwsEndpointDown, AwsError
 from ..polling import Poller, PollTimeout, poll_until
 from .queries import ContainerResources
 from .resources import short_id, task_definition_family
@@ -90,17 +90,27 @@ class AwsCleaner:
         """Stop the container's tasks, deregister its task definitions, delete its log streams."""
         report = AwsCleanupReport(container_id)
         short_id(container_id)  # refuse anything that is not a container ID before any call
-        self._step(report, self._stop_tasks)
-        self._step(report, self._await_stopped)
-        self._step(report, self._deregister_task_definitions)
-        self._step(report, self._delete_log_streams)
+        steps = (
+            self._stop_tasks,
+            self._await_stopped,
+            self._deregister_task_definitions,
+            self._delete_log_streams,
+        )
+        for step in steps:
+            if not self._step(report, step):
+                break
         return report
 
-    def _step(self, report: AwsCleanupReport, step: Any) -> None:
+    def _step(self, report: AwsCleanupReport, step: Any) -> bool:
+        """Run one step; False when the endpoint is down, so no later step can do anything."""
         try:
             step(report)
+        except AwsEndpointDown as error:
+            report.errors.append(f"{error} (the remaining steps were not attempted)")
+            return False
         except AwsError as error:
             report.errors.append(str(error))
+        return True
 
     def _stop_tasks(self, report: AwsCleanupReport) -> None:
         res = self.resources

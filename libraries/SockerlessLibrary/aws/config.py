@@ -3,6 +3,11 @@
 Two sources: the environment (a real sockerless target, spec AC 2) and the ready line of the
 embedded simulator. Clients always get an explicit region, endpoint, retry policy and timeouts; the
 simulator's static credentials are handed to boto3 directly and never written to ``os.environ``.
+
+botocore retries throttling and 5xx answers (standard mode, ``CLIENT_TOTAL_MAX_ATTEMPTS``), but
+not an endpoint that answers nothing (refused, unresolvable, no accept within the connect
+timeout, no answer within the read timeout): its standard mode would retry that for up to a
+minute per call. The kit's ``AwsCaller`` decides instead, within seconds (``outage.py``).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from typing import Any, Protocol
 import boto3
 import botocore.session
 from botocore.config import Config
+from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
 from botocore.loaders import Loader, create_loader
 
 from .credentials import CredentialsState, credentials_state
@@ -26,8 +32,12 @@ DEFAULT_LOG_GROUP = "/sockerless"
 SIMULATOR_ACCESS_KEY = "testing"  # moto accepts any value; these are the conventional ones
 
 CLIENT_CONNECT_TIMEOUT = 5
-CLIENT_READ_TIMEOUT = 30
+# The kit's calls are small reads and deletes that AWS answers in well under a second; an
+# endpoint silent for 10 s is not answering (a longer wait only delays the run's failure).
+CLIENT_READ_TIMEOUT = 10
 CLIENT_TOTAL_MAX_ATTEMPTS = 5
+# What an endpoint that answers nothing raises; botocore does not retry these for the kit.
+UNANSWERED_ERRORS = (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError)
 # At DEBUG these log every request's headers (X-Amz-Security-Token: the session token) and
 # response bodies (task definitions carry the agent token); Robot's --loglevel TRACE/DEBUG
 # would copy them into output.xml and log.html. They never go below WARNING.
@@ -69,6 +79,8 @@ class AwsConfig:
     credentials: CredentialsState = "missing"
     static_credentials: tuple[str, str] | None = field(default=None, repr=False, compare=False)
     total_max_attempts: int = CLIENT_TOTAL_MAX_ATTEMPTS
+    connect_timeout: float = CLIENT_CONNECT_TIMEOUT
+    read_timeout: float = CLIENT_READ_TIMEOUT
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> AwsConfig:
@@ -104,17 +116,27 @@ class AwsConfig:
             static_credentials=keys or (SIMULATOR_ACCESS_KEY, SIMULATOR_ACCESS_KEY),
         )
 
+    @property
+    def endpoint_address(self) -> str:
+        """Which AWS endpoint the clients talk to: the key of its outage (``outage.py``)."""
+        if self.endpoint_url:
+            return self.endpoint_url.rstrip("/")
+        return f"https://<service>.{self.region}.amazonaws.com"
+
     def client_config(self) -> Config:
         """botocore settings for every client: standard retries and bounded timeouts."""
         return Config(
             region_name=self.region,
             retries={"mode": "standard", "total_max_attempts": self.total_max_attempts},
-            connect_timeout=CLIENT_CONNECT_TIMEOUT,
-            read_timeout=CLIENT_READ_TIMEOUT,
+            connect_timeout=self.connect_timeout,
+            read_timeout=self.read_timeout,
         )
 
     def client(self, service: str) -> Any:
-        """A boto3 client for ``service`` ("ecs", "logs") with this configuration."""
+        """A boto3 client for ``service`` ("ecs", "logs") with this configuration.
+
+        botocore does not retry an endpoint that answers nothing (see the module docs).
+        """
         quiet_aws_sdk_loggers()
         if self.static_credentials is not None:
             access_key, secret_key = self.static_credentials
@@ -128,12 +150,21 @@ class AwsConfig:
             session = boto3.session.Session(
                 region_name=self.region, botocore_session=_botocore_session()
             )
-        return session.client(
+        client = session.client(
             service,
             region_name=self.region,
             endpoint_url=self.endpoint_url,
             config=self.client_config(),
         )
+        # Registered first, so it runs before botocore's own retry handler of the service:
+        # raising the error ends the call there, after one attempt.
+        event_name = client.meta.service_model.service_id.hyphenize()
+        client.meta.events.register_first(
+            f"needs-retry.{event_name}",
+            _no_retry_when_unanswered,
+            unique_id=f"sockerless-kit-no-retry-when-unanswered-{event_name}",
+        )
+        return client
 
     def describe(self) -> dict[str, Any]:
         """The non-secret settings, for reports and the journal."""
@@ -146,6 +177,12 @@ class AwsConfig:
             "log_group": self.log_group,
             "credentials": self.credentials,
         }
+
+
+def _no_retry_when_unanswered(caught_exception: Exception | None = None, **_: Any) -> None:
+    """botocore's ``needs-retry`` hook: an endpoint that answered nothing is not retried here."""
+    if isinstance(caught_exception, UNANSWERED_ERRORS):
+        raise caught_exception
 
 
 _SHARED_LOADER: list[Loader] = []

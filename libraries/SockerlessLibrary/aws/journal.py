@@ -1,5 +1,9 @@
 """The run journal: one JSON line per container created and per container cleaned.
 
+A run that ends with containers not cleaned adds one "left" line for each: what the last cleanup
+attempt did on the daemon and on AWS, and which resources may remain (readers that only want the
+pending containers ignore it: a "created" line without a "cleaned" one is what is pending).
+
 ``.kit-journal/<run-id>.jsonl`` (directory from ``SOCKERLESS_KIT_JOURNAL_DIR``). A "created" line is
 written before the create keyword returns, so even a run killed a moment later leaves enough for the
 sweeper to find the container and the AWS resources derived from it. Each line is written with a
@@ -23,6 +27,7 @@ JOURNAL_DIR_ENV = "SOCKERLESS_KIT_JOURNAL_DIR"
 DEFAULT_JOURNAL_DIR = ".kit-journal"
 CREATED = "created"
 CLEANED = "cleaned"
+LEFT = "left"
 
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 
@@ -151,6 +156,18 @@ class RunJournal:
         if note:
             record["note"] = note
         self._append(record)
+
+    def record_left(self, container_id: str, details: Mapping[str, Any]) -> None:
+        """Write a "left" line: what is known to remain of a container the run could not clean."""
+        self._append(
+            {
+                **details,
+                "event": LEFT,
+                "run_id": self.run_id,
+                "container_id": container_id,
+                "time": utc_now(),
+            }
+        )
 
     def records(self) -> list[dict[str, Any]]:
         """Every readable line of this run's journal."""

@@ -25,6 +25,7 @@ from typing import Any, Literal, TypeVar
 from botocore.exceptions import BotoCoreError, ProfileNotFound
 
 from ..errors import AwsError
+from ..outage import Outages
 from .config import AwsConfig
 from .queries import iter_pages
 from .retry import AwsCaller, Deadline, is_unsupported
@@ -59,6 +60,7 @@ UNREACHABLE = frozenset(
         "ConnectTimeoutError",
         "ReadTimeoutError",
         "ConnectionClosedError",
+        "EndpointDown",
     }
 )
 # An access key ID (AKIA.../ASIA...) never goes into a report, even inside an AWS message.
@@ -124,10 +126,16 @@ class Preflight:
     log_group: LogGroupCheck = "auto"
     secrets: tuple[str, ...] = ()
     result: PreflightResult = field(default_factory=PreflightResult)
+    outages: Outages = field(default_factory=Outages)  # the run's (see outage.py)
     _caller: AwsCaller = field(init=False)
 
     def __post_init__(self) -> None:
-        self._caller = AwsCaller(Deadline(self.deadline_seconds), self.log)
+        self._caller = AwsCaller(
+            Deadline(self.deadline_seconds),
+            self.log,
+            endpoint=self.config.endpoint_address,
+            outages=self.outages,
+        )
 
     def run(self) -> PreflightResult:
         """Every check in order; stops early when the credentials or the endpoint fail."""

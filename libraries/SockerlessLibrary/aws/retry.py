@@ -4,6 +4,11 @@ botocore (standard mode, 5 attempts in total) already retries throttling and 5xx
 is still throttling after that, cleanup must not give up and leak a task, so the call is retried
 again with a short backoff for as long as the caller's deadline allows, and every such retry is
 logged saying what was retried and why.
+
+An endpoint that answers nothing at all (refused, unresolvable, no accept or no answer in time) is
+another matter: botocore does not retry it (``config.py``), this caller tries again for a few
+seconds and then marks it down for the run (``outage.py``), so every later call through any caller
+sharing those ``outages`` fails at once with the first cause instead of retrying for a minute.
 """
 
 from __future__ import annotations
@@ -13,16 +18,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    ConnectionClosedError,
-    ConnectTimeoutError,
-    EndpointConnectionError,
-    ReadTimeoutError,
-)
+from botocore.exceptions import BotoCoreError, ClientError, ConnectionClosedError
 
-from ..errors import AwsError
+from ..errors import AwsEndpointDown, AwsError
+from ..outage import AWS_ENDPOINT, Outages, RetryStreak
+from .config import UNANSWERED_ERRORS
 
 T = TypeVar("T")
 Log = Callable[[str], None]
@@ -47,12 +47,8 @@ RETRIED_ERROR_CODES = frozenset(
         "ServiceUnavailable",
     }
 )
-TRANSIENT_NETWORK_ERRORS = (
-    EndpointConnectionError,
-    ConnectTimeoutError,
-    ReadTimeoutError,
-    ConnectionClosedError,
-)
+# The endpoint answered, then the connection broke: worth another attempt within the deadline.
+TRANSIENT_NETWORK_ERRORS = (ConnectionClosedError,)
 
 # What an AWS-compatible endpoint answers for an operation it does not implement (sockerless' own
 # AWS simulator lacks e.g. ECS ListTaskDefinitions and Logs DeleteLogStream). AWS itself never does.
@@ -136,7 +132,10 @@ class AwsCaller:
     """Runs AWS calls with a bounded extra retry on throttling; logs every retry.
 
     ``deadline`` bounds the whole sequence of calls made through this caller (e.g. one container's
-    cleanup); ``sleep`` and the backoffs are injectable so tests stay fast.
+    cleanup); ``sleep`` and the backoffs are injectable so tests stay fast. ``endpoint`` names the
+    endpoint the calls go to (``AwsConfig.endpoint_address``) and ``outages`` is the run's record
+    of what is down: a caller of its own keeps the few-seconds bound, a shared one also makes
+    every later call to a dead endpoint fail at once.
     """
 
     deadline: Deadline
@@ -145,6 +144,8 @@ class AwsCaller:
     first_backoff: float = FIRST_BACKOFF_SECONDS
     max_backoff: float = MAX_BACKOFF_SECONDS
     retries: int = 0
+    endpoint: str = ""
+    outages: Outages = field(default_factory=Outages)
 
     def call(
         self,
@@ -157,10 +158,15 @@ class AwsCaller:
         """``function()``; ``None`` when it failed with an error ``tolerate`` accepts.
 
         Raises ``AwsError`` (operation, resource, AWS error code) when the call fails for good or
-        the deadline leaves no room for another attempt.
+        the deadline leaves no room for another attempt, ``AwsEndpointDown`` without calling when
+        the endpoint was marked down earlier in the run.
         """
+        outage = self.outages.down(self.endpoint)
+        if outage is not None:
+            raise AwsEndpointDown(operation=operation, resource=resource, outage=outage)
         backoff = self.first_backoff
         attempt = 1
+        unanswered = self.outages.streak()
         while True:
             if self.deadline.expired():
                 raise make_aws_error(
@@ -169,6 +175,7 @@ class AwsCaller:
                     "DeadlineExceeded",
                     f"not attempted: the {self.deadline.seconds:.0f} s deadline had passed",
                 )
+            began = self.outages.clock()
             try:
                 result = function()
             except ClientError as error:
@@ -179,6 +186,12 @@ class AwsCaller:
                 if not is_retried(error) or not self._room_for(backoff):
                     raise self._failure(operation, resource, error, attempt) from error
                 reason = error_code(error) or f"HTTP {http_status(error)}"
+            except UNANSWERED_ERRORS as error:
+                self._unanswered(
+                    operation, resource, error, streak=unanswered, began=began, attempt=attempt
+                )
+                attempt += 1
+                continue
             except TRANSIENT_NETWORK_ERRORS as error:
                 if not self._room_for(backoff):
                     raise self._failure(operation, resource, error, attempt) from error
@@ -188,15 +201,58 @@ class AwsCaller:
             else:
                 self._note_botocore_retries(operation, resource, result)
                 return result
-            self.retries += 1
-            self.log(
+            self._retry(
                 f"AWS {operation} for {resource} failed with {reason} after botocore's retries; "
                 f"retrying in {backoff:.1f} s (attempt {attempt + 1}, "
-                f"{self.deadline.remaining():.0f} s left)"
+                f"{self.deadline.remaining():.0f} s left)",
+                backoff,
             )
-            self.sleep(backoff)
             backoff = min(backoff * 2, self.max_backoff)
             attempt += 1
+
+    def _retry(self, message: str, delay: float) -> None:
+        self.retries += 1
+        self.log(message)
+        self.sleep(delay)
+
+    def _unanswered(
+        self,
+        operation: str,
+        resource: str,
+        error: Exception,
+        *,
+        streak: RetryStreak,
+        began: float,
+        attempt: int,
+    ) -> None:
+        """Wait before the next attempt at an endpoint that answered nothing, or give up."""
+        delay = streak.failed(began)
+        if delay is None:
+            raise self._endpoint_down(operation, resource, error, streak) from error
+        if not self._room_for(delay):
+            raise self._failure(operation, resource, error, attempt) from error
+        self._retry(
+            f"AWS {operation} for {resource}: the endpoint {self.endpoint or '(unnamed)'} did "
+            f"not answer ({type(error).__name__}); trying again in {delay:.2f} s (attempt "
+            f"{attempt + 1}; "
+            f"it counts as down after {self.outages.down_after:g} s without an answer)",
+            delay,
+        )
+
+    def _endpoint_down(
+        self, operation: str, resource: str, error: Exception, streak: RetryStreak
+    ) -> AwsError:
+        """Mark the endpoint down for the run; the error of this call says so."""
+        cause = f"{type(error).__name__}: {error}"
+        self.outages.mark(AWS_ENDPOINT, self.endpoint, cause, streak)
+        return make_aws_error(
+            operation,
+            resource,
+            type(error).__name__,
+            f"{error} (no answer in {streak.attempts} attempt(s) over {streak.elapsed:.1f} s: "
+            f"the AWS endpoint {self.endpoint or '(unnamed)'} is marked down for the rest of the "
+            "run)",
+        )
 
     def _note_botocore_retries(self, operation: str, resource: str, response: object) -> None:
         """Log the retries botocore made silently before this answer (throttling, 5xx, network)."""

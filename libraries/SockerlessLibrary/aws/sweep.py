@@ -14,6 +14,11 @@ definitions deregistered and its log streams deleted, with the region, cluster, 
 group recorded in the journal (the environment's for daemon-only finds). Containers that lived in
 an embedded simulator that has since exited are recorded as gone: its state died with it.
 
+Without AWS credentials in the environment (``AWS_ACCESS_KEY_ID`` and ``AWS_SECRET_ACCESS_KEY``,
+or ``AWS_PROFILE``: the run's; everything else comes from the journal) the daemon side is still
+cleaned and the AWS side reported as not cleaned, with why. A daemon or AWS endpoint that does not
+answer is tried for a few seconds, then skipped for every other container (``outage.py``).
+
 Exit status: 0 when everything found was cleaned (or nothing was found), 1 when something could
 not be cleaned, 2 for bad arguments. The last line of output is a JSON summary.
 """
@@ -31,7 +36,10 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from botocore.exceptions import BotoCoreError
+
 from ..errors import SockerlessError
+from ..outage import Outages
 from ..target import EMBEDDED, open_client
 from .cleanup import AwsCleaner
 from .config import SIMULATOR_ACCESS_KEY, AwsConfig
@@ -54,6 +62,10 @@ DEADLINE_SECONDS = 60.0
 PROBE_TIMEOUT_SECONDS = 1.0
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 UNLABELLED_RUN = "daemon"
+NO_CREDENTIALS = (
+    "no AWS credentials in the environment: run the sweep with the run's AWS_ACCESS_KEY_ID and "
+    "AWS_SECRET_ACCESS_KEY (or AWS_PROFILE)"
+)
 
 Log = Callable[[str], None]
 
@@ -91,11 +103,24 @@ class SweepReport:
     failed: dict[str, str] = field(default_factory=dict)
     would_clean: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    aws_not_cleaned: dict[str, str] = field(default_factory=dict)
+    down: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         """True when nothing was left uncleaned."""
         return not self.failed and not self.errors
+
+    def record(self, result: ContainerCleanupResult) -> None:
+        """Count one container's outcome, the AWS side apart."""
+        if result.complete:
+            self.cleaned.append(result.container_id)
+            return
+        self.failed[result.container_id] = result.summary()
+        if result.aws is None:
+            self.aws_not_cleaned[result.container_id] = result.aws_skipped or "not attempted"
+        elif not result.aws.complete:
+            self.aws_not_cleaned[result.container_id] = result.aws.errors[0]
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON summary."""
@@ -105,6 +130,8 @@ class SweepReport:
             "failed": self.failed,
             "would_clean": self.would_clean,
             "errors": self.errors,
+            "aws_not_cleaned": self.aws_not_cleaned,
+            "down": self.down,
         }
 
 
@@ -166,8 +193,10 @@ class Sweeper:
         self.host = host
         self.run_id = run_id
         self.deadline_seconds = deadline_seconds
+        # Shared by every container of the sweep: a dead daemon or endpoint costs seconds once.
+        self.outages = Outages()
         self.client_factory: ClientFactory = client_factory or (
-            lambda host: open_client(host, connect_timeout, read_timeout)
+            lambda host: open_client(host, connect_timeout, read_timeout, outages=self.outages)
         )
 
     def candidates(self, report: SweepReport) -> list[Candidate]:
@@ -198,11 +227,8 @@ class Sweeper:
                 report.would_clean.append(candidate.container_id)
                 self.log(f"Would clean {candidate.container_id} (run {candidate.run_id})")
                 continue
-            result = self.clean(candidate)
-            if result.complete:
-                report.cleaned.append(candidate.container_id)
-            else:
-                report.failed[candidate.container_id] = result.summary()
+            report.record(self.clean(candidate))
+        report.down = [outage.describe() for outage in self.outages.all()]
         return report
 
     def clean(self, candidate: Candidate) -> ContainerCleanupResult:
@@ -225,23 +251,34 @@ class Sweeper:
                 journal=journal,
                 log=self.log,
             )
-        config = aws_config_for(entry, self.env)
-        cleaner = None
-        if config.credentials != "missing":
-            caller = AwsCaller(Deadline(self.deadline_seconds), self.log)
-            resources = ContainerResources(
-                config.client("ecs"), config.client("logs"), config, caller
-            )
-            cleaner = AwsCleaner(resources)
-        else:
-            self.log("AWS credentials not available: the AWS side cannot be cleaned")
+        cleaner, unavailable = self._aws_cleaner(aws_config_for(entry, self.env))
         return clean_up_container(
             candidate.container_id,
             remove_from_daemon=self._remover_for(entry),
             cleaner=cleaner,
+            aws_unavailable=unavailable,
             journal=journal,
             log=self.log,
         )
+
+    def _aws_cleaner(self, config: AwsConfig) -> tuple[AwsCleaner | None, str]:
+        """A cleaner for ``config``'s AWS, or ``None`` and why the AWS side cannot be cleaned."""
+        if config.credentials == "missing":
+            self.log(f"AWS side not cleaned: {NO_CREDENTIALS}")
+            return None, NO_CREDENTIALS
+        try:
+            ecs, logs = config.client("ecs"), config.client("logs")
+        except BotoCoreError as error:  # e.g. AWS_PROFILE names a profile that does not exist
+            why = f"no AWS client ({type(error).__name__}: {error})"
+            self.log(f"AWS side not cleaned: {why}")
+            return None, why
+        caller = AwsCaller(
+            Deadline(self.deadline_seconds),
+            self.log,
+            endpoint=config.endpoint_address,
+            outages=self.outages,
+        )
+        return AwsCleaner(ContainerResources(ecs, logs, config, caller)), ""
 
     def _remover_for(self, entry: CreatedEntry | None) -> Callable[[str], str] | None:
         host = self.host
@@ -336,5 +373,14 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     done = len(report.would_clean) if arguments.dry_run else len(report.cleaned)
     verb = "would clean" if arguments.dry_run else "cleaned"
     print(f"sweep: {report.found} found, {done} {verb}, {len(report.failed)} failed", flush=True)
+    if report.aws_not_cleaned:
+        reasons = sorted(set(report.aws_not_cleaned.values()))
+        print(
+            f"sweep: AWS side not cleaned for {len(report.aws_not_cleaned)} container(s): "
+            + " | ".join(reasons),
+            flush=True,
+        )
+    for outage in report.down:
+        print(f"sweep: down: {outage}", flush=True)
     print(json.dumps(report.as_dict(), sort_keys=True), flush=True)
     return 0 if report.ok else 1

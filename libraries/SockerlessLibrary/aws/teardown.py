@@ -45,7 +45,7 @@ class ContainerCleanupResult:
         parts = [f"Clean-up of container {self.container_id[:12]}: daemon {self.daemon}"]
         if self.aws is not None:
             parts.append(self.aws.summary())
-        elif self.aws_skipped:
+        elif self.aws_skipped and f"AWS side not cleaned: {self.aws_skipped}" not in self.errors:
             parts.append(f"AWS side skipped: {self.aws_skipped}")
         parts.extend(self.errors)
         return "; ".join(parts)
@@ -57,6 +57,7 @@ def clean_up_container(
     remove_from_daemon: DaemonRemover | None,
     cleaner: AwsCleaner | None,
     aws_skip_reason: str | None = None,
+    aws_unavailable: str = "no AWS access",
     journal: RunJournal | None = None,
     log: Log,
 ) -> ContainerCleanupResult:
@@ -64,7 +65,7 @@ def clean_up_container(
 
     ``cleaner=None`` with an ``aws_skip_reason`` means there is nothing on AWS to clean (e.g. the
     embedded simulator that held it has gone); without a reason it means AWS could not be reached
-    and the container stays pending.
+    (``aws_unavailable`` says why) and the container stays pending.
     """
     result = ContainerCleanupResult(container_id)
     finished = False
@@ -78,9 +79,9 @@ def clean_up_container(
                 result.daemon = "removal failed"
                 result.errors.append(f"daemon: {error}")
         if cleaner is None:
-            result.aws_skipped = aws_skip_reason or "no AWS access"
+            result.aws_skipped = aws_skip_reason or aws_unavailable
             if aws_skip_reason is None:
-                result.errors.append("AWS side not cleaned: no AWS access")
+                result.errors.append(f"AWS side not cleaned: {aws_unavailable}")
         else:
             result.aws = cleaner.clean(container_id)
         finished = True

@@ -22,6 +22,7 @@ from ..budget import AutoBudget, TaskBudget, open_task_budget
 from ..client import DockerClient
 from ..declarations import TaskDeclarations
 from ..errors import SockerlessError
+from ..outage import Outages
 from ..support import DaemonSupport
 from ..target import (
     ActiveTarget,
@@ -104,6 +105,8 @@ class LibraryContext:
         self.evidence: dict[str, TaskEvidence] = {}
         # AWS operations the target's endpoint does not implement, learnt once per run.
         self.unsupported_aws: set[str] = set()
+        # Daemons and AWS endpoints found down: every later request to them fails at once.
+        self.outages = Outages()
         # Preflight outcomes by target and AWS configuration: each suite's setup asks again,
         # and a misconfigured run must fail the later suites at once.
         self.preflight_results: dict[str, PreflightResult] = {}
@@ -256,6 +259,7 @@ class LibraryContext:
                 self._read_timeout,
                 api_version=pinned_api_version(self._api_version),
                 on_negotiated=negotiated,
+                outages=self.outages,
             )
             if host in self._negotiated:
                 client.transport.use_api_version(self._negotiated[host])
@@ -338,7 +342,12 @@ class LibraryContext:
             ecs=self.aws_client("ecs"),
             logs=self.aws_client("logs"),
             config=self.aws_config(),
-            caller=AwsCaller(Deadline(deadline_seconds), log),
+            caller=AwsCaller(
+                Deadline(deadline_seconds),
+                log,
+                endpoint=self.aws_config().endpoint_address,
+                outages=self.outages,
+            ),
             unsupported=self.unsupported_aws,
             observer=self.timeline,
         )

@@ -18,6 +18,7 @@ from ..budget import BudgetSlot
 from ..errors import ConfigurationError, DaemonResponseError
 from .base import current_scope, debug, log
 from .context import LibraryContext
+from .outages import refuse_create_when_down
 from .registry import UnconfirmedCreate
 
 
@@ -43,7 +44,9 @@ class CreateGuard:
         self.ctx = ctx
 
     def begin(self, name: str | None) -> CreateInFlight:
-        """Count the create (or fail, unsent, beyond the budget) and note it as unconfirmed."""
+        """Count the create (or fail, unsent, beyond the budget or to a target that went down)
+        and note it as unconfirmed."""
+        refuse_create_when_down(self.ctx)
         scope = current_scope()
         slot = self.ctx.task_budget().reserve(scope)
         # Until the ID is registered, an interruption (signal, Robot timeout, lost answer) may

@@ -6,7 +6,7 @@ Used by the cleanup keywords and by the listener (end of test, end of suite, lib
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, MutableMapping
 from typing import Any
 
 from botocore.exceptions import BotoCoreError
@@ -18,6 +18,7 @@ from ..aws.teardown import ContainerCleanupResult, clean_up_container
 from ..errors import SockerlessError
 from ..polling import Poller, PollTimeout, poll_until
 from .context import LibraryContext
+from .outages import account_for_leftovers
 from .registry import Selection, UnconfirmedCreate, everything
 
 CLEANUP_DEADLINE_SECONDS = 60.0
@@ -34,6 +35,10 @@ class Janitor:
     def __init__(self, context: LibraryContext, log: Log) -> None:
         self.ctx = context
         self.log = log
+        # The latest attempt for each container: what the end-of-run account reports.
+        self.last_results: dict[str, ContainerCleanupResult] = {}
+        # What that account reported: the run's last word on them, not retried after it.
+        self.accounted: set[str] = set()
 
     def clean(self, container_id: str, journal: RunJournal | None = None) -> ContainerCleanupResult:
         """Clean one container (idempotent; bounded by ``CLEANUP_DEADLINE_SECONDS``)."""
@@ -58,6 +63,7 @@ class Janitor:
                 journal=journal or ctx.journal,
                 log=self.log,
             )
+        self.last_results[container_id] = result
         if result.complete:
             ctx.registry.mark_cleaned(container_id)
         return result
@@ -171,6 +177,12 @@ class Janitor:
         if daemon_error:
             summary["daemon_error"] = daemon_error
         return summary
+
+    def account_for_leftovers(
+        self, metadata: MutableMapping[str, str], warn: Callable[[str], None]
+    ) -> None:
+        """At the end of the run: what is left and how to finish (``keywords/outages.py``)."""
+        self.accounted |= account_for_leftovers(self.ctx, self.last_results, metadata, warn)
 
     def _aws_cleaner(self) -> AwsCleaner | None:
         """A cleaner for the target's AWS, or ``None`` (logged) when AWS cannot be reached."""

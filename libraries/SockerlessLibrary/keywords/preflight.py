@@ -19,6 +19,7 @@ from ..aws.preflight import CredentialsUnavailable, Preflight, PreflightResult, 
 from ..errors import SockerlessError
 from ..target import should_skip_for_credentials
 from .base import LibraryComponent, log, seconds, warn
+from .outages import target_outages
 from .target import ping_problem
 
 # Fewer botocore attempts than the proofs use: a dead endpoint should end the preflight fast.
@@ -55,7 +56,9 @@ class PreflightKeywords(LibraryComponent):
         all, it skips with ``AWS credentials not available``. An operation the endpoint does
         not implement is logged as not checked. The outcome is kept for the rest of the run:
         a second call for the same target answers at once, so a misconfigured run fails
-        every suite in well under a second after the first. Returns a dictionary with
+        every suite in well under a second after the first. A daemon or AWS endpoint that
+        went down earlier in the run (see `Outages`) fails it at once, naming why and since
+        when. Returns a dictionary with
         ``account``, ``identity_arn``, ``checked`` and ``notes``.
 
         Example:
@@ -69,6 +72,13 @@ class PreflightKeywords(LibraryComponent):
         config = self.ctx.aws_config()
         key = f"{choice.host}|{sorted(config.describe().items())}"
         earlier = self.ctx.preflight_results.get(key)
+        # A failed preflight names the fix; a target that went down since a passed one is new.
+        down = target_outages(self.ctx) if earlier is None or earlier.passed else []
+        if down:
+            raise AssertionError(
+                "The target went down earlier in this run and is not used again: "
+                + "; ".join(outage.describe() for outage in down)
+            )
         if earlier is not None:
             log("Preflight of this target already ran in this run; using its result")
             return self._outcome(earlier, again=True)
@@ -90,6 +100,7 @@ class PreflightKeywords(LibraryComponent):
             security_groups_variable=security_groups_variable(env),
             log_group=log_group_check(env),
             secrets=tuple(env.get(name, "") for name in SECRET_VARIABLES),
+            outages=self.ctx.outages,
         )
         try:
             result = preflight.run()
