@@ -28,11 +28,16 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 import venv
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
@@ -58,6 +63,10 @@ EXEC_TEST = "Long-Running Container Serves Exec Through The Agent And Stops On R
 START_TIMEOUT_TEST = "Start Of An Unpullable Image Fails With An Error Instead Of Hanging"
 CONFIG_TEST = "ECS Cluster And VPC Configuration Come From The Environment"
 STEP_TIME_LIMIT_SECONDS = 20 * 60
+# `tasks.py test` runs its steps this many at a time (pytest, itself parallel, is one of them).
+STEP_LANES = 3
+# pytest workers: the tests mostly wait on processes and sockets, so more than the 2 cores.
+PYTEST_WORKERS = 4
 
 
 @dataclass
@@ -109,24 +118,129 @@ def setup() -> None:
     STAMP.write_text(wanted + "\n")
 
 
+class StepOutput:
+    """sys.stdout while steps run concurrently: a thread that runs a step writes to that step's
+    buffer, printed whole when the step is over; any other thread writes through."""
+
+    def __init__(self, through: TextIO) -> None:
+        self.through = through
+        self.local = threading.local()
+
+    def capture(self, buffer: list[str] | None) -> None:
+        self.local.buffer = buffer
+
+    def buffer(self) -> list[str] | None:
+        return getattr(self.local, "buffer", None)
+
+    def write(self, text: str) -> int:
+        buffer = self.buffer()
+        if buffer is None:
+            return self.through.write(text)
+        buffer.append(text)
+        return len(text)
+
+    def flush(self) -> None:
+        if self.buffer() is None:
+            self.through.flush()
+
+
+def run_bounded(command: list[str], env: dict[str, str] | None) -> int | None:
+    """Run ``command`` from the repository root; its exit code, None when it overran the limit.
+
+    Its output goes to the console, or, in a step that runs beside others, into that step's
+    buffer (through a file: a pipe could keep us waiting on a grandchild the kill missed)."""
+    buffered = isinstance(sys.stdout, StepOutput) and sys.stdout.buffer() is not None
+    if not buffered:
+        try:
+            return subprocess.run(
+                command, cwd=ROOT, env=env, timeout=STEP_TIME_LIMIT_SECONDS, check=False
+            ).returncode
+        except subprocess.TimeoutExpired:
+            return None
+    with tempfile.TemporaryFile() as output:
+        try:
+            code: int | None = subprocess.run(
+                command,
+                cwd=ROOT,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                timeout=STEP_TIME_LIMIT_SECONDS,
+                check=False,
+            ).returncode
+        except subprocess.TimeoutExpired:
+            code = None
+        output.seek(0)
+        print(output.read().decode(errors="replace"), end="")
+    return code
+
+
 def run_step(
     name: str, command: list[str], tally: Tally, env: dict[str, str] | None = None
 ) -> bool:
     """Run one step; record it as failed on a non-zero exit or when it overruns its time limit."""
     print(f"\n=== {name}\n$ {' '.join(command)}", flush=True)
     started = time.monotonic()
-    try:
-        completed = subprocess.run(
-            command, cwd=ROOT, env=env, timeout=STEP_TIME_LIMIT_SECONDS, check=False
-        )
-        ok = completed.returncode == 0
-        detail = f"exit {completed.returncode}"
-    except subprocess.TimeoutExpired:
-        ok, detail = False, f"killed after {STEP_TIME_LIMIT_SECONDS} s"
+    code = run_bounded(command, env)
+    ok = code == 0
+    detail = f"killed after {STEP_TIME_LIMIT_SECONDS} s" if code is None else f"exit {code}"
     print(f"=== {name}: {'ok' if ok else 'FAILED'} ({detail}, {time.monotonic() - started:.1f} s)")
     if not ok:
         tally.failed_steps.append(name)
     return ok
+
+
+Step = Callable[["Tally"], None]
+
+
+def run_concurrently(tally: Tally, steps: list[Step], lanes: int = STEP_LANES) -> None:
+    """Run ``steps`` up to ``lanes`` at a time, started in list order.
+
+    Each step's output is kept until it is over, then printed whole, in list order (a step
+    waits for those before it), and its counts added in that order; a line for each step
+    says when it finished, as it happens. Every command in a step keeps its own time limit.
+    """
+    console = sys.stdout
+    routed = StepOutput(console)
+    buffers: list[list[str]] = [[] for _ in steps]
+    tallies = [Tally() for _ in steps]
+    begun = time.monotonic()
+
+    def run(index: int) -> None:
+        routed.capture(buffers[index])
+        started = time.monotonic()
+        try:
+            steps[index](tallies[index])
+        except Exception as error:  # a broken step fails the run; it must not stop the others
+            print(f"=== {step_name(steps[index])}: FAILED ({type(error).__name__}: {error})")
+            tallies[index].failed_steps.append(step_name(steps[index]))
+        finally:
+            routed.capture(None)
+        state = "FAILED" if tallies[index].failed_steps else "done"
+        routed.write(
+            f"--- {step_name(steps[index])}: {state} in {time.monotonic() - started:.0f} s "
+            f"(at {time.monotonic() - begun:.0f} s)\n"
+        )
+        routed.flush()
+
+    sys.stdout = routed
+    try:
+        with ThreadPoolExecutor(max(1, lanes), thread_name_prefix="step") as pool:
+            futures: list[Future[None]] = [pool.submit(run, i) for i in range(len(steps))]
+            for index, future in enumerate(futures):
+                future.result()
+                console.write("".join(buffers[index]))
+                console.flush()
+    finally:
+        sys.stdout = console
+    for step_tally in tallies:
+        tally.add(step_tally.passed, step_tally.failed, step_tally.skipped)
+        tally.failed_steps.extend(step_tally.failed_steps)
+
+
+def step_name(step: Step) -> str:
+    return getattr(step, "__name__", repr(step)).replace("_", " ")
 
 
 def robot_counts(output_xml: Path) -> tuple[int, int, int]:
@@ -370,12 +484,7 @@ def robot_with_expectations(
     shutil.rmtree(output_dir, ignore_errors=True)
     print(f"\n=== {name}\n$ {' '.join(command)}", flush=True)
     started = time.monotonic()
-    try:
-        code = subprocess.run(
-            command, cwd=ROOT, env=env, timeout=STEP_TIME_LIMIT_SECONDS, check=False
-        ).returncode
-    except subprocess.TimeoutExpired:
-        code = -1
+    code = run_bounded(command, env)
     elapsed = time.monotonic() - started
     output_xml = output_dir / "output.xml"
     if code == ENGINE_UNAVAILABLE and not output_xml.exists():
@@ -383,7 +492,8 @@ def robot_with_expectations(
         tally.add(0, 0, 1)
         return
     if not output_xml.exists():
-        print(f"=== {name}: FAILED (exit {code}, no output.xml, {elapsed:.1f} s)")
+        ended = f"killed after {STEP_TIME_LIMIT_SECONDS} s" if code is None else f"exit {code}"
+        print(f"=== {name}: FAILED ({ended}, no output.xml, {elapsed:.1f} s)")
         tally.failed_steps.append(name)
         return
     lines = compare_outcomes(output_xml, expectations)
@@ -438,30 +548,58 @@ def sockerless_profile(tally: Tally) -> None:
     )
 
 
-def test(tally: Tally) -> None:
-    lint(tally)
-    RESULTS.mkdir(exist_ok=True)
+def pytest_parallel(tally: Tally) -> None:
+    """pytest on PYTEST_WORKERS workers (utest/conftest.py says how tests are shared out),
+    all but the ``timing`` tests."""
     junit = RESULTS / "utest.xml"
     junit.unlink(missing_ok=True)
     run_step(
-        "pytest utest",
-        [str(BIN / "python"), "-m", "pytest", "utest", "-q", f"--junitxml={junit}"],
+        "pytest utest (parallel)",
+        [
+            *[str(BIN / "python"), "-m", "pytest", "utest", "-q", "-p", "no:cacheprovider"],
+            *["-n", str(PYTEST_WORKERS), "-m", "not timing", f"--junitxml={junit}"],
+        ],
         tally,
     )
     if junit.exists():
         tally.add(*junit_counts(junit))
+
+
+def pytest_timing(tally: Tally) -> None:
+    """The ``timing`` tests (what they assert is how fast something is here), one at a time
+    with nothing else running."""
+    junit = RESULTS / "utest-timing.xml"
+    junit.unlink(missing_ok=True)
+    run_step(
+        "pytest utest (timing, alone)",
+        [
+            *[str(BIN / "python"), "-m", "pytest", "utest", "-q", "-p", "no:cacheprovider"],
+            *["-p", "no:xdist", "-m", "timing", f"--junitxml={junit}"],
+        ],
+        tally,
+    )
+    if junit.exists():
+        tally.add(*junit_counts(junit))
+
+
+def libdoc(tally: Tally) -> None:
     run_step(
         "libdoc",
         [str(BIN / "libdoc"), "SockerlessLibrary", str(RESULTS / "SockerlessLibrary.html")],
         tally,
     )
-    robot(
-        "robot --dryrun",
-        "dryrun",
-        ["--dryrun", "suites", "atest"],
-        Tally(),  # a dry run proves the files parse and keywords resolve; its counts are not tests
-    )
+
+
+def dryrun(tally: Tally) -> None:
+    # A dry run proves the files parse and keywords resolve; its counts are not tests.
+    robot("robot --dryrun", "dryrun", ["--dryrun", "suites", "atest"], Tally())
+
+
+def atest(tally: Tally) -> None:
     robot("library self-tests (atest)", "atest", ["atest"], tally, env=embedded_environment())
+
+
+def ecs_on_simulator(tally: Tally) -> None:
     robot(
         "ECS suites on the embedded simulator",
         "ecs",
@@ -469,6 +607,9 @@ def test(tally: Tally) -> None:
         tally,
         env=embedded_environment(),
     )
+
+
+def ecs_with_quirks(tally: Tally) -> None:
     robot(
         "ECS suites with real-sockerless quirks switched on",
         "ecs-quirks",
@@ -476,6 +617,9 @@ def test(tally: Tally) -> None:
         tally,
         env=embedded_environment(SOCKERLESS_SIM_QUIRKS=SIMULATOR_QUIRKS),
     )
+
+
+def ecs_without_credentials(tally: Tally) -> None:
     robot(
         "ECS suites against a real target without AWS credentials",
         "ecs-no-credentials",
@@ -484,8 +628,32 @@ def test(tally: Tally) -> None:
         env=environment_without_credentials(),
         expect="skip",
     )
-    sockerless_profile(tally)
-    impostor(tally)
+
+
+# Every check of `tasks.py test`, run concurrently (STEP_LANES at a time) and reported in this
+# order; each writes only its own results/<dir> and starts its own simulator or engine. pytest
+# comes first: it is the longest. A new check is one more line here.
+TEST_STEPS: list[Step] = [
+    pytest_parallel,
+    lint,
+    libdoc,
+    dryrun,
+    atest,
+    ecs_on_simulator,
+    ecs_with_quirks,
+    ecs_without_credentials,
+    sockerless_profile,
+    impostor,
+]
+# Run after those, one at a time with nothing beside them: what they measure is time.
+ALONE_STEPS: list[Step] = [pytest_timing]
+
+
+def test(tally: Tally) -> None:
+    RESULTS.mkdir(exist_ok=True)
+    run_concurrently(tally, TEST_STEPS)
+    for step in ALONE_STEPS:
+        step(tally)
 
 
 def main(argv: list[str]) -> int:
