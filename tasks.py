@@ -548,38 +548,26 @@ def sockerless_profile(tally: Tally) -> None:
     )
 
 
-def pytest_parallel(tally: Tally) -> None:
-    """pytest on PYTEST_WORKERS workers (utest/conftest.py says how tests are shared out),
-    all but the ``timing`` tests."""
-    junit = RESULTS / "utest.xml"
+def pytest_run(tally: Tally, name: str, junit_name: str, options: list[str]) -> None:
+    junit = RESULTS / junit_name
     junit.unlink(missing_ok=True)
-    run_step(
-        "pytest utest (parallel)",
-        [
-            *[str(BIN / "python"), "-m", "pytest", "utest", "-q", "-p", "no:cacheprovider"],
-            *["-n", str(PYTEST_WORKERS), "-m", "not timing", f"--junitxml={junit}"],
-        ],
-        tally,
-    )
+    command = [str(BIN / "python"), "-m", "pytest", "utest", "-q", *options]
+    run_step(name, [*command, f"--junitxml={junit}"], tally)
     if junit.exists():
         tally.add(*junit_counts(junit))
+
+
+def pytest_parallel(tally: Tally) -> None:
+    """All but the ``timing`` tests, on PYTEST_WORKERS workers (utest/conftest.py says how the
+    tests are shared out)."""
+    options = ["-n", str(PYTEST_WORKERS), "-m", "not timing"]
+    pytest_run(tally, "pytest utest (parallel)", "utest.xml", options)
 
 
 def pytest_timing(tally: Tally) -> None:
-    """The ``timing`` tests (what they assert is how fast something is here), one at a time
-    with nothing else running."""
-    junit = RESULTS / "utest-timing.xml"
-    junit.unlink(missing_ok=True)
-    run_step(
-        "pytest utest (timing, alone)",
-        [
-            *[str(BIN / "python"), "-m", "pytest", "utest", "-q", "-p", "no:cacheprovider"],
-            *["-p", "no:xdist", "-m", "timing", f"--junitxml={junit}"],
-        ],
-        tally,
-    )
-    if junit.exists():
-        tally.add(*junit_counts(junit))
+    """The ``timing`` tests (they assert how fast something is here), with nothing beside."""
+    options = ["-p", "no:xdist", "-m", "timing"]
+    pytest_run(tally, "pytest utest (timing, alone)", "utest-timing.xml", options)
 
 
 def libdoc(tally: Tally) -> None:
