@@ -21,6 +21,7 @@ Every step runs in a child process with its own time limit, so nothing here can 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -150,30 +151,23 @@ def run_bounded(command: list[str], env: dict[str, str] | None) -> int | None:
     Its output goes to the console, or, in a step that runs beside others, into that step's
     buffer (through a file: a pipe could keep us waiting on a grandchild the kill missed)."""
     buffered = isinstance(sys.stdout, StepOutput) and sys.stdout.buffer() is not None
-    if not buffered:
+    with tempfile.TemporaryFile() if buffered else contextlib.nullcontext() as output:
         try:
             return subprocess.run(
-                command, cwd=ROOT, env=env, timeout=STEP_TIME_LIMIT_SECONDS, check=False
-            ).returncode
-        except subprocess.TimeoutExpired:
-            return None
-    with tempfile.TemporaryFile() as output:
-        try:
-            code: int | None = subprocess.run(
                 command,
                 cwd=ROOT,
                 env=env,
-                stdin=subprocess.DEVNULL,
                 stdout=output,
-                stderr=subprocess.STDOUT,
+                stderr=subprocess.STDOUT if output else None,
                 timeout=STEP_TIME_LIMIT_SECONDS,
                 check=False,
             ).returncode
         except subprocess.TimeoutExpired:
-            code = None
-        output.seek(0)
-        print(output.read().decode(errors="replace"), end="")
-    return code
+            return None
+        finally:
+            if output is not None:
+                output.seek(0)
+                print(output.read().decode(errors="replace"), end="")
 
 
 def run_step(
