@@ -26,6 +26,7 @@ import hashlib
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -174,7 +175,7 @@ def run_step(
     name: str, command: list[str], tally: Tally, env: dict[str, str] | None = None
 ) -> bool:
     """Run one step; record it as failed on a non-zero exit or when it overruns its time limit."""
-    print(f"\n=== {name}\n$ {' '.join(command)}", flush=True)
+    print(f"\n=== {name}\n$ {shlex.join(command)}", flush=True)
     started = time.monotonic()
     code = run_bounded(command, env)
     ok = code == 0
