@@ -203,36 +203,6 @@ def test_signal_main_reaches_the_main_process(long_running, client):
     assert long_running.wait(5.0) == 128 + signal.SIGTERM
 
 
-def test_a_signal_with_ack_is_answered_once_sent(long_running, token):
-    sock = _unix_socket(long_running.agent_socket)
-    ws = websocket.create_connection(
-        "ws://localhost/ws", socket=sock, header=[f"Authorization: Bearer {token}"], timeout=5
-    )
-    try:
-        ws.send(
-            json.dumps({"type": "exec", "id": "e", "cmd": ["sh", "-c", "echo $$; exec sleep 60"]})
-        )
-        assert decode(ws.recv())["type"] == "stdout"
-        ws.send(json.dumps({"type": "signal", "id": "e", "signal": "SIGWINCH"}))  # no ack asked
-        ws.send(json.dumps({"type": "signal", "id": "e", "signal": "SIGKILL", "ack": True}))
-        answers = sorted([decode(ws.recv()), decode(ws.recv())], key=lambda m: m["type"])
-        # Only the acknowledged signal is answered (sleep ignores SIGWINCH); the SIGKILL ended it.
-        assert answers == [
-            {"type": "exit", "id": "e", "code": 128 + signal.SIGKILL},
-            {"type": "signaled", "id": "e"},
-        ]
-    finally:
-        ws.close()
-
-
-def test_signal_main_returns_once_the_signal_was_sent(long_running, client):
-    # What `docker kill` does: the signal through the agent, then StopTask's SIGTERM to the
-    # agent, which forwards it. The SIGKILL must be there first, however slow the agent is.
-    client.signal_main(signal.SIGKILL)
-    long_running.terminate(60.0)
-    assert long_running.wait(5.0) == 128 + signal.SIGKILL
-
-
 def test_execs_do_not_outlive_the_main_process(long_running, client, eventually):
     session = client.exec(["sh", "-c", "echo $$; exec sleep 60"])
     event = session.recv(5.0)

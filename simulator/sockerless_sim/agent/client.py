@@ -118,15 +118,12 @@ class ExecSession:
                 return (kind, code)
             if kind == MessageType.ERROR:
                 return AgentError(f"agent error during {self._what}: {message.get('message')}")
-            if kind == MessageType.SIGNALED:
-                return (kind, 0)
             raise ProtocolError(f"unexpected message type {kind!r}")
         except ProtocolError as exc:
             return AgentError(f"agent protocol error during {self._what}: {exc}")
 
     def recv(self, timeout: float) -> tuple[str, bytes | int] | None:
-        """The next ``("stdout", b)``, ``("stderr", b)`` or ``("exit", code)`` (or
-        ``("signaled", 0)`` after ``signal(..., acknowledged=True)``); None on timeout.
+        """The next ``("stdout", b)``, ``("stderr", b)`` or ``("exit", code)``; None on timeout.
 
         After the exit it keeps returning ``("exit", code)``. Raises ``AgentError`` on an agent
         ``error`` message, a protocol violation, or a lost connection.
@@ -165,14 +162,9 @@ class ExecSession:
         """Close the process's stdin."""
         self._send({"type": MessageType.CLOSE_STDIN.value, "id": self._id})
 
-    def signal(self, signum: int, *, acknowledged: bool = False) -> None:
-        """Send signal ``signum`` to the process; ``acknowledged``: the agent answers
-        ``("signaled", 0)`` once it sent it."""
-        message: dict[str, Any] = {"type": MessageType.SIGNAL.value, "id": self._id}
-        message["signal"] = int(signum)
-        if acknowledged:
-            message["ack"] = True
-        self._send(message)
+    def signal(self, signum: int) -> None:
+        """Send signal ``signum`` to the process."""
+        self._send({"type": MessageType.SIGNAL.value, "id": self._id, "signal": int(signum)})
 
     def resize(self, width: int, height: int) -> None:
         """Tell the agent the terminal size (used by tty execs)."""
@@ -310,22 +302,10 @@ class AgentClient:
         return self._start("attach", message)
 
     def signal_main(self, signum: int) -> None:
-        """Deliver ``signum`` to the main process (through a short attach session); returns
-        once the agent has sent it, so what the caller does next (StopTask's SIGTERM after a
-        ``docker kill``) cannot overtake it. Raises ``AgentError`` when that takes longer than
-        the timeout.
+        """Deliver ``signum`` to the main process (through a short attach session).
 
-        The close handshake proves nothing here: the agent's WebSocket layer answers a close
-        before its handler has read the messages in front of it.
+        The agent handles one connection's messages in order, so the signal is delivered
+        before it sees this session close.
         """
-        deadline = time.monotonic() + self._timeout
         with self.attach() as session:
-            session.signal(signum, acknowledged=True)
-            while True:
-                event = session.recv(deadline - time.monotonic())
-                if event is None:
-                    raise AgentError(
-                        f"the agent did not confirm signal {signum} within {self._timeout:g} s"
-                    )
-                if event[0] in (MessageType.SIGNALED, MessageType.EXIT):
-                    return  # sent, or the process had ended already (a signal is then moot)
+            session.signal(signum)

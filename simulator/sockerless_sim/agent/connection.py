@@ -267,8 +267,6 @@ class ConnectionHandler:
             session.close_stdin()
         elif kind == MessageType.SIGNAL:
             session.send_signal(parse_signal(message.get("signal")))
-            if message.get("ack") is True:
-                self._outbound.put_control({"type": MessageType.SIGNALED.value, "id": session_id})
         elif kind == MessageType.RESIZE:
             width, height = message.get("width"), message.get("height")
             if not isinstance(width, int) or not isinstance(height, int):

@@ -5,10 +5,9 @@ WebSocket may carry many sessions. Byte payloads (``data``) are standard base64.
 
 client -> agent: ``exec`` {id, cmd, env, workdir, tty}, ``attach`` {id, replay?},
 ``stdin`` {id, data},
-``close_stdin`` {id}, ``signal`` {id, signal (int or name), ack?}, ``resize`` {id, width, height}.
+``close_stdin`` {id}, ``signal`` {id, signal (int or name)}, ``resize`` {id, width, height}.
 
-agent -> client: ``stdout`` / ``stderr`` {id, data}, ``exit`` {id, code}, ``error`` {id, message},
-``signaled`` {id} (the answer to a ``signal`` with ``ack: true``, once the signal was sent).
+agent -> client: ``stdout`` / ``stderr`` {id, data}, ``exit`` {id, code}, ``error`` {id, message}.
 ``exit`` and ``error`` both end a session (an ``error`` ends the session it names, an exec's
 process included); an ``error`` about a message that named no session carries ``id: ""``.
 Stdin for a process whose stdin is closed (or, for ``attach``, was never open) is dropped
@@ -42,7 +41,6 @@ class MessageType(StrEnum):
     STDERR = "stderr"
     EXIT = "exit"
     ERROR = "error"
-    SIGNALED = "signaled"
 
 
 OUTPUT_TYPES = frozenset({MessageType.STDOUT, MessageType.STDERR})

@@ -44,7 +44,6 @@ class _Attachment:
         query = request.query
         self.exchange = exchange
         self.record = record
-        self.written = False  # whether any output went to the client yet
         self.tty = record.config.tty
         self.stdin = query.flag("stdin")
         self.options = LogOptions(
@@ -61,7 +60,6 @@ class _Attachment:
         )
         if data:
             self.exchange.write_raw(data)
-            self.written = True
 
 
 class AttachRoute:
@@ -130,8 +128,7 @@ class AttachRoute:
         self, attachment: _Attachment, agent: tuple[str, str | None], *, replay: bool
     ) -> bool:
         """Relay the agent's attach session until the exit; False when the agent could not
-        be reached, or lost the session before it sent anything (it is going away: the
-        main process ended while we connected; the caller falls back to the logs)."""
+        be reached (it is going away: the caller falls back to the logs)."""
         try:
             session = AgentClient(agent[0], agent[1], timeout=AGENT_TIMEOUT).attach(replay=replay)
         except AgentError as exc:
@@ -141,36 +138,33 @@ class AttachRoute:
         with session:
             pump = StdinPump(attachment.exchange, session) if attachment.stdin else None
             try:
-                lost = not self._drain(attachment, session, watch_client=pump is None)
+                self._drain(attachment, session, watch_client=pump is None)
             finally:
                 if pump is not None:
                     with contextlib.suppress(OSError):
                         attachment.exchange.sock.shutdown(socket.SHUT_RDWR)
                     pump.stop()
-        return not (lost and not attachment.written)
+        return True
 
-    def _drain(self, attachment: _Attachment, session: ExecSession, *, watch_client: bool) -> bool:
-        """Relay until the exit, the client leaves or the daemon stops (True), or until the
-        agent session is lost (False)."""
+    def _drain(self, attachment: _Attachment, session: ExecSession, *, watch_client: bool) -> None:
         while not self._backend.stopping.is_set():
             try:
                 event = session.recv(RECV_TIMEOUT)
             except AgentError as exc:
                 log.info("attach %s: agent session ended: %s", attachment.record.short_id, exc)
-                return False
+                return
             if event is None:
                 if watch_client and attachment.exchange.peer_closed():
-                    return True
+                    return
                 continue
             kind, value = event
             if kind == "exit":
-                return True
+                return
             if isinstance(value, bytes):
                 try:
                     attachment.write([(framing.STREAM_TYPES[kind], value)])
                 except ClientGone:
-                    return True
-        return True
+                    return
 
     def _relay_logs(self, attachment: _Attachment) -> None:
         """The task stopped before its agent was reached: its output from CloudWatch."""
