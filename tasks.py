@@ -146,8 +146,14 @@ class StepOutput:
             self.through.flush()
 
 
-def run_bounded(command: list[str], env: dict[str, str] | None) -> int | None:
-    """Run ``command`` from the repository root; its exit code, None when it overran the limit.
+def run_bounded(
+    command: list[str],
+    env: dict[str, str] | None,
+    *,
+    cwd: Path = ROOT,
+    time_limit: float = STEP_TIME_LIMIT_SECONDS,
+) -> int | None:
+    """Run ``command`` (from the repository root); its exit code, None when it overran the limit.
 
     Its output goes to the console, or, in a step that runs beside others, into that step's
     buffer (through a file: a pipe could keep us waiting on a grandchild the kill missed)."""
@@ -156,11 +162,11 @@ def run_bounded(command: list[str], env: dict[str, str] | None) -> int | None:
         try:
             return subprocess.run(
                 command,
-                cwd=ROOT,
+                cwd=cwd,
                 env=env,
                 stdout=output,
                 stderr=subprocess.STDOUT if output else None,
-                timeout=STEP_TIME_LIMIT_SECONDS,
+                timeout=time_limit,
                 check=False,
             ).returncode
         except subprocess.TimeoutExpired:
