@@ -41,21 +41,27 @@ Every step runs in a child process with its own time limit, so nothing here can 
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import tomllib
 import venv
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
@@ -95,6 +101,10 @@ INSTALLED_KIT_COMMANDS = (
 )
 INSTALLED_KIT_OUTPUT = "results"  # the --outputdir of the command above, in its working directory
 INSTALL_TIME_LIMIT_SECONDS = 10 * 60
+# `tasks.py test` runs its steps this many at a time (pytest, itself parallel, is one of them).
+STEP_LANES = 3
+# pytest workers: the tests mostly wait on processes and sockets, so more than the 2 cores.
+PYTEST_WORKERS = 4
 
 
 @dataclass
@@ -159,6 +169,63 @@ def rebot_outcome(code: int) -> tuple[bool, str]:
     return False, f"exit {code}: rebot could not write the report"
 
 
+class StepOutput:
+    """sys.stdout while steps run concurrently: a thread that runs a step writes to that step's
+    buffer, printed whole when the step is over; any other thread writes through."""
+
+    def __init__(self, through: TextIO) -> None:
+        self.through = through
+        self.local = threading.local()
+
+    def capture(self, buffer: list[str] | None) -> None:
+        self.local.buffer = buffer
+
+    def buffer(self) -> list[str] | None:
+        return getattr(self.local, "buffer", None)
+
+    def write(self, text: str) -> int:
+        buffer = self.buffer()
+        if buffer is None:
+            return self.through.write(text)
+        buffer.append(text)
+        return len(text)
+
+    def flush(self) -> None:
+        if self.buffer() is None:
+            self.through.flush()
+
+
+def run_bounded(
+    command: list[str],
+    env: dict[str, str] | None,
+    *,
+    cwd: Path = ROOT,
+    time_limit: float = STEP_TIME_LIMIT_SECONDS,
+) -> int | None:
+    """Run ``command`` (from the repository root); its exit code, None when it overran the limit.
+
+    Its output goes to the console, or, in a step that runs beside others, into that step's
+    buffer (through a file: a pipe could keep us waiting on a grandchild the kill missed)."""
+    buffered = isinstance(sys.stdout, StepOutput) and sys.stdout.buffer() is not None
+    with tempfile.TemporaryFile() if buffered else contextlib.nullcontext() as output:
+        try:
+            return subprocess.run(
+                command,
+                cwd=cwd,
+                env=env,
+                stdout=output,
+                stderr=subprocess.STDOUT if output else None,
+                timeout=time_limit,
+                check=False,
+            ).returncode
+        except subprocess.TimeoutExpired:
+            return None
+        finally:
+            if output is not None:
+                output.seek(0)
+                print(output.read().decode(errors="replace"), end="")
+
+
 def run_step(
     name: str,
     command: list[str],
@@ -171,17 +238,66 @@ def run_step(
 ) -> bool:
     """Run one step; record it as failed when ``outcome`` says its exit status is a failure
     (by default: non-zero) or when it overruns its time limit."""
-    print(f"\n=== {name}\n$ {' '.join(command)}", flush=True)
+    print(f"\n=== {name}\n$ {shlex.join(command)}", flush=True)
     started = time.monotonic()
-    try:
-        completed = subprocess.run(command, cwd=cwd, env=env, timeout=time_limit, check=False)
-        ok, detail = outcome(completed.returncode)
-    except subprocess.TimeoutExpired:
-        ok, detail = False, f"killed after {time_limit:.0f} s"
+    code = run_bounded(command, env, cwd=cwd, time_limit=time_limit)
+    ok, detail = (False, f"killed after {time_limit:.0f} s") if code is None else outcome(code)
     print(f"=== {name}: {'ok' if ok else 'FAILED'} ({detail}, {time.monotonic() - started:.1f} s)")
     if not ok:
         tally.failed_steps.append(name)
     return ok
+
+
+Step = Callable[["Tally"], None]
+
+
+def run_concurrently(tally: Tally, steps: list[Step], lanes: int = STEP_LANES) -> None:
+    """Run ``steps`` up to ``lanes`` at a time, started in list order.
+
+    Each step's output is kept until it is over, then printed whole, in list order (a step
+    waits for those before it), and its counts added in that order; a line for each step
+    says when it finished, as it happens. Every command in a step keeps its own time limit.
+    """
+    console = sys.stdout
+    routed = StepOutput(console)
+    buffers: list[list[str]] = [[] for _ in steps]
+    tallies = [Tally() for _ in steps]
+    begun = time.monotonic()
+
+    def run(index: int) -> None:
+        routed.capture(buffers[index])
+        started = time.monotonic()
+        try:
+            steps[index](tallies[index])
+        except Exception as error:  # a broken step fails the run; it must not stop the others
+            print(f"=== {step_name(steps[index])}: FAILED ({type(error).__name__}: {error})")
+            tallies[index].failed_steps.append(step_name(steps[index]))
+        finally:
+            routed.capture(None)
+        state = "FAILED" if tallies[index].failed_steps else "done"
+        routed.write(
+            f"--- {step_name(steps[index])}: {state} in {time.monotonic() - started:.0f} s "
+            f"(at {time.monotonic() - begun:.0f} s)\n"
+        )
+        routed.flush()
+
+    sys.stdout = routed
+    try:
+        with ThreadPoolExecutor(max(1, lanes), thread_name_prefix="step") as pool:
+            futures: list[Future[None]] = [pool.submit(run, i) for i in range(len(steps))]
+            for index, future in enumerate(futures):
+                future.result()
+                console.write("".join(buffers[index]))
+                console.flush()
+    finally:
+        sys.stdout = console
+    for step_tally in tallies:
+        tally.add(step_tally.passed, step_tally.failed, step_tally.skipped)
+        tally.failed_steps.extend(step_tally.failed_steps)
+
+
+def step_name(step: Step) -> str:
+    return getattr(step, "__name__", repr(step)).replace("_", " ")
 
 
 def robot_counts(output_xml: Path) -> tuple[int, int, int]:
@@ -505,12 +621,7 @@ def robot_with_expectations(
     shutil.rmtree(output_dir, ignore_errors=True)
     print(f"\n=== {name}\n$ {' '.join(command)}", flush=True)
     started = time.monotonic()
-    try:
-        code = subprocess.run(
-            command, cwd=ROOT, env=env, timeout=STEP_TIME_LIMIT_SECONDS, check=False
-        ).returncode
-    except subprocess.TimeoutExpired:
-        code = -1
+    code = run_bounded(command, env)
     elapsed = time.monotonic() - started
     output_xml = output_dir / "output.xml"
     if code == ENGINE_UNAVAILABLE and not output_xml.exists():
@@ -518,7 +629,8 @@ def robot_with_expectations(
         tally.add(0, 0, 1)
         return
     if not output_xml.exists():
-        print(f"=== {name}: FAILED (exit {code}, no output.xml, {elapsed:.1f} s)")
+        ended = f"killed after {STEP_TIME_LIMIT_SECONDS} s" if code is None else f"exit {code}"
+        print(f"=== {name}: FAILED ({ended}, no output.xml, {elapsed:.1f} s)")
         tally.failed_steps.append(name)
         return
     lines = compare_outcomes(output_xml, expectations)
@@ -584,6 +696,35 @@ def robotcode(tally: Tally) -> None:
     add_robot_counts(name, output_dir / "output.xml", ran_ok, tally)
 
 
+# `python -m build` writes setuptools' egg-info into the checkout: the installed-kit step and
+# utest/distribution, which run side by side in `tasks.py test`, must not build at once.
+SOURCE_BUILD_LOCK = VENV / ".source-build.lock"
+
+
+@contextlib.contextmanager
+def source_build_lock(time_limit: float = INSTALL_TIME_LIMIT_SECONDS) -> Iterator[None]:
+    """Hold the checkout's build lock; waits at most ``time_limit`` (a holder's build is bounded
+    by the same limit), then fails naming the lock."""
+    SOURCE_BUILD_LOCK.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + time_limit
+    with SOURCE_BUILD_LOCK.open("a") as handle:
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(
+                        f"another build of the checkout held {SOURCE_BUILD_LOCK} for "
+                        f"{time_limit:.0f} s"
+                    ) from None
+                time.sleep(0.2)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def installed_kit(tally: Tally) -> None:
     """The kit as a team gets it: build the sdist and, from it, the wheel; install the wheel in a
     new virtual environment outside the checkout with the CI examples' own commands
@@ -599,12 +740,13 @@ def installed_kit(tally: Tally) -> None:
     with tempfile.TemporaryDirectory(prefix="kit-installed-") as scratch:
         work = Path(scratch)
         dist, venv_dir = work / "dist", work / "venv"
-        built = run_step(
-            "build the sdist and, from it, the wheel",
-            [str(BIN / "python"), "-m", "build", "--outdir", str(dist), str(ROOT)],
-            tally,
-            time_limit=INSTALL_TIME_LIMIT_SECONDS,
-        )
+        with source_build_lock():
+            built = run_step(
+                "build the sdist and, from it, the wheel",
+                [str(BIN / "python"), "-m", "build", "--outdir", str(dist), str(ROOT)],
+                tally,
+                time_limit=INSTALL_TIME_LIMIT_SECONDS,
+            )
         wheels = sorted(dist.glob("*.whl"))
         if not built or len(wheels) != 1:
             tally.failed_steps.append(f"{name} (no wheel: {wheels})")
@@ -672,26 +814,38 @@ def installed_run_problems(output_dir: Path, venv_dir: Path) -> list[str]:
     return problems
 
 
-def test(tally: Tally) -> None:
-    lint(tally)
-    RESULTS.mkdir(exist_ok=True)
-    junit = RESULTS / "utest.xml"
+def pytest_run(tally: Tally, name: str, junit_name: str, options: list[str]) -> None:
+    junit = RESULTS / junit_name
     junit.unlink(missing_ok=True)
-    run_step(
-        "pytest utest",
-        [str(BIN / "python"), "-m", "pytest", "utest", "-q", f"--junitxml={junit}"],
-        tally,
-    )
+    command = [str(BIN / "python"), "-m", "pytest", "utest", "-q", *options]
+    run_step(name, [*command, f"--junitxml={junit}"], tally)
     if junit.exists():
         tally.add(*junit_counts(junit))
-    docs(tally)
-    robot(
-        "robot --dryrun",
-        "dryrun",
-        ["--dryrun", "suites", "atest"],
-        Tally(),  # a dry run proves the files parse and keywords resolve; its counts are not tests
-    )
+
+
+def pytest_parallel(tally: Tally) -> None:
+    """All but the ``timing`` tests, on PYTEST_WORKERS workers (utest/conftest.py says how the
+    tests are shared out)."""
+    options = ["-n", str(PYTEST_WORKERS), "-m", "not timing"]
+    pytest_run(tally, "pytest utest (parallel)", "utest.xml", options)
+
+
+def pytest_timing(tally: Tally) -> None:
+    """The ``timing`` tests (they assert how fast something is here), with nothing beside."""
+    options = ["-p", "no:xdist", "-m", "timing"]
+    pytest_run(tally, "pytest utest (timing, alone)", "utest-timing.xml", options)
+
+
+def dryrun(tally: Tally) -> None:
+    # A dry run proves the files parse and keywords resolve; its counts are not tests.
+    robot("robot --dryrun", "dryrun", ["--dryrun", "suites", "atest"], Tally())
+
+
+def atest(tally: Tally) -> None:
     robot("library self-tests (atest)", "atest", ["atest"], tally, env=embedded_environment())
+
+
+def ecs_on_simulator(tally: Tally) -> None:
     robot(
         "ECS suites on the embedded simulator",
         "ecs",
@@ -699,7 +853,9 @@ def test(tally: Tally) -> None:
         tally,
         env=embedded_environment(),
     )
-    examples(tally)
+
+
+def ecs_with_quirks(tally: Tally) -> None:
     robot(
         "ECS suites with real-sockerless quirks switched on",
         "ecs-quirks",
@@ -707,6 +863,9 @@ def test(tally: Tally) -> None:
         tally,
         env=embedded_environment(SOCKERLESS_SIM_QUIRKS=SIMULATOR_QUIRKS),
     )
+
+
+def ecs_without_credentials(tally: Tally) -> None:
     robot(
         "ECS suites against a real target without AWS credentials",
         "ecs-no-credentials",
@@ -715,10 +874,35 @@ def test(tally: Tally) -> None:
         env=environment_without_credentials(),
         expect="skip",
     )
-    sockerless_profile(tally)
-    impostor(tally)
-    robotcode(tally)
-    installed_kit(tally)
+
+
+# Every check of `tasks.py test`, run concurrently (STEP_LANES at a time) and reported in this
+# order; each writes only its own results/<dir> and starts its own simulator or engine. pytest
+# comes first: it is the longest. A new check is one more line here.
+TEST_STEPS: list[Step] = [
+    pytest_parallel,
+    lint,
+    docs,
+    dryrun,
+    atest,
+    ecs_on_simulator,
+    examples,
+    ecs_with_quirks,
+    ecs_without_credentials,
+    sockerless_profile,
+    impostor,
+    robotcode,
+    installed_kit,
+]
+# Run after those, one at a time with nothing beside them: what they measure is time.
+ALONE_STEPS: list[Step] = [pytest_timing]
+
+
+def test(tally: Tally) -> None:
+    RESULTS.mkdir(exist_ok=True)
+    run_concurrently(tally, TEST_STEPS)
+    for step in ALONE_STEPS:
+        step(tally)
 
 
 def sweep(arguments: list[str]) -> int:

@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from .agent.client import AgentClient, AgentError
-from .agent.procutil import Signaller, parent_pid
+from .agent.procutil import Signaller, group_members, parent_pid
 from .agent.protocol import TOKEN_ENV, exit_code_from_returncode
 
 OutputCallback = Callable[[str, str, bytes, int], None]
@@ -340,6 +340,12 @@ class Workload:
             self._kill_group_locked()
         self._control.close()
         self._agent_exited.wait(REAP_SECONDS)
+        # SIGKILL is delivered when the process next runs, which on a busy machine is a while
+        # after kill() returned: wait for the group to be gone, before reaping the agent (its
+        # zombie keeps the group id from being reused meanwhile).
+        deadline = time.monotonic() + REAP_SECONDS
+        while group_members(self.pid) and time.monotonic() < deadline:
+            time.sleep(0.01)
         try:
             self._proc.wait(REAP_SECONDS)
         except subprocess.TimeoutExpired:

@@ -40,6 +40,11 @@ IMAGE = "alpine:latest"
 ENGINE_SETUP_BUDGET = APT_UPDATE_TIMEOUT + APT_INSTALL_TIMEOUT + START_TIMEOUT + 60
 
 
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """Under pytest-xdist all engine tests run on one worker: one engine, not one per worker."""
+    item.add_marker(pytest.mark.xdist_group("engine"))
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The first engine test (after -k and other deselection) gets the install budget."""

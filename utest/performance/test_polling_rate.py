@@ -24,7 +24,7 @@ from SockerlessLibrary.transport import Transport
 
 from .conftest import ExternalSimulator
 
-pytestmark = [pytest.mark.timeout(120), pytest.mark.slow]
+pytestmark = [pytest.mark.timeout(120), pytest.mark.slow, pytest.mark.timing]
 
 MIN_STEADY_GAP_SECONDS = 0.5
 # The first gaps of a wait may be shorter (exec waits start at 0.2 s); steady state is after them.

@@ -83,6 +83,7 @@ def test_plane_bootstraps_serves_loopback_only_and_stops_clean(
     assert not any(alive(pid) for pid in pids)
 
 
+@pytest.mark.timing
 def test_new_plane_starts_clean_with_configured_ids_and_its_cost_is_known(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:

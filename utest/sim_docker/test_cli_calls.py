@@ -103,9 +103,19 @@ def test_attach_to_an_unknown_container_is_404_before_any_hijack(client: RawClie
 def test_auto_remove_removes_the_container_and_deregisters(
     client: RawClient, aws: Callable[[str], Any]
 ) -> None:
-    container_id = client.run(["sleep", "0.3"], HostConfig={"AutoRemove": True})
-    response = client.request("POST", f"/containers/{container_id}/wait?condition=removed")
-    assert response.json() == {"StatusCode": 0, "Error": None}
+    container_id = client.create(["sleep", "0.3"], HostConfig={"AutoRemove": True})
+    # As `docker run --rm` does: the wait is in place (its head came) before the start, so the
+    # removal cannot come first however slowly this test runs.
+    with client.connect() as sock:
+        path = f"/v1.44/containers/{container_id}/wait?condition=removed"
+        sock.sendall(build_request("POST", path))
+        sock.settimeout(HEAD_TIMEOUT)
+        head, rest = _read_head(sock)
+        assert head.startswith(b"HTTP/1.1 200 OK\r\n")
+        assert client.request("POST", f"/containers/{container_id}/start").status == 204
+        sock.settimeout(15.0)
+        body = dechunk(rest + recv_all(sock))
+    assert json.loads(body) == {"StatusCode": 0, "Error": None}
     assert client.request("GET", f"/containers/{container_id}/json").status == 404
     family = f"sockerless-{container_id[:12]}"
     listed = aws("ecs").list_task_definitions(familyPrefix=family, status="INACTIVE")

@@ -179,6 +179,7 @@ def _rss_kib(pid: int) -> int:
     raise AssertionError("no VmRSS")
 
 
+@pytest.mark.timing
 def test_inspect_latency_and_memory(client: RawClient, sim: SimulatorProcess) -> None:
     running = client.run(["tail", "-f", "/dev/null"])
     exited = client.run(["true"])

@@ -62,6 +62,7 @@ def _wait_gone(pids: set[int], timeout: float) -> set[int]:
     return {pid for pid in pids if _alive(pid)}
 
 
+@pytest.mark.timing
 def test_start_reports_ready_quickly_and_stop_leaves_nothing() -> None:
     began = time.monotonic()
     sim = SimulatorProcess.start(ready_timeout=20)
