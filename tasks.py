@@ -328,8 +328,8 @@ IMPOSTOR_EXPECTATIONS = {
 }
 
 
-# The per-test results of real sockerless 020b7fa4 with its own AWS simulator (README, "Verified
-# against sockerless"): the simulator's sockerless profile must reproduce them, failures included.
+# The per-test results of real sockerless 020b7fa4 with its own AWS simulator (docs/sockerless.md):
+# the simulator's sockerless profile must reproduce them, failures included.
 SOCKERLESS_EXPECTATIONS = {
     CONFIG_TEST: Expected("PASS"),
     LIFECYCLE_TEST: Expected("PASS"),
@@ -673,7 +673,7 @@ def impostor(tally: Tally) -> None:
 
 def sockerless_profile(tally: Tally) -> None:
     """The ECS suites on the simulator's ``sockerless`` profile: the per-test results measured
-    on real sockerless (README, "Verified against sockerless"), failures included."""
+    on real sockerless (docs/sockerless.md), failures included."""
     output_dir = RESULTS / "ecs-sockerless-profile"
     robot_with_expectations(
         "ECS suites on the simulator's sockerless profile (as measured on sockerless)",

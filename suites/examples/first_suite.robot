@@ -124,4 +124,4 @@ Log Texts Should Be
     [Documentation]    The texts of ``lines`` (from `Get Container Log Lines`) are ``expected``.
     [Arguments]    ${lines}    @{expected}
     ${texts}=    Evaluate    [line["text"] for line in $lines]
-    Lists Should Be Equal    ${texts}    ${expected}
+    Lists Should Be Equal    ${texts}    ${expected}    msg=The log lines are ${texts}, expected ${expected}

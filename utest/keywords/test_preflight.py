@@ -270,7 +270,7 @@ def test_access_denied_names_the_action_the_identity_and_the_policy() -> None:
     assert only_problem(result) == (
         "AWS denied ecs:DescribeClusters to arn:aws:iam::111122223333:user/qa "
         "(AccessDeniedException): attach the kit's policy iam/sockerless-kit-policy.json to it "
-        "(see the README, 'Least privilege')"
+        "(how: iam/README.md)"
     )
     assert calls == ["get_caller_identity", "describe_clusters"]
 

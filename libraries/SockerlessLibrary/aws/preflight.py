@@ -356,7 +356,7 @@ class Preflight:
             who = self.result.identity_arn or "these credentials"
             raise _EndpointUnusable(
                 f"AWS denied {action} to {who} ({code}): attach the kit's policy "
-                f"{POLICY_FILE} to it (see the README, 'Least privilege')"
+                f"{POLICY_FILE} to it (how: iam/README.md)"
             )
         if _is_not_found_code(code):
             raise _NotFound(code)
