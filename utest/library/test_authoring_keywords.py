@@ -205,6 +205,19 @@ def test_a_raw_create_gets_the_run_labels_counts_and_is_registered(library: Any)
     assert inner.sent[-1] is other and other.body is None  # other requests pass untouched
 
 
+def test_a_raw_create_is_on_the_timeline_like_a_keyword_create(library: Any) -> None:
+    lib, _ = library
+    created = "a" * 64
+    CreateGuardAdapter(Recorder(), lib._context).send(
+        prepared("http://sockerless/v1.44/containers/create", {"Image": "alpine", "Cmd": ["id"]})
+    )
+    timeline = lib.get_container_timeline(created)
+    (create,) = timeline["docker_calls"]
+    assert (create["call"], create["status"]) == ("create", 201)
+    assert create["sent"] <= create["answered"]
+    assert timeline["command"] == "id"
+
+
 def test_a_raw_create_beyond_the_budget_is_never_sent(library: Any) -> None:
     lib, _ = library
     inner = Recorder()
