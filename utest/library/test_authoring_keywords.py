@@ -153,6 +153,15 @@ def test_container_should_not_exist_needs_the_daemons_no_such_container(library:
         lib.container_should_not_exist("broken")  # a 404 about something else proves nothing
 
 
+def test_created_containers_come_in_creation_order_across_scopes(library: Any) -> None:
+    lib, _ = library
+    ids = [secrets.token_hex(32) for _ in range(3)]
+    # A suite setup, one of its tests, then the suite's teardown: three creates, two scopes.
+    for container_id, scope in zip(ids, ("suite:S", "test:S.T", "suite:S"), strict=True):
+        lib._context.remember_created(container_id, tty=False, scope=scope)
+    assert lib.get_created_containers("all") == ids
+
+
 # --- the raw session's guard ------------------------------------------------------------------
 
 
