@@ -162,6 +162,16 @@ def test_created_containers_come_in_creation_order_across_scopes(library: Any) -
     assert lib.get_created_containers("all") == ids
 
 
+def test_a_cleanup_without_aws_credentials_says_why_as_the_sweeper_does(library: Any) -> None:
+    lib, _ = library
+    container_id = lib.create_container("alpine:latest", "true")
+    with pytest.raises(AssertionError) as failure:
+        lib.clean_up_container(container_id)
+    # The daemon side is done; the AWS side names what is missing, not a vague "no AWS access".
+    assert "daemon removed (force)" in str(failure.value)
+    assert "AWS side not cleaned: no AWS credentials in the environment" in str(failure.value)
+
+
 # --- the raw session's guard ------------------------------------------------------------------
 
 
