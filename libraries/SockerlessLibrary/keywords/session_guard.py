@@ -92,9 +92,6 @@ class CreateGuardAdapter(BaseAdapter):
         try:
             response = self.inner.send(request, stream, timeout, verify, cert, proxies)
         except Exception as error:
-            self.ctx.timeline.docker_call(
-                DockerCall("create container", "POST", path, sent, None, None, body)
-            )
             guard.failed(create, error)
             raise
         self.ctx.timeline.docker_call(
