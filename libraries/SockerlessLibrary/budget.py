@@ -572,7 +572,6 @@ class TaskBudget:
         self._log = log
         self._warn = warn or log
         self._auto = auto or AutoBudget()
-        self._declared: TaskDeclarations | None = None
         self._not_enforced: str | None = None
         self._decided = False
         self._creates_by_test: dict[str, int] = {}
@@ -581,13 +580,6 @@ class TaskBudget:
     def limit(self) -> int | None:
         """The explicit budget, ``None`` when unlimited or ``auto``."""
         return self.setting.limit
-
-    @property
-    def counts(self) -> bool:
-        """Whether creates are counted at all (an explicit budget, or a readable ``auto`` one)."""
-        if self.setting.auto:
-            return self._auto.declarations() is not None
-        return self.setting.limit is not None
 
     def reserve(self, scope: str = "") -> BudgetSlot:
         """Count one create made in ``scope`` (the registry's scope key), or raise
@@ -640,7 +632,6 @@ class TaskBudget:
             return
         self._not_enforced = self._auto.not_enforced_because()
         self._decided = True
-        self._declared = declarations
         self.ledger.declare(
             self.run_id,
             declarations.total,

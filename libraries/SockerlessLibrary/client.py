@@ -26,7 +26,7 @@ from .encoding import (
     encode_time,
     env_list,
 )
-from .errors import DaemonResponseError, DaemonTimeout, ProtocolError, with_context
+from .errors import DaemonDown, DaemonResponseError, DaemonTimeout, ProtocolError, with_context
 from .hijack import ExecStream
 from .logstream import LogLine, log_lines
 from .mux import DecodedStream, MuxDecoder
@@ -59,8 +59,8 @@ class DockerCall:
     first_line: str | None = None
 
 
-# Told about every request made through ``DockerClient._call`` and every logs read; it must not
-# raise (the timeline recorder is one).
+# Told about every request ``DockerClient._call`` sends (a daemon marked down gets none) and every
+# logs read; it must not raise (the timeline recorder is one).
 CallObserver = Callable[[DockerCall], None]
 
 
@@ -145,6 +145,8 @@ class DockerClient:
                 DockerCall(operation, method, path, sent, time.time(), error.status, body)
             )
             raise
+        except DaemonDown:
+            raise  # never sent (the daemon was marked down earlier): no call to report
         except Exception:
             self._observe(DockerCall(operation, method, path, sent, None, None, body))
             raise

@@ -61,7 +61,9 @@ Targets: the same suites run, unchanged, against three targets, chosen by the en
        SOCKERLESS_ECS_LOG_GROUP   the log group sockerless writes to (default /sockerless)
 With a real target and no AWS credentials every test is skipped, not failed (spec AC 1); in CI set
 SOCKERLESS_KIT_REQUIRE_CREDENTIALS=true so that missing credentials fail the run instead.
-SOCKERLESS_KIT_TASK_BUDGET caps the Fargate tasks a run may launch (default 5).
+SOCKERLESS_KIT_TASK_BUDGET caps the Fargate tasks a run may launch (default auto: what the
+selected tests declare with fargate-tasks:N tags, enforced against a real target, only
+reported on the embedded simulator).
 
 Exit status is robot's: 0 when every test passed, 1-250 the number of failed tests, 251-255 an
 error ({BAD_OPTIONS}: invalid options, reported before anything runs).

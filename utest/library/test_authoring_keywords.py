@@ -153,6 +153,25 @@ def test_container_should_not_exist_needs_the_daemons_no_such_container(library:
         lib.container_should_not_exist("broken")  # a 404 about something else proves nothing
 
 
+def test_created_containers_come_in_creation_order_across_scopes(library: Any) -> None:
+    lib, _ = library
+    ids = [secrets.token_hex(32) for _ in range(3)]
+    # A suite setup, one of its tests, then the suite's teardown: three creates, two scopes.
+    for container_id, scope in zip(ids, ("suite:S", "test:S.T", "suite:S"), strict=True):
+        lib._context.remember_created(container_id, tty=False, scope=scope)
+    assert lib.get_created_containers("all") == ids
+
+
+def test_a_cleanup_without_aws_credentials_says_why_as_the_sweeper_does(library: Any) -> None:
+    lib, _ = library
+    container_id = lib.create_container("alpine:latest", "true")
+    with pytest.raises(AssertionError) as failure:
+        lib.clean_up_container(container_id)
+    # The daemon side is done; the AWS side names what is missing, not a vague "no AWS access".
+    assert "daemon removed (force)" in str(failure.value)
+    assert "AWS side not cleaned: no AWS credentials in the environment" in str(failure.value)
+
+
 # --- the raw session's guard ------------------------------------------------------------------
 
 
@@ -203,6 +222,19 @@ def test_a_raw_create_gets_the_run_labels_counts_and_is_registered(library: Any)
     other = prepared("http://sockerless/v1.44/containers/json")
     guard.send(other)
     assert inner.sent[-1] is other and other.body is None  # other requests pass untouched
+
+
+def test_a_raw_create_is_on_the_timeline_like_a_keyword_create(library: Any) -> None:
+    lib, _ = library
+    created = "a" * 64
+    CreateGuardAdapter(Recorder(), lib._context).send(
+        prepared("http://sockerless/v1.44/containers/create", {"Image": "alpine", "Cmd": ["id"]})
+    )
+    timeline = lib.get_container_timeline(created)
+    (create,) = timeline["docker_calls"]
+    assert (create["call"], create["status"]) == ("create", 201)
+    assert create["sent"] <= create["answered"]
+    assert timeline["command"] == "id"
 
 
 def test_a_raw_create_beyond_the_budget_is_never_sent(library: Any) -> None:

@@ -8,9 +8,16 @@ import time
 
 import pytest
 
-from SockerlessLibrary.client import DockerCall
-from SockerlessLibrary.errors import DaemonResponseError, DaemonTimeout
+from SockerlessLibrary.client import DockerCall, DockerClient
+from SockerlessLibrary.errors import (
+    DaemonDown,
+    DaemonResponseError,
+    DaemonTimeout,
+    DaemonUnreachable,
+)
 from SockerlessLibrary.mux import encode_frames
+from SockerlessLibrary.outage import Outages
+from SockerlessLibrary.transport import Timeouts, Transport
 
 CID = "b" * 64
 HOLD_SECONDS = 0.3
@@ -98,3 +105,22 @@ def test_a_logs_read_reports_when_its_first_line_arrived(serve, client_for) -> N
     assert logs.first_line == "hello from fargate"
     assert logs.first_output is not None
     assert logs.first_output - logs.sent >= HOLD_SECONDS - 0.01
+
+
+def test_a_call_to_a_daemon_marked_down_is_not_reported_since_it_was_never_sent(
+    tmp_path,
+) -> None:
+    # A daemon that never answered is marked down at its first failure; the calls after it are
+    # refused unsent (DaemonDown) and must not be drawn as requests that got no answer.
+    transport = Transport(
+        f"unix://{tmp_path}/gone.sock", timeouts=Timeouts(0.5, 0.5), outages=Outages()
+    )
+    client = DockerClient(transport)
+    heard: list[DockerCall] = []
+    client.call_observer = heard.append
+    with pytest.raises(DaemonUnreachable) as first:
+        client.start_container(CID)
+    assert not isinstance(first.value, DaemonDown)
+    with pytest.raises(DaemonDown):
+        client.stop_container(CID)
+    assert [(call.operation, call.answered) for call in heard] == [("start container", None)]

@@ -74,7 +74,7 @@ def leftover(
     may_remain: list[str] = []
     if daemon not in DAEMON_DONE:
         may_remain.append("the container on the daemon")
-        if _daemon_address(entry.target) in down:
+        if daemon_address(entry.target) in down:
             daemon = f"{daemon}: the daemon is down"
     report = last.aws if last is not None else None
     if report is not None and report.complete:
@@ -93,7 +93,9 @@ def leftover(
     return Leftover(entry.container_id, entry.target, daemon, aws, tuple(may_remain))
 
 
-def _daemon_address(target: str) -> str:
+def daemon_address(target: str) -> str:
+    """``target`` as the outage record keys a daemon (``str(Target)``), or as given when it
+    does not parse (then no outage can be about it)."""
     try:
         return str(Target.parse(target))
     except ConfigurationError:

@@ -36,8 +36,6 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from botocore.exceptions import BotoCoreError
-
 from ..errors import SockerlessError
 from ..outage import Outages
 from ..target import EMBEDDED, open_client
@@ -56,16 +54,12 @@ from .journal import (
 from .queries import ContainerResources
 from .resources import PROJECT, PROJECT_LABEL, RUN_ID_LABEL
 from .retry import AwsCaller, Deadline
-from .teardown import ContainerCleanupResult, clean_up_container
+from .teardown import ContainerCleanupResult, aws_cleaner, clean_up_container
 
 DEADLINE_SECONDS = 60.0
 PROBE_TIMEOUT_SECONDS = 1.0
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 UNLABELLED_RUN = "daemon"
-NO_CREDENTIALS = (
-    "no AWS credentials in the environment: run the sweep with the run's AWS_ACCESS_KEY_ID and "
-    "AWS_SECRET_ACCESS_KEY (or AWS_PROFILE)"
-)
 
 Log = Callable[[str], None]
 
@@ -263,22 +257,17 @@ class Sweeper:
 
     def _aws_cleaner(self, config: AwsConfig) -> tuple[AwsCleaner | None, str]:
         """A cleaner for ``config``'s AWS, or ``None`` and why the AWS side cannot be cleaned."""
-        if config.credentials == "missing":
-            self.log(f"AWS side not cleaned: {NO_CREDENTIALS}")
-            return None, NO_CREDENTIALS
-        try:
-            ecs, logs = config.client("ecs"), config.client("logs")
-        except BotoCoreError as error:  # e.g. AWS_PROFILE names a profile that does not exist
-            why = f"no AWS client ({type(error).__name__}: {error})"
-            self.log(f"AWS side not cleaned: {why}")
-            return None, why
-        caller = AwsCaller(
-            Deadline(self.deadline_seconds),
-            self.log,
-            endpoint=config.endpoint_address,
-            outages=self.outages,
-        )
-        return AwsCleaner(ContainerResources(ecs, logs, config, caller)), ""
+
+        def resources() -> ContainerResources:
+            caller = AwsCaller(
+                Deadline(self.deadline_seconds),
+                self.log,
+                endpoint=config.endpoint_address,
+                outages=self.outages,
+            )
+            return ContainerResources(config.client("ecs"), config.client("logs"), config, caller)
+
+        return aws_cleaner(config, resources)
 
     def _remover_for(self, entry: CreatedEntry | None) -> Callable[[str], str] | None:
         host = self.host

@@ -12,12 +12,33 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from botocore.exceptions import BotoCoreError
+
 from ..errors import SockerlessError
 from .cleanup import AwsCleaner, AwsCleanupReport
+from .config import AwsConfig
 from .journal import RunJournal
+from .queries import ContainerResources
 
 Log = Callable[[str], None]
 DaemonRemover = Callable[[str], str]
+NO_CREDENTIALS = (
+    "no AWS credentials in the environment: run the sweep with the run's AWS_ACCESS_KEY_ID and "
+    "AWS_SECRET_ACCESS_KEY (or AWS_PROFILE)"
+)
+
+
+def aws_cleaner(
+    config: AwsConfig, resources: Callable[[], ContainerResources]
+) -> tuple[AwsCleaner | None, str]:
+    """A cleaner for ``config``'s AWS (``resources`` makes its look-ups), or ``None`` and why
+    the AWS side cannot be cleaned (for `clean_up_container`'s ``aws_unavailable``)."""
+    if config.credentials == "missing":
+        return None, NO_CREDENTIALS
+    try:
+        return AwsCleaner(resources()), ""
+    except BotoCoreError as error:  # e.g. AWS_PROFILE names a profile that does not exist
+        return None, f"no AWS client ({type(error).__name__}: {error})"
 
 
 @dataclass

@@ -233,10 +233,7 @@ class AwsKeywords(LibraryComponent):
         """
         selection = self._selection(scope)
         return [
-            container_id
-            for owner, ids in self.ctx.created_by_scope.items()
-            if selection(owner)
-            for container_id in ids
+            container_id for container_id, owner in self.ctx.created.items() if selection(owner)
         ]
 
     def _selection(self, scope: str) -> Selection:

@@ -28,15 +28,6 @@ _CONTAINER_ID = re.compile(r"^[0-9a-f]{64}$")
 MAX_STATUS_POLL_INTERVAL = 2.0
 
 
-def docker_environment(env: Mapping[str, Any] | list[str] | None) -> list[str] | None:
-    """``{"K": "v"}`` or ``["K=v"]`` -> ``["K=v"]`` (Docker's ``Env``)."""
-    if env is None:
-        return None
-    if isinstance(env, Mapping):
-        return [f"{key}={value}" for key, value in env.items()]
-    return [str(item) for item in env]
-
-
 class ContainerKeywords(LibraryComponent):
     """Docker container operations, each mapped onto one Docker Engine API call."""
 

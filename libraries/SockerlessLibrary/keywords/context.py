@@ -96,9 +96,9 @@ class LibraryContext:
         self.registry = CleanupRegistry()
         self.tty_by_container: dict[str, bool] = {}
         self.attach_stdin_by_exec: dict[str, bool] = {}  # execs this library created
-        self.created: list[str] = []
-        # Every container created, by the scope it was created in (cleaned or not).
-        self.created_by_scope: dict[str, list[str]] = {}
+        # Every container created (cleaned or not), in creation order, with the scope it was
+        # created in.
+        self.created: dict[str, str] = {}
         # What the tests Robot selected declare they create (read when the first suite starts).
         self.declarations: TaskDeclarations | None = None
         # What AWS showed for each container's task, kept for the proofs that follow start.
@@ -224,9 +224,7 @@ class LibraryContext:
         """Register a new container for cleanup in ``scope`` and write it to the journal."""
         self.registry.register(container_id, scope)
         self.tty_by_container[container_id] = tty
-        if container_id not in self.created:
-            self.created.append(container_id)
-            self.created_by_scope.setdefault(scope, []).append(container_id)
+        self.created.setdefault(container_id, scope)
         target = self.target()
         aws = target.aws
         self.journal.record_created(

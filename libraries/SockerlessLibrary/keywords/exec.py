@@ -14,7 +14,6 @@ from ..create_options import named_options, unknown_options_error
 from ..mux import DecodedStream
 from ..polling import Poller, PollTimeout, poll_until
 from .base import LibraryComponent, log, seconds
-from .containers import docker_environment
 from .status import ArgumentError, parse_expected_status
 
 
@@ -103,7 +102,7 @@ class ExecKeywords(LibraryComponent):
         exec_id = self.client.create_exec(
             container_id,
             list(command),
-            env=docker_environment(env),
+            env=env,  # the client encodes it (encoding.env_list), as for a create
             workdir=working_dir,
             tty=tty,
             attach_stdin=attach_stdin,

@@ -9,12 +9,9 @@ import time
 from collections.abc import Callable, Mapping, MutableMapping
 from typing import Any
 
-from botocore.exceptions import BotoCoreError
-
-from ..aws.cleanup import AwsCleaner
 from ..aws.journal import RunJournal, journal_directory
 from ..aws.resources import PROJECT, PROJECT_LABEL, RUN_ID_LABEL
-from ..aws.teardown import ContainerCleanupResult, clean_up_container
+from ..aws.teardown import ContainerCleanupResult, aws_cleaner, clean_up_container
 from ..errors import SockerlessError
 from ..polling import Poller, PollTimeout, poll_until
 from .context import LibraryContext
@@ -55,11 +52,15 @@ class Janitor:
                 log=self.log,
             )
         else:
-            cleaner = self._aws_cleaner()
+            cleaner, unavailable = aws_cleaner(
+                ctx.aws_config(),
+                lambda: ctx.container_resources(CLEANUP_DEADLINE_SECONDS, self.log),
+            )
             result = clean_up_container(
                 container_id,
                 remove_from_daemon=self._remove_from_daemon,
                 cleaner=cleaner,
+                aws_unavailable=unavailable,
                 journal=journal or ctx.journal,
                 log=self.log,
             )
@@ -183,18 +184,6 @@ class Janitor:
     ) -> None:
         """At the end of the run: what is left and how to finish (``keywords/outages.py``)."""
         self.accounted |= account_for_leftovers(self.ctx, self.last_results, metadata, warn)
-
-    def _aws_cleaner(self) -> AwsCleaner | None:
-        """A cleaner for the target's AWS, or ``None`` (logged) when AWS cannot be reached."""
-        if self.ctx.aws_config().credentials == "missing":
-            self.log("AWS credentials not available: the AWS side cannot be cleaned")
-            return None
-        try:
-            resources = self.ctx.container_resources(CLEANUP_DEADLINE_SECONDS, self.log)
-        except BotoCoreError as error:  # e.g. AWS_PROFILE names a profile that does not exist
-            self.log(f"No AWS client for the cleanup: {error}")
-            return None
-        return AwsCleaner(resources)
 
     def _remove_from_daemon(self, container_id: str) -> str:
         client = self.ctx.client()

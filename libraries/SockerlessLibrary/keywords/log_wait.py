@@ -24,7 +24,7 @@ from ..logstream import LineWatch
 from ..support import LOGS_FOLLOW, is_stream, lacks_call
 from .bounded_wait import BoundedWait, Log
 from .context import LibraryContext
-from .streams import output_lines, show_lines, whole_line_present
+from .streams import other_stream, output_lines, show_lines, whole_line_present
 
 FIRST_RETRY_SECONDS = 0.5
 MAX_RETRY_SECONDS = 4.0
@@ -78,7 +78,7 @@ class LineWait(BoundedWait):
     @property
     def other_stream(self) -> str:
         """The stream the line is not waited for on."""
-        return "stdout" if self.stream == "stderr" else "stderr"
+        return other_stream(self.stream)
 
     def _follow(self) -> tuple[LogsResult | None, str | None]:
         """The follow stream, closed at the line; with why the daemon seems to lack follow."""

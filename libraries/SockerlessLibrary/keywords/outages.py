@@ -7,33 +7,33 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, MutableMapping
 
 from ..aws.config import AwsConfig
-from ..aws.leftovers import CleanupLeft, credential_variables, leftover, sweep_arguments
+from ..aws.leftovers import (
+    CleanupLeft,
+    credential_variables,
+    daemon_address,
+    leftover,
+    sweep_arguments,
+)
 from ..aws.teardown import ContainerCleanupResult
-from ..errors import AwsEndpointDown, ConfigurationError, DaemonDown, SockerlessError
+from ..errors import AwsEndpointDown, DaemonDown, SockerlessError
 from ..outage import DAEMON, Outage
-from ..transport import Target
 from .context import LibraryContext
 
 CREATE_REFUSED = "a container created now could be neither proven nor cleaned on AWS"
-
-
-def _daemon_address(host: str | None) -> str | None:
-    try:
-        return str(Target.parse(host)) if host else None
-    except ConfigurationError:
-        return None
 
 
 def target_outages(ctx: LibraryContext) -> list[Outage]:
     """The outages of the daemon and the AWS endpoint the run uses now (starts nothing)."""
     target = ctx.connected_target()
     if target is not None:
-        addresses = {_daemon_address(target.host), target.aws.endpoint_address}
+        addresses = {daemon_address(target.host), target.aws.endpoint_address}
     else:
         choice = ctx.choice()
         if choice.is_embedded:
             return []  # not started yet: nothing of it can have gone down
-        addresses = {_daemon_address(choice.host), AwsConfig.from_env(ctx.env).endpoint_address}
+        addresses = {AwsConfig.from_env(ctx.env).endpoint_address}
+        if choice.host:
+            addresses.add(daemon_address(choice.host))
     return [outage for outage in ctx.outages.all() if outage.address in addresses]
 
 

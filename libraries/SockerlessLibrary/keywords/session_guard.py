@@ -5,13 +5,15 @@ adapter that reaches the daemon. A ``POST .../containers/create`` sent with ``PO
 then goes through the same `CreateGuard` as `Create Container`: the run's labels are added to its
 JSON body, it counts against the Fargate task budget (one beyond it fails, unsent), and the
 container in the answer is registered for cleanup and written to the journal before the keyword
-returns, so it is cleaned and verified like any other. Every other request passes untouched.
+returns, so it is cleaned and verified like any other; the create is told to the timeline as the
+client tells it its own, so the container has a timeline too. Every other request passes untouched.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -19,6 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 from requests import PreparedRequest, Response
 from requests.adapters import BaseAdapter
 
+from ..client import DockerCall
 from ..create_options import with_kit_labels
 from ..errors import ConfigurationError
 from .context import LibraryContext
@@ -84,11 +87,25 @@ class CreateGuardAdapter(BaseAdapter):
         request.headers["Content-Length"] = str(len(encoded))
         guard = CreateGuard(self.ctx)
         create = guard.begin(create_name(request))
+        path = urlsplit(request.url or "").path
+        sent = time.time()
         try:
             response = self.inner.send(request, stream, timeout, verify, cert, proxies)
         except Exception as error:
             guard.failed(create, error)
             raise
+        self.ctx.timeline.docker_call(
+            DockerCall(
+                "create container",
+                "POST",
+                path,
+                sent,
+                time.time(),
+                response.status_code,
+                body,
+                response.content,
+            )
+        )
         if response.status_code >= 400:
             guard.refused(create, response.status_code)
             return response

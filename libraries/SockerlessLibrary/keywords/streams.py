@@ -30,6 +30,11 @@ def stream_name(stream: str | int) -> str:
     raise ArgumentError(f"Unknown stream '{stream}': use stdout, stderr (or 1, 2)")
 
 
+def other_stream(stream: str | int) -> str:
+    """The output stream that is not ``stream``: where a line expected on it may have come."""
+    return "stdout" if stream_name(stream) == "stderr" else "stderr"
+
+
 def stream_number(stream: str | int) -> int:
     """``"stdout"``/``1`` -> ``1``."""
     return STREAM_TYPES[stream_name(stream)]
@@ -103,7 +108,7 @@ class StreamKeywords(LibraryComponent):
         """
         lines = output_lines(result, stream)
         if not whole_line_present(lines, line):
-            other = "stdout" if stream_name(stream) == "stderr" else "stderr"
+            other = other_stream(stream)
             elsewhere = (
                 f" It is a line of {other}."
                 if whole_line_present(output_lines(result, other), line)
