@@ -124,6 +124,11 @@ class Tally:
     def closing_line(self) -> str:
         return f"{self.passed} passed, {self.failed} failed, {self.skipped} skipped"
 
+    @property
+    def failing(self) -> bool:
+        """Whether a test or a step failed."""
+        return bool(self.failed or self.failed_steps)
+
 
 def requirements_digest() -> str:
     digest = hashlib.sha256()
@@ -274,7 +279,7 @@ def run_concurrently(tally: Tally, steps: list[Step], lanes: int = STEP_LANES) -
             tallies[index].failed_steps.append(step_name(steps[index]))
         finally:
             routed.capture(None)
-        state = "FAILED" if tallies[index].failed_steps else "done"
+        state = "FAILED" if tallies[index].failing else "done"
         routed.write(
             f"--- {step_name(steps[index])}: {state} in {time.monotonic() - started:.0f} s "
             f"(at {time.monotonic() - begun:.0f} s)\n"
@@ -837,8 +842,11 @@ def pytest_timing(tally: Tally) -> None:
 
 
 def dryrun(tally: Tally) -> None:
-    # A dry run proves the files parse and keywords resolve; its counts are not tests.
-    robot("robot --dryrun", "dryrun", ["--dryrun", "suites", "atest"], Tally())
+    # A dry run proves the files parse and keywords resolve: its failure fails the check, but
+    # its counts are not tests.
+    counts = Tally()
+    robot("robot --dryrun", "dryrun", ["--dryrun", "suites", "atest"], counts)
+    tally.failed_steps.extend(counts.failed_steps)
 
 
 def atest(tally: Tally) -> None:
@@ -967,7 +975,7 @@ def main(argv: list[str]) -> int:
     if tally.failed_steps:
         print("\nfailed steps: " + "; ".join(tally.failed_steps))
     print(tally.closing_line())
-    return 1 if tally.failed or tally.failed_steps else 0
+    return 1 if tally.failing else 0
 
 
 if __name__ == "__main__":
