@@ -231,6 +231,22 @@ def run_bounded(
                 print(output.read().decode(errors="replace"), end="")
 
 
+def run_announced(
+    name: str,
+    command: list[str],
+    env: dict[str, str] | None,
+    *,
+    cwd: Path = ROOT,
+    time_limit: float = STEP_TIME_LIMIT_SECONDS,
+) -> tuple[int | None, float]:
+    """Print the step's name and its command (shell-quoted), then run it bounded: its exit code
+    (None when it overran ``time_limit``) and the seconds it took."""
+    print(f"\n=== {name}\n$ {shlex.join(command)}", flush=True)
+    started = time.monotonic()
+    code = run_bounded(command, env, cwd=cwd, time_limit=time_limit)
+    return code, time.monotonic() - started
+
+
 def run_step(
     name: str,
     command: list[str],
@@ -243,11 +259,9 @@ def run_step(
 ) -> bool:
     """Run one step; record it as failed when ``outcome`` says its exit status is a failure
     (by default: non-zero) or when it overruns its time limit."""
-    print(f"\n=== {name}\n$ {shlex.join(command)}", flush=True)
-    started = time.monotonic()
-    code = run_bounded(command, env, cwd=cwd, time_limit=time_limit)
+    code, elapsed = run_announced(name, command, env, cwd=cwd, time_limit=time_limit)
     ok, detail = (False, f"killed after {time_limit:.0f} s") if code is None else outcome(code)
-    print(f"=== {name}: {'ok' if ok else 'FAILED'} ({detail}, {time.monotonic() - started:.1f} s)")
+    print(f"=== {name}: {'ok' if ok else 'FAILED'} ({detail}, {elapsed:.1f} s)")
     if not ok:
         tally.failed_steps.append(name)
     return ok
@@ -624,10 +638,7 @@ def robot_with_expectations(
     with ``expectations``: a match counts as passed, a mismatch as failed, so a test that must
     fail and does is a pass of this step. Exit 77 without output: no Docker Engine, skipped."""
     shutil.rmtree(output_dir, ignore_errors=True)
-    print(f"\n=== {name}\n$ {' '.join(command)}", flush=True)
-    started = time.monotonic()
-    code = run_bounded(command, env)
-    elapsed = time.monotonic() - started
+    code, elapsed = run_announced(name, command, env)
     output_xml = output_dir / "output.xml"
     if code == ENGINE_UNAVAILABLE and not output_xml.exists():
         print(f"=== {name}: SKIPPED, no Docker Engine could be had ({elapsed:.1f} s)")
