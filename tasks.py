@@ -267,6 +267,29 @@ def run_step(
     return ok
 
 
+@contextlib.contextmanager
+def exclusive(lock_file: Path, holder: str, time_limit: float) -> Iterator[None]:
+    """Hold ``lock_file`` (an flock, across processes); waits at most ``time_limit`` (what
+    ``holder``, whoever holds it, is bounded by), then fails naming the lock."""
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + time_limit
+    with lock_file.open("a") as handle:
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(
+                        f"{holder} held {lock_file} for {time_limit:.0f} s"
+                    ) from None
+                time.sleep(0.2)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 Step = Callable[["Tally"], None]
 
 
@@ -448,25 +471,31 @@ def lint(tally: Tally) -> None:
 
 
 def actionlint(tally: Tally) -> Path | None:
-    """actionlint at the pinned version, built once with ``go install`` into .venv/tools/."""
-    binary = VENV / "tools" / f"actionlint-{ACTIONLINT_VERSION}" / "actionlint"
-    if binary.exists():
-        return binary
-    go = shutil.which("go") or shutil.which("go", path="/usr/local/go/bin")
-    if go is None:
-        print("=== actionlint: FAILED (no `go` on PATH to install it with; Go 1.22 or later)")
-        tally.failed_steps.append("actionlint (no Go toolchain)")
-        return None
-    # GOTOOLCHAIN=local: build with the Go that is here, never fetch another toolchain.
-    env = {**os.environ, "GOBIN": str(binary.parent), "GOTOOLCHAIN": "local"}
-    installed = run_step(
-        f"install actionlint {ACTIONLINT_VERSION}",
-        [go, "install", f"{ACTIONLINT_MODULE}@{ACTIONLINT_VERSION}"],
-        tally,
-        env,
-        time_limit=TOOL_INSTALL_TIME_LIMIT_SECONDS,
-    )
-    return binary if installed and binary.exists() else None
+    """actionlint at the pinned version, built once with ``go install`` into .venv/tools/.
+
+    The lint step and utest/ci both ask for it, side by side in ``tasks.py test``: the first
+    builds it under a lock, the other waits and finds it built."""
+    directory = VENV / "tools" / f"actionlint-{ACTIONLINT_VERSION}"
+    binary = directory / "actionlint"
+    lock = directory.parent / f"{directory.name}.lock"
+    with exclusive(lock, "an install of actionlint", TOOL_INSTALL_TIME_LIMIT_SECONDS):
+        if binary.exists():
+            return binary
+        go = shutil.which("go") or shutil.which("go", path="/usr/local/go/bin")
+        if go is None:
+            print("=== actionlint: FAILED (no `go` on PATH to install it with; Go 1.22 or later)")
+            tally.failed_steps.append("actionlint (no Go toolchain)")
+            return None
+        # GOTOOLCHAIN=local: build with the Go that is here, never fetch another toolchain.
+        env = {**os.environ, "GOBIN": str(directory), "GOTOOLCHAIN": "local"}
+        installed = run_step(
+            f"install actionlint {ACTIONLINT_VERSION}",
+            [go, "install", f"{ACTIONLINT_MODULE}@{ACTIONLINT_VERSION}"],
+            tally,
+            env,
+            time_limit=TOOL_INSTALL_TIME_LIMIT_SECONDS,
+        )
+        return binary if installed and binary.exists() else None
 
 
 def lint_ci_examples(tally: Tally) -> None:
@@ -717,28 +746,11 @@ def robotcode(tally: Tally) -> None:
 SOURCE_BUILD_LOCK = VENV / ".source-build.lock"
 
 
-@contextlib.contextmanager
-def source_build_lock(time_limit: float = INSTALL_TIME_LIMIT_SECONDS) -> Iterator[None]:
-    """Hold the checkout's build lock; waits at most ``time_limit`` (a holder's build is bounded
-    by the same limit), then fails naming the lock."""
-    SOURCE_BUILD_LOCK.parent.mkdir(parents=True, exist_ok=True)
-    deadline = time.monotonic() + time_limit
-    with SOURCE_BUILD_LOCK.open("a") as handle:
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise TimeoutError(
-                        f"another build of the checkout held {SOURCE_BUILD_LOCK} for "
-                        f"{time_limit:.0f} s"
-                    ) from None
-                time.sleep(0.2)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+def source_build_lock(
+    time_limit: float = INSTALL_TIME_LIMIT_SECONDS,
+) -> contextlib.AbstractContextManager[None]:
+    """Hold the checkout's build lock (a holder's build is bounded by the same limit)."""
+    return exclusive(SOURCE_BUILD_LOCK, "another build of the checkout", time_limit)
 
 
 def installed_kit(tally: Tally) -> None:
