@@ -124,6 +124,11 @@ class Tally:
     def closing_line(self) -> str:
         return f"{self.passed} passed, {self.failed} failed, {self.skipped} skipped"
 
+    @property
+    def failing(self) -> bool:
+        """Whether a test or a step failed."""
+        return bool(self.failed or self.failed_steps)
+
 
 def requirements_digest() -> str:
     digest = hashlib.sha256()
@@ -226,6 +231,22 @@ def run_bounded(
                 print(output.read().decode(errors="replace"), end="")
 
 
+def run_announced(
+    name: str,
+    command: list[str],
+    env: dict[str, str] | None,
+    *,
+    cwd: Path = ROOT,
+    time_limit: float = STEP_TIME_LIMIT_SECONDS,
+) -> tuple[int | None, float]:
+    """Print the step's name and its command (shell-quoted), then run it bounded: its exit code
+    (None when it overran ``time_limit``) and the seconds it took."""
+    print(f"\n=== {name}\n$ {shlex.join(command)}", flush=True)
+    started = time.monotonic()
+    code = run_bounded(command, env, cwd=cwd, time_limit=time_limit)
+    return code, time.monotonic() - started
+
+
 def run_step(
     name: str,
     command: list[str],
@@ -238,14 +259,35 @@ def run_step(
 ) -> bool:
     """Run one step; record it as failed when ``outcome`` says its exit status is a failure
     (by default: non-zero) or when it overruns its time limit."""
-    print(f"\n=== {name}\n$ {shlex.join(command)}", flush=True)
-    started = time.monotonic()
-    code = run_bounded(command, env, cwd=cwd, time_limit=time_limit)
+    code, elapsed = run_announced(name, command, env, cwd=cwd, time_limit=time_limit)
     ok, detail = (False, f"killed after {time_limit:.0f} s") if code is None else outcome(code)
-    print(f"=== {name}: {'ok' if ok else 'FAILED'} ({detail}, {time.monotonic() - started:.1f} s)")
+    print(f"=== {name}: {'ok' if ok else 'FAILED'} ({detail}, {elapsed:.1f} s)")
     if not ok:
         tally.failed_steps.append(name)
     return ok
+
+
+@contextlib.contextmanager
+def exclusive(lock_file: Path, holder: str, time_limit: float) -> Iterator[None]:
+    """Hold ``lock_file`` (an flock, across processes); waits at most ``time_limit`` (what
+    ``holder``, whoever holds it, is bounded by), then fails naming the lock."""
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + time_limit
+    with lock_file.open("a") as handle:
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(
+                        f"{holder} held {lock_file} for {time_limit:.0f} s"
+                    ) from None
+                time.sleep(0.2)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 Step = Callable[["Tally"], None]
@@ -274,7 +316,7 @@ def run_concurrently(tally: Tally, steps: list[Step], lanes: int = STEP_LANES) -
             tallies[index].failed_steps.append(step_name(steps[index]))
         finally:
             routed.capture(None)
-        state = "FAILED" if tallies[index].failed_steps else "done"
+        state = "FAILED" if tallies[index].failing else "done"
         routed.write(
             f"--- {step_name(steps[index])}: {state} in {time.monotonic() - started:.0f} s "
             f"(at {time.monotonic() - begun:.0f} s)\n"
@@ -429,25 +471,31 @@ def lint(tally: Tally) -> None:
 
 
 def actionlint(tally: Tally) -> Path | None:
-    """actionlint at the pinned version, built once with ``go install`` into .venv/tools/."""
-    binary = VENV / "tools" / f"actionlint-{ACTIONLINT_VERSION}" / "actionlint"
-    if binary.exists():
-        return binary
-    go = shutil.which("go") or shutil.which("go", path="/usr/local/go/bin")
-    if go is None:
-        print("=== actionlint: FAILED (no `go` on PATH to install it with; Go 1.22 or later)")
-        tally.failed_steps.append("actionlint (no Go toolchain)")
-        return None
-    # GOTOOLCHAIN=local: build with the Go that is here, never fetch another toolchain.
-    env = {**os.environ, "GOBIN": str(binary.parent), "GOTOOLCHAIN": "local"}
-    installed = run_step(
-        f"install actionlint {ACTIONLINT_VERSION}",
-        [go, "install", f"{ACTIONLINT_MODULE}@{ACTIONLINT_VERSION}"],
-        tally,
-        env,
-        time_limit=TOOL_INSTALL_TIME_LIMIT_SECONDS,
-    )
-    return binary if installed and binary.exists() else None
+    """actionlint at the pinned version, built once with ``go install`` into .venv/tools/.
+
+    The lint step and utest/ci both ask for it, side by side in ``tasks.py test``: the first
+    builds it under a lock, the other waits and finds it built."""
+    directory = VENV / "tools" / f"actionlint-{ACTIONLINT_VERSION}"
+    binary = directory / "actionlint"
+    lock = directory.parent / f"{directory.name}.lock"
+    with exclusive(lock, "an install of actionlint", TOOL_INSTALL_TIME_LIMIT_SECONDS):
+        if binary.exists():
+            return binary
+        go = shutil.which("go") or shutil.which("go", path="/usr/local/go/bin")
+        if go is None:
+            print("=== actionlint: FAILED (no `go` on PATH to install it with; Go 1.22 or later)")
+            tally.failed_steps.append("actionlint (no Go toolchain)")
+            return None
+        # GOTOOLCHAIN=local: build with the Go that is here, never fetch another toolchain.
+        env = {**os.environ, "GOBIN": str(directory), "GOTOOLCHAIN": "local"}
+        installed = run_step(
+            f"install actionlint {ACTIONLINT_VERSION}",
+            [go, "install", f"{ACTIONLINT_MODULE}@{ACTIONLINT_VERSION}"],
+            tally,
+            env,
+            time_limit=TOOL_INSTALL_TIME_LIMIT_SECONDS,
+        )
+        return binary if installed and binary.exists() else None
 
 
 def lint_ci_examples(tally: Tally) -> None:
@@ -619,10 +667,7 @@ def robot_with_expectations(
     with ``expectations``: a match counts as passed, a mismatch as failed, so a test that must
     fail and does is a pass of this step. Exit 77 without output: no Docker Engine, skipped."""
     shutil.rmtree(output_dir, ignore_errors=True)
-    print(f"\n=== {name}\n$ {' '.join(command)}", flush=True)
-    started = time.monotonic()
-    code = run_bounded(command, env)
-    elapsed = time.monotonic() - started
+    code, elapsed = run_announced(name, command, env)
     output_xml = output_dir / "output.xml"
     if code == ENGINE_UNAVAILABLE and not output_xml.exists():
         print(f"=== {name}: SKIPPED, no Docker Engine could be had ({elapsed:.1f} s)")
@@ -701,28 +746,11 @@ def robotcode(tally: Tally) -> None:
 SOURCE_BUILD_LOCK = VENV / ".source-build.lock"
 
 
-@contextlib.contextmanager
-def source_build_lock(time_limit: float = INSTALL_TIME_LIMIT_SECONDS) -> Iterator[None]:
-    """Hold the checkout's build lock; waits at most ``time_limit`` (a holder's build is bounded
-    by the same limit), then fails naming the lock."""
-    SOURCE_BUILD_LOCK.parent.mkdir(parents=True, exist_ok=True)
-    deadline = time.monotonic() + time_limit
-    with SOURCE_BUILD_LOCK.open("a") as handle:
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise TimeoutError(
-                        f"another build of the checkout held {SOURCE_BUILD_LOCK} for "
-                        f"{time_limit:.0f} s"
-                    ) from None
-                time.sleep(0.2)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+def source_build_lock(
+    time_limit: float = INSTALL_TIME_LIMIT_SECONDS,
+) -> contextlib.AbstractContextManager[None]:
+    """Hold the checkout's build lock (a holder's build is bounded by the same limit)."""
+    return exclusive(SOURCE_BUILD_LOCK, "another build of the checkout", time_limit)
 
 
 def installed_kit(tally: Tally) -> None:
@@ -837,8 +865,11 @@ def pytest_timing(tally: Tally) -> None:
 
 
 def dryrun(tally: Tally) -> None:
-    # A dry run proves the files parse and keywords resolve; its counts are not tests.
-    robot("robot --dryrun", "dryrun", ["--dryrun", "suites", "atest"], Tally())
+    # A dry run proves the files parse and keywords resolve: its failure fails the check, but
+    # its counts are not tests.
+    counts = Tally()
+    robot("robot --dryrun", "dryrun", ["--dryrun", "suites", "atest"], counts)
+    tally.failed_steps.extend(counts.failed_steps)
 
 
 def atest(tally: Tally) -> None:
@@ -967,7 +998,7 @@ def main(argv: list[str]) -> int:
     if tally.failed_steps:
         print("\nfailed steps: " + "; ".join(tally.failed_steps))
     print(tally.closing_line())
-    return 1 if tally.failed or tally.failed_steps else 0
+    return 1 if tally.failing else 0
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -59,6 +59,36 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
+class ProcessOptions:
+    """How the agent runs the container's command: its WorkingDir, User, OpenStdin,
+    StopSignal, Tty and ConsoleSize, as the task definition carries them."""
+
+    working_dir: str | None = None  # None: the task's own directory
+    user: str | None = None  # None: the simulator's own user
+    open_stdin: bool = False  # a stdin pipe fed by attach sessions
+    stop_signal: str | None = None  # what a stop delivers to the command (None: SIGTERM)
+    tty: bool = False  # the command runs on a pseudo-terminal
+    console_size: str | None = None  # that terminal's ROWSxCOLUMNS (None: the default)
+
+    def agent_flags(self) -> list[str]:
+        """The agent's command-line flags that carry these options."""
+        flags = []
+        if self.working_dir:
+            flags += ["--workdir", self.working_dir]
+        if self.user:
+            flags += ["--user", self.user]
+        if self.open_stdin:
+            flags.append("--open-stdin")
+        if self.stop_signal:
+            flags += ["--stop-signal", self.stop_signal]
+        if self.tty:
+            flags.append("--tty")
+            if self.console_size:
+                flags += ["--console-size", self.console_size]
+        return flags
+
+
+@dataclass(frozen=True)
 class WorkloadSpec:
     """What to run for one task's container."""
 
@@ -68,12 +98,7 @@ class WorkloadSpec:
     argv: list[str]
     env: dict[str, str]
     agent_token: str | None
-    working_dir: str | None = None  # the container's WorkingDir (None: the task's own directory)
-    user: str | None = None  # the container's User (None: the simulator's own user)
-    open_stdin: bool = False  # the container's OpenStdin: a stdin pipe fed by attach sessions
-    stop_signal: str | None = None  # what a stop delivers to the command (None: SIGTERM)
-    tty: bool = False  # the container's Tty: the command runs on a pseudo-terminal
-    console_size: str | None = None  # that terminal's ROWSxCOLUMNS (None: the default)
+    process: ProcessOptions = field(default_factory=ProcessOptions)
 
 
 class WorkloadStartError(Exception):
@@ -88,25 +113,6 @@ def _base_env(*, with_home: bool) -> dict[str, str]:
     if with_home:  # with a User, the agent sets the user's own home
         env["HOME"] = os.environ.get("HOME", "/root")
     return env
-
-
-def _identity_flags(spec: WorkloadSpec) -> list[str]:
-    """The agent flags that carry the container's WorkingDir, User, OpenStdin, StopSignal, Tty
-    and ConsoleSize."""
-    flags = []
-    if spec.working_dir:
-        flags += ["--workdir", spec.working_dir]
-    if spec.user:
-        flags += ["--user", spec.user]
-    if spec.open_stdin:
-        flags.append("--open-stdin")
-    if spec.stop_signal:
-        flags += ["--stop-signal", spec.stop_signal]
-    if spec.tty:
-        flags.append("--tty")
-        if spec.console_size:
-            flags += ["--console-size", spec.console_size]
-    return flags
 
 
 def _read_lines(stream: IO[bytes], emit: Callable[[bytes, int], None], name: str) -> None:
@@ -420,7 +426,7 @@ class WorkloadRunner:
             "--control-fd",
             str(theirs.fileno()),
             *env_flags,
-            *_identity_flags(spec),
+            *spec.process.agent_flags(),
             "--",
             *spec.argv,
         ]
@@ -464,7 +470,7 @@ class WorkloadRunner:
     @staticmethod
     def _agent_env(spec: WorkloadSpec) -> tuple[dict[str, str], list[str]]:
         """The agent's environment, and the flags that give its children the task's own."""
-        env = _base_env(with_home=not spec.user)
+        env = _base_env(with_home=not spec.process.user)
         env.update(spec.env)
         env.pop(TOKEN_ENV, None)
         if spec.agent_token:

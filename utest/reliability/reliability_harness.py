@@ -259,6 +259,16 @@ def count_leaks(sim: Simulator, baseline: Inventory) -> Leaks:
 # ---------------------------------------------------------------- robot runs
 
 
+def statuses_in(output_xml: Path) -> dict[str, tuple[str, str]]:
+    """Test name -> (status, message), from a robot run's output.xml."""
+    result = {}
+    for test in ET.parse(output_xml).getroot().iter("test"):
+        status = test.find("status")
+        assert status is not None
+        result[test.get("name", "")] = (status.get("status", ""), status.text or "")
+    return result
+
+
 @dataclass
 class RobotRun:
     """One robot subprocess and its output directory."""
@@ -297,12 +307,7 @@ class RobotRun:
 
     def test_statuses(self) -> dict[str, tuple[str, str]]:
         """Test name -> (status, message)."""
-        result = {}
-        for test in self.output().iter("test"):
-            status = test.find("status")
-            assert status is not None
-            result[test.get("name", "")] = (status.get("status", ""), status.text or "")
-        return result
+        return statuses_in(self.outdir / "output.xml")
 
     def test_elapsed(self) -> dict[str, float]:
         """Test name -> seconds, from output.xml."""

@@ -23,6 +23,7 @@ from reliability_harness import (
     Simulator,
     count_leaks,
     run_robot,
+    statuses_in,
 )
 
 pytestmark = [pytest.mark.timeout(300), pytest.mark.slow]
@@ -32,16 +33,6 @@ RUN_LIMIT_SECONDS = 240
 EXAMPLE_TESTS = 6
 EXAMPLE_CREATES = 5  # the 404 test creates nothing
 EXAMPLE_TASKS = 4  # the raw create is never started
-
-
-def statuses(output: Path) -> dict[str, tuple[str, str]]:
-    root = ET.parse(output).getroot()
-    found = {}
-    for test in root.iter("test"):
-        status = test.find("status")
-        assert status is not None
-        found[str(test.get("name"))] = (str(status.get("status")), status.text or "")
-    return found
 
 
 def metadata(output: Path) -> dict[str, str]:
@@ -200,7 +191,7 @@ def test_dryrun_catches_misspelt_options_and_resolves_the_raw_session(tmp_path: 
     suite = tmp_path / "dry.robot"
     suite.write_text(DRYRUN_SUITE.format(resources=RESOURCES))
     code = robot(["--dryrun", str(suite)], clean_env(), tmp_path)
-    outcome = statuses(tmp_path / "output.xml")
+    outcome = statuses_in(tmp_path / "output.xml")
     assert code == 4
     assert outcome["Valid Options And An Escaped Equals Sign"][0] == "PASS"
     assert outcome["The Raw Session Resolves Without A Library Line Of Its Own"][0] == "PASS"
@@ -269,7 +260,7 @@ def test_six_more_creates_pass_on_the_simulator_under_robot_and_pabot(tmp_path: 
     robot_out = tmp_path / "robot"
     env = clean_env(SOCKERLESS_KIT_JOURNAL_DIR=journal)
     assert robot(["--include", "ecs", suites], env, robot_out) == 0
-    assert {s for s, _ in statuses(robot_out / "output.xml").values()} == {"PASS"}
+    assert {s for s, _ in statuses_in(robot_out / "output.xml").values()} == {"PASS"}
     assert metadata(robot_out / "output.xml")["Fargate task budget"].startswith(
         "10 used, 7 declared by the selected tests, not enforced: the target is the embedded "
         "simulator"
@@ -288,7 +279,7 @@ def test_six_more_creates_pass_on_the_simulator_under_robot_and_pabot(tmp_path: 
         pabot, cwd=ROOT, env=env, capture_output=True, timeout=RUN_LIMIT_SECONDS, check=False
     )
     assert completed.returncode == 0, completed.stdout.decode()[-3000:]
-    assert {s for s, _ in statuses(pabot_out / "output.xml").values()} == {"PASS"}
+    assert {s for s, _ in statuses_in(pabot_out / "output.xml").values()} == {"PASS"}
 
 
 @pytest.mark.parametrize(
@@ -313,7 +304,7 @@ def test_the_ci_switch_turns_the_credentials_skip_into_a_failure_naming_the_vari
     env["SOCKERLESS_KIT_JOURNAL_DIR"] = str(tmp_path / "journal")
     code = robot([*switch, "--include", "ecs", "suites"], env, tmp_path / "on")
     assert code != 0
-    outcome = statuses(tmp_path / "on" / "output.xml")
+    outcome = statuses_in(tmp_path / "on" / "output.xml")
     assert len(outcome) == 4
     for status, message in outcome.values():
         assert status == "FAIL"
@@ -322,6 +313,6 @@ def test_the_ci_switch_turns_the_credentials_skip_into_a_failure_naming_the_vari
     # The default is unchanged: every test skipped with the spec's message, and rc 0.
     env.pop("SOCKERLESS_KIT_REQUIRE_CREDENTIALS", None)
     assert robot(["--include", "ecs", "suites"], env, tmp_path / "off") == 0
-    skipped = statuses(tmp_path / "off" / "output.xml").values()
+    skipped = statuses_in(tmp_path / "off" / "output.xml").values()
     assert {status for status, _ in skipped} == {"SKIP"}
     assert all("AWS credentials not available" in message for _, message in skipped)

@@ -171,6 +171,25 @@ def test_a_tty_container_gets_a_terminal_of_its_console_size(client: RawClient) 
     assert response.headers["content-type"] == "application/vnd.docker.raw-stream"
     bad = _create(client, {"Image": "alpine", "Tty": True, "HostConfig": {"ConsoleSize": [1]}})
     assert bad.status == 400
+    assert bad.json()["message"] == "invalid JSON: HostConfig.ConsoleSize must be [rows, columns]"
+
+
+def test_an_exec_console_size_that_is_no_size_is_refused_naming_the_exec(
+    client: RawClient,
+) -> None:
+    container_id = client.run(["tail", "-f", "/dev/null"])
+    body = {"Cmd": ["true"], "Tty": True, "ConsoleSize": [1]}
+    created = client.request("POST", f"/containers/{container_id}/exec", body)
+    assert (created.status, created.json()["message"]) == (
+        400,
+        "invalid JSON: exec.ConsoleSize must be [rows, columns]",
+    )
+    exec_id = client.create_exec(container_id, ["true"], Tty=True)
+    started = client.request("POST", f"/exec/{exec_id}/start", {"Tty": True, "ConsoleSize": "big"})
+    assert (started.status, started.json()["message"]) == (
+        400,
+        "invalid JSON: exec start.ConsoleSize must be [rows, columns]",
+    )
 
 
 def test_resize_sets_the_terminal_size_of_the_container_and_of_an_exec(

@@ -5,12 +5,15 @@
   and reported FAILED);
 * an unknown command, or arguments to a command that takes none, fail before the setup;
 * a step's status is its real outcome: rebot's exit status 0-250 is the number of failed tests
-  in what it merged, so a report step that worked says ok; 251+ is an error and says FAILED.
+  in what it merged, so a report step that worked says ok; 251+ is an error and says FAILED;
+  a failed dry run fails the check (its counts are not tests); a step whose tests failed ends
+  FAILED in ``tasks.py test``'s end line, not done.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -201,3 +204,42 @@ def test_pabots_report_over_failed_tests_says_ok_and_counts_them(
     root = ET.parse(tmp_path / "pabot" / "output.xml").getroot()
     meta = {m.get("name"): m.text for m in root.iter("meta")}
     assert (meta["Fargate tasks"], meta["Fargate task-seconds"]) == ("3", "12.5")
+
+
+def test_a_dry_run_that_fails_fails_the_check_without_counting_tests(
+    failing_output: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """robot --dryrun exits 2 (two tests failed to resolve): the step fails, its counts stay out."""
+
+    def dry_run_with_two_failures(command: list[str], *_: Any, **__: Any) -> int:
+        output_dir = Path(command[command.index("--outputdir") + 1])
+        output_dir.mkdir(parents=True)
+        shutil.copy(failing_output, output_dir / "output.xml")
+        return 2
+
+    monkeypatch.setattr(tasks, "RESULTS", tmp_path)
+    monkeypatch.setattr(tasks, "run_bounded", dry_run_with_two_failures)
+    tally = tasks.Tally()
+    tasks.dryrun(tally)
+    assert tally.failed_steps == ["robot --dryrun"]
+    assert (tally.passed, tally.failed, tally.skipped) == (0, 0, 0)
+
+
+def test_a_concurrent_step_with_failed_tests_says_failed_when_it_ends(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A step can fail by its counts alone (the sockerless profile's mismatches count as failed
+    tests, not as a failed step): its end line must not say done."""
+
+    def mismatched(tally: tasks.Tally) -> None:
+        tally.add(3, 1, 0)
+
+    def matched(tally: tasks.Tally) -> None:
+        tally.add(4, 0, 0)
+
+    tally = tasks.Tally()
+    tasks.run_concurrently(tally, [mismatched, matched], lanes=2)
+    out = capsys.readouterr().out
+    assert re.search(r"^--- mismatched: FAILED in \d+ s", out, re.MULTILINE), out
+    assert re.search(r"^--- matched: done in \d+ s", out, re.MULTILINE), out
+    assert (tally.passed, tally.failed, tally.failing) == (7, 1, True)

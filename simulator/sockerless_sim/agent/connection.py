@@ -17,7 +17,7 @@ from typing import Any
 from .exec_process import ExecProcess, ExecRegistry
 from .main_process import MainProcess
 from .outbound import Outbound
-from .procutil import SpawnError
+from .procutil import SpawnError, user_to_run_as
 from .protocol import (
     MessageType,
     ProtocolError,
@@ -29,7 +29,7 @@ from .protocol import (
     parse_signal,
     signaled_message,
 )
-from .users import ResolvedUser, UserError, resolve_user, set_home
+from .users import ResolvedUser, set_home
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +49,7 @@ class ExecDefaults:
             return self.user
         if not isinstance(spec, str):
             raise ProtocolError("'user' must be a string")
-        try:
-            return resolve_user(spec)
-        except UserError as exc:
-            raise SpawnError(str(exc), 126) from None
+        return user_to_run_as(spec)
 
 
 class Session(ABC):

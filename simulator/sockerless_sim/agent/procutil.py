@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .streams import set_window_size
-from .users import ResolvedUser, popen_identity
+from .users import ResolvedUser, UserError, popen_identity, resolve_user
 
 PROC = Path("/proc")
 
@@ -34,6 +34,15 @@ def spawn_error(argv0: str, exc: OSError) -> SpawnError:
     if isinstance(exc, PermissionError):
         return SpawnError(f"exec: {argv0}: permission denied", 126)
     return SpawnError(f"exec: {argv0}: {exc.strerror or exc}", 126)
+
+
+def user_to_run_as(spec: str) -> ResolvedUser:
+    """A process's ``User`` (``name|uid[:group|gid]``) resolved; ``SpawnError`` (126) when it
+    cannot be, as runc fails to start a process whose user is unknown."""
+    try:
+        return resolve_user(spec)
+    except UserError as exc:
+        raise SpawnError(str(exc), 126) from None
 
 
 def check_cwd(cwd: str | None) -> None:

@@ -34,9 +34,9 @@ from types import FrameType
 from .connection import ExecDefaults
 from .exec_process import ExecRegistry
 from .main_process import MainProcess
-from .procutil import SpawnError, kill_group_except_self
+from .procutil import SpawnError, kill_group_except_self, user_to_run_as
 from .server import AgentServer
-from .users import ResolvedUser, UserError, resolve_user, set_home
+from .users import set_home
 
 FORWARDED_SIGNALS = (
     signal.SIGTERM,
@@ -171,7 +171,7 @@ class Agent:
         # launch itself and report it.
         started_at_ms = int(time.time() * 1000)
         try:
-            user = self._resolve_user()
+            user = user_to_run_as(options.user) if options.user else None
             set_home(child_env, user)
             main = MainProcess(
                 options.argv,
@@ -222,14 +222,6 @@ class Agent:
             self._server.stop(SERVER_STOP_SECONDS)
         log.info("agent exiting with code %d", code)
         return code
-
-    def _resolve_user(self) -> ResolvedUser | None:
-        if not self._options.user:
-            return None
-        try:
-            return resolve_user(self._options.user)
-        except UserError as exc:
-            raise SpawnError(str(exc), 126) from None
 
     def _forward_signal(self, signum: int, _frame: FrameType | None) -> None:
         if signum == signal.SIGTERM:

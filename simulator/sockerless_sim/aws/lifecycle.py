@@ -310,12 +310,7 @@ class LifecycleDriver:
             argv=list(plan.argv),
             env=dict(plan.env),
             agent_token=plan.agent_token,
-            working_dir=plan.working_dir,
-            user=plan.user,
-            open_stdin=plan.open_stdin,
-            stop_signal=plan.stop_signal,
-            tty=plan.tty,
-            console_size=plan.console_size,
+            process=plan.process,
         )
         tracked.launch = self._pool.submit(self._runner.launch, spec, LAUNCH_TIMEOUT_SECONDS)
 

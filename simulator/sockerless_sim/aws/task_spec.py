@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
 from ..agent.protocol import TOKEN_ENV
+from ..workloads import ProcessOptions
 
 AGENT_BINARY = "sockerless-agent"
 MAIN_CONTAINER = "main"
@@ -33,12 +34,9 @@ class ContainerPlan:
     agent_token: str | None
     stop_timeout: float
     log_target: LogTarget | None
-    working_dir: str | None = None  # the definition's workingDirectory
-    user: str | None = None  # the definition's user
-    open_stdin: bool = False  # the definition's interactive
-    stop_signal: str | None = None  # the agent wrapper's --stop-signal
-    tty: bool = False  # the definition's pseudoTerminal
-    console_size: str | None = None  # the agent wrapper's --console-size (ROWSxCOLUMNS)
+    # The definition's workingDirectory, user, interactive and pseudoTerminal, and the agent
+    # wrapper's --stop-signal and --console-size.
+    process: ProcessOptions = field(default_factory=ProcessOptions)
 
 
 def strip_agent_wrapper(argv: list[str]) -> list[str]:
@@ -122,10 +120,12 @@ def plan_container(
         agent_token=env.get(TOKEN_ENV),
         stop_timeout=float(default_stop_timeout if stop_timeout is None else stop_timeout),
         log_target=log_target(definition, task_id, default_log_group),
-        working_dir=definition.get("workingDirectory") or None,
-        user=definition.get("user") or None,
-        open_stdin=definition.get("interactive") is True,
-        stop_signal=agent_option(entry_point, "--stop-signal"),
-        tty=definition.get("pseudoTerminal") is True,
-        console_size=agent_option(entry_point, "--console-size"),
+        process=ProcessOptions(
+            working_dir=definition.get("workingDirectory") or None,
+            user=definition.get("user") or None,
+            open_stdin=definition.get("interactive") is True,
+            stop_signal=agent_option(entry_point, "--stop-signal"),
+            tty=definition.get("pseudoTerminal") is True,
+            console_size=agent_option(entry_point, "--console-size"),
+        ),
     )

@@ -30,7 +30,14 @@ from .image_ref import public_gallery_reference
 from .images import ImageStore
 from .impostor import Impostor
 from .ports import Plane
-from .records import ContainerConfig, ContainerRecord, DockerState, TaskSnapshot, docker_state
+from .records import (
+    ContainerConfig,
+    ContainerRecord,
+    DockerState,
+    TaskSnapshot,
+    docker_state,
+    env_assignments,
+)
 from .stop_reading import stopped_state
 
 log = logging.getLogger(__name__)
@@ -53,17 +60,6 @@ def backoff(first: float = POLL_FIRST, maximum: float = POLL_MAX) -> Iterator[fl
     while True:
         yield interval
         interval = min(interval * 2, maximum)
-
-
-def _env_pairs(env: list[str]) -> list[dict[str, str]]:
-    """``K=V`` entries as ECS name/value pairs; an entry without ``=`` (Docker: unset it from
-    the image's environment, which does not exist here) sets nothing."""
-    pairs = []
-    for item in env:
-        name, equals, value = item.partition("=")
-        if name and equals:
-            pairs.append({"name": name, "value": value})
-    return pairs
 
 
 @dataclass(frozen=True)
@@ -204,7 +200,10 @@ class EcsBackend:
             "essential": True,
             # The agent wrapper is what ECS runs; the original argv is kept in the record.
             "entryPoint": [AGENT_PREFIX[0], *agent_flags, *AGENT_PREFIX[1:], *config.argv],
-            "environment": [*_env_pairs(config.env), {"name": TOKEN_ENV, "value": token}],
+            "environment": [
+                *({"name": name, "value": value} for name, value in env_assignments(config.env)),
+                {"name": TOKEN_ENV, "value": token},
+            ],
             "stopTimeout": min(stop_timeout, FARGATE_MAX_STOP_TIMEOUT),
             "dockerLabels": dict(config.labels),
             "pseudoTerminal": config.tty,

@@ -71,7 +71,7 @@ def parse_create_body(request: Request) -> tuple[ContainerConfig, list[str]]:
         domainname=body.string("Domainname"),
         task_cpu=cpu,
         task_memory=memory,
-        console_size=options.console_size(host),
+        console_size=options.console_size(host, "HostConfig"),
     )
     return config, warnings
 

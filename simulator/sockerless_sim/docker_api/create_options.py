@@ -364,16 +364,16 @@ def _fargate_sizes() -> Iterator[tuple[int, int]]:
             yield cpu, memory
 
 
-def console_size(fields: Body) -> tuple[int, int]:
+def console_size(fields: Body, where: str) -> tuple[int, int]:
     """``ConsoleSize`` ``[rows, columns]`` of the terminal a Tty container (or exec) starts
-    with (``[0, 0]``: the default)."""
+    with (``[0, 0]``: the default); ``where`` names the body it is in for the 400."""
     value = fields.get("ConsoleSize", [0, 0])
     if (
         not isinstance(value, list)
         or len(value) != 2
         or not all(isinstance(n, int) and not isinstance(n, bool) and 0 <= n < 65536 for n in value)
     ):
-        raise bad_request("invalid JSON: HostConfig.ConsoleSize must be [rows, columns]")
+        raise bad_request(f"invalid JSON: {where}.ConsoleSize must be [rows, columns]")
     return value[0], value[1]
 
 

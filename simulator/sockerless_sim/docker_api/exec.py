@@ -72,7 +72,7 @@ class ExecRoutes:
             attach_stdin=body.boolean("AttachStdin"),
             attach_stdout=body.boolean("AttachStdout"),
             attach_stderr=body.boolean("AttachStderr"),
-            console_size=console_size(body),
+            console_size=console_size(body, "exec"),
         )
         exchange.send_json(201, {"Id": record.id})
 
@@ -104,7 +104,7 @@ class ExecRoutes:
         tty = body.boolean("Tty")
         record = self._store.get(request.params["id"])
         if body.get("ConsoleSize") is not None:
-            record.console_size = console_size(body)
+            record.console_size = console_size(body, "exec start")
         container = self._backend.resolve(record.container_id)
         _snapshot, (agent_socket, token) = self._backend.agent_for(container)
         if detach:

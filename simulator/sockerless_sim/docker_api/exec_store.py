@@ -9,6 +9,7 @@ from typing import Any
 from ..agent.client import ExecSession
 from . import naming
 from .errors import no_such_exec
+from .records import env_assignments
 
 
 @dataclass
@@ -74,8 +75,7 @@ class ExecRecord:
 
     def env_map(self) -> dict[str, str]:
         """``Env`` (``K=V`` strings) as a mapping for the agent."""
-        pairs = (item.partition("=") for item in self.env)
-        return {name: value for name, equals, value in pairs if name and equals}
+        return dict(env_assignments(self.env))
 
 
 class ExecStore:

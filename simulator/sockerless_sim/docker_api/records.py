@@ -25,6 +25,14 @@ _STATUS_MAP = {
 START_FAILURE_EXIT_CODE = 128
 
 
+def env_assignments(env: list[str]) -> list[tuple[str, str]]:
+    """The ``K=V`` entries of a create's or an exec's ``Env`` as (name, value), in order; an
+    entry without ``=`` (Docker: unset it from the image's environment, which does not exist
+    here) sets nothing."""
+    entries = (item.partition("=") for item in env)
+    return [(name, value) for name, equals, value in entries if name and equals]
+
+
 @dataclass(frozen=True)
 class ContainerConfig:
     """The container as the client created it (inspect shows this, never the agent wrapper)."""
