@@ -52,15 +52,16 @@ def test_throttled_cleanup_completes_and_says_what_was_retried(
 
     statuses = run.test_statuses()
     assert len(statuses) == 6, statuses
+    # A test may fail only where the daemon itself ran out of retries (its own throttled AWS
+    # call answered as a 500), and then says so; a victim fails in any case, on purpose or there
+    # (at 30 % a call still fails now and then after all of botocore's retries).
+    daemon_throttled = "ThrottlingException: Rate exceeded"
     for name, (status, message) in statuses.items():
         if name.startswith("Assertion Fails"):
-            assert status == "FAIL" and "on purpose" in message, (name, message)
+            assert status == "FAIL", (name, message)
+            assert "on purpose" in message or daemon_throttled in message, (name, message)
         else:
-            # A test may fail only where the daemon itself ran out of retries, and then says so.
-            assert status == "PASS" or "ThrottlingException: Rate exceeded" in message, (
-                name,
-                message,
-            )
+            assert status == "PASS" or daemon_throttled in message, (name, message)
     messages = run.messages()
     retried = {match.group(1) for m in messages if (match := RETRIED.match(m))}
     assert "DescribeTasks" in retried, "output.xml does not say which calls botocore retried"
