@@ -8,7 +8,6 @@ from a temporary directory instead (other checks read ``suites/`` at the same ti
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -16,6 +15,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+
+from tasks import embedded_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 ROBOT = [sys.executable, "-m", "robot"]
@@ -58,12 +59,7 @@ def test_a_printed_suite_passes_as_printed(
     resources = f"{ROOT / 'resources'}/"
     assert "../../resources/" in suite, "the printed suite imports the kit's resource files"
     (directory / "printed.robot").write_text(suite.replace("../../resources/", resources))
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("SOCKERLESS_HOST", "SOCKERLESS_ECS_SOCKET", "SOCKERLESS_ENDPOINT_URL")
-    }
-    env["SOCKERLESS_KIT_JOURNAL_DIR"] = str(tmp_path / "journal")
+    env = embedded_environment(SOCKERLESS_KIT_JOURNAL_DIR=str(tmp_path / "journal"))
     output_dir = tmp_path / "results"
     completed = subprocess.run(
         [*ROBOT, "--outputdir", str(output_dir), "--console", "none", str(directory)],

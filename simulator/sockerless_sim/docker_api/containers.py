@@ -45,7 +45,7 @@ def parse_create_body(request: Request) -> tuple[ContainerConfig, list[str]]:
     options.check_stop_signal(stop_signal)
     stop_timeout = options.stop_timeout(body, warnings)
     options.log_config(host, warnings)
-    options.network_mode(host, body.get("NetworkingConfig"), warnings)
+    options.check_network(host, body.get("NetworkingConfig"), warnings)
     cpu, memory = options.task_size(host)
     auto_remove = host.get("AutoRemove", False)
     if not isinstance(auto_remove, bool):

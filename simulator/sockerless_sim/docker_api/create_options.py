@@ -324,14 +324,14 @@ def log_config(host_config: Body, warnings: list[str]) -> None:
         )
 
 
-def network_mode(host_config: Body, networking: Any, warnings: list[str]) -> str:
-    """``default``/``bridge`` (the task's awsvpc network); any other network is refused."""
+def check_network(host_config: Body, networking: Any, warnings: list[str]) -> None:
+    """``default``/``bridge`` (the task's awsvpc network) pass; any other network is refused."""
     mode = host_config.string("NetworkMode")
     reason = "the simulator has no networks: a task gets the default awsvpc network"
     if mode not in DEFAULT_NETWORKS:
         raise refusal("HostConfig", "NetworkMode", f"{mode!r}: {reason}")
     if networking is None:
-        return mode
+        return
     if not isinstance(networking, dict):
         raise bad_request("invalid JSON: NetworkingConfig must be an object")
     endpoints = Body(networking).get("EndpointsConfig", {})
@@ -342,7 +342,6 @@ def network_mode(host_config: Body, networking: Any, warnings: list[str]) -> str
             raise refusal("NetworkingConfig", f"EndpointsConfig.{name}", reason)
         if settings is not None and not _settings_unset(settings):
             warnings.append(report("NetworkingConfig", f"EndpointsConfig.{name}", _NO_NETWORK))
-    return mode
 
 
 _FARGATE_SIZES: tuple[tuple[int, range], ...] = (
