@@ -467,10 +467,17 @@ def test_kill_delivers_the_signal_and_reports_128_plus_n(client: RawClient) -> N
     # A SIGKILL answers once the container is dead: the very next inspect reads it.
     state = client.inspect(container_id)["State"]
     assert (state["Status"], state["Running"], state["ExitCode"]) == ("exited", False, 137)
-    # The signal reaches the process (it prints), then StopTask ends it (SIGTERM: 143).
+    # The signal reaches the process (it prints), then StopTask ends it (SIGTERM: 143). StopTask's
+    # SIGTERM can follow so closely that both are pending at once; the default SIGTERM would then
+    # end Python before its USR1 handler ran. Python runs pending handlers in signal-number order,
+    # so a TERM handler that re-raises the default keeps the exit at 143 and the print first.
     script = (
-        "import signal, time\n"
+        "import os, signal, time\n"
         "signal.signal(signal.SIGUSR1, lambda *_: print('got usr1', flush=True))\n"
+        "def term(*_):\n"
+        "    signal.signal(signal.SIGTERM, signal.SIG_DFL)\n"
+        "    os.kill(os.getpid(), signal.SIGTERM)\n"
+        "signal.signal(signal.SIGTERM, term)\n"
         "print('ready', flush=True)\n"
         "time.sleep(60)\n"
     )
