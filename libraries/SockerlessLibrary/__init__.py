@@ -33,6 +33,7 @@ from .keywords.session import SessionKeywords
 from .keywords.streams import StreamKeywords
 from .keywords.target import TargetKeywords
 from .keywords.timeline import TimelineKeywords, TimelineReporter
+from .report_guard import ReportGuard
 from .transport import pinned_api_version
 
 __version__ = "0.1.0"
@@ -345,6 +346,8 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
             BudgetKeywords(self._context),
             TimelineKeywords(self._context),
         ]
+        # Daemon and container text stays text in the report of every run using the kit.
+        self.ROBOT_LIBRARY_LISTENER = [ReportGuard(self)]
         super().__init__(components)
         # Keywords that fail on an unknown name=value: the listener checks them in --dryrun.
         self._option_catchers = option_catchers(self.keywords)

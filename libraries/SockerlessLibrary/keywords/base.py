@@ -7,7 +7,9 @@ from datetime import timedelta
 from robot.api import logger
 from robot.libraries.BuiltIn import BuiltIn, RobotNotRunningError
 
+from ..capping import cap_lines
 from ..client import DockerClient
+from ..report_guard import log_kit_html
 from .context import LibraryContext
 from .registry import RUN_SCOPE, scope_of_suite, scope_of_test
 
@@ -37,23 +39,24 @@ def current_scope() -> str:
 
 
 def log(message: str) -> None:
-    """INFO in the Robot log (from the keyword thread only; never pass secrets)."""
-    logger.info(message)
+    """INFO in the Robot log (from the keyword thread only), masked and capped (``capping``)."""
+    logger.info(cap_lines(message))
 
 
 def log_html(markup: str) -> None:
-    """INFO in the Robot log, as HTML (a timeline picture; never pass untrusted markup)."""
-    logger.info(markup, html=True)
+    """INFO in the Robot log, as HTML the kit built itself (a timeline picture): the only way
+    the kit logs HTML (``report_guard.log_kit_html``); never pass untrusted markup."""
+    log_kit_html(markup)
 
 
 def debug(message: str) -> None:
-    """DEBUG in the Robot log."""
-    logger.debug(message)
+    """DEBUG in the Robot log, masked and capped."""
+    logger.debug(cap_lines(message))
 
 
 def warn(message: str) -> None:
-    """A warning, shown in the log's error section."""
-    logger.warn(message)
+    """A warning, shown in the log's error section, masked and capped."""
+    logger.warn(cap_lines(message))
 
 
 class LibraryComponent:

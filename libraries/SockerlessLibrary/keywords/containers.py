@@ -169,7 +169,7 @@ class ContainerKeywords(LibraryComponent):
 
         Example:
         | ${inspect}= | Inspect Container | ${id} | |
-        | Should Be Equal | ${inspect}[State][Status] | running | |
+        | Should Be Equal | ${inspect}[State][Status] | running | msg=State.Status |
         | Inspect Container | ${id} | expected_status=404 | |
         """
         body = self.client.inspect_container(
@@ -308,7 +308,7 @@ class ContainerKeywords(LibraryComponent):
 
         Example:
         | ${inspect}= | Wait Until Container Is Not Running | ${id} | timeout=120s |
-        | Should Be Equal | ${inspect}[State][Status] | exited | |
+        | Should Be Equal | ${inspect}[State][Status] | exited | msg=State.Status |
         | Should Be Equal As Integers | ${inspect}[State][ExitCode] | 0 | |
         """
         polling = Polling(interval=0.5, max_interval=MAX_STATUS_POLL_INTERVAL)
@@ -435,7 +435,7 @@ class ContainerKeywords(LibraryComponent):
 
         Example:
         | ${entry}= | Container Should Be Listed | ${id} | |
-        | Should Be Equal | ${entry}[State] | exited | |
+        | Should Be Equal | ${entry}[State] | exited | msg=The listed State |
         | Container Should Be Listed | ${id} | filters={"label": ["test-run=ecs-integration"]} |
         """
         entries = self.client.list_containers(all=all, filters=filters)

@@ -194,7 +194,7 @@ class ExecKeywords(LibraryComponent):
 
         Example:
         | ${result}= | Run Process In Container | ${id} | sh | -c | echo "$FOO"; pwd |
-        | Should Be Equal | ${result.stdout} | bar\\n/tmp | |
+        | Should Be Equal | ${result.stdout} | bar\\n/tmp | msg=stdout |
         | ${result}= | Run Process In Container | ${id} | sh | -c | exit 3 |
         | Should Be Equal As Integers | ${result.rc} | 3 | |
         | ${result}= | Run Process In Container | ${id} | cat | stdin=hello |

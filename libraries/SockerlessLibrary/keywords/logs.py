@@ -95,7 +95,7 @@ class LogKeywords(LibraryComponent):
 
         Example:
         | ${lines}= | Get Container Log Lines | ${id} | |
-        | Should Be Equal | ${lines}[0][stream] | stderr | |
+        | Should Be Equal | ${lines}[0][stream] | stderr | msg=The first line's stream |
         | ${last}= | Get Container Log Lines | ${id} | tail=1 |
         | ${later}= | Get Container Log Lines | ${id} | since=${lines}[1][timestamp] |
         """
