@@ -18,16 +18,24 @@ original text.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from .masking import SECRETS
 
 LINE_LIMIT = 1_000  # a line of container or daemon output, a JSON field of timeline.json
 MESSAGE_LIMIT = 20_000  # a whole log or failure message of the kit (about 20 lines of LINE_LIMIT)
+# Room for the note of a cut (``... 999,999,999,999 more bytes``) and a message's own words
+# around capped pieces: ``backstop`` leaves a message built from capped pieces uncut.
+NOTE_ROOM = 40
+MESSAGE_ROOM = 1_000
 
 
-def more_bytes(rest: str) -> str:
-    """``... 2,999,000 more bytes``: what a cut left out of ``rest``."""
+def more_bytes(rest: str, beyond: int = 0) -> str:
+    """``... 2,999,000 more bytes``: what a cut left out of ``rest``, plus ``beyond`` bytes that
+    were never decoded."""
     size = len(rest) if rest.isascii() else len(rest.encode("utf-8", errors="replace"))
-    return f"... {size:,} more bytes"
+    return f"... {size + beyond:,} more bytes"
 
 
 def masked_head(text: str, limit: int) -> str:
@@ -50,37 +58,70 @@ def show_line(line: str, limit: int = LINE_LIMIT) -> str:
     return repr(masked_head(line, limit)) + more_bytes(line[limit:])
 
 
-def cap_lines(text: str, line_limit: int = LINE_LIMIT, limit: int = MESSAGE_LIMIT) -> str:
+def cap_lines(
+    text: str, line_limit: int = LINE_LIMIT, limit: int = MESSAGE_LIMIT, *, beyond: int = 0
+) -> str:
     """``text`` with each line cut after ``line_limit`` characters, and no more lines than fit
-    in ``limit`` characters; each cut says how many bytes it left out.
+    in ``limit`` characters; each cut says how many bytes it left out. ``beyond`` is how many
+    bytes followed ``text`` undecoded (``cap_output``).
 
     Cheap on huge input: lines beyond what can be shown are never split or copied.
     """
-    if len(text) <= line_limit and "\n" not in text:
+    if len(text) <= line_limit and "\n" not in text and not beyond:
         return SECRETS.mask(text)
     shown: list[str] = []
     size = position = 0
     while True:
         end = text.find("\n", position)
         stop = len(text) if end < 0 else end
+        last = end < 0
         if stop - position > line_limit:
             cut = position + line_limit
             line = masked_head(text[position : cut + SECRETS.longest], line_limit)
-            line += more_bytes(text[cut:stop])
+            line += more_bytes(text[cut:stop], beyond if last else 0)
+            beyond = 0 if last else beyond
         else:
             line = SECRETS.mask(text[position:stop])
         if size + len(line) > limit:
-            shown.append(_rest(text, position))
+            shown.append(_rest(text, position, beyond))
             return "\n".join(shown)
         shown.append(line)
         size += len(line) + 1
-        if end < 0:
+        if last:
+            if beyond:
+                shown.append(f"... {beyond:,} more bytes")
             return "\n".join(shown)
         position = end + 1
 
 
-def _rest(text: str, position: int) -> str:
+def backstop(message: str) -> str:
+    """Every message the kit logs: masked, and capped a little above ``LINE_LIMIT`` and
+    ``MESSAGE_LIMIT``, so that what a keyword already capped is not cut a second time."""
+    return cap_lines(message, LINE_LIMIT + NOTE_ROOM, MESSAGE_LIMIT + MESSAGE_ROOM)
+
+
+def cap_fields(value: Any, limit: int = LINE_LIMIT) -> Any:
+    """A JSON document with every string in it capped at ``limit`` characters (and masked)."""
+    if isinstance(value, str):
+        return cap(value, limit)
+    if isinstance(value, Mapping):
+        return {key: cap_fields(item, limit) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [cap_fields(item, limit) for item in value]
+    return value
+
+
+def cap_output(data: bytes, line_limit: int = LINE_LIMIT, limit: int = MESSAGE_LIMIT) -> str:
+    """A container's output (bytes) as text for a message, capped as ``cap_lines`` does; only
+    the part that can be shown is decoded (a 200 MB stdout costs no 200 MB string)."""
+    window = 4 * limit + 4 * SECRETS.longest  # enough bytes for ``limit`` characters of UTF-8
+    head = data if len(data) <= window else data[:window]
+    text = head.decode("utf-8", errors="replace")
+    return cap_lines(text, line_limit, limit, beyond=len(data) - len(head))
+
+
+def _rest(text: str, position: int, beyond: int = 0) -> str:
     """``... N more bytes`` for ``text[position:]``, without copying a huge ASCII rest."""
     if text.isascii():
-        return f"... {len(text) - position:,} more bytes"
-    return more_bytes(text[position:])
+        return f"... {len(text) - position + beyond:,} more bytes"
+    return more_bytes(text[position:], beyond)

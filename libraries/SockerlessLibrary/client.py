@@ -28,7 +28,7 @@ from .encoding import (
 )
 from .errors import DaemonDown, DaemonResponseError, DaemonTimeout, ProtocolError, with_context
 from .hijack import ExecStream
-from .logstream import LogLine, log_lines
+from .logstream import FrameWindow, LogLine, log_lines
 from .mux import DecodedStream, MuxDecoder
 from .transport import Response, Target, Timeouts, Transport
 
@@ -69,7 +69,8 @@ class LogsResult:
     """A logs response: status, headers, the decoded stream and its log lines.
 
     ``timed_out`` is True when a ``follow`` read was ended by the read timeout (follow is bounded
-    by design); ``output`` then holds everything that arrived until then.
+    by design); ``output`` then holds everything that arrived until then. ``dropped`` is how many
+    bytes of output a read that keeps only the last part (``keep``) no longer holds.
     """
 
     status: int
@@ -77,14 +78,32 @@ class LogsResult:
     output: DecodedStream
     log_lines: list[LogLine]
     timed_out: bool = False
+    dropped: int = 0
+
+    def __repr__(self) -> str:
+        """Short: Robot logs a returned value's repr (cut after building it whole)."""
+        return (
+            f"LogsResult(status={self.status}, {self.output!r}, {len(self.log_lines)} line(s)"
+            + (", timed out" if self.timed_out else "")
+            + (f", {self.dropped} byte(s) dropped" if self.dropped else "")
+            + ")"
+        )
 
 
 def _id(value: str) -> str:
     return quote(str(value), safe="")
 
 
-def _decode(decoder: MuxDecoder, chunk: bytes, stop_when: StopReading | None) -> bool:
-    """Decode ``chunk``; True when ``stop_when`` saw what it waits for in it."""
+def _decode(
+    decoder: MuxDecoder,
+    chunk: bytes,
+    stop_when: StopReading | None,
+    window: FrameWindow | None = None,
+) -> bool:
+    """Decode ``chunk``; True when ``stop_when`` saw what it waits for in it. With a ``window``
+    the decoded frames go there and the decoder forgets them."""
+    if window is not None:
+        return _decode_into(decoder, chunk, stop_when, window)
     if stop_when is None:
         decoder.consume(chunk)
         return False
@@ -93,6 +112,25 @@ def _decode(decoder: MuxDecoder, chunk: bytes, stop_when: StopReading | None) ->
         return stop_when("stdout", chunk)
     found = False
     for frame in decoder.feed(chunk):
+        found = found or stop_when(frame.stream_name, frame.payload)
+    return found
+
+
+def _decode_into(
+    decoder: MuxDecoder, chunk: bytes, stop_when: StopReading | None, window: FrameWindow
+) -> bool:
+    if not decoder.multiplexed:
+        decoder.consume(chunk)
+        decoder.forget()
+        window.add_raw(chunk)
+        return stop_when is not None and stop_when("stdout", chunk)
+    frames = decoder.feed(chunk)
+    decoder.forget()
+    window.add(frames)
+    if stop_when is None:
+        return False
+    found = False
+    for frame in frames:
         found = found or stop_when(frame.stream_name, frame.payload)
     return found
 
@@ -378,6 +416,7 @@ class DockerClient:
         tty: bool = False,
         timeout: Timeouts | None = None,
         stop_when: StopReading | None = None,
+        keep: int | None = None,
     ) -> LogsResult:
         """``GET /containers/{id}/logs``, decoded.
 
@@ -387,6 +426,8 @@ class DockerClient:
         Without ``follow`` the timeout raises ``DaemonTimeout``. ``stop_when`` sees every
         decoded piece as it arrives (e.g. a ``LineWatch``): once it returns True, the read
         stops there and the connection is closed; the result holds what was decoded until then.
+        ``keep``: hold only about the last ``keep`` bytes of output (``FrameWindow``), so the
+        read's memory is bounded however long the logs are; ``dropped`` says how much went.
         """
         query: dict[str, QueryValue] = {
             "stdout": stdout,
@@ -405,22 +446,28 @@ class DockerClient:
         first_output: float | None = None
         with stream:
             decoder = MuxDecoder(multiplexed=hijack.is_multiplexed(tty, stream.headers))
+            window = None if keep is None else FrameWindow(keep, multiplexed=decoder.multiplexed)
             timed_out = stopped = False
             try:
                 try:
                     for chunk in stream.chunks():
                         if first_output is None and chunk:
                             first_output = time.time()
-                        if _decode(decoder, chunk, stop_when):
+                        if _decode(decoder, chunk, stop_when, window):
                             stopped = True
                             break
                 except DaemonTimeout as error:
                     if not follow:
-                        error.partial = decoder.finish(incomplete_ok=True)
+                        partial = decoder.finish(incomplete_ok=True)
+                        error.partial = partial if window is None else window.stream()
                         raise
                     timed_out = True
                 output = decoder.finish(incomplete_ok=timed_out or stopped)
+                if window is not None:
+                    output = window.stream()
             except ProtocolError as error:
+                if window is not None:
+                    error.partial = window.stream()
                 raise with_context(error, f"container logs on {self.target}") from None
         lines = log_lines(output, timestamps=timestamps)
         self._observe(
@@ -435,7 +482,8 @@ class DockerClient:
                 first_line=next((line.text for line in lines if line.text), None),
             )
         )
-        return LogsResult(stream.status, stream.headers, output, lines, timed_out)
+        dropped = 0 if window is None else window.dropped
+        return LogsResult(stream.status, stream.headers, output, lines, timed_out, dropped)
 
     def create_exec(
         self,

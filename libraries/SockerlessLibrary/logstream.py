@@ -9,10 +9,15 @@ Python version (``datetime.fromisoformat`` is not relied on).
 from __future__ import annotations
 
 import re
+from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
-from .mux import STDERR, DecodedStream, split_lines
+from .mux import STDERR, STDOUT, DecodedStream, Frame, split_lines
+
+# The longest ``<timestamp><space>`` prefix a log line can have (RFC 3339, nanoseconds, offset).
+TIMESTAMP_ROOM = 64
 
 _TIMESTAMP = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})"
@@ -136,6 +141,10 @@ class LineWatch:
     its newline arrived; a last line without one is only complete at the end of the stream,
     where the caller reads it.
 
+    Its memory is bounded by what it looks for: a line longer than ``wanted`` (with room for a
+    timestamp and a ``\\r``) cannot equal it, so only that much of a partial line is kept, and
+    a 200 MB line costs no more than a short one.
+
     >>> watch = LineWatch("hello", "stdout", timestamps=False)
     >>> watch("stdout", b"say hel"), watch("stdout", b"lo\\nhel"), watch("stdout", b"lo\\n")
     (False, False, True)
@@ -149,7 +158,9 @@ class LineWatch:
         self.stream = stream
         self.timestamps = timestamps
         self.found_on: str | None = None
+        self.longest = len(wanted.encode("utf-8")) + 1 + (TIMESTAMP_ROOM if timestamps else 0)
         self._partial = {"stdout": bytearray(), "stderr": bytearray()}
+        self._too_long = {"stdout": False, "stderr": False}
 
     @property
     def found(self) -> bool:
@@ -160,15 +171,84 @@ class LineWatch:
         if self.found_on is not None:
             return True
         name = "stderr" if stream == "stderr" else "stdout"
-        buffer = self._partial[name]
-        buffer += payload
-        *complete, rest = buffer.split(b"\n")
-        self._partial[name] = bytearray(rest)
-        for raw in complete:
-            line = _decode_line(raw)
-            if self.timestamps:
-                line = split_timestamp(name, line).text
-            if line.rstrip("\r") == self.wanted:
+        start = 0
+        while True:
+            end = payload.find(b"\n", start)
+            self._keep(name, payload[start : len(payload) if end < 0 else end])
+            if end < 0:
+                return False
+            if self._complete(name):
                 self.found_on = name
                 return True
-        return False
+            start = end + 1
+
+    def _keep(self, name: str, piece: bytes) -> None:
+        """Add ``piece`` to the partial line, or note that the line is too long to match."""
+        buffer = self._partial[name]
+        if self._too_long[name] or len(buffer) + len(piece) > self.longest:
+            self._too_long[name] = True
+            buffer.clear()
+        else:
+            buffer += piece
+
+    def _complete(self, name: str) -> bool:
+        """A newline ended the partial line: whether it is the line wanted."""
+        raw, too_long = self._partial[name], self._too_long[name]
+        self._partial[name], self._too_long[name] = bytearray(), False
+        if too_long:
+            return False
+        line = _decode_line(raw)
+        if self.timestamps:
+            line = split_timestamp(name, line).text
+        return line.rstrip("\r") == self.wanted
+
+
+class FrameWindow:
+    """The last ``keep`` bytes (about) of a decoded stream, for reads that must not hold it all.
+
+    Frames are added as the decoder hands them out (``MuxDecoder.feed``, then ``forget``); the
+    oldest are dropped once more than ``keep`` payload bytes are held, at a line boundary of
+    every stream where one comes (so the kept lines are whole lines), else anyway. ``dropped``
+    counts the payload bytes no longer held; ``stream()`` is what is held, as a
+    ``DecodedStream``.
+    """
+
+    def __init__(self, keep: int, *, multiplexed: bool) -> None:
+        self.keep = keep
+        self.multiplexed = multiplexed
+        self.dropped = 0
+        self._frames: deque[Frame] = deque()
+        self._held = 0
+
+    def add(self, frames: Iterable[Frame]) -> None:
+        for frame in frames:
+            self._frames.append(frame)
+            self._held += len(frame.payload)
+        self._trim()
+
+    def add_raw(self, data: bytes) -> None:
+        """A piece of a raw (TTY) stream: all stdout, no frames."""
+        if data:
+            self.add([Frame(STDOUT, data, b"")])
+
+    def _trim(self) -> None:
+        if self._held <= self.keep:
+            return
+        open_lines: set[int] = set()  # streams whose last dropped frame ends inside a line
+        while self._frames and (self._held > self.keep or open_lines):
+            if self._held <= self.keep // 2:
+                break  # no line boundary comes soon enough: keep the partial line
+            frame = self._frames.popleft()
+            self._held -= len(frame.payload)
+            self.dropped += len(frame.payload)
+            if frame.payload.endswith(b"\n"):
+                open_lines.discard(frame.stream)
+            elif frame.payload:
+                open_lines.add(frame.stream)
+
+    def stream(self) -> DecodedStream:
+        """What is held, as a decoded stream (frames only when the stream was multiplexed)."""
+        frames = list(self._frames)
+        stdout = b"".join(f.payload for f in frames if f.stream != STDERR)
+        stderr = b"".join(f.payload for f in frames if f.stream == STDERR)
+        return DecodedStream(frames if self.multiplexed else [], self.multiplexed, stdout, stderr)

@@ -338,6 +338,16 @@ class MuxDecoder:
         self._finished = True
         return self._result()
 
+    def forget(self) -> None:
+        """Drop every frame decoded so far (``feed`` has handed them out). Only a frame cut off
+        at the end of the last call stays, so a caller that keeps what it needs of each
+        ``feed`` reads an endless stream in bounded memory (``logstream.FrameWindow``)."""
+        self._out = (io.BytesIO(), io.BytesIO())
+        self._lengths = (array("I"), array("I"))
+        self._run_streams = bytearray()
+        self._run_starts = array("Q")
+        self._word = -1
+
     def _truncation_message(self) -> str:
         partial = self._partial
         assert partial is not None

@@ -29,6 +29,7 @@ In a run that uses the kit a test therefore cannot fail with an HTML message on 
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Any
 
@@ -125,6 +126,7 @@ class ReportGuard:
 
     def __init__(self, kit: object) -> None:
         self._kit = kit  # the library instance: its keywords' HTML needs the allow-list
+        SECRETS.add_environment(os.environ)
         self._kit_keywords: list[bool] = []  # per running library keyword: is it the kit's?
 
     def start_library_keyword(self, data: Any, implementation: Any, result: Any) -> None:

@@ -7,7 +7,7 @@ from datetime import timedelta
 from robot.api import logger
 from robot.libraries.BuiltIn import BuiltIn, RobotNotRunningError
 
-from ..capping import cap_lines
+from ..capping import backstop
 from ..client import DockerClient
 from ..report_guard import log_kit_html
 from .context import LibraryContext
@@ -39,8 +39,9 @@ def current_scope() -> str:
 
 
 def log(message: str) -> None:
-    """INFO in the Robot log (from the keyword thread only), masked and capped (``capping``)."""
-    logger.info(cap_lines(message))
+    """INFO in the Robot log (from the keyword thread only), masked and capped
+    (``capping.backstop``: keywords cap what they show themselves)."""
+    logger.info(backstop(message))
 
 
 def log_html(markup: str) -> None:
@@ -51,12 +52,12 @@ def log_html(markup: str) -> None:
 
 def debug(message: str) -> None:
     """DEBUG in the Robot log, masked and capped."""
-    logger.debug(cap_lines(message))
+    logger.debug(backstop(message))
 
 
 def warn(message: str) -> None:
     """A warning, shown in the log's error section, masked and capped."""
-    logger.warn(cap_lines(message))
+    logger.warn(backstop(message))
 
 
 class LibraryComponent:

@@ -10,6 +10,7 @@ from typing import Any
 
 from robot.api.deco import keyword
 
+from ..capping import cap, cap_lines
 from ..create_options import (
     CreateOptions,
     container_create_body,
@@ -175,7 +176,7 @@ class ContainerKeywords(LibraryComponent):
         body = self.client.inspect_container(
             container_id, expected=parse_expected_status(expected_status)
         )
-        debug(f"Inspect {container_id}: {json.dumps(body)[:4000]}")
+        debug(f"Inspect {container_id}: {cap_lines(json.dumps(body, indent=1))}")
         return dict(body)
 
     @keyword(tags=("Container",))
@@ -489,7 +490,7 @@ class ContainerKeywords(LibraryComponent):
         if "no such container" not in message.lower():
             raise AssertionError(
                 f"Inspect of {container_id} answered neither the container nor 'No such "
-                f"container': {json.dumps(answer)[:500]}"
+                f"container': {cap(json.dumps(answer), 500)}"
             )
         log(f"Container {container_id} does not exist ({message})")
 

@@ -9,10 +9,12 @@ from typing import Any
 
 from robot.api.deco import keyword
 
+from ..capping import cap_output
 from ..client import ExecStream
 from ..create_options import named_options, unknown_options_error
 from ..mux import DecodedStream
 from ..polling import Poller, PollTimeout, poll_until
+from .agent_token import learn_agent_token
 from .base import LibraryComponent, log, seconds
 from .status import ArgumentError, parse_expected_status
 
@@ -111,6 +113,7 @@ class ExecKeywords(LibraryComponent):
         )
         if exec_id:
             self.ctx.attach_stdin_by_exec[exec_id] = attach_stdin
+            learn_agent_token(self.ctx, container_id)  # before the kit shows its output
         log(f"Created exec {exec_id} in {container_id}: {list(command)}")
         return str(exec_id) if exec_id else None
 
@@ -156,9 +159,9 @@ class ExecKeywords(LibraryComponent):
             f"Exec {exec_id} stream: {len(output.frames)} frame(s), "
             f"{len(output.stdout)} stdout byte(s), {len(output.stderr)} stderr byte(s)"
         )
-        log(f"stdout:\n{output.text('stdout')[:4000]}")
+        log(f"stdout:\n{cap_output(output.stdout)}")
         if output.stderr:
-            log(f"stderr:\n{output.text('stderr')[:4000]}")
+            log(f"stderr:\n{cap_output(output.stderr)}")
         return stream
 
     @keyword(tags=("Exec",))

@@ -7,7 +7,9 @@ from typing import Any
 
 from robot.api.deco import keyword
 
+from ..capping import cap_output
 from ..client import LogsResult
+from .agent_token import learn_agent_token
 from .base import LibraryComponent, log, seconds, warn
 from .log_wait import LineWait, log_result
 from .streams import stream_name
@@ -51,6 +53,7 @@ class LogKeywords(LibraryComponent):
         | ${logs}= | Get Container Logs | ${id} | timestamps=${TRUE} | tail=10 |
         | ${logs}= | Get Container Logs | ${id} | follow=${TRUE} | timeout=20s |
         """
+        learn_agent_token(self.ctx, container_id)  # before the kit shows the container's output
         result = self.client.container_logs(
             container_id,
             stdout=stdout,
@@ -160,6 +163,7 @@ class LogKeywords(LibraryComponent):
         | ${logs}= | Wait Until Logs Contain Line | ${id} | hello from fargate | |
         | ${logs}= | Wait Until Logs Contain Line | ${id} | hello from fargate | timeout=60s |
         """
+        learn_agent_token(self.ctx, container_id)
         waiting = LineWait(
             self.ctx,
             container_id,
@@ -190,11 +194,11 @@ class LogKeywords(LibraryComponent):
         | ${output}= | Attach To Container Over WebSocket | ${id} | timeout=5s |
         | ${output}= | Attach To Container Over WebSocket | ${id} | send=hello\\n |
         """
+        learn_agent_token(self.ctx, container_id)
         data = self.client.attach_websocket(
             container_id,
             send=None if send is None else send.encode(),
             timeout=self.ctx.timeouts(read=seconds(timeout, self.ctx.settings.logs_timeout)),
         )
-        text = data.decode("utf-8", errors="replace")
-        log(f"Attach to {container_id}: {len(data)} byte(s)\n{text[:4000]}")
-        return text
+        log(f"Attach to {container_id}: {len(data)} byte(s)\n{cap_output(data)}")
+        return data.decode("utf-8", errors="replace")
