@@ -66,7 +66,7 @@ def try_parse_timestamp(text: str) -> datetime | None:
         return None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per log line: millions in a long read
 class LogLine:
     """One log line. ``timestamp`` is ``None`` when timestamps were not asked for or the line's
     prefix did not parse; then ``text`` is the whole line and ``raw_timestamp`` is ``None``."""

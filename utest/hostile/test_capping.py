@@ -45,14 +45,14 @@ def test_each_line_and_the_whole_message_are_capped() -> None:
 
 
 def test_output_is_decoded_only_as_far_as_it_is_shown() -> None:
-    data = b"z" * 200_000_000
+    data = b"z" * 50_000_000
     tracemalloc.start()
     try:
         shown = cap_output(data)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert shown == "z" * LINE_LIMIT + "... 199,999,000 more bytes"
+    assert shown == "z" * LINE_LIMIT + "... 49,999,000 more bytes"
     assert peak < 2_000_000
 
 

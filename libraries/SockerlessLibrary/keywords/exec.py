@@ -9,7 +9,7 @@ from typing import Any
 
 from robot.api.deco import keyword
 
-from ..capping import cap_output
+from ..capping import cap_output, show_line
 from ..client import ExecStream
 from ..create_options import named_options, unknown_options_error
 from ..mux import DecodedStream
@@ -44,7 +44,13 @@ class ProcessResult:
         return self.stderr.splitlines()
 
     def __str__(self) -> str:
-        return f"<result rc={self.rc} stdout={self.stdout!r} stderr={self.stderr!r}>"
+        """Short, with the output cut: Robot logs a returned value this way (and its repr at
+        TRACE), building the whole text before it cuts it."""
+        return (
+            f"<result rc={self.rc} stdout={show_line(self.stdout)} stderr={show_line(self.stderr)}>"
+        )
+
+    __repr__ = __str__
 
 
 def _text(stream_text: str) -> str:
@@ -136,6 +142,8 @@ class ExecKeywords(LibraryComponent):
         ``output`` (``output.frames``, ``output.stdout``/``output.stderr`` as bytes,
         ``output.text(stream)``, ``output.lines(stream)``). Use it with
         `Output Should Contain Line`, `Get Output Lines` or `Stream Should Be Multiplexed`.
+        The stream is returned whole, so memory grows with the command's output; the log
+        shows it capped (each line after 1,000 characters, the whole after 20,000).
 
         Example:
         | ${stream}= | Start Exec | ${exec_id} | |
@@ -191,8 +199,9 @@ class ExecKeywords(LibraryComponent):
         start, and ``GET /exec/{id}/json`` once it reports ``Running: false``), through
         sockerless' agent in the Fargate task. The result has
         ``rc`` (the exit code), ``stdout`` and ``stderr`` (text, one trailing newline removed,
-        as ``Run Process`` does), ``stdout_lines``/``stderr_lines`` and ``exec_id``. It does
-        not fail on a non-zero ``rc``: assert what the test expects. A ``name=value`` that is
+        as ``Run Process`` does), ``stdout_lines``/``stderr_lines`` and ``exec_id``: the whole
+        output, so memory grows with it (the log shows it capped). It does not fail on a
+        non-zero ``rc``: assert what the test expects. A ``name=value`` that is
         not one of the options above fails, naming the valid ones.
 
         Example:
