@@ -10,7 +10,7 @@ from .backend import EcsBackend
 from .errors import bad_request
 from .exchange import ChunkedStream, Exchange, Request
 from .exec_store import ExecStore
-from .filters import matches
+from .filters import check_container_filters, matches
 from .params import Body, size_query
 from .records import ContainerConfig
 from .routing import Router
@@ -104,9 +104,11 @@ class ContainerRoutes:
 
     def list(self, request: Request, exchange: Exchange) -> None:
         """Running containers, or all with ``all=1|true``, newest first. ``limit``, ``size`` and
-        ``trunc_cmd`` are accepted and ignored, as sockerless does."""
+        ``trunc_cmd`` are accepted and ignored, as sockerless does; an unknown filter key is 400,
+        as in Docker (``filters.check_container_filters``)."""
         query = request.query
         filters = query.filters()
+        check_container_filters(filters)
         show_all = query.flag("all")
         views = self._backend.views(self._backend.records())
         selected = [v for v in views if (show_all or v.state.running) and matches(v, filters)]
