@@ -87,6 +87,12 @@ def parse_args(argv: Sequence[str]) -> AgentOptions:
     parser.add_argument(
         "--console-size", type=_size, default=(0, 0), help="ROWSxCOLUMNS of that terminal"
     )
+    parser.add_argument(
+        "--programs",
+        metavar="DIR",
+        help="the image's program directory: the only one the PATH of the main process and "
+        "execs reaches (default: the PATH as it is)",
+    )
     parser.add_argument("command", nargs=argparse.REMAINDER, help="-- argv of the main process")
     args = parser.parse_args(argv)
     command = list(args.command)
@@ -107,6 +113,7 @@ def parse_args(argv: Sequence[str]) -> AgentOptions:
         user=args.user or None,
         stop_signal=args.stop_signal,
         terminal=args.console_size if args.tty else None,
+        programs=args.programs or None,
     )
 
 

@@ -37,10 +37,12 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class ExecDefaults:
     """What an exec inherits from its container unless it names its own: the container's
-    ``WorkingDir`` and ``User`` (Docker's defaults for ``docker exec``)."""
+    ``WorkingDir`` and ``User`` (Docker's defaults for ``docker exec``); and what it cannot
+    change, the image's program directory (None: the image has no program list)."""
 
     workdir: str | None = None
     user: ResolvedUser | None = None
+    programs: str | None = None
 
     def user_for(self, spec: object) -> ResolvedUser | None:
         """The exec's own ``user`` (a ``name|uid[:group|gid]`` string), else the container's;
@@ -119,6 +121,7 @@ class ExecSessionRunner(Session):
             on_exit=self._on_exit,
             user=user,
             terminal_size=(size[0], size[1]) if size else None,
+            programs=defaults.programs,
         )
         self._registry.start(self._process)
 
@@ -286,7 +289,9 @@ class ConnectionHandler:
                 broken = self._sessions.pop(session_id, None)
             if broken is not None:
                 broken.abandon()
-            self._outbound.put_control(error_message(session_id, text))
+            self._outbound.put_control(
+                error_message(session_id, text, start_failed=isinstance(exc, SpawnError))
+            )
 
     def _dispatch(self, message: dict[str, Any]) -> None:
         kind = message["type"]

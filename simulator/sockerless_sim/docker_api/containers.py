@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ..image_programs import no_program_list_warning, program_list
 from . import create_options as options
 from .backend import EcsBackend
 from .errors import bad_request
@@ -43,6 +44,8 @@ def parse_create_body(request: Request) -> tuple[ContainerConfig, list[str]]:
     options.check_user(user)
     stop_signal = body.string("StopSignal")
     options.check_stop_signal(stop_signal)
+    if program_list(image) is None:
+        warnings.append(no_program_list_warning(image))
     stop_timeout = options.stop_timeout(body, warnings)
     options.log_config(host, warnings)
     options.check_network(host, body.get("NetworkingConfig"), warnings)
