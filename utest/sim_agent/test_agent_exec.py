@@ -66,6 +66,19 @@ def test_exec_of_a_missing_command_is_a_start_failure_in_runc_words(client):
     assert raised.value.reason == 'exec: "no-such-command-xyz": executable file not found in $PATH'
 
 
+def test_a_bare_env_name_unsets_the_container_variable_for_the_exec(client, read_session):
+    with client.exec(
+        ["sh", "-c", 'echo "${HOME-unset} ${NEW-unset} [$EMPTY]"'], env=["HOME", "NEW", "EMPTY="]
+    ) as session:
+        assert read_session(session) == (b"unset unset []\n", b"", 0)
+
+
+def test_an_env_entry_without_a_name_is_a_start_failure(client):
+    with client.exec(["env"], env=["=x"]) as session, pytest.raises(ExecStartError) as raised:
+        session.recv(5.0)
+    assert raised.value.reason == 'environment variable name can\'t be empty: "=x"'
+
+
 def test_recv_returns_none_on_timeout_and_the_session_continues(client, read_session):
     with client.exec(["sh", "-c", "read x; echo got-$x"]) as session:
         assert session.recv(0.2) is None

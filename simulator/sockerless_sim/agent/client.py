@@ -300,20 +300,21 @@ class AgentClient:
         self,
         cmd: list[str],
         *,
-        env: dict[str, str] | None = None,
+        env: dict[str, str] | list[str] | None = None,
         workdir: str | None = None,
         user: str | None = None,
         tty: bool = False,
         console_size: tuple[int, int] | None = None,
     ) -> ExecSession:
-        """Start ``cmd`` in the task (``workdir`` and ``user`` default to the container's; a
-        ``tty`` exec's terminal starts ``console_size`` (rows, columns) big); read its output
-        and exit code from the session."""
+        """Start ``cmd`` in the task (``env``: names to set, or Docker's ``K=V`` list, where a
+        bare ``K`` unsets K; ``workdir`` and ``user`` default to the container's; a ``tty``
+        exec's terminal starts ``console_size`` (rows, columns) big); read its output and exit
+        code from the session."""
         message: dict[str, Any] = {
             "type": MessageType.EXEC.value,
             "id": uuid.uuid4().hex,
             "cmd": list(cmd),
-            "env": dict(env or {}),
+            "env": list(env) if isinstance(env, list) else dict(env or {}),
             "workdir": workdir,
             "user": user,
             "tty": tty,

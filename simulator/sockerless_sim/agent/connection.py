@@ -18,6 +18,7 @@ from .exec_process import ExecProcess, ExecRegistry
 from .main_process import MainProcess
 from .outbound import Outbound
 from .procutil import SpawnError, user_to_run_as
+from .programs import quoted
 from .protocol import (
     MessageType,
     ProtocolError,
@@ -110,7 +111,7 @@ class ExecSessionRunner(Session):
         ):
             raise ProtocolError("'console_size' must be [rows, columns]")
         env = dict(base_env)
-        env.update(_parse_env(request.get("env")))
+        apply_env(env, request.get("env"))
         set_home(env, user)
         self._process = ExecProcess(
             cmd,
@@ -346,14 +347,26 @@ class ConnectionHandler:
         log.info("session %r: %s started", session_id, kind)
 
 
-def _parse_env(value: object) -> dict[str, str]:
-    """Exec env as a mapping, or as Docker's ``["K=V", ...]`` list."""
+def apply_env(env: dict[str, str], value: object) -> None:
+    """Apply an exec's env to the container's: a mapping sets its names; Docker's list of
+    ``K=V`` strings sets them in order, and a bare ``K`` unsets K, as Docker's exec does
+    (``ReplaceOrAppendEnvValues``; measured on Docker 20.10: ``Env ["FOO"]`` hides the
+    container's FOO from the exec). A name that is empty cannot be started (``SpawnError``, in
+    runc's words)."""
     if value is None:
-        return {}
+        return
     if isinstance(value, dict) and all(
         isinstance(k, str) and isinstance(v, str) for k, v in value.items()
     ):
-        return dict(value)
-    if isinstance(value, list) and all(isinstance(item, str) for item in value):
-        return dict(item.split("=", 1) if "=" in item else (item, "") for item in value)
-    raise ProtocolError("'env' must be an object of strings or a list of 'K=V' strings")
+        env.update(value)
+        return
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ProtocolError("'env' must be an object of strings or a list of 'K=V' strings")
+    for item in value:
+        name, equals, setting = item.partition("=")
+        if not name:
+            raise SpawnError(f"environment variable name can't be empty: {quoted(item)}", 126)
+        if equals:
+            env[name] = setting
+        else:
+            env.pop(name, None)

@@ -44,6 +44,8 @@ def parse_create_body(request: Request) -> tuple[ContainerConfig, list[str]]:
     options.check_user(user)
     stop_signal = body.string("StopSignal")
     options.check_stop_signal(stop_signal)
+    env = body.string_list("Env", allow_string=False) or []
+    options.check_env(env)
     if program_list(image) is None:
         warnings.append(no_program_list_warning(image))
     stop_timeout = options.stop_timeout(body, warnings)
@@ -57,7 +59,7 @@ def parse_create_body(request: Request) -> tuple[ContainerConfig, list[str]]:
         image=image,
         cmd=body.string_list("Cmd", allow_string=True),
         entrypoint=body.string_list("Entrypoint", allow_string=True),
-        env=body.string_list("Env", allow_string=False) or [],
+        env=env,
         labels=body.string_map("Labels"),
         tty=body.boolean("Tty"),
         open_stdin=body.boolean("OpenStdin"),

@@ -132,7 +132,7 @@ class ExecRoutes:
     def _open(record: ExecRecord, agent_socket: str, token: str | None, tty: bool) -> ExecSession:
         client = AgentClient(agent_socket, token, timeout=AGENT_TIMEOUT)
         session = client.exec(
-            record.cmd, env=record.env_map(), workdir=record.working_dir or None,
+            record.cmd, env=list(record.env), workdir=record.working_dir or None,
             user=record.user or None, tty=tty,
             console_size=record.console_size if record.console_size != (0, 0) else None,
         )  # fmt: skip
