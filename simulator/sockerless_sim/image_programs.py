@@ -28,6 +28,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import stat
 import subprocess
 import threading
 from pathlib import Path
@@ -149,7 +150,7 @@ class ProgramDirectories:
         # A task running as another User must reach its programs: traversable, not listable,
         # up to here (the runner's work directory is private otherwise).
         for step in (self._root.parent, self._root, directory):
-            step.chmod(step.stat().st_mode | 0o111)
+            step.chmod(stat.S_IMODE(step.stat().st_mode) | 0o111)
         busybox = _host_busybox()
         linked = 0
         for program in sorted(programs):
