@@ -2,8 +2,9 @@
 
 The simulator's stand-in for ``/sockerless-agent``: runs ``argv`` as the task's main process on
 this host (there is no image filesystem, so ``tail -f /dev/null``, ``echo``, ``sh -c "exit 7"``
-and ``sleep N`` behave exactly as on the host), serves exec/attach over a WebSocket on a unix
-socket, and exits with the main process's exit code. The token comes from
+and ``sleep N`` behave as on the host; with ``--programs DIR`` the PATH of the main process and
+of every exec reaches only that directory, the image's programs), serves exec/attach over a
+WebSocket on a unix socket, and exits with the main process's exit code. The token comes from
 ``SOCKERLESS_AGENT_TOKEN`` (never from the command line, never logged).
 """
 
