@@ -9,9 +9,12 @@ with its documentation syntax, where ``[javascript:alert(1)|click]`` is a link a
 registers for every run that imports it (the lowest priority, so it has the last word before
 Robot writes output.xml and the console); it makes each of those places inert:
 
-- every failure or skip message (keyword, control structure, test, suite, and its ``FAIL``
-  log line) is text: one that starts with ``*HTML*`` gets an invisible zero-width space
-  (``INERT``) in front, so Robot shows it literally, as the daemon sent it;
+- every failure or skip message (test, suite, keyword, control structure, and the ``FAIL``
+  or ``SKIP`` log line that shows a keyword's failure in the log) is text: one that starts
+  with ``*HTML*`` gets an invisible zero-width space (``INERT``) in front, so Robot shows it
+  literally, as the daemon sent it. A keyword's own status message keeps its links (the log
+  shows it only as a note, and Robot raises a listener's change of it as a new failure, which
+  ``Run Keyword And Expect Error`` and ``EXCEPT`` patterns are then matched against);
 - every ``HTML`` log message the kit logs is text, unless the kit wrote it itself through
   ``log_kit_html`` (the timeline's picture; the allow-list). Other libraries' HTML messages
   (``Log    <b>x</b>    html=True``, a screenshot) are theirs and left alone;
@@ -99,6 +102,12 @@ def inert_status(message: str) -> str:
     return inert_links(cap(text, MESSAGE_LIMIT))
 
 
+def inert_keyword_status(message: str) -> str:
+    """A keyword's status message (see ``ReportGuard.end_body_item``): masked, never HTML."""
+    text = SECRETS.mask(message)
+    return INERT + text if text.startswith(HTML_PREFIX) else text
+
+
 def inert_doc(text: str) -> str:
     """A metadata or documentation value: masked; no link but to http(s), no image at all."""
     text = SECRETS.mask(text)
@@ -136,11 +145,18 @@ class ReportGuard:
     def end_library_keyword(self, data: Any, implementation: Any, result: Any) -> None:
         if self._kit_keywords:
             self._kit_keywords.pop()
-        self._guard_status(result)
+        self.end_body_item(data, result)
 
     def end_body_item(self, data: Any, result: Any) -> None:
-        """User keywords, control structures (FOR, IF, TRY, ...): their failure message."""
-        self._guard_status(result)
+        """A keyword's or control structure's own status message: masked, and never HTML (the
+        log would show a ``robot-note`` of it). Its links are left alone: the log does not
+        show it as text, and Robot raises a listener's change as a new failure, which ``Run
+        Keyword And Expect Error`` and ``EXCEPT`` patterns are then matched against."""
+        text = getattr(result, "message", None)
+        if text:
+            safe = inert_keyword_status(str(text))
+            if safe != text:
+                result.message = safe
 
     def end_test(self, data: Any, result: Any) -> None:
         self._guard_status(result)

@@ -22,6 +22,11 @@ from SockerlessLibrary.capping import LINE_LIMIT, MESSAGE_LIMIT, NOTE_ROOM
 pytestmark = [pytest.mark.timeout(180), pytest.mark.slow]
 
 MB = 1_000_000
+# Ten 1 MB lines on stdout, then the container keeps running.
+TEN_HUGE_LINES = (
+    f"for i in 1 2 3 4 5 6 7 8 9 10; do head -c {MB} /dev/zero | tr '\\\\0' y; echo; done; "
+    "exec tail -f /dev/null"
+)
 SUITE = f"""\
 *** Settings ***
 Library    SockerlessLibrary    logs_timeout=20s
@@ -36,8 +41,9 @@ A 3 MB Line Through Logs And Exec
     Run Process In Container    ${{id}}    sh    -c    head -c {3 * MB} /dev/zero | tr '\\\\0' x
 
 A Failed Wait Over Huge Lines
+    # It keeps running, so the wait's one follow stream lasts to the deadline (no whole read).
     ${{id}}=    Create Container    alpine:latest    sh    -c
-    ...    for i in 1 2 3 4 5 6 7 8 9 10; do head -c {MB} /dev/zero | tr '\\\\0' y; echo; done
+    ...    {TEN_HUGE_LINES}
     Start Container    ${{id}}
     Wait Until Logs Contain Line    ${{id}}    never comes    timeout=4s
 """
