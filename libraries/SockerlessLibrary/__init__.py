@@ -233,9 +233,9 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
     When the run ends with containers it could not clean (or with an outage), the last console
     lines (a warning), the report metadata (``Cleanup left``, ``Down during the run``) and the
     journal (a ``left`` line per container) say what may remain and give the sweep command for
-    the run: ``python -m SockerlessLibrary.sweep --run-id <id> --journal-dir <dir> --host
-    <daemon>``, to run once the target answers again, with the run's AWS credentials in its
-    environment.
+    the run: ``python -m SockerlessLibrary.sweep --run-id <id> --journal-dir <dir>
+    --host=<daemon>``, to run once the target answers again, with the run's AWS credentials in
+    its environment.
 
     = Fargate task budget =
 
