@@ -67,8 +67,19 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / "bin"
 RESULTS = ROOT / "results"
-REQUIREMENT_FILES = ("requirements.txt", "requirements-dev.txt", "pyproject.toml")
+REQUIREMENT_FILES = (
+    "requirements.txt",
+    "requirements-simulator.txt",
+    "requirements-dev.txt",
+    "pyproject.toml",
+    # The editable install's metadata carries the version (`--version` prints it).
+    "libraries/SockerlessLibrary/version.py",
+)
 STAMP = VENV / ".kit-requirements.sha256"
+# Puts libraries/ on the checkout's module search path, where the symlink
+# libraries/sockerless_ecs_acceptance/resources -> resources/ makes a team suite's
+# `Resource    sockerless_ecs_acceptance/resources/<name>.resource` resolve as it does installed.
+CHECKOUT_PATH_FILE = "sockerless-kit-checkout.pth"
 
 # Every credential variable a real run could use; stripped for the "no credentials" run.
 AWS_CREDENTIAL_VARIABLES = (
@@ -90,15 +101,20 @@ STEP_TIME_LIMIT_SECONDS = 20 * 60
 TOOL_INSTALL_TIME_LIMIT_SECONDS = 5 * 60
 ACTIONLINT_MODULE = "github.com/rhysd/actionlint/cmd/actionlint"
 ACTIONLINT_VERSION = "v1.7.12"
-CI_EXAMPLES = ROOT / "docs" / "ci"
+# The team repository `sockerless-ecs-acceptance init` writes, and its CI jobs (docs/ci.md).
+TEMPLATE = ROOT / "libraries" / "sockerless_ecs_acceptance" / "template"
+CI_EXAMPLES = TEMPLATE / "ci"
 GITHUB_WORKFLOW = CI_EXAMPLES / "github-actions.yml"
 GITLAB_CI = CI_EXAMPLES / "gitlab-ci.yml"
-# The commands of the CI examples' embedded-simulator jobs (docs/ci/); `installed-kit` runs
-# exactly these, in a new virtual environment outside the checkout (utest/ci checks the match).
+# The commands of the CI jobs' embedded-simulator jobs; `installed-kit` runs exactly these in a
+# team repository written by `init`, outside the checkout (utest/ci checks the match).
 INSTALLED_KIT_COMMANDS = (
     'python -m pip install "${SOCKERLESS_ECS_KIT:?set SOCKERLESS_ECS_KIT to the kit to install}"',
-    "sockerless-ecs-acceptance --outputdir results",
+    "sockerless-ecs-acceptance --outputdir results suites",
 )
+# The kit's own Robot files, which its robocop rules lint (a team's suites beside them, under
+# teams/ in the checkout or in their own repository, are the team's to lint).
+KIT_ROBOT_PATHS = ("suites", "resources", "atest", str(TEMPLATE.relative_to(ROOT)))
 INSTALLED_KIT_OUTPUT = "results"  # the --outputdir of the command above, in its working directory
 INSTALL_TIME_LIMIT_SECONDS = 10 * 60
 # `tasks.py test` runs its steps this many at a time (pytest, itself parallel, is one of them).
@@ -141,6 +157,7 @@ def setup() -> None:
     """Create .venv and install the pinned requirements, only when they changed."""
     wanted = requirements_digest()
     if STAMP.exists() and STAMP.read_text().strip() == wanted:
+        put_libraries_on_the_path()
         return
     if not (BIN / "python").exists():
         print("setup: creating .venv", flush=True)
@@ -158,7 +175,17 @@ def setup() -> None:
     subprocess.run(
         [*pip, "--no-deps", "-e", str(ROOT)], check=True, timeout=STEP_TIME_LIMIT_SECONDS
     )
+    put_libraries_on_the_path()
     STAMP.write_text(wanted + "\n")
+
+
+def put_libraries_on_the_path() -> None:
+    """Write CHECKOUT_PATH_FILE into .venv's site-packages (once; it names this checkout)."""
+    for site_packages in VENV.glob("lib/python3*/site-packages"):
+        path_file = site_packages / CHECKOUT_PATH_FILE
+        line = f"{ROOT / 'libraries'}\n"
+        if not path_file.exists() or path_file.read_text() != line:
+            path_file.write_text(line)
 
 
 def exit_zero(code: int) -> tuple[bool, str]:
@@ -465,8 +492,13 @@ def lint(tally: Tally) -> None:
     run_step("ruff check", [str(BIN / "ruff"), "check", "."], tally)
     run_step("ruff format --check", [str(BIN / "ruff"), "format", "--check", "."], tally)
     run_step("mypy", [str(BIN / "mypy")], tally)
-    run_step("robocop check", [str(BIN / "robocop"), "check"], tally)
-    run_step("robocop format --check", [str(BIN / "robocop"), "format", "--check", "--diff"], tally)
+    robocop = str(BIN / "robocop")
+    run_step("robocop check", [robocop, "check", *KIT_ROBOT_PATHS], tally)
+    run_step(
+        "robocop format --check",
+        [robocop, "format", "--check", "--diff", *KIT_ROBOT_PATHS],
+        tally,
+    )
     lint_ci_examples(tally)
 
 
@@ -505,12 +537,12 @@ def lint_ci_examples(tally: Tally) -> None:
     if binary is not None:
         # shellcheck and pyflakes stay off: actionlint would use them only where installed.
         run_step(
-            "actionlint (docs/ci)",
+            "actionlint (the team template's CI jobs)",
             [str(binary), "-shellcheck=", "-pyflakes=", str(GITHUB_WORKFLOW.relative_to(ROOT))],
             tally,
         )
     run_step(
-        "GitLab CI schema (docs/ci)",
+        "GitLab CI schema (the team template's CI jobs)",
         [
             str(BIN / "check-jsonschema"),
             *["--builtin-schema", "vendor.gitlab-ci", str(GITLAB_CI.relative_to(ROOT))],
