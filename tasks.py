@@ -6,10 +6,11 @@
                               (the embedded simulator when SOCKERLESS_HOST is not set); options go
                               to robot: --exclude slow, --variable START_TIMEOUT:330s, ...;
                               then the keyword documentation into results/docs/
-    python3 tasks.py pabot [pabot and robot options]
-                              the ECS suites in parallel with pabot, every process sharing one
-                              embedded simulator; the report counts the run's Fargate tasks;
-                              options go to pabot (--processes 2) and through it to robot
+    python3 tasks.py pabot [pabot and robot options] [paths]
+                              suites in parallel with pabot, every process sharing one
+                              embedded simulator (SOCKERLESS_SIM_PROFILE=fargate reaches it);
+                              without paths the ECS suites (--include ecs unless you select
+                              by tag); options go to pabot (--processes 2) and to robot
     python3 tasks.py test     set up, then run every check the project has (what CI runs)
     python3 tasks.py examples the worked example suite of docs/writing-suites.md (tag example)
                               on the embedded simulator
@@ -602,17 +603,54 @@ def examples(tally: Tally) -> None:
     )
 
 
+# Reads a pabot command line with pabot's own parser (in .venv): its paths and whether it selects
+# by tag, so `tasks.py pabot` adds its defaults only where robot would have nothing.
+PABOT_SELECTION = (
+    "import json, sys; from pabot.arguments import parse_args; "
+    "options, paths, _, _ = parse_args(sys.argv[1:]); "
+    "print(json.dumps({'paths': paths, 'include': bool(options.get('include'))}))"
+)
+
+
+def pabot_arguments(extra_args: list[str]) -> list[str]:
+    """The user's pabot and robot options with the defaults robot would need: without paths the
+    kit's ``suites``, and ``--include ecs`` unless the user selects by tag (as the console
+    command does). Raises ``ValueError`` when pabot cannot read the options."""
+    parsed = subprocess.run(
+        [str(BIN / "python"), "-c", PABOT_SELECTION, *extra_args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    if parsed.returncode != 0:
+        raise ValueError(f"pabot cannot read the options: {parsed.stderr.strip()[-500:]}")
+    selection = json.loads(parsed.stdout)
+    if selection["paths"]:
+        return list(extra_args)
+    include = [] if selection["include"] else ["--include", "ecs"]
+    return [*include, *extra_args, "suites"]
+
+
+def merged_metadata(output_xml: Path) -> dict[str, str]:
+    """The top suite's metadata in a (merged) output.xml."""
+    top = ET.parse(output_xml).getroot().find("suite")  # noqa: S314 - our own run's output
+    if top is None:
+        return {}
+    return {meta.get("name", ""): meta.text or "" for meta in top.findall("meta")}
+
+
 def pabot(tally: Tally, extra_args: list[str]) -> None:
-    """The ECS suites under pabot against one shared simulator.
+    """Suites under pabot against one shared simulator (by default the ECS suites).
 
     One simulator for all processes keeps pabot near the slowest suite's own time (a simulator per
-    process costs each ~2.5 s of CPU at start). pabot merges the processes' outputs, but each set
-    the top-level "Fargate tasks" metadata to its own count, so the merged report is re-made with
-    the run's totals as the simulator's AWS side counted them.
-
-    All processes count against one Fargate task budget: the run gets a new
-    SOCKERLESS_KIT_BUDGET_ID (the run id stays per process: suite sweeps must not reach into
-    another process's containers), and the merged report says how much of the budget was used.
+    process costs each ~2.5 s of CPU at start); ``SOCKERLESS_SIM_PROFILE`` and the other
+    simulator variables reach it. Paths and ``--include`` select as in robot. The processes
+    share one Fargate task budget (a new SOCKERLESS_KIT_BUDGET_ID; the run id stays per
+    process: suite sweeps must not reach into another process's containers) and report their
+    usage and cleanup to it, so the merged report holds the run's totals; the step checks its
+    ``Fargate tasks`` against the tasks the simulator itself launched, and that pabot's output
+    directory holds the merged ``timeline.json``.
     """
     output_dir = RESULTS / "pabot"
     shutil.rmtree(output_dir, ignore_errors=True)
@@ -623,9 +661,14 @@ def pabot(tally: Tally, extra_args: list[str]) -> None:
         PATH=os.pathsep.join([str(BIN), os.environ.get("PATH", "")]),
         SOCKERLESS_KIT_BUDGET_ID=budget_id,
     )
-    pabot_command = [str(BIN / "pabot"), "--processes", "3", "--outputdir", str(output_dir)]
+    try:
+        arguments = pabot_arguments(extra_args)
+    except ValueError as error:
+        print(f"=== pabot: FAILED ({error})")
+        tally.failed_steps.append("pabot (its options)")
+        return
     run_step(
-        "ECS suites with pabot (one shared simulator)",
+        "suites with pabot (one shared simulator)",
         [
             str(BIN / "python"),
             "-m",
@@ -633,11 +676,8 @@ def pabot(tally: Tally, extra_args: list[str]) -> None:
             "--stats-file",
             str(stats_file),
             "--",
-            *pabot_command,
-            "--include",
-            "ecs",
-            *extra_args,
-            "suites",
+            *[str(BIN / "pabot"), "--processes", "3", "--outputdir", str(output_dir)],
+            *arguments,
         ],
         tally,
         env,
@@ -646,41 +686,16 @@ def pabot(tally: Tally, extra_args: list[str]) -> None:
     if not (output_xml.exists() and stats_file.exists()):
         tally.failed_steps.append("pabot wrote no output.xml or simulator stats")
         return
-    usage = json.loads(stats_file.read_text())["aws"]
-    budget = subprocess.run(
-        [str(BIN / "python"), "-m", "SockerlessLibrary.budget", "--budget-id", budget_id],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    budget_metadata = (
-        ["--metadata", "Fargate task budget:" + json.loads(budget.stdout)["description"]]
-        if budget.returncode == 0
-        else []
-    )
-    run_step(
-        "report with the run's Fargate usage",
-        [
-            str(BIN / "rebot"),
-            "--outputdir",
-            str(output_dir),
-            "--output",
-            "output.xml",
-            "--xunit",
-            "xunit.xml",
-            "--metadata",
-            f"Fargate tasks:{usage['tasks_launched']}",
-            "--metadata",
-            f"Fargate task-seconds:{usage['task_seconds']:.1f}",
-            *budget_metadata,
-            str(output_xml),
-        ],
-        tally,
-        outcome=rebot_outcome,
-    )
+    launched = json.loads(stats_file.read_text())["aws"]["tasks_launched"]
+    metadata = merged_metadata(output_xml)
+    reported = metadata.get("Fargate tasks")
+    if reported is not None and reported != str(launched):
+        print(f"=== pabot: the merged report says {reported} Fargate tasks, {launched} ran")
+        tally.failed_steps.append("pabot (Fargate tasks in the merged report)")
+    if launched and not (output_dir / "timeline.json").is_file():
+        print("=== pabot: no merged timeline.json in the output directory")
+        tally.failed_steps.append("pabot (merged timeline.json)")
+    print(f"=== pabot: {launched} Fargate task(s) launched; merged report: {reported}")
     passed, failed, skipped = robot_counts(output_xml)
     tally.add(passed, failed, skipped)
     print(f"=== pabot: {passed} passed, {failed} failed, {skipped} skipped")

@@ -194,7 +194,24 @@ class Janitor:
         )
         if account is not None:
             self.accounted |= {item.container_id for item in account.leftovers}
+        elif self.accounted or self.outages_said:
+            # A later outermost suite of a run of several paths: the run's last lines still
+            # end with what is left and the command, said in full above.
+            self._remind(warn)
         return account
+
+    def _remind(self, warn: Callable[[str], None]) -> None:
+        try:
+            account = cleanup_left(self.ctx, self.last_results)
+        except (SockerlessError, ValueError, OSError) as error:
+            warn(f"Could not account for what the run left: {error}")
+            return
+        if account.needed:
+            warn(
+                f"Still left from run {account.run_id}: {len(account.leftovers)} container(s), "
+                f"and {len(account.outages)} address(es) down (said above); finish the cleanup "
+                f"with: {account.command()}"
+            )
 
     def sweep_command(self) -> str:
         """The sweeper command that finishes this run's cleanup."""

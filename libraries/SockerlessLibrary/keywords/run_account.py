@@ -1,10 +1,10 @@
 """The end-of-run account, for every way a run is started: ``robot`` on a directory, on one file or
 on several, and ``pabot``.
 
-The library's listener calls `RunAccountant.end_of_run` when a suite ends whose parent suite
-never had the library in scope: the run's top suite when it loads the library (the kit's
+The library's listener calls `RunAccountant.end_of_run` when a suite ends above which no suite
+had the library in scope: the run's top suite when it loads the library (the kit's
 ``suites/__init__.robot``, a team repository's), else each outermost suite that does (a top
-suite made of several paths, or an ``__init__.robot`` without the library). There:
+suite made of several paths, or a top ``__init__.robot`` without the library). There:
 
 1. what this process could not clean and what went down is said once (``outages.py``: the
    console warning, the sweep command, a "left" journal line per container);
@@ -79,8 +79,14 @@ class RunAccountant:
         self._seen.add(str(data.id))
 
     def is_outermost(self, data: Any) -> bool:
-        """Whether ``data``'s parent suite never had the library in scope."""
-        return data.parent is None or str(data.parent.id) not in self._seen
+        """Whether no suite above ``data`` had the library in scope (an ``__init__.robot`` in
+        between may load nothing)."""
+        parent = data.parent
+        while parent is not None:
+            if str(parent.id) in self._seen:
+                return False
+            parent = parent.parent
+        return True
 
     def end_of_run(self, result: Any) -> None:
         """Account for the run at the end of an outermost suite (see the module); ``result`` is
