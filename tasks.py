@@ -23,8 +23,15 @@
                               when the results equal those measured on real sockerless
     python3 tasks.py installed-kit
                               build the wheel and sdist, install the wheel in a new virtual
-                              environment outside the checkout and run sockerless-ecs-acceptance
-                              there with the commands of the CI examples (docs/ci/)
+                              environment outside the checkout, write a team repository there
+                              (sockerless-ecs-acceptance init) and run it with its CI job's
+                              commands, robot, pabot --processes 2 and robotcode, and the
+                              command on the kit's own suites
+    python3 tasks.py boto3-range
+                              the wheel installed without its simulator extra beside boto3
+                              1.40 and beside a newer boto3 than the simulator's pin: pip
+                              check, the team suites against a simulator of the checkout's,
+                              and the embedded simulator refused naming the extra
     python3 tasks.py robotcode
                               the ECS suites through robotcode with robot.toml's embedded profile
     python3 tasks.py setup    only create/refresh the virtual environment in .venv
@@ -364,6 +371,30 @@ def run_concurrently(tally: Tally, steps: list[Step], lanes: int = STEP_LANES) -
     for step_tally in tallies:
         tally.add(step_tally.passed, step_tally.failed, step_tally.skipped)
         tally.failed_steps.extend(step_tally.failed_steps)
+
+
+def side_by_side(calls: list[Callable[[], None]], lanes: int) -> None:
+    """Run ``calls`` ``lanes`` at a time within one step; each one's output is kept and printed
+    whole, in list order, when all are done (as ``run_concurrently`` does for steps)."""
+    console = sys.stdout
+    routed = console if isinstance(console, StepOutput) else StepOutput(console)
+    buffers: list[list[str]] = [[] for _ in calls]
+
+    def run(index: int) -> None:
+        routed.capture(buffers[index])
+        try:
+            calls[index]()
+        finally:
+            routed.capture(None)
+
+    sys.stdout = routed
+    try:
+        with ThreadPoolExecutor(max(1, lanes), thread_name_prefix="side-by-side") as pool:
+            list(pool.map(run, range(len(calls))))
+    finally:
+        sys.stdout = console
+    for buffer in buffers:
+        print("".join(buffer), end="")
 
 
 def step_name(step: Step) -> str:
@@ -800,21 +831,18 @@ def source_build_lock(
     return exclusive(SOURCE_BUILD_LOCK, "another build of the checkout", time_limit)
 
 
-def installed_kit(tally: Tally) -> None:
-    """The kit as a team gets it: build the sdist and, from it, the wheel; install the wheel in a
-    new virtual environment outside the checkout with the CI examples' own commands
-    (``INSTALLED_KIT_COMMANDS``), and run the command there on the embedded simulator.
+_wheel_lock = threading.Lock()
+_wheel: list[Path | None] = []  # the built wheel, once built (None: the build failed)
 
-    pip resolves the dependencies from the package index, held to the versions of .venv by
-    PIP_CONSTRAINT, which leaves the commands as the examples have them. The results are copied
-    to results/installed-kit/.
-    """
-    name = "the installed kit, outside the checkout"
-    results = RESULTS / "installed-kit"
-    shutil.rmtree(results, ignore_errors=True)
-    with tempfile.TemporaryDirectory(prefix="kit-installed-") as scratch:
-        work = Path(scratch)
-        dist, venv_dir = work / "dist", work / "venv"
+
+def built_wheel(tally: Tally) -> Path | None:
+    """The kit's wheel, built from its sdist into results/dist/ once per tasks.py run and shared
+    by every step that installs it (the first to ask builds; the others wait for it)."""
+    with _wheel_lock:
+        if _wheel:
+            return _wheel[0]
+        dist = RESULTS / "dist"
+        shutil.rmtree(dist, ignore_errors=True)
         with source_build_lock():
             built = run_step(
                 "build the sdist and, from it, the wheel",
@@ -823,54 +851,388 @@ def installed_kit(tally: Tally) -> None:
                 time_limit=INSTALL_TIME_LIMIT_SECONDS,
             )
         wheels = sorted(dist.glob("*.whl"))
-        if not built or len(wheels) != 1:
-            tally.failed_steps.append(f"{name} (no wheel: {wheels})")
-            return
-        constraints = work / "constraints.txt"
-        frozen = subprocess.run(
-            [str(BIN / "python"), "-m", "pip", "freeze", "--exclude-editable"],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        constraints.write_text(frozen.stdout)
-        created = run_step(
-            "a new virtual environment outside the checkout",
-            [sys.executable, "-m", "venv", str(venv_dir)],
-            tally,
-            time_limit=TOOL_INSTALL_TIME_LIMIT_SECONDS,
-        )
-        if frozen.returncode != 0:
-            tally.failed_steps.append(f"{name} (pip freeze: {frozen.stderr.strip()[:200]})")
-        if frozen.returncode != 0 or not created:
-            return
+        _wheel.append(wheels[0] if built and len(wheels) == 1 else None)
+        if _wheel[0] is None:
+            tally.failed_steps.append(f"the kit's wheel (built: {built}, wheels: {wheels})")
+        return _wheel[0]
+
+
+def frozen_requirements(leave_out: tuple[str, ...] = ()) -> str:
+    """.venv's installed versions as pip constraints (the checkout's own editable install and
+    the distributions in ``leave_out`` left out)."""
+    frozen = subprocess.run(
+        [str(BIN / "python"), "-m", "pip", "freeze", "--exclude-editable"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    lines = frozen.stdout.splitlines()
+    return "".join(
+        f"{line}\n"
+        for line in lines
+        if not any(line.lower().startswith(f"{name}==") for name in leave_out)
+    )
+
+
+@dataclass
+class KitEnvironment:
+    """A new virtual environment outside the checkout, to install the kit's wheel in."""
+
+    directory: Path
+    constraints: Path
+
+    @property
+    def bin(self) -> Path:
+        return self.directory / "venv" / "bin"
+
+    def env(self, **extra: str) -> dict[str, str]:
+        """The embedded environment with this venv first on PATH, nothing of the checkout."""
         env = embedded_environment(
-            PATH=os.pathsep.join([str(venv_dir / "bin"), os.environ.get("PATH", "")]),
-            VIRTUAL_ENV=str(venv_dir),
-            SOCKERLESS_ECS_KIT=str(wheels[0]),
-            PIP_CONSTRAINT=str(constraints),
+            PATH=os.pathsep.join([str(self.bin), os.environ.get("PATH", "")]),
+            VIRTUAL_ENV=str(self.directory / "venv"),
+            PIP_CONSTRAINT=str(self.constraints),
+            **extra,
         )
         env.pop("PYTHONPATH", None)
-        for command in INSTALLED_KIT_COMMANDS:
+        return env
+
+
+def new_kit_environment(
+    work: Path, tally: Tally, leave_out: tuple[str, ...] = (), *, with_pip: bool = True
+) -> KitEnvironment | None:
+    """``work/venv``, with ``work/constraints.txt`` holding .venv's versions (but ``leave_out``).
+
+    ``with_pip=False`` saves installing pip into it (``.venv``'s pip installs into it with
+    ``--python``), where no command has to run ``python -m pip`` inside it."""
+    constraints = work / "constraints.txt"
+    try:
+        constraints.write_text(frozen_requirements(leave_out))
+    except (subprocess.SubprocessError, OSError) as error:
+        tally.failed_steps.append(f"pip freeze of .venv ({error})")
+        return None
+    created = run_step(
+        "a new virtual environment outside the checkout",
+        [
+            *(sys.executable, "-m", "venv", str(work / "venv")),
+            *([] if with_pip else ["--without-pip"]),
+        ],
+        tally,
+        time_limit=TOOL_INSTALL_TIME_LIMIT_SECONDS,
+    )
+    return KitEnvironment(work, constraints) if created else None
+
+
+@dataclass(frozen=True)
+class TeamRun:
+    """One way of running the team repository's suites, and where it writes."""
+
+    name: str
+    command: list[str]
+    output_dir: str  # relative to the team repository
+
+
+def team_runs(kit: KitEnvironment) -> list[TeamRun]:
+    """The team repository's suites the ways a team runs them (the CI command is run before)."""
+    return [
+        TeamRun(
+            "robot",
+            [str(kit.bin / "robot"), "--outputdir", "results-robot", "suites"],
+            "results-robot",
+        ),
+        TeamRun(
+            "pabot --processes 2",
+            [str(kit.bin / "pabot"), "--processes", "2", "--outputdir", "results-pabot", "suites"],
+            "results-pabot",
+        ),
+        TeamRun(
+            "robotcode -p embedded robot",
+            [str(kit.bin / "robotcode"), "-p", "embedded", "robot"],
+            "results/embedded",
+        ),
+        TeamRun(
+            "the console command on the kit's own suites",
+            [str(kit.bin / "sockerless-ecs-acceptance"), "--outputdir", "results-kit"],
+            "results-kit",
+        ),
+    ]
+
+
+TEAM_TESTS = 3  # the template's example suites
+TEAM_FARGATE_TASKS = "3"
+
+
+def team_run_problems(run: TeamRun, team: Path, kit: KitEnvironment) -> list[str]:
+    """What is wrong with one run of the team repository: no output, a failed test, a kit that
+    came from anywhere but the new environment; under pabot, a report that does not add up."""
+    output_dir = team / run.output_dir
+    output_xml = output_dir / "output.xml"
+    if not output_xml.is_file():
+        return [f"{run.name}: no output.xml in {run.output_dir}"]
+    passed, failed, skipped = robot_counts(output_xml)
+    problems = []
+    if run.output_dir == "results-kit":
+        problems += installed_run_problems(output_dir, kit.directory / "venv")
+    elif (passed, failed, skipped) != (TEAM_TESTS, 0, 0):
+        problems.append(f"{run.name}: {passed} passed, {failed} failed, {skipped} skipped")
+    if run.output_dir == "results-pabot":
+        metadata = merged_metadata(output_xml)
+        if metadata.get("Fargate tasks") != TEAM_FARGATE_TASKS:
+            problems.append(
+                f"{run.name}: the merged report says {metadata.get('Fargate tasks')} Fargate tasks"
+            )
+        if not (output_dir / "timeline.json").is_file():
+            problems.append(f"{run.name}: no merged timeline.json")
+    syslogs = sorted(output_dir.rglob("syslog.txt"))  # pabot's processes write one each
+    if syslogs:
+        site_packages = next((kit.directory / "venv").glob("lib/python3*/site-packages"), None)
+        imported = [
+            path
+            for syslog in syslogs
+            for path in re.findall(r"Imported resource file '([^']+)'", syslog.read_text())
+        ]
+        outside = [
+            path
+            for path in imported
+            if site_packages is None or not Path(path).is_relative_to(site_packages)
+        ]
+        if not imported or outside:
+            problems.append(
+                f"{run.name}: resource files from {outside or 'nowhere'}, not the installed kit"
+            )
+    return problems
+
+
+def installed_kit(tally: Tally) -> None:
+    """A team repository on the kit as a team gets it: the wheel (built from the sdist) in a new
+    virtual environment outside the checkout, ``sockerless-ecs-acceptance init`` there, the CI
+    jobs' own commands word for word (``INSTALLED_KIT_COMMANDS``), then its suites with
+    ``robot``, ``pabot --processes 2`` and ``robotcode -p embedded robot``, and the console
+    command on the kit's own suites, all on the embedded simulator.
+
+    pip resolves the dependencies from the package index, held to the versions of .venv by
+    PIP_CONSTRAINT, which leaves the commands as the jobs have them. The results are copied to
+    results/installed-kit/.
+    """
+    name = "the installed kit, outside the checkout"
+    results = RESULTS / "installed-kit"
+    shutil.rmtree(results, ignore_errors=True)
+    wheel = built_wheel(tally)
+    if wheel is None:
+        return
+    problems: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="kit-installed-") as scratch:
+        work = Path(scratch)
+        kit = new_kit_environment(work, tally)
+        if kit is None:
+            return
+        team = work / "team"
+        env = kit.env(SOCKERLESS_ECS_KIT=f"{wheel}[simulator]")
+        ran = run_step(
+            INSTALLED_KIT_COMMANDS[0],
+            ["bash", "-c", INSTALLED_KIT_COMMANDS[0]],
+            tally,
+            env,
+            cwd=work,
+            time_limit=INSTALL_TIME_LIMIT_SECONDS,
+        )
+        ran = ran and run_step(
+            "robotcode for its runner",
+            [str(kit.bin / "python"), "-m", "pip", "install", "-q", "robotcode[runner]"],
+            tally,
+            env,
+            cwd=work,
+            time_limit=INSTALL_TIME_LIMIT_SECONDS,
+        )
+        ran = ran and run_step(
+            "sockerless-ecs-acceptance init team",
+            [str(kit.bin / "sockerless-ecs-acceptance"), "init", str(team)],
+            tally,
+            env,
+            cwd=work,
+        )
+        if ran:
+            problems += installed_version_problems(kit, wheel, env)
             ran = run_step(
-                command,
-                ["bash", "-c", command],
+                INSTALLED_KIT_COMMANDS[1],
+                ["bash", "-c", INSTALLED_KIT_COMMANDS[1]],
                 tally,
                 env,
-                cwd=work,
-                time_limit=INSTALL_TIME_LIMIT_SECONDS,
+                cwd=team,
             )
-            if not ran:
-                break
-        output_dir = work / INSTALLED_KIT_OUTPUT
-        if output_dir.is_dir():
-            shutil.copytree(output_dir, results)
-        problems = installed_run_problems(output_dir, venv_dir)
+            problems += team_run_problems(TeamRun("the CI job's command", [], "results"), team, kit)
+            runs = team_runs(kit)
+
+            def one(run: TeamRun) -> Callable[[], None]:
+                syslog = team / run.output_dir / "syslog.txt"
+                syslog.parent.mkdir(parents=True, exist_ok=True)
+                run_env = {**env, "ROBOT_SYSLOG_FILE": str(syslog)}
+
+                def go() -> None:
+                    run_step(run.name, run.command, tally, run_env, cwd=team)
+
+                return go
+
+            side_by_side([one(run) for run in runs], lanes=2)
+            for run in runs:
+                problems += team_run_problems(run, team, kit)
+            for directory in ("results", "results-robot", "results-pabot", "results-kit"):
+                if (team / directory).is_dir():
+                    shutil.copytree(team / directory, results / directory)
     for problem in problems:
         print(f"=== {name}: {problem}")
         tally.failed_steps.append(f"{name} ({problem})")
-    add_robot_counts(name, results / "output.xml", not problems, tally)
+    output_xml = results / "results" / "output.xml"
+    add_robot_counts(name, output_xml, not problems, tally)
+
+
+# boto3 beside which the kit must install (it requires boto3>=1.40, requirements.txt): the
+# newest of the lower bound's line, and one newer than the simulator's pin (1.44.5).
+OLDER_BOTO3 = "1.40.76"
+NEWER_BOTO3 = "1.44.18"
+# What the kit must say when its simulator's pins are not installed (simulator_extra.py).
+MISSING_EXTRA = "needs the kit's 'simulator' extra"
+
+
+def kit_beside_boto3(tally: Tally, boto3_version: str) -> None:
+    """The kit installed without its simulator extra beside another boto3, as in a team's
+    environment that already holds one: pip resolves it, ``pip check`` is clean, the team
+    repository's suites pass with that boto3 against a simulator of the checkout's (as against
+    sockerless with its own AWS simulator), and the embedded simulator is refused with the
+    command that installs the extra."""
+    name = f"the kit beside boto3 {boto3_version}"
+    wheel = built_wheel(tally)
+    if wheel is None:
+        return
+    with tempfile.TemporaryDirectory(prefix="kit-boto3-") as scratch:
+        work = Path(scratch)
+        kit = new_kit_environment(
+            work, tally, leave_out=("boto3", "botocore", "s3transfer"), with_pip=False
+        )
+        if kit is None:
+            return
+        env, python = kit.env(), str(kit.bin / "python")
+        pip = [str(BIN / "python"), "-m", "pip", "--python", python]
+        team = work / "team"
+        ran = run_step(
+            f"install the wheel beside boto3=={boto3_version}",
+            [*pip, "install", "-q", str(wheel), f"boto3=={boto3_version}"],
+            tally,
+            env,
+            cwd=work,
+            time_limit=INSTALL_TIME_LIMIT_SECONDS,
+        )
+        ran = ran and run_step("pip check", [*pip, "check"], tally, env, cwd=work)
+        ran = ran and run_step(
+            "the installed boto3 and no moto",
+            [python, "-c", BOTO3_CHECK, boto3_version],
+            tally,
+            env,
+            cwd=work,
+        )
+        ran = ran and run_step(
+            "sockerless-ecs-acceptance init team",
+            [str(kit.bin / "sockerless-ecs-acceptance"), "init", str(team)],
+            tally,
+            env,
+            cwd=work,
+        )
+        if not ran:
+            return
+        command = [str(kit.bin / "sockerless-ecs-acceptance"), "--outputdir"]
+        run_step(
+            f"the team's suites on boto3 {boto3_version}, against a simulator of the checkout's",
+            [
+                *(str(BIN / "python"), "-m", "sockerless_sim.with_simulator", "--"),
+                *command,
+                "results",
+                "suites",
+            ],
+            tally,
+            env,
+            cwd=team,
+        )
+        add_robot_counts(name, team / "results" / "output.xml", True, tally)
+        run_step(
+            "the embedded simulator without the extra (must be refused)",
+            [*command, "refused", "suites"],
+            tally,
+            env,
+            cwd=team,
+            outcome=lambda code: (code != 0, f"exit {code}"),
+        )
+        problem = refusal_problem(team / "refused" / "output.xml")
+        if problem:
+            print(f"=== {name}: {problem}")
+            tally.failed_steps.append(f"{name} ({problem})")
+
+
+BOTO3_CHECK = (
+    "import importlib.util, sys, boto3; "
+    "assert boto3.__version__ == sys.argv[1], boto3.__version__; "
+    "assert importlib.util.find_spec('moto') is None, 'moto is installed'; "
+    "print('boto3', boto3.__version__, 'without moto')"
+)
+
+
+def refusal_problem(output_xml: Path) -> str | None:
+    """Why a run on the embedded simulator without its extra was not refused as it must be:
+    every test failed, naming the extra and the install command, and none passed."""
+    if not output_xml.is_file():
+        return "no output.xml of the refused run"
+    passed, failed, _ = robot_counts(output_xml)
+    messages = [
+        status.text or ""
+        for status in ET.parse(output_xml).getroot().iter("status")  # noqa: S314
+    ]
+    if passed or not failed:
+        return f"the refused run: {passed} passed, {failed} failed"
+    if not any(
+        MISSING_EXTRA in m and "sockerless-ecs-acceptance[simulator]==" in m for m in messages
+    ):
+        return f"the refused run does not say that the embedded simulator {MISSING_EXTRA}"
+    return None
+
+
+def kit_beside_older_boto3(tally: Tally) -> None:
+    kit_beside_boto3(tally, OLDER_BOTO3)
+
+
+def kit_beside_newer_boto3(tally: Tally) -> None:
+    kit_beside_boto3(tally, NEWER_BOTO3)
+
+
+def boto3_range(tally: Tally) -> None:
+    """The kit beside the older and the newer boto3, side by side (each with its own tally)."""
+    tallies = [Tally(), Tally()]
+    side_by_side(
+        [
+            lambda: kit_beside_older_boto3(tallies[0]),
+            lambda: kit_beside_newer_boto3(tallies[1]),
+        ],
+        lanes=2,
+    )
+    for each in tallies:
+        tally.add(each.passed, each.failed, each.skipped)
+        tally.failed_steps.extend(each.failed_steps)
+
+
+def installed_version_problems(kit: KitEnvironment, wheel: Path, env: dict[str, str]) -> list[str]:
+    """``sockerless-ecs-acceptance --version`` must print the installed wheel's version."""
+    wheel_version = wheel.name.split("-")[1]
+    printed = subprocess.run(
+        [str(kit.bin / "sockerless-ecs-acceptance"), "--version"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    expected = f"sockerless-ecs-acceptance {wheel_version}"
+    if printed.stdout.strip() != expected:
+        return [f"--version printed {printed.stdout.strip()!r}, the wheel is {wheel.name}"]
+    print(f"=== --version: {expected} (the wheel: {wheel.name})")
+    return []
 
 
 def installed_run_problems(output_dir: Path, venv_dir: Path) -> list[str]:
@@ -971,6 +1333,8 @@ TEST_STEPS: list[Step] = [
     impostor,
     robotcode,
     installed_kit,
+    kit_beside_older_boto3,
+    kit_beside_newer_boto3,
 ]
 # Run after those, one at a time with nothing beside them: what they measure is time.
 ALONE_STEPS: list[Step] = [pytest_timing]
@@ -1004,6 +1368,7 @@ CHECKS: dict[str, Callable[[Tally], None]] = {
     "impostor": impostor,
     "sockerless-profile": sockerless_profile,
     "installed-kit": installed_kit,
+    "boto3-range": boto3_range,
     "robotcode": robotcode,
     "examples": examples,
     "docs": docs,
