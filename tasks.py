@@ -563,7 +563,7 @@ def actionlint(tally: Tally) -> Path | None:
 
 
 def lint_ci_examples(tally: Tally) -> None:
-    """The CI examples in docs/ci/: the workflow with actionlint, the GitLab file against the
+    """The team template's CI jobs: the workflow with actionlint, the GitLab file against the
     GitLab CI schema (as check-jsonschema ships it)."""
     binary = actionlint(tally)
     if binary is not None:
@@ -1053,11 +1053,12 @@ def installed_kit(tally: Tally) -> None:
         )
         if ran:
             problems += installed_version_problems(kit, wheel, env)
+            (team / "results").mkdir()
             ran = run_step(
                 INSTALLED_KIT_COMMANDS[1],
                 ["bash", "-c", INSTALLED_KIT_COMMANDS[1]],
                 tally,
-                env,
+                {**env, "ROBOT_SYSLOG_FILE": str(team / "results" / "syslog.txt")},
                 cwd=team,
             )
             problems += team_run_problems(TeamRun("the CI job's command", [], "results"), team, kit)
