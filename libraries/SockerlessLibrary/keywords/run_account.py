@@ -111,8 +111,11 @@ class RunAccountant:
         try:
             group = GroupAccount.from_records(budget.ledger.records())
             root.metadata.update(group.metadata())
-            root.metadata.update(usage_metadata(group))
-            root.metadata["Fargate task budget"] = budget.summary()["description"]
+            if group.usage() is not None:
+                # The processes reported their usage (`Set Fargate Usage Metadata`): the usage
+                # and the budget now, with every process in, are the ones the report keeps.
+                root.metadata.update(usage_metadata(group))
+                root.metadata["Fargate task budget"] = budget.summary()["description"]
         except (TaskBudgetError, SockerlessError, ValueError, OSError) as error:
             self.warn(f"Could not read the run's account: {error}")
             return
