@@ -41,3 +41,20 @@ def test_releases_are_listed_newest_first_after_unreleased_changes() -> None:
 def test_the_installed_distribution_and_the_library_docs_say_the_same() -> None:
     assert version(DISTRIBUTION) == __version__
     assert LibraryDocumentation("SockerlessLibrary").version == __version__
+
+
+MENTION = re.compile(
+    r"sockerless_ecs_acceptance-(\d+\.\d+\.\d+)-py3|\[simulator\]==(\d+\.\d+\.\d+)"
+)
+
+
+def test_the_docs_name_the_current_version_where_they_name_one() -> None:
+    """An install command copied from the docs installs this release."""
+    documents = [ROOT / "README.md", *(ROOT / "docs").glob("*.md")]
+    mentioned = {
+        (document.name, wheel or extra)
+        for document in documents
+        for wheel, extra in MENTION.findall(document.read_text())
+    }
+    assert {name for name, _ in mentioned} >= {"README.md", "ci.md"}
+    assert {version for _, version in mentioned} == {__version__}, mentioned
