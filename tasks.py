@@ -139,6 +139,7 @@ class Tally:
     failed: int = 0
     skipped: int = 0
     failed_steps: list[str] = field(default_factory=list)
+    steps_ok: int = 0
 
     def add(self, passed: int, failed: int, skipped: int) -> None:
         self.passed += passed
@@ -146,6 +147,10 @@ class Tally:
         self.skipped += skipped
 
     def closing_line(self) -> str:
+        """The test counts; for a command that ran no test (``lint``, ``docs``), its steps,
+        so that the line never reads ``0 failed`` under a list of failed steps."""
+        if not (self.passed or self.failed or self.skipped):
+            return f"steps: {self.steps_ok} passed, {len(self.failed_steps)} failed"
         return f"{self.passed} passed, {self.failed} failed, {self.skipped} skipped"
 
     @property
@@ -297,7 +302,9 @@ def run_step(
     code, elapsed = run_announced(name, command, env, cwd=cwd, time_limit=time_limit)
     ok, detail = (False, f"killed after {time_limit:.0f} s") if code is None else outcome(code)
     print(f"=== {name}: {'ok' if ok else 'FAILED'} ({detail}, {elapsed:.1f} s)")
-    if not ok:
+    if ok:
+        tally.steps_ok += 1
+    else:
         tally.failed_steps.append(name)
     return ok
 
@@ -371,6 +378,7 @@ def run_concurrently(tally: Tally, steps: list[Step], lanes: int = STEP_LANES) -
     for step_tally in tallies:
         tally.add(step_tally.passed, step_tally.failed, step_tally.skipped)
         tally.failed_steps.extend(step_tally.failed_steps)
+        tally.steps_ok += step_tally.steps_ok
 
 
 def side_by_side(calls: list[Callable[[], None]], lanes: int) -> None:

@@ -112,19 +112,6 @@ def test_logs_and_exit_waits_block_with_one_request(
     lib.clean_up_container(container)
 
 
-def test_status_wait_backs_off(library: SockerlessLibrary, simulator: ExternalSimulator) -> None:
-    lib = library
-    container = lib.create_container("alpine:latest", "sleep", str(2 * WAIT_SECONDS))
-    lib.start_container(container)
-    began, mark = time.time(), simulator.sync()
-    lib.wait_until_container_status_is(container, "exited", timeout=timedelta(seconds=30))
-    assert time.time() - began >= 2 * WAIT_SECONDS - 2
-    assert_backs_off(
-        probe_times(simulator, f"GET /containers/{container}/json", mark), "status wait"
-    )
-    lib.clean_up_container(container)
-
-
 def test_exec_wait_backs_off(library: SockerlessLibrary, simulator: ExternalSimulator) -> None:
     lib = library
     container = lib.create_container("alpine:latest", "tail", "-f", "/dev/null")

@@ -274,3 +274,21 @@ def test_a_concurrent_step_with_failed_tests_says_failed_when_it_ends(
     assert re.search(r"^--- mismatched: FAILED in \d+ s", out, re.MULTILINE), out
     assert re.search(r"^--- matched: done in \d+ s", out, re.MULTILINE), out
     assert (tally.passed, tally.failed, tally.failing) == (7, 1, True)
+
+
+def test_a_lint_with_a_failed_step_does_not_close_with_zero_failed(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``tasks.py lint`` counts no tests: it ended ``failed steps: ruff check`` and then
+    ``0 passed, 0 failed, 0 skipped``. Its closing line counts its steps instead."""
+    outcomes = iter([0, 0, 1, 0, 0])  # ruff, ruff format, mypy, robocop, robocop format
+    monkeypatch.setattr(tasks, "run_bounded", lambda *_, **__: next(outcomes))
+    monkeypatch.setattr(tasks, "lint_ci_examples", lambda tally: None)
+    monkeypatch.setattr(tasks, "setup", lambda: None)
+    assert tasks.main(["lint"]) == 1
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[-2:] == ["failed steps: mypy", "steps: 4 passed, 1 failed"]
+    tally = tasks.Tally()
+    tally.add(3, 0, 1)
+    tally.failed_steps.append("libdoc")
+    assert tally.closing_line() == "3 passed, 0 failed, 1 skipped"  # tests, as before

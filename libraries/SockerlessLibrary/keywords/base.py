@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 
 from robot.api import logger
@@ -10,15 +11,19 @@ from robot.libraries.BuiltIn import BuiltIn, RobotNotRunningError
 from ..client import DockerClient
 from .context import LibraryContext
 from .registry import RUN_SCOPE, scope_of_suite, scope_of_test
+from .status import ArgumentError
 
 
-def seconds(value: timedelta | float | None, default: float) -> float:
-    """A keyword's ``timeout`` in seconds, or the library default when not given."""
+def seconds(value: timedelta | float | None, default: float, *, name: str = "timeout") -> float:
+    """A keyword's ``timeout`` (or other duration ``name``) in seconds, or the library default
+    when not given. Zero or less is refused before anything is sent: a wait that cannot wait
+    would only fail later, with a message about the daemon instead of the argument."""
     if value is None:
         return default
-    if isinstance(value, timedelta):
-        return value.total_seconds()
-    return float(value)
+    given = value.total_seconds() if isinstance(value, timedelta) else float(value)
+    if not given > 0:  # also refuses NaN
+        raise ArgumentError(f"{name} must be more than 0 seconds, got {given:g}: nothing was sent")
+    return given
 
 
 def current_scope() -> str:
@@ -34,6 +39,12 @@ def current_scope() -> str:
     if suite:
         return scope_of_suite(str(suite))
     return RUN_SCOPE
+
+
+def set_top_metadata(name: str, value: str) -> None:
+    """Metadata of the run's top suite (nothing outside a Robot run)."""
+    with contextlib.suppress(RobotNotRunningError):
+        BuiltIn().set_suite_metadata(name, value, top=True)
 
 
 def log(message: str) -> None:

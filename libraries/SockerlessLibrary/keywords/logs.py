@@ -17,9 +17,10 @@ class LogKeywords(LibraryComponent):
     """Reading a container's output: logs (one-shot, follow, retried) and WebSocket attach."""
 
     @keyword(tags=("Logs",))
-    def get_container_logs(  # noqa: PLR0917 - mirrors the Docker API's logs parameters
+    def get_container_logs(
         self,
         container_id: str,
+        *,
         stdout: bool = True,
         stderr: bool = True,
         timestamps: bool = False,
@@ -67,9 +68,10 @@ class LogKeywords(LibraryComponent):
         return result
 
     @keyword(tags=("Logs",))
-    def get_container_log_lines(  # noqa: PLR0917 - mirrors the Docker API's logs parameters
+    def get_container_log_lines(
         self,
         container_id: str,
+        *,
         stdout: bool = True,
         stderr: bool = True,
         timestamps: bool = True,
@@ -124,6 +126,7 @@ class LogKeywords(LibraryComponent):
         self,
         container_id: str,
         line: str,
+        *,
         timeout: timedelta | None = None,
         stream: str = "stdout",
         timestamps: bool = False,
@@ -176,6 +179,7 @@ class LogKeywords(LibraryComponent):
     def attach_to_container_over_websocket(
         self,
         container_id: str,
+        *,
         send: str | None = None,
         timeout: timedelta | None = None,
     ) -> str:

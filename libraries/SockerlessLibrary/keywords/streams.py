@@ -93,7 +93,7 @@ class StreamKeywords(LibraryComponent):
     """Checks on what `Get Container Logs`, `Wait Until Logs Contain Line`, `Start Exec` return."""
 
     @keyword(tags=("Stream",))
-    def output_should_contain_line(self, result: Any, line: str, stream: str = "stdout") -> None:
+    def output_should_contain_line(self, result: Any, line: str, *, stream: str = "stdout") -> None:
         """Fails unless one whole line of ``stream`` equals ``line``.
 
         ``result`` is a logs result or an exec stream. Lines are split after joining the frames
@@ -122,7 +122,7 @@ class StreamKeywords(LibraryComponent):
 
     @keyword(tags=("Stream",))
     def output_should_not_contain_line(
-        self, result: Any, line: str, stream: str = "stdout"
+        self, result: Any, line: str, *, stream: str = "stdout"
     ) -> None:
         """Fails if one whole line of ``stream`` equals ``line`` (see `Output Should Contain Line`).
 
@@ -137,7 +137,7 @@ class StreamKeywords(LibraryComponent):
             )
 
     @keyword(tags=("Stream",))
-    def get_output_lines(self, result: Any, stream: str = "stdout") -> list[str]:
+    def get_output_lines(self, result: Any, *, stream: str = "stdout") -> list[str]:
         """Returns the lines of ``stream`` (timestamp prefixes removed for timestamped logs).
 
         Example:

@@ -81,6 +81,7 @@ _METHODS = (
     _Method(_ECS_RESPONSE, "stop_task", ()),
     _Method(_ECS_RESPONSE, "describe_tasks", ()),
     _Method(_ECS_RESPONSE, "list_tasks", ()),
+    _Method(_ECS_RESPONSE, "register_task_definition", ()),
     _Method(_ECS_RESPONSE, "_get_param", ("param_name", "if_none")),
     _Method(_ECS_RESPONSE, "_get_int_param", ("param_name", "if_none")),
     _Method("moto.core.responses.ActionResult", "__init__", ("result",)),

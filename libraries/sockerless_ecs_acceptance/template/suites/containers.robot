@@ -5,7 +5,6 @@ Documentation     A command runs to completion on its own Fargate task: the daem
 
 Resource          sockerless_ecs_acceptance/resources/ecs_suite.resource
 Resource          sockerless_ecs_acceptance/resources/containers.resource
-Resource          sockerless_ecs_acceptance/resources/logs.resource
 Resource          sockerless_ecs_acceptance/resources/cleanup.resource
 
 Suite Setup       Prepare ECS Suite
@@ -23,8 +22,8 @@ A Report Job Runs To Completion And Its Output Reaches CloudWatch
     ${container_id}=    Create Fargate Container    sh    -c    echo report started; echo report ready
     Start Fargate Container    ${container_id}
     Container Should Have Exited With Code    ${container_id}    0
-    ${logs}=    Logs Should Contain Line    ${container_id}    report ready
-    Logs Should Come From The Task's CloudWatch Stream    ${container_id}    ${logs}
+    ${logs}=    Wait Until Logs Contain Line    ${container_id}    report ready
+    Log Lines Should Be CloudWatch Events    ${container_id}    ${logs}
 
 A Failing Job Reports Its Exit Code On The Daemon And On ECS
     [Documentation]    A job that fails exits 3, and both the daemon and ECS say so.

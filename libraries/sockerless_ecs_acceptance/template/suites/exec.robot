@@ -27,4 +27,4 @@ Exec Sees The Service's Environment And Working Directory
     Should Be Equal As Integers    ${result.rc}    0    msg=the exec's exit code
     Should Be Equal    ${result.stdout_lines}[0]    batch    msg=the exec's first line
     Should Be Equal    ${result.stdout_lines}[1]    /tmp    msg=the exec's second line
-    Exec Should Exit With Code    ${container_id}    7    sh    -c    exit 7
+    Exec Should Return Exit Code    ${container_id}    7    sh    -c    exit 7
