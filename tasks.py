@@ -1326,10 +1326,15 @@ def ecs_without_credentials(tally: Tally) -> None:
 
 
 # Every check of `tasks.py test`, run concurrently (STEP_LANES at a time) and reported in this
-# order; each writes only its own results/<dir> and starts its own simulator or engine. pytest
-# comes first: it is the longest. A new check is one more line here.
+# order; each writes only its own results/<dir> and starts its own simulator or engine. The
+# longest start first: pytest, then the steps that install the wheel (they mostly wait on pip
+# and the package index), so that the short ones fill the lanes at the end. A new check is one
+# more line here.
 TEST_STEPS: list[Step] = [
     pytest_parallel,
+    installed_kit,
+    kit_beside_older_boto3,
+    kit_beside_newer_boto3,
     lint,
     docs,
     dryrun,
@@ -1341,9 +1346,6 @@ TEST_STEPS: list[Step] = [
     sockerless_profile,
     impostor,
     robotcode,
-    installed_kit,
-    kit_beside_older_boto3,
-    kit_beside_newer_boto3,
 ]
 # Run after those, one at a time with nothing beside them: what they measure is time.
 ALONE_STEPS: list[Step] = [pytest_timing]
