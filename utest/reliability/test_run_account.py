@@ -42,7 +42,9 @@ RUNS = {
 }
 
 
-def kill_at_the_first_start(sim: Simulator, process: subprocess.Popen[bytes]) -> float:
+def kill_at_the_first_start(
+    sim: Simulator, process: subprocess.Popen[bytes], console: Path
+) -> float:
     """SIGKILL the simulator (daemon and AWS together) once a start is in flight."""
     wait_for(
         lambda: process.poll() is not None or sim.docker_requests(FIRST_START) >= 1,
@@ -50,7 +52,9 @@ def kill_at_the_first_start(sim: Simulator, process: subprocess.Popen[bytes]) ->
         interval=0.02,
         what="the first start",
     )
-    assert process.poll() is None, "the run ended before its first start"
+    assert process.poll() is None, (
+        "the run ended before its first start:\n" + console.read_text(errors="replace")[-3000:]
+    )
     os.kill(sim.process.pid, signal.SIGKILL)
     killed = time.monotonic()
     wait_for(lambda: not sim.process.is_running(), timeout=10, what="the simulator's end")
@@ -77,7 +81,7 @@ def robot_case(name: str, workdir: Path) -> dict[str, object]:
     sim = Simulator.start(profile="fargate", time_scale=0.1)
     try:
         run: RobotRun = start_robot(sim, workdir, run_id=run_id, arguments=RUNS[name])
-        killed = kill_at_the_first_start(sim, run.process)
+        killed = kill_at_the_first_start(sim, run.process, run.outdir / "console.txt")
         run.wait(MAX_AFTER_FAULT + 60)
         after = time.monotonic() - killed
     finally:
@@ -134,7 +138,7 @@ def test_a_pabot_run_reports_every_processs_leftovers_in_the_merged_report(
                 stdout=console,
                 stderr=subprocess.STDOUT,
             )
-        killed = kill_at_the_first_start(sim, process)
+        killed = kill_at_the_first_start(sim, process, tmp_path / "console.txt")
         process.wait(MAX_AFTER_FAULT + 60)
         after = time.monotonic() - killed
     finally:
