@@ -44,10 +44,12 @@ What it runs:
   robot --outputdir {DEFAULT_OUTPUT_DIR} --xunit xunit.xml --include {ECS_TAG} [robot options]
         <the kit's suites>                                   (no paths given)
 
-Paths and --include work as in robot: `{COMMAND} suites` runs every test under suites/,
-`{COMMAND} --include checkout suites` the ones tagged checkout. Without paths an --include of
-yours replaces the default --include {ECS_TAG}. Every option you give goes to robot unchanged
-(`robot --help` lists them all) and, coming after the defaults, wins over them. For example:
+Paths and --include work as in robot:
+  {COMMAND} suites                      every test under suites/
+  {COMMAND} --include checkout suites   the ones tagged checkout
+Without paths an --include of yours replaces the default --include {ECS_TAG}.
+Every option you give goes to robot unchanged (`robot --help` lists them all) and, coming
+after the defaults, wins over them. For example:
   --outputdir DIR             write the report, log, output.xml and xunit.xml to DIR
   --exclude slow              leave out the tests that launch Fargate tasks
   --variable START_TIMEOUT:330s --variable STOP_TIMEOUT:180s    for real AWS
