@@ -1062,7 +1062,7 @@ def installed_kit(tally: Tally) -> None:
         if ran:
             problems += installed_version_problems(kit, wheel, env)
             (team / "results").mkdir()
-            ran = run_step(
+            run_step(
                 INSTALLED_KIT_COMMANDS[1],
                 ["bash", "-c", INSTALLED_KIT_COMMANDS[1]],
                 tally,
@@ -1091,8 +1091,13 @@ def installed_kit(tally: Tally) -> None:
     for problem in problems:
         print(f"=== {name}: {problem}")
         tally.failed_steps.append(f"{name} ({problem})")
-    output_xml = results / "results" / "output.xml"
-    add_robot_counts(name, output_xml, not problems, tally)
+    # Every run's tests count: the CI job's, robot's, pabot's, robotcode's and the kit's own.
+    for output_xml in sorted(results.glob("*/output.xml")) + sorted(
+        results.glob("results/embedded/output.xml")
+    ):
+        add_robot_counts(
+            f"{name}: {output_xml.parent.relative_to(results)}", output_xml, True, tally
+        )
 
 
 # boto3 beside which the kit must install (it requires boto3>=1.40, requirements.txt): the
