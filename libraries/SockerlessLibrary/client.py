@@ -29,7 +29,7 @@ from .encoding import (
 from .errors import DaemonDown, DaemonResponseError, DaemonTimeout, ProtocolError, with_context
 from .hijack import ExecStream
 from .logstream import LogLine, log_lines
-from .mux import DecodedStream, MuxDecoder
+from .mux import STREAM_NAMES, DecodedStream, MuxDecoder
 from .transport import Response, Target, Timeouts, Transport
 
 __all__ = ["CallObserver", "DockerCall", "DockerClient", "ExecStream", "LogsResult", "StopReading"]
@@ -85,16 +85,10 @@ def _id(value: str) -> str:
 
 def _decode(decoder: MuxDecoder, chunk: bytes, stop_when: StopReading | None) -> bool:
     """Decode ``chunk``; True when ``stop_when`` saw what it waits for in it."""
-    if stop_when is None:
-        decoder.consume(chunk)
-        return False
-    if not decoder.multiplexed:
-        decoder.consume(chunk)
-        return stop_when("stdout", chunk)
-    found = False
-    for frame in decoder.feed(chunk):
-        found = found or stop_when(frame.stream_name, frame.payload)
-    return found
+    pieces = decoder.feed(chunk)
+    return stop_when is not None and any(
+        stop_when(STREAM_NAMES[stream], payload) for stream, payload in pieces
+    )
 
 
 class DockerClient:
