@@ -901,12 +901,12 @@ class Transport:
             f"{request.operation} on {self.target}: the daemon closed the connection without "
             "answering"
         )
+        note = request.size_note()
         if error.cut_short:
             body = f" and a {len(request.body):,}-byte body" if request.body else ""
-            message += (
-                f", before reading all of the request (a {len(request.url):,}-byte URL{body})"
-            )
-        return DaemonUnreachable(message + request.size_note())
+            message += ", before reading all of the request"
+            note = note or f" (a {len(request.url):,}-byte URL{body})"
+        return DaemonUnreachable(message + note)
 
     def _refusal(
         self,
