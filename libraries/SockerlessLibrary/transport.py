@@ -223,7 +223,7 @@ class WireSocket(socket.socket):
             count = 0
         self.eof = not count
         if len(self.received) < MAX_HEAD_SIZE:
-            self.received += memoryview(buffer)[: min(count, MAX_HEAD_SIZE)]
+            self.received += memoryview(buffer)[: min(count, MAX_HEAD_SIZE - len(self.received))]
         return count
 
     def sendall(self, data: Any, flags: int = 0) -> None:

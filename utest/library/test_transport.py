@@ -515,3 +515,34 @@ def test_a_small_request_without_answer_says_nothing_of_its_size(serve) -> None:
     assert str(caught.value) == (
         f"inspect on unix://{server.path}: the daemon closed the connection without answering"
     )
+
+
+def test_requests_over_tcp_keep_their_connection() -> None:
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted: list[socket.socket] = []
+
+    def serve() -> None:
+        connection, _ = listener.accept()
+        accepted.append(connection)
+        for _ in range(2):
+            head = b""
+            while b"\r\n\r\n" not in head:
+                head += connection.recv(4096)
+            assert head.startswith(b"GET /v1.44/_ping HTTP/1.1\r\n")
+            assert f"Host: 127.0.0.1:{port}\r\n".encode() in head
+            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nOK")
+
+    port = listener.getsockname()[1]
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        transport = Transport(f"tcp://127.0.0.1:{port}", timeouts=Timeouts(1, 2))
+        bodies = [transport.request("GET", "/_ping", operation="ping").body for _ in range(2)]
+        thread.join(timeout=5)
+        assert bodies == [b"OK", b"OK"]
+        assert len(accepted) == 1
+        transport.close()
+    finally:
+        listener.close()
+        for connection in accepted:
+            connection.close()
