@@ -85,14 +85,14 @@ class FrameDecoder:
     ``feed`` returns the frames a piece completes as ``(stream, payload)``; ``end`` says the
     stream ended and fails if that was inside a frame. A header is checked as soon as its 8 bytes
     are there, so an unknown type or a length above ``max_frame_size`` fails before any of its
-    payload is buffered: what the decoder holds is at most one frame.
+    payload is buffered: between pieces the decoder holds only the frame the last one ended in.
     """
 
     def __init__(self, max_frame_size: int = DEFAULT_MAX_FRAME_SIZE) -> None:
         self.max_frame_size = max_frame_size
         self.consumed = 0  # stream bytes fed so far
-        self._pending = bytearray()  # the frame the last piece ended in: header, payload so far
-        self._length = -1  # its payload length, once its header is complete
+        self._pending = bytearray()  # the frame the last piece ended in, as far as it came
+        self._needed = HEADER_SIZE  # that frame's whole size, once its header was checked
 
     @property
     def buffered(self) -> int:
@@ -105,39 +105,41 @@ class FrameDecoder:
         On a bad frame the frames before it are in ``frames`` when the error is raised.
         """
         frames = [] if frames is None else frames
-        offset = self.consumed  # the stream offset of data[0]
+        offset = self.consumed - len(self._pending)  # the stream offset of what is decoded next
         self.consumed += len(data)
         position = 0
         if self._pending:
-            position = self._fill(data)
-            if self._length < 0 or len(self._pending) < HEADER_SIZE + self._length:
+            position = self._fill(data, offset)
+            if len(self._pending) < self._needed:
                 return frames
-            frames.append(self._complete(offset - len(self._pending) + position))
-        position = self._scan(data, position, offset, frames)
+            held, self._pending, self._needed = bytes(self._pending), bytearray(), HEADER_SIZE
+            self._scan(held, offset, frames)
+            offset += len(held) - position
+        position = self._scan(data, offset, frames, position)
         if position < len(data):
             self._pending = bytearray(memoryview(data)[position:])
-            if len(self._pending) >= HEADER_SIZE:
-                self._open(offset + position)
+            self._check_header(offset + position)
         return frames
 
     def end(self) -> None:
         """The stream ended: a ``ProtocolError`` if it ended inside a frame."""
-        if not self._pending:
-            return
-        start = self.consumed - len(self._pending)
-        if self._length < 0:
+        held, start = len(self._pending), self.consumed - len(self._pending)
+        if held and held < HEADER_SIZE:
             raise ProtocolError(
-                f"stream ended inside a frame header at byte offset {start}: got "
-                f"{len(self._pending)} of {HEADER_SIZE} header bytes"
+                f"stream ended inside a frame header at byte offset {start}: got {held} of "
+                f"{HEADER_SIZE} header bytes"
             )
-        raise ProtocolError(
-            f"truncated frame at byte offset {start}: the header announces {self._length} "
-            f"payload bytes, the stream ended after {len(self._pending) - HEADER_SIZE}"
-        )
+        if held:
+            raise ProtocolError(
+                f"truncated frame at byte offset {start}: the header announces "
+                f"{self._needed - HEADER_SIZE} payload bytes, the stream ended after "
+                f"{held - HEADER_SIZE}"
+            )
 
-    def _scan(self, data: bytes, position: int, offset: int, frames: list[Piece]) -> int:
-        """Decode the complete frames of ``data`` from ``position``; return where the first
-        incomplete one starts. The hot loop: per frame one unpack, one look-up, one slice."""
+    def _scan(self, data: bytes, offset: int, frames: list[Piece], position: int = 0) -> int:
+        """Decode the complete frames of ``data`` from ``position`` (``data[0]`` is at stream
+        ``offset``); return where the first incomplete one starts. The hot loop: per frame one
+        unpack, one look-up and one slice."""
         unpack, streams, add = _HEADER.unpack_from, _STREAM_OF_WORD, frames.append
         size = len(data)
         while size - position >= HEADER_SIZE:
@@ -153,8 +155,23 @@ class FrameDecoder:
             position = stop
         return position
 
-    def _open(self, offset: int) -> None:
-        """The pending frame's header is complete: check it before buffering its payload."""
+    def _fill(self, data: bytes, offset: int) -> int:
+        """Move to the held frame what it lacks from the start of ``data`` (its header first,
+        checked, then its payload); return how many bytes that took."""
+        held = self._pending
+        used = max(0, min(HEADER_SIZE - len(held), len(data)))
+        held += memoryview(data)[:used]
+        self._check_header(offset)
+        if len(held) < HEADER_SIZE:
+            return used
+        take = min(self._needed - len(held), len(data) - used)
+        held += memoryview(data)[used : used + take]
+        return used + take
+
+    def _check_header(self, offset: int) -> None:
+        """Check the held frame's header once its 8 bytes are there, before its payload."""
+        if self._needed > HEADER_SIZE or len(self._pending) < HEADER_SIZE:
+            return
         word, length = _HEADER.unpack_from(self._pending)
         if word not in _STREAM_OF_WORD and word != SYSTEMERR << 24:
             _check(word, offset, b"")  # type 3 waits for its payload: the daemon's message
@@ -163,31 +180,7 @@ class FrameDecoder:
                 f"frame at byte offset {offset} announces {length} payload bytes, more than the "
                 f"{self.max_frame_size} byte limit (corrupt header?)"
             )
-        self._length = length
-
-    def _fill(self, data: bytes) -> int:
-        """Move the bytes the pending frame lacks from the start of ``data``; return how many."""
-        pending = self._pending
-        used = 0
-        if self._length < 0:
-            used = min(HEADER_SIZE - len(pending), len(data))
-            pending += data[:used]
-            if len(pending) < HEADER_SIZE:
-                return used
-            self._open(self.consumed - len(data) - len(pending) + used)
-        take = min(HEADER_SIZE + self._length - len(pending), len(data) - used)
-        pending += memoryview(data)[used : used + take]
-        return used + take
-
-    def _complete(self, offset: int) -> Piece:
-        """The pending frame, now complete, as a frame (or the type-3 error it carries)."""
-        word = _HEADER.unpack_from(self._pending)[0]
-        payload = bytes(self._pending[HEADER_SIZE:])
-        self._pending, self._length = bytearray(), -1
-        stream = _STREAM_OF_WORD.get(word)
-        if stream is None:
-            _check(word, offset, payload)
-        return stream, payload  # type: ignore[return-value]  # _check raised otherwise
+        self._needed = HEADER_SIZE + length
 
 
 def _check(word: int, offset: int, payload: bytes) -> None:

@@ -264,3 +264,34 @@ def test_frames_before_a_bad_frame_are_handed_over_with_the_error() -> None:
     with pytest.raises(ProtocolError, match="unknown stream type 7 at byte offset 10"):
         decoder.feed(encode_frames([(1, b"ok")]) + header(7, 1) + b"x", decoded)
     assert decoded == [(1, b"ok")]
+
+
+BAD_AT_56 = STREAM[:56] + header(9, 2) + b"zz"  # STREAM's first 4 frames end at byte 56
+
+
+@pytest.mark.parametrize("split", range(len(BAD_AT_56) + 1))
+def test_a_bad_frame_is_named_at_its_offset_wherever_the_pieces_split(split: int) -> None:
+    assert len(encode_frames(FRAMES[:4])) == 56
+    decoder = MuxDecoder()
+    with pytest.raises(ProtocolError, match="unknown stream type 9 at byte offset 56") as caught:
+        decoder.feed(BAD_AT_56[:split])
+        decoder.feed(BAD_AT_56[split:])
+    assert caught.value.partial is not None
+    assert caught.value.partial.stdout == b"hello world\nsecond "
+    assert caught.value.partial.stderr == b"oops\n"
+
+
+CUT = STREAM + header(2, 10) + b"abc"
+
+
+@pytest.mark.parametrize("split", range(len(CUT) + 1))
+def test_a_cut_off_frame_is_named_at_its_offset_wherever_the_pieces_split(split: int) -> None:
+    decoder = MuxDecoder()
+    decoder.feed(CUT[:split])
+    decoder.feed(CUT[split:])
+    with pytest.raises(
+        ProtocolError,
+        match=rf"truncated frame at byte offset {len(STREAM)}: the header announces 10 payload "
+        "bytes, the stream ended after 3",
+    ):
+        decoder.finish()
