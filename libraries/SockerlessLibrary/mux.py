@@ -33,7 +33,6 @@ STREAM_NUMBERS = {name: number for number, name in STREAM_NAMES.items()}
 HEADER_SIZE = 8
 DEFAULT_MAX_FRAME_SIZE = 16 * 1024 * 1024
 MULTIPLEXED_CONTENT_TYPE = "application/vnd.docker.multiplexed-stream"
-RAW_CONTENT_TYPE = "application/vnd.docker.raw-stream"
 
 # Header word 0 is (type << 24) | padding; word 1 is the payload length.
 _HEADER = struct.Struct(">IL")

@@ -1,23 +1,13 @@
 """HTTP/1.1 to a Docker-API daemon over a unix socket or TCP, on the standard ``http.client``.
 
-``http.client`` writes each request and reads each response (status line, headers, a body framed
-by Content-Length, chunks or the connection's end). This module adds what a test kit needs:
-
-- where the daemon is (``Target``) and a socket to it that fails with a precise reason (no
-  socket at the path, a directory there, refused, not accepted in time); with ``outages``, a
-  daemon found down stays down for the run (``outage.py``);
-- a *deadline* per call: every receive and send on the socket (``WireSocket``) stops when the
-  whole response (or stream) has not arrived within ``Timeouts.read``, so a daemon that trickles
-  bytes cannot hang a test; nothing connects at construction;
-- one kept-alive connection reused under a lock and replaced once if the daemon had closed it
-  before answering; streams and hijacks get a connection of their own;
-- what ``http.client`` lets pass: a head cut off by the connection's end, a line in the head that
-  is no header and a Content-Length that is not a number are ``ProtocolError``;
-- error mapping: every message names the operation, the target and, once there is an answer, the
-  status and what the daemon said (``response_error``); a request the daemon stopped reading or
-  refused for its size says how large it was;
-- the exec hijack: what follows a ``101`` head is read from the response's own buffer
-  (``response.fp``), so bytes that arrived with the head are kept (as docker/docker-py#2467 does).
+``http.client`` writes each request and reads each response; this module adds what a test kit
+needs (docs/architecture.md, "the wire"): the daemon's address (``Target``) and a socket to it
+that fails with a precise reason, outages that stay down (``outage.py``), a *deadline* per call
+at every receive and send (``WireSocket``: a daemon that trickles bytes cannot hang a test), one
+kept-alive connection, the strictness ``http.client`` leaves out, messages that name operation,
+target, status and what the daemon said (and a request's size when that was the trouble), and
+the upgraded stream after a ``101``, read from the response's own buffer (``response.fp``) so
+bytes that came with the head are kept. Nothing connects at construction.
 
 API version: a pinned version (the default, ``1.44``) is used as given. ``api_version="auto"``
 negotiates as docker-py's ``version="auto"`` and the Go SDK's ``NegotiateAPIVersion`` do: before
