@@ -325,7 +325,7 @@ class MuxDecoder:
             raise
 
     def _result(self) -> DecodedStream:
-        return DecodedStream(list(self._pieces), multiplexed=self.multiplexed)
+        return DecodedStream(self._pieces, multiplexed=self.multiplexed)  # no feed after this
 
 
 def decode(data: bytes, *, multiplexed: bool = True) -> DecodedStream:
