@@ -29,9 +29,10 @@ import threading
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from http.client import HTTPResponse
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple, cast
 from urllib.parse import urlsplit
 
 from .errors import (
@@ -288,12 +289,27 @@ def _not_a_socket(path: str | None) -> str:
     return "a regular file" if stat.S_ISREG(mode) else "another kind of file"
 
 
+class Answer(HTTPResponse):
+    """``http.client``'s response, with its headers as the kit reads them."""
+
+    @cached_property
+    def fields(self) -> dict[str, str]:
+        """Header names lower-cased; a repeated header's values joined with ``, ``."""
+        fields: dict[str, str] = {}
+        for name, value in self.msg.raw_items():
+            key = name.lower()
+            fields[key] = f"{fields[key]}, {value}" if key in fields else value
+        return fields
+
+
 class Connection(http.client.HTTPConnection):
     """``http.client`` on a socket the transport opened; it never reconnects by itself.
 
     ``wire`` stays when ``http.client`` lets go of ``sock`` (an answer that closes the
     connection), so that answer's body is still read under the deadline.
     """
+
+    response_class = Answer
 
     def __init__(self, wire: WireSocket) -> None:
         super().__init__("localhost")
@@ -306,8 +322,7 @@ class Connection(http.client.HTTPConnection):
         self.wire.close()
 
 
-@dataclass(frozen=True)
-class Request:
+class Request(NamedTuple):
     """A request as handed to ``http.client`` (which adds Content-Length, Accept-Encoding), and
     the operation it serves."""
 
@@ -341,7 +356,7 @@ class TruncatedBody(Exception):
     """The connection ended inside the body its head announced (``args[0]`` says how)."""
 
 
-def exchange(connection: Connection, request: Request, deadline: Deadline) -> HTTPResponse:
+def exchange(connection: Connection, request: Request, deadline: Deadline) -> Answer:
     """Send ``request`` and read the answer's head, under ``deadline``.
 
     A daemon that stops reading a request may have answered it first (a 414 or 431 to one too
@@ -356,9 +371,9 @@ def exchange(connection: Connection, request: Request, deadline: Deadline) -> HT
         cut_short = True
     try:
         if not cut_short:
-            response = connection.getresponse()
+            response = cast(Answer, connection.getresponse())  # its response_class
         else:
-            response = HTTPResponse(wire, method=request.method)
+            response = Answer(wire, method=request.method)
             response.begin()
     except http.client.RemoteDisconnected:
         raise NoResponse(cut_short) from None
@@ -374,7 +389,7 @@ def exchange(connection: Connection, request: Request, deadline: Deadline) -> HT
     return response
 
 
-def _lenient_head(response: HTTPResponse, wire: WireSocket) -> str:
+def _lenient_head(response: Answer, wire: WireSocket) -> str:
     """What ``http.client`` accepts in a head and the kit does not, said; ``""`` if nothing."""
     if wire.eof:  # a whole head ends in a blank line, and reading that never meets the end
         received = wire.received.decode("latin-1")
@@ -382,7 +397,7 @@ def _lenient_head(response: HTTPResponse, wire: WireSocket) -> str:
     if response.msg.defects:  # a line that is no header: http.client ends the head there
         stray = str(response.msg.get_payload()).splitlines() or [str(response.msg.defects[0])]
         return f"malformed header line {stray[0]!r}"
-    length = response.getheader("content-length")
+    length = response.fields.get("content-length")
     if length is not None and response.length is None and not response.chunked:
         return f"bad Content-Length header {length!r}"  # http.client would read to the end
     return ""
@@ -434,15 +449,6 @@ def read_body(response: HTTPResponse, wire: WireSocket, limit: int) -> tuple[byt
     finally:
         response.close()
     return b"".join(parts), None
-
-
-def headers_of(response: HTTPResponse) -> dict[str, str]:
-    """Header names lower-cased; a repeated header's values joined with ``, ``."""
-    headers: dict[str, str] = {}
-    for name, value in response.getheaders():
-        key = name.lower()
-        headers[key] = f"{headers[key]}, {value}" if key in headers else value
-    return headers
 
 
 def response_error(
@@ -499,11 +505,11 @@ class StreamResponse:
     closes, starting with what came in the same read as the head (still in ``response.fp``).
     """
 
-    def __init__(self, connection: Connection, response: HTTPResponse) -> None:
+    def __init__(self, connection: Connection, response: Answer) -> None:
         self.connection = connection
         self.status = response.status
         self.reason = response.reason
-        self.headers = headers_of(response)
+        self.headers = response.fields
         self._response = response
         self._upgraded = response.status == 101 and response.fp is not None
         self._read = response.fp.read1 if self._upgraded else response.read1
@@ -732,7 +738,7 @@ class Transport:
             connection, response = self._send(request, timeouts, pooled=True)
             with contextlib.suppress(ProtocolError):
                 self._read_pooled(connection, response)
-        return response.getheader("api-version")
+        return response.fields.get("api-version")
 
     def url_path(self, path: str, query: str = "", *, versioned: bool = True) -> str:
         """``/v1.44/containers/json?all=true`` from ``/containers/json`` and a query string."""
@@ -830,11 +836,11 @@ class Transport:
             raise ProtocolError(f"{operation} on {self.target}: response body too large")
         if truncated is not None or status not in expected:
             raise self._refusal(request, response, data, truncated, expected)
-        return Response(status, reason, headers_of(response), data)
+        return Response(status, reason, response.fields, data)
 
     def _send(
         self, request: Request, timeouts: Timeouts, *, pooled: bool
-    ) -> tuple[Connection, HTTPResponse]:
+    ) -> tuple[Connection, Answer]:
         """Send ``request`` and read the answer's head. ``pooled``: on the kept-alive connection,
         replaced by a new one if the daemon had closed it (seen before sending, or by no answer
         to this request: then sent once more); else on a connection of its own."""
@@ -864,9 +870,7 @@ class Transport:
             return None
         return connection
 
-    def _read_pooled(
-        self, connection: Connection, response: HTTPResponse
-    ) -> tuple[bytes, str | None]:
+    def _read_pooled(self, connection: Connection, response: Answer) -> tuple[bytes, str | None]:
         """Read the body; keep the connection for the next request if it can carry one."""
         try:
             data, truncated = read_body(response, connection.wire, MAX_BODY_SIZE)
@@ -901,7 +905,7 @@ class Transport:
     def _refusal(
         self,
         request: Request,
-        response: HTTPResponse,
+        response: Answer,
         body: bytes,
         truncated: str | None,
         expected: Collection[int],
@@ -913,7 +917,7 @@ class Transport:
             response.status,
             response.reason,
             body,
-            content_type=response.getheader("content-type", ""),
+            content_type=response.fields.get("content-type", ""),
             truncated=truncated,
             expected=expected,
             request=request,
