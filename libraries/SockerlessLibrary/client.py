@@ -152,7 +152,7 @@ class DockerClient:
                 method,
                 path,
                 operation=operation,
-                query=encode_query(query or {}),
+                query=encode_query(query) if query else "",
                 body=body,
                 expected=tuple(expected),
                 timeout=timeout,

@@ -131,14 +131,17 @@ class Target:
         return f"tcp://{self.host_header}"
 
 
-@dataclass
 class Response:
-    """A complete response."""
+    """A complete response: status, reason, body and (lower-cased) headers."""
 
-    status: int
-    reason: str
-    headers: dict[str, str]
-    body: bytes
+    def __init__(self, answer: Answer, body: bytes) -> None:
+        self.status, self.reason, self.body = answer.status, answer.reason, body
+        self._answer = answer
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """Header names lower-cased; a repeated header's values joined with ``, ``."""
+        return self._answer.fields
 
     def json(self) -> Any:
         """The body parsed as JSON."""
@@ -352,10 +355,6 @@ class NoResponse(Exception):
         self.cut_short = cut_short
 
 
-class TruncatedBody(Exception):
-    """The connection ended inside the body its head announced (``args[0]`` says how)."""
-
-
 def exchange(connection: Connection, request: Request, deadline: Deadline) -> Answer:
     """Send ``request`` and read the answer's head, under ``deadline``.
 
@@ -397,31 +396,26 @@ def _lenient_head(response: Answer, wire: WireSocket) -> str:
     if response.msg.defects:  # a line that is no header: http.client ends the head there
         stray = str(response.msg.get_payload()).splitlines() or [str(response.msg.defects[0])]
         return f"malformed header line {stray[0]!r}"
-    length = response.fields.get("content-length")
-    if length is not None and response.length is None and not response.chunked:
-        return f"bad Content-Length header {length!r}"  # http.client would read to the end
+    if response.length is None and not response.chunked:  # a body read to the end: why?
+        length = response.fields.get("content-length")
+        if length is not None:  # one that is no number: http.client ignores it
+            return f"bad Content-Length header {length!r}"
     return ""
 
 
-def body_chunks(response: HTTPResponse, wire: WireSocket) -> Iterator[bytes]:
-    """The body as it arrives, without its framing; ``TruncatedBody`` if it breaks off."""
-    got = 0
-    try:
-        while chunk := response.read1(RECV_SIZE):
-            got += len(chunk)
-            yield chunk
-    except http.client.IncompleteRead as error:
-        if not wire.eof:  # the connection is open: a chunk size that is no number
-            raise ProtocolError(
-                f"{wire.context()}: bad chunk size line {_bad_line(error)}"
-            ) from None
-        where = "inside a chunk (got" if response.chunk_left else "between chunks (got"
-        last = "" if response.chunk_left else ", no final chunk"
-        raise TruncatedBody(
-            f"truncated chunked body: connection closed {where} {got} bytes{last})"
-        ) from None
-    if response.length:  # the Content-Length announced more
-        raise TruncatedBody(f"truncated body: expected {got + response.length} bytes, got {got}")
+def _broken(
+    response: Answer, wire: WireSocket, got: int, error: http.client.IncompleteRead | None
+) -> str:
+    """How a body broke off after ``got`` bytes: short of its Content-Length, or inside or
+    between chunks. A chunk size line that is no number (the connection still open) raises
+    ``ProtocolError``."""
+    if error is None:
+        return f"truncated body: expected {got + (response.length or 0)} bytes, got {got}"
+    if not wire.eof:
+        raise ProtocolError(f"{wire.context()}: bad chunk size line {_bad_line(error)}")
+    where = "inside a chunk (got" if response.chunk_left else "between chunks (got"
+    last = "" if response.chunk_left else ", no final chunk"
+    return f"truncated chunked body: connection closed {where} {got} bytes{last})"
 
 
 def _bad_line(error: http.client.IncompleteRead) -> str:
@@ -433,22 +427,22 @@ def _bad_line(error: http.client.IncompleteRead) -> str:
         return f"({error.__context__ or error})"
 
 
-def read_body(response: HTTPResponse, wire: WireSocket, limit: int) -> tuple[bytes, str | None]:
+def read_body(response: Answer, wire: WireSocket, limit: int) -> tuple[bytes, str | None]:
     """The body, read until it passes ``limit`` bytes, and how it broke off (``None``: it did
     not)."""
     parts: list[bytes] = []
-    size = 0
+    got, broken = 0, None
     try:
-        for chunk in body_chunks(response, wire):
+        while got <= limit and (chunk := response.read1(RECV_SIZE)):
             parts.append(chunk)
-            size += len(chunk)
-            if size > limit:
-                break
-    except TruncatedBody as error:
-        return b"".join(parts), str(error)
+            got += len(chunk)
+        if response.length and got <= limit:
+            broken = _broken(response, wire, got, None)
+    except http.client.IncompleteRead as error:
+        broken = _broken(response, wire, got, error)
     finally:
         response.close()
-    return b"".join(parts), None
+    return b"".join(parts), broken
 
 
 def response_error(
@@ -516,14 +510,18 @@ class StreamResponse:
 
     def chunks(self) -> Iterator[bytes]:
         """Body pieces as they arrive; ``DaemonTimeout`` when the deadline passes first."""
-        if self._upgraded:
-            while chunk := self._read(RECV_SIZE):
-                yield chunk
-            return
+        wire, got = self.connection.wire, 0
         try:
-            yield from body_chunks(self._response, self.connection.wire)
-        except TruncatedBody as error:
-            raise ProtocolError(f"{self.connection.wire.context()}: {error}") from None
+            while chunk := self._read(RECV_SIZE):
+                got += len(chunk)
+                yield chunk
+        except http.client.IncompleteRead as error:
+            broken = _broken(self._response, wire, got, error)
+        else:
+            if not self._response.length:  # all there (0 after a 101: no body, a stream)
+                return
+            broken = _broken(self._response, wire, got, None)
+        raise ProtocolError(f"{wire.context()}: {broken}")
 
     def send_while_reading(self, data: bytes, received: Callable[[bytes], object]) -> None:
         """Send ``data`` (an exec's stdin), handing what the daemon sends meanwhile to
@@ -836,7 +834,7 @@ class Transport:
             raise ProtocolError(f"{operation} on {self.target}: response body too large")
         if truncated is not None or status not in expected:
             raise self._refusal(request, response, data, truncated, expected)
-        return Response(status, reason, response.fields, data)
+        return Response(response, data)
 
     def _send(
         self, request: Request, timeouts: Timeouts, *, pooled: bool
