@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
 import time
 from pathlib import Path
 
 import pytest
+import requests
 
 from SockerlessLibrary.errors import (
     ConfigurationError,
@@ -17,6 +19,7 @@ from SockerlessLibrary.errors import (
     DaemonUnreachable,
     ProtocolError,
 )
+from SockerlessLibrary.keywords.unix_adapter import UnixSocketAdapter
 from SockerlessLibrary.transport import Target, Timeouts, Transport
 
 SLACK = 1.0
@@ -546,3 +549,16 @@ def test_requests_over_tcp_keep_their_connection() -> None:
         listener.close()
         for connection in accepted:
             connection.close()
+
+
+def test_the_requests_session_adapter_says_why_as_the_client_does(socket_dir: Path) -> None:
+    """One stack: the RequestsLibrary session's sockets come from the transport's opener."""
+    path = socket_dir / "dir.sock"
+    path.mkdir()
+    session = requests.Session()
+    session.mount("http://sockerless/", UnixSocketAdapter(str(path), (1.0, 1.0)))
+    reason = f"{path} is a directory, not a unix socket (is the path right?)"
+    with pytest.raises(requests.ConnectionError, match=re.escape(reason)):
+        session.get("http://sockerless/_ping")
+    with pytest.raises(DaemonUnreachable, match=re.escape(reason)):
+        Transport(str(path)).request("GET", "/_ping", operation="ping")
