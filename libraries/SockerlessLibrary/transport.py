@@ -58,6 +58,9 @@ MAX_ERROR_BODY_SIZE = 1024 * 1024
 # A URL longer than this is beyond what many HTTP servers take in a request line (nginx and
 # Apache: 8 KiB; Python's http.server: 64 KiB; Go's net/http: 1 MiB for the whole head).
 LONG_URL = 8 * 1024
+# A request larger than a socket's buffer: one the daemon must have stopped reading, if sending
+# it broke off (a small one may be sent whole after the daemon had closed).
+LARGE_REQUEST = 64 * 1024
 _SIZE_REFUSALS = frozenset({413, 414, 431})  # too large, URI too long, header fields too large
 _ADDRESS_FORMS = "unix:///path/to.sock, /path/to.sock, tcp://host:port or http://host:port"
 
@@ -894,7 +897,8 @@ class Transport:
             "answering"
         )
         note = request.size_note()
-        if error.cut_short:
+        size = len(request.url) + len(request.body or b"")
+        if error.cut_short and size > LARGE_REQUEST:  # smaller: the daemon may have closed first
             body = f" and a {len(request.body):,}-byte body" if request.body else ""
             message += ", before reading all of the request"
             note = note or f" (a {len(request.url):,}-byte URL{body})"

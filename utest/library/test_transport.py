@@ -562,3 +562,17 @@ def test_the_requests_session_adapter_says_why_as_the_client_does(socket_dir: Pa
         session.get("http://sockerless/_ping")
     with pytest.raises(DaemonUnreachable, match=re.escape(reason)):
         Transport(str(path)).request("GET", "/_ping", operation="ping")
+
+
+def test_a_small_request_to_a_daemon_that_closes_at_once_reads_the_same_every_time(serve) -> None:
+    """Whether the daemon closed before or after the request was sent is a race: the message
+    must not depend on it."""
+    server = serve(lambda connection: connection.close())
+    messages = set()
+    for _ in range(20):
+        with pytest.raises(DaemonUnreachable) as caught:
+            Transport(server.path).request("GET", "/_ping", operation="ping")
+        messages.add(str(caught.value))
+    assert messages == {
+        f"ping on unix://{server.path}: the daemon closed the connection without answering"
+    }
