@@ -17,9 +17,13 @@ the ledger, and where the metadata goes, are the callers' business.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+# An address as Robot would link it in the report (``unix://...``, ``http://...``).
+_ADDRESS = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]{2,8}://[^\s`]+")
 
 USAGE = "usage"
 ACCOUNT = "account"
@@ -81,6 +85,13 @@ class ProcessAccount:
             timeline=str(record.get("timeline") or ""),
             embedded=record.get("embedded") is True,
         )
+
+
+def unlinked(text: str) -> str:
+    """``text`` with each address written as code: Robot links a ``scheme://`` text in report
+    metadata, unless it is a whole code span, and a daemon socket or an AWS endpoint is no page
+    to open (the embedded simulator's are gone when the report is read)."""
+    return _ADDRESS.sub(lambda match: f"``{match.group(0)}``", text)
 
 
 def usage_record(run_id: str, tasks: int, task_seconds: float) -> dict[str, Any]:
@@ -166,14 +177,14 @@ class GroupAccount:
                 ids += f" and {more} more"
             parts.append(
                 f"run {account.run_id}: {account.left_count} container(s) ({ids}); "
-                f"finish with: {account.sweep}"
+                f"finish with: {unlinked(account.sweep)}"
             )
         return " | ".join(parts)
 
     def down_text(self) -> str:
         """``Down during the run``: every outage any process saw, once."""
         lines = list(dict.fromkeys(line for a in self.accounts for line in a.down))
-        return " | ".join(lines)
+        return " | ".join(unlinked(line) for line in lines)
 
     def metadata(self) -> dict[str, str]:
         """The report metadata of the cleanup: ``Cleanup`` always, the others when they apply.

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from robot.utils import html_format
 
 from SockerlessLibrary.budget import PabotLibUnreachable
 from SockerlessLibrary.errors import ConfigurationError
@@ -59,7 +60,12 @@ def test_what_is_left_names_each_run_and_its_sweep_and_outages_once() -> None:
     group = GroupAccount.from_records(
         [
             account(
-                "a", created=2, left=("111111111111",), left_count=1, sweep=SWEEP_A, down=(down,)
+                "a",
+                created=2,
+                left=("111111111111",),
+                left_count=1,
+                sweep=f"{SWEEP_A} --host unix:///x.sock",
+                down=(down,),
             ),
             account("b", created=1, cleaned=1, down=(down,)),
         ]
@@ -69,8 +75,12 @@ def test_what_is_left_names_each_run_and_its_sweep_and_outages_once() -> None:
         "3 containers created, 1 cleaned, 0 proven gone on AWS, 1 left (over 2 processes): "
         "see Cleanup left"
     )
-    assert data["Cleanup left"] == f"run a: 1 container(s) (111111111111); finish with: {SWEEP_A}"
-    assert data["Down during the run"] == down
+    assert data["Cleanup left"] == (
+        f"run a: 1 container(s) (111111111111); finish with: {SWEEP_A} --host ``unix:///x.sock``"
+    )
+    assert data["Down during the run"] == down.replace("unix:///x.sock", "``unix:///x.sock``")
+    for value in data.values():  # no address Robot would make a link of
+        assert "<a href" not in html_format(value), value
     assert [a.run_id for a in group.leftovers()] == ["a", "b"]
 
 
