@@ -23,14 +23,14 @@ from .keywords.logs import LogKeywords
 from .keywords.preflight import PreflightKeywords
 from .keywords.proof import ProofKeywords
 from .keywords.registry import Selection, everything, only, scope_of_test, within_suite
+from .keywords.run_account import RunAccountant
 from .keywords.session import SessionKeywords
 from .keywords.streams import StreamKeywords
 from .keywords.target import TargetKeywords
 from .keywords.timeline import TimelineKeywords, TimelineReporter
 from .report_guard import ReportGuard
 from .transport import pinned_api_version
-
-__version__ = "0.1.0"
+from .version import __version__
 
 
 class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ships no types
@@ -365,6 +365,7 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
         self._context = LibraryContext(settings, log=log, warn=warn)
         self._janitor = Janitor(self._context, log)
         self._timeline = TimelineReporter(self._context, log, log_html, warn)
+        self._accountant = RunAccountant(self._context, self._janitor, self._timeline, log, warn)
         # A listener of its own: every call of a kit keyword is checked for unknown options.
         self._argument_check = ArgumentCheck()
         components = [
@@ -402,6 +403,7 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
     def start_suite(self, data: Any, result: Any) -> None:
         """The first suite: read what every selected test declares it creates (its
         ``fargate-tasks:N`` tag), before any create, from the whole run's suite tree."""
+        self._accountant.start_suite(data)
         if self._context.declarations is not None:
             return
         root = data
@@ -417,10 +419,12 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
 
     def end_suite(self, data: Any, result: Any) -> None:
         """Clean what the suite (its setup/teardown, tests and child suites) left registered;
-        at the end of the top suite, say what the run could not clean and how to finish."""
+        at the end of the outermost suite the library saw (the top suite when it loads the
+        library), account for the run: what it cleaned, what it could not and how to finish
+        (``keywords/run_account.py``)."""
         self._clean(within_suite(data.full_name), "suite")
-        if data.parent is None:
-            self._janitor.account_for_leftovers(result.metadata, warn)
+        if self._accountant.is_outermost(data):
+            self._accountant.end_of_run(result)
 
     def close(self) -> None:
         """End of the run: clean whatever is still registered, then stop the simulator."""

@@ -10,11 +10,20 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
-from .mux import STDERR, STDOUT, DecodedStream, Frame, split_lines
+from .errors import ProtocolError
+from .mux import (
+    DEFAULT_MAX_FRAME_SIZE,
+    STDERR,
+    STDOUT,
+    DecodedStream,
+    FrameDecoder,
+    Piece,
+    split_lines,
+)
 
 # The longest ``<timestamp><space>`` prefix a log line can have (RFC 3339, nanoseconds, offset).
 TIMESTAMP_ROOM = 64
@@ -203,52 +212,76 @@ class LineWatch:
         return line.rstrip("\r") == self.wanted
 
 
-class FrameWindow:
-    """The last ``keep`` bytes (about) of a decoded stream, for reads that must not hold it all.
+class WindowDecoder:
+    """``MuxDecoder`` for reads that must not hold a whole stream: it keeps only about the last
+    ``keep`` bytes of output.
 
-    Frames are added as the decoder hands them out (``MuxDecoder.feed``, then ``forget``); the
-    oldest are dropped once more than ``keep`` payload bytes are held, at a line boundary of
-    every stream where one comes (so the kept lines are whole lines), else anyway. ``dropped``
-    counts the payload bytes no longer held; ``stream()`` is what is held, as a
-    ``DecodedStream``.
+    Pieces are decoded as they arrive (``FrameDecoder``, which itself holds at most one frame)
+    and ``feed`` hands each on, as ``MuxDecoder.feed`` does; of them it keeps the newest, and
+    once more than ``keep`` payload bytes are held it drops the oldest, at a line boundary of
+    every stream where one comes soon enough (so the kept lines are whole lines), else anyway.
+    ``dropped`` counts the payload bytes no longer held; ``finish`` returns what is held.
     """
 
-    def __init__(self, keep: int, *, multiplexed: bool) -> None:
+    def __init__(
+        self, keep: int, *, multiplexed: bool, max_frame_size: int = DEFAULT_MAX_FRAME_SIZE
+    ) -> None:
         self.keep = keep
         self.multiplexed = multiplexed
         self.dropped = 0
-        self._frames: deque[Frame] = deque()
-        self._held = 0
+        self._frames = FrameDecoder(max_frame_size)
+        self._held: deque[Piece] = deque()
+        self._size = 0
+        self._failure: ProtocolError | None = None
 
-    def add(self, frames: Iterable[Frame]) -> None:
-        for frame in frames:
-            self._frames.append(frame)
-            self._held += len(frame.payload)
-        self._trim()
+    def feed(self, data: bytes) -> list[Piece]:
+        """Decode ``data``; return what it completed as ``(stream, payload)``."""
+        if self._failure is not None:
+            raise self._failure
+        pieces: list[Piece] = []
+        if not self.multiplexed:
+            if data:
+                pieces.append((STDOUT, bytes(data)))
+        else:
+            self._decode(lambda: self._frames.feed(bytes(data), pieces), pieces)
+        self._hold(pieces)
+        return pieces
 
-    def add_raw(self, data: bytes) -> None:
-        """A piece of a raw (TTY) stream: all stdout, no frames."""
-        if data:
-            self.add([Frame(STDOUT, data, b"")])
+    def finish(self, *, incomplete_ok: bool = False) -> DecodedStream:
+        """What is held; a stream that ended inside a frame is a ``ProtocolError`` unless
+        ``incomplete_ok`` (a read stopped on purpose)."""
+        if self._failure is not None:
+            raise self._failure
+        if self.multiplexed and not incomplete_ok:
+            self._decode(self._frames.end, [])
+        return self._stream()
 
-    def _trim(self) -> None:
-        if self._held <= self.keep:
+    def _decode(self, step: Callable[[], object], pieces: list[Piece]) -> None:
+        try:
+            step()
+        except ProtocolError as error:
+            self._hold(pieces)  # the pieces before the bad frame
+            error.partial = self._stream()
+            self._failure = error
+            raise
+
+    def _hold(self, pieces: Iterable[Piece]) -> None:
+        for piece in pieces:
+            self._held.append(piece)
+            self._size += len(piece[1])
+        if self._size <= self.keep:
             return
-        open_lines: set[int] = set()  # streams whose last dropped frame ends inside a line
-        while self._frames and (self._held > self.keep or open_lines):
-            if self._held <= self.keep // 2:
+        open_lines: set[int] = set()  # streams whose last dropped piece ends inside a line
+        while self._held and (self._size > self.keep or open_lines):
+            if self._size <= self.keep // 2:
                 break  # no line boundary comes soon enough: keep the partial line
-            frame = self._frames.popleft()
-            self._held -= len(frame.payload)
-            self.dropped += len(frame.payload)
-            if frame.payload.endswith(b"\n"):
-                open_lines.discard(frame.stream)
-            elif frame.payload:
-                open_lines.add(frame.stream)
+            stream, payload = self._held.popleft()
+            self._size -= len(payload)
+            self.dropped += len(payload)
+            if payload.endswith(b"\n"):
+                open_lines.discard(stream)
+            elif payload:
+                open_lines.add(stream)
 
-    def stream(self) -> DecodedStream:
-        """What is held, as a decoded stream (frames only when the stream was multiplexed)."""
-        frames = list(self._frames)
-        stdout = b"".join(f.payload for f in frames if f.stream != STDERR)
-        stderr = b"".join(f.payload for f in frames if f.stream == STDERR)
-        return DecodedStream(frames if self.multiplexed else [], self.multiplexed, stdout, stderr)
+    def _stream(self) -> DecodedStream:
+        return DecodedStream(list(self._held), multiplexed=self.multiplexed)

@@ -18,10 +18,11 @@ from SockerlessLibrary.capping import (
     cap_output,
     show_line,
 )
+from SockerlessLibrary.errors import ProtocolError
 from SockerlessLibrary.keywords.streams import show_lines
-from SockerlessLibrary.logstream import FrameWindow, LineWatch
+from SockerlessLibrary.logstream import LineWatch, WindowDecoder
 from SockerlessLibrary.masking import MASK, SECRETS
-from SockerlessLibrary.mux import MuxDecoder, encode_frames
+from SockerlessLibrary.mux import encode_frames
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -101,16 +102,27 @@ def test_a_long_line_that_starts_like_the_wanted_one_does_not_match() -> None:
 
 
 def test_a_window_holds_the_last_whole_lines() -> None:
-    decoder = MuxDecoder()
-    window = FrameWindow(1_000, multiplexed=True)
+    window = WindowDecoder(1_000, multiplexed=True)
     lines = [(1, f"line {n:04d} ".encode() + b"." * 80 + b"\n") for n in range(100)]
     stream = encode_frames(lines)
     for start in range(0, len(stream), 333):
-        window.add(decoder.feed(stream[start : start + 333]))
-        decoder.forget()
-    held = window.stream()
+        window.feed(stream[start : start + 333])
+    held = window.finish()
     assert window.dropped + len(held.stdout) == sum(len(p) for _, p in lines)
     assert len(held.stdout) <= 1_000
     assert held.stdout.startswith(b"line 00")  # a whole line first
     assert held.stdout.endswith(b"line 0099 " + b"." * 80 + b"\n")
-    assert decoder.frame_count == 0  # the decoder holds nothing
+    assert [frame.payload for frame in held.frames] == [p for _, p in lines[-len(held.frames) :]]
+
+
+def test_a_window_fails_as_the_whole_decoder_does() -> None:
+    window = WindowDecoder(1_000, multiplexed=True)
+    with pytest.raises(ProtocolError, match="unknown stream type 5 at byte offset 13") as raised:
+        window.feed(encode_frames([(1, b"fine\n")]) + b"\x05\x00\x00\x00\x00\x00\x00\x01x")
+    assert raised.value.partial is not None and raised.value.partial.stdout == b"fine\n"
+    truncated = WindowDecoder(1_000, multiplexed=True)
+    truncated.feed(encode_frames([(1, b"cut")])[:-1])
+    with pytest.raises(ProtocolError, match="truncated frame at byte offset 0"):
+        truncated.finish()
+    # A read stopped on purpose may end inside a frame.
+    assert WindowDecoder(10, multiplexed=True).finish(incomplete_ok=True).stdout == b""

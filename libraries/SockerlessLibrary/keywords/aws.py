@@ -17,6 +17,7 @@ from ..aws.verify import AwsVerifier
 from .base import LibraryComponent, current_scope, log, warn
 from .janitor import CLEANUP_DEADLINE_SECONDS, Janitor
 from .registry import RUN_SCOPE, Selection, everything, only, within_suite
+from .run_account import record_usage
 from .status import ArgumentError
 
 VERIFY_DEADLINE_SECONDS = 60.0
@@ -120,6 +121,9 @@ class AwsKeywords(LibraryComponent):
             f"Container {container_id[:12]} left no AWS resources: "
             + "; ".join(left_behind_summary(container_id, evidence, str(found["streams"])))
         )
+        if container_id in self.ctx.created:
+            # The run's account counts the containers proven gone (the report's "Cleanup").
+            self.ctx.journal.record_verified(container_id)
 
     @keyword(tags=("AWS", "Cleanup"))
     def clean_up_container(self, container_id: str) -> None:
@@ -265,17 +269,21 @@ class AwsKeywords(LibraryComponent):
 
     @keyword(tags=("AWS", "Usage"))
     def set_fargate_usage_metadata(self) -> None:
-        """Puts `Get Fargate Task Usage` in the top-level suite metadata.
+        """Puts `Get Fargate Task Usage` in the top-level suite metadata, for the whole run.
 
-        Sets ``Fargate tasks`` and ``Fargate task-seconds``, and ``Fargate task budget`` from
-        `Get Fargate Task Budget` (e.g. ``2 of 5 used (budget id ...)``).
+        Sets ``Fargate tasks`` and ``Fargate task-seconds``, summed over the processes of the
+        run (all pabot processes report theirs to the run's shared budget file), and ``Fargate
+        task budget`` from `Get Fargate Task Budget` (e.g. ``2 of 5 used (budget id ...)``).
 
         Example:
         | Set Fargate Usage Metadata |
         """
         usage = self.get_fargate_task_usage()
         builtin = BuiltIn()
-        builtin.set_suite_metadata("Fargate tasks", str(usage["tasks"]), top=True)
-        builtin.set_suite_metadata("Fargate task-seconds", str(usage["task_seconds"]), top=True)
+        # Every process of a pabot run adds its own to the run's ledger: the figures are the
+        # run's, over all of them (the end of the run sets them once more, when all are in).
+        totals = record_usage(self.ctx, int(usage["tasks"]), float(usage["task_seconds"]))
+        for name, value in totals.items():
+            builtin.set_suite_metadata(name, value, top=True)
         budget = self.ctx.task_budget().summary()["description"]
         builtin.set_suite_metadata("Fargate task budget", budget, top=True)

@@ -9,7 +9,7 @@ is no failure: the logs are then read again, whole, with back-off (0.5 s doublin
 rest of the budget, as they were before follow was used.
 
 Every read is decoded as it arrives and looked through for the line (``LineWatch``), and holds
-only the last ``KEEP_BYTES`` of output (``FrameWindow``): a wait's memory is bounded by the line
+only the last ``KEEP_BYTES`` of output (``WindowDecoder``): a wait's memory is bounded by the line
 it looks for and that window, not by how much the container wrote.
 
 A daemon that does not support follow (``405``, ``501``, a ``404`` that is not ``No such

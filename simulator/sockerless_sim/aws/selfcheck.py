@@ -316,7 +316,8 @@ def _check_version() -> Iterable[str]:
     if version != REQUIRED_MOTO_VERSION:
         yield (
             f"moto {version} is installed, the simulator is written against "
-            f"{REQUIRED_MOTO_VERSION} (pinned in requirements.txt)"
+            f"{REQUIRED_MOTO_VERSION} "
+            "(pinned by the kit's simulator extra, requirements-simulator.txt)"
         )
 
 
