@@ -28,6 +28,7 @@ from .keywords.session import SessionKeywords
 from .keywords.streams import StreamKeywords
 from .keywords.target import TargetKeywords
 from .keywords.timeline import TimelineKeywords, TimelineReporter
+from .report_guard import ReportGuard
 from .transport import pinned_api_version
 from .version import __version__
 
@@ -142,6 +143,20 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
     line ``echo hello from fargate``, which is what a daemon that only echoes the command
     would produce. With ``timestamps=True`` the timestamp prefix is removed before comparing.
 
+    = What the report shows =
+
+    Whatever a daemon, its AWS endpoint or a container sends stays text in the reports of a
+    run that imports this library (its listener sees every message and status): a failure
+    message that starts with ``*HTML*`` is shown as typed, a link to anything but http(s) is
+    not a link, and metadata holds no other link and no image. The library logs HTML only for
+    its own timeline picture; other libraries' HTML messages are theirs. In such a run
+    ``Fail    *HTML* <b>x</b>`` is shown as typed too.
+
+    Each line of output the library shows is cut after 1,000 characters and each message after
+    20,000, saying how much was left out (``... 2,999,000 more bytes``). The AWS credentials
+    and every container's agent token (``SOCKERLESS_AGENT_TOKEN``, read from its task
+    definition before its output is shown) are masked as ``********`` wherever they appear.
+
     = Proof on AWS =
 
     A daemon's answers are only its claims. The proof keywords read ECS, CloudWatch Logs and
@@ -218,9 +233,9 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
     When the run ends with containers it could not clean (or with an outage), the last console
     lines (a warning), the report metadata (``Cleanup left``, ``Down during the run``) and the
     journal (a ``left`` line per container) say what may remain and give the sweep command for
-    the run: ``python -m SockerlessLibrary.sweep --run-id <id> --journal-dir <dir> --host
-    <daemon>``, to run once the target answers again, with the run's AWS credentials in its
-    environment.
+    the run: ``python -m SockerlessLibrary.sweep --run-id <id> --journal-dir <dir>
+    --host=<daemon>``, to run once the target answers again, with the run's AWS credentials in
+    its environment.
 
     = Fargate task budget =
 
@@ -367,6 +382,8 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
             TimelineKeywords(self._context),
             self._argument_check,
         ]
+        # Daemon and container text stays text in the report of every run using the kit.
+        self.ROBOT_LIBRARY_LISTENER = [ReportGuard(self)]
         super().__init__(components)
         self._argument_check.know(self, self.keywords)
 

@@ -37,7 +37,7 @@ from .errors import (
     with_context,
 )
 from .hijack import ExecStream
-from .logstream import LogLine, log_lines
+from .logstream import LogLine, WindowDecoder, log_lines
 from .mux import STREAM_NAMES, DecodedStream, MuxDecoder
 from .transport import Response, Target, Timeouts, Transport
 
@@ -83,7 +83,8 @@ class LogsResult:
     """A logs response: status, headers, the decoded stream and its log lines.
 
     ``timed_out`` is True when a ``follow`` read was ended by the read timeout (follow is bounded
-    by design); ``output`` then holds everything that arrived until then.
+    by design); ``output`` then holds everything that arrived until then. ``dropped`` is how many
+    bytes of output a read that keeps only the last part (``keep``) no longer holds.
     """
 
     status: int
@@ -91,6 +92,16 @@ class LogsResult:
     output: DecodedStream
     log_lines: list[LogLine]
     timed_out: bool = False
+    dropped: int = 0
+
+    def __repr__(self) -> str:
+        """Short: Robot logs a returned value's repr (cut after building it whole)."""
+        return (
+            f"LogsResult(status={self.status}, {self.output!r}, {len(self.log_lines)} line(s)"
+            + (", timed out" if self.timed_out else "")
+            + (f", {self.dropped} byte(s) dropped" if self.dropped else "")
+            + ")"
+        )
 
 
 def _id(value: str, operation: str) -> str:
@@ -106,7 +117,9 @@ def _id(value: str, operation: str) -> str:
     return quote(text, safe="")
 
 
-def _decode(decoder: MuxDecoder, chunk: bytes, stop_when: StopReading | None) -> bool:
+def _decode(
+    decoder: MuxDecoder | WindowDecoder, chunk: bytes, stop_when: StopReading | None
+) -> bool:
     """Decode ``chunk``; True when ``stop_when`` saw what it waits for in it."""
     pieces = decoder.feed(chunk)
     return stop_when is not None and any(
@@ -395,6 +408,7 @@ class DockerClient:
         tty: bool = False,
         timeout: Timeouts | None = None,
         stop_when: StopReading | None = None,
+        keep: int | None = None,
     ) -> LogsResult:
         """``GET /containers/{id}/logs``, decoded.
 
@@ -404,6 +418,8 @@ class DockerClient:
         Without ``follow`` the timeout raises ``DaemonTimeout``. ``stop_when`` sees every
         decoded piece as it arrives (e.g. a ``LineWatch``): once it returns True, the read
         stops there and the connection is closed; the result holds what was decoded until then.
+        ``keep``: hold only about the last ``keep`` bytes of output (``WindowDecoder``), so the
+        read's memory is bounded however long the logs are; ``dropped`` says how much went.
         """
         query: dict[str, QueryValue] = {
             "stdout": stdout,
@@ -421,7 +437,12 @@ class DockerClient:
         )
         first_output: float | None = None
         with stream:
-            decoder = MuxDecoder(multiplexed=hijack.is_multiplexed(tty, stream.headers))
+            multiplexed = hijack.is_multiplexed(tty, stream.headers)
+            decoder: MuxDecoder | WindowDecoder = (
+                MuxDecoder(multiplexed=multiplexed)
+                if keep is None
+                else WindowDecoder(keep, multiplexed=multiplexed)
+            )
             timed_out = stopped = False
             try:
                 try:
@@ -452,7 +473,8 @@ class DockerClient:
                 first_line=next((line.text for line in lines if line.text), None),
             )
         )
-        return LogsResult(stream.status, stream.headers, output, lines, timed_out)
+        dropped = decoder.dropped if isinstance(decoder, WindowDecoder) else 0
+        return LogsResult(stream.status, stream.headers, output, lines, timed_out, dropped)
 
     def create_exec(
         self,

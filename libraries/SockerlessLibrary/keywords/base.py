@@ -8,7 +8,9 @@ from datetime import timedelta
 from robot.api import logger
 from robot.libraries.BuiltIn import BuiltIn, RobotNotRunningError
 
+from ..capping import backstop
 from ..client import DockerClient
+from ..report_guard import log_kit_html
 from .context import LibraryContext
 from .registry import RUN_SCOPE, scope_of_suite, scope_of_test
 from .status import ArgumentError
@@ -48,23 +50,25 @@ def set_top_metadata(name: str, value: str) -> None:
 
 
 def log(message: str) -> None:
-    """INFO in the Robot log (from the keyword thread only; never pass secrets)."""
-    logger.info(message)
+    """INFO in the Robot log (from the keyword thread only), masked and capped
+    (``capping.backstop``: keywords cap what they show themselves)."""
+    logger.info(backstop(message))
 
 
 def log_html(markup: str) -> None:
-    """INFO in the Robot log, as HTML (a timeline picture; never pass untrusted markup)."""
-    logger.info(markup, html=True)
+    """INFO in the Robot log, as HTML the kit built itself (a timeline picture): the only way
+    the kit logs HTML (``report_guard.log_kit_html``); never pass untrusted markup."""
+    log_kit_html(markup)
 
 
 def debug(message: str) -> None:
-    """DEBUG in the Robot log."""
-    logger.debug(message)
+    """DEBUG in the Robot log, masked and capped."""
+    logger.debug(backstop(message))
 
 
 def warn(message: str) -> None:
-    """A warning, shown in the log's error section."""
-    logger.warn(message)
+    """A warning, shown in the log's error section, masked and capped."""
+    logger.warn(backstop(message))
 
 
 class LibraryComponent:

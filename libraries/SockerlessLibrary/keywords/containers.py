@@ -10,6 +10,7 @@ from typing import Any
 
 from robot.api.deco import keyword
 
+from ..capping import cap, cap_lines
 from ..create_options import CreateOptions, container_create_body, stop_seconds
 from .base import LibraryComponent, debug, log, seconds, warn
 from .creation import CreateGuard, kit_labels
@@ -162,13 +163,13 @@ class ContainerKeywords(LibraryComponent):
 
         Example:
         | ${inspect}= | Inspect Container | ${id} | |
-        | Should Be Equal | ${inspect}[State][Status] | running | |
+        | Should Be Equal | ${inspect}[State][Status] | running | msg=State.Status |
         | Inspect Container | ${id} | expected_status=404 | |
         """
         body = self.client.inspect_container(
             container_id, expected=parse_expected_status(expected_status)
         )
-        debug(f"Inspect {container_id}: {json.dumps(body)[:4000]}")
+        debug(f"Inspect {container_id}: {cap_lines(json.dumps(body, indent=1))}")
         return dict(body)
 
     @keyword(tags=("Container",))
@@ -280,7 +281,7 @@ class ContainerKeywords(LibraryComponent):
 
         Example:
         | ${inspect}= | Wait Until Container Is Not Running | ${id} | timeout=120s |
-        | Should Be Equal | ${inspect}[State][Status] | exited | |
+        | Should Be Equal | ${inspect}[State][Status] | exited | msg=State.Status |
         | Should Be Equal As Integers | ${inspect}[State][ExitCode] | 0 | |
         """
         polling = Polling(interval=0.5, max_interval=MAX_STATUS_POLL_INTERVAL)
@@ -369,7 +370,7 @@ class ContainerKeywords(LibraryComponent):
 
         Example:
         | ${entry}= | Container Should Be Listed | ${id} | |
-        | Should Be Equal | ${entry}[State] | exited | |
+        | Should Be Equal | ${entry}[State] | exited | msg=The listed State |
         | Container Should Be Listed | ${id} | filters={"label": ["test-run=ecs-integration"]} |
         """
         entries = self.client.list_containers(all=all, filters=filters)
@@ -424,7 +425,7 @@ class ContainerKeywords(LibraryComponent):
         if "no such container" not in message.lower():
             raise AssertionError(
                 f"Inspect of {container_id} answered neither the container nor 'No such "
-                f"container': {json.dumps(answer)[:500]}"
+                f"container': {cap(json.dumps(answer), 500)}"
             )
         log(f"Container {container_id} does not exist ({message})")
 

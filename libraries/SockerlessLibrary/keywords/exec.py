@@ -9,10 +9,12 @@ from typing import Any
 
 from robot.api.deco import keyword
 
+from ..capping import cap_output, show_line
 from ..client import ExecStream
 from ..create_options import environment
 from ..mux import DecodedStream
 from ..polling import Poller, PollTimeout, poll_until
+from .agent_token import learn_agent_token
 from .base import LibraryComponent, log, seconds
 from .status import ArgumentError, parse_expected_status
 
@@ -42,7 +44,13 @@ class ProcessResult:
         return self.stderr.splitlines()
 
     def __str__(self) -> str:
-        return f"<result rc={self.rc} stdout={self.stdout!r} stderr={self.stderr!r}>"
+        """Short, with the output cut: Robot logs a returned value this way (and its repr at
+        TRACE), building the whole text before it cuts it."""
+        return (
+            f"<result rc={self.rc} stdout={show_line(self.stdout)} stderr={show_line(self.stderr)}>"
+        )
+
+    __repr__ = __str__
 
 
 def _text(stream_text: str) -> str:
@@ -112,6 +120,7 @@ class ExecKeywords(LibraryComponent):
         )
         if exec_id:
             self.ctx.attach_stdin_by_exec[exec_id] = attach_stdin
+            learn_agent_token(self.ctx, container_id)  # before the kit shows its output
         log(f"Created exec {exec_id} in {container_id}: {list(command)}")
         return str(exec_id) if exec_id else None
 
@@ -135,6 +144,8 @@ class ExecKeywords(LibraryComponent):
         ``output`` (``output.frames``, ``output.stdout``/``output.stderr`` as bytes,
         ``output.text(stream)``, ``output.lines(stream)``). Use it with
         `Output Should Contain Line`, `Get Output Lines` or `Stream Should Be Multiplexed`.
+        The stream is returned whole, so memory grows with the command's output; the log
+        shows it capped (each line after 1,000 characters, the whole after 20,000).
 
         Example:
         | ${stream}= | Start Exec | ${exec_id} | |
@@ -158,9 +169,9 @@ class ExecKeywords(LibraryComponent):
             f"Exec {exec_id} stream: {len(output.frames)} frame(s), "
             f"{len(output.stdout)} stdout byte(s), {len(output.stderr)} stderr byte(s)"
         )
-        log(f"stdout:\n{output.text('stdout')[:4000]}")
+        log(f"stdout:\n{cap_output(output.stdout)}")
         if output.stderr:
-            log(f"stderr:\n{output.text('stderr')[:4000]}")
+            log(f"stderr:\n{cap_output(output.stderr)}")
         return stream
 
     @keyword(tags=("Exec",))
@@ -189,13 +200,14 @@ class ExecKeywords(LibraryComponent):
         start, and ``GET /exec/{id}/json`` once it reports ``Running: false``), through
         sockerless' agent in the Fargate task. The result has
         ``rc`` (the exit code), ``stdout`` and ``stderr`` (text, one trailing newline removed,
-        as ``Run Process`` does), ``stdout_lines``/``stderr_lines`` and ``exec_id``. It does
-        not fail on a non-zero ``rc``: assert what the test expects. A ``name=value`` that is
-        not one of the options above fails, naming the valid ones (see `Options`).
+        as ``Run Process`` does), ``stdout_lines``/``stderr_lines`` and ``exec_id``: the whole
+        output, so memory grows with it (the log shows it capped). It does not fail on a
+        non-zero ``rc``: assert what the test expects. A ``name=value`` that is not one of the
+        options above fails, naming the valid ones (see `Options`).
 
         Example:
         | ${result}= | Run Process In Container | ${id} | sh | -c | echo "$FOO"; pwd |
-        | Should Be Equal | ${result.stdout} | bar\\n/tmp | |
+        | Should Be Equal | ${result.stdout} | bar\\n/tmp | msg=stdout |
         | ${result}= | Run Process In Container | ${id} | sh | -c | exit 3 |
         | Should Be Equal As Integers | ${result.rc} | 3 | |
         | ${result}= | Run Process In Container | ${id} | cat | stdin=hello |

@@ -21,6 +21,7 @@ from robot.api.deco import keyword
 from robot.libraries.BuiltIn import BuiltIn, RobotNotRunningError
 from robot.utils import timestr_to_secs
 
+from ..capping import cap_fields
 from ..errors import SockerlessError
 from ..timeline import (
     Bound,
@@ -83,7 +84,7 @@ class TimelineReporter:
         self.log(f"Timeline: {entry['summary']}")
         if any(container["tasks"] for container in entry["containers"]):
             self._metadata(data.parent.name, data.name, entry["summary"])
-        self.tests.append(entry)
+        self.tests.append(cap_fields(entry))  # a container's first line can be megabytes
         self._write()
         for recorded in self.ctx.timeline.errors():
             self.warn(f"The timeline left out an answer it could not read: {recorded}")
