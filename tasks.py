@@ -415,8 +415,8 @@ def ensure_busybox() -> None:
         print(f"setup: {said.removeprefix('docker engine: ')}", flush=True)
     else:
         print(
-            f"setup: {said.removeprefix('docker engine: ')}; the simulator's alpine and busybox "
-            "tasks run this host's programs of the same names instead",
+            f"setup: {said.removeprefix('docker engine: ').rstrip('.')}; the simulator's alpine "
+            "and busybox tasks run this host's programs of the same names instead",
             flush=True,
         )
 
