@@ -1,10 +1,10 @@
 """A real Docker Engine (``peers.docker_engine``) for the library's wire layer to meet, and for
 the simulator's answers to be compared with (``test_docker_agreement.py``).
 
-One private engine serves the whole session: ``tasks.py test`` runs this directory as a step of
-its own, in one process (under pytest-xdist each worker would start one). When it cannot be had (not root, no apt-get, the
-install failed) every test here is skipped with the engine's own one-sentence reason; as root on
-the project's machines it installs ``docker.io`` if needed and runs.
+One private engine serves the whole session: ``tasks.py test`` runs this directory as a step of its
+own, in one process (under pytest-xdist each worker would start one). When it cannot be had (not
+root, no apt-get, the install failed) every test here is skipped with the engine's own one-sentence
+reason; as root on the project's machines it installs ``docker.io`` if needed and runs.
 
 Every container a test makes carries the label ``kit-engine-test=<session id>``; the
 ``containers`` fixture force-removes them all at the end and then checks, through the engine,

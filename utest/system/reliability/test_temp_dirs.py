@@ -2,8 +2,8 @@
 and a simulator, stopped or killed, leaves none of its own (socket, agent sockets and logs).
 
 A full check from a clean clone used to leave 34 ``sockerless-sim-*`` directories: every
-``SimConfig`` made one when it was built (``utest/unit/sim_aws/test_config.py`` alone made 30), and a
-simulator killed with SIGKILL could not remove its agents' logs. Each test here points
+``SimConfig`` made one when it was built (``utest/unit/sim_aws/test_config.py`` alone made 30), and
+a simulator killed with SIGKILL could not remove its agents' logs. Each test here points
 ``TMPDIR`` (this process's and the simulator's) at a directory of its own and lists it after.
 """
 

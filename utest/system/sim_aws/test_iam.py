@@ -3,8 +3,8 @@
 Each scoped statement of ``iam/sockerless-kit-policy.json`` is tried against its own resource
 (allowed) and against the same kind of resource elsewhere (denied): a cluster and a log group
 that are not the kit's. This is what proves that moto, as patched, really evaluates the policy's
-``Resource`` and ``Condition`` elements; ``utest/system/iam`` proves the policy sufficient and necessary
-for a whole run.
+``Resource`` and ``Condition`` elements; ``utest/system/iam`` proves the policy sufficient and
+necessary for a whole run.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """actionlint is installed once, whoever asks first: in ``tasks.py test`` the lint step and
-``utest/system/ci`` (in the parallel pytest step) both call ``tasks.actionlint`` at the same time on a
-fresh checkout, and two ``go install`` runs into one ``GOBIN`` must not overlap (twice the build,
+``utest/system/ci`` (in the parallel pytest step) both call ``tasks.actionlint`` at the same time on
+a fresh checkout, and two ``go install`` runs into one ``GOBIN`` must not overlap (twice the build,
 and a binary another caller may find half written where ``go`` copies instead of renaming).
 
 A stand-in ``go`` on ``PATH`` records each install and fails when it finds another one running.
