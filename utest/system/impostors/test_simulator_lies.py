@@ -11,11 +11,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from utest.outcomes import outcomes as read_outcomes
 
 ROOT = Path(__file__).resolve().parents[3]
 ROBOT = str(Path(sys.executable).parent / "robot")
@@ -93,13 +94,7 @@ def run_suites(outdir: Path, lie: str) -> dict[str, tuple[str, str]]:
         check=False,
         timeout=ROBOT_TIMEOUT_SECONDS,
     )
-    root = ET.parse(outdir / "output.xml").getroot()
-    outcomes = {}
-    for test in root.iter("test"):
-        status = test.find("status")
-        assert status is not None
-        outcomes[test.get("name", "")] = (status.get("status", ""), status.text or "")
-    return outcomes
+    return {test.name: (test.status, test.message) for test in read_outcomes(outdir / "output.xml")}
 
 
 @pytest.mark.slow
