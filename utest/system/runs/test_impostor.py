@@ -18,6 +18,7 @@ from robot_runs import (
     LIFECYCLE_TEST,
     PEER_ENGINE,
     RESULTS,
+    RUN_TIME_LIMIT_SECONDS,
     START_TIMEOUT_TEST,
     WITH_SIMULATOR,
     ecs_robot,
@@ -36,6 +37,9 @@ EXPECTED = {
     START_TIMEOUT_TEST: Expected("FAIL", r"No such image|expected on AWS"),
 }
 OUTPUT_DIR = RESULTS / "ecs-impostor"
+
+# Bounded as tasks.py bounds the step that runs this module.
+pytestmark = pytest.mark.timeout(RUN_TIME_LIMIT_SECONDS)
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from robot_runs import RESULTS
+from robot_runs import RESULTS, RUN_TIME_LIMIT_SECONDS
 
 import tasks
 from utest.kit_environment import (
@@ -39,6 +39,9 @@ from utest.outcomes import counts
 RESULTS_COPY = RESULTS / "installed-kit"
 CI_JOB = "the CI job's command"
 KIT_OWN_SUITES = "the console command on the kit's own suites"
+
+# Bounded as tasks.py bounds the step that runs this module.
+pytestmark = pytest.mark.timeout(RUN_TIME_LIMIT_SECONDS)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from kit_beside import (
     team_suites_problems,
     versions_check,
 )
+from robot_runs import RUN_TIME_LIMIT_SECONDS
 
 import tasks
 from utest.kit_environment import INSTALL_TIME_LIMIT_SECONDS, kit_wheel, run, succeed
@@ -36,6 +37,9 @@ LOWER_BOUNDS = {
     "boto3": "1.40.*",
 }
 ARGUMENT_CHECK = "utest/system/library/test_argument_check.py"
+
+# Bounded as tasks.py bounds the step that runs this module.
+pytestmark = pytest.mark.timeout(RUN_TIME_LIMIT_SECONDS)
 
 
 @pytest.fixture(scope="module")

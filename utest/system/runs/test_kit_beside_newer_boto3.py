@@ -16,10 +16,14 @@ from kit_beside import (
     team_suites_problems,
     versions_check,
 )
+from robot_runs import RUN_TIME_LIMIT_SECONDS
 
 from utest.kit_environment import kit_wheel
 
 NEWER_BOTO3 = {"boto3": "1.44.18"}
+
+# Bounded as tasks.py bounds the step that runs this module.
+pytestmark = pytest.mark.timeout(RUN_TIME_LIMIT_SECONDS)
 
 
 @pytest.fixture(scope="module")

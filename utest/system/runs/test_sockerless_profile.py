@@ -12,6 +12,7 @@ from robot_runs import (
     EXEC_TEST,
     LIFECYCLE_TEST,
     RESULTS,
+    RUN_TIME_LIMIT_SECONDS,
     START_TIMEOUT_TEST,
     ecs_robot,
     output_of,
@@ -30,6 +31,9 @@ EXPECTED = {
     ),
 }
 OUTPUT_DIR = RESULTS / "ecs-sockerless-profile"
+
+# Bounded as tasks.py bounds the step that runs this module.
+pytestmark = pytest.mark.timeout(RUN_TIME_LIMIT_SECONDS)
 
 
 @pytest.fixture(scope="module")

@@ -6,13 +6,16 @@ from __future__ import annotations
 import os
 
 import pytest
-from robot_runs import ECS_TEST_IDS, RESULTS, ecs_robot, output_of, run
+from robot_runs import ECS_TEST_IDS, RESULTS, RUN_TIME_LIMIT_SECONDS, ecs_robot, output_of, run
 
 import tasks
 from utest.outcomes import Expected, Outcome, by_name, mismatch
 
 OUTPUT_DIR = RESULTS / "ecs-no-credentials"
 SKIPPED = Expected("SKIP", r"(?m)^AWS credentials not available$")
+
+# Bounded as tasks.py bounds the step that runs this module.
+pytestmark = pytest.mark.timeout(RUN_TIME_LIMIT_SECONDS)
 
 
 @pytest.fixture(scope="module")
