@@ -500,7 +500,7 @@ def pytest_step(
 
 def judged_run(tally: Tally, name: str, module: str, env: dict[str, str] | None = None) -> None:
     """A module of utest/system/runs: it runs what it judges (a robot run, an installed kit)
-    and prints its console as it goes (``-s``); its tests are the step's counts."""
+    and prints what it ran (``-s``); its tests are the step's counts."""
     path = f"{RUN_JUDGEMENTS}/{module}"
     pytest_step(tally, name, f"{Path(module).stem}.xml", [path, "-s", "-p", "no:xdist"], env)
 
