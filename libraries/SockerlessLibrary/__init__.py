@@ -17,6 +17,7 @@ from .keywords.base import log, log_html, warn
 from .keywords.budget import BudgetKeywords
 from .keywords.containers import ContainerKeywords
 from .keywords.context import LibraryContext, LibrarySettings
+from .keywords.docker_only import DockerOnlyKeywords
 from .keywords.exec import ExecKeywords
 from .keywords.janitor import Janitor
 from .keywords.logs import LogKeywords
@@ -344,6 +345,7 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
             PreflightKeywords(self._context),
             BudgetKeywords(self._context),
             TimelineKeywords(self._context),
+            DockerOnlyKeywords(self._context),
         ]
         super().__init__(components)
         # Keywords that fail on an unknown name=value: the listener checks them in --dryrun.
