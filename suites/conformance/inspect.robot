@@ -66,7 +66,8 @@ Config Shows What The Container Was Created With
     VAR    &{config}=    &{inspect}[Config]
     VAR    &{expected}=    Image=alpine:latest    Cmd=${{ ["tail", "-f", "/dev/null"] }}
     ...    WorkingDir=/tmp    User=nobody    Labels=${{ {"conformance.probe": "inspect"} }}
-    ${differ}=    Evaluate    {key: $config.get(key) for key in $expected if $config.get(key) != $expected[key]}
+    ${differ}=    Evaluate    {key: got.get(key) for key, want in wanted.items() if got.get(key) != want}
+    ...    namespace=${{ {"got": $config, "wanted": $expected} }}
     Should Be Empty    ${differ}    msg=Config differs from the create in ${differ}; the create had ${expected}
     List Should Contain Value    ${config}[Env]    PROBE=inspect    msg=Env is ${config}[Env]
 

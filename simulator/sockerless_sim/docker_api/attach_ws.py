@@ -31,6 +31,7 @@ AGENT_TIMEOUT = 10.0
 READ_SIZE = 64 * 1024
 MAX_MESSAGE = 1 << 20
 CLOSE_WAIT_SECONDS = 1.0
+NOT_FOUND_PAGE = b"404 page not found\n"
 
 
 class _WebSocket:
@@ -92,6 +93,8 @@ class AttachWsRoute:
 
     def __init__(self, backend: EcsBackend) -> None:
         self._backend = backend
+        # no-attach-ws: sockerless has no such route; Go's mux answers a plain-text 404.
+        self._missing = "no-attach-ws" in backend.config.quirks
 
     def register(self, router: Router) -> None:
         """Add the route to ``router``."""
@@ -99,6 +102,9 @@ class AttachWsRoute:
 
     def attach(self, request: Request, exchange: Exchange) -> None:
         """404/409 as JSON before the handshake; then the relay until the process exits."""
+        if self._missing:
+            exchange.send(404, NOT_FOUND_PAGE, content_type="text/plain; charset=utf-8")
+            return
         record = self._backend.resolve(request.params["id"])
         _snapshot, (agent_socket, token) = self._backend.agent_for(record)
         query = request.query

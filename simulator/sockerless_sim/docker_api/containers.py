@@ -123,6 +123,7 @@ class ContainerRoutes:
                 log_group=self._backend.plane.log_group,
                 region=self._backend.plane.region,
                 ip_in_networks_only="ip-in-networks-only" in config.quirks,
+                workdir_and_user_dropped=self._backend.workdir_and_user_dropped,
             ),
         )
 
