@@ -239,8 +239,13 @@ class Expectation:
 
 
 def read_expectations(path: Path) -> dict[str, Expectation]:
-    """An expected matrix: ``{"probes": {"<probe>": {"status": "FAIL", "message": "<regex>"}}}``."""
+    """An expected matrix: ``{"probes": {"<probe>": {"status": "FAIL", "message": "<regex>"}}}``,
+    or a matrix (``conformance.json``), whose probes are expected with their statuses: the
+    reference Docker Engine's matrix is what the Docker Engine must give again."""
     document = _read_json(path)
+    if isinstance(document, dict) and document.get("format") == FORMAT:
+        reference = Matrix.from_document(document, str(path))
+        return {probe.name: Expectation(probe.status) for probe in reference.probes}
     probes = document.get("probes") if isinstance(document, dict) else None
     if not isinstance(probes, dict):
         raise MatrixError(f"{path} needs a 'probes' object of probe name -> expectation")

@@ -16,7 +16,7 @@ STATUS_COLOURS = {"PASS": "#c8efc8", "FAIL": "#f6c6c6", "SKIP": "#f3ecb8"}
 CHANGE_COLOURS = {REGRESSED: "#f6c6c6", FIXED: "#c8efc8"}
 NEUTRAL = "#eeeeee"
 CELL = "border:1px solid #bbb;padding:3px 6px;vertical-align:top;text-align:left"
-RUN_FIELDS = ("target", "mode", "label", "written", "run_id")
+RUN_FIELDS = ("target", "daemon", "mode", "label", "written", "run_id")
 
 PAGE_STYLE = """
 body { font-family: sans-serif; margin: 1.5em; }

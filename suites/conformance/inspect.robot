@@ -65,11 +65,13 @@ Config Shows What The Container Was Created With
     ${inspect}=    Inspect Container    ${RUNNING}
     VAR    &{config}=    &{inspect}[Config]
     VAR    &{expected}=    Image=alpine:latest    Cmd=${{ ["tail", "-f", "/dev/null"] }}
-    ...    WorkingDir=/tmp    User=nobody    Labels=${{ {"conformance.probe": "inspect"} }}
+    ...    WorkingDir=/tmp    User=nobody
     ${differ}=    Evaluate    {key: got.get(key) for key, want in wanted.items() if got.get(key) != want}
     ...    namespace=${{ {"got": $config, "wanted": $expected} }}
     Should Be Empty    ${differ}    msg=Config differs from the create in ${differ}; the create had ${expected}
     List Should Contain Value    ${config}[Env]    PROBE=inspect    msg=Env is ${config}[Env]
+    Dictionary Should Contain Item    ${config}[Labels]    conformance.probe    inspect
+    ...    msg=Labels are ${config}[Labels]
 
 
 *** Keywords ***

@@ -215,6 +215,16 @@ def test_expectations_are_read_from_json_and_a_bad_one_is_refused(tmp_path: Path
             read_expectations(path)
 
 
+def test_a_matrix_is_expected_again_with_its_statuses(tmp_path: Path) -> None:
+    reference = tmp_path / "docker-engine.json"
+    matrix(probe("Tail"), probe("Since", "FAIL", "whatever")).write(reference)
+
+    assert read_expectations(reference) == {
+        "Tail": Expectation("PASS"),
+        "Since": Expectation("FAIL"),
+    }
+
+
 def test_the_command_checks_a_matrix_and_fails_on_a_mismatch(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

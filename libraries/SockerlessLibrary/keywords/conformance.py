@@ -16,12 +16,13 @@ from robot.api import logger
 from robot.api.deco import keyword, library
 from robot.libraries.BuiltIn import BuiltIn
 
-from ..conformance import Matrix, MatrixError, Probe, compare
+from ..conformance import Matrix, MatrixError, Probe, capped, compare
 from ..conformance_html import matrix_page, matrix_table
 
 MATRIX_FILE = "conformance.json"
 PAGE_FILE = "conformance.html"
 PROBE_TAG = "conformance"
+DAEMON_TEXT_LIMIT = 200
 
 
 def log_trusted_html(markup: str) -> None:
@@ -78,6 +79,7 @@ class ConformanceMatrix:
         mode: str,
         *,
         run_id: str = "",
+        daemon: str = "",
         label: str = "",
         baseline: str = "",
         reference: str = "",
@@ -88,6 +90,7 @@ class ConformanceMatrix:
         | ``target`` | What ran the probes, e.g. ``embedded simulator`` or the daemon's address. |
         | ``mode`` | ``docker-only`` or ``ecs`` (see `docs/conformance.md`). |
         | ``run_id`` | The run id, to find the run's report again. |
+        | ``daemon`` | What the daemon says it is (``GET /version``), capped: the daemon's text. |
         | ``label`` | Free text for humans, e.g. ``sockerless 94239b82 with its AWS simulator``. |
         | ``baseline`` | An earlier run's ``conformance.json``: marks what regressed, was fixed. |
         | ``reference`` | The Docker Engine's ``conformance.json``: the Docker column. |
@@ -101,6 +104,7 @@ class ConformanceMatrix:
         """
         run = {
             "target": target,
+            "daemon": capped(daemon, DAEMON_TEXT_LIMIT),
             "mode": mode,
             "label": label,
             "run_id": run_id,
