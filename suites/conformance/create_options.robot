@@ -7,6 +7,8 @@ Resource         ../../resources/conformance.resource
 
 Test Teardown    Clean Up Probe Containers
 
+Test Tags        fargate-tasks:1
+
 
 *** Variables ***
 # A stop that used the 1 s stop timeout ends well within this; the default timeout is 10 s.

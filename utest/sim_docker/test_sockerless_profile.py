@@ -332,17 +332,19 @@ def test_stop_timeout_never_reaches_the_task_definition(
     assert definition["stopTimeout"] == 10
 
 
-def test_auto_remove_is_ignored_and_a_wait_for_removal_answers_at_once(
+def test_auto_remove_is_ignored_and_a_wait_for_removal_answers_once_it_is_not_running(
     client: RawClient,
 ) -> None:
-    container_id = client.run(["sleep", "30"], HostConfig={"AutoRemove": True})
+    container_id = client.run(["sh", "-c", "sleep 1; exit 3"], HostConfig={"AutoRemove": True})
 
     started = time.monotonic()
     answer = client.request("POST", f"/containers/{container_id}/wait?condition=removed")
 
-    assert (answer.status, answer.json()["StatusCode"]) == (200, 0)
-    assert time.monotonic() - started < 2.0
-    assert client.inspect(container_id)["State"]["Status"] == "running"  # not removed
+    assert (answer.status, answer.json()["StatusCode"]) == (200, 3)
+    assert time.monotonic() - started > 0.5  # it waited for the exit, not for a removal
+    assert client.inspect(container_id)["State"]["Status"] == "exited"  # and stays
+    again = client.request("POST", f"/containers/{container_id}/wait?condition=removed")
+    assert (again.status, again.json()["StatusCode"]) == (200, 3)
 
 
 def test_a_finished_auto_remove_container_stays(client: RawClient) -> None:

@@ -521,9 +521,12 @@ class EcsBackend:
         self, record: ContainerRecord, condition: str, view: ContainerView,
         awaited_task: str | None, first_task: str | None,
     ) -> bool:  # fmt: skip
+        if condition == "removed" and self._auto_remove_ignored:
+            # sockerless' wait reads no condition: it answers once the container is not running
+            # (backends/core/handle_containers.go:handleContainerWait), removed or not.
+            return not view.state.running
         if condition == "removed":
-            # auto-remove-ignored: sockerless answers at once, removed or not.
-            return self._auto_remove_ignored or not self.exists(record.id)
+            return not self.exists(record.id)
         if condition == "not-running":
             return not view.state.running
         if view.snapshot is None or not view.snapshot.stopped:
