@@ -16,7 +16,7 @@ from robot.api import logger
 from robot.api.deco import keyword, library
 from robot.libraries.BuiltIn import BuiltIn
 
-from ..conformance import Matrix, MatrixError, Probe, capped, compare
+from ..conformance import STATUSES, Matrix, MatrixError, Probe, capped, compare
 from ..conformance_html import matrix_page, matrix_table
 
 MATRIX_FILE = "conformance.json"
@@ -69,7 +69,8 @@ class ConformanceMatrix:
 
     def end_test(self, data: Any, result: Any) -> None:
         """Listener: record a finished probe."""
-        if PROBE_TAG in result.tags:
+        # A test that did not run (``NOT RUN``: --dryrun, --exitonfailure) measured nothing.
+        if PROBE_TAG in result.tags and result.status in STATUSES:
             self.probes.append(probe_of(result))
 
     @keyword(tags=("Conformance",))
