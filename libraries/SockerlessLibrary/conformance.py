@@ -237,6 +237,10 @@ class Expectation:
         except re.error as error:
             raise MatrixError(f"expected message {self.message!r} is no regex: {error}") from None
 
+    def holds_for(self, probe: Probe) -> bool:
+        """Whether ``probe`` has this status and a message this regex finds."""
+        return probe.status == self.status and re.search(self.message, probe.message) is not None
+
 
 def read_expectations(path: Path) -> dict[str, Expectation]:
     """An expected matrix: ``{"probes": {"<probe>": {"status": "FAIL", "message": "<regex>"}}}``,
@@ -264,7 +268,7 @@ def expectation_lines(matrix: Matrix, expected: Mapping[str, Expectation]) -> li
         first_line = probe.message.splitlines()[0] if probe.message else ""
         if wanted is None:
             lines.append(f"MISMATCH {probe.name}: no expectation for this probe ({probe.status})")
-        elif probe.status != wanted.status or not re.search(wanted.message, probe.message):
+        elif not wanted.holds_for(probe):
             lines.append(
                 f"MISMATCH {probe.name}: expected {wanted.status} /{wanted.message}/, got "
                 f"{probe.status}: " + probe.message.replace("\n", " | ")[:400]
