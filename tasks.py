@@ -6,10 +6,11 @@
                               (the embedded simulator when SOCKERLESS_HOST is not set); options go
                               to robot: --exclude slow, --variable START_TIMEOUT:330s, ...;
                               then the keyword documentation into results/docs/
-    python3 tasks.py pabot [pabot and robot options]
-                              the ECS suites in parallel with pabot, every process sharing one
-                              embedded simulator; the report counts the run's Fargate tasks;
-                              options go to pabot (--processes 2) and through it to robot
+    python3 tasks.py pabot [pabot and robot options] [paths]
+                              suites in parallel with pabot, every process sharing one
+                              embedded simulator (SOCKERLESS_SIM_PROFILE=fargate reaches it);
+                              without paths the ECS suites (--include ecs unless you select
+                              by tag); options go to pabot (--processes 2) and to robot
     python3 tasks.py test     set up, then run every check the project has (what CI runs)
     python3 tasks.py examples the worked example suite of docs/writing-suites.md (tag example)
                               on the embedded simulator
@@ -27,8 +28,15 @@
                               profiles, each held to its expected matrix (docs/conformance/)
     python3 tasks.py installed-kit
                               build the wheel and sdist, install the wheel in a new virtual
-                              environment outside the checkout and run sockerless-ecs-acceptance
-                              there with the commands of the CI examples (docs/ci/)
+                              environment outside the checkout, write a team repository there
+                              (sockerless-ecs-acceptance init) and run it with its CI job's
+                              commands, robot, pabot --processes 2 and robotcode, and the
+                              command on the kit's own suites
+    python3 tasks.py boto3-range
+                              the wheel installed without its simulator extra beside boto3
+                              1.40 and beside a newer boto3 than the simulator's pin: pip
+                              check, the team suites against a simulator of the checkout's,
+                              and the embedded simulator refused naming the extra
     python3 tasks.py robotcode
                               the ECS suites through robotcode with robot.toml's embedded profile
     python3 tasks.py setup    only create/refresh the virtual environment in .venv
@@ -72,8 +80,19 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / "bin"
 RESULTS = ROOT / "results"
-REQUIREMENT_FILES = ("requirements.txt", "requirements-dev.txt", "pyproject.toml")
+REQUIREMENT_FILES = (
+    "requirements.txt",
+    "requirements-simulator.txt",
+    "requirements-dev.txt",
+    "pyproject.toml",
+    # The editable install's metadata carries the version (`--version` prints it).
+    "libraries/SockerlessLibrary/version.py",
+)
 STAMP = VENV / ".kit-requirements.sha256"
+# Puts libraries/ on the checkout's module search path, where the symlink
+# libraries/sockerless_ecs_acceptance/resources -> resources/ makes a team suite's
+# `Resource    sockerless_ecs_acceptance/resources/<name>.resource` resolve as it does installed.
+CHECKOUT_PATH_FILE = "sockerless-kit-checkout.pth"
 
 # Every credential variable a real run could use; stripped for the "no credentials" run.
 AWS_CREDENTIAL_VARIABLES = (
@@ -95,15 +114,20 @@ STEP_TIME_LIMIT_SECONDS = 20 * 60
 TOOL_INSTALL_TIME_LIMIT_SECONDS = 5 * 60
 ACTIONLINT_MODULE = "github.com/rhysd/actionlint/cmd/actionlint"
 ACTIONLINT_VERSION = "v1.7.12"
-CI_EXAMPLES = ROOT / "docs" / "ci"
+# The team repository `sockerless-ecs-acceptance init` writes, and its CI jobs (docs/ci.md).
+TEMPLATE = ROOT / "libraries" / "sockerless_ecs_acceptance" / "template"
+CI_EXAMPLES = TEMPLATE / "ci"
 GITHUB_WORKFLOW = CI_EXAMPLES / "github-actions.yml"
 GITLAB_CI = CI_EXAMPLES / "gitlab-ci.yml"
-# The commands of the CI examples' embedded-simulator jobs (docs/ci/); `installed-kit` runs
-# exactly these, in a new virtual environment outside the checkout (utest/ci checks the match).
+# The commands of the CI jobs' embedded-simulator jobs; `installed-kit` runs exactly these in a
+# team repository written by `init`, outside the checkout (utest/ci checks the match).
 INSTALLED_KIT_COMMANDS = (
     'python -m pip install "${SOCKERLESS_ECS_KIT:?set SOCKERLESS_ECS_KIT to the kit to install}"',
-    "sockerless-ecs-acceptance --outputdir results",
+    "sockerless-ecs-acceptance --outputdir results suites",
 )
+# The kit's own Robot files, which its robocop rules lint (a team's suites beside them, under
+# teams/ in the checkout or in their own repository, are the team's to lint).
+KIT_ROBOT_PATHS = ("suites", "resources", "atest", str(TEMPLATE.relative_to(ROOT)))
 INSTALLED_KIT_OUTPUT = "results"  # the --outputdir of the command above, in its working directory
 INSTALL_TIME_LIMIT_SECONDS = 10 * 60
 # `tasks.py test` runs its steps this many at a time (pytest, itself parallel, is one of them).
@@ -120,6 +144,7 @@ class Tally:
     failed: int = 0
     skipped: int = 0
     failed_steps: list[str] = field(default_factory=list)
+    steps_ok: int = 0
 
     def add(self, passed: int, failed: int, skipped: int) -> None:
         self.passed += passed
@@ -127,6 +152,10 @@ class Tally:
         self.skipped += skipped
 
     def closing_line(self) -> str:
+        """The test counts; for a command that ran no test (``lint``, ``docs``), its steps,
+        so that the line never reads ``0 failed`` under a list of failed steps."""
+        if not (self.passed or self.failed or self.skipped):
+            return f"steps: {self.steps_ok} passed, {len(self.failed_steps)} failed"
         return f"{self.passed} passed, {self.failed} failed, {self.skipped} skipped"
 
     @property
@@ -146,6 +175,7 @@ def setup() -> None:
     """Create .venv and install the pinned requirements, only when they changed."""
     wanted = requirements_digest()
     if STAMP.exists() and STAMP.read_text().strip() == wanted:
+        put_libraries_on_the_path()
         return
     if not (BIN / "python").exists():
         print("setup: creating .venv", flush=True)
@@ -163,7 +193,17 @@ def setup() -> None:
     subprocess.run(
         [*pip, "--no-deps", "-e", str(ROOT)], check=True, timeout=STEP_TIME_LIMIT_SECONDS
     )
+    put_libraries_on_the_path()
     STAMP.write_text(wanted + "\n")
+
+
+def put_libraries_on_the_path() -> None:
+    """Write CHECKOUT_PATH_FILE into .venv's site-packages (once; it names this checkout)."""
+    for site_packages in VENV.glob("lib/python3*/site-packages"):
+        path_file = site_packages / CHECKOUT_PATH_FILE
+        line = f"{ROOT / 'libraries'}\n"
+        if not path_file.exists() or path_file.read_text() != line:
+            path_file.write_text(line)
 
 
 def exit_zero(code: int) -> tuple[bool, str]:
@@ -267,7 +307,9 @@ def run_step(
     code, elapsed = run_announced(name, command, env, cwd=cwd, time_limit=time_limit)
     ok, detail = (False, f"killed after {time_limit:.0f} s") if code is None else outcome(code)
     print(f"=== {name}: {'ok' if ok else 'FAILED'} ({detail}, {elapsed:.1f} s)")
-    if not ok:
+    if ok:
+        tally.steps_ok += 1
+    else:
         tally.failed_steps.append(name)
     return ok
 
@@ -341,6 +383,31 @@ def run_concurrently(tally: Tally, steps: list[Step], lanes: int = STEP_LANES) -
     for step_tally in tallies:
         tally.add(step_tally.passed, step_tally.failed, step_tally.skipped)
         tally.failed_steps.extend(step_tally.failed_steps)
+        tally.steps_ok += step_tally.steps_ok
+
+
+def side_by_side(calls: list[Callable[[], None]], lanes: int) -> None:
+    """Run ``calls`` ``lanes`` at a time within one step; each one's output is kept and printed
+    whole, in list order, when all are done (as ``run_concurrently`` does for steps)."""
+    console = sys.stdout
+    routed = console if isinstance(console, StepOutput) else StepOutput(console)
+    buffers: list[list[str]] = [[] for _ in calls]
+
+    def run(index: int) -> None:
+        routed.capture(buffers[index])
+        try:
+            calls[index]()
+        finally:
+            routed.capture(None)
+
+    sys.stdout = routed
+    try:
+        with ThreadPoolExecutor(max(1, lanes), thread_name_prefix="side-by-side") as pool:
+            list(pool.map(run, range(len(calls))))
+    finally:
+        sys.stdout = console
+    for buffer in buffers:
+        print("".join(buffer), end="")
 
 
 def step_name(step: Step) -> str:
@@ -470,8 +537,13 @@ def lint(tally: Tally) -> None:
     run_step("ruff check", [str(BIN / "ruff"), "check", "."], tally)
     run_step("ruff format --check", [str(BIN / "ruff"), "format", "--check", "."], tally)
     run_step("mypy", [str(BIN / "mypy")], tally)
-    run_step("robocop check", [str(BIN / "robocop"), "check"], tally)
-    run_step("robocop format --check", [str(BIN / "robocop"), "format", "--check", "--diff"], tally)
+    robocop = str(BIN / "robocop")
+    run_step("robocop check", [robocop, "check", *KIT_ROBOT_PATHS], tally)
+    run_step(
+        "robocop format --check",
+        [robocop, "format", "--check", "--diff", *KIT_ROBOT_PATHS],
+        tally,
+    )
     lint_ci_examples(tally)
 
 
@@ -504,18 +576,18 @@ def actionlint(tally: Tally) -> Path | None:
 
 
 def lint_ci_examples(tally: Tally) -> None:
-    """The CI examples in docs/ci/: the workflow with actionlint, the GitLab file against the
+    """The team template's CI jobs: the workflow with actionlint, the GitLab file against the
     GitLab CI schema (as check-jsonschema ships it)."""
     binary = actionlint(tally)
     if binary is not None:
         # shellcheck and pyflakes stay off: actionlint would use them only where installed.
         run_step(
-            "actionlint (docs/ci)",
+            "actionlint (the team template's CI jobs)",
             [str(binary), "-shellcheck=", "-pyflakes=", str(GITHUB_WORKFLOW.relative_to(ROOT))],
             tally,
         )
     run_step(
-        "GitLab CI schema (docs/ci)",
+        "GitLab CI schema (the team template's CI jobs)",
         [
             str(BIN / "check-jsonschema"),
             *["--builtin-schema", "vendor.gitlab-ci", str(GITLAB_CI.relative_to(ROOT))],
@@ -575,17 +647,54 @@ def examples(tally: Tally) -> None:
     )
 
 
+# Reads a pabot command line with pabot's own parser (in .venv): its paths and whether it selects
+# by tag, so `tasks.py pabot` adds its defaults only where robot would have nothing.
+PABOT_SELECTION = (
+    "import json, sys; from pabot.arguments import parse_args; "
+    "options, paths, _, _ = parse_args(sys.argv[1:]); "
+    "print(json.dumps({'paths': paths, 'include': bool(options.get('include'))}))"
+)
+
+
+def pabot_arguments(extra_args: list[str]) -> list[str]:
+    """The user's pabot and robot options with the defaults robot would need: without paths the
+    kit's ``suites``, and ``--include ecs`` unless the user selects by tag (as the console
+    command does). Raises ``ValueError`` when pabot cannot read the options."""
+    parsed = subprocess.run(
+        [str(BIN / "python"), "-c", PABOT_SELECTION, *extra_args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    if parsed.returncode != 0:
+        raise ValueError(f"pabot cannot read the options: {parsed.stderr.strip()[-500:]}")
+    selection = json.loads(parsed.stdout)
+    if selection["paths"]:
+        return list(extra_args)
+    include = [] if selection["include"] else ["--include", "ecs"]
+    return [*include, *extra_args, "suites"]
+
+
+def merged_metadata(output_xml: Path) -> dict[str, str]:
+    """The top suite's metadata in a (merged) output.xml."""
+    top = ET.parse(output_xml).getroot().find("suite")  # noqa: S314 - our own run's output
+    if top is None:
+        return {}
+    return {meta.get("name", ""): meta.text or "" for meta in top.findall("meta")}
+
+
 def pabot(tally: Tally, extra_args: list[str]) -> None:
-    """The ECS suites under pabot against one shared simulator.
+    """Suites under pabot against one shared simulator (by default the ECS suites).
 
     One simulator for all processes keeps pabot near the slowest suite's own time (a simulator per
-    process costs each ~2.5 s of CPU at start). pabot merges the processes' outputs, but each set
-    the top-level "Fargate tasks" metadata to its own count, so the merged report is re-made with
-    the run's totals as the simulator's AWS side counted them.
-
-    All processes count against one Fargate task budget: the run gets a new
-    SOCKERLESS_KIT_BUDGET_ID (the run id stays per process: suite sweeps must not reach into
-    another process's containers), and the merged report says how much of the budget was used.
+    process costs each ~2.5 s of CPU at start); ``SOCKERLESS_SIM_PROFILE`` and the other
+    simulator variables reach it. Paths and ``--include`` select as in robot. The processes
+    share one Fargate task budget (a new SOCKERLESS_KIT_BUDGET_ID; the run id stays per
+    process: suite sweeps must not reach into another process's containers) and report their
+    usage and cleanup to it, so the merged report holds the run's totals; the step checks its
+    ``Fargate tasks`` against the tasks the simulator itself launched, and that pabot's output
+    directory holds the merged ``timeline.json``.
     """
     output_dir = RESULTS / "pabot"
     shutil.rmtree(output_dir, ignore_errors=True)
@@ -596,9 +705,14 @@ def pabot(tally: Tally, extra_args: list[str]) -> None:
         PATH=os.pathsep.join([str(BIN), os.environ.get("PATH", "")]),
         SOCKERLESS_KIT_BUDGET_ID=budget_id,
     )
-    pabot_command = [str(BIN / "pabot"), "--processes", "3", "--outputdir", str(output_dir)]
+    try:
+        arguments = pabot_arguments(extra_args)
+    except ValueError as error:
+        print(f"=== pabot: FAILED ({error})")
+        tally.failed_steps.append("pabot (its options)")
+        return
     run_step(
-        "ECS suites with pabot (one shared simulator)",
+        "suites with pabot (one shared simulator)",
         [
             str(BIN / "python"),
             "-m",
@@ -606,11 +720,8 @@ def pabot(tally: Tally, extra_args: list[str]) -> None:
             "--stats-file",
             str(stats_file),
             "--",
-            *pabot_command,
-            "--include",
-            "ecs",
-            *extra_args,
-            "suites",
+            *[str(BIN / "pabot"), "--processes", "3", "--outputdir", str(output_dir)],
+            *arguments,
         ],
         tally,
         env,
@@ -619,41 +730,16 @@ def pabot(tally: Tally, extra_args: list[str]) -> None:
     if not (output_xml.exists() and stats_file.exists()):
         tally.failed_steps.append("pabot wrote no output.xml or simulator stats")
         return
-    usage = json.loads(stats_file.read_text())["aws"]
-    budget = subprocess.run(
-        [str(BIN / "python"), "-m", "SockerlessLibrary.budget", "--budget-id", budget_id],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    budget_metadata = (
-        ["--metadata", "Fargate task budget:" + json.loads(budget.stdout)["description"]]
-        if budget.returncode == 0
-        else []
-    )
-    run_step(
-        "report with the run's Fargate usage",
-        [
-            str(BIN / "rebot"),
-            "--outputdir",
-            str(output_dir),
-            "--output",
-            "output.xml",
-            "--xunit",
-            "xunit.xml",
-            "--metadata",
-            f"Fargate tasks:{usage['tasks_launched']}",
-            "--metadata",
-            f"Fargate task-seconds:{usage['task_seconds']:.1f}",
-            *budget_metadata,
-            str(output_xml),
-        ],
-        tally,
-        outcome=rebot_outcome,
-    )
+    launched = json.loads(stats_file.read_text())["aws"]["tasks_launched"]
+    metadata = merged_metadata(output_xml)
+    reported = metadata.get("Fargate tasks")
+    if reported is not None and reported != str(launched):
+        print(f"=== pabot: the merged report says {reported} Fargate tasks, {launched} ran")
+        tally.failed_steps.append("pabot (Fargate tasks in the merged report)")
+    if launched and not (output_dir / "timeline.json").is_file():
+        print("=== pabot: no merged timeline.json in the output directory")
+        tally.failed_steps.append("pabot (merged timeline.json)")
+    print(f"=== pabot: {launched} Fargate task(s) launched; merged report: {reported}")
     passed, failed, skipped = robot_counts(output_xml)
     tally.add(passed, failed, skipped)
     print(f"=== pabot: {passed} passed, {failed} failed, {skipped} skipped")
@@ -871,21 +957,18 @@ def source_build_lock(
     return exclusive(SOURCE_BUILD_LOCK, "another build of the checkout", time_limit)
 
 
-def installed_kit(tally: Tally) -> None:
-    """The kit as a team gets it: build the sdist and, from it, the wheel; install the wheel in a
-    new virtual environment outside the checkout with the CI examples' own commands
-    (``INSTALLED_KIT_COMMANDS``), and run the command there on the embedded simulator.
+_wheel_lock = threading.Lock()
+_wheel: list[Path | None] = []  # the built wheel, once built (None: the build failed)
 
-    pip resolves the dependencies from the package index, held to the versions of .venv by
-    PIP_CONSTRAINT, which leaves the commands as the examples have them. The results are copied
-    to results/installed-kit/.
-    """
-    name = "the installed kit, outside the checkout"
-    results = RESULTS / "installed-kit"
-    shutil.rmtree(results, ignore_errors=True)
-    with tempfile.TemporaryDirectory(prefix="kit-installed-") as scratch:
-        work = Path(scratch)
-        dist, venv_dir = work / "dist", work / "venv"
+
+def built_wheel(tally: Tally) -> Path | None:
+    """The kit's wheel, built from its sdist into results/dist/ once per tasks.py run and shared
+    by every step that installs it (the first to ask builds; the others wait for it)."""
+    with _wheel_lock:
+        if _wheel:
+            return _wheel[0]
+        dist = RESULTS / "dist"
+        shutil.rmtree(dist, ignore_errors=True)
         with source_build_lock():
             built = run_step(
                 "build the sdist and, from it, the wheel",
@@ -894,54 +977,394 @@ def installed_kit(tally: Tally) -> None:
                 time_limit=INSTALL_TIME_LIMIT_SECONDS,
             )
         wheels = sorted(dist.glob("*.whl"))
-        if not built or len(wheels) != 1:
-            tally.failed_steps.append(f"{name} (no wheel: {wheels})")
-            return
-        constraints = work / "constraints.txt"
-        frozen = subprocess.run(
-            [str(BIN / "python"), "-m", "pip", "freeze", "--exclude-editable"],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        constraints.write_text(frozen.stdout)
-        created = run_step(
-            "a new virtual environment outside the checkout",
-            [sys.executable, "-m", "venv", str(venv_dir)],
-            tally,
-            time_limit=TOOL_INSTALL_TIME_LIMIT_SECONDS,
-        )
-        if frozen.returncode != 0:
-            tally.failed_steps.append(f"{name} (pip freeze: {frozen.stderr.strip()[:200]})")
-        if frozen.returncode != 0 or not created:
-            return
+        _wheel.append(wheels[0] if built and len(wheels) == 1 else None)
+        if _wheel[0] is None:
+            tally.failed_steps.append(f"the kit's wheel (built: {built}, wheels: {wheels})")
+        return _wheel[0]
+
+
+def frozen_requirements(leave_out: tuple[str, ...] = ()) -> str:
+    """.venv's installed versions as pip constraints (the checkout's own editable install and
+    the distributions in ``leave_out`` left out)."""
+    frozen = subprocess.run(
+        [str(BIN / "python"), "-m", "pip", "freeze", "--exclude-editable"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    lines = frozen.stdout.splitlines()
+    return "".join(
+        f"{line}\n"
+        for line in lines
+        if not any(line.lower().startswith(f"{name}==") for name in leave_out)
+    )
+
+
+@dataclass
+class KitEnvironment:
+    """A new virtual environment outside the checkout, to install the kit's wheel in."""
+
+    directory: Path
+    constraints: Path
+
+    @property
+    def bin(self) -> Path:
+        return self.directory / "venv" / "bin"
+
+    def env(self, **extra: str) -> dict[str, str]:
+        """The embedded environment with this venv first on PATH, nothing of the checkout."""
         env = embedded_environment(
-            PATH=os.pathsep.join([str(venv_dir / "bin"), os.environ.get("PATH", "")]),
-            VIRTUAL_ENV=str(venv_dir),
-            SOCKERLESS_ECS_KIT=str(wheels[0]),
-            PIP_CONSTRAINT=str(constraints),
+            PATH=os.pathsep.join([str(self.bin), os.environ.get("PATH", "")]),
+            VIRTUAL_ENV=str(self.directory / "venv"),
+            PIP_CONSTRAINT=str(self.constraints),
+            **extra,
         )
         env.pop("PYTHONPATH", None)
-        for command in INSTALLED_KIT_COMMANDS:
-            ran = run_step(
-                command,
-                ["bash", "-c", command],
-                tally,
-                env,
-                cwd=work,
-                time_limit=INSTALL_TIME_LIMIT_SECONDS,
+        return env
+
+
+def new_kit_environment(
+    work: Path, tally: Tally, leave_out: tuple[str, ...] = (), *, with_pip: bool = True
+) -> KitEnvironment | None:
+    """``work/venv``, with ``work/constraints.txt`` holding .venv's versions (but ``leave_out``).
+
+    ``with_pip=False`` saves installing pip into it (``.venv``'s pip installs into it with
+    ``--python``), where no command has to run ``python -m pip`` inside it."""
+    constraints = work / "constraints.txt"
+    try:
+        constraints.write_text(frozen_requirements(leave_out))
+    except (subprocess.SubprocessError, OSError) as error:
+        tally.failed_steps.append(f"pip freeze of .venv ({error})")
+        return None
+    created = run_step(
+        "a new virtual environment outside the checkout",
+        [
+            *(sys.executable, "-m", "venv", str(work / "venv")),
+            *([] if with_pip else ["--without-pip"]),
+        ],
+        tally,
+        time_limit=TOOL_INSTALL_TIME_LIMIT_SECONDS,
+    )
+    return KitEnvironment(work, constraints) if created else None
+
+
+@dataclass(frozen=True)
+class TeamRun:
+    """One way of running the team repository's suites, and where it writes."""
+
+    name: str
+    command: list[str]
+    output_dir: str  # relative to the team repository
+
+
+def team_runs(kit: KitEnvironment) -> list[TeamRun]:
+    """The team repository's suites the ways a team runs them (the CI command is run before)."""
+    return [
+        TeamRun(
+            "robot",
+            [str(kit.bin / "robot"), "--outputdir", "results-robot", "suites"],
+            "results-robot",
+        ),
+        TeamRun(
+            "pabot --processes 2",
+            [str(kit.bin / "pabot"), "--processes", "2", "--outputdir", "results-pabot", "suites"],
+            "results-pabot",
+        ),
+        TeamRun(
+            "robotcode -p embedded robot",
+            [str(kit.bin / "robotcode"), "-p", "embedded", "robot"],
+            "results/embedded",
+        ),
+        TeamRun(
+            "the console command on the kit's own suites",
+            [str(kit.bin / "sockerless-ecs-acceptance"), "--outputdir", "results-kit"],
+            "results-kit",
+        ),
+    ]
+
+
+TEAM_TESTS = 3  # the template's example suites
+TEAM_FARGATE_TASKS = "3"
+
+
+def team_run_problems(run: TeamRun, team: Path, kit: KitEnvironment) -> list[str]:
+    """What is wrong with one run of the team repository: no output, a failed test, a kit that
+    came from anywhere but the new environment; under pabot, a report that does not add up."""
+    output_dir = team / run.output_dir
+    output_xml = output_dir / "output.xml"
+    if not output_xml.is_file():
+        return [f"{run.name}: no output.xml in {run.output_dir}"]
+    passed, failed, skipped = robot_counts(output_xml)
+    problems = []
+    if run.output_dir == "results-kit":
+        problems += installed_run_problems(output_dir, kit.directory / "venv")
+    elif (passed, failed, skipped) != (TEAM_TESTS, 0, 0):
+        problems.append(f"{run.name}: {passed} passed, {failed} failed, {skipped} skipped")
+    if run.output_dir == "results-pabot":
+        metadata = merged_metadata(output_xml)
+        if metadata.get("Fargate tasks") != TEAM_FARGATE_TASKS:
+            problems.append(
+                f"{run.name}: the merged report says {metadata.get('Fargate tasks')} Fargate tasks"
             )
-            if not ran:
-                break
-        output_dir = work / INSTALLED_KIT_OUTPUT
-        if output_dir.is_dir():
-            shutil.copytree(output_dir, results)
-        problems = installed_run_problems(output_dir, venv_dir)
+        if not (output_dir / "timeline.json").is_file():
+            problems.append(f"{run.name}: no merged timeline.json")
+    syslogs = sorted(output_dir.rglob("syslog.txt"))  # pabot's processes write one each
+    if syslogs:
+        site_packages = next((kit.directory / "venv").glob("lib/python3*/site-packages"), None)
+        imported = [
+            path
+            for syslog in syslogs
+            for path in re.findall(r"Imported resource file '([^']+)'", syslog.read_text())
+        ]
+        outside = [
+            path
+            for path in imported
+            if site_packages is None or not Path(path).is_relative_to(site_packages)
+        ]
+        if not imported or outside:
+            problems.append(
+                f"{run.name}: resource files from {outside or 'nowhere'}, not the installed kit"
+            )
+    return problems
+
+
+def installed_kit(tally: Tally) -> None:
+    """A team repository on the kit as a team gets it: the wheel (built from the sdist) in a new
+    virtual environment outside the checkout, ``sockerless-ecs-acceptance init`` there, the CI
+    jobs' own commands word for word (``INSTALLED_KIT_COMMANDS``), then its suites with
+    ``robot``, ``pabot --processes 2`` and ``robotcode -p embedded robot``, and the console
+    command on the kit's own suites, all on the embedded simulator.
+
+    pip resolves the dependencies from the package index, held to the versions of .venv by
+    PIP_CONSTRAINT, which leaves the commands as the jobs have them. The results are copied to
+    results/installed-kit/.
+    """
+    name = "the installed kit, outside the checkout"
+    results = RESULTS / "installed-kit"
+    shutil.rmtree(results, ignore_errors=True)
+    wheel = built_wheel(tally)
+    if wheel is None:
+        return
+    problems: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="kit-installed-") as scratch:
+        work = Path(scratch)
+        kit = new_kit_environment(work, tally)
+        if kit is None:
+            return
+        team = work / "team"
+        env = kit.env(SOCKERLESS_ECS_KIT=f"{wheel}[simulator]")
+        ran = run_step(
+            INSTALLED_KIT_COMMANDS[0],
+            ["bash", "-c", INSTALLED_KIT_COMMANDS[0]],
+            tally,
+            env,
+            cwd=work,
+            time_limit=INSTALL_TIME_LIMIT_SECONDS,
+        )
+        ran = ran and run_step(
+            "robotcode for its runner",
+            [str(kit.bin / "python"), "-m", "pip", "install", "-q", "robotcode[runner]"],
+            tally,
+            env,
+            cwd=work,
+            time_limit=INSTALL_TIME_LIMIT_SECONDS,
+        )
+        ran = ran and run_step(
+            "sockerless-ecs-acceptance init team",
+            [str(kit.bin / "sockerless-ecs-acceptance"), "init", str(team)],
+            tally,
+            env,
+            cwd=work,
+        )
+        if ran:
+            problems += installed_version_problems(kit, wheel, env)
+            (team / "results").mkdir()
+            run_step(
+                INSTALLED_KIT_COMMANDS[1],
+                ["bash", "-c", INSTALLED_KIT_COMMANDS[1]],
+                tally,
+                {**env, "ROBOT_SYSLOG_FILE": str(team / "results" / "syslog.txt")},
+                cwd=team,
+            )
+            problems += team_run_problems(TeamRun("the CI job's command", [], "results"), team, kit)
+            runs = team_runs(kit)
+
+            def one(run: TeamRun) -> Callable[[], None]:
+                syslog = team / run.output_dir / "syslog.txt"
+                syslog.parent.mkdir(parents=True, exist_ok=True)
+                run_env = {**env, "ROBOT_SYSLOG_FILE": str(syslog)}
+
+                def go() -> None:
+                    run_step(run.name, run.command, tally, run_env, cwd=team)
+
+                return go
+
+            side_by_side([one(run) for run in runs], lanes=2)
+            for run in runs:
+                problems += team_run_problems(run, team, kit)
+            for directory in ("results", "results-robot", "results-pabot", "results-kit"):
+                if (team / directory).is_dir():
+                    shutil.copytree(team / directory, results / directory)
     for problem in problems:
         print(f"=== {name}: {problem}")
         tally.failed_steps.append(f"{name} ({problem})")
-    add_robot_counts(name, results / "output.xml", not problems, tally)
+    # Every run's tests count: the CI job's, robot's, pabot's, robotcode's and the kit's own.
+    for output_xml in sorted(results.glob("*/output.xml")) + sorted(
+        results.glob("results/embedded/output.xml")
+    ):
+        add_robot_counts(
+            f"{name}: {output_xml.parent.relative_to(results)}", output_xml, True, tally
+        )
+
+
+# boto3 beside which the kit must install (it requires boto3>=1.40, requirements.txt): the
+# newest of the lower bound's line, and one newer than the simulator's pin (1.44.5).
+OLDER_BOTO3 = "1.40.76"
+NEWER_BOTO3 = "1.44.18"
+# What the kit must say when its simulator's pins are not installed (simulator_extra.py).
+MISSING_EXTRA = "needs the kit's 'simulator' extra"
+
+
+def kit_beside_boto3(tally: Tally, boto3_version: str) -> None:
+    """The kit installed without its simulator extra beside another boto3, as in a team's
+    environment that already holds one: pip resolves it, ``pip check`` is clean, the team
+    repository's suites pass with that boto3 against a simulator of the checkout's (as against
+    sockerless with its own AWS simulator), and the embedded simulator is refused with the
+    command that installs the extra."""
+    name = f"the kit beside boto3 {boto3_version}"
+    wheel = built_wheel(tally)
+    if wheel is None:
+        return
+    with tempfile.TemporaryDirectory(prefix="kit-boto3-") as scratch:
+        work = Path(scratch)
+        kit = new_kit_environment(
+            work, tally, leave_out=("boto3", "botocore", "s3transfer"), with_pip=False
+        )
+        if kit is None:
+            return
+        env, python = kit.env(), str(kit.bin / "python")
+        pip = [str(BIN / "python"), "-m", "pip", "--python", python]
+        team = work / "team"
+        ran = run_step(
+            f"install the wheel beside boto3=={boto3_version}",
+            [*pip, "install", "-q", str(wheel), f"boto3=={boto3_version}"],
+            tally,
+            env,
+            cwd=work,
+            time_limit=INSTALL_TIME_LIMIT_SECONDS,
+        )
+        ran = ran and run_step("pip check", [*pip, "check"], tally, env, cwd=work)
+        ran = ran and run_step(
+            "the installed boto3 and no moto",
+            [python, "-c", BOTO3_CHECK, boto3_version],
+            tally,
+            env,
+            cwd=work,
+        )
+        ran = ran and run_step(
+            "sockerless-ecs-acceptance init team",
+            [str(kit.bin / "sockerless-ecs-acceptance"), "init", str(team)],
+            tally,
+            env,
+            cwd=work,
+        )
+        if not ran:
+            return
+        command = [str(kit.bin / "sockerless-ecs-acceptance"), "--outputdir"]
+        run_step(
+            f"the team's suites on boto3 {boto3_version}, against a simulator of the checkout's",
+            [
+                *(str(BIN / "python"), "-m", "sockerless_sim.with_simulator", "--"),
+                *command,
+                "results",
+                "suites",
+            ],
+            tally,
+            env,
+            cwd=team,
+        )
+        add_robot_counts(name, team / "results" / "output.xml", True, tally)
+        run_step(
+            "the embedded simulator without the extra (must be refused)",
+            [*command, "refused", "suites"],
+            tally,
+            env,
+            cwd=team,
+            outcome=lambda code: (code != 0, f"exit {code}"),
+        )
+        problem = refusal_problem(team / "refused" / "output.xml")
+        if problem:
+            print(f"=== {name}: {problem}")
+            tally.failed_steps.append(f"{name} ({problem})")
+
+
+BOTO3_CHECK = (
+    "import importlib.util, sys, boto3; "
+    "assert boto3.__version__ == sys.argv[1], boto3.__version__; "
+    "assert importlib.util.find_spec('moto') is None, 'moto is installed'; "
+    "print('boto3', boto3.__version__, 'without moto')"
+)
+
+
+def refusal_problem(output_xml: Path) -> str | None:
+    """Why a run on the embedded simulator without its extra was not refused as it must be:
+    every test failed, naming the extra and the install command, and none passed."""
+    if not output_xml.is_file():
+        return "no output.xml of the refused run"
+    passed, failed, _ = robot_counts(output_xml)
+    messages = [
+        status.text or ""
+        for status in ET.parse(output_xml).getroot().iter("status")  # noqa: S314
+    ]
+    if passed or not failed:
+        return f"the refused run: {passed} passed, {failed} failed"
+    if not any(
+        MISSING_EXTRA in m and "sockerless-ecs-acceptance[simulator]==" in m for m in messages
+    ):
+        return f"the refused run does not say that the embedded simulator {MISSING_EXTRA}"
+    return None
+
+
+def kit_beside_older_boto3(tally: Tally) -> None:
+    kit_beside_boto3(tally, OLDER_BOTO3)
+
+
+def kit_beside_newer_boto3(tally: Tally) -> None:
+    kit_beside_boto3(tally, NEWER_BOTO3)
+
+
+def boto3_range(tally: Tally) -> None:
+    """The kit beside the older and the newer boto3, side by side (each with its own tally)."""
+    tallies = [Tally(), Tally()]
+    side_by_side(
+        [
+            lambda: kit_beside_older_boto3(tallies[0]),
+            lambda: kit_beside_newer_boto3(tallies[1]),
+        ],
+        lanes=2,
+    )
+    for each in tallies:
+        tally.add(each.passed, each.failed, each.skipped)
+        tally.failed_steps.extend(each.failed_steps)
+
+
+def installed_version_problems(kit: KitEnvironment, wheel: Path, env: dict[str, str]) -> list[str]:
+    """``sockerless-ecs-acceptance --version`` must print the installed wheel's version."""
+    wheel_version = wheel.name.split("-")[1]
+    printed = subprocess.run(
+        [str(kit.bin / "sockerless-ecs-acceptance"), "--version"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    expected = f"sockerless-ecs-acceptance {wheel_version}"
+    if printed.stdout.strip() != expected:
+        return [f"--version printed {printed.stdout.strip()!r}, the wheel is {wheel.name}"]
+    print(f"=== --version: {expected} (the wheel: {wheel.name})")
+    return []
 
 
 def installed_run_problems(output_dir: Path, venv_dir: Path) -> list[str]:
@@ -1026,10 +1449,15 @@ def ecs_without_credentials(tally: Tally) -> None:
 
 
 # Every check of `tasks.py test`, run concurrently (STEP_LANES at a time) and reported in this
-# order; each writes only its own results/<dir> and starts its own simulator or engine. pytest
-# comes first: it is the longest. A new check is one more line here.
+# order; each writes only its own results/<dir> and starts its own simulator or engine. The
+# longest start first: pytest, then the steps that install the wheel (they mostly wait on pip
+# and the package index), so that the short ones fill the lanes at the end. A new check is one
+# more line here.
 TEST_STEPS: list[Step] = [
     pytest_parallel,
+    installed_kit,
+    kit_beside_older_boto3,
+    kit_beside_newer_boto3,
     lint,
     docs,
     dryrun,
@@ -1044,7 +1472,6 @@ TEST_STEPS: list[Step] = [
     conformance_simulator,
     conformance_sockerless_profile,
     robotcode,
-    installed_kit,
 ]
 # Run after those, one at a time with nothing beside them: what they measure is time.
 ALONE_STEPS: list[Step] = [pytest_timing]
@@ -1079,6 +1506,7 @@ CHECKS: dict[str, Callable[[Tally], None]] = {
     "sockerless-profile": sockerless_profile,
     "conformance": conformance,
     "installed-kit": installed_kit,
+    "boto3-range": boto3_range,
     "robotcode": robotcode,
     "examples": examples,
     "docs": docs,

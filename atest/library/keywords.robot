@@ -14,19 +14,24 @@ Test Tags         library
 
 
 *** Variables ***
-${UNKNOWN_ID}     0000000000000000000000000000000000000000000000000000000000000000
-${IMAGE}          alpine:latest
-${SUITE_OWNED}    ${EMPTY}
-${LEFT_BEHIND}    ${EMPTY}
-${LOGS}           ${EMPTY}
-${UNKNOWN_404}    DaemonResponseError: inspect container on unix://*failed: HTTP 404 Not Found
-...               (expected 200): No such container: ${UNKNOWN_ID}
-${NO_IP}          EQUALS:Container has no IP address in NetworkSettings.IPAddress or
-...               NetworkSettings.Networks[*].IPAddress; NetworkSettings:
-...               {"IPAddress": "", "Networks": {"default": {"IPAddress": ""}}}
-${ECHO_ONLY}      Logs of container * had no stdout line equal to 'hello from fargate' within 1 s
-...               (*request(s)). stdout lines in the last read (1):\n'echo hello from fargate'\nstderr
-...               lines in the last read (0):\nno lines
+${UNKNOWN_ID}          0000000000000000000000000000000000000000000000000000000000000000
+${IMAGE}               alpine:latest
+${SUITE_OWNED}         ${EMPTY}
+${LEFT_BEHIND}         ${EMPTY}
+${LOGS}                ${EMPTY}
+${UNKNOWN_404}         DaemonResponseError: inspect container on unix://*failed: HTTP 404 Not Found
+...                    (expected 200): No such container: ${UNKNOWN_ID}
+${NO_IP}               EQUALS:Container has no IP address in NetworkSettings.IPAddress or
+...                    NetworkSettings.Networks[*].IPAddress; NetworkSettings:
+...                    {"IPAddress": "", "Networks": {"default": {"IPAddress": ""}}}
+${NOTHING_TO_PROVE}    No log line to prove for container *: the logs given hold 0 line(s), so
+...                    matching them*`Wait Until Logs Contain Line`*tail=0*
+${NEVER_CREATED}       Container Should Leave No AWS Resources proves what happened to a container
+...                    this run created, but '${UNKNOWN_ID}' is none of the * it created: create
+...                    it with `Create Container`*
+${ECHO_ONLY}           Logs of container * had no stdout line equal to 'hello from fargate' within 1 s
+...                    (*request(s)). stdout lines in the last read (1):\n'echo hello from fargate'\nstderr
+...                    lines in the last read (0):\nno lines
 
 
 *** Test Cases ***
@@ -97,8 +102,27 @@ Exec Output And Exit Codes
     Output Should Contain Line    ${stream}    exec-works
     Run Keyword And Expect Error
     ...    Exec ${exec_id} exit code is 3, expected 0; exec inspect: {*"ExitCode": 3*}
-    ...    Exec Exit Code Should Be    ${exec_id}    0
-    Exec Exit Code Should Be    ${exec_id}    3
+    ...    Exec Should Have Exited With Code    ${exec_id}    0
+    Exec Should Have Exited With Code    ${exec_id}    3
+
+Logs Read With Tail 0 Prove Nothing On CloudWatch
+    [Documentation]    A read that holds no line (``tail=0``, or one made before CloudWatch
+    ...    delivered the first event) fails the CloudWatch proof, saying what to do, although
+    ...    the stream holds the container's event; the read that held the line passes it.
+    ${container_id}=    Create Container    ${IMAGE}    echo    proven once
+    Start Container    ${container_id}
+    Container Should Run As A Fargate Task    ${container_id}
+    ${logs}=    Wait Until Logs Contain Line    ${container_id}    proven once
+    Log Lines Should Be CloudWatch Events    ${container_id}    ${logs}
+    ${none}=    Get Container Logs    ${container_id}    tail=0
+    Run Keyword And Expect Error    ${NOTHING_TO_PROVE}
+    ...    Log Lines Should Be CloudWatch Events    ${container_id}    ${none}
+
+A Proof About A Container The Run Never Created Fails
+    [Documentation]    A made-up 64-hex ID has no AWS resources, which proves nothing: the
+    ...    absence proof fails at once instead of passing.
+    Run Keyword And Expect Error    ${NEVER_CREATED}
+    ...    Container Should Leave No AWS Resources    ${UNKNOWN_ID}
 
 Invalid Container Id And Missing IP Address Fail Clearly
     [Documentation]    Checks on values say what was wrong with them.

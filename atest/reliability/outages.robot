@@ -32,7 +32,7 @@ Long-Running Flow Through Start, Exec And Teardown
     ...    its task definition and log stream: three phases the fault can land in.
     ${container_id}=    Create Fargate Container    sh    -c    echo started; exec tail -f /dev/null
     Start Fargate Container    ${container_id}
-    Exec Should Exit With Code    ${container_id}    0    sleep    ${EXEC_SECONDS}
+    Exec Should Return Exit Code    ${container_id}    0    sleep    ${EXEC_SECONDS}
     Stop Fargate Container    ${container_id}
 
 Later Flow On The Same Target

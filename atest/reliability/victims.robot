@@ -55,5 +55,5 @@ Slow Flow Through Create, Start, Exec, Logs And Teardown
     [Tags]    slow-flow
     ${container_id}=    Create Fargate Container    sh    -c    echo started; exec tail -f /dev/null
     Start Fargate Container    ${container_id}
-    Exec Should Exit With Code    ${container_id}    0    sleep    ${EXEC_SECONDS}
-    Logs Should Contain Line    ${container_id}    ${NEVER_LOGGED}
+    Exec Should Return Exit Code    ${container_id}    0    sleep    ${EXEC_SECONDS}
+    Wait Until Logs Contain Line    ${container_id}    ${NEVER_LOGGED}

@@ -6,14 +6,14 @@ from datetime import timedelta
 from typing import Any
 
 from botocore.exceptions import BotoCoreError
-from robot.utils import normalize
 from robotlibcore import DynamicCore
 
 from .budget import budget_setting
 from .declarations import TaskDeclarations
 from .errors import DaemonResponseError, DaemonTimeout, ProtocolError, SockerlessError
+from .keywords.argument_check import ArgumentCheck
 from .keywords.aws import AwsKeywords
-from .keywords.base import log, log_html, warn
+from .keywords.base import log, log_html, seconds, warn
 from .keywords.budget import BudgetKeywords
 from .keywords.containers import ContainerKeywords
 from .keywords.context import LibraryContext, LibrarySettings
@@ -21,22 +21,17 @@ from .keywords.docker_only import DockerOnlyKeywords
 from .keywords.exec import ExecKeywords
 from .keywords.janitor import Janitor
 from .keywords.logs import LogKeywords
-from .keywords.option_check import (
-    dry_run_option_problem,
-    forwarded_keyword,
-    option_catchers,
-    own_argument_names,
-)
 from .keywords.preflight import PreflightKeywords
 from .keywords.proof import ProofKeywords
 from .keywords.registry import Selection, everything, only, scope_of_test, within_suite
+from .keywords.run_account import RunAccountant
 from .keywords.session import SessionKeywords
 from .keywords.streams import StreamKeywords
 from .keywords.target import TargetKeywords
 from .keywords.timeline import TimelineKeywords, TimelineReporter
+from .report_guard import ReportGuard
 from .transport import pinned_api_version
-
-__version__ = "0.1.0"
+from .version import __version__
 
 
 class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ships no types
@@ -84,14 +79,32 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
     | ``connect_timeout`` | 5 s | every request |
     | ``read_timeout`` | 60 s | every request without its own timeout |
     | ``start_timeout`` | 120 s | `Start Container`, `Wait Until Container Is Not Running` |
-    | ``stop_timeout`` | 30 s | `Stop Container`, `Container Tasks Should Be Stopped` |
+    | ``stop_timeout`` | 30 s | `Stop Container`, `Fargate Task Should Be Stopped` |
     | ``exec_timeout`` | 90 s | `Start Exec`, `Wait Until Exec Finishes` |
     | ``logs_timeout`` | 30 s | `Get Container Logs`, `Wait Until Logs Contain Line`, attach |
     | ``aws_timeout`` | 15 s | the AWS-side proofs: how long ECS/CloudWatch may lag the daemon |
     | ``preflight_timeout`` | 20 s | `Target Should Be Ready`: all its AWS calls together |
 
-    Timeouts use Robot's time format: ``30s``, ``2 min``, ``1 minute 30 seconds``.
-    Real sockerless may block a start for up to five minutes; raise ``start_timeout`` then.
+    Timeouts use Robot's time format: ``30s``, ``2 min``, ``1 minute 30 seconds``. A timeout
+    of zero or less is refused before anything is sent. Real sockerless may block a start for
+    up to five minutes; raise ``start_timeout`` then.
+
+    = Options =
+
+    Arguments after the required ones are options, given as ``name=value``: ``Get Container
+    Logs    ${id}    tail=1``. Every keyword of this library and of the kit's resource files
+    refuses a ``name=value`` whose name it does not know, before anything runs (in a run and
+    in ``--dryrun``), naming the keyword that was called, its valid options and the closest
+    one:
+
+    | Get Container Log Lines    ${id}    tial=1
+    | -> Get Container Log Lines got unknown option 'tial=1' (did you mean tail?): valid
+    |    options are since, stderr, stdout, tail, timeout, timestamps, until
+
+    Robot itself would take such an argument as a positional value, so a misspelt option
+    would silently mean something else. Where a value with ``=`` really is meant (a command
+    word such as ``FOO=bar``, a line to look for), escape each ``=`` with a backslash:
+    ``FOO\\=bar``; the message shows the escaped form.
 
     = API version =
 
@@ -131,11 +144,27 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
     line ``echo hello from fargate``, which is what a daemon that only echoes the command
     would produce. With ``timestamps=True`` the timestamp prefix is removed before comparing.
 
+    = What the report shows =
+
+    Whatever a daemon, its AWS endpoint or a container sends stays text in the reports of a
+    run that imports this library (its listener sees every message and status): a failure
+    message that starts with ``*HTML*`` is shown as typed, a link to anything but http(s) is
+    not a link, and metadata holds no other link and no image. The library logs HTML only for
+    its own timeline picture; other libraries' HTML messages are theirs. In such a run
+    ``Fail    *HTML* <b>x</b>`` is shown as typed too.
+
+    Each line of output the library shows is cut after 1,000 characters and each message after
+    20,000, saying how much was left out (``... 2,999,000 more bytes``). The AWS credentials
+    and every container's agent token (``SOCKERLESS_AGENT_TOKEN``, read from its task
+    definition before its output is shown) are masked as ``********`` wherever they appear.
+
     = Proof on AWS =
 
     A daemon's answers are only its claims. The proof keywords read ECS, CloudWatch Logs and
     EC2 with boto3 (the target's region, endpoint and credentials) and fail unless AWS shows
-    what the claim implies, so a daemon that runs containers anywhere but on Fargate fails:
+    what the claim implies, so a daemon that runs containers anywhere but on Fargate fails.
+    Each proof is about a container this run created (an ID it never created fails at once),
+    and each keyword's documentation says which evidence it needs:
 
     - `Container Should Run As A Fargate Task`: after start, one task, ``FARGATE``, from family
       ``sockerless-<id[:12]>`` (ACTIVE), RUNNING or later.
@@ -145,15 +174,19 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
     - `Fargate Task Should Be Stopped`: STOPPED, with the container's exit code when given.
     - `Task Definition Should Be Deregistered`: the revision seen ACTIVE is now INACTIVE.
     - `Log Lines Should Be CloudWatch Events`: every line is an event of the stream
-      ``<id[:12]>/main/<task id>``, timestamps equal to the millisecond.
+      ``<id[:12]>/main/<task id>``, timestamps equal to the millisecond; logs without a line
+      fail (they prove nothing).
     - `Fargate Task Should Have Failed To Start`: a task was launched and stopped without
       running, for the expected reason.
 
     The task found after start is remembered per container, so the later proofs compare
-    against the same task. Resources not there yet are looked for again with backoff for
-    ``aws_timeout`` (ECS and CloudWatch are eventually consistent); a resource that is there
-    and wrong fails at once. A failure has three parts: ``expected on AWS``, ``found on AWS``
-    and ``looked with`` (the AWS calls and their parameters).
+    against the same task; those that need it fail, saying so, when no task was proven.
+    `Container Should Leave No AWS Resources` asserts absence, so it says which resources an
+    earlier proof had shown to exist ("absence only" for a container never started).
+    Resources not there yet are looked for again with backoff for ``aws_timeout`` (ECS and
+    CloudWatch are eventually consistent); a resource that is there and wrong fails at once.
+    A failure has three parts: ``expected on AWS``, ``found on AWS`` and ``looked with`` (the
+    AWS calls and their parameters).
 
     = Preflight =
 
@@ -201,9 +234,9 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
     When the run ends with containers it could not clean (or with an outage), the last console
     lines (a warning), the report metadata (``Cleanup left``, ``Down during the run``) and the
     journal (a ``left`` line per container) say what may remain and give the sweep command for
-    the run: ``python -m SockerlessLibrary.sweep --run-id <id> --journal-dir <dir> --host
-    <daemon>``, to run once the target answers again, with the run's AWS credentials in its
-    environment.
+    the run: ``python -m SockerlessLibrary.sweep --run-id <id> --journal-dir <dir>
+    --host=<daemon>``, to run once the target answers again, with the run's AWS credentials in
+    its environment.
 
     = Fargate task budget =
 
@@ -315,14 +348,14 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
         """
         settings = LibrarySettings(
             host=host or None,
-            connect_timeout=connect_timeout.total_seconds(),
-            read_timeout=read_timeout.total_seconds(),
-            start_timeout=start_timeout.total_seconds(),
-            stop_timeout=stop_timeout.total_seconds(),
-            exec_timeout=exec_timeout.total_seconds(),
-            logs_timeout=logs_timeout.total_seconds(),
-            aws_timeout=aws_timeout.total_seconds(),
-            preflight_timeout=preflight_timeout.total_seconds(),
+            connect_timeout=seconds(connect_timeout, 0, name="connect_timeout"),
+            read_timeout=seconds(read_timeout, 0, name="read_timeout"),
+            start_timeout=seconds(start_timeout, 0, name="start_timeout"),
+            stop_timeout=seconds(stop_timeout, 0, name="stop_timeout"),
+            exec_timeout=seconds(exec_timeout, 0, name="exec_timeout"),
+            logs_timeout=seconds(logs_timeout, 0, name="logs_timeout"),
+            aws_timeout=seconds(aws_timeout, 0, name="aws_timeout"),
+            preflight_timeout=seconds(preflight_timeout, 0, name="preflight_timeout"),
             simulator_profile=simulator_profile or None,
             simulator_time_scale=simulator_time_scale,
             simulator_quirks=simulator_quirks,
@@ -333,6 +366,9 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
         self._context = LibraryContext(settings, log=log, warn=warn)
         self._janitor = Janitor(self._context, log)
         self._timeline = TimelineReporter(self._context, log, log_html, warn)
+        self._accountant = RunAccountant(self._context, self._janitor, self._timeline, log, warn)
+        # A listener of its own: every call of a kit keyword is checked for unknown options.
+        self._argument_check = ArgumentCheck()
         components = [
             TargetKeywords(self._context),
             ContainerKeywords(self._context),
@@ -346,10 +382,12 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
             BudgetKeywords(self._context),
             TimelineKeywords(self._context),
             DockerOnlyKeywords(self._context),
+            self._argument_check,
         ]
+        # Daemon and container text stays text in the report of every run using the kit.
+        self.ROBOT_LIBRARY_LISTENER = [ReportGuard(self)]
         super().__init__(components)
-        # Keywords that fail on an unknown name=value: the listener checks them in --dryrun.
-        self._option_catchers = option_catchers(self.keywords)
+        self._argument_check.know(self, self.keywords)
 
     def run_keyword(self, name: str, args: Any, kwargs: Any = None) -> Any:
         """Runs a keyword; when the daemon's answer fails it, the log also shows the request."""
@@ -362,49 +400,18 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
             raise
 
     # Listener interface (v3): the library sizes the Fargate task budget from the selected
-    # tests, checks options in --dryrun, and cleans what each test and suite created.
+    # tests and cleans what each test and suite created (``ArgumentCheck`` is a listener too).
 
     def start_suite(self, data: Any, result: Any) -> None:
         """The first suite: read what every selected test declares it creates (its
         ``fargate-tasks:N`` tag), before any create, from the whole run's suite tree."""
+        self._accountant.start_suite(data)
         if self._context.declarations is not None:
             return
         root = data
         while root.parent is not None:
             root = root.parent
         self._context.declarations = TaskDeclarations.from_suite(root)
-
-    def end_library_keyword(self, data: Any, implementation: Any, result: Any) -> None:
-        """In --dryrun, fail a call of one of this library's keywords with an unknown option
-        (a run fails it in the keyword itself)."""
-        valid = self._option_catchers.get(normalize(implementation.name, ignore="_"))
-        if valid is None or implementation.owner.instance is not self:
-            return
-        self._fail_unknown_options(implementation.name, data.args, valid, result)
-
-    def end_user_keyword(self, data: Any, implementation: Any, result: Any) -> None:
-        """Fail a call of a wrapper tagged ``options:<keyword>`` with an option that neither it
-        nor that keyword of this library knows: in --dryrun, where nothing ran, and in a run,
-        where the library keyword failed, so that the message names the keyword the test
-        called and every option it takes."""
-        target = forwarded_keyword(implementation.tags)
-        valid = self._option_catchers.get(normalize(target, ignore="_")) if target else None
-        if valid is None:
-            return
-        allowed = own_argument_names(implementation.args) | set(valid)
-        problem = dry_run_option_problem(implementation.name, data.args, allowed)
-        if problem:
-            result.status = "FAIL"
-            result.message = problem
-
-    @staticmethod
-    def _fail_unknown_options(name: str, args: Any, valid: Any, result: Any) -> None:
-        if result.failed:
-            return  # a run already failed it, with the keyword's own message
-        problem = dry_run_option_problem(name, args, valid)
-        if problem:
-            result.status = "FAIL"
-            result.message = problem
 
     def end_test(self, data: Any, result: Any) -> None:
         """Clean the containers the test registered and did not clean itself; then log the
@@ -414,10 +421,12 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
 
     def end_suite(self, data: Any, result: Any) -> None:
         """Clean what the suite (its setup/teardown, tests and child suites) left registered;
-        at the end of the top suite, say what the run could not clean and how to finish."""
+        at the end of the outermost suite the library saw (the top suite when it loads the
+        library), account for the run: what it cleaned, what it could not and how to finish
+        (``keywords/run_account.py``)."""
         self._clean(within_suite(data.full_name), "suite")
-        if data.parent is None:
-            self._janitor.account_for_leftovers(result.metadata, warn)
+        if self._accountant.is_outermost(data):
+            self._accountant.end_of_run(result)
 
     def close(self) -> None:
         """End of the run: clean whatever is still registered, then stop the simulator."""

@@ -19,7 +19,7 @@ from .errors import (
     DaemonUnreachable,
     ProtocolError,
 )
-from .transport import Deadline, ResponseHead, Timeouts, Transport, response_error
+from .transport import Deadline, Timeouts, Transport, response_error
 
 OPERATION = "attach container over WebSocket"
 
@@ -41,22 +41,22 @@ def attach_websocket(
     path = f"/containers/{quote(container_id, safe='')}/attach/ws"
     query = "stream=1&stdout=1&stderr=1" + ("&stdin=1" if send is not None else "")
     url = f"ws://{transport.target.host_header}{transport.url_path(path, query)}"
-    connection = transport.connect(OPERATION, timeouts)
+    sock = transport.connect(OPERATION, timeouts)
     deadline = Deadline(timeouts.read, OPERATION, transport.target)
     transport.count_request()
-    connection.sock.settimeout(deadline.remaining())
+    sock.settimeout(deadline.remaining())
     try:
         ws = websocket.create_connection(
-            url, socket=connection.sock, timeout=deadline.remaining(), suppress_origin=True
+            url, socket=sock, timeout=deadline.remaining(), suppress_origin=True
         )
     except websocket.WebSocketBadStatusException as error:
-        connection.close()
+        sock.close()
         raise _handshake_error(transport, container_id, error) from None
     except websocket.WebSocketTimeoutException:
-        connection.close()
+        sock.close()
         raise deadline.expired("no WebSocket handshake answer") from None
     except (websocket.WebSocketException, OSError) as error:
-        connection.close()
+        sock.close()
         raise DaemonUnreachable(
             f"{OPERATION} on {transport.target}: WebSocket handshake failed: {error}"
         ) from None
@@ -67,7 +67,7 @@ def attach_websocket(
     finally:
         with contextlib.suppress(websocket.WebSocketException, OSError):
             ws.close(timeout=0)  # the socket closes next anyway: no need to wait for a reply
-        connection.close()
+        sock.close()
 
 
 def _receive_until_closed(ws: websocket.WebSocket, deadline: Deadline) -> bytes:
@@ -95,8 +95,14 @@ def _handshake_error(
     error: websocket.WebSocketBadStatusException,
 ) -> AttachNotSupported | DaemonResponseError:
     headers = {str(k).lower(): str(v) for k, v in (error.resp_headers or {}).items()}
-    head = ResponseHead((1, 1), error.status_code, str(error.status_message or ""), headers)
-    failure = response_error(OPERATION, transport.target, head, error.resp_body or b"")
+    failure = response_error(
+        OPERATION,
+        transport.target,
+        error.status_code,
+        str(error.status_message or ""),
+        error.resp_body or b"",
+        content_type=headers.get("content-type", ""),
+    )
     # A 404 naming the container is about the container; any other 404 means no such route.
     if error.status_code == 404 and "no such container" not in failure.message.lower():
         return AttachNotSupported(

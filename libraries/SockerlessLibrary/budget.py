@@ -446,6 +446,19 @@ class BudgetLedger:
         with self._locked(exclusive=False) as descriptor:
             return ledger_state(self._read(descriptor))
 
+    def append(self, record: Mapping[str, Any]) -> None:
+        """Add one record of the run's processes (``run_group``: usage, accounts); the budget's
+        counts ignore events they do not know."""
+        with self._locked(exclusive=True) as descriptor:
+            self._append(descriptor, record)
+
+    def records(self) -> list[dict[str, Any]]:
+        """Every readable record (a missing file: none)."""
+        if not self.path.exists():
+            return []
+        with self._locked(exclusive=False) as descriptor:
+            return list(json_lines(self._read(descriptor)))
+
     @contextmanager
     def _locked(self, *, exclusive: bool) -> Iterator[int]:
         try:
@@ -745,17 +758,12 @@ def open_task_budget(
 ) -> TaskBudget:
     """The budget from the settings, counted under the id this process shares with its run.
 
-    Without a budget nothing is counted, so no id is agreed with other processes either.
+    The id is agreed under pabot even when nothing is counted: the ledger also holds what each
+    process of the run reports for the run's account (``run_group``).
     """
     setting = budget_setting(import_value, env)
     auto = auto or AutoBudget()
-    counts = setting.limit is not None or (setting.auto and auto.declarations() is not None)
-    scope = budget_scope(
-        env,
-        run_id,
-        run_id_generated=run_id_generated,
-        pabot_budget_id=pabot if counts else lambda: None,
-    )
+    scope = budget_scope(env, run_id, run_id_generated=run_id_generated, pabot_budget_id=pabot)
     return TaskBudget(setting, scope, journal_directory(env), run_id, log, auto, warn)
 
 

@@ -8,6 +8,7 @@ more than one legitimate status take ``expected``, a collection of acceptable st
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -26,14 +27,27 @@ from .encoding import (
     encode_time,
     env_list,
 )
-from .errors import DaemonDown, DaemonResponseError, DaemonTimeout, ProtocolError, with_context
+from .errors import (
+    ConfigurationError,
+    DaemonDown,
+    DaemonResponseError,
+    DaemonTimeout,
+    ProtocolError,
+    excerpt,
+    with_context,
+)
 from .hijack import ExecStream
-from .logstream import LogLine, log_lines
-from .mux import DecodedStream, MuxDecoder
+from .logstream import LogLine, WindowDecoder, log_lines
+from .mux import STREAM_NAMES, DecodedStream, MuxDecoder
 from .transport import Response, Target, Timeouts, Transport
 
 __all__ = ["CallObserver", "DockerCall", "DockerClient", "ExecStream", "LogsResult", "StopReading"]
 
+# What can name a container or an exec: a hex ID (or a prefix of one) or a name, whose pattern
+# moby enforces at create (validContainerNamePattern); a reference may start with the name's "/".
+# There is no length limit: Docker sets none on names (a very long one gets the transport's size
+# note when the daemon refuses it).
+_REFERENCE = re.compile(r"/?[a-zA-Z0-9][a-zA-Z0-9_.-]*")
 # Called with each decoded piece of a logs stream, (stream name, payload); True stops the read.
 StopReading = Callable[[str, bytes], bool]
 
@@ -69,7 +83,8 @@ class LogsResult:
     """A logs response: status, headers, the decoded stream and its log lines.
 
     ``timed_out`` is True when a ``follow`` read was ended by the read timeout (follow is bounded
-    by design); ``output`` then holds everything that arrived until then.
+    by design); ``output`` then holds everything that arrived until then. ``dropped`` is how many
+    bytes of output a read that keeps only the last part (``keep``) no longer holds.
     """
 
     status: int
@@ -77,24 +92,39 @@ class LogsResult:
     output: DecodedStream
     log_lines: list[LogLine]
     timed_out: bool = False
+    dropped: int = 0
+
+    def __repr__(self) -> str:
+        """Short: Robot logs a returned value's repr (cut after building it whole)."""
+        return (
+            f"LogsResult(status={self.status}, {self.output!r}, {len(self.log_lines)} line(s)"
+            + (", timed out" if self.timed_out else "")
+            + (f", {self.dropped} byte(s) dropped" if self.dropped else "")
+            + ")"
+        )
 
 
-def _id(value: str) -> str:
-    return quote(str(value), safe="")
+def _id(value: str, operation: str) -> str:
+    """A container or exec reference for a URL path; one that no Docker ID or name can be is
+    refused before anything is sent (a daemon's answer would only say it found nothing)."""
+    text = str(value)
+    if not _REFERENCE.fullmatch(text):
+        raise ConfigurationError(
+            f"{operation}: {excerpt(text, 80)!r} ({len(text):,} characters) cannot name a "
+            "container or an exec: Docker IDs are hex digits, names match "
+            "[a-zA-Z0-9][a-zA-Z0-9_.-]* (with an optional leading /); nothing was sent"
+        )
+    return quote(text, safe="")
 
 
-def _decode(decoder: MuxDecoder, chunk: bytes, stop_when: StopReading | None) -> bool:
+def _decode(
+    decoder: MuxDecoder | WindowDecoder, chunk: bytes, stop_when: StopReading | None
+) -> bool:
     """Decode ``chunk``; True when ``stop_when`` saw what it waits for in it."""
-    if stop_when is None:
-        decoder.consume(chunk)
-        return False
-    if not decoder.multiplexed:
-        decoder.consume(chunk)
-        return stop_when("stdout", chunk)
-    found = False
-    for frame in decoder.feed(chunk):
-        found = found or stop_when(frame.stream_name, frame.payload)
-    return found
+    pieces = decoder.feed(chunk)
+    return stop_when is not None and any(
+        stop_when(STREAM_NAMES[stream], payload) for stream, payload in pieces
+    )
 
 
 class DockerClient:
@@ -135,7 +165,7 @@ class DockerClient:
                 method,
                 path,
                 operation=operation,
-                query=encode_query(query or {}),
+                query=encode_query(query) if query else "",
                 body=body,
                 expected=tuple(expected),
                 timeout=timeout,
@@ -248,7 +278,7 @@ class DockerClient:
         timeout: Timeouts | None = None,
     ) -> int:
         """``POST /containers/{id}/start``: the status (204, or 304 if already running)."""
-        path = f"/containers/{_id(container_id)}/start"
+        path = f"/containers/{_id(container_id, 'start container')}/start"
         return self._call(
             "POST", path, "start container", expected=expected, timeout=timeout
         ).status
@@ -264,7 +294,7 @@ class DockerClient:
         operation = "inspect container"
         response = self._call(
             "GET",
-            f"/containers/{_id(container_id)}/json",
+            f"/containers/{_id(container_id, operation)}/json",
             operation,
             expected=expected,
             timeout=timeout,
@@ -301,7 +331,7 @@ class DockerClient:
         timeout: Timeouts | None = None,
     ) -> int:
         """``POST /containers/{id}/stop?t=N``: the status (204, or 304 if already stopped)."""
-        path = f"/containers/{_id(container_id)}/stop"
+        path = f"/containers/{_id(container_id, 'stop container')}/stop"
         return self._call(
             "POST", path, "stop container", query={"t": t}, expected=expected, timeout=timeout
         ).status
@@ -315,7 +345,7 @@ class DockerClient:
         timeout: Timeouts | None = None,
     ) -> int:
         """``POST /containers/{id}/kill?signal=S``: the status."""
-        path = f"/containers/{_id(container_id)}/kill"
+        path = f"/containers/{_id(container_id, 'kill container')}/kill"
         return self._call(
             "POST",
             path,
@@ -339,7 +369,7 @@ class DockerClient:
         operation = "wait container"
         response = self._call(
             "POST",
-            f"/containers/{_id(container_id)}/wait",
+            f"/containers/{_id(container_id, operation)}/wait",
             operation,
             query={"condition": condition},
             timeout=timeout,
@@ -357,7 +387,7 @@ class DockerClient:
         """``DELETE /containers/{id}?force=true|false``: the status."""
         return self._call(
             "DELETE",
-            f"/containers/{_id(container_id)}",
+            f"/containers/{_id(container_id, 'remove container')}",
             "remove container",
             query={"force": force},
             expected=expected,
@@ -378,6 +408,7 @@ class DockerClient:
         tty: bool = False,
         timeout: Timeouts | None = None,
         stop_when: StopReading | None = None,
+        keep: int | None = None,
     ) -> LogsResult:
         """``GET /containers/{id}/logs``, decoded.
 
@@ -387,6 +418,8 @@ class DockerClient:
         Without ``follow`` the timeout raises ``DaemonTimeout``. ``stop_when`` sees every
         decoded piece as it arrives (e.g. a ``LineWatch``): once it returns True, the read
         stops there and the connection is closed; the result holds what was decoded until then.
+        ``keep``: hold only about the last ``keep`` bytes of output (``WindowDecoder``), so the
+        read's memory is bounded however long the logs are; ``dropped`` says how much went.
         """
         query: dict[str, QueryValue] = {
             "stdout": stdout,
@@ -397,14 +430,19 @@ class DockerClient:
             "since": encode_time(since, name="since"),
             "until": encode_time(until, name="until"),
         }
-        path = f"/containers/{_id(container_id)}/logs"
+        path = f"/containers/{_id(container_id, 'container logs')}/logs"
         sent = time.time()
         stream = self.transport.open_stream(
             "GET", path, operation="container logs", query=encode_query(query), timeout=timeout
         )
         first_output: float | None = None
         with stream:
-            decoder = MuxDecoder(multiplexed=hijack.is_multiplexed(tty, stream.headers))
+            multiplexed = hijack.is_multiplexed(tty, stream.headers)
+            decoder: MuxDecoder | WindowDecoder = (
+                MuxDecoder(multiplexed=multiplexed)
+                if keep is None
+                else WindowDecoder(keep, multiplexed=multiplexed)
+            )
             timed_out = stopped = False
             try:
                 try:
@@ -435,7 +473,8 @@ class DockerClient:
                 first_line=next((line.text for line in lines if line.text), None),
             )
         )
-        return LogsResult(stream.status, stream.headers, output, lines, timed_out)
+        dropped = decoder.dropped if isinstance(decoder, WindowDecoder) else 0
+        return LogsResult(stream.status, stream.headers, output, lines, timed_out, dropped)
 
     def create_exec(
         self,
@@ -467,7 +506,7 @@ class DockerClient:
         operation = "create exec"
         response = self._call(
             "POST",
-            f"/containers/{_id(container_id)}/exec",
+            f"/containers/{_id(container_id, operation)}/exec",
             operation,
             body=body,
             expected=expected,
@@ -489,12 +528,15 @@ class DockerClient:
         timeout: Timeouts | None = None,
     ) -> ExecStream:
         """``POST /exec/{id}/start`` hijacked: the output, read until the daemon closes."""
+        _id(exec_id, hijack.OPERATION)
         return hijack.start_exec(self.transport, exec_id, stdin=stdin, tty=tty, timeout=timeout)
 
     def inspect_exec(self, exec_id: str, *, timeout: Timeouts | None = None) -> dict[str, Any]:
         """``GET /exec/{id}/json`` (``ExitCode`` is ``null`` while it runs)."""
         operation = "inspect exec"
-        response = self._call("GET", f"/exec/{_id(exec_id)}/json", operation, timeout=timeout)
+        response = self._call(
+            "GET", f"/exec/{_id(exec_id, operation)}/json", operation, timeout=timeout
+        )
         return dict(self._json(response, operation))
 
     def attach_websocket(
@@ -505,4 +547,5 @@ class DockerClient:
         timeout: Timeouts | None = None,
     ) -> bytes:
         """``GET /containers/{id}/attach/ws``: raw output until close or the read timeout."""
+        _id(container_id, attach.OPERATION)
         return attach.attach_websocket(self.transport, container_id, send=send, timeout=timeout)

@@ -1,10 +1,8 @@
-"""The body of ``POST /containers/create`` from a keyword's options, and options it does not know.
+"""The body of ``POST /containers/create`` from a keyword's options, and the checks of the values
+that create and exec share (``env``, stop times).
 
-A QA engineer types ``name=value`` options after a command. Robot hands a keyword with ``*command``
-every ``name=value`` whose name is not one of its parameters as one more command word, unless the
-keyword also takes ``**kwargs``: so the keywords that take a command catch the unknown ones and
-fail, naming the valid options (`unknown_options_error`). Nothing a user types becomes a label or a
-command word by accident; a command word that really contains ``=`` is written ``FOO\\=bar``.
+An option whose name the keyword does not know never gets here: the library refuses it before the
+keyword runs (``keywords/argument_check``).
 
 `container_create_body` builds the Docker create body from the explicit options plus two escape
 hatches (``config`` merged into the body, ``host_config`` into ``HostConfig``). A field given both
@@ -14,14 +12,12 @@ as an option and through an escape hatch is an error, never a silent choice; the
 
 from __future__ import annotations
 
-import difflib
-import inspect
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .encoding import command_list, env_list
+from .encoding import command_list
 from .errors import ConfigurationError
 
 # Option name -> the field of Docker's create body it sets.
@@ -38,43 +34,10 @@ OPTION_FIELDS = {
 }
 
 
-class UnknownOption(ConfigurationError, ValueError):
-    """A ``name=value`` the keyword does not know; nothing was sent."""
-
-    ROBOT_SUPPRESS_NAME = True
-
-
 class ConflictingOption(ConfigurationError, ValueError):
     """The same create field given twice (an option and ``config``), or a kit label overridden."""
 
     ROBOT_SUPPRESS_NAME = True
-
-
-def named_options(function: Callable[..., Any]) -> tuple[str, ...]:
-    """The names a keyword accepts as ``name=value`` after its ``*command``: its keyword-only
-    parameters (the signature is the one list of valid options)."""
-    return tuple(
-        name
-        for name, parameter in inspect.signature(function).parameters.items()
-        if parameter.kind is inspect.Parameter.KEYWORD_ONLY
-    )
-
-
-def unknown_options_error(
-    keyword: str, unknown: Mapping[str, Any], valid: Iterable[str]
-) -> UnknownOption:
-    """The failure of a keyword called with ``name=value`` options it does not know."""
-    names = sorted(valid)
-    parts = []
-    for name, value in unknown.items():
-        close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
-        hint = f" (did you mean {close[0]}?)" if close else ""
-        parts.append(f"'{name}={value}'{hint}")
-    return UnknownOption(
-        f"{keyword} got unknown option{'s' if len(parts) > 1 else ''} {', '.join(parts)}: "
-        f"valid options are {', '.join(names)}. A command word that contains '=' is written "
-        f"with a backslash, e.g. '{next(iter(unknown))}\\={next(iter(unknown.values()))}'"
-    )
 
 
 @dataclass(frozen=True)
@@ -100,11 +63,11 @@ class CreateOptions:
             entrypoint = [self.entrypoint] if isinstance(self.entrypoint, str) else self.entrypoint
             fields["Entrypoint"] = command_list(entrypoint, what="entrypoint")
         if self.env is not None:
-            fields["Env"] = env_list(_mapping_or_list(self.env, "env"))
+            fields["Env"] = environment(self.env)
         if self.labels is not None:
             fields["Labels"] = string_labels(self.labels, "labels")
         if self.stop_timeout is not None:
-            fields["StopTimeout"] = int(self.stop_timeout)
+            fields["StopTimeout"] = stop_seconds(self.stop_timeout)
         for name in ("working_dir", "user", "stop_signal"):
             value = getattr(self, name)
             if value is not None:
@@ -125,17 +88,48 @@ def string_labels(labels: Any, what: str) -> dict[str, str]:
     return {str(key): str(value) for key, value in labels.items()}
 
 
-def _mapping_or_list(value: Any, what: str) -> Mapping[str, Any] | Sequence[str]:
+def environment(value: Any, what: str = "env") -> list[str]:
+    """``env`` of a create or an exec as Docker's ``["KEY=value", ...]``: one rule for both.
+
+    A dictionary's values are sent as text; ``None`` is refused, since Docker reads a bare
+    ``KEY`` as "remove KEY" and ``None`` as text would set ``KEY=None``. A list's items must
+    read ``KEY=value``. A key must be non-empty and contain no ``=``."""
     if isinstance(value, Mapping):
-        return value
+        unset = [str(key) for key, item in value.items() if item is None]
+        if unset:
+            raise ConfigurationError(
+                f"{what} value of {', '.join(unset)} is None: give a text (${{EMPTY}} for an "
+                "empty one), or leave the variable out to not set it"
+            )
+        bad_keys = [str(key) for key in value if not str(key) or "=" in str(key)]
+        if bad_keys:
+            raise ConfigurationError(f"{what} names must be non-empty, without '=': {bad_keys!r}")
+        return [f"{key}={item}" for key, item in value.items()]
     if isinstance(value, str) or not isinstance(value, Sequence):
         raise ConfigurationError(
             f"{what} must be a dictionary or a list of 'KEY=value', got {value!r}"
         )
-    bad = [item for item in value if not isinstance(item, str) or "=" not in item]
+    bad = [
+        item
+        for item in value
+        if not isinstance(item, str) or "=" not in item or item.startswith("=")
+    ]
     if bad:
         raise ConfigurationError(f"{what} items must read 'KEY=value', got {bad!r}")
-    return value
+    return list(value)
+
+
+def stop_seconds(value: int | None, what: str = "stop_timeout") -> int | None:
+    """Seconds between the stop signal and the kill (Docker's ``t`` and ``StopTimeout``):
+    ``0`` kills at once, a negative value is refused before anything is sent."""
+    if value is None:
+        return None
+    seconds = int(value)
+    if seconds < 0:
+        raise ConfigurationError(
+            f"{what} must be 0 or more seconds (0 kills at once), got {seconds}: nothing was sent"
+        )
+    return seconds
 
 
 def _escape_hatch(value: Any, what: str) -> dict[str, Any]:

@@ -7,13 +7,20 @@ so a failed Robot test explains itself without a debugger.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from .mux import DecodedStream
     from .outage import Outage
 
 BODY_EXCERPT_CHARS = 500
+
+
+class StreamOutput(Protocol):
+    """What a stream had carried when it failed: a ``mux.DecodedStream`` (named by its shape, so
+    that the errors every module raises import none of them)."""
+
+    stdout: bytes
+    stderr: bytes
 
 
 class SockerlessError(Exception):
@@ -52,7 +59,7 @@ class DaemonTimeout(SockerlessError):
         *,
         operation: str = "",
         timeout: float | None = None,
-        partial: DecodedStream | None = None,
+        partial: StreamOutput | None = None,
     ) -> None:
         super().__init__(message)
         self.operation = operation
@@ -99,7 +106,7 @@ class ProtocolError(SockerlessError):
     ``partial`` holds what was decoded before the problem, when there was a stream.
     """
 
-    def __init__(self, message: str, *, partial: DecodedStream | None = None) -> None:
+    def __init__(self, message: str, *, partial: StreamOutput | None = None) -> None:
         super().__init__(message)
         self.partial = partial
 
@@ -110,7 +117,7 @@ class DaemonStreamError(ProtocolError):
     ``payload`` is the frame's text; it is never mixed into stdout.
     """
 
-    def __init__(self, message: str, *, payload: str, partial: DecodedStream | None = None) -> None:
+    def __init__(self, message: str, *, payload: str, partial: StreamOutput | None = None) -> None:
         super().__init__(message, partial=partial)
         self.payload = payload
 

@@ -9,10 +9,24 @@ Python version (``datetime.fromisoformat`` is not relied on).
 from __future__ import annotations
 
 import re
+from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
-from .mux import STDERR, DecodedStream, split_lines
+from .errors import ProtocolError
+from .mux import (
+    DEFAULT_MAX_FRAME_SIZE,
+    STDERR,
+    STDOUT,
+    DecodedStream,
+    FrameDecoder,
+    Piece,
+    split_lines,
+)
+
+# The longest ``<timestamp><space>`` prefix a log line can have (RFC 3339, nanoseconds, offset).
+TIMESTAMP_ROOM = 64
 
 _TIMESTAMP = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})"
@@ -61,7 +75,7 @@ def try_parse_timestamp(text: str) -> datetime | None:
         return None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per log line: millions in a long read
 class LogLine:
     """One log line. ``timestamp`` is ``None`` when timestamps were not asked for or the line's
     prefix did not parse; then ``text`` is the whole line and ``raw_timestamp`` is ``None``."""
@@ -136,6 +150,10 @@ class LineWatch:
     its newline arrived; a last line without one is only complete at the end of the stream,
     where the caller reads it.
 
+    Its memory is bounded by what it looks for: a line longer than ``wanted`` (with room for a
+    timestamp and a ``\\r``) cannot equal it, so only that much of a partial line is kept, and
+    a 200 MB line costs no more than a short one.
+
     >>> watch = LineWatch("hello", "stdout", timestamps=False)
     >>> watch("stdout", b"say hel"), watch("stdout", b"lo\\nhel"), watch("stdout", b"lo\\n")
     (False, False, True)
@@ -149,7 +167,9 @@ class LineWatch:
         self.stream = stream
         self.timestamps = timestamps
         self.found_on: str | None = None
+        self.longest = len(wanted.encode("utf-8")) + 1 + (TIMESTAMP_ROOM if timestamps else 0)
         self._partial = {"stdout": bytearray(), "stderr": bytearray()}
+        self._too_long = {"stdout": False, "stderr": False}
 
     @property
     def found(self) -> bool:
@@ -160,15 +180,108 @@ class LineWatch:
         if self.found_on is not None:
             return True
         name = "stderr" if stream == "stderr" else "stdout"
-        buffer = self._partial[name]
-        buffer += payload
-        *complete, rest = buffer.split(b"\n")
-        self._partial[name] = bytearray(rest)
-        for raw in complete:
-            line = _decode_line(raw)
-            if self.timestamps:
-                line = split_timestamp(name, line).text
-            if line.rstrip("\r") == self.wanted:
+        start = 0
+        while True:
+            end = payload.find(b"\n", start)
+            self._keep(name, payload[start : len(payload) if end < 0 else end])
+            if end < 0:
+                return False
+            if self._complete(name):
                 self.found_on = name
                 return True
-        return False
+            start = end + 1
+
+    def _keep(self, name: str, piece: bytes) -> None:
+        """Add ``piece`` to the partial line, or note that the line is too long to match."""
+        buffer = self._partial[name]
+        if self._too_long[name] or len(buffer) + len(piece) > self.longest:
+            self._too_long[name] = True
+            buffer.clear()
+        else:
+            buffer += piece
+
+    def _complete(self, name: str) -> bool:
+        """A newline ended the partial line: whether it is the line wanted."""
+        raw, too_long = self._partial[name], self._too_long[name]
+        self._partial[name], self._too_long[name] = bytearray(), False
+        if too_long:
+            return False
+        line = _decode_line(raw)
+        if self.timestamps:
+            line = split_timestamp(name, line).text
+        return line.rstrip("\r") == self.wanted
+
+
+class WindowDecoder:
+    """``MuxDecoder`` for reads that must not hold a whole stream: it keeps only about the last
+    ``keep`` bytes of output.
+
+    Pieces are decoded as they arrive (``FrameDecoder``, which itself holds at most one frame)
+    and ``feed`` hands each on, as ``MuxDecoder.feed`` does; of them it keeps the newest, and
+    once more than ``keep`` payload bytes are held it drops the oldest, at a line boundary of
+    every stream where one comes soon enough (so the kept lines are whole lines), else anyway.
+    ``dropped`` counts the payload bytes no longer held; ``finish`` returns what is held.
+    """
+
+    def __init__(
+        self, keep: int, *, multiplexed: bool, max_frame_size: int = DEFAULT_MAX_FRAME_SIZE
+    ) -> None:
+        self.keep = keep
+        self.multiplexed = multiplexed
+        self.dropped = 0
+        self._frames = FrameDecoder(max_frame_size)
+        self._held: deque[Piece] = deque()
+        self._size = 0
+        self._failure: ProtocolError | None = None
+
+    def feed(self, data: bytes) -> list[Piece]:
+        """Decode ``data``; return what it completed as ``(stream, payload)``."""
+        if self._failure is not None:
+            raise self._failure
+        pieces: list[Piece] = []
+        if not self.multiplexed:
+            if data:
+                pieces.append((STDOUT, bytes(data)))
+        else:
+            self._decode(lambda: self._frames.feed(bytes(data), pieces), pieces)
+        self._hold(pieces)
+        return pieces
+
+    def finish(self, *, incomplete_ok: bool = False) -> DecodedStream:
+        """What is held; a stream that ended inside a frame is a ``ProtocolError`` unless
+        ``incomplete_ok`` (a read stopped on purpose)."""
+        if self._failure is not None:
+            raise self._failure
+        if self.multiplexed and not incomplete_ok:
+            self._decode(self._frames.end, [])
+        return self._stream()
+
+    def _decode(self, step: Callable[[], object], pieces: list[Piece]) -> None:
+        try:
+            step()
+        except ProtocolError as error:
+            self._hold(pieces)  # the pieces before the bad frame
+            error.partial = self._stream()
+            self._failure = error
+            raise
+
+    def _hold(self, pieces: Iterable[Piece]) -> None:
+        for piece in pieces:
+            self._held.append(piece)
+            self._size += len(piece[1])
+        if self._size <= self.keep:
+            return
+        open_lines: set[int] = set()  # streams whose last dropped piece ends inside a line
+        while self._held and (self._size > self.keep or open_lines):
+            if self._size <= self.keep // 2:
+                break  # no line boundary comes soon enough: keep the partial line
+            stream, payload = self._held.popleft()
+            self._size -= len(payload)
+            self.dropped += len(payload)
+            if payload.endswith(b"\n"):
+                open_lines.discard(stream)
+            elif payload:
+                open_lines.add(stream)
+
+    def _stream(self) -> DecodedStream:
+        return DecodedStream(list(self._held), multiplexed=self.multiplexed)

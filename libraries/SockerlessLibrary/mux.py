@@ -1,25 +1,29 @@
-"""Docker's multiplexed stream format (stdcopy): an incremental, strict, fast decoder.
+"""Docker's multiplexed stream format (stdcopy): a strict, incremental decoder.
 
 Every frame is an 8-byte header (byte 0 the stream type, bytes 1-3 zero, bytes 4-7 the payload
 length as big-endian uint32) followed by the payload. Frames are write-sized chunks, not lines:
 they split across reads, can be empty, and only the concatenation of one stream's payloads means
-anything. Unlike docker-py and moby's ``StdCopy``, this decoder never accepts garbage silently:
-bad padding, unknown stream types and a stream cut off inside a frame are ``ProtocolError``; a
-type-3 (systemerr) frame is a ``DaemonStreamError`` and never ends up in stdout.
+anything.
 
-Speed matters because logs and exec output can be large: the hot loop does one
-``struct.unpack_from`` and one slice per frame on the received ``bytes``, validates a header only
-when the stream type changes (a repeated header word was already validated), and builds ``Frame``
-objects lazily, only when someone looks at ``DecodedStream.frames``.
+How strict, compared with the two readers users know: docker-py's ``frames_iter`` checks nothing
+(garbage headers, any stream type and a stream cut off inside a frame all pass). moby's
+``StdCopy`` rejects an unknown stream type and returns a type-3 (systemerr) frame as an error,
+but ignores bytes 1-3 and ends silently when the stream stops inside a frame. This decoder
+rejects all of it: non-zero bytes 1-3, a stream type above 3 and a stream that ends inside a
+frame are a ``ProtocolError``; a type-3 frame is a ``DaemonStreamError`` carrying its text, never
+stdout.
+
+``FrameDecoder`` holds at most one frame (the one the last piece ended in); ``MuxDecoder`` keeps
+the whole stream's output for callers that return it.
 """
 
 from __future__ import annotations
 
 import io
 import struct
-from array import array
-from collections.abc import Callable, Iterator, Sequence
-from typing import NamedTuple, overload
+from collections.abc import Callable, Iterable, Sequence
+from functools import cached_property
+from typing import NamedTuple
 
 from .errors import DaemonStreamError, ProtocolError
 
@@ -29,16 +33,14 @@ STREAM_NUMBERS = {name: number for number, name in STREAM_NAMES.items()}
 HEADER_SIZE = 8
 DEFAULT_MAX_FRAME_SIZE = 16 * 1024 * 1024
 MULTIPLEXED_CONTENT_TYPE = "application/vnd.docker.multiplexed-stream"
-RAW_CONTENT_TYPE = "application/vnd.docker.raw-stream"
 
 # Header word 0 is (type << 24) | padding; word 1 is the payload length.
 _HEADER = struct.Struct(">IL")
-_PADDING_MASK = 0x00FFFFFF
-_OUT, _ERR = 0, 1  # destinations: stdin (type 0) goes to stdout, as moby's StdCopy does
-Buffer = bytes | memoryview
-# A run being decoded: stream type, append, the scan's payload list, frames stored before the scan.
-_Run = tuple[int, Callable[[Buffer], None], list[Buffer], int]
-_LARGE_FRAME = 2048  # average payload size from which slicing without a copy pays off
+# The only valid first words with a payload for stdout (stdin and stdout, as in moby's StdCopy)
+# or stderr; anything else is type 3 or an error, looked at in ``_check``.
+_STREAM_OF_WORD = {STDIN << 24: STDIN, STDOUT << 24: STDOUT, STDERR << 24: STDERR}
+# One decoded frame as the decoder hands it on: (stream type 0-2, payload).
+Piece = tuple[int, bytes]
 
 
 class Frame(NamedTuple):
@@ -77,111 +79,153 @@ def split_lines(data: bytes) -> list[str]:
     return [part.decode("utf-8", errors="replace").removesuffix("\r") for part in parts]
 
 
-def _destination(stream: int) -> int:
-    return _ERR if stream == STDERR else _OUT
+class FrameDecoder:
+    """Frames from a multiplexed stream handed over in pieces of any size.
 
-
-def _run_ends(streams: Sequence[int], starts: Sequence[int], totals: Sequence[int]) -> list[int]:
-    """For runs (stream type, start index in its destination), where each run stops."""
-    ends = [0] * len(streams)
-    following = list(totals)
-    for index in range(len(streams) - 1, -1, -1):
-        stream, start = streams[index], starts[index]
-        destination = _destination(stream)
-        ends[index] = following[destination]
-        following[destination] = start
-    return ends
-
-
-def _frames_from_runs(
-    streams: Sequence[int],
-    starts: Sequence[int],
-    lengths: tuple[Sequence[int], Sequence[int]],
-    data: tuple[bytes, bytes],
-) -> list[Frame]:
-    """Build the frames of consecutive runs; ``data`` holds each destination's payloads from the
-    first run's frame on."""
-    frames: list[Frame] = []
-    offsets = [0, 0]
-    ends = _run_ends(streams, starts, (len(lengths[_OUT]), len(lengths[_ERR])))
-    for stream, start, end in zip(streams, starts, ends, strict=True):
-        destination = _destination(stream)
-        sizes, payloads = lengths[destination], data[destination]
-        offset = offsets[destination]
-        for index in range(start, end):
-            size = sizes[index]
-            frames.append(
-                Frame(stream, payloads[offset : offset + size], frame_header(stream, size))
-            )
-            offset += size
-        offsets[destination] = offset
-    return frames
-
-
-class FrameIndex(Sequence[Frame]):
-    """The frames of a decoded stream, materialised on first access.
-
-    Stores only the stream-type runs and one length per frame; payloads are slices of the joined
-    stdout/stderr, headers are rebuilt from type and length (exact, because the decoder rejects
-    every header with non-zero padding).
+    ``feed`` returns the frames a piece completes as ``(stream, payload)``; ``end`` says the
+    stream ended and fails if that was inside a frame. A header is checked as soon as its 8 bytes
+    are there, so an unknown type or a length above ``max_frame_size`` fails before any of its
+    payload is buffered: between pieces the decoder holds only the frame the last one ended in.
     """
 
-    def __init__(
-        self,
-        stdout: bytes,
-        stderr: bytes,
-        run_streams: Sequence[int],
-        run_starts: Sequence[int],
-        lengths: tuple[array[int], array[int]],
-    ) -> None:
-        self._data = (stdout, stderr)
-        self._run_streams = run_streams
-        self._run_starts = run_starts
-        self._lengths = lengths
-        self._frames: list[Frame] | None = None
+    def __init__(self, max_frame_size: int = DEFAULT_MAX_FRAME_SIZE) -> None:
+        self.max_frame_size = max_frame_size
+        self.consumed = 0  # stream bytes fed so far
+        self._pending = bytearray()  # the frame the last piece ended in, as far as it came
+        self._needed = HEADER_SIZE  # that frame's whole size, once its header was checked
 
-    def _materialise(self) -> list[Frame]:
-        if self._frames is None:
-            self._frames = _frames_from_runs(
-                self._run_streams, self._run_starts, self._lengths, self._data
+    @property
+    def buffered(self) -> int:
+        """Bytes held of the frame the last piece ended in (0 between frames)."""
+        return len(self._pending)
+
+    def feed(self, data: bytes, frames: list[Piece] | None = None) -> list[Piece]:
+        """Decode ``data``; append each completed frame to ``frames`` (a new list if ``None``).
+
+        On a bad frame the frames before it are in ``frames`` when the error is raised.
+        """
+        frames = [] if frames is None else frames
+        offset = self.consumed - len(self._pending)  # the stream offset of what is decoded next
+        self.consumed += len(data)
+        position = 0
+        if self._pending:
+            position = self._fill(data, offset)
+            if len(self._pending) < self._needed:
+                return frames
+            held, self._pending, self._needed = bytes(self._pending), bytearray(), HEADER_SIZE
+            self._scan(held, offset, frames)
+            offset += len(held) - position
+        position = self._scan(data, offset, frames, position)
+        if position < len(data):
+            self._pending = bytearray(memoryview(data)[position:])
+            self._check_header(offset + position)
+        return frames
+
+    def end(self) -> None:
+        """The stream ended: a ``ProtocolError`` if it ended inside a frame."""
+        held, start = len(self._pending), self.consumed - len(self._pending)
+        if held and held < HEADER_SIZE:
+            raise ProtocolError(
+                f"stream ended inside a frame header at byte offset {start}: got {held} of "
+                f"{HEADER_SIZE} header bytes"
             )
-        return self._frames
+        if held:
+            raise ProtocolError(
+                f"truncated frame at byte offset {start}: the header announces "
+                f"{self._needed - HEADER_SIZE} payload bytes, the stream ended after "
+                f"{held - HEADER_SIZE}"
+            )
 
-    def __len__(self) -> int:
-        return len(self._lengths[_OUT]) + len(self._lengths[_ERR])
+    def _scan(self, data: bytes, offset: int, frames: list[Piece], position: int = 0) -> int:
+        """Decode the complete frames of ``data`` from ``position`` (``data[0]`` is at stream
+        ``offset``); return where the first incomplete one starts. The hot loop: per frame one
+        unpack, one look-up and one slice."""
+        unpack, streams, add = _HEADER.unpack_from, _STREAM_OF_WORD, frames.append
+        size = len(data)
+        while size - position >= HEADER_SIZE:
+            word, length = unpack(data, position)
+            start = position + HEADER_SIZE
+            stop = start + length
+            if stop > size:
+                break
+            stream = streams.get(word)
+            if stream is None:
+                _check(word, offset + position, data[start:stop])
+            add((stream, data[start:stop]))  # type: ignore[arg-type]  # _check raised otherwise
+            position = stop
+        return position
 
-    @overload
-    def __getitem__(self, index: int) -> Frame: ...
+    def _fill(self, data: bytes, offset: int) -> int:
+        """Move to the held frame what it lacks from the start of ``data`` (its header first,
+        checked, then its payload); return how many bytes that took."""
+        held = self._pending
+        used = max(0, min(HEADER_SIZE - len(held), len(data)))
+        held += memoryview(data)[:used]
+        self._check_header(offset)
+        if len(held) < HEADER_SIZE:
+            return used
+        take = min(self._needed - len(held), len(data) - used)
+        held += memoryview(data)[used : used + take]
+        return used + take
 
-    @overload
-    def __getitem__(self, index: slice) -> list[Frame]: ...
+    def _check_header(self, offset: int) -> None:
+        """Check the held frame's header once its 8 bytes are there, before its payload."""
+        if self._needed > HEADER_SIZE or len(self._pending) < HEADER_SIZE:
+            return
+        word, length = _HEADER.unpack_from(self._pending)
+        if word not in _STREAM_OF_WORD and word != SYSTEMERR << 24:
+            _check(word, offset, b"")  # type 3 waits for its payload: the daemon's message
+        if length > self.max_frame_size:
+            raise ProtocolError(
+                f"frame at byte offset {offset} announces {length} payload bytes, more than the "
+                f"{self.max_frame_size} byte limit (corrupt header?)"
+            )
+        self._needed = HEADER_SIZE + length
 
-    def __getitem__(self, index: int | slice) -> Frame | list[Frame]:
-        return self._materialise()[index]
 
-    def __iter__(self) -> Iterator[Frame]:
-        return iter(self._materialise())
+def _check(word: int, offset: int, payload: bytes) -> None:
+    """Raise what is wrong with a header whose first word is not a valid stdin/out/err one.
 
-    def __repr__(self) -> str:
-        return f"FrameIndex({len(self)} frames)"
+    ``payload`` is read only for a type-3 frame: the daemon's error text.
+    """
+    stream = word >> 24
+    if stream > SYSTEMERR:
+        raise ProtocolError(f"unknown stream type {stream} at byte offset {offset}")
+    if word & 0x00FFFFFF:
+        padding = word.to_bytes(4, "big")[1:]
+        raise ProtocolError(
+            f"frame header at byte offset {offset} has non-zero bytes 1-3 ({padding.hex()}); "
+            "they must be zero"
+        )
+    text = payload.decode("utf-8", errors="replace")
+    raise DaemonStreamError(
+        f"the daemon reported an error inside the stream (type 3 frame at byte offset {offset}): "
+        f"{text.strip()}",
+        payload=text,
+    )
 
 
 class DecodedStream:
     """A whole decoded stream: its frames (none for a raw/TTY stream), stdout and stderr bytes.
 
     Type-0 (stdin) frames count as stdout, as in moby's ``StdCopy``; ``data("stdin")`` still
-    returns them alone.
+    returns them alone. ``frames`` is built on first use (most callers read only the bytes).
     """
 
-    __slots__ = ("frames", "multiplexed", "stderr", "stdout")
-
-    def __init__(
-        self, frames: Sequence[Frame], multiplexed: bool, stdout: bytes, stderr: bytes
-    ) -> None:
-        self.frames = frames
+    def __init__(self, pieces: Sequence[Piece], *, multiplexed: bool) -> None:
         self.multiplexed = multiplexed
-        self.stdout = stdout
-        self.stderr = stderr
+        self._pieces = pieces
+        self.stdout = _joined(payload for stream, payload in pieces if stream != STDERR)
+        self.stderr = _joined(payload for stream, payload in pieces if stream == STDERR)
+
+    @cached_property
+    def frames(self) -> Sequence[Frame]:
+        """The frames in stream order, each with its header bytes; empty for a raw stream."""
+        if not self.multiplexed:
+            return []
+        return [
+            Frame(stream, data, frame_header(stream, len(data))) for stream, data in self._pieces
+        ]
 
     def data(self, stream: str | int = "stdout") -> bytes:
         """The concatenated payloads of ``stream`` (``stdout``/``stderr``/``stdin`` or 1/2/0)."""
@@ -190,7 +234,7 @@ class DecodedStream:
             return self.stdout
         if number == STDERR:
             return self.stderr
-        return b"".join(frame.payload for frame in self.frames if frame.stream == STDIN)
+        return b"".join(payload for kind, payload in self._pieces if kind == STDIN)
 
     def text(self, stream: str | int = "stdout") -> str:
         """``data(stream)`` decoded as UTF-8 (undecodable bytes replaced)."""
@@ -202,10 +246,18 @@ class DecodedStream:
 
     def __repr__(self) -> str:
         kind = "multiplexed" if self.multiplexed else "raw"
+        count = len(self._pieces) if self.multiplexed else 0
         return (
-            f"DecodedStream({kind}, {len(self.frames)} frames, stdout={len(self.stdout)} bytes, "
+            f"DecodedStream({kind}, {count} frames, stdout={len(self.stdout)} bytes, "
             f"stderr={len(self.stderr)} bytes)"
         )
+
+
+def _joined(parts: Iterable[bytes]) -> bytes:
+    """``b"".join(parts)``, twice as fast on many small parts (a chatty process's output)."""
+    buffer = io.BytesIO()
+    buffer.writelines(parts)
+    return buffer.getvalue()
 
 
 def _stream_number(stream: str | int) -> int:
@@ -219,109 +271,37 @@ def _stream_number(stream: str | int) -> int:
     raise ValueError(f"unknown stream {stream!r}: use stdout, stderr or stdin")
 
 
-class _PartialFrame:
-    """A frame cut off at the end of one ``consume`` call: header bytes and payload pieces."""
-
-    __slots__ = ("header", "length", "missing", "offset", "pieces", "word")
-
-    def __init__(self, offset: int) -> None:
-        self.offset = offset
-        self.header = bytearray()
-        self.pieces: list[Buffer] = []
-        self.word = -1
-        self.length = -1  # payload length, once the header is complete
-        self.missing = 0
-
-    def add(self, data: bytes, start: int, stop: int) -> None:
-        """Add ``data[start:stop]`` to the payload; large pieces are not copied."""
-        if stop > start:
-            large = stop - start >= _LARGE_FRAME
-            self.pieces.append(memoryview(data)[start:stop] if large else data[start:stop])
-            self.missing -= stop - start
-
-
 class MuxDecoder:
-    """Incremental decoder: ``consume``/``feed`` bytes as they arrive, then ``finish()``.
+    """A stream's whole output, decoded as it arrives: ``feed`` each piece, then ``finish()``.
 
-    ``multiplexed=False`` decodes a raw (TTY) stream: every byte is stdout, there are no frames.
-    A frame whose header announces more than ``max_frame_size`` payload bytes is rejected before
-    its payload is buffered, so a corrupt header cannot make the decoder buffer 4 GiB.
-
-    Storage per destination (stdout, stderr): ``_out``, a ``BytesIO`` the payloads are copied into
-    once per ``consume`` call (its ``getvalue()`` hands the buffer over without another copy, so
-    the received chunks are freed and their memory reused), and ``_lengths``, one payload length
-    per frame. Frame order is kept as runs of one header word: ``_run_streams`` (stream type) and
-    ``_run_starts`` (index of the run's first frame in its destination).
+    ``multiplexed=False`` keeps a raw (TTY) stream as it is: every byte is stdout, no frames.
+    A decoding error carries ``partial``, the output decoded before it, and is raised again by
+    every later call.
     """
 
     def __init__(
         self, *, multiplexed: bool = True, max_frame_size: int = DEFAULT_MAX_FRAME_SIZE
     ) -> None:
         self.multiplexed = multiplexed
-        self.max_frame_size = max_frame_size
-        self._out = (io.BytesIO(), io.BytesIO())
-        self._lengths = (array("I"), array("I"))
-        self._run_streams = bytearray()
-        self._run_starts = array("Q")
-        self._word = -1  # header word 0 of the current run; -1 before the first frame
-        self._valid: dict[int, int] = {}  # validated header words -> stream type
-        self._large_frames = False  # slice payloads as memoryviews (no copy) in the next scan
-        self._base = 0  # stream offset of the next byte handed to consume()
-        self._partial: _PartialFrame | None = None  # a frame cut off at the end of a call
+        self._frames = FrameDecoder(max_frame_size)
+        self._pieces: list[Piece] = []
         self._failure: ProtocolError | None = None
         self._finished = False
 
-    @property
-    def bytes_consumed(self) -> int:
-        """How many stream bytes were handed to the decoder so far."""
-        return self._base
-
-    @property
-    def frame_count(self) -> int:
-        """How many complete frames were decoded so far."""
-        return len(self._lengths[_OUT]) + len(self._lengths[_ERR])
-
-    def feed(self, data: bytes | bytearray | memoryview) -> list[Frame]:
-        """Decode ``data`` and return the frames it completed (a frame may span many calls)."""
-        runs_before = len(self._run_streams)
-        lengths_before = (len(self._lengths[_OUT]), len(self._lengths[_ERR]))
-        sizes_before = (self._out[_OUT].tell(), self._out[_ERR].tell())
-        self.consume(data)
-        streams = list(self._run_streams[runs_before:])
-        starts = list(self._run_starts[runs_before:])
-        if runs_before:  # the run that was open continues into the new frames
-            stream = self._run_streams[runs_before - 1]
-            streams.insert(0, stream)
-            starts.insert(0, lengths_before[_destination(stream)])
-        new_data = (
-            self._written_since(_OUT, sizes_before),
-            self._written_since(_ERR, sizes_before),
-        )
-        return _frames_from_runs(streams, starts, self._lengths, new_data)
-
-    def consume(self, data: bytes | bytearray | memoryview) -> None:
-        """Decode ``data`` without building ``Frame`` objects (the fast path)."""
+    def feed(self, data: bytes) -> list[Piece]:
+        """Decode ``data``; return what it completed as ``(stream, payload)`` in stream order
+        (a raw stream: ``data`` itself as stdout)."""
         if self._failure is not None:
             raise self._failure
         if self._finished:
             raise ValueError("the decoder is finished; create a new one for a new stream")
-        if not isinstance(data, bytes):
-            data = bytes(data)
+        before = len(self._pieces)
         if not self.multiplexed:
             if data:
-                self._out[_OUT].write(data)
-            self._base += len(data)
-            return
-        try:
-            position = self._fill_partial(data) if self._partial is not None else 0
-            position = self._scan(data, position)
-            if position < len(data):
-                self._stash(data, position)
-        except ProtocolError as error:
-            error.partial = self._result()  # everything decoded before the bad frame
-            self._failure = error
-            raise
-        self._base += len(data)
+                self._pieces.append((STDOUT, bytes(data)))
+        else:
+            self._decode(lambda: self._frames.feed(bytes(data), self._pieces))
+        return self._pieces[before:]
 
     def finish(self, *, incomplete_ok: bool = False) -> DecodedStream:
         """The decoded stream. At end of stream a partial frame is a ``ProtocolError``.
@@ -331,206 +311,25 @@ class MuxDecoder:
         """
         if self._failure is not None:
             raise self._failure
-        if self._partial is not None and not incomplete_ok:
-            error = ProtocolError(self._truncation_message(), partial=self._result())
-            self._failure = error
-            raise error
+        if not incomplete_ok:
+            self._decode(self._frames.end)
         self._finished = True
         return self._result()
 
-    def _truncation_message(self) -> str:
-        partial = self._partial
-        assert partial is not None
-        if partial.length < 0:
-            return (
-                f"stream ended inside a frame header at byte offset {partial.offset}: "
-                f"got {len(partial.header)} of {HEADER_SIZE} header bytes"
-            )
-        return (
-            f"truncated frame at byte offset {partial.offset}: the header announces "
-            f"{partial.length} payload bytes, the stream ended after "
-            f"{partial.length - partial.missing}"
-        )
-
-    def _scan(self, data: bytes, position: int) -> int:
-        """Decode every complete frame of ``data`` from ``position``; return where it stopped.
-
-        The hot loop: per frame one unpack, one slice, one append. A header word equal to the
-        previous one needs no check; a new one starts a run (and is validated once per stream).
-        """
-        source: Buffer = memoryview(data) if self._large_frames else data
-        size, first = len(data), position
-        local: tuple[list[Buffer], list[Buffer]] = ([], [])
-        bases = (len(self._lengths[_OUT]), len(self._lengths[_ERR]))
-        runs: dict[int, _Run] = {}
-        word = self._word
-        append = local[_OUT].append
-        if word >= 0:  # the previous call's last run continues
-            run = self._local_run(word, local, bases)
-            runs[word] = run
-            append = run[1]
-        add_run_stream, add_run_start = self._run_streams.append, self._run_starts.append
-        unpack = _HEADER.unpack_from
+    def _decode(self, step: Callable[[], object]) -> None:
         try:
-            while True:
-                header_word, length = unpack(source, position)
-                start = position + HEADER_SIZE
-                stop = start + length
-                if stop > size:
-                    break
-                if header_word != word:
-                    run = runs.get(header_word) or self._new_run(
-                        header_word,
-                        self._base + position,
-                        data[start:stop],
-                        local=local,
-                        bases=bases,
-                        runs=runs,
-                    )
-                    stream, append, destination, base = run
-                    add_run_stream(stream)
-                    add_run_start(base + len(destination))
-                    word = header_word
-                append(source[start:stop])
-                position = stop
-        except struct.error:
-            pass  # fewer than 8 bytes left: the next header is incomplete
-        finally:
-            self._word = word
-            self._commit(local, position - first)
-        return position
-
-    def _local_run(
-        self, header_word: int, local: tuple[list[Buffer], list[Buffer]], bases: tuple[int, int]
-    ) -> _Run:
-        stream = self._valid[header_word]
-        destination = local[_destination(stream)]
-        return (stream, destination.append, destination, bases[_destination(stream)])
-
-    def _new_run(
-        self,
-        header_word: int,
-        offset: int,
-        payload: bytes,
-        *,
-        local: tuple[list[Buffer], list[Buffer]],
-        bases: tuple[int, int],
-        runs: dict[int, _Run],
-    ) -> _Run:
-        if header_word not in self._valid:
-            self._validate(header_word, offset, payload)
-        run = self._local_run(header_word, local, bases)
-        runs[header_word] = run
-        return run
-
-    def _written_since(self, destination: int, sizes: tuple[int, int]) -> bytes:
-        with self._out[destination].getbuffer() as view:
-            return bytes(view[sizes[destination] :])
-
-    def _commit(self, local: tuple[list[Buffer], list[Buffer]], consumed: int) -> None:
-        """Copy one scan's payloads into storage, once."""
-        count = len(local[_OUT]) + len(local[_ERR])
-        if not count:
-            return
-        self._large_frames = consumed >= count * _LARGE_FRAME
-        for destination, parts in enumerate(local):
-            if not parts:
-                continue
-            self._lengths[destination].extend(map(len, parts))
-            self._out[destination].writelines(parts)
-
-    def _validate(self, header_word: int, offset: int, payload: bytes) -> None:
-        """Check a header word seen for the first time; remember it when valid.
-
-        ``payload`` is read only for a type-3 frame (the daemon's error text).
-        """
-        stream = header_word >> 24
-        if stream > SYSTEMERR:
-            raise ProtocolError(f"unknown stream type {stream} at byte offset {offset}")
-        if header_word & _PADDING_MASK:
-            padding = header_word.to_bytes(4, "big")[1:]
-            raise ProtocolError(
-                f"frame header at byte offset {offset} has non-zero bytes 1-3 "
-                f"({padding.hex()}); they must be zero"
-            )
-        if stream == SYSTEMERR:
-            text = payload.decode("utf-8", errors="replace")
-            raise DaemonStreamError(
-                f"the daemon reported an error inside the stream (type 3 frame at byte "
-                f"offset {offset}): {text.strip()}",
-                payload=text,
-            )
-        self._valid[header_word] = stream
-
-    def _stash(self, data: bytes, position: int) -> None:
-        """Keep the frame cut off at the end of ``data`` for the next call (without copying
-        large payload pieces)."""
-        partial = _PartialFrame(self._base + position)
-        header_end = min(position + HEADER_SIZE, len(data))
-        partial.header += data[position:header_end]
-        self._partial = partial
-        if len(partial.header) == HEADER_SIZE:
-            self._open(partial)
-            partial.add(data, header_end, len(data))
-
-    def _open(self, partial: _PartialFrame) -> None:
-        """The partial frame's header is complete: check it before buffering its payload."""
-        header_word, length = _HEADER.unpack_from(partial.header, 0)
-        if header_word >> 24 > SYSTEMERR or header_word & _PADDING_MASK:
-            self._validate(header_word, partial.offset, b"")  # raises the precise error
-        if length > self.max_frame_size:
-            raise ProtocolError(
-                f"frame at byte offset {partial.offset} announces {length} payload "
-                f"bytes, more than the {self.max_frame_size} byte limit (corrupt header?)"
-            )
-        partial.word, partial.length, partial.missing = header_word, length, length
-
-    def _fill_partial(self, data: bytes) -> int:
-        """Complete the carried-over frame from the start of ``data``; return bytes used."""
-        partial = self._partial
-        assert partial is not None
-        position = 0
-        if partial.length < 0:
-            position = min(HEADER_SIZE - len(partial.header), len(data))
-            partial.header += data[:position]
-            if len(partial.header) < HEADER_SIZE:
-                return position
-            self._open(partial)
-        take = min(partial.missing, len(data) - position)
-        partial.add(data, position, position + take)
-        position += take
-        if not partial.missing:
-            self._partial = None
-            self._add_frame(partial)
-        return position
-
-    def _add_frame(self, partial: _PartialFrame) -> None:
-        """Store a frame that spanned calls (its payload pieces stay as they are)."""
-        header_word = partial.word
-        if header_word not in self._valid:
-            self._validate(header_word, partial.offset, b"".join(partial.pieces))
-        stream = self._valid[header_word]
-        destination = _destination(stream)
-        if header_word != self._word:
-            self._run_streams.append(stream)
-            self._run_starts.append(len(self._lengths[destination]))
-            self._word = header_word
-        self._lengths[destination].append(partial.length)
-        self._out[destination].writelines(partial.pieces)
+            step()
+        except ProtocolError as error:
+            error.partial = self._result()  # everything decoded before the bad frame
+            self._failure = error
+            raise
 
     def _result(self) -> DecodedStream:
-        stdout = self._out[_OUT].getvalue()
-        stderr = self._out[_ERR].getvalue()
-        if not self.multiplexed:
-            return DecodedStream((), False, stdout, stderr)
-        index = FrameIndex(
-            stdout, stderr, bytes(self._run_streams), array("Q", self._run_starts), self._lengths
-        )
-        return DecodedStream(index, True, stdout, stderr)
+        return DecodedStream(self._pieces, multiplexed=self.multiplexed)  # no feed after this
 
 
 def decode(data: bytes, *, multiplexed: bool = True) -> DecodedStream:
     """Decode a complete stream in one call."""
     decoder = MuxDecoder(multiplexed=multiplexed)
-    decoder.consume(data)
+    decoder.feed(data)
     return decoder.finish()

@@ -16,6 +16,7 @@ from .aws.config import AwsConfig, SimulatorInfoLike, split_list
 from .aws.credentials import credentials_available
 from .client import DockerClient
 from .outage import Outages
+from .simulator_extra import check_simulator_environment
 from .transport import AUTO, NegotiationListener, Target, Timeouts, Transport
 
 SOCKERLESS = "sockerless"
@@ -97,7 +98,9 @@ SimulatorStarter = Callable[[SimulatorOptions], SimulatorHandle]
 
 
 def start_embedded_simulator(options: SimulatorOptions) -> SimulatorHandle:
-    """Start ``python -m sockerless_sim`` and wait for its ready line."""
+    """Start ``python -m sockerless_sim`` and wait for its ready line (after checking that the
+    kit's ``simulator`` extra is installed: ``simulator_extra``)."""
+    check_simulator_environment()
     from sockerless_sim.launcher import SimulatorProcess  # noqa: PLC0415 - only when needed
 
     process: SimulatorHandle = SimulatorProcess.start(

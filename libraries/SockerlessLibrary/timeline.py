@@ -840,6 +840,33 @@ def document(run: Mapping[str, Any], tests: Sequence[Mapping[str, Any]]) -> dict
     return {"schema": SCHEMA, "version": SCHEMA_VERSION, "run": dict(run), "tests": list(tests)}
 
 
+def merge_documents(run_id: str, documents: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """One ``timeline.json`` for the processes of one run (pabot): every test of every process,
+    each with its process's ``run_id``; the run's clock over all of them, its cost summed, and
+    each process's own ``run`` part under ``run.processes``."""
+    processes: list[dict[str, Any]] = []
+    tests: list[dict[str, Any]] = []
+    for each in documents:
+        run = dict(each.get("run") or {})
+        processes.append(run)
+        tests.extend({**test, "run_id": run.get("run_id")} for test in each.get("tests") or [])
+    bounds = [Bound(**bound) for test in tests for bound in test["clock"]["bounds"]]
+    targets = list(dict.fromkeys(str(run["target"]) for run in processes if run.get("target")))
+    budgets: dict[str, Any] = next(
+        (dict(run["budgets"]) for run in processes if run.get("budgets")), {}
+    )
+    aws_calls = sum(int((run.get("cost") or {}).get("aws_calls", 0)) for run in processes)
+    merged_run = {
+        "run_id": run_id,
+        "target": targets[0] if len(targets) == 1 else targets or None,
+        "budgets": budgets,
+        "clock": align(bounds).as_dict(),
+        "cost": {"aws_calls": aws_calls},
+        "processes": processes,
+    }
+    return document(merged_run, tests)
+
+
 def union_length(
     intervals: Iterable[tuple[float, float]],
     start: float = float("-inf"),

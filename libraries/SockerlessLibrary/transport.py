@@ -1,14 +1,13 @@
-"""HTTP/1.1 to a Docker-API daemon over a unix socket or TCP, written by hand.
+"""HTTP/1.1 to a Docker-API daemon over a unix socket or TCP, on the standard ``http.client``.
 
-Why by hand: the exec hijack must keep every byte that arrived with the ``101`` headers
-(docker-py loses them inside ``http.client``'s buffered reader), and one small parser for status
-line, headers and body framing serves plain requests, streams and the hijack alike.
-
-Guarantees: nothing connects at construction; every call has a connect timeout and a read
-*deadline* (the whole response, or the whole stream, must arrive within ``Timeouts.read``, so a
-daemon that trickles bytes cannot hang a test either); one kept-alive connection is reused under a
-lock and is transparently replaced once if the daemon had closed it before answering; streams get a
-connection of their own.
+``http.client`` writes each request and reads each response; this module adds what a test kit
+needs (docs/architecture.md, "the wire"): the daemon's address (``Target``) and a socket to it
+that fails with a precise reason, outages that stay down (``outage.py``), a *deadline* per call
+at every receive and send (``WireSocket``: a daemon that trickles bytes cannot hang a test), one
+kept-alive connection, the strictness ``http.client`` leaves out, messages that name operation,
+target, status and what the daemon said (and a request's size when that was the trouble), and
+the upgraded stream after a ``101``, read from the response's own buffer (``response.fp``) so
+bytes that came with the head are kept. Nothing connects at construction.
 
 API version: a pinned version (the default, ``1.44``) is used as given. ``api_version="auto"``
 negotiates as docker-py's ``version="auto"`` and the Go SDK's ``NegotiateAPIVersion`` do: before
@@ -18,7 +17,9 @@ the first request, one unversioned ``GET /_ping``; its ``API-Version`` header, i
 
 from __future__ import annotations
 
+import ast
 import contextlib
+import http.client
 import json
 import re
 import select
@@ -27,10 +28,11 @@ import stat
 import threading
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
+from http.client import HTTPResponse
 from pathlib import Path
-from types import TracebackType
-from typing import Any
+from typing import Any, NamedTuple, cast
 from urllib.parse import urlsplit
 
 from .errors import (
@@ -50,11 +52,16 @@ AUTO = "auto"  # negotiate with the daemon on the first request
 _API_VERSION = re.compile(r"(\d{1,4})\.(\d{1,4})")
 USER_AGENT = "SockerlessLibrary"
 RECV_SIZE = 256 * 1024
-MAX_HEAD_SIZE = 64 * 1024
+MAX_HEAD_SIZE = 64 * 1024  # of a response head, kept to quote it when it breaks off
 MAX_BODY_SIZE = 64 * 1024 * 1024
 MAX_ERROR_BODY_SIZE = 1024 * 1024
-_STATUS_LINE = re.compile(rb"HTTP/(\d)\.(\d) (\d{3})(?: (.*))?")
-_METHODS_WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
+# A URL longer than this is beyond what many HTTP servers take in a request line (nginx and
+# Apache: 8 KiB; Python's http.server: 64 KiB; Go's net/http: 1 MiB for the whole head).
+LONG_URL = 8 * 1024
+# A request larger than a socket's buffer: one the daemon must have stopped reading, if sending
+# it broke off (a small one may be sent whole after the daemon had closed).
+LARGE_REQUEST = 64 * 1024
+_SIZE_REFUSALS = frozenset({413, 414, 431})  # too large, URI too long, header fields too large
 _ADDRESS_FORMS = "unix:///path/to.sock, /path/to.sock, tcp://host:port or http://host:port"
 
 
@@ -127,24 +134,17 @@ class Target:
         return f"tcp://{self.host_header}"
 
 
-@dataclass
-class ResponseHead:
-    """Status line and headers (names lower-cased; repeated headers joined with ``, ``)."""
-
-    version: tuple[int, int]
-    status: int
-    reason: str
-    headers: dict[str, str]
-
-
-@dataclass
 class Response:
-    """A complete response."""
+    """A complete response: status, reason, body and (lower-cased) headers."""
 
-    status: int
-    reason: str
-    headers: dict[str, str]
-    body: bytes
+    def __init__(self, answer: Answer, body: bytes) -> None:
+        self.status, self.reason, self.body = answer.status, answer.reason, body
+        self._answer = answer
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """Header names lower-cased; a repeated header's values joined with ``, ``."""
+        return self._answer.fields
 
     def json(self) -> Any:
         """The body parsed as JSON."""
@@ -180,235 +180,102 @@ class Deadline:
         )
 
 
-class NoResponse(Exception):
-    """The connection ended (EOF or reset) before any byte of a response arrived."""
+class WireSocket(socket.socket):
+    """A socket whose receives and sends end at the call's deadline, not after an idle timeout.
 
+    ``http.client`` reads through it, so a daemon that trickles a head or a body byte by byte
+    still fails when the deadline passes. It keeps what failure messages need: whether the
+    daemon closed its side (``eof``; a reset counts) and the first bytes it sent (``received``).
+    """
 
-class TruncatedBody(Exception):
-    """The connection ended before the announced body was complete."""
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.expect_response(None)
 
-    def __init__(self, description: str, received: bytes) -> None:
-        super().__init__(description)
-        self.description = description
-        self.received = received
+    def expect_response(self, deadline: Deadline | None) -> None:
+        """A request is about to be sent: from here on reads and sends stop at ``deadline``."""
+        self.deadline = deadline
+        self.eof = False
+        self.received = bytearray()
 
+    def context(self) -> str:
+        """``exec start on unix:///x.sock``: the call this socket serves, to start a message."""
+        return f"{self.deadline.operation} on {self.deadline.target}" if self.deadline else ""
 
-@dataclass
-class HttpConnection:
-    """One socket plus the bytes read from it but not consumed yet."""
+    def arm(self) -> None:
+        """Set the socket timeout to what is left of the deadline (raises once none is)."""
+        if self.deadline is not None:
+            self.settimeout(self.deadline.remaining())
 
-    sock: socket.socket
-    target: Target
-    buffer: bytearray = field(default_factory=bytearray)
-    eof: bool = False
-    uses: int = 0
-
-    def send(self, data: bytes, deadline: Deadline) -> None:
-        """Send all of ``data``; a reset or broken pipe means the daemon went away."""
-        self.sock.settimeout(deadline.remaining())
+    def recv_into(self, buffer: Any, nbytes: int = 0, flags: int = 0) -> int:
+        """``socket.recv_into`` (what ``http.client``'s reader calls) under the deadline."""
+        self.arm()
         try:
-            self.sock.sendall(data)
+            count = super().recv_into(buffer, nbytes, flags)
         except TimeoutError:
-            raise deadline.expired("could not send the request") from None
-        except (BrokenPipeError, ConnectionResetError) as error:
-            raise NoResponse(str(error)) from None
-
-    def send_while_reading(self, data: bytes, deadline: Deadline) -> None:
-        """Send ``data`` while buffering whatever the daemon sends meanwhile.
-
-        A daemon that writes output before reading its stdin would otherwise deadlock with us.
-        Stops sending quietly if the daemon closes its reading side.
-        """
-        view = memoryview(data)
-        while view and not self.eof:
-            readable, writable, _ = select.select(
-                [self.sock], [self.sock], [], deadline.remaining()
-            )
-            if readable:
-                self._recv_into_buffer(deadline)
-            if writable:
-                try:
-                    sent = self.sock.send(view[:RECV_SIZE])
-                except (BrokenPipeError, ConnectionResetError):
-                    return
-                view = view[sent:]
-
-    def shutdown_write(self) -> None:
-        """Half-close: the daemon sees end of stdin and keeps sending output."""
-        with contextlib.suppress(OSError):  # already closed by the daemon: nothing to signal
-            self.sock.shutdown(socket.SHUT_WR)
-
-    def _recv(self, deadline: Deadline, size: int = RECV_SIZE) -> bytes:
-        if self.eof:
-            return b""
-        self.sock.settimeout(deadline.remaining())
-        try:
-            data = self.sock.recv(size)
-        except TimeoutError:
-            raise deadline.expired() from None
+            if self.deadline is None:
+                raise
+            raise self.deadline.expired() from None
         except ConnectionResetError:
-            data = b""
-        if not data:
-            self.eof = True
-        return data
+            count = 0
+        self.eof = not count
+        if len(self.received) < MAX_HEAD_SIZE:
+            self.received += memoryview(buffer)[: min(count, MAX_HEAD_SIZE - len(self.received))]
+        return count
 
-    def _recv_into_buffer(self, deadline: Deadline) -> int:
-        data = self._recv(deadline)
-        self.buffer += data
-        return len(data)
-
-    def read_head(self, deadline: Deadline) -> ResponseHead:
-        """Read the status line and headers from our own buffer; the rest stays buffered."""
-        while True:
-            end = self.buffer.find(b"\r\n\r\n")
-            if end >= 0:
-                break
-            if len(self.buffer) > MAX_HEAD_SIZE:
-                raise ProtocolError(
-                    f"{deadline.operation} on {self.target}: response head larger than "
-                    f"{MAX_HEAD_SIZE} bytes"
-                )
-            if not self._recv_into_buffer(deadline):
-                if not self.buffer:
-                    raise NoResponse("connection closed before a response")
-                raise ProtocolError(
-                    f"{deadline.operation} on {self.target}: connection closed inside the "
-                    f"response head: {excerpt(self.buffer.decode('latin-1'))!r}"
-                )
-        head = bytes(self.buffer[:end])
-        del self.buffer[: end + 4]
-        return self._parse_head(head, deadline.operation)
-
-    def _parse_head(self, head: bytes, operation: str) -> ResponseHead:
-        status_line, *header_lines = head.split(b"\r\n")
-        match = _STATUS_LINE.fullmatch(status_line)
-        if match is None:
-            raise ProtocolError(
-                f"{operation} on {self.target}: malformed status line "
-                f"{status_line.decode('latin-1')!r}"
-            )
-        headers: dict[str, str] = {}
-        for line in header_lines:
-            name, colon, value = line.decode("latin-1").partition(":")
-            if not colon or not name.strip():
-                text = line.decode("latin-1")
-                raise ProtocolError(f"{operation} on {self.target}: malformed header line {text!r}")
-            key, text = name.strip().lower(), value.strip()
-            headers[key] = f"{headers[key]}, {text}" if key in headers else text
-        return ResponseHead(
-            (int(match.group(1)), int(match.group(2))),
-            int(match.group(3)),
-            (match.group(4) or b"").decode("latin-1"),
-            headers,
-        )
-
-    def take_buffered(self) -> bytes:
-        """Every byte read past the head and not consumed yet (the hijacked stream's start)."""
-        data = bytes(self.buffer)
-        self.buffer.clear()
-        return data
-
-    def body_chunks(
-        self, head: ResponseHead, method: str, deadline: Deadline, *, raw: bool = False
-    ) -> Iterator[bytes]:
-        """The body as it arrives. ``raw=True``: read to EOF regardless of headers (hijack)."""
+    def sendall(self, data: Any, flags: int = 0) -> None:
+        """``socket.sendall`` under the deadline."""
+        self.arm()
         try:
-            framing = "close" if raw else body_framing(method, head)
-        except ProtocolError as error:
-            raise ProtocolError(f"{deadline.operation} on {self.target}: {error}") from None
-        if framing == "none":
-            return
-        if framing == "chunked":
-            yield from self._chunked(deadline)
-            return
-        if framing == "close":
-            if self.buffer:
-                yield self.take_buffered()
-            while data := self._recv(deadline):
-                yield data
-            return
-        yield from self._exactly(int(framing), deadline)
+            super().sendall(data, flags)
+        except TimeoutError:
+            if self.deadline is None:
+                raise
+            raise self.deadline.expired("could not send the request") from None
 
-    def _exactly(self, expected: int, deadline: Deadline) -> Iterator[bytes]:
-        received: list[bytes] = []
-        left = expected
-        if self.buffer:
-            data = bytes(self.buffer[:left])
-            del self.buffer[: len(data)]
-            left -= len(data)
-            received.append(data)
-            yield data
-        while left > 0:
-            data = self._recv(deadline, min(left, RECV_SIZE))
-            if not data:
-                got = expected - left
-                raise TruncatedBody(
-                    f"truncated body: expected {expected} bytes, got {got}", b"".join(received)
-                )
-            left -= len(data)
-            received.append(data)
-            yield data
-
-    def _chunked(self, deadline: Deadline) -> Iterator[bytes]:
-        total = 0
-        while True:
-            size_line = self._line(deadline, total)
-            try:
-                size = int(size_line.split(b";", 1)[0].strip(), 16)
-            except ValueError:
-                raise ProtocolError(
-                    f"{deadline.operation} on {self.target}: bad chunk size line "
-                    f"{size_line.decode('latin-1')!r}"
-                ) from None
-            if size == 0:
-                while self._line(deadline, total):
-                    pass  # trailers are ignored
-                return
-            while len(self.buffer) < size + 2:
-                if not self._recv_into_buffer(deadline):
-                    raise TruncatedBody(
-                        f"truncated chunked body: connection closed inside a chunk "
-                        f"(got {total + len(self.buffer)} bytes)",
-                        b"",
-                    )
-            if self.buffer[size : size + 2] != b"\r\n":
-                raise ProtocolError(
-                    f"{deadline.operation} on {self.target}: chunk of {size} bytes not "
-                    f"followed by CRLF"
-                )
-            data = bytes(self.buffer[:size])
-            del self.buffer[: size + 2]
-            total += size
-            yield data
-
-    def _line(self, deadline: Deadline, total: int) -> bytes:
-        while (end := self.buffer.find(b"\r\n")) < 0:
-            if len(self.buffer) > MAX_HEAD_SIZE:
-                raise ProtocolError(f"{deadline.operation} on {self.target}: chunk line too long")
-            if not self._recv_into_buffer(deadline):
-                raise TruncatedBody(
-                    f"truncated chunked body: connection closed between chunks "
-                    f"(got {total} bytes, no final chunk)",
-                    b"",
-                )
-        line = bytes(self.buffer[:end])
-        del self.buffer[: end + 2]
-        return line
-
-    def alive(self) -> bool:
-        """False if the daemon closed this idle connection or left unread bytes on it."""
-        if self.eof or self.buffer:
-            return False
+    def idle(self) -> bool:
+        """False if the daemon closed this kept-alive connection or sent something unasked."""
         try:
-            readable, _, _ = select.select([self.sock], [], [], 0)
+            return not select.select([self], [], [], 0)[0]
         except (OSError, ValueError):
             return False
-        return not readable  # an idle HTTP connection has nothing to read unless it is closed
 
-    def close(self) -> None:
-        """Close the socket (idempotent)."""
-        with contextlib.suppress(OSError):
-            self.sock.close()
+
+def open_socket(target: Target, operation: str, limit: float) -> WireSocket:
+    """A socket connected to ``target`` within ``limit`` seconds, or an error that says why not."""
+    try:
+        if target.scheme == "tcp":
+            assert target.host is not None and target.port is not None
+            plain = socket.create_connection((target.host, target.port), timeout=limit)
+            plain.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            return WireSocket(fileno=plain.detach())
+        sock = WireSocket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.settimeout(limit)
+            sock.connect(str(target.socket_path))
+        except BaseException:
+            sock.close()
+            raise
+        return sock
+    except TimeoutError:
+        raise DaemonTimeout(
+            f"{operation}: connecting to {target} took longer than the {limit:g} s connect timeout",
+            operation=operation,
+            timeout=limit,
+        ) from None
+    except FileNotFoundError:
+        why = f"no socket at {target.socket_path}"
+    except ConnectionRefusedError:
+        not_socket = _not_a_socket(target.socket_path)
+        where = target.socket_path if target.scheme == "unix" else target.host_header
+        why = (
+            f"{target.socket_path} is {not_socket}, not a unix socket (is the path right?)"
+            if not_socket
+            else f"connection refused at {where} (is the daemon running?)"
+        )
+    except OSError as error:
+        why = str(error)
+    raise DaemonUnreachable(f"{operation}: cannot connect to {target}: {why}")
 
 
 def _not_a_socket(path: str | None) -> str:
@@ -417,51 +284,194 @@ def _not_a_socket(path: str | None) -> str:
     Connecting to such a path fails with "connection refused", which would wrongly suggest a
     daemon that is not running.
     """
-    if path is None:
-        return ""
     try:
-        mode = Path(path).stat().st_mode
+        mode = Path(str(path)).stat().st_mode
     except OSError:
         return ""
-    if stat.S_ISSOCK(mode):
+    if stat.S_ISSOCK(mode) or path is None:
         return ""
     if stat.S_ISDIR(mode):
         return "a directory"
     return "a regular file" if stat.S_ISREG(mode) else "another kind of file"
 
 
-def body_framing(method: str, head: ResponseHead) -> str:
-    """``none``, ``chunked``, ``close`` or the Content-Length as a decimal string."""
-    if method == "HEAD" or head.status < 200 or head.status in (204, 304):
-        return "none"
-    if "chunked" in head.headers.get("transfer-encoding", "").lower():
-        return "chunked"
-    length = head.headers.get("content-length")
-    if length is None:
-        return "close"
-    if not length.strip().isdigit():
-        raise ProtocolError(f"bad Content-Length header {length!r}")
-    return str(int(length))
+class Answer(HTTPResponse):
+    """``http.client``'s response, with its headers as the kit reads them."""
+
+    @cached_property
+    def fields(self) -> dict[str, str]:
+        """Header names lower-cased; a repeated header's values joined with ``, ``."""
+        fields: dict[str, str] = {}
+        for name, value in self.msg.raw_items():
+            key = name.lower()
+            fields[key] = f"{fields[key]}, {value}" if key in fields else value
+        return fields
+
+
+class Connection(http.client.HTTPConnection):
+    """``http.client`` on a socket the transport opened; it never reconnects by itself.
+
+    ``wire`` stays when ``http.client`` lets go of ``sock`` (an answer that closes the
+    connection), so that answer's body is still read under the deadline.
+    """
+
+    response_class = Answer
+
+    def __init__(self, wire: WireSocket) -> None:
+        super().__init__("localhost")
+        self.auto_open = 0
+        self.sock = self.wire = wire
+
+    def close(self) -> None:
+        """Close the connection and its socket (idempotent)."""
+        super().close()
+        self.wire.close()
+
+
+class Request(NamedTuple):
+    """A request as handed to ``http.client`` (which adds Content-Length, Accept-Encoding), and
+    the operation it serves."""
+
+    operation: str
+    method: str
+    url: str
+    body: bytes | None
+    headers: dict[str, str]
+
+    def size_note(self) -> str:
+        """Why its size may have made a daemon refuse it, or ``""`` when it was not large."""
+        if len(self.url) <= LONG_URL:
+            return ""
+        return (
+            f" (the request's URL was {len(self.url):,} bytes, more than HTTP servers take in a "
+            "request line: 8 KiB in nginx, 64 KiB in Python's http.server, 1 MiB of head in "
+            "Go's net/http; is an ID, name or filter far too long?)"
+        )
+
+
+class NoResponse(Exception):
+    """The connection ended before a response began; ``cut_short``: before the daemon had read
+    the whole request."""
+
+    def __init__(self, cut_short: bool) -> None:
+        super().__init__("no response")
+        self.cut_short = cut_short
+
+
+def exchange(connection: Connection, request: Request, deadline: Deadline) -> Answer:
+    """Send ``request`` and read the answer's head, under ``deadline``.
+
+    A daemon that stops reading a request may have answered it first (a 414 or 431 to one too
+    large): that answer is read like any other. ``NoResponse`` when none came.
+    """
+    wire = connection.wire
+    wire.expect_response(deadline)
+    cut_short = False
+    try:
+        connection.request(request.method, request.url, request.body, request.headers)
+    except (BrokenPipeError, ConnectionResetError):
+        cut_short = True
+    try:
+        if not cut_short:
+            response = cast(Answer, connection.getresponse())  # its response_class
+        else:
+            response = Answer(wire, method=request.method)
+            response.begin()
+    except http.client.RemoteDisconnected:
+        raise NoResponse(cut_short) from None
+    except http.client.BadStatusLine as error:
+        raise ProtocolError(
+            f"{wire.context()}: malformed status line {str(error).strip()!r}"
+        ) from None
+    except http.client.HTTPException as error:  # a line or a head too long, an HTTP/2 answer
+        raise ProtocolError(f"{wire.context()}: {type(error).__name__}: {error}") from None
+    problem = _lenient_head(response, wire)
+    if problem:
+        raise ProtocolError(f"{wire.context()}: {problem}")
+    return response
+
+
+def _lenient_head(response: Answer, wire: WireSocket) -> str:
+    """What ``http.client`` accepts in a head and the kit does not, said; ``""`` if nothing."""
+    if wire.eof:  # a whole head ends in a blank line, and reading that never meets the end
+        received = wire.received.decode("latin-1")
+        return f"connection closed inside the response head: {excerpt(received)!r}"
+    if response.msg.defects:  # a line that is no header: http.client ends the head there
+        stray = str(response.msg.get_payload()).splitlines() or [str(response.msg.defects[0])]
+        return f"malformed header line {stray[0]!r}"
+    if response.length is None and not response.chunked:  # a body read to the end: why?
+        length = response.fields.get("content-length")
+        if length is not None:  # one that is no number: http.client ignores it
+            return f"bad Content-Length header {length!r}"
+    return ""
+
+
+def _broken(
+    response: Answer, wire: WireSocket, got: int, error: http.client.IncompleteRead | None
+) -> str:
+    """How a body broke off after ``got`` bytes: short of its Content-Length, or inside or
+    between chunks. A chunk size line that is no number (the connection still open) raises
+    ``ProtocolError``."""
+    if error is None:
+        return f"truncated body: expected {got + (response.length or 0)} bytes, got {got}"
+    if not wire.eof:
+        raise ProtocolError(f"{wire.context()}: bad chunk size line {_bad_line(error)}")
+    where = "inside a chunk (got" if response.chunk_left else "between chunks (got"
+    last = "" if response.chunk_left else ", no final chunk"
+    return f"truncated chunked body: connection closed {where} {got} bytes{last})"
+
+
+def _bad_line(error: http.client.IncompleteRead) -> str:
+    """The chunk size line, quoted from ``int()``'s error that ``http.client`` chained."""
+    try:  # invalid literal for int() with base 16: b'zz\r\n'
+        line = ast.literal_eval(str(error.__context__).rpartition(": ")[2])
+        return repr(bytes(line).decode("latin-1").strip())
+    except (ValueError, SyntaxError, TypeError):
+        return f"({error.__context__ or error})"
+
+
+def read_body(response: Answer, wire: WireSocket, limit: int) -> tuple[bytes, str | None]:
+    """The body, read until it passes ``limit`` bytes, and how it broke off (``None``: it did
+    not)."""
+    parts: list[bytes] = []
+    got, broken = 0, None
+    try:
+        while got <= limit and (chunk := response.read1(RECV_SIZE)):
+            parts.append(chunk)
+            got += len(chunk)
+        if response.length and got <= limit:
+            broken = _broken(response, wire, got, None)
+    except http.client.IncompleteRead as error:
+        broken = _broken(response, wire, got, error)
+    finally:
+        response.close()
+    return b"".join(parts), broken
 
 
 def response_error(
     operation: str,
     target: Target,
-    head: ResponseHead,
+    status: int,
+    reason: str,
     body: bytes,
     *,
+    content_type: str = "",
     truncated: str | None = None,
     expected: Collection[int] = (),
+    request: Request | None = None,
 ) -> DaemonResponseError:
-    """A ``DaemonResponseError`` that says what the body was: JSON message, text, empty, cut."""
-    message, detail = describe_error_body(head.headers.get("content-type", ""), body)
+    """A ``DaemonResponseError`` that says what the body was (JSON message, text, empty, cut)
+    and, when the daemon refused the request's size, how large it was."""
+    message, detail = describe_error_body(content_type, body)
     if truncated is not None:
         detail = truncated + (f"; received: {detail}" if body else "")
+    if request is not None and status in _SIZE_REFUSALS:
+        detail += request.size_note()
     return DaemonResponseError(
         operation=operation,
         target=str(target),
-        status=head.status,
-        reason=head.reason,
+        status=status,
+        reason=reason,
         message=message,
         body=body,
         detail=detail,
@@ -486,45 +496,69 @@ def describe_error_body(content_type: str, body: bytes) -> tuple[str, str]:
 
 
 class StreamResponse:
-    """A response whose body is read incrementally, on a connection of its own."""
+    """A response whose body is read as it arrives, on a connection of its own.
 
-    def __init__(
-        self,
-        connection: HttpConnection,
-        head: ResponseHead,
-        method: str,
-        deadline: Deadline,
-    ) -> None:
+    After a ``101`` the body is the upgraded stream: everything after the head until the daemon
+    closes, starting with what came in the same read as the head (still in ``response.fp``).
+    """
+
+    def __init__(self, connection: Connection, response: Answer) -> None:
         self.connection = connection
-        self.status = head.status
-        self.reason = head.reason
-        self.headers = head.headers
-        self.deadline = deadline
-        self._head = head
-        self._method = method
+        self.status = response.status
+        self.reason = response.reason
+        self.headers = response.fields
+        self._response = response
+        self._upgraded = response.status == 101 and response.fp is not None
+        self._read = response.fp.read1 if self._upgraded else response.read1
 
     def chunks(self) -> Iterator[bytes]:
         """Body pieces as they arrive; ``DaemonTimeout`` when the deadline passes first."""
+        wire, got = self.connection.wire, 0
         try:
-            yield from self.connection.body_chunks(self._head, self._method, self.deadline)
-        except TruncatedBody as error:
-            raise ProtocolError(
-                f"{self.deadline.operation} on {self.connection.target}: {error.description}"
-            ) from None
+            while chunk := self._read(RECV_SIZE):
+                got += len(chunk)
+                yield chunk
+        except http.client.IncompleteRead as error:
+            broken = _broken(self._response, wire, got, error)
+        else:
+            if not self._response.length:  # all there (0 after a 101: no body, a stream)
+                return
+            broken = _broken(self._response, wire, got, None)
+        raise ProtocolError(f"{wire.context()}: {broken}")
+
+    def send_while_reading(self, data: bytes, received: Callable[[bytes], object]) -> None:
+        """Send ``data`` (an exec's stdin), handing what the daemon sends meanwhile to
+        ``received``: a daemon that writes output before it reads its input would otherwise wait
+        for us while we wait for it. Stops sending, quietly, once the daemon closes."""
+        wire = self.connection.wire
+        view = memoryview(data)
+        while view:
+            wire.arm()
+            readable, writable, _ = select.select([wire], [wire], [], wire.gettimeout())
+            if readable:
+                if not (chunk := self._read(RECV_SIZE)):
+                    return
+                received(chunk)
+            if writable:
+                try:
+                    view = view[wire.send(view[:RECV_SIZE]) :]
+                except (BrokenPipeError, ConnectionResetError):
+                    return
+
+    def shutdown_write(self) -> None:
+        """Half-close: the daemon sees the end of stdin and keeps sending output."""
+        with contextlib.suppress(OSError):  # already closed by the daemon: nothing to signal
+            self.connection.wire.shutdown(socket.SHUT_WR)
 
     def close(self) -> None:
         """Close the connection (the daemon sees the client go away)."""
+        self._response.close()
         self.connection.close()
 
     def __enter__(self) -> StreamResponse:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
 
@@ -645,7 +679,7 @@ class Transport:
         self._on_negotiated = on_negotiated
         self._negotiation_lock = threading.Lock()
         self.timeouts = timeouts or Timeouts()
-        self._pooled: HttpConnection | None = None
+        self._pooled: Connection | None = None
         self._pool_lock = threading.Lock()
         self._count_lock = threading.Lock()
         self._request_count = 0
@@ -700,23 +734,12 @@ class Transport:
         """``GET /_ping`` without a version prefix; the ``API-Version`` header, whatever the
         status (Docker sets it on every answer). A body that breaks off only costs the
         kept-alive connection."""
-        payload = self.build_request("GET", "/_ping", versioned=False)
+        request = self.build_request("GET", "/_ping", operation=operation, versioned=False)
         with self._pool_lock:
-            connection, head, deadline = self._send_pooled(payload, operation, timeouts)
-            try:
-                for _ in connection.body_chunks(head, "GET", deadline):
-                    pass
-            except (TruncatedBody, ProtocolError):
-                self._discard(connection)
-            except BaseException:
-                self._discard(connection)
-                raise
-            else:
-                if self._reusable(head, "GET", connection):
-                    self._pooled = connection
-                else:
-                    self._discard(connection)
-        return head.headers.get("api-version")
+            connection, response = self._send(request, timeouts, pooled=True)
+            with contextlib.suppress(ProtocolError):
+                self._read_pooled(connection, response)
+        return response.fields.get("api-version")
 
     def url_path(self, path: str, query: str = "", *, versioned: bool = True) -> str:
         """``/v1.44/containers/json?all=true`` from ``/containers/json`` and a query string."""
@@ -729,38 +752,33 @@ class Transport:
         method: str,
         path: str,
         *,
+        operation: str,
         query: str = "",
         body: Any = None,
         headers: Mapping[str, str] | None = None,
         versioned: bool = True,
-    ) -> bytes:
-        """The request bytes: JSON body with its Content-Type, ``Content-Length: 0`` on an
-        empty POST, ``Host: localhost`` on a unix socket."""
-        self.last_request = f"{method} {self.url_path(path, query, versioned=versioned)}"
-        lines = [
-            f"{self.last_request} HTTP/1.1",
-            f"Host: {self.target.host_header}",
-            f"User-Agent: {USER_AGENT}",
-        ]
-        payload = b""
+    ) -> Request:
+        """The request: a JSON body with its Content-Type, ``Host: localhost`` on a unix socket
+        (``http.client`` adds ``Content-Length``, ``0`` on an empty POST)."""
+        url = self.url_path(path, query, versioned=versioned)
+        self.last_request = f"{method} {url}"
+        fields = {"Host": self.target.host_header, "User-Agent": USER_AGENT}
+        payload = None
         if body is not None:
             payload = body if isinstance(body, bytes) else json.dumps(body).encode()
-            lines.append("Content-Type: application/json")
-            lines.append(f"Content-Length: {len(payload)}")
-        elif method in _METHODS_WITH_BODY:
-            lines.append("Content-Length: 0")
-        lines.extend(f"{name}: {value}" for name, value in (headers or {}).items())
-        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + payload
+            fields["Content-Type"] = "application/json"
+        return Request(operation, method, url, payload, fields | dict(headers or {}))
 
-    def connect(self, operation: str, timeouts: Timeouts | None = None) -> HttpConnection:
+    def connect(self, operation: str, timeouts: Timeouts | None = None) -> WireSocket:
         """A new connection to the daemon (not pooled).
 
         With ``outages``: a daemon marked down raises ``DaemonDown`` at once; one that answered
         earlier in the run and now does not accept is tried again for a few seconds before it
         is marked down; one that never answered is marked down at its first failure.
         """
+        limit = (timeouts or self.timeouts).connect
         if self.outages is None:
-            return self._connect_once(operation, timeouts)
+            return open_socket(self.target, operation, limit)
         address = str(self.target)
         outage = self.outages.down(address)
         if outage is not None:
@@ -769,7 +787,7 @@ class Transport:
         while True:
             began = self.outages.clock()
             try:
-                connection = self._connect_once(operation, timeouts)
+                sock = open_socket(self.target, operation, limit)
             except (DaemonUnreachable, DaemonTimeout) as error:
                 delay = streak.failed(began)
                 if delay is not None and self.outages.ever_answered(address):
@@ -784,51 +802,7 @@ class Transport:
                     )
                 raise
             self.outages.answered(address)
-            return connection
-
-    def _connect_once(self, operation: str, timeouts: Timeouts | None) -> HttpConnection:
-        limit = (timeouts or self.timeouts).connect
-        target = self.target
-        try:
-            if target.scheme == "unix":
-                assert target.socket_path is not None
-                sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                try:
-                    sock.settimeout(limit)
-                    sock.connect(target.socket_path)
-                except BaseException:
-                    sock.close()
-                    raise
-            else:
-                assert target.host is not None and target.port is not None
-                sock = socket.create_connection((target.host, target.port), timeout=limit)
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        except TimeoutError:
-            raise DaemonTimeout(
-                f"{operation}: connecting to {target} took longer than the {limit:g} s "
-                f"connect timeout",
-                operation=operation,
-                timeout=limit,
-            ) from None
-        except FileNotFoundError:
-            raise DaemonUnreachable(
-                f"{operation}: cannot connect to {target}: no socket at {target.socket_path}"
-            ) from None
-        except ConnectionRefusedError:
-            not_socket = _not_a_socket(target.socket_path)
-            if not_socket:
-                raise DaemonUnreachable(
-                    f"{operation}: cannot connect to {target}: {target.socket_path} is "
-                    f"{not_socket}, not a unix socket (is the path right?)"
-                ) from None
-            where = target.socket_path if target.scheme == "unix" else target.host_header
-            raise DaemonUnreachable(
-                f"{operation}: cannot connect to {target}: connection refused at {where} "
-                f"(is the daemon running?)"
-            ) from None
-        except OSError as error:
-            raise DaemonUnreachable(f"{operation}: cannot connect to {target}: {error}") from None
-        return HttpConnection(sock, target)
+            return sock
 
     def request(
         self,
@@ -848,85 +822,108 @@ class Transport:
         """
         timeouts = timeout or self.timeouts
         self.ensure_api_version(operation, timeouts)
-        payload = self.build_request(method, path, query=query, body=body, headers=headers)
+        request = self.build_request(
+            method, path, operation=operation, query=query, body=body, headers=headers
+        )
         with self._pool_lock:
-            connection, head, deadline = self._send_pooled(payload, operation, timeouts)
-            try:
-                chunks = list(connection.body_chunks(head, method, deadline))
-            except TruncatedBody as error:
-                self._discard(connection)
-                if head.status in expected:
-                    raise ProtocolError(
-                        f"{operation} on {self.target}: HTTP {head.status} {head.reason} with a "
-                        f"{error.description}"
-                    ) from None
-                raise response_error(
-                    operation,
-                    self.target,
-                    head,
-                    error.received,
-                    truncated=error.description,
-                    expected=expected,
-                ) from None
-            except BaseException:
-                self._discard(connection)
-                raise
-            body_bytes = b"".join(chunks)
-            if len(body_bytes) > MAX_BODY_SIZE:
-                self._discard(connection)
-                raise ProtocolError(f"{operation} on {self.target}: response body too large")
-            if self._reusable(head, method, connection):
-                self._pooled = connection
-            else:
-                self._discard(connection)
-        if head.status not in expected:
-            raise response_error(operation, self.target, head, body_bytes, expected=expected)
-        return Response(head.status, head.reason, head.headers, body_bytes)
+            connection, response = self._send(request, timeouts, pooled=True)
+            data, truncated = self._read_pooled(connection, response)
+        status, reason = response.status, response.reason
+        if truncated is not None and status in expected:
+            raise ProtocolError(
+                f"{operation} on {self.target}: HTTP {status} {reason} with a {truncated}"
+            )
+        if len(data) > MAX_BODY_SIZE:
+            raise ProtocolError(f"{operation} on {self.target}: response body too large")
+        if truncated is not None or status not in expected:
+            raise self._refusal(request, response, data, truncated, expected)
+        return Response(response, data)
 
-    def _send_pooled(
-        self, payload: bytes, operation: str, timeouts: Timeouts
-    ) -> tuple[HttpConnection, ResponseHead, Deadline]:
-        deadline = Deadline(timeouts.read, operation, self.target)
+    def _send(
+        self, request: Request, timeouts: Timeouts, *, pooled: bool
+    ) -> tuple[Connection, Answer]:
+        """Send ``request`` and read the answer's head. ``pooled``: on the kept-alive connection,
+        replaced by a new one if the daemon had closed it (seen before sending, or by no answer
+        to this request: then sent once more); else on a connection of its own."""
+        deadline = Deadline(timeouts.read, request.operation, self.target)
         for attempt in range(2):
-            connection = self._pooled
-            self._pooled = None
-            if connection is not None and not connection.alive():
-                connection.close()
-                connection = None
+            connection = self._take_pooled() if pooled else None
             reused = connection is not None
-            if connection is None:
-                connection = self.connect(operation, timeouts)
-            connection.uses += 1
+            connection = connection or Connection(self.connect(request.operation, timeouts))
             self.count_request()
             try:
-                connection.send(payload, deadline)
-                return connection, connection.read_head(deadline), deadline
-            except NoResponse:
+                return connection, exchange(connection, request, deadline)
+            except NoResponse as error:
                 connection.close()
                 if reused and attempt == 0:
-                    continue  # the daemon closed the idle connection as we reused it
-                raise DaemonUnreachable(
-                    f"{operation} on {self.target}: the daemon closed the connection without "
-                    f"answering"
-                ) from None
+                    continue
+                raise self._no_answer(request, error) from None
             except BaseException:
                 connection.close()
                 raise
         raise AssertionError("unreachable: the second attempt returns or raises")
 
-    @staticmethod
-    def _reusable(head: ResponseHead, method: str, connection: HttpConnection) -> bool:
-        if connection.eof or connection.buffer or head.status < 200:
-            return False  # a 1xx final answer (101) means the connection changed protocols
-        connection_header = head.headers.get("connection", "").lower()
-        if head.version < (1, 1):
-            return "keep-alive" in connection_header and body_framing(method, head) != "close"
-        return "close" not in connection_header and body_framing(method, head) != "close"
+    def _take_pooled(self) -> Connection | None:
+        """The kept-alive connection, unless the daemon has closed it meanwhile."""
+        connection, self._pooled = self._pooled, None
+        if connection is not None and not connection.wire.idle():
+            connection.close()
+            return None
+        return connection
 
-    def _discard(self, connection: HttpConnection) -> None:
-        connection.close()
-        if self._pooled is connection:
-            self._pooled = None
+    def _read_pooled(self, connection: Connection, response: Answer) -> tuple[bytes, str | None]:
+        """Read the body; keep the connection for the next request if it can carry one."""
+        try:
+            data, truncated = read_body(response, connection.wire, MAX_BODY_SIZE)
+        except BaseException:
+            connection.close()
+            raise
+        # http.client drops ``sock`` when the answer closes the connection; a 101 changed protocols.
+        if (
+            truncated is None
+            and len(data) <= MAX_BODY_SIZE
+            and connection.sock
+            and response.status >= 200
+        ):
+            self._pooled = connection
+        else:
+            connection.close()
+        return data, truncated
+
+    def _no_answer(self, request: Request, error: NoResponse) -> DaemonUnreachable:
+        """No answer came: said with the request's size when it was cut short or large."""
+        message = (
+            f"{request.operation} on {self.target}: the daemon closed the connection without "
+            "answering"
+        )
+        note = request.size_note()
+        size = len(request.url) + len(request.body or b"")
+        if error.cut_short and size > LARGE_REQUEST:  # smaller: the daemon may have closed first
+            body = f" and a {len(request.body):,}-byte body" if request.body else ""
+            message += ", before reading all of the request"
+            note = note or f" (a {len(request.url):,}-byte URL{body})"
+        return DaemonUnreachable(message + note)
+
+    def _refusal(
+        self,
+        request: Request,
+        response: Answer,
+        body: bytes,
+        truncated: str | None,
+        expected: Collection[int],
+    ) -> DaemonResponseError:
+        """An unexpected status (or an error body cut short), with what the daemon said."""
+        return response_error(
+            request.operation,
+            self.target,
+            response.status,
+            response.reason,
+            body,
+            content_type=response.fields.get("content-type", ""),
+            truncated=truncated,
+            expected=expected,
+            request=request,
+        )
 
     def open_stream(
         self,
@@ -946,24 +943,15 @@ class Transport:
         """
         timeouts = timeout or self.timeouts
         self.ensure_api_version(operation, timeouts)
-        payload = self.build_request(method, path, query=query, body=body, headers=headers)
-        connection = self.connect(operation, timeouts)
-        deadline = Deadline(timeouts.read, operation, self.target)
-        self.count_request()
-        try:
-            connection.send(payload, deadline)
-            head = connection.read_head(deadline)
-            if head.status not in expected:
-                raise read_error_response(connection, head, method, deadline, expected)
-        except NoResponse:
-            connection.close()
-            raise DaemonUnreachable(
-                f"{operation} on {self.target}: the daemon closed the connection without answering"
-            ) from None
-        except BaseException:
-            connection.close()
-            raise
-        return StreamResponse(connection, head, method, deadline)
+        request = self.build_request(
+            method, path, operation=operation, query=query, body=body, headers=headers
+        )
+        connection, response = self._send(request, timeouts, pooled=False)
+        if response.status not in expected:
+            with contextlib.closing(connection):
+                data, truncated = read_body(response, connection.wire, MAX_ERROR_BODY_SIZE)
+            raise self._refusal(request, response, data, truncated, expected)
+        return StreamResponse(connection, response)
 
     def close(self) -> None:
         """Close the kept-alive connection, if any."""
@@ -971,33 +959,3 @@ class Transport:
             if self._pooled is not None:
                 self._pooled.close()
                 self._pooled = None
-
-
-def read_error_response(
-    connection: HttpConnection,
-    head: ResponseHead,
-    method: str,
-    deadline: Deadline,
-    expected: Collection[int],
-) -> DaemonResponseError:
-    """Read an error response's body (bounded) and describe it."""
-    received: list[bytes] = []
-    size = 0
-    try:
-        for chunk in connection.body_chunks(head, method, deadline):
-            received.append(chunk)
-            size += len(chunk)
-            if size > MAX_ERROR_BODY_SIZE:
-                break
-    except TruncatedBody as error:
-        return response_error(
-            deadline.operation,
-            connection.target,
-            head,
-            error.received or b"".join(received),
-            truncated=error.description,
-            expected=expected,
-        )
-    return response_error(
-        deadline.operation, connection.target, head, b"".join(received), expected=expected
-    )

@@ -1,14 +1,18 @@
-"""``sockerless-ecs-acceptance``: run the kit's ECS suites with Robot Framework.
+"""``sockerless-ecs-acceptance``: run ECS acceptance suites with Robot Framework, or start a team
+repository of them.
 
-The command is ``robot`` with the kit's defaults in front of your options and the kit's suites
-behind them, so every robot option works and, coming later, wins over a default. It parses your
-options with robot's own parser first, so a misspelt option fails here, before anything runs.
+The command is ``robot`` with the kit's defaults in front of your options: every robot option
+works and, coming later, wins over a default. Paths and ``--include`` behave as in ``robot``:
+given paths, it runs them (your suites); given none, it runs the kit's own ECS suites (``--include
+ecs`` unless you select otherwise). It parses your options with robot's own parser first, so a
+misspelt option fails here, before anything runs. ``init DIR`` writes a team repository
+(``scaffold.py``); ``--version`` prints the installed kit's version.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from robot.errors import DataError
@@ -16,38 +20,52 @@ from robot.run import USAGE, run_cli
 from robot.utils import ArgumentParser
 
 from . import DISTRIBUTION, KitNotFound, kit_root, kit_version
+from .scaffold import ScaffoldError, write_team_repository
 
 COMMAND = "sockerless-ecs-acceptance"
+INIT = "init"
 DEFAULT_OUTPUT_DIR = "results"
 ECS_TAG = "ecs"
 # Robot's own exit status for invalid data or command line options.
 BAD_OPTIONS = 252
 
 HELP = f"""\
-usage: {COMMAND} [robot options]
+usage: {COMMAND} [robot options] [paths]
+       {COMMAND} {INIT} DIR
+       {COMMAND} --version
 
-Runs the sockerless ECS acceptance suites (spec TST-010) that this package carries, with Robot
-Framework, on the target the environment names. Reports land in ./{DEFAULT_OUTPUT_DIR}/:
-report.html, log.html, output.xml and xunit.xml (JUnit-style, for CI test-result views).
+Runs sockerless ECS acceptance suites (spec TST-010) with Robot Framework, on the target the
+environment names: your suites when you give paths, else the kit's own. Reports land in
+./{DEFAULT_OUTPUT_DIR}/: report.html, log.html, output.xml and xunit.xml (JUnit-style, for CI
+test-result views).
 
 What it runs:
+  robot --outputdir {DEFAULT_OUTPUT_DIR} --xunit xunit.xml [robot options] <paths>
   robot --outputdir {DEFAULT_OUTPUT_DIR} --xunit xunit.xml --include {ECS_TAG} [robot options]
-        <the kit's suites>
+        <the kit's suites>                                   (no paths given)
 
-Every option you give goes to robot unchanged (`robot --help` lists them all) and, coming after
-the defaults, wins over them. For example:
+Paths and --include work as in robot:
+  {COMMAND} suites                      every test under suites/
+  {COMMAND} --include checkout suites   the ones tagged checkout
+Without paths an --include of yours replaces the default --include {ECS_TAG}.
+Every option you give goes to robot unchanged (`robot --help` lists them all) and, coming
+after the defaults, wins over them. For example:
   --outputdir DIR             write the report, log, output.xml and xunit.xml to DIR
-  --exclude slow              only the suite that launches no Fargate task (configuration)
+  --exclude slow              leave out the tests that launch Fargate tasks
   --variable START_TIMEOUT:330s --variable STOP_TIMEOUT:180s    for real AWS
   --loglevel DEBUG            more detail in log.html
-An --include of yours replaces the default --include {ECS_TAG}. Paths are not options: the
-command always runs the kit's own suites (for suites of your own, run `robot` on them; they can
-import the kit's resource files as sockerless_ecs_acceptance/resources/<name>.resource).
+Your suites import the kit's resource files by their place on the module search path:
+  Resource    sockerless_ecs_acceptance/resources/ecs_suite.resource
+
+  {INIT} DIR    writes a team repository into DIR (new or empty): an example suite that
+              passes as written, robot.toml with one profile per target, and CI jobs for
+              GitHub Actions and GitLab CI. Its README.md says how to run it.
 
 Targets: the same suites run, unchanged, against three targets, chosen by the environment.
   1. The embedded simulator (the default: SOCKERLESS_HOST not set). A local stand-in for
      sockerless' ECS backend with an in-process AWS (ECS, CloudWatch Logs, EC2): no AWS
-     account, no network, no secrets.
+     account, no network, no secrets. It needs the kit's `simulator` extra:
+       pip install "{DISTRIBUTION}[simulator]"
   2. sockerless with its own AWS simulator:
        SOCKERLESS_HOST            the daemon: unix:///path.sock, tcp://host:port, http://host:port
        SOCKERLESS_ENDPOINT_URL    the AWS endpoint of the simulator (or AWS_ENDPOINT_URL)
@@ -70,30 +88,35 @@ error ({BAD_OPTIONS}: invalid options, reported before anything runs).
 """
 
 
-def robot_arguments(user_options: Sequence[str], suites: Path) -> list[str]:
-    """The robot command line for ``user_options``: the kit's defaults, yours, the suites.
+def robot_arguments(user_options: Sequence[str], suites: Path | Callable[[], Path]) -> list[str]:
+    """The robot command line for ``user_options``: the kit's defaults, then the user's options
+    and paths; without paths, the kit's ``suites`` (with ``--include ecs`` unless the user
+    selects by tag; a callable is asked only then).
 
-    Raises ``DataError`` for options robot does not accept and for paths.
+    Raises ``DataError`` for options robot does not accept.
     """
     options, paths = _robot_parser().parse_args(list(user_options))
-    if paths:
-        raise DataError(
-            f"{COMMAND} runs the kit's own suites and takes no paths; got {', '.join(paths)}. "
-            "Run `robot` on suites of your own."
-        )
     defaults = ["--outputdir", DEFAULT_OUTPUT_DIR, "--xunit", "xunit.xml"]
+    if paths:
+        return [*defaults, *user_options]
     if not options["include"]:
         defaults += ["--include", ECS_TAG]
-    return [*defaults, *user_options, str(suites)]
+    kit_suites = suites if isinstance(suites, Path) else suites()
+    return [*defaults, *user_options, str(kit_suites)]
 
 
-def wants_help(user_options: Sequence[str]) -> bool:
-    """``-h``/``--help`` (or an abbreviation robot accepts) anywhere among the options."""
+def asked_for(user_options: Sequence[str], option: str) -> bool:
+    """``option`` (``help`` or ``version``, or an abbreviation robot accepts) among the options."""
     try:
         options, _ = _robot_parser().parse_args(list(user_options))
     except DataError:
         return False
-    return bool(options["help"])
+    return bool(options[option])
+
+
+def wants_help(user_options: Sequence[str]) -> bool:
+    """``-h``/``--help`` (or an abbreviation robot accepts) anywhere among the options."""
+    return asked_for(user_options, "help")
 
 
 def _robot_parser() -> ArgumentParser:
@@ -103,14 +126,40 @@ def _robot_parser() -> ArgumentParser:
     return ArgumentParser(USAGE, env_options="ROBOT_OPTIONS", auto_help=False, auto_version=False)
 
 
+def init(arguments: Sequence[str]) -> int:
+    """``init DIR``: write a team repository; 0, or BAD_OPTIONS with the reason on stderr."""
+    if len(arguments) != 1 or arguments[0].startswith("-"):
+        print(
+            f"{COMMAND} {INIT}: give exactly one directory to write the team repository into "
+            f"(got: {' '.join(arguments) or 'nothing'})",
+            file=sys.stderr,
+        )
+        return BAD_OPTIONS
+    try:
+        written = write_team_repository(Path(arguments[0]), kit_version())
+    except ScaffoldError as error:
+        print(f"{COMMAND} {INIT}: {error}", file=sys.stderr)
+        return BAD_OPTIONS
+    print(f"Wrote a team repository of {len(written)} files to {arguments[0]}:")
+    for path in written:
+        print(f"  {path}")
+    print(f"Run it: cd {arguments[0]} && {COMMAND} suites   (its README.md says more)")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console command; returns robot's exit status."""
     user_options = list(sys.argv[1:] if argv is None else argv)
+    if user_options[:1] == [INIT]:
+        return init(user_options[1:])
     if wants_help(user_options):
         print(HELP + f"\n{DISTRIBUTION} {kit_version()}")
         return 0
+    if asked_for(user_options, "version"):
+        print(f"{DISTRIBUTION} {kit_version()}")
+        return 0
     try:
-        arguments = robot_arguments(user_options, kit_root() / "suites")
+        arguments = robot_arguments(user_options, lambda: kit_root() / "suites")
     except DataError as error:
         print(f"{COMMAND}: {error}\nTry `{COMMAND} --help`.", file=sys.stderr)
         return BAD_OPTIONS

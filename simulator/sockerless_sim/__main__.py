@@ -18,10 +18,11 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from .config import LIES, PROFILES, SimConfig
+from .config import LIES, PROFILES, SimConfig, make_workdir
 from .quirks import QUIRK_CHOICES
 
 if TYPE_CHECKING:
@@ -74,6 +75,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "(env SOCKERLESS_SIM_IAM_POLICY)",
     )
     parser.add_argument(
+        "--workdir",
+        metavar="DIR",
+        help="where the agents' sockets and logs go, left in place at exit (default: a fresh "
+        "temporary directory, removed at exit; the launcher passes one inside its own)",
+    )
+    parser.add_argument(
         "--log-level",
         default=os.environ.get("SOCKERLESS_SIM_LOG_LEVEL", "INFO"),
         help="DEBUG logs one line per request (default INFO, env SOCKERLESS_SIM_LOG_LEVEL)",
@@ -109,6 +116,7 @@ def build_config(args: argparse.Namespace) -> SimConfig:
         cluster=args.cluster,
         seed=args.seed,
         iam_policy=args.iam_policy,
+        workdir=args.workdir,
     )
 
 
@@ -154,9 +162,12 @@ def serve(config: SimConfig, stop: threading.Event) -> int:
     from .docker_api import DockerApi, DockerApiServer  # noqa: PLC0415
     from .workloads import WorkloadRunner  # noqa: PLC0415
 
-    plane = AwsPlane(
-        config, runner_factory=lambda callback: WorkloadRunner(config.workdir, callback)
-    )
+    made_workdir = config.workdir is None
+    if made_workdir:
+        config.workdir = make_workdir()
+    workdir = config.work_directory()
+    Path(workdir).mkdir(mode=0o700, parents=True, exist_ok=True)  # a given one may not exist yet
+    plane = AwsPlane(config, runner_factory=lambda callback: WorkloadRunner(workdir, callback))
     server: DockerApiServer | None = None
     try:
         plane.start()
@@ -182,7 +193,8 @@ def serve(config: SimConfig, stop: threading.Event) -> int:
         if server is not None:
             server.stop()
         plane.stop()
-        shutil.rmtree(config.workdir, ignore_errors=True)
+        if made_workdir:
+            shutil.rmtree(workdir, ignore_errors=True)
         log.info("stopped in %.2f s", time.monotonic() - began)
 
 

@@ -134,7 +134,8 @@ def load_policy(path: str) -> str:
     return text
 
 
-def _default_workdir() -> str:
+def make_workdir() -> str:
+    """A fresh private temporary directory for a simulator's agent sockets and logs."""
     return tempfile.mkdtemp(prefix="sockerless-sim-")
 
 
@@ -157,7 +158,9 @@ class SimConfig:
     lies: frozenset[str] = frozenset()  # faults: the daemon claims AWS effects that did not happen
     seed: int | None = None
     iam_policy: str | None = None  # a policy file: IAM mode, the kit's user holds only that policy
-    workdir: str = field(default_factory=_default_workdir)  # agent sockets, agent logs
+    # Agent sockets and logs. None: ``serve`` makes one (``make_workdir``) and removes it; a
+    # config that never serves makes no directory.
+    workdir: str | None = None
     # The delays drawn by ``delays()`` (the AWS plane's), as ``GET /_sim/stats`` reports them.
     delay_log: DelayLog = field(default_factory=DelayLog, compare=False, repr=False)
 
@@ -178,6 +181,12 @@ class SimConfig:
         for exclusive in _EXCLUSIVE_LIES:
             if exclusive <= self.lies:
                 raise ValueError(f"the lies {sorted(exclusive)} exclude each other; choose one")
+
+    def work_directory(self) -> str:
+        """``workdir``, which whoever runs the simulator has set (``serve`` does)."""
+        if self.workdir is None:
+            raise ValueError("no work directory: set SimConfig.workdir before serving")
+        return self.workdir
 
     def delays(self, *, record: bool = True) -> Delays:
         """Fresh draw functions for this config's profile and time scale (seeded RNG).

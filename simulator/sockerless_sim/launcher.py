@@ -215,12 +215,19 @@ class SimulatorProcess:
         child exits or stays silent for ``ready_timeout`` seconds.
         """
         tempdir = None
+        workdir_args: list[str] = []
         if socket_path is None:
             tempdir = tempfile.mkdtemp(prefix="sockerless-sim-")
             socket_path = str(Path(tempdir) / SOCKET_NAME)
+            # The agents' logs too: stop() removes them even after the simulator was killed.
+            # Traversable (not listable), as the work directory's own parent was: a task run as
+            # another User reaches its programs under it (image_programs.py).
+            Path(tempdir).chmod(0o711)
+            workdir_args = ["--workdir", str(Path(tempdir) / "work")]
         argv = [
             sys.executable, "-m", "sockerless_sim", "--socket", socket_path,
             "--profile", profile, "--time-scale", repr(float(time_scale)), "--exit-on-stdin-eof",
+            *workdir_args,
         ]  # fmt: skip
         for quirk in quirks:
             argv += ["--quirk", quirk]

@@ -23,6 +23,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .config import SimConfig
 from .launcher import SimulatorProcess
 from .unix_http import UnixHTTPConnection
 
@@ -44,8 +45,14 @@ def fetch_stats(socket_path: str) -> dict[str, Any]:
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m sockerless_sim.with_simulator")
-    parser.add_argument("--profile", default="instant")
-    parser.add_argument("--time-scale", type=float, default=1.0)
+    # The environment's simulator settings, as the simulator itself reads them, are the
+    # defaults: the launcher passes a profile and a time scale explicitly, which would win.
+    try:
+        environment = SimConfig.from_env(os.environ)
+    except ValueError as error:
+        parser.error(str(error))
+    parser.add_argument("--profile", default=environment.profile)
+    parser.add_argument("--time-scale", type=float, default=environment.time_scale)
     parser.add_argument("--quirk", action="append", default=[])
     parser.add_argument("--lie", action="append", default=[], help="a fault: the daemon lies")
     parser.add_argument(
@@ -60,7 +67,7 @@ def main(argv: list[str]) -> int:
     simulator = SimulatorProcess.start(
         profile=options.profile,
         time_scale=options.time_scale,
-        quirks=tuple(options.quirk),
+        quirks=tuple(options.quirk or sorted(environment.quirks)),
         lies=tuple(options.lie),
         iam_policy=options.iam_policy,
     )

@@ -1,7 +1,9 @@
 """Runs each RUNNING task's command as a real process on this host, under a per-task agent.
 
-There is no image filesystem: the command runs on the host as it is, so ``tail -f /dev/null``,
-``echo ...``, ``sh -c "exit 7"`` and ``sleep N`` behave as on Linux.
+There is no image filesystem: the command runs on the host, so ``tail -f /dev/null``,
+``echo ...``, ``sh -c "exit 7"`` and ``sleep N`` behave as on Linux. A task of an image with a
+program list (``image_programs``: ``alpine``, ``busybox``) finds only that image's programs on
+its PATH (``bash`` is not found); any other image's command finds this host's.
 
 For every task, ``WorkloadRunner.launch`` starts ``python -m sockerless_sim.agent`` (the
 stand-in for ``/sockerless-agent``) in a new session, in a per-task directory under the
@@ -41,7 +43,9 @@ from typing import IO, Any
 
 from .agent.client import AgentClient, AgentError
 from .agent.procutil import Signaller, group_members, parent_pid
+from .agent.programs import IMAGE_PATH
 from .agent.protocol import TOKEN_ENV, exit_code_from_returncode
+from .image_programs import ProgramDirectories
 
 OutputCallback = Callable[[str, str, bytes, int], None]
 """``(task_arn, "stdout" | "stderr", line without "\\n", timestamp in ms)``."""
@@ -99,15 +103,23 @@ class WorkloadSpec:
     env: dict[str, str]
     agent_token: str | None
     process: ProcessOptions = field(default_factory=ProcessOptions)
+    image: str = ""  # the task definition's image: which programs the command finds
 
 
 class WorkloadStartError(Exception):
-    """The agent or the command could not be started (the message says why)."""
+    """The agent or the command could not be started (the message says why).
+
+    ``spawn_reason`` is set when the agent ran but the command could not be executed: runc's
+    words for it (``exec: "bash": executable file not found in $PATH``)."""
+
+    def __init__(self, message: str, spawn_reason: str | None = None) -> None:
+        super().__init__(message)
+        self.spawn_reason = spawn_reason
 
 
-def _base_env(*, with_home: bool) -> dict[str, str]:
+def _base_env(*, with_home: bool, image_path: bool) -> dict[str, str]:
     env = {
-        "PATH": os.environ.get("PATH", DEFAULT_PATH),
+        "PATH": IMAGE_PATH if image_path else os.environ.get("PATH", DEFAULT_PATH),
         "LANG": os.environ.get("LANG", "C.UTF-8"),
     }
     if with_home:  # with a User, the agent sets the user's own home
@@ -228,8 +240,9 @@ class Workload:
         deadline = time.monotonic() + timeout
         event = self._read_start_event(deadline)
         if event.get("event") != "started":
-            message = event.get("message") or "the agent did not start"
-            raise WorkloadStartError(self._failure(str(message)))
+            message = str(event.get("message") or "the agent did not start")
+            spawn_reason = message if event.get("event") == "failed" else None
+            raise WorkloadStartError(self._failure(message), spawn_reason)
         pid = event.get("pid")
         if not isinstance(pid, int):
             raise WorkloadStartError(self._failure(f"agent reported a bad start: {event}"))
@@ -389,6 +402,7 @@ class WorkloadRunner:
         self._lock = threading.Lock()
         self._workloads: list[Workload] = []
         self._shut_down = False
+        self._programs = ProgramDirectories(self._workdir / "programs")
 
     def launch(self, spec: WorkloadSpec, timeout: float = 5.0) -> Workload:
         """Start the agent and the command; returns once the agent is healthy.
@@ -413,7 +427,10 @@ class WorkloadRunner:
             socket_dir = Path(tempfile.mkdtemp(prefix="sks-"))
             socket_path = socket_dir / "agent.sock"
         log_path = task_dir / "agent.log"
-        env, env_flags = self._agent_env(spec)
+        programs = self._programs.directory_for(spec.image)
+        env, env_flags = self._agent_env(spec, image_path=programs is not None)
+        if programs is not None:
+            env_flags += ["--programs", str(programs)]
         ours, theirs = socket.socketpair()
         command = [
             sys.executable,
@@ -468,9 +485,10 @@ class WorkloadRunner:
         return workload
 
     @staticmethod
-    def _agent_env(spec: WorkloadSpec) -> tuple[dict[str, str], list[str]]:
-        """The agent's environment, and the flags that give its children the task's own."""
-        env = _base_env(with_home=not spec.process.user)
+    def _agent_env(spec: WorkloadSpec, *, image_path: bool) -> tuple[dict[str, str], list[str]]:
+        """The agent's environment, and the flags that give its children the task's own (with
+        ``image_path``, the image's PATH, which the agent confines to the image's programs)."""
+        env = _base_env(with_home=not spec.process.user, image_path=image_path)
         env.update(spec.env)
         env.pop(TOKEN_ENV, None)
         if spec.agent_token:

@@ -24,12 +24,12 @@ ECS Cluster And VPC Configuration Come From The Environment
     ...    the target is the simulator); without them the suite is skipped before connecting.
     [Tags]    config    fargate-tasks:0
     ${info}=    Get Target Info
-    Should Not Be Empty    ${info}[cluster]
+    Should Not Be Empty    ${info}[cluster]    msg=The target names no ECS cluster
     Setting Should Match Environment    ${info}[cluster]    SOCKERLESS_ECS_CLUSTER
     List Setting Should Match Environment    ${info}[subnets]    SOCKERLESS_ECS_SUBNETS
     List Setting Should Match Environment    ${info}[security_groups]
     ...    SOCKERLESS_ECS_SECURITY_GROUPS    SOCKERLESS_ECS_SECURITY_GROUP
-    Should Not Be Equal    ${info}[credentials]    missing
+    Should Not Be Equal    ${info}[credentials]    missing    msg=The target's AWS credentials
 
 
 *** Keywords ***
@@ -37,7 +37,7 @@ Setting Should Match Environment
     [Documentation]    When ``variable`` is set in the environment, ``actual`` equals it.
     [Arguments]    ${actual}    ${variable}
     ${expected}=    Get Environment Variable    ${variable}    ${actual}
-    Should Be Equal    ${actual}    ${expected}
+    Should Be Equal    ${actual}    ${expected}    msg=The target's setting against ${variable}
 
 List Setting Should Match Environment
     [Documentation]    When the first of ``variables`` set in the environment holds a comma list,

@@ -27,9 +27,9 @@ Long-Running Container Serves Exec Through The Agent And Stops On Request
     [Tags]    exec    lifecycle    cleanup    fargate-tasks:1
     ${container_id}=    Create Fargate Container    tail    -f    /dev/null
     Start Fargate Container    ${container_id}
-    Fargate Task Should Run In The Configured Network    ${container_id}
+    Fargate Task Should Use The Configured Network    ${container_id}
     Container Should Be Running With Private IP    ${container_id}
     Exec Should Return    ${container_id}    exec-works    echo    exec-works
-    Exec Should Exit With Code    ${container_id}    7    sh    -c    exit 7
+    Exec Should Return Exit Code    ${container_id}    7    sh    -c    exit 7
     Stop Fargate Container    ${container_id}
     Remove Fargate Container    ${container_id}

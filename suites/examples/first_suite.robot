@@ -45,8 +45,8 @@ Exec Sees The Container's Environment And Working Directory
     Start Fargate Container    ${container_id}
     ${result}=    Run Process In Container    ${container_id}    sh    -c    echo "$GREETING"; pwd
     Should Be Equal As Integers    ${result.rc}    0    msg=stderr: ${result.stderr}
-    Should Be Equal    ${result.stdout_lines}[0]    hello from env
-    Should Be Equal    ${result.stdout_lines}[1]    /tmp
+    Should Be Equal    ${result.stdout_lines}[0]    hello from env    msg=The first line of stdout
+    Should Be Equal    ${result.stdout_lines}[1]    /tmp    msg=The second line of stdout
 
 A Killed Container Exits With 137 On The Daemon And On ECS
     [Documentation]    Kill sends SIGKILL (Docker's default): the container exits with 128 + 9,

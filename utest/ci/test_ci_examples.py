@@ -1,4 +1,5 @@
-"""The CI examples in docs/ci/ do what docs/ci.md promises, and their linters can fail.
+"""The CI jobs `init` writes (the team template's) do what docs/ci.md promises, and their
+linters can fail.
 
 * the embedded-simulator jobs run exactly the commands ``python3 tasks.py installed-kit`` runs
   (``tasks.INSTALLED_KIT_COMMANDS``), so the project's own check is a run of those jobs;

@@ -1,22 +1,25 @@
 """``sockerless-ecs-acceptance``: what it runs, what it refuses, and where it finds the kit.
 
-The command is robot with the kit's defaults before the user's options and the kit's suites after
-them. These tests hold it to that: options pass through unchanged (and win), a misspelt option or
-a path fails before anything runs, ``--help`` says what it runs and names the variables of the
-three targets, and the suites resolve from a checkout (here) as from an installed package
-(``test_wheel.py`` and ``python3 tasks.py installed-kit``).
+The command is robot with the kit's defaults before the user's options and paths (the kit's suites
+when there are none). These tests hold it to that: options and paths pass through unchanged (and
+win), a misspelt option fails before anything runs, ``--help`` says what it runs and names the
+variables of the three targets, ``--version`` is the installed distribution's, and the suites
+resolve from a checkout (here) as from an installed package (``test_wheel.py`` and ``python3
+tasks.py installed-kit``). ``init`` is ``test_scaffold.py``.
 """
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
 
-from sockerless_ecs_acceptance import KitNotFound, kit_root, kit_version
+from sockerless_ecs_acceptance import DISTRIBUTION, KitNotFound, kit_root, kit_version
 from sockerless_ecs_acceptance.command import BAD_OPTIONS, HELP, main, robot_arguments
+from SockerlessLibrary.version import __version__
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -63,14 +66,49 @@ def test_a_misspelt_option_fails_before_anything_runs(
     assert list(tmp_path.iterdir()) == []  # no results/, no journal: nothing ran
 
 
-def test_paths_are_refused_rather_than_run_beside_the_kits_suites(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(
+    "options",
+    [
+        ["suites"],
+        ["--include", "qa-b", "suites"],
+        ["--exclude", "slow", "team/a.robot", "team/b.robot"],
+        ["-i", "qa-b", "--outputdir", "out", "suites"],
+    ],
+)
+def test_paths_and_includes_are_robots_when_paths_are_given(options: list[str]) -> None:
+    """A team's suites: exactly what robot would run, behind the output defaults only (no
+    `--include ecs`, which would select none of a team's tests, and no kit suites)."""
+    assert robot_arguments(options, SUITES) == [
+        *["--outputdir", "results", "--xunit", "xunit.xml"],
+        *options,
+    ]
+
+
+def test_the_kits_suites_are_not_looked_for_when_paths_are_given() -> None:
+    def no_kit() -> Path:
+        raise AssertionError("the kit's suites were asked for")
+
+    assert robot_arguments(["suites"], no_kit)[-1] == "suites"
+
+
+def test_a_path_that_does_not_exist_fails_as_in_robot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.chdir(tmp_path)
     assert main(["--exclude", "slow", "my_suites"]) == BAD_OPTIONS
-    assert "takes no paths; got my_suites. Run `robot` on suites of your own" in (
-        capsys.readouterr().err
-    )
+    # robot's own message, on the process's stderr
+    error = capfd.readouterr().err
+    assert "my_suites' failed: File or directory to execute does not exist" in error
+
+
+@pytest.mark.parametrize("option", ["--version", "--vers"])
+def test_version_is_the_installed_distributions(
+    option: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main([option]) == 0
+    assert capsys.readouterr().out == f"sockerless-ecs-acceptance {version(DISTRIBUTION)}\n"
+    assert version(DISTRIBUTION) == __version__  # the checkout's editable install is current
     assert list(tmp_path.iterdir()) == []
 
 

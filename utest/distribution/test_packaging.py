@@ -16,12 +16,19 @@ def test_pyprojects_package_list_is_the_source_tree() -> None:
     ``suites/``): a package added to the tree and not to the list would be left out."""
     setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
     suite_dirs = sorted(p.relative_to(ROOT) for p in (ROOT / "suites").rglob("*") if p.is_dir())
+    template = ROOT / "libraries" / PACKAGE / "template"
+    template_dirs = [template, *(p for p in template.rglob("*") if p.is_dir())]
     expected = {
         *find_packages(str(ROOT / "libraries")),
         *find_packages(str(ROOT / "simulator")),
         f"{PACKAGE}.resources",
         f"{PACKAGE}.suites",
         *(f"{PACKAGE}.{'.'.join(d.parts)}" for d in suite_dirs),
+        *(
+            ".".join(d.relative_to(ROOT / "libraries").parts)
+            for d in template_dirs
+            if not d.name.startswith(".") and d.name != "__pycache__"
+        ),
     }
     assert set(setuptools["packages"]) == expected
     data = setuptools["package-data"]

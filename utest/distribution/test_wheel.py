@@ -33,11 +33,19 @@ PACKAGE = "sockerless_ecs_acceptance"
 RESOURCE_IMPORT = re.compile(r"^Resource\s+(\S+)", re.MULTILINE)
 
 
+TEMPLATE = ROOT / "libraries" / PACKAGE / "template"
+
+
 def kit_files() -> list[str]:
-    """The checkout's resource files and suites, as paths inside the package."""
+    """The checkout's resource files, suites and team template suites, as paths inside the
+    package."""
     return sorted(
         [f"{PACKAGE}/resources/{p.name}" for p in (ROOT / "resources").glob("*.resource")]
         + [f"{PACKAGE}/{p.relative_to(ROOT)}" for p in (ROOT / "suites").rglob("*.robot")]
+        + [
+            f"{PACKAGE}/template/{p.relative_to(TEMPLATE)}"
+            for p in (TEMPLATE / "suites").glob("*.robot")
+        ]
     )
 
 
@@ -83,20 +91,43 @@ def test_the_wheel_carries_the_library_the_simulator_and_the_command(
     ):
         assert (site_packages / package.replace(".", "/") / "__init__.py").is_file(), package
     (dist_info,) = site_packages.glob("sockerless_ecs_acceptance-*.dist-info")
+    from SockerlessLibrary.version import __version__  # noqa: PLC0415
+
+    # The version a team pins is the wheel's (CHANGELOG.md's newest: test_release.py).
+    assert dist_info.name == f"sockerless_ecs_acceptance-{__version__}.dist-info"
     entry_points = (dist_info / "entry_points.txt").read_text()
     assert "sockerless-ecs-acceptance = sockerless_ecs_acceptance.command:main" in entry_points
     requirements = (dist_info / "METADATA").read_text()
-    assert "Requires-Dist: moto[server]==5.2.5" in requirements
+    # Ranges for everyone; the simulator's exact pins only with its extra.
+    assert "Requires-Dist: boto3>=1.40\n" in requirements
+    assert 'Requires-Dist: moto[server]==5.2.5; extra == "simulator"' in requirements
+    assert 'Requires-Dist: boto3==1.44.5; extra == "simulator"' in requirements
+    assert "Provides-Extra: simulator" in requirements
+    pinned = [
+        line
+        for line in requirements.splitlines()
+        if line.startswith("Requires-Dist:") and "==" in line and "extra ==" not in line
+    ]
+    assert pinned == []
 
 
 def test_the_sdist_carries_the_sources_of_everything_the_wheel_holds(dist: Path) -> None:
     (sdist,) = dist.glob("*.tar.gz")
     with tarfile.open(sdist) as archive:
         names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
-    for file in ("pyproject.toml", "requirements.txt", "libraries/SockerlessLibrary/__init__.py"):
+    for file in (
+        "pyproject.toml",
+        "requirements.txt",
+        "requirements-simulator.txt",
+        "CHANGELOG.md",
+        "libraries/SockerlessLibrary/__init__.py",
+    ):
         assert file in names, file
     for file in kit_files():
-        assert file.removeprefix(f"{PACKAGE}/") in names, file
+        in_checkout = file.removeprefix(f"{PACKAGE}/")
+        if in_checkout.startswith("template/"):
+            in_checkout = f"libraries/{file}"
+        assert in_checkout in names, file
 
 
 def test_every_relative_resource_import_resolves_inside_the_package(
@@ -151,3 +182,31 @@ def test_a_users_suite_imports_the_kits_resources_through_the_module_search_path
     for name in ("ecs_suite", "containers"):
         resource = site_packages / PACKAGE / "resources" / f"{name}.resource"
         assert f"Imported resource file '{resource}'" in imported, name
+
+
+def test_the_team_template_is_in_the_wheel_and_its_suites_resolve_there(
+    site_packages: Path, tmp_path: Path
+) -> None:
+    """`init` writes from the installed package's template: every file is there, and its suites
+    resolve every resource file and keyword from the unpacked wheel (a dry run)."""
+    from sockerless_ecs_acceptance.scaffold import LAYOUT  # noqa: PLC0415
+
+    for name in LAYOUT:
+        assert (site_packages / PACKAGE / "template" / name).is_file(), name
+    syslog = tmp_path / "syslog.txt"
+    env = {**os.environ, "PYTHONPATH": str(site_packages), "ROBOT_SYSLOG_FILE": str(syslog)}
+    completed = subprocess.run(
+        [
+            *(str(BIN / "robot"), "--dryrun", "--outputdir", str(tmp_path / "out")),
+            str(site_packages / PACKAGE / "template" / "suites"),
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    resource = site_packages / PACKAGE / "resources" / "ecs_suite.resource"
+    assert f"Imported resource file '{resource}'" in syslog.read_text()

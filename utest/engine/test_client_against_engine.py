@@ -259,3 +259,35 @@ def test_unknown_ids_are_404_with_the_engines_message(
         f"{message}: {UNKNOWN}",
     )
     assert str(error).startswith(f"{operation} on {client.target} failed: HTTP 404 Not Found")
+
+
+def test_a_reference_over_the_engines_head_limit_is_refused_by_the_engine_with_its_size(
+    client: DockerClient,
+) -> None:
+    """Go's net/http takes 1 MiB of request head: the engine answers 431 and closes, while the
+    library may still be sending. The answer is read, and the message says how large the URL
+    was; the next call works on a new connection."""
+    reference = "x" * (2 * 1024 * 1024)
+    with pytest.raises(DaemonResponseError) as raised:
+        client.inspect_container(reference)
+    url = len(f"/v1.41/containers/{reference}/json")
+    assert raised.value.status == 431
+    assert str(raised.value).startswith(
+        f"inspect container on {client.target} failed: HTTP 431 Request Header Fields Too Large"
+    )
+    assert str(raised.value).endswith(
+        f"(the request's URL was {url:,} bytes, more than HTTP servers take in a request line: "
+        "8 KiB in nginx, 64 KiB in Python's http.server, 1 MiB of head in Go's net/http; is an "
+        "ID, name or filter far too long?)"
+    )
+    assert client.ping() == "OK"
+
+
+def test_a_long_reference_under_the_engines_limit_is_the_engines_to_answer(
+    client: DockerClient,
+) -> None:
+    """Docker sets no length limit on names: the library sends it, the engine looks it up."""
+    reference = "y" * 100_000
+    with pytest.raises(DaemonResponseError) as raised:
+        client.inspect_container(reference)
+    assert (raised.value.status, raised.value.message) == (404, f"No such container: {reference}")

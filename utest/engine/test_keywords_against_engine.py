@@ -102,8 +102,9 @@ def test_container_lifecycle_through_the_keywords(kw: Kw, session_label: dict[st
     kw("Container Should Be Listed", container_id, filters='{"label": {"team=qa": true}}')
     kw("Container Should Not Be Listed", container_id, filters={"label": ["team=nobody"]})
     assert kw("Start Container", container_id) == 204
-    inspect = kw("Wait Until Container Status Is", container_id, "exited")
-    assert inspect["State"]["ExitCode"] == 0 and "MODE=engine" in inspect["Config"]["Env"]
+    inspect = kw("Wait Until Container Is Not Running", container_id)
+    assert (inspect["State"]["Status"], inspect["State"]["ExitCode"]) == ("exited", 0)
+    assert "MODE=engine" in inspect["Config"]["Env"]
     waited = kw("Wait Until Logs Contain Line", container_id, "hello from fargate")
     kw("Stream Should Be Multiplexed", waited)
     kw("Output Should Not Contain Line", waited, "echo hello from fargate")
@@ -114,7 +115,6 @@ def test_container_lifecycle_through_the_keywords(kw: Kw, session_label: dict[st
     times = kw("Log Lines Should Have Timestamps", stamped)
     assert len(times) == 2
     assert all(len(line.raw_timestamp.split(".")[1]) == 10 for line in stamped.log_lines)  # 9 + Z
-    assert kw("Wait For Container", container_id) == {"StatusCode": 0, "Error": None}
     assert kw("Remove Container", container_id) == 204
     gone = kw("Inspect Container", container_id, expected_status=404)
     assert gone == {"message": f"No such container: {container_id}"}
@@ -123,7 +123,7 @@ def test_container_lifecycle_through_the_keywords(kw: Kw, session_label: dict[st
 def test_exec_through_the_keywords(kw: Kw) -> None:
     container_id = kw("Create Container", IMAGE, "tail", "-f", "/dev/null")
     kw("Start Container", container_id)
-    kw("Wait Until Container Status Is", container_id, "running")
+    assert kw("Get Container Status", container_id) == "running"  # the engine's start waits
     address = ipaddress.ip_address(kw("Get Container IP Address", container_id))
     assert address.is_private  # on docker0, whichever pool dockerd chose for it
     echo = kw("Create Exec", container_id, "cat", attach_stdin=True)
@@ -131,16 +131,16 @@ def test_exec_through_the_keywords(kw: Kw) -> None:
     assert kw("Get Output Lines", stream) == ["hello", "world"]
     kw("Stream Should Be Multiplexed", stream)
     kw("Frames Should Use Stream Type", stream, "stdout")
-    kw("Exec Exit Code Should Be", echo, 0)
+    kw("Exec Should Have Exited With Code", echo, 0)
     seven = kw("Create Exec", container_id, "sh", "-c", "echo exec-works; exit 7")
     kw("Output Should Contain Line", kw("Start Exec", seven), "exec-works")
-    kw("Exec Exit Code Should Be", seven, 7)
+    kw("Exec Should Have Exited With Code", seven, 7)
     assert kw("Inspect Exec", seven)["Running"] is False
     deaf = kw("Create Exec", container_id, "cat")
     with pytest.raises(ValueError, match="created without attach_stdin"):
         kw("Start Exec", deaf, stdin="dropped")
     assert kw("Kill Container", container_id) == 204
-    assert kw("Wait For Container", container_id)["StatusCode"] == 137
+    assert kw("Wait Until Container Is Not Running", container_id)["State"]["ExitCode"] == 137
     assert kw("Remove Container", container_id, force=True) == 204
 
 
@@ -169,7 +169,7 @@ def test_stop_and_forced_removal_through_the_keywords(kw: Kw) -> None:
     kw("Start Container", container_id)
     assert kw("Start Container", container_id, expected_status="204,304") == 304
     started = time.monotonic()
-    assert kw("Stop Container", container_id, t=1) == 204
+    assert kw("Stop Container", container_id, stop_timeout=1) == 204
     assert time.monotonic() - started < 10
     assert kw("Stop Container", container_id, expected_status="204,304") == 304
     assert kw("Get Container Status", container_id) == "exited"

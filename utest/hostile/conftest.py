@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+sys.path.insert(0, str(Path(__file__).parent))  # the helpers here: report_model, rewriting_proxy
+
 _LIBRARY_CONFTEST = Path(__file__).resolve().parent.parent / "library" / "conftest.py"
 _spec = importlib.util.spec_from_file_location("utest_library_scripted_server", _LIBRARY_CONFTEST)
 assert _spec is not None and _spec.loader is not None

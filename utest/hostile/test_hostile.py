@@ -18,6 +18,7 @@ version negotiation, one unversioned ``GET /_ping``, aside), ``<attempts>``, and
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 import socket
@@ -376,7 +377,7 @@ CASES = [
     ),
     Case(
         "exec exit code of an exec that never finishes",
-        lambda kw: kw("Exec Exit Code Should Be", "e1", 0),
+        lambda kw: kw("Exec Should Have Exited With Code", "e1", 0),
         "Exec e1 did not finish, so its exit code is unknown: Exec e1 finished: not reached "
         "within 1 s (elapsed <elapsed> s, <requests> attempt(s)); last observed: "
         '{"Running": true, "ExitCode": null, "Pid": 0}',
@@ -621,7 +622,8 @@ def sim(sim_process: SimulatorProcess, monkeypatch: pytest.MonkeyPatch) -> Itera
 
 @dataclass(frozen=True)
 class SimCase:
-    """A failure on the real simulator; ``arrange`` returns the values the text names."""
+    """A failure on the real simulator; ``arrange`` returns the values the text names, and
+    ``prepare`` (keywords run before the timed ``act``) may add to them."""
 
     id: str
     arrange: Callable[[Sim, pytest.MonkeyPatch], dict[str, str]]
@@ -629,6 +631,7 @@ class SimCase:
     expected: str
     bound: float = 3.0
     library: dict[str, float] = field(default_factory=dict)
+    prepare: Callable[[Kw, dict[str, str]], Any] | None = None
 
 
 def nothing(_sim: Sim, _mp: pytest.MonkeyPatch) -> dict[str, str]:
@@ -669,15 +672,29 @@ def some_container(_sim: Sim, _mp: pytest.MonkeyPatch) -> dict[str, str]:
     return {"id": container_id, "family": "sockerless-" + container_id[:12]}
 
 
+def created(kw: Kw, values: dict[str, str]) -> None:
+    """A container the run creates (never started) and, where it can, cleans: what the AWS
+    checks may look for (a proof about a container the run never created fails before it asks
+    AWS anything), with nothing left for the library's own cleanup at the end."""
+    container_id = str(kw("Create Container", "alpine:latest", "true"))
+    values.update(id=container_id, family="sockerless-" + container_id[:12])
+    if "AWS_ACCESS_KEY_ID" in os.environ:
+        kw("Clean Up Container", container_id)
+
+
 def fails_mid_run(**rule: Any) -> Callable[[Kw, dict[str, str], Sim], None]:
     """The AWS check passes once (AWS answers: nothing left); then AWS starts failing."""
 
     def act(kw: Kw, values: dict[str, str], sim: Sim) -> None:
-        kw("Task Definition Should Be Inactive", values["id"])
+        kw("Container Should Leave No AWS Resources", values["id"])
         sim.fault(**rule)
-        kw("Task Definition Should Be Inactive", values["id"])
+        kw("Container Should Leave No AWS Resources", values["id"])
 
     return act
+
+
+def left_nothing(kw: Kw, values: dict[str, str], _sim: Sim) -> None:
+    kw("Container Should Leave No AWS Resources", values["id"])
 
 
 def no_credentials(sim: Sim, mp: pytest.MonkeyPatch) -> dict[str, str]:
@@ -691,7 +708,6 @@ def throttled_beyond_retries(sim: Sim, mp: pytest.MonkeyPatch) -> dict[str, str]
     # deadline instead of 60 s: the same give-up path, in about a second.
     mp.setattr(botocore.retries.standard.ExponentialBackoff, "delay_amount", lambda *_: 0.0)
     mp.setattr(aws_keywords, "VERIFY_DEADLINE_SECONDS", 1.2)
-    sim.fault(target="aws", operation="ListTaskDefinitions")
     return some_container(sim, mp)
 
 
@@ -751,21 +767,24 @@ SIM_CASES = [
         ),
         "AwsError: AWS ECS ListTaskDefinitions on family <family> (ACTIVE) failed: "
         "ExpiredTokenException: The security token included in the request is expired",
+        prepare=created,
     ),
     SimCase(
         "no AWS credentials at all",
         no_credentials,
-        lambda kw, v, _s: kw("Task Definition Should Be Inactive", v["id"]),
+        left_nothing,
         "AwsError: AWS ECS ListTaskDefinitions on family <family> (ACTIVE) failed: "
         "NoCredentialsError: Unable to locate credentials",
+        prepare=created,
     ),
     SimCase(
         "AWS throttling beyond every retry",
         throttled_beyond_retries,
-        lambda kw, v, _s: kw("Task Definition Should Be Inactive", v["id"]),
+        fails_mid_run(target="aws", operation="ListTaskDefinitions"),
         "AwsError: AWS ECS ListTaskDefinitions on family <family> (ACTIVE) failed: "
         "ThrottlingException: Rate exceeded (gave up after <attempts> attempts)",
         bound=1.2 + SLACK,
+        prepare=created,
     ),
 ]
 
@@ -776,6 +795,8 @@ def test_simulator_failure(case: SimCase, sim: Sim, monkeypatch: pytest.MonkeyPa
     faulted_before = sim.aws_faults("ListTaskDefinitions")
     library = library_for(sim.host, read_timeout=10.0, **case.library)
     try:
+        if case.prepare is not None:
+            case.prepare(run_keyword(library), values)
         shown, elapsed = failure_of(lambda kw: case.act(kw, values, sim), library)
     finally:
         library.close()

@@ -1,6 +1,7 @@
 """No secret reaches a report: the ECS suites run by robot with sentinel credentials, and every
 agent token of the run is looked for in output.xml, log.html, report.html, xunit.xml and the
-console, at the default log level and at ``--loglevel TRACE``.
+console, at the default log level and at ``--loglevel TRACE``; and the same for a suite that
+prints a container's environment (exec, logs, a failure), where the kit masks what it knows.
 
 Agent tokens are random per container; ``agent_token_listener.py`` reads each one back from its
 ECS task definition during the run (with the library's boto3 client) into a side file, so the
@@ -33,6 +34,7 @@ import pytest
 from sockerless_sim.launcher import SimulatorProcess
 from SockerlessLibrary.aws.credentials import credentials_available
 from SockerlessLibrary.client import DockerClient
+from SockerlessLibrary.masking import MASK
 from SockerlessLibrary.transport import Transport
 
 pytestmark = [pytest.mark.timeout(240), pytest.mark.slow]
@@ -215,3 +217,58 @@ def test_real_target_shows_no_secret(tmp_path: Path) -> None:
     watched = {**secret_values, **{f"agent token {t[:6]}...": t for t in tokens}}
     assert leaks(watched, tmp_path, console) == []
     assert len(set(tokens)) >= CONTAINERS_PER_RUN, f"agent tokens read back: {len(tokens)}"
+
+
+# --- a test that prints the container's environment -----------------------------------------
+
+ENVIRONMENT_SUITE = """\
+*** Settings ***
+Library    SockerlessLibrary
+
+*** Test Cases ***
+A Test That Prints The Container's Environment
+    [Documentation]    The agent token is in the container's environment (sockerless puts it in
+    ...    the task definition), and so is a key the test handed on.
+    VAR    &{env}    HANDED_ON=%{AWS_SECRET_ACCESS_KEY}
+    ${id}=    Create Container    alpine:latest    sh    -c
+    ...    env; echo printed; exec tail -f /dev/null    env=${env}
+    Start Container    ${id}
+    ${result}=    Run Process In Container    ${id}    env
+    Log    ${result.stdout}
+    ${token}=    Run Process In Container    ${id}    sh    -c    echo "$SOCKERLESS_AGENT_TOKEN"
+    Log    ${token.stdout}
+    Wait Until Logs Contain Line    ${id}    printed
+    ${logs}=    Get Container Logs    ${id}
+    Log Many    @{logs.log_lines}
+    Should Be Equal    ${token.stdout}    no token    msg=The token
+"""
+
+
+def test_printing_the_environment_through_exec_and_logs_shows_no_secret(tmp_path: Path) -> None:
+    creds = sentinels()
+    env = {**base_env(), **creds, "SOCKERLESS_KIT_JOURNAL_DIR": str(tmp_path / "journal")}
+    suite = tmp_path / "environment.robot"
+    suite.write_text(ENVIRONMENT_SUITE)
+    tokens_file = tmp_path / "agent-tokens.txt"
+    command = [
+        str(ROBOT), "--outputdir", str(tmp_path), "--xunit", "xunit.xml", "--loglevel", "TRACE",
+        "--listener", f"{LISTENER}:{tokens_file}", str(suite),
+    ]  # fmt: skip
+    process = subprocess.run(
+        command, env=env, capture_output=True, text=True, timeout=ROBOT_TIME_LIMIT, check=False
+    )
+    console = process.stdout + process.stderr
+    assert process.returncode == 1, console[-3000:]  # only the comparison with the token fails
+    tokens = tokens_file.read_text().split() if tokens_file.exists() else []
+    assert len(tokens) == 1, f"agent tokens read back: {len(tokens)}"
+    watched = {
+        "AWS_SECRET_ACCESS_KEY": creds["AWS_SECRET_ACCESS_KEY"],
+        "AWS_SESSION_TOKEN": creds["AWS_SESSION_TOKEN"],
+        "agent token": tokens[0],
+    }
+    assert leaks(watched, tmp_path, console) == []
+    # The environment was printed, masked: in the exec output, the logs and the failure.
+    output = (tmp_path / "output.xml").read_text()
+    assert f"SOCKERLESS_AGENT_TOKEN={MASK}" in output
+    assert f"HANDED_ON={MASK}" in output
+    assert f"The token: {MASK} != no token" in output

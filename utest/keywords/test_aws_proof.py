@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from SockerlessLibrary.aws.evidence import TaskEvidence
-from SockerlessLibrary.aws.proof import AwsProofFailed, AwsProver
+from SockerlessLibrary.aws.proof import AwsProofFailed, AwsProver, NothingToProve
 from SockerlessLibrary.logstream import LogLine
 
 pytestmark = pytest.mark.timeout(60)
@@ -194,6 +194,26 @@ def test_a_line_that_is_no_cloudwatch_event_fails_listing_the_events(
     message = str(failure.value)
     assert "1 event(s): 'hello from fargate'; no event 'served from elsewhere'" in message
     assert f"Logs GetLogEvents group=/sockerless stream={evidence.log_stream}" in message
+
+
+@pytest.mark.parametrize(
+    ("lines", "held"),
+    [([], "hold 0 line(s), so"), ([line(""), line("")], "hold 2 line(s) and none has text")],
+)
+def test_logs_without_a_line_of_text_prove_nothing_and_fail_saying_what_to_do(
+    prover: Any, sockerless_aws: FakeSockerless, lines: list[LogLine], held: str
+) -> None:
+    # The stream holds an event: logs read with tail=0, or before CloudWatch delivered it,
+    # used to pass as "0 line(s) are events of" it.
+    proofs, evidence = launched(prover, sockerless_aws)
+    assert events_of(sockerless_aws, evidence)
+    with pytest.raises(NothingToProve) as failure:
+        proofs.log_lines_should_be_events(evidence, lines, timeout=0.3)
+    message = str(failure.value)
+    assert message.startswith(f"No log line to prove for container {evidence.container_id[:12]}")
+    assert held in message
+    assert "`Wait Until Logs Contain Line` returns the read that held the line" in message
+    assert "tail=0" in message
 
 
 def test_a_missing_log_stream_fails_saying_so(prover: Any, sockerless_aws: FakeSockerless) -> None:

@@ -1,9 +1,12 @@
 """Every keyword is documented with an example, in the library and in every resource file; the
-library and import have docs too; deprecated keywords say so (Robot then warns when one runs)."""
+library and import have docs too; the keyword surface is the one written down here, with nothing
+deprecated kept and no removed name back."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from robot.libdocpkg import LibraryDocumentation
@@ -16,28 +19,31 @@ RESOURCES = {path.name: LibraryDocumentation(str(path)) for path in RESOURCE_FIL
 RESOURCE_KEYWORDS = {
     f"{name}: {kw.name}": kw for name, doc in RESOURCES.items() for kw in doc.keywords
 }
-# Old names kept for one release; each doc starts with *DEPRECATED* and names its successor.
-DEPRECATED = {
-    "Wait For Container": "Wait Until Container Is Not Running",
-    "Wait Until Container Status Is": "Wait Until Container Is Not Running",
-    "Task Definition Should Be Inactive": "Task Definition Should Be Deregistered",
-    "containers.resource: Wait Until Container Exits": "Container Should Have Exited With Code",
-    "cleanup.resource: Remember For Cleanup": "Get Created Containers",
-}
-
-CONTRACT = {
-    # name: argument names, in order (the suites depend on them)
-    "Connect To Sockerless": ["host", "connect_timeout", "read_timeout", "api_version"],
-    "Get Target Info": [],
-    "Skip If AWS Credentials Are Missing": ["required"],
-    "Get Run Id": [],
-    "Generate Container Name": ["prefix"],
-    "Daemon Should Respond To Ping": [],
-    "Disconnect From Sockerless": [],
-    "Set Target Metadata": [],
+# The whole keyword surface, library and resource files: name -> arguments in order, with "*"
+# before named-only ones (a "*command" takes positional values too, "**options" any option).
+# Suites and the conformance probes are written against it; a change here is a change to
+# CHANGELOG.md's list.
+SURFACE = {
+    "Attach To Container Over WebSocket": ["container_id", "*", "send", "timeout"],
+    "Clean Up Container": ["container_id"],
+    "Clean Up Registered Resources": ["*", "scope"],
+    "Connect To Sockerless": ["host", "*", "connect_timeout", "read_timeout", "api_version"],
+    "Container Id Should Be Valid": ["container_id"],
+    "Container Should Be Listed": ["container_id", "*", "all", "filters"],
+    "Container Should Have Exited With Code": [
+        "container_id",
+        "exit_code",
+        "*",
+        "timeout",
+        "aws_timeout",
+    ],
+    "Container Should Leave No AWS Resources": ["container_id"],
+    "Container Should Not Be Listed": ["container_id", "*", "all", "filters"],
+    "Container Should Not Exist": ["container_id"],
+    "Container Should Run As A Fargate Task": ["container_id", "*", "timeout"],
     "Create Container": [
         "image",
-        "command",
+        "*command",
         "entrypoint",
         "env",
         "working_dir",
@@ -51,27 +57,30 @@ CONTRACT = {
         "host_config",
         "name",
         "expected_status",
-        "unknown_options",
     ],
-    "Container Should Not Exist": ["container_id"],
-    "Container Should Have Exited With Code": [
+    "Create Exec": [
         "container_id",
-        "exit_code",
-        "timeout",
-        "aws_timeout",
-    ],
-    "Run Process In Container": [
-        "container_id",
-        "command",
+        "*command",
         "env",
         "working_dir",
+        "tty",
+        "expected_status",
+        "attach_stdin",
         "user",
-        "stdin",
-        "timeout",
-        "unknown_options",
     ],
+    "Create Sockerless Session": ["alias"],
+    "Daemon Should Respond To Ping": [],
+    "Disconnect From Sockerless": [],
+    "Exec Should Have Exited With Code": ["exec_id", "exit_code"],
+    "Fargate Task Should Be Stopped": ["container_id", "*", "exit_code", "timeout"],
+    "Fargate Task Should Have Failed To Start": ["container_id", "*", "reason", "timeout"],
+    "Fargate Task Should Use The Configured Network": ["container_id"],
+    "Frames Should Use Stream Type": ["result", "stream_type"],
+    "Generate Container Name": ["prefix"],
+    "Get Container IP Address": ["container"],
     "Get Container Log Lines": [
         "container_id",
+        "*",
         "stdout",
         "stderr",
         "timestamps",
@@ -80,38 +89,9 @@ CONTRACT = {
         "until",
         "timeout",
     ],
-    "Get Created Containers": ["scope"],
-    "Start Container": ["container_id", "timeout", "expected_status"],
-    "Inspect Container": ["container_id", "expected_status"],
-    "List Containers": ["all", "filters"],
-    "Stop Container": ["container_id", "t", "timeout", "expected_status"],
-    "Kill Container": ["container_id", "signal", "expected_status"],
-    "Wait For Container": ["container_id", "condition", "timeout"],
-    "Wait Until Container Is Not Running": ["container_id", "timeout"],
-    "Remove Container": ["container_id", "force", "expected_status"],
-    "Get Container Status": ["container_id"],
-    "Wait Until Container Status Is": ["container_id", "status", "timeout", "interval"],
-    "Get Container IP Address": ["container"],
-    "Container Should Be Listed": ["container_id", "all", "filters"],
-    "Container Should Not Be Listed": ["container_id", "all", "filters"],
-    "Container Id Should Be Valid": ["container_id"],
-    "Create Exec": [
-        "container_id",
-        "command",
-        "env",
-        "working_dir",
-        "tty",
-        "expected_status",
-        "attach_stdin",
-        "user",
-        "unknown_options",
-    ],
-    "Start Exec": ["exec_id", "stdin", "tty", "timeout"],
-    "Inspect Exec": ["exec_id"],
-    "Wait Until Exec Finishes": ["exec_id", "timeout", "interval"],
-    "Exec Exit Code Should Be": ["exec_id", "expected"],
     "Get Container Logs": [
         "container_id",
+        "*",
         "stdout",
         "stderr",
         "timestamps",
@@ -121,28 +101,117 @@ CONTRACT = {
         "follow",
         "timeout",
     ],
-    "Wait Until Logs Contain Line": ["container_id", "line", "timeout", "stream", "timestamps"],
-    "Output Should Contain Line": ["result", "line", "stream"],
-    "Output Should Not Contain Line": ["result", "line", "stream"],
-    "Get Output Lines": ["result", "stream"],
-    "Stream Should Be Multiplexed": ["result"],
-    "Frames Should Use Stream Type": ["result", "stream_type"],
-    "Log Lines Should Have Timestamps": ["result"],
-    "Attach To Container Over WebSocket": ["container_id", "send", "timeout"],
-    "Create Sockerless Session": ["alias"],
-    "Task Definition Should Be Inactive": ["container_id"],
-    "Task Definition Should Be Active": ["container_id"],
-    "Container Tasks Should Be Stopped": ["container_id"],
-    "Log Streams Should Not Exist": ["container_id"],
-    "Container Should Leave No AWS Resources": ["container_id"],
-    "Clean Up Container": ["container_id"],
-    "Clean Up Registered Resources": ["scope"],
-    "Sweep Run Leftovers": ["run_id"],
-    "Get Fargate Task Usage": [],
-    "Set Fargate Usage Metadata": [],
+    "Get Container Status": ["container_id"],
+    "Get Container Timeline": ["container_id"],
+    "Get Created Containers": ["*", "scope"],
     "Get Daemon Request Count": [],
     "Get Fargate Task Budget": [],
+    "Get Fargate Task Usage": [],
+    "Get Output Lines": ["result", "*", "stream"],
+    "Get Run Id": [],
+    "Get Target Info": [],
+    "Inspect Container": ["container_id", "*", "expected_status"],
+    "Inspect Exec": ["exec_id"],
+    "Kill Container": ["container_id", "*", "signal", "expected_status"],
+    "List Containers": ["*", "all", "filters"],
+    "Log Lines Should Be CloudWatch Events": ["container_id", "logs", "*", "timeout"],
+    "Log Lines Should Have Timestamps": ["result"],
+    "Output Should Contain Line": ["result", "line", "*", "stream"],
+    "Output Should Not Contain Line": ["result", "line", "*", "stream"],
+    "Remove Container": ["container_id", "*", "force", "expected_status"],
+    "Reported IP Should Be The Task ENI Address": ["container_id", "address"],
+    "Run Process In Container": [
+        "container_id",
+        "*command",
+        "env",
+        "working_dir",
+        "user",
+        "stdin",
+        "timeout",
+    ],
+    "Set Fargate Usage Metadata": [],
+    "Set Target Metadata": [],
+    "Skip If AWS Credentials Are Missing": ["*", "required"],
+    "Start Container": ["container_id", "*", "timeout", "expected_status"],
+    "Start Exec": ["exec_id", "*", "stdin", "tty", "timeout"],
+    "Stop Container": ["container_id", "*", "stop_timeout", "timeout", "expected_status"],
+    "Stream Should Be Multiplexed": ["result"],
+    "Sweep Run Leftovers": ["*", "run_id"],
+    "Target Should Be Ready": ["*", "timeout"],
+    "Task Definition Should Be Deregistered": ["container_id"],
+    "Wait Until Container Is Not Running": ["container_id", "*", "timeout"],
+    "Wait Until Exec Finishes": ["exec_id", "*", "timeout", "interval"],
+    "Wait Until Logs Contain Line": [
+        "container_id",
+        "line",
+        "*",
+        "timeout",
+        "stream",
+        "timestamps",
+    ],
+    "cleanup.resource: Clean Up And Verify Test Containers": [],
+    "containers.resource: Address Should Be Private IPv4": ["address"],
+    "containers.resource: Container Should Be Listed With Its Image, State And Name": [
+        "container_id",
+        "state",
+        "*",
+        "image",
+    ],
+    "containers.resource: Container Should Be Running With Private IP": ["container_id"],
+    "containers.resource: Containers Should All Carry Label": ["entries", "key", "value"],
+    "containers.resource: Create Fargate Container": ["*command", "image", "**options"],
+    "containers.resource: Image Reference Should Match": ["actual", "expected"],
+    "containers.resource: Label Filter Should Return Only Labelled Containers": [
+        "labelled_id",
+        "unlabelled_id",
+    ],
+    "containers.resource: Remove Fargate Container": ["container_id"],
+    "containers.resource: Start Fargate Container": ["container_id"],
+    "containers.resource: Stop Fargate Container": ["container_id"],
+    "ecs_suite.resource: Finish ECS Suite": [],
+    "ecs_suite.resource: Prepare ECS Suite": [],
+    "exec.resource: Exec Should Return": ["container_id", "line", "*command", "**options"],
+    "exec.resource: Exec Should Return Exit Code": [
+        "container_id",
+        "exit_code",
+        "*command",
+        "**options",
+    ],
+    "logs.resource: Every Log Line Should Carry A Timestamp": ["container_id", "line"],
+    "logs.resource: Logs Should Be Multiplexed On Stdout": ["logs"],
+    "logs.resource: Logs Should Come From The Task's CloudWatch Stream With Timestamps": [
+        "container_id",
+        "line",
+    ],
 }
+# Removed before 1.0 (CHANGELOG.md, "Unreleased"): none of these may come back under this name.
+REMOVED = (
+    "Wait For Container",
+    "Wait Until Container Status Is",
+    "Task Definition Should Be Inactive",
+    "Task Definition Should Be Active",
+    "Container Tasks Should Be Stopped",
+    "Log Streams Should Not Exist",
+    "Exec Exit Code Should Be",
+    "Remember For Cleanup",
+    "Wait Until Container Exits",
+    "Logs Should Contain Line",
+    "Logs Should Come From The Task's CloudWatch Stream",
+    "Exec Should Exit With Code",
+    "Fargate Task Should Run In The Configured Network",
+)
+
+
+def signature(spec: Any) -> list[str]:
+    names = list(spec.positional_or_named)
+    if spec.var_positional:
+        names.append(f"*{spec.var_positional}")
+    elif spec.named_only:
+        names.append("*")
+    names.extend(spec.named_only)
+    if spec.var_named:
+        names.append(f"**{spec.var_named}")
+    return names
 
 
 def test_library_intro_has_the_promised_sections() -> None:
@@ -150,6 +219,7 @@ def test_library_intro_has_the_promised_sections() -> None:
         "%TOC%",
         "= Targets =",
         "= Timeouts =",
+        "= Options =",
         "= Expected status =",
         "= Streams and whole-line matching =",
         "= Proof on AWS =",
@@ -193,11 +263,18 @@ def test_every_keyword_has_documentation_and_an_example(name: str) -> None:
     assert len(KEYWORDS[name].short_doc) > 15, f"{name}: the first line is not a useful summary"
 
 
-@pytest.mark.parametrize("name", sorted(CONTRACT))
-def test_contract_keywords_exist_with_their_arguments(name: str) -> None:
-    assert name in KEYWORDS, f"missing keyword {name}"
-    arguments = [argument.name for argument in KEYWORDS[name].args]
-    assert arguments[: len(CONTRACT[name])] == CONTRACT[name]
+def test_the_keyword_surface_is_exactly_the_documented_one() -> None:
+    found = {name: signature(kw.args) for name, kw in KEYWORDS.items()} | {
+        name: signature(kw.args) for name, kw in RESOURCE_KEYWORDS.items()
+    }
+    assert found == SURFACE
+    assert (len(KEYWORDS), len(RESOURCE_KEYWORDS)) == (58, 18)
+
+
+def test_removed_keywords_are_gone_and_nothing_is_kept_deprecated() -> None:
+    names = set(KEYWORDS) | {name.split(": ", 1)[1] for name in RESOURCE_KEYWORDS}
+    assert names.isdisjoint(REMOVED)
+    assert [name for name, kw in {**KEYWORDS, **RESOURCE_KEYWORDS}.items() if kw.deprecated] == []
 
 
 def test_keywords_returning_objects_say_what_suites_can_use() -> None:
@@ -220,21 +297,6 @@ def test_every_resource_file_has_documentation(path: Path) -> None:
     assert RESOURCES[path.name].doc.strip(), f"{path.name} has no Documentation setting"
 
 
-@pytest.mark.parametrize("name", sorted(DEPRECATED))
-def test_deprecated_keywords_say_so_and_name_their_successor(name: str) -> None:
-    keyword = RESOURCE_KEYWORDS.get(name) or KEYWORDS[name]
-    assert keyword.doc.startswith("*DEPRECATED*"), name  # Robot warns when one runs
-    assert f"`{DEPRECATED[name]}`" in keyword.doc.split("\n\n")[0], name
-    assert keyword.deprecated
-
-
-def test_no_other_keyword_is_deprecated() -> None:
-    deprecated = {name for name, kw in KEYWORDS.items() if kw.deprecated} | {
-        name for name, kw in RESOURCE_KEYWORDS.items() if kw.deprecated
-    }
-    assert deprecated == set(DEPRECATED)
-
-
 def test_kill_container_says_sigkill_is_its_default_not_a_thing_to_pass() -> None:
     kill = KEYWORDS["Kill Container"]
     (signal,) = [argument for argument in kill.args if argument.name == "signal"]
@@ -242,3 +304,27 @@ def test_kill_container_says_sigkill_is_its_default_not_a_thing_to_pass() -> Non
     assert "is SIGKILL unless given (Docker's own default)" in kill.doc
     # The old text told users to pass it to get 137, as if the default were something else.
     assert "Pass ``signal=SIGKILL`` to get exit code 137" not in kill.doc
+
+
+GUIDE = (ROOT / "docs" / "writing-suites.md").read_text()
+
+
+def guide_section(title: str) -> str:
+    return GUIDE.split(f"\n## {title}\n", 1)[1].split("\n## ", 1)[0]
+
+
+def test_the_guide_lists_every_keyword_by_purpose_and_no_other() -> None:
+    listed = re.findall(
+        r"`([^`]+)`", guide_section("Every keyword, by purpose").split("| --- |")[1]
+    )
+    surface = {name.split(": ", 1)[-1] for name in SURFACE}
+    assert sorted(listed) == sorted(surface)  # each once
+    assert f"{len(KEYWORDS)} + {len(RESOURCE_KEYWORDS)} keywords" in guide_section(
+        "Every keyword, by purpose"
+    )
+
+
+def test_the_guide_names_what_replaces_each_removed_keyword() -> None:
+    removed = guide_section("Removed names")
+    for name in REMOVED:
+        assert f"| `{name}" in removed, name

@@ -56,8 +56,9 @@ def test_spec_flow_through_the_keywords_leaves_nothing(
     echo = lib.create_container("alpine:latest", "echo", "hello from fargate", name="e2e-echo")
     lib.container_id_should_be_valid(echo)
     lib.start_container(echo)
-    inspect = lib.wait_until_container_status_is(echo, "exited")
-    assert inspect["State"]["ExitCode"] == 0
+    lib.container_should_run_as_a_fargate_task(echo)
+    inspect = lib.wait_until_container_is_not_running(echo)
+    assert (inspect["State"]["Status"], inspect["State"]["ExitCode"]) == ("exited", 0)
     logs = lib.wait_until_logs_contain_line(echo, "hello from fargate")
     lib.stream_should_be_multiplexed(logs)
     lib.frames_should_use_stream_type(logs, "1")
@@ -67,28 +68,29 @@ def test_spec_flow_through_the_keywords_leaves_nothing(
     entry = lib.container_should_be_listed(echo)
     assert "/e2e-echo" in entry["Names"]
     lib.remove_container(echo)
-    lib.task_definition_should_be_inactive(echo)
+    lib.task_definition_should_be_deregistered(echo)
     lib.clean_up_container(echo)
     lib.container_should_leave_no_aws_resources(echo)
 
     service = lib.create_container("alpine:latest", "tail", "-f", "/dev/null")
     lib.start_container(service)
-    lib.task_definition_should_be_active(service)
+    assert lib.container_should_run_as_a_fargate_task(service)["last_status"] == "RUNNING"
     assert lib.get_container_status(service) == "running"
     assert lib.get_container_ip_address(service)
     exec_id = lib.create_exec(service, "echo", "exec-works")
     lib.output_should_contain_line(lib.start_exec(exec_id), "exec-works")
-    lib.exec_exit_code_should_be(exec_id, 0)
+    lib.exec_should_have_exited_with_code(exec_id, 0)
     failing = lib.create_exec(service, "sh", "-c", "exit 7")
     lib.start_exec(failing)
-    lib.exec_exit_code_should_be(failing, 7)
+    lib.exec_should_have_exited_with_code(failing, 7)
     lib.stop_container(service)
-    lib.wait_until_container_status_is(service, "exited", timeout=_seconds(30))
+    stopped = lib.wait_until_container_is_not_running(service, timeout=_seconds(30))
+    assert stopped["State"]["Status"] == "exited"
 
     # A container the "test" forgot: the registry still owns it until cleaned.
     forgotten = lib.create_container("alpine:latest", "tail", "-f", "/dev/null")
     lib.start_container(forgotten)
-    assert lib.clean_up_registered_resources("all") == [service, forgotten]
+    assert lib.clean_up_registered_resources(scope="all") == [service, forgotten]
     lib.container_should_not_be_listed(forgotten)
 
     usage = lib.get_fargate_task_usage()
@@ -98,7 +100,12 @@ def test_spec_flow_through_the_keywords_leaves_nothing(
     assert_no_leaks(lib, [echo, service, forgotten])
     journal = RunJournal(tmp_path / "journal", "e2e-run")
     assert journal.pending() == []
-    assert len(journal.records()) == 6  # three created, three cleaned
+    events = [(r["event"], r["container_id"]) for r in journal.records()]
+    # three created, three cleaned, and the one the flow proved gone on AWS
+    made = (echo, service, forgotten)
+    assert sorted(events) == sorted(
+        [*(("created", c) for c in made), *(("cleaned", c) for c in made), ("verified", echo)]
+    )
 
 
 def test_sweeper_cleans_a_killed_runs_container_on_the_live_simulator(

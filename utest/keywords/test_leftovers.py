@@ -107,7 +107,7 @@ def test_the_closing_lines_name_what_is_left_what_was_down_and_the_exact_command
     lines = account(tmp_path).lines()
     command = (
         f"python -m SockerlessLibrary.sweep --run-id run-x --journal-dir {tmp_path.resolve()} "
-        "--host unix:///run/sockerless.sock"
+        "--host=unix:///run/sockerless.sock"
     )
     assert lines[0].startswith("Cleanup could not finish: 1 container(s) of run run-x")
     assert lines[1].startswith("  container 0123456789ab on unix:///run/sockerless.sock")

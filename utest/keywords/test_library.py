@@ -129,7 +129,7 @@ def test_whole_line_matching_and_frames(clean_env: Path) -> None:
     with pytest.raises(AssertionError, match="raw"):
         library.stream_should_be_multiplexed(raw)
     with pytest.raises(ValueError, match="Unknown stream 'stdlog'"):
-        library.get_output_lines(exec_stream, "stdlog")
+        library.get_output_lines(exec_stream, stream="stdlog")
 
 
 def test_timestamped_log_lines(clean_env: Path) -> None:

@@ -57,7 +57,7 @@ def test_a_create_whose_answer_was_lost_is_found_and_cleaned(
     assert len(made) == 1, made  # the daemon did create it: only the answer was lost
     assert lib._context.registry.unconfirmed(everything) != []
 
-    cleaned = lib.clean_up_registered_resources("all")
+    cleaned = lib.clean_up_registered_resources(scope="all")
 
     assert cleaned == [made[0]["Id"]]
     assert lib.list_containers(all=True) == []
@@ -93,7 +93,7 @@ def test_a_lost_answer_without_a_container_is_waited_for_only_until_it_was_due(
         lib.create_container("alpine:latest", "true", name="taken")
 
     started = time.monotonic()
-    cleaned = lib.clean_up_registered_resources("all")
+    cleaned = lib.clean_up_registered_resources(scope="all")
     waited = time.monotonic() - started
 
     assert cleaned == [taken]

@@ -21,10 +21,11 @@ from typing import Any
 import pytest
 from requests import PreparedRequest, Response
 from requests.adapters import BaseAdapter
+from robot.libdocpkg import LibraryDocumentation
 
 from SockerlessLibrary import SockerlessLibrary
 from SockerlessLibrary.budget import TaskBudgetExhausted
-from SockerlessLibrary.create_options import ConflictingOption, UnknownOption
+from SockerlessLibrary.create_options import ConflictingOption
 from SockerlessLibrary.errors import ConfigurationError
 from SockerlessLibrary.keywords.session_guard import CreateGuardAdapter
 
@@ -106,31 +107,55 @@ def test_create_container_sends_each_option_in_its_docker_field(library: Any) ->
     assert body["Labels"]["sockerless-kit.run-id"] == lib.get_run_id()
 
 
-def test_a_misspelt_option_fails_naming_the_valid_ones_and_sends_nothing(library: Any) -> None:
+def test_a_conflicting_or_bad_option_fails_before_anything_is_sent_or_counted(
+    library: Any,
+) -> None:
     lib, server = library
-    with pytest.raises(UnknownOption) as raised:
-        lib.create_container("alpine:latest", "echo", "hi", workdir="/tmp")
-    message = str(raised.value)
-    assert message.startswith(
-        "Create Container got unknown option 'workdir=/tmp' (did you mean working_dir?): valid "
-        "options are config, entrypoint, env, expected_status, host_config, labels, name, "
-        "open_stdin, stop_signal, stop_timeout, tty, user, working_dir."
-    )
     with pytest.raises(ConflictingOption):
         lib.create_container("alpine:latest", env={"A": "1"}, config={"Env": ["B=2"]})
+    with pytest.raises(ConfigurationError, match="env value of B is None"):
+        lib.create_container("alpine:latest", env={"B": None})
+    with pytest.raises(ConfigurationError, match="env value of B is None"):
+        lib.create_exec("c0ffee", "env", env={"B": None})
+    with pytest.raises(ConfigurationError, match="env items must read 'KEY=value'"):
+        lib.create_exec("c0ffee", "env", env=["B"])  # refused by create, so by exec too
+    with pytest.raises(ConfigurationError, match="stop_timeout must be 0 or more"):
+        lib.stop_container("c0ffee", stop_timeout=-5)
     assert server.request_lines == []  # not even the version negotiation
     assert lib.get_fargate_task_budget()["used"] == 0  # nothing counted either
 
 
 @pytest.mark.parametrize(
-    ("keyword", "option"),
-    [("create_exec", "workdir"), ("run_process_in_container", "cwd")],
+    ("call", "argument"),
+    [
+        (lambda lib: lib.start_container("c0ffee", timeout=timedelta(seconds=-5)), "timeout"),
+        (lambda lib: lib.stop_container("c0ffee", timeout=timedelta(0)), "timeout"),
+        (lambda lib: lib.get_container_logs("c0ffee", timeout=timedelta(seconds=-1)), "timeout"),
+        (lambda lib: lib.wait_until_exec_finishes("e", interval=timedelta(0)), "interval"),
+        (
+            lambda lib: lib.container_should_have_exited_with_code(
+                "c0ffee", 0, aws_timeout=timedelta(seconds=-1)
+            ),
+            "aws_timeout",
+        ),
+        (
+            lambda lib: lib.connect_to_sockerless(read_timeout=timedelta(seconds=-1)),
+            "read_timeout",
+        ),
+    ],
 )
-def test_exec_keywords_refuse_unknown_options_too(library: Any, keyword: str, option: str) -> None:
+def test_a_timeout_of_zero_or_less_is_refused_before_anything_is_sent(
+    library: Any, call: Any, argument: str
+) -> None:
     lib, server = library
-    with pytest.raises(UnknownOption, match=rf"got unknown option '{option}=/tmp'"):
-        getattr(lib, keyword)("c0ffee", "pwd", **{option: "/tmp"})
+    with pytest.raises(ValueError, match=rf"^{argument} must be more than 0 seconds, got "):
+        call(lib)
     assert server.request_lines == []
+
+
+def test_an_import_timeout_of_zero_or_less_fails_the_import() -> None:
+    with pytest.raises(ValueError, match="stop_timeout must be more than 0 seconds, got -5"):
+        SockerlessLibrary(stop_timeout=timedelta(seconds=-5))
 
 
 def test_kill_sends_sigkill_by_name_unless_told_otherwise(library: Any) -> None:
@@ -159,7 +184,7 @@ def test_created_containers_come_in_creation_order_across_scopes(library: Any) -
     # A suite setup, one of its tests, then the suite's teardown: three creates, two scopes.
     for container_id, scope in zip(ids, ("suite:S", "test:S.T", "suite:S"), strict=True):
         lib._context.remember_created(container_id, tty=False, scope=scope)
-    assert lib.get_created_containers("all") == ids
+    assert lib.get_created_containers(scope="all") == ids
 
 
 def test_a_cleanup_without_aws_credentials_says_why_as_the_sweeper_does(library: Any) -> None:
@@ -317,3 +342,81 @@ def test_against_a_real_target_the_selected_tests_declarations_are_enforced(
     assert len([line for line in server.request_lines if line.startswith(CREATE)]) == 2
     warned = [m.text or "" for m in root.iter("msg") if m.get("level") == "WARN"]
     assert any("'Budget.Declares One And Creates Two' created 2 containers" in w for w in warned)
+
+
+# --- proofs refuse to prove nothing -------------------------------------------------------------
+
+PROOFS = [kw for kw in LibraryDocumentation("SockerlessLibrary").keywords if "Proof" in kw.tags]
+MADE_UP = "ab" * 32  # a valid-looking 64-hex ID no run created
+REQUIRED_VALUES = {"exit_code": 0, "address": "10.0.0.7", "logs": None}
+
+
+def required_arguments(keyword: Any, container_id: str) -> list[Any]:
+    names = [n for n in keyword.args.positional_or_named if n not in keyword.args.defaults]
+    assert names[0] == "container_id", keyword.name
+    return [container_id, *(REQUIRED_VALUES[name] for name in names[1:])]
+
+
+def test_the_proofs_are_the_ones_the_docs_list() -> None:
+    assert sorted(kw.name for kw in PROOFS) == [
+        "Container Should Have Exited With Code",
+        "Container Should Leave No AWS Resources",
+        "Container Should Run As A Fargate Task",
+        "Fargate Task Should Be Stopped",
+        "Fargate Task Should Have Failed To Start",
+        "Fargate Task Should Use The Configured Network",
+        "Log Lines Should Be CloudWatch Events",
+        "Reported IP Should Be The Task ENI Address",
+        "Task Definition Should Be Deregistered",
+    ]
+
+
+@pytest.mark.parametrize("keyword", PROOFS, ids=lambda kw: kw.name)
+def test_a_proof_about_a_container_the_run_never_created_fails_at_once(
+    library: Any, keyword: Any
+) -> None:
+    lib, server = library
+    lib.create_container("alpine:latest", "true")  # the run created one: just not this one
+    sent = list(server.request_lines)
+    with pytest.raises(AssertionError) as failure:
+        lib.run_keyword(keyword.name, required_arguments(keyword, MADE_UP), {})
+    assert str(failure.value) == (
+        f"{keyword.name} proves what happened to a container this run created, but "
+        f"'{MADE_UP}' is none of the 1 it created: create it with `Create Container` (or a "
+        "resource keyword built on it, or a create on the kit's session) in this run, so that "
+        "there is something to prove"
+    )
+    assert server.request_lines == sent  # nothing asked of the daemon (nor of AWS)
+
+
+def test_a_short_id_of_a_container_the_run_created_is_told_the_full_one(library: Any) -> None:
+    lib, _ = library
+    created = lib.create_container("alpine:latest", "true")
+    with pytest.raises(AssertionError, match=rf"\(give the full ID: {created}\)$"):
+        lib.container_should_leave_no_aws_resources(created[:12])
+
+
+EVIDENCE_NEEDED = [
+    ("Fargate Task Should Use The Configured Network", []),
+    ("Reported IP Should Be The Task ENI Address", ["10.0.0.7"]),
+    ("Fargate Task Should Be Stopped", []),
+    ("Task Definition Should Be Deregistered", []),
+    ("Log Lines Should Be CloudWatch Events", [None]),
+]
+
+
+@pytest.mark.parametrize(("name", "rest"), EVIDENCE_NEEDED, ids=[n for n, _ in EVIDENCE_NEEDED])
+def test_a_proof_after_start_needs_the_task_proven_at_start(
+    library: Any, name: str, rest: list[Any]
+) -> None:
+    lib, server = library
+    created = lib.create_container("alpine:latest", "true")
+    sent = list(server.request_lines)
+    with pytest.raises(AssertionError) as failure:
+        lib.run_keyword(name, [created, *rest], {})
+    assert str(failure.value) == (
+        f"{name} compares against the ECS task proven after start, and no task of container "
+        f"{created[:12]} was proven yet: run `Container Should Run As A Fargate Task` after "
+        "starting it (`Start Fargate Container` does)"
+    )
+    assert server.request_lines == sent

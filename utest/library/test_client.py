@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from urllib.parse import quote
 
 import pytest
 import requests
@@ -333,3 +334,64 @@ def test_logs_query_parameters(serve, client_for) -> None:
     assert query["tail"] == ["10"]
     assert query["since"] == ["1700000000"]
     assert query["until"] == ["1704067200"]
+
+
+# --- references that can name nothing are refused before anything is sent ---------------------
+
+REFERENCE_CALLS = {
+    "start container": lambda client, ref: client.start_container(ref),
+    "inspect container": lambda client, ref: client.inspect_container(ref),
+    "stop container": lambda client, ref: client.stop_container(ref),
+    "kill container": lambda client, ref: client.kill_container(ref),
+    "wait container": lambda client, ref: client.wait_container(ref),
+    "remove container": lambda client, ref: client.remove_container(ref),
+    "container logs": lambda client, ref: client.container_logs(ref),
+    "create exec": lambda client, ref: client.create_exec(ref, ["true"]),
+    "exec start": lambda client, ref: client.start_exec(ref),
+    "inspect exec": lambda client, ref: client.inspect_exec(ref),
+    "attach container over WebSocket": lambda client, ref: client.attach_websocket(ref),
+}
+
+
+@pytest.mark.parametrize("operation", list(REFERENCE_CALLS))
+@pytest.mark.parametrize(
+    "reference", ["", " " + CID, CID + "\n", "web app", "a/b", "../json", "-web", "{{id}}"]
+)
+def test_a_reference_no_id_or_name_can_be_is_refused_unsent(
+    serve, keep_alive, client_for, operation: str, reference: str
+) -> None:
+    server = serve(keep_alive(docker_like))
+    with pytest.raises(ConfigurationError) as caught:
+        REFERENCE_CALLS[operation](client_for(server), reference)
+    assert str(caught.value) == (
+        f"{operation}: {reference!r} ({len(reference)} characters) cannot name a container or an "
+        "exec: Docker IDs are hex digits, names match [a-zA-Z0-9][a-zA-Z0-9_.-]* (with an "
+        "optional leading /); nothing was sent"
+    )
+    assert server.requests == []
+
+
+@pytest.mark.parametrize("reference", [CID, "a1b2c3", "/web", "web_app-2.1", "W"])
+def test_ids_prefixes_and_names_are_sent_as_given(
+    serve, keep_alive, client_for, reference: str
+) -> None:
+    server = serve(keep_alive(docker_like))
+    client_for(server).inspect_container(reference)
+    assert server.requests[-1].path == f"/v1.44/containers/{quote(reference, safe='')}/json"
+
+
+def test_a_reference_is_not_refused_for_its_length_alone(serve, keep_alive, client_for) -> None:
+    """Docker sets no limit on a name's length: a long one goes to the daemon, which decides."""
+    server = serve(keep_alive(docker_like))
+    client_for(server).inspect_container("n" * 20_000)
+    assert server.requests[-1].path == f"/v1.44/containers/{'n' * 20_000}/json"
+
+
+def test_a_refused_reference_is_shown_cut_short(serve, keep_alive, client_for) -> None:
+    server = serve(keep_alive(docker_like))
+    with pytest.raises(
+        ConfigurationError,
+        match=r"\.\.\. \(999920 more characters\)' \(1,000,000 characters\) cannot",
+    ):
+        client_for(server).inspect_container("bad name " * 111_111 + "x")
+    assert server.requests == []

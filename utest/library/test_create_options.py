@@ -10,10 +10,9 @@ import pytest
 from SockerlessLibrary.create_options import (
     ConflictingOption,
     CreateOptions,
-    UnknownOption,
     container_create_body,
-    named_options,
-    unknown_options_error,
+    environment,
+    stop_seconds,
     with_kit_labels,
 )
 from SockerlessLibrary.errors import ConfigurationError
@@ -137,22 +136,37 @@ def test_a_value_of_the_wrong_shape_fails_naming_the_option(
         body(**options)
 
 
-def test_unknown_options_name_the_valid_ones_and_the_closest() -> None:
-    error = unknown_options_error(
-        "Create Container", {"workdir": "/tmp"}, ["working_dir", "env", "user"]
-    )
-    assert isinstance(error, UnknownOption)
-    assert str(error) == (
-        "Create Container got unknown option 'workdir=/tmp' (did you mean working_dir?): valid "
-        "options are env, user, working_dir. A command word that contains '=' is written with "
-        "a backslash, e.g. 'workdir\\=/tmp'"
-    )
-    several = str(unknown_options_error("K", {"a": 1, "envv": 2}, ["env"]))
-    assert several.startswith("K got unknown options 'a=1', 'envv=2' (did you mean env?)")
+def test_env_has_one_rule_for_create_and_exec() -> None:
+    assert environment({"A": "1", "B": "", "N": 3}) == ["A=1", "B=", "N=3"]
+    assert environment(["A=1", "B=x=y"]) == ["A=1", "B=x=y"]
+    assert body(env={"A": ""})["Env"] == ["A="]  # what create sends is what exec sends
 
 
-def test_the_valid_options_are_the_keyword_only_parameters() -> None:
-    def keyword(image: str, *command: str, env: str = "", name: str = "", **unknown: Any) -> None:
-        del image, command, env, name, unknown
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        # None would go out as the text "None"; docker-py sends a bare KEY, which Docker reads
+        # as "remove KEY": neither is what a test that wrote ${NONE} can rely on.
+        ({"A": "1", "B": None}, r"env value of B is None: give a text \(\$\{EMPTY\}"),
+        ({"": "x"}, "env names must be non-empty, without '='"),
+        ({"A=B": "x"}, "env names must be non-empty, without '='"),
+        (["FOO"], "env items must read 'KEY=value'"),
+        (["=x"], "env items must read 'KEY=value'"),
+        ([1], "env items must read 'KEY=value'"),
+    ],
+)
+def test_env_values_that_cannot_be_sent_as_written_are_refused(env: Any, message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        environment(env)
+    with pytest.raises(ConfigurationError, match=message):
+        body(env=env)
 
-    assert named_options(keyword) == ("env", "name")
+
+def test_a_stop_time_may_be_zero_but_not_negative() -> None:
+    assert stop_seconds(None) is None
+    assert stop_seconds(0) == 0  # Docker's t=0: kill at once
+    assert body(stop_timeout=10)["StopTimeout"] == 10
+    with pytest.raises(ConfigurationError, match="stop_timeout must be 0 or more seconds"):
+        stop_seconds(-5)
+    with pytest.raises(ConfigurationError, match="nothing was sent"):
+        body(stop_timeout=-1)

@@ -16,7 +16,7 @@ import pytest
 
 from SockerlessLibrary.errors import DaemonDown, DaemonTimeout, DaemonUnreachable
 from SockerlessLibrary.outage import Outages
-from SockerlessLibrary.transport import HttpConnection, Timeouts, Transport
+from SockerlessLibrary.transport import Timeouts, Transport, WireSocket
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -151,7 +151,7 @@ def test_a_daemon_that_does_not_accept_in_time_is_down() -> None:
     listener.bind(("127.0.0.1", 0))
     listener.listen(0)
     address = f"tcp://127.0.0.1:{listener.getsockname()[1]}"
-    queued: list[HttpConnection] = []
+    queued: list[WireSocket] = []
     try:
         transport = Transport(address, outages=outages, timeouts=Timeouts(0.3, 1))
         with pytest.raises(DaemonTimeout):

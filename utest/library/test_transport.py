@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import re
 import socket
 import threading
 import time
 from pathlib import Path
 
 import pytest
+import requests
 
 from SockerlessLibrary.errors import (
     ConfigurationError,
@@ -16,6 +19,7 @@ from SockerlessLibrary.errors import (
     DaemonUnreachable,
     ProtocolError,
 )
+from SockerlessLibrary.keywords.unix_adapter import UnixSocketAdapter
 from SockerlessLibrary.transport import Target, Timeouts, Transport
 
 SLACK = 1.0
@@ -433,3 +437,142 @@ def test_requests_from_threads_share_the_connection_safely(serve, keep_alive) ->
         thread.join(timeout=10)
     assert results == [True] * 40
     assert transport.request_count == 40
+
+
+# --- requests too large: a true message, not "closed without answering" alone -----------------
+
+BIG_ID = "x" * 1_000_000  # a path no daemon takes in one request line
+BIG_URL = len(f"/v1.44/containers/{BIG_ID}/json")
+
+
+def refuses_long_lines(limit: int, *, answer: bool):
+    """A server that reads at most ``limit`` bytes of a request line, then (``answer``) says
+    414 as Python's http.server does, and closes with the rest unread (the client's send
+    breaks)."""
+
+    def handle(connection):
+        connection.sock.settimeout(5)
+        data = b""
+        while len(data) <= limit and b"\r\n" not in data:
+            data += connection.sock.recv(limit + 1 - len(data))
+        if answer:
+            connection.respond(
+                414, "Request-URI Too Long", b"bad request", content_type="text/plain"
+            )
+        connection.close()
+
+    return handle
+
+
+def test_a_request_too_large_that_the_daemon_refuses_says_its_size(serve) -> None:
+    server = serve(refuses_long_lines(65536, answer=True))
+    with pytest.raises(DaemonResponseError) as caught:
+        Transport(server.path).request("GET", f"/containers/{BIG_ID}/json", operation="inspect")
+    assert caught.value.status == 414
+    assert str(caught.value) == (
+        f"inspect on unix://{server.path} failed: HTTP 414 Request-URI Too Long (expected 200): "
+        f"plain-text body: bad request (the request's URL was {BIG_URL:,} bytes, more than HTTP "
+        "servers take in a request line: 8 KiB in nginx, 64 KiB in Python's http.server, 1 MiB "
+        "of head in Go's net/http; is an ID, name or filter far too long?)"
+    )
+
+
+def test_a_request_too_large_that_the_daemon_drops_says_its_size(serve) -> None:
+    server = serve(refuses_long_lines(65536, answer=False))
+    with pytest.raises(DaemonUnreachable) as caught:
+        Transport(server.path).request("GET", f"/containers/{BIG_ID}/json", operation="inspect")
+    assert str(caught.value) == (
+        f"inspect on unix://{server.path}: the daemon closed the connection without answering, "
+        f"before reading all of the request (the request's URL was {BIG_URL:,} bytes, more than "
+        "HTTP servers take in a request line: 8 KiB in nginx, 64 KiB in Python's http.server, "
+        "1 MiB of head in Go's net/http; is an ID, name or filter far too long?)"
+    )
+    assert server.connections == 1  # a fresh connection: not sent again
+
+
+def test_a_small_request_the_daemon_stops_reading_says_what_was_sent(serve) -> None:
+    def reads_the_head_only(connection):
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += connection.sock.recv(4096)
+        connection.close()  # the 4 MB body is left unread
+
+    server = serve(reads_the_head_only)
+    body = {"Image": "alpine", "Env": ["X=" + "y" * 4_000_000]}
+    with pytest.raises(DaemonUnreachable) as caught:
+        Transport(server.path).request(
+            "POST", "/containers/create", operation="create container", body=body, expected=(201,)
+        )
+    url, size = "/v1.44/containers/create", len(json.dumps(body))
+    assert str(caught.value) == (
+        f"create container on unix://{server.path}: the daemon closed the connection without "
+        f"answering, before reading all of the request (a {len(url)}-byte URL and a {size:,}-byte "
+        "body)"
+    )
+
+
+def test_a_small_request_without_answer_says_nothing_of_its_size(serve) -> None:
+    server = serve(lambda connection: (connection.read_request(), connection.close()))
+    with pytest.raises(DaemonUnreachable) as caught:
+        Transport(server.path).request("GET", "/containers/abc/json", operation="inspect")
+    assert str(caught.value) == (
+        f"inspect on unix://{server.path}: the daemon closed the connection without answering"
+    )
+
+
+def test_requests_over_tcp_keep_their_connection() -> None:
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted: list[socket.socket] = []
+
+    def serve() -> None:
+        connection, _ = listener.accept()
+        accepted.append(connection)
+        for _ in range(2):
+            head = b""
+            while b"\r\n\r\n" not in head:
+                head += connection.recv(4096)
+            assert head.startswith(b"GET /v1.44/_ping HTTP/1.1\r\n")
+            assert f"Host: 127.0.0.1:{port}\r\n".encode() in head
+            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nOK")
+
+    port = listener.getsockname()[1]
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        transport = Transport(f"tcp://127.0.0.1:{port}", timeouts=Timeouts(1, 2))
+        bodies = [transport.request("GET", "/_ping", operation="ping").body for _ in range(2)]
+        thread.join(timeout=5)
+        assert bodies == [b"OK", b"OK"]
+        assert len(accepted) == 1
+        transport.close()
+    finally:
+        listener.close()
+        for connection in accepted:
+            connection.close()
+
+
+def test_the_requests_session_adapter_says_why_as_the_client_does(socket_dir: Path) -> None:
+    """One stack: the RequestsLibrary session's sockets come from the transport's opener."""
+    path = socket_dir / "dir.sock"
+    path.mkdir()
+    session = requests.Session()
+    session.mount("http://sockerless/", UnixSocketAdapter(str(path), (1.0, 1.0)))
+    reason = f"{path} is a directory, not a unix socket (is the path right?)"
+    with pytest.raises(requests.ConnectionError, match=re.escape(reason)):
+        session.get("http://sockerless/_ping")
+    with pytest.raises(DaemonUnreachable, match=re.escape(reason)):
+        Transport(str(path)).request("GET", "/_ping", operation="ping")
+
+
+def test_a_small_request_to_a_daemon_that_closes_at_once_reads_the_same_every_time(serve) -> None:
+    """Whether the daemon closed before or after the request was sent is a race: the message
+    must not depend on it."""
+    server = serve(lambda connection: connection.close())
+    messages = set()
+    for _ in range(20):
+        with pytest.raises(DaemonUnreachable) as caught:
+            Transport(server.path).request("GET", "/_ping", operation="ping")
+        messages.add(str(caught.value))
+    assert messages == {
+        f"ping on unix://{server.path}: the daemon closed the connection without answering"
+    }

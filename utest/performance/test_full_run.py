@@ -178,8 +178,9 @@ def test_requests_per_test_and_polling_rate_of_the_full_run(full_run: FullRun) -
 
 
 def test_waits_block_with_one_request_each(full_run: FullRun) -> None:
-    """``Wait Until Container Exits`` is one ``POST /wait`` (plus one inspect), ``Wait Until Logs
-    Contain Line`` one follow stream; only the stop's check and the exec waits poll."""
+    """``Container Should Have Exited With Code`` waits with one ``POST /wait`` (plus one
+    inspect), ``Wait Until Logs Contain Line`` with one follow stream; only the stop's check and
+    the exec waits poll."""
     waits = [r for r in full_run.requests if r.route == "POST /containers/{id}/wait"]
     follows = [
         r

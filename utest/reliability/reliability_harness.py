@@ -36,6 +36,7 @@ from sockerless_sim.launcher import SimulatorProcess
 from sockerless_sim.unix_http import UnixHTTPConnection
 from SockerlessLibrary.aws.journal import RunJournal
 from SockerlessLibrary.aws.resources import PROJECT, PROJECT_LABEL
+from SockerlessLibrary.report_guard import INERT
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
@@ -259,13 +260,19 @@ def count_leaks(sim: Simulator, baseline: Inventory) -> Leaks:
 # ---------------------------------------------------------------- robot runs
 
 
+def as_read(text: str) -> str:
+    """A message as a reader sees it: without the report guard's invisible marks (``INERT``
+    before a ``unix://`` address, so that the report shows it as text, not as a link)."""
+    return text.replace(INERT, "")
+
+
 def statuses_in(output_xml: Path) -> dict[str, tuple[str, str]]:
-    """Test name -> (status, message), from a robot run's output.xml."""
+    """Test name -> (status, message as read), from a robot run's output.xml."""
     result = {}
     for test in ET.parse(output_xml).getroot().iter("test"):
         status = test.find("status")
         assert status is not None
-        result[test.get("name", "")] = (status.get("status", ""), status.text or "")
+        result[test.get("name", "")] = (status.get("status", ""), as_read(status.text or ""))
     return result
 
 
@@ -302,8 +309,8 @@ class RobotRun:
         return ET.parse(self.outdir / "output.xml").getroot()
 
     def messages(self) -> list[str]:
-        """Every log message in output.xml."""
-        return [m.text or "" for m in self.output().iter("msg")]
+        """Every log message in output.xml, as read (``as_read``)."""
+        return [as_read(m.text or "") for m in self.output().iter("msg")]
 
     def test_statuses(self) -> dict[str, tuple[str, str]]:
         """Test name -> (status, message)."""

@@ -123,7 +123,11 @@ def test_robot_with_a_budget_of_two_fails_the_third_create(tmp_path: Path) -> No
     assert outcome["config"][0] == outcome["exec"][0] == "PASS"
     assert outcome["lifecycle"] == ("FAIL", EXHAUSTED.format(run_id))
     assert outcome["start-timeout"] == ("FAIL", EXHAUSTED.format(run_id))
-    assert [event["event"] for event in events] == ["reserved", "reserved", "denied", "denied"]
+    # The budget's own events; the file also carries the run's account (run_group.py).
+    budget_events = [e["event"] for e in events if e["event"] not in ("usage", "account")]
+    assert budget_events == ["reserved", "reserved", "denied", "denied"]
+    (account,) = [e for e in events if e["event"] == "account"]
+    assert (account["run_id"], account["created"], account["left_count"]) == (run_id, 2, 0)
     meta = metadata(root)
     assert meta["Fargate tasks"] == "2", meta  # counted on the AWS side: ListTasks per container
     assert meta["Fargate task budget"] == f"2 of 2 used, 2 creates denied (budget id {run_id})"

@@ -30,7 +30,7 @@ MAX_AFTER_FAULT = 30.0
 # A sweep against a target that is still down must give up quickly too.
 DEAD_SWEEP_SECONDS = 20.0
 SWEEP_COMMAND = re.compile(
-    r"python -m SockerlessLibrary\.sweep (--run-id \S+ --journal-dir \S+(?: --host \S+)?)"
+    r"python -m SockerlessLibrary\.sweep (--run-id \S+ --journal-dir \S+(?: --host=\S+)?)"
 )
 CREDENTIALS = re.compile(r"needs this run's AWS credentials: (.+)\.$", re.MULTILINE)
 # What the later test must say: that the target is down, and the first cause. Its create is

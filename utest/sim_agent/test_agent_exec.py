@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import websocket
 
-from sockerless_sim.agent.client import AgentClient, AgentError
+from sockerless_sim.agent.client import AgentClient, AgentError, ExecStartError
 from sockerless_sim.agent.procutil import is_alive
 from sockerless_sim.agent.protocol import decode, decode_data, encode_data
 
@@ -60,11 +60,23 @@ def test_signal_to_an_exec_gives_128_plus_n(client, read_session):
         assert read_session(session, timeout=5.0)[2] == 128 + signal.SIGTERM
 
 
-def test_exec_of_a_missing_command_is_an_agent_error(client):
-    with client.exec(["no-such-command-xyz"]) as session, pytest.raises(AgentError) as raised:
+def test_exec_of_a_missing_command_is_a_start_failure_in_runc_words(client):
+    with client.exec(["no-such-command-xyz"]) as session, pytest.raises(ExecStartError) as raised:
         session.recv(5.0)
-    assert "no-such-command-xyz" in str(raised.value)
-    assert "not found" in str(raised.value)
+    assert raised.value.reason == 'exec: "no-such-command-xyz": executable file not found in $PATH'
+
+
+def test_a_bare_env_name_unsets_the_container_variable_for_the_exec(client, read_session):
+    with client.exec(
+        ["sh", "-c", 'echo "${HOME-unset} ${NEW-unset} [$EMPTY]"'], env=["HOME", "NEW", "EMPTY="]
+    ) as session:
+        assert read_session(session) == (b"unset unset []\n", b"", 0)
+
+
+def test_an_env_entry_without_a_name_is_a_start_failure(client):
+    with client.exec(["env"], env=["=x"]) as session, pytest.raises(ExecStartError) as raised:
+        session.recv(5.0)
+    assert raised.value.reason == 'environment variable name can\'t be empty: "=x"'
 
 
 def test_recv_returns_none_on_timeout_and_the_session_continues(client, read_session):

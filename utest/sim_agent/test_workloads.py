@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -103,12 +104,41 @@ def test_a_missing_command_fails_the_launch_and_leaves_nothing(runner, spec, tmp
         runner.launch(spec(["no-such-command-xyz", "arg"]))
 
     message = str(raised.value)
-    assert "exec: no-such-command-xyz:" in message
-    assert "not found" in message
+    reason = 'exec: "no-such-command-xyz": executable file not found in $PATH'  # runc's words
+    assert reason in message
+    assert raised.value.spawn_reason == reason
     agent_logs = list((tmp_path / "work").glob("*/agent.log"))
     assert len(agent_logs) == 1
     assert not list((tmp_path / "work").glob("*/agent.sock"))
     assert not _agent_processes_under(tmp_path)
+
+
+def test_an_alpine_task_finds_only_busybox_programs(runner, recorder, spec):
+    task = spec(["sh", "-c", "bash -c 'echo hi'; echo rc=$?; tail -n 1 /etc/hostname"])
+    task = replace(task, image="alpine:latest")
+
+    assert runner.launch(task).wait(10.0) == 0
+    stdout = recorder.lines(task.task_arn, "stdout")
+    assert stdout[0] == b"rc=127"
+    assert len(stdout) == 2  # tail ran
+    assert recorder.lines(task.task_arn, "stderr") == [b"sh: bash: not found"]
+
+
+def test_an_alpine_task_whose_command_is_not_an_applet_fails_to_launch(runner, spec):
+    task = replace(spec(["python3", "-V"]), image="alpine:3.19")
+
+    with pytest.raises(WorkloadStartError) as raised:
+        runner.launch(task)
+
+    assert raised.value.spawn_reason == 'exec: "python3": executable file not found in $PATH'
+
+
+def test_a_task_of_an_image_without_a_program_list_finds_host_programs(runner, recorder, spec):
+    task = replace(spec([sys.executable, "-c", "print('host python')"]), image="python:3.12")
+    assert runner.launch(task).wait(10.0) == 0
+    plain = replace(spec(["python3", "-c", "print('on PATH')"]), image="python:3.12")
+    assert runner.launch(plain).wait(10.0) == 0
+    assert recorder.lines(plain.task_arn, "stdout") == [b"on PATH"]
 
 
 def test_a_failed_launch_reaps_the_agent(tmp_path, recorder, spec):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
 
@@ -21,7 +20,7 @@ def test_defaults() -> None:
     )
     assert config.subnets == [] and config.security_groups == []
     assert config.stop_timeout_seconds == 30.0
-    assert Path(config.workdir).is_dir()
+    assert config.workdir is None  # serve() makes one; a config alone makes no directory
 
 
 def test_from_env_reads_the_sockerless_and_aws_variables() -> None:

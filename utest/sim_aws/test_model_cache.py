@@ -54,5 +54,5 @@ def test_another_botocore_version_is_refused_loudly(monkeypatch: pytest.MonkeyPa
     problems = model_cache.find_problems()
     assert problems == [
         "botocore 1.99.0 is installed, the simulator wraps 1.44.5's loader "
-        "(pinned in requirements.txt)"
+        "(pinned by the kit's simulator extra, requirements-simulator.txt)"
     ]

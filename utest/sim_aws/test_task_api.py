@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import Any
 
 import pytest
@@ -242,3 +243,25 @@ def test_list_tasks_paginates(aws: Aws, plane: AwsPlane) -> None:
         aws.ecs.list_tasks(cluster=plane.cluster, nextToken="not-a-token")
     assert error_of(caught)[0] == "InvalidParameterException"
     stop_all(aws, response["tasks"])
+
+
+def _register_padded(aws: Aws, padding: int) -> dict[str, Any]:
+    return aws.register(["true"], extra={"environment": [{"name": "PAD", "value": "p" * padding}]})
+
+
+def test_register_task_definition_refuses_more_than_64_kib_as_ecs_does(aws: Aws) -> None:
+    with pytest.raises(ClientError) as caught:
+        _register_padded(aws, 70_000)
+
+    code, message = error_of(caught)
+    assert code == "ClientException"
+    match = re.fullmatch(r"Actual length: '(\d+)'\. Max allowed length is '65536' bytes\.", message)
+    assert match, message
+    at_the_limit = 70_000 - (int(match.group(1)) - 65_536)
+    assert _register_padded(aws, at_the_limit)["family"].startswith("sockerless-")
+    with pytest.raises(ClientError) as one_more:
+        _register_padded(aws, at_the_limit + 1)
+    assert error_of(one_more) == (
+        "ClientException",
+        "Actual length: '65537'. Max allowed length is '65536' bytes.",
+    )

@@ -138,6 +138,20 @@ def test_pull_images_and_an_image_never_pulled(docker_cli: DockerCli) -> None:
     _remove(docker_cli, "cli-unpullable")
 
 
+def test_run_of_a_program_alpine_lacks_exits_127_with_runc_words(docker_cli: DockerCli) -> None:
+    # Fargate's alpine has no bash; neither has the simulator's (only the busybox applets).
+    done = docker_cli(
+        "run", "--name", "cli-no-bash", "--label", LABEL, "alpine:latest",
+        "bash", "-c", "echo $BASH_VERSION", check=False,
+    )  # fmt: skip
+    assert done.returncode == 127, done.stderr
+    assert done.stdout == ""
+    assert 'exec: "bash": executable file not found in $PATH' in done.stderr
+    state = docker_cli("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "cli-no-bash")
+    assert state.stdout.split() == ["exited", "127"]
+    _remove(docker_cli, "cli-no-bash")
+
+
 def test_docker_py_core_scenario(sim: SimulatorProcess, docker_cli: DockerCli) -> None:
     client = docker.DockerClient(base_url=f"unix://{sim.info.socket_path}", timeout=20)
     try:

@@ -481,7 +481,8 @@ def test_kill_delivers_the_signal_and_reports_128_plus_n(client: RawClient) -> N
         "print('ready', flush=True)\n"
         "time.sleep(60)\n"
     )
-    trapped = client.run(["python3", "-c", script])
+    # python3 is this host's: an image without a program list (alpine's PATH has no python3).
+    trapped = client.run(["python3", "-c", script], Image="python:3.12-slim")
     client.logs_when(trapped, "stdout=1", lambda body: b"ready" in body)
     killed = client.request("POST", f"/containers/{trapped}/kill?signal=SIGUSR1")
     assert killed.status == 204  # answered once delivered: the handler runs before StopTask's

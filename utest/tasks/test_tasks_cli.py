@@ -172,38 +172,69 @@ def test_a_report_step_that_cannot_read_its_input_says_failed(
     )
 
 
-def test_pabots_report_over_failed_tests_says_ok_and_counts_them(
+@pytest.mark.parametrize(("reported", "problem"), [("3", False), ("1", True)])
+def test_pabot_counts_its_tests_and_holds_the_merged_report_to_the_simulators_count(
+    reported: str,
+    problem: bool,
     failing_output: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """pabot() with a pabot run that had two failing tests: its report step (a real rebot that
-    exits 2) says ok, and the run's counts carry the two failures."""
+    """pabot() after a pabot run with two failing tests: the counts carry the failures, and a
+    merged report whose Fargate tasks are not the simulator's own count fails the step (what
+    plain pabot used to report: one process's figure)."""
     real_run_step = tasks.run_step
 
     def pabot_finished(
         name: str, command: list[str], tally: tasks.Tally, *a: Any, **k: Any
     ) -> bool:
-        if not name.startswith("ECS suites with pabot"):
+        if not name.startswith("suites with pabot"):
             return real_run_step(name, command, tally, *a, **k)
         output_dir = tmp_path / "pabot"
-        shutil.copy(failing_output, output_dir / "output.xml")
+        root = ET.parse(failing_output)
+        top = root.getroot().find("suite")
+        assert top is not None
+        ET.SubElement(top, "meta", name="Fargate tasks").text = reported
+        root.write(output_dir / "output.xml")
+        (output_dir / "timeline.json").write_text("{}")
         stats = {"aws": {"tasks_launched": 3, "task_seconds": 12.5}}
         (output_dir / "simulator-stats.json").write_text(json.dumps(stats))
-        return False  # pabot's exit status is its failed tests too
+        tally.failed_steps.append(name)  # pabot's exit status is its failed tests too
+        return False
 
     monkeypatch.setattr(tasks, "run_step", pabot_finished)
     monkeypatch.setattr(tasks, "RESULTS", tmp_path)
     tally = tasks.Tally()
     tasks.pabot(tally, [])
     out = capsys.readouterr().out
-    assert "=== report with the run's Fargate usage: ok (exit 2: 2 failed test(s)" in out
     assert (tally.passed, tally.failed) == (1, 2)
-    assert "report with the run's Fargate usage" not in tally.failed_steps
-    root = ET.parse(tmp_path / "pabot" / "output.xml").getroot()
-    meta = {m.get("name"): m.text for m in root.iter("meta")}
-    assert (meta["Fargate tasks"], meta["Fargate task-seconds"]) == ("3", "12.5")
+    mismatch = "pabot (Fargate tasks in the merged report)"
+    assert (mismatch in tally.failed_steps) is problem
+    if problem:
+        assert "the merged report says 1 Fargate tasks, 3 ran" in out
+
+
+@pytest.mark.parametrize(
+    ("given", "run"),
+    [
+        ([], ["--include", "ecs", "suites"]),
+        (["--processes", "2"], ["--include", "ecs", "--processes", "2", "suites"]),
+        (["--include", "qa-b"], ["--include", "qa-b", "suites"]),
+        (["-i", "qa-b", "--testlevelsplit"], ["-i", "qa-b", "--testlevelsplit", "suites"]),
+        (["--include", "qa-b", "teams/qa/suites"], ["--include", "qa-b", "teams/qa/suites"]),
+        (["--processes", "2", "teams/qa/suites"], ["--processes", "2", "teams/qa/suites"]),
+    ],
+)
+def test_pabots_selection_is_robots(given: list[str], run: list[str]) -> None:
+    """Paths and --include of the user's replace the default `--include ecs suites`, read with
+    pabot's own parser (`--processes 2` takes a value; `--testlevelsplit` none)."""
+    assert tasks.pabot_arguments(given) == run
+
+
+def test_options_pabot_cannot_read_are_said_so() -> None:
+    with pytest.raises(ValueError, match="pabot cannot read the options"):
+        tasks.pabot_arguments(["--processes", "many"])
 
 
 def test_a_dry_run_that_fails_fails_the_check_without_counting_tests(
@@ -243,3 +274,21 @@ def test_a_concurrent_step_with_failed_tests_says_failed_when_it_ends(
     assert re.search(r"^--- mismatched: FAILED in \d+ s", out, re.MULTILINE), out
     assert re.search(r"^--- matched: done in \d+ s", out, re.MULTILINE), out
     assert (tally.passed, tally.failed, tally.failing) == (7, 1, True)
+
+
+def test_a_lint_with_a_failed_step_does_not_close_with_zero_failed(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``tasks.py lint`` counts no tests: it ended ``failed steps: ruff check`` and then
+    ``0 passed, 0 failed, 0 skipped``. Its closing line counts its steps instead."""
+    outcomes = iter([0, 0, 1, 0, 0])  # ruff, ruff format, mypy, robocop, robocop format
+    monkeypatch.setattr(tasks, "run_bounded", lambda *_, **__: next(outcomes))
+    monkeypatch.setattr(tasks, "lint_ci_examples", lambda tally: None)
+    monkeypatch.setattr(tasks, "setup", lambda: None)
+    assert tasks.main(["lint"]) == 1
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[-2:] == ["failed steps: mypy", "steps: 4 passed, 1 failed"]
+    tally = tasks.Tally()
+    tally.add(3, 0, 1)
+    tally.failed_steps.append("libdoc")
+    assert tally.closing_line() == "3 passed, 0 failed, 1 skipped"  # tests, as before

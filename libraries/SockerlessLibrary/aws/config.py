@@ -12,6 +12,7 @@ minute per call. The kit's ``AwsCaller`` decides instead, within seconds (``outa
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Mapping
@@ -21,9 +22,15 @@ from typing import Any, Protocol
 import boto3
 import botocore.session
 from botocore.config import Config
-from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
+from botocore.exceptions import (
+    BotoCoreError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
 from botocore.loaders import Loader, create_loader
 
+from ..masking import SECRETS
 from .credentials import CredentialsState, credentials_state
 
 DEFAULT_REGION = "us-east-1"
@@ -164,6 +171,16 @@ class AwsConfig:
             _no_retry_when_unanswered,
             unique_id=f"sockerless-kit-no-retry-when-unanswered-{event_name}",
         )
+        # The secrets the report must never show: the keys this client signs with (resolved
+        # when it was built) and the agent token of every task definition it reads. Without
+        # usable credentials there is nothing to mask, and the calls will say why.
+        with contextlib.suppress(BotoCoreError):
+            SECRETS.add_credentials(session.get_credentials())
+        client.meta.events.register(
+            f"after-call.{event_name}.DescribeTaskDefinition",
+            _learn_agent_tokens,
+            unique_id=f"sockerless-kit-agent-tokens-{event_name}",
+        )
         return client
 
     def describe(self) -> dict[str, Any]:
@@ -183,6 +200,12 @@ def _no_retry_when_unanswered(caught_exception: Exception | None = None, **_: An
     """botocore's ``needs-retry`` hook: an endpoint that answered nothing is not retried here."""
     if isinstance(caught_exception, UNANSWERED_ERRORS):
         raise caught_exception
+
+
+def _learn_agent_tokens(parsed: Any = None, **_: Any) -> None:
+    """botocore's ``after-call`` hook of DescribeTaskDefinition: remember its agent tokens."""
+    if isinstance(parsed, Mapping) and isinstance(parsed.get("taskDefinition"), Mapping):
+        SECRETS.add_task_definition(parsed["taskDefinition"])
 
 
 _SHARED_LOADER: list[Loader] = []

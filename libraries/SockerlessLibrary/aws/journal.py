@@ -2,7 +2,9 @@
 
 A run that ends with containers not cleaned adds one "left" line for each: what the last cleanup
 attempt did on the daemon and on AWS, and which resources may remain (readers that only want the
-pending containers ignore it: a "created" line without a "cleaned" one is what is pending).
+pending containers ignore it: a "created" line without a "cleaned" one is what is pending). A
+"verified" line says that a check after the cleanup proved the container's AWS resources gone
+(`Container Should Leave No AWS Resources`); the run's account counts them.
 
 ``.kit-journal/<run-id>.jsonl`` (directory from ``SOCKERLESS_KIT_JOURNAL_DIR``). A "created" line is
 written before the create keyword returns, so even a run killed a moment later leaves enough for the
@@ -27,6 +29,7 @@ JOURNAL_DIR_ENV = "SOCKERLESS_KIT_JOURNAL_DIR"
 DEFAULT_JOURNAL_DIR = ".kit-journal"
 CREATED = "created"
 CLEANED = "cleaned"
+VERIFIED = "verified"
 LEFT = "left"
 
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
@@ -157,6 +160,17 @@ class RunJournal:
             record["note"] = note
         self._append(record)
 
+    def record_verified(self, container_id: str) -> None:
+        """Write the "verified" line: no AWS resource of the container is left, checked."""
+        self._append(
+            {
+                "event": VERIFIED,
+                "run_id": self.run_id,
+                "container_id": container_id,
+                "time": utc_now(),
+            }
+        )
+
     def record_left(self, container_id: str, details: Mapping[str, Any]) -> None:
         """Write a "left" line: what is known to remain of a container the run could not clean."""
         self._append(
@@ -206,6 +220,32 @@ def pending_entries(records: Iterable[Mapping[str, Any]]) -> list[CreatedEntry]:
         elif record["event"] == CLEANED:
             created.pop(container_id, None)
     return list(created.values())
+
+
+@dataclass(frozen=True)
+class JournalCounts:
+    """What a run's journal says of its containers, for the run's account."""
+
+    created: int
+    cleaned: int
+    verified: int
+    pending: tuple[str, ...]  # container IDs created and not cleaned, in creation order
+
+
+def journal_counts(records: Iterable[Mapping[str, Any]]) -> JournalCounts:
+    """Containers created, cleaned, proven gone (each counted once) and still pending."""
+    records = list(records)
+    by_event: dict[str, set[str]] = {CREATED: set(), CLEANED: set(), VERIFIED: set()}
+    for record in records:
+        if record["event"] in by_event:
+            by_event[record["event"]].add(str(record["container_id"]))
+    pending = tuple(entry.container_id for entry in pending_entries(records))
+    return JournalCounts(
+        created=len(by_event[CREATED]),
+        cleaned=len(by_event[CLEANED] & by_event[CREATED]),
+        verified=len(by_event[VERIFIED] & by_event[CREATED]),
+        pending=pending,
+    )
 
 
 def recorded_task_arns(records: Iterable[Mapping[str, Any]]) -> set[str]:

@@ -132,7 +132,7 @@ def sweep_arguments(run_id: str, journal_dir: Path, host: str | None) -> list[st
     """The sweeper's arguments for this run: its id, its journal, its daemon."""
     arguments = ["--run-id", run_id, "--journal-dir", str(journal_dir.resolve())]
     if host:
-        arguments += ["--host", host]
+        arguments.append(f"--host={host}")  # a report never makes "=unix://..." a link
     return arguments
 
 

@@ -52,6 +52,12 @@ class AwsProofFailed(AssertionError):
         )
 
 
+class NothingToProve(AssertionError):
+    """A proof was given nothing to check: passing would prove nothing."""
+
+    ROBOT_SUPPRESS_NAME = True
+
+
 @dataclass
 class NetworkUsed:
     """Where the task really ran, read from its ENI."""
@@ -407,6 +413,16 @@ class AwsProver:
         stream = evidence.log_stream
         looked = [f"Logs GetLogEvents group={group} stream={stream} startFromHead=true"]
         wanted = [line for line in lines if line.text]
+        if not wanted:
+            raise NothingToProve(
+                f"No log line to prove for container {short_id(evidence.container_id)}: the "
+                f"logs given hold {len(lines)} line(s)"
+                + (" and none has text" if lines else "")
+                + ", so matching them to the CloudWatch events of its task would prove "
+                "nothing. Read the logs once the output is there (`Wait Until Logs Contain "
+                "Line` returns the read that held the line; a read with tail=0, or one made "
+                "before CloudWatch delivered the first event, holds none)"
+            )
         state: dict[str, Any] = {"events": None, "matched": [], "missing": None, "wanted": wanted}
 
         def probe() -> dict[str, Any]:

@@ -1,6 +1,11 @@
-"""AWS-side proofs that a container left nothing behind (spec AC 8 and 18).
+"""AWS-side checks that a container left nothing behind (spec AC 8 and 18).
 
 Each check raises ``AssertionError`` with what it found, so a Robot failure names the resource.
+These are checks of absence, and absence alone proves nothing: a container that never had a task
+passes them all. So no keyword offers one on its own. `Container Should Leave No AWS Resources`
+runs them only for a container the run created, next to the positive proof of the task found
+after start (``aws.proof``), and says which resources were proven to exist first; `Task
+Definition Should Be Deregistered` runs the definition check after the revision was seen ACTIVE.
 """
 
 from __future__ import annotations

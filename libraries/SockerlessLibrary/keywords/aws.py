@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
 from robot.api.deco import keyword
@@ -15,9 +14,10 @@ from ..aws.proof import AwsProver
 from ..aws.resources import task_definition_family
 from ..aws.usage import measure_usage
 from ..aws.verify import AwsVerifier
-from .base import LibraryComponent, current_scope, log, seconds, warn
+from .base import LibraryComponent, current_scope, log, warn
 from .janitor import CLEANUP_DEADLINE_SECONDS, Janitor
 from .registry import RUN_SCOPE, Selection, everything, only, within_suite
+from .run_account import record_usage
 from .status import ArgumentError
 
 VERIFY_DEADLINE_SECONDS = 60.0
@@ -60,78 +60,37 @@ class AwsKeywords(LibraryComponent):
     def _verifier(self) -> AwsVerifier:
         return AwsVerifier(self.ctx.container_resources(VERIFY_DEADLINE_SECONDS, log))
 
-    @keyword(tags=("AWS", "Cleanup"))
-    def task_definition_should_be_inactive(self, container_id: str) -> None:
-        """*DEPRECATED* Use `Task Definition Should Be Deregistered`, which also proves that the
-        revision the container's task ran from was ACTIVE after start. Kept for one release.
-
-        Fails unless no revision of the family ``sockerless-<id[:12]>`` is ACTIVE (every
-        revision INACTIVE or deleted; ListTaskDefinitions and DescribeTaskDefinition).
-
-        Example:
-        | Remove Container | ${id} |
-        | Task Definition Should Be Inactive | ${id} |
-        """
-        self._verifier().task_definition_should_be_inactive(container_id)
-
-    @keyword(tags=("AWS",))
-    def task_definition_should_be_active(self, container_id: str) -> str:
-        """Fails unless the family ``sockerless-<id[:12]>`` has an ACTIVE revision; returns its ARN.
-
-        Example:
-        | ${arn}= | Task Definition Should Be Active | ${id} |
-        """
-        arn = self._verifier().task_definition_should_be_active(container_id)
-        log(f"ACTIVE task definition: {arn}")
-        return arn
-
-    @keyword(tags=("AWS", "Cleanup"))
-    def container_tasks_should_be_stopped(
-        self, container_id: str, timeout: timedelta | None = None
-    ) -> None:
-        """Fails unless every ECS task of the container reaches ``STOPPED`` within ``timeout``.
-
-        Tasks are found by family ``sockerless-<id[:12]>`` and checked by the
-        ``sockerless-container-id`` tag. ``timeout`` defaults to ``stop_timeout`` (30 s); no
-        task at all passes.
-
-        Example:
-        | Container Tasks Should Be Stopped | ${id} |
-        """
-        timeout_seconds = seconds(timeout, self.ctx.settings.stop_timeout)
-        self._verifier().tasks_should_be_stopped(container_id, timeout=timeout_seconds)
-
-    @keyword(tags=("AWS", "Cleanup"))
-    def log_streams_should_not_exist(self, container_id: str) -> None:
-        """Fails if the log group still has a stream ``<id[:12]>/...`` for the container.
-
-        A log group that does not exist passes.
-
-        Example:
-        | Log Streams Should Not Exist | ${id} |
-        """
-        self._verifier().log_streams_should_not_exist(container_id)
-
-    @keyword("Container Should Leave No AWS Resources", tags=("AWS", "Cleanup"))
+    @keyword("Container Should Leave No AWS Resources", tags=("AWS", "Cleanup", "Proof"))
     def container_should_leave_no_aws_resources(self, container_id: str) -> None:
-        """Checks that no ACTIVE task definition, no running task and no log stream of the
-        container is left, and reports every problem together (spec AC 18).
+        """Checks that no ACTIVE task definition, no running task and no log stream of a
+        container this run created is left, and reports every problem together (spec AC 18).
 
-        The checks are those of `Container Tasks Should Be Stopped` and `Log Streams Should Not
-        Exist`, plus no ACTIVE revision in the family ``sockerless-<id[:12]>``. When the
-        container's task was proven earlier (`Container Should Run As A Fargate Task`), that
-        very task must be STOPPED too, found by its ARN whatever its family. The log line says
-        what was found, and which of those resources an earlier proof had shown to exist
-        (absence alone proves nothing): the task (proven after start, or by `Container Should
-        Have Exited With Code`), its task definition (proven ACTIVE), its log stream (proven
-        to hold the container's output, by `Log Lines Should Be CloudWatch Events`). A stream
-        the AWS endpoint cannot delete (sockerless' own AWS simulator has no DeleteLogStream)
-        is reported as kept, not gone.
+        *Evidence it needs:* the full ID of a container this run created (by `Create
+        Container`, a resource keyword built on it, or a create on the kit's session); any
+        other ID fails at once, since the absence of what never existed proves nothing. What
+        it proves depends on what earlier proofs found:
+
+        - the task proven after start (`Container Should Run As A Fargate Task`, or found by
+          `Container Should Have Exited With Code`) must be STOPPED, found by its ARN whatever
+          its family;
+        - no revision of the family ``sockerless-<id[:12]>`` may be ACTIVE; its task definition
+          counts as proven gone when it was seen ACTIVE after start;
+        - no log stream ``<id[:12]>/...`` may be left; its stream counts as proven gone when
+          `Log Lines Should Be CloudWatch Events` matched the container's output to it.
+
+        For a container created but never started or proven (e.g. one created only to be
+        filtered out of a list), only absence can be checked, and the log says so ("absence
+        only"): the standard teardown (`Clean Up And Verify Test Containers`) runs it for every
+        container of its test. Tasks are found by family ``sockerless-<id[:12]>`` and checked by
+        the ``sockerless-container-id`` tag; waiting for them to stop takes up to the
+        ``stop_timeout`` import argument. A stream the AWS endpoint cannot delete (sockerless'
+        own AWS simulator has no DeleteLogStream) is reported as kept, not gone.
 
         Example:
         | Clean Up Container | ${id} |
         | Container Should Leave No AWS Resources | ${id} |
         """
+        self.ctx.require_created(container_id, "Container Should Leave No AWS Resources")
         verifier = self._verifier()
         evidence = self.ctx.evidence.get(container_id)
         problems: list[str] = []
@@ -162,6 +121,9 @@ class AwsKeywords(LibraryComponent):
             f"Container {container_id[:12]} left no AWS resources: "
             + "; ".join(left_behind_summary(container_id, evidence, str(found["streams"])))
         )
+        if container_id in self.ctx.created:
+            # The run's account counts the containers proven gone (the report's "Cleanup").
+            self.ctx.journal.record_verified(container_id)
 
     @keyword(tags=("AWS", "Cleanup"))
     def clean_up_container(self, container_id: str) -> None:
@@ -185,7 +147,7 @@ class AwsKeywords(LibraryComponent):
             raise AssertionError(result.summary())
 
     @keyword(tags=("Cleanup",))
-    def clean_up_registered_resources(self, scope: str = "test") -> list[str]:
+    def clean_up_registered_resources(self, *, scope: str = "test") -> list[str]:
         """Cleans every container registered in ``scope`` and returns their IDs.
 
         | =Arguments= | =Description= |
@@ -214,7 +176,7 @@ class AwsKeywords(LibraryComponent):
         return [r.container_id for r in results]
 
     @keyword(tags=("Cleanup",))
-    def get_created_containers(self, scope: str = "test") -> list[str]:
+    def get_created_containers(self, *, scope: str = "test") -> list[str]:
         """Returns the IDs of the containers created in ``scope``, in creation order, cleaned
         or not: by `Create Container` (and the resource keywords built on it) and by a
         ``POST /containers/create`` on the kit's session (`Create Sockerless Session`).
@@ -248,7 +210,7 @@ class AwsKeywords(LibraryComponent):
         return within_suite(str(BuiltIn().get_variable_value("${SUITE NAME}")))
 
     @keyword(tags=("Cleanup",))
-    def sweep_run_leftovers(self, run_id: str | None = None) -> dict[str, Any]:
+    def sweep_run_leftovers(self, *, run_id: str | None = None) -> dict[str, Any]:
         """Cleans what a run left behind and returns a summary dictionary.
 
         Candidates: containers on the daemon labelled ``sockerless-kit.run-id=<run id>`` (and
@@ -307,17 +269,21 @@ class AwsKeywords(LibraryComponent):
 
     @keyword(tags=("AWS", "Usage"))
     def set_fargate_usage_metadata(self) -> None:
-        """Puts `Get Fargate Task Usage` in the top-level suite metadata.
+        """Puts `Get Fargate Task Usage` in the top-level suite metadata, for the whole run.
 
-        Sets ``Fargate tasks`` and ``Fargate task-seconds``, and ``Fargate task budget`` from
-        `Get Fargate Task Budget` (e.g. ``2 of 5 used (budget id ...)``).
+        Sets ``Fargate tasks`` and ``Fargate task-seconds``, summed over the processes of the
+        run (all pabot processes report theirs to the run's shared budget file), and ``Fargate
+        task budget`` from `Get Fargate Task Budget` (e.g. ``2 of 5 used (budget id ...)``).
 
         Example:
         | Set Fargate Usage Metadata |
         """
         usage = self.get_fargate_task_usage()
         builtin = BuiltIn()
-        builtin.set_suite_metadata("Fargate tasks", str(usage["tasks"]), top=True)
-        builtin.set_suite_metadata("Fargate task-seconds", str(usage["task_seconds"]), top=True)
+        # Every process of a pabot run adds its own to the run's ledger: the figures are the
+        # run's, over all of them (the end of the run sets them once more, when all are in).
+        totals = record_usage(self.ctx, int(usage["tasks"]), float(usage["task_seconds"]))
+        for name, value in totals.items():
+            builtin.set_suite_metadata(name, value, top=True)
         budget = self.ctx.task_budget().summary()["description"]
         builtin.set_suite_metadata("Fargate task budget", budget, top=True)

@@ -10,13 +10,8 @@ from typing import Any
 
 from robot.api.deco import keyword
 
-from ..create_options import (
-    CreateOptions,
-    container_create_body,
-    named_options,
-    unknown_options_error,
-)
-from ..polling import Poller, poll_until
+from ..capping import cap, cap_lines
+from ..create_options import CreateOptions, container_create_body, stop_seconds
 from .base import LibraryComponent, debug, log, seconds, warn
 from .creation import CreateGuard, kit_labels
 from .exit_wait import ExitWait, Polling, container_state, describe_state
@@ -49,7 +44,6 @@ class ContainerKeywords(LibraryComponent):
         host_config: dict[str, Any] | None = None,
         name: str | None = None,
         expected_status: int | str = 201,
-        **unknown_options: Any,
     ) -> str | None:
         """Creates a container (``POST /containers/create``) and returns its ID.
 
@@ -57,7 +51,7 @@ class ContainerKeywords(LibraryComponent):
         | ``image`` | Image reference, e.g. ``alpine:latest``. |
         | ``*command`` | The command (``Cmd``), one argument per cell. |
         | ``entrypoint`` | ``Entrypoint`` as a list (or one string: one word). |
-        | ``env`` | ``Env``: a dictionary (``&{env}``) or a list of ``KEY=value``. |
+        | ``env`` | ``Env``: a dictionary (``&{env}``) or a list of ``KEY=value``; see below. |
         | ``working_dir`` | ``WorkingDir``: the directory the command (and exec) starts in. |
         | ``user`` | ``User``, e.g. ``nobody`` or ``1000:1000``. |
         | ``labels`` | ``Labels`` as a dictionary; the library adds two of its own, see below. |
@@ -70,11 +64,14 @@ class ContainerKeywords(LibraryComponent):
         | ``name`` | Container name (see `Generate Container Name`). |
         | ``expected_status`` | See `Expected status`. |
 
-        *Options are checked.* A ``name=value`` that is not one of the options above fails
-        before anything is sent, naming the valid options (also in ``--dryrun``): a misspelt
-        ``workdir=/tmp`` never becomes a command word. A command word that really contains
-        ``=`` is written with a backslash: ``FOO\\=bar``. A field given both as an option and
-        in ``config`` (``env=`` and ``config={"Env": ...}``) fails too.
+        *Options are checked* (see `Options`): a misspelt ``workdir=/tmp`` fails before
+        anything is sent and never becomes a command word; a command word that really
+        contains ``=`` is written with each ``=`` escaped: ``FOO\\=bar``. A field given both as
+        an option and in ``config`` (``env=`` and ``config={"Env": ...}``) fails too.
+
+        ``env`` values are sent as text; a value of ``${NONE}`` is refused (Docker would read a
+        bare ``KEY`` as "remove it"): leave the variable out, or give ``${EMPTY}``. A list item
+        must read ``KEY=value``. ``stop_timeout`` may not be negative.
 
         The labels ``sockerless-kit.run-id=<run id>`` and
         ``sockerless-kit.project=sockerless-ecs-acceptance`` are always added (``labels`` may
@@ -100,10 +97,6 @@ class ContainerKeywords(LibraryComponent):
         | ${id}= | Create Container | alpine:latest | true | host_config={"Memory": 536870912} | |
         | Create Container | alpine:latest | name=${taken} | expected_status=409 | | |
         """
-        if unknown_options:
-            raise unknown_options_error(
-                "Create Container", unknown_options, CREATE_CONTAINER_OPTIONS
-            )
         expected = parse_expected_status(expected_status)
         options = CreateOptions(
             entrypoint=entrypoint,
@@ -133,6 +126,7 @@ class ContainerKeywords(LibraryComponent):
     def start_container(
         self,
         container_id: str,
+        *,
         timeout: timedelta | None = None,
         expected_status: int | str = 204,
     ) -> int:
@@ -160,7 +154,7 @@ class ContainerKeywords(LibraryComponent):
 
     @keyword(tags=("Container",))
     def inspect_container(
-        self, container_id: str, expected_status: int | str = 200
+        self, container_id: str, *, expected_status: int | str = 200
     ) -> dict[str, Any]:
         """Returns ``GET /containers/{id}/json`` as a dictionary.
 
@@ -169,18 +163,18 @@ class ContainerKeywords(LibraryComponent):
 
         Example:
         | ${inspect}= | Inspect Container | ${id} | |
-        | Should Be Equal | ${inspect}[State][Status] | running | |
+        | Should Be Equal | ${inspect}[State][Status] | running | msg=State.Status |
         | Inspect Container | ${id} | expected_status=404 | |
         """
         body = self.client.inspect_container(
             container_id, expected=parse_expected_status(expected_status)
         )
-        debug(f"Inspect {container_id}: {json.dumps(body)[:4000]}")
+        debug(f"Inspect {container_id}: {cap_lines(json.dumps(body, indent=1))}")
         return dict(body)
 
     @keyword(tags=("Container",))
     def list_containers(
-        self, all: bool = False, filters: dict[str, Any] | str | None = None
+        self, *, all: bool = False, filters: dict[str, Any] | str | None = None
     ) -> list[dict[str, Any]]:
         """Returns ``GET /containers/json`` as a list of dictionaries.
 
@@ -204,24 +198,29 @@ class ContainerKeywords(LibraryComponent):
     def stop_container(
         self,
         container_id: str,
-        t: int | None = None,
+        *,
+        stop_timeout: int | None = None,
         timeout: timedelta | None = None,
         expected_status: int | str = 204,
     ) -> int:
         """Stops the container (``POST /containers/{id}/stop``); returns the HTTP status.
 
         | =Arguments= | =Description= |
-        | ``t`` | Seconds the daemon waits before killing (Docker's ``t``). |
-        | ``timeout`` | How long the daemon may take to answer. Default: ``stop_timeout`` (30 s). |
+        | ``stop_timeout`` | Seconds between the stop signal and the kill (Docker's ``t``). |
+        | ``timeout`` | How long the daemon may answer. Default: ``stop_timeout`` import argument. |
         | ``expected_status`` | See `Expected status`; ``304`` means already stopped. |
+
+        ``stop_timeout`` is sent as Docker's query parameter ``t`` and means what
+        `Create Container`'s ``stop_timeout`` means; without it the container's own applies.
+        ``0`` kills at once; a negative value is refused before anything is sent.
 
         Example:
         | Stop Container | ${id} | | |
-        | Stop Container | ${id} | t=0 | timeout=60s |
+        | Stop Container | ${id} | stop_timeout=0 | timeout=60s |
         """
         status = self.client.stop_container(
             container_id,
-            t=t,
+            t=stop_seconds(stop_timeout),
             expected=parse_expected_status(expected_status),
             timeout=self.ctx.timeouts(read=seconds(timeout, self.ctx.settings.stop_timeout)),
         )
@@ -232,6 +231,7 @@ class ContainerKeywords(LibraryComponent):
     def kill_container(
         self,
         container_id: str,
+        *,
         signal: str = "SIGKILL",
         expected_status: int | str = 204,
     ) -> int:
@@ -256,35 +256,8 @@ class ContainerKeywords(LibraryComponent):
         return int(status)
 
     @keyword(tags=("Container", "Wait"))
-    def wait_for_container(
-        self,
-        container_id: str,
-        condition: str = "not-running",
-        timeout: timedelta | None = None,
-    ) -> dict[str, Any]:
-        """*DEPRECATED* Use `Wait Until Container Is Not Running` (it returns inspect, whose
-        ``State.ExitCode`` is the exit code) or `Container Should Have Exited With Code`. Kept
-        for one release.
-
-        Blocks on ``POST /containers/{id}/wait`` and returns its body,
-        ``{"StatusCode": <exit code>, "Error": ...}``. ``timeout`` defaults to the
-        ``start_timeout`` import argument.
-
-        Example:
-        | ${result}= | Wait For Container | ${id} | timeout=120s |
-        | Should Be Equal As Integers | ${result}[StatusCode] | 0 |
-        """
-        body = self.client.wait_container(
-            container_id,
-            condition=condition,
-            timeout=self.ctx.timeouts(read=seconds(timeout, self.ctx.settings.start_timeout)),
-        )
-        log(f"Wait for {container_id} ({condition}) answered {body}")
-        return dict(body)
-
-    @keyword(tags=("Container", "Wait"))
     def wait_until_container_is_not_running(
-        self, container_id: str, timeout: timedelta | None = None
+        self, container_id: str, *, timeout: timedelta | None = None
     ) -> dict[str, Any]:
         """Waits until the container no longer runs and returns its inspect result: the one
         wait for a container (to also check its exit code, on the daemon and on ECS, use
@@ -308,7 +281,7 @@ class ContainerKeywords(LibraryComponent):
 
         Example:
         | ${inspect}= | Wait Until Container Is Not Running | ${id} | timeout=120s |
-        | Should Be Equal | ${inspect}[State][Status] | exited | |
+        | Should Be Equal | ${inspect}[State][Status] | exited | msg=State.Status |
         | Should Be Equal As Integers | ${inspect}[State][ExitCode] | 0 | |
         """
         polling = Polling(interval=0.5, max_interval=MAX_STATUS_POLL_INTERVAL)
@@ -318,7 +291,7 @@ class ContainerKeywords(LibraryComponent):
 
     @keyword(tags=("Container",))
     def remove_container(
-        self, container_id: str, force: bool = False, expected_status: int | str = 204
+        self, container_id: str, *, force: bool = False, expected_status: int | str = 204
     ) -> int:
         """Removes the container (``DELETE /containers/{id}``); returns the HTTP status.
 
@@ -345,45 +318,6 @@ class ContainerKeywords(LibraryComponent):
         status = str(container_state(self.client.inspect_container(container_id)).get("Status", ""))
         log(f"Container {container_id} is {status}")
         return status
-
-    @keyword(tags=("Container", "Wait"))
-    def wait_until_container_status_is(
-        self,
-        container_id: str,
-        status: str,
-        timeout: timedelta | None = None,
-        interval: timedelta = timedelta(seconds=0.5),
-    ) -> dict[str, Any]:
-        """*DEPRECATED* Use `Wait Until Container Is Not Running` (one blocking request instead
-        of polling) or `Container Should Have Exited With Code`. Kept for one release.
-
-        Polls inspect until ``State.Status`` equals ``status``; returns the last inspect.
-
-        | =Arguments= | =Description= |
-        | ``status`` | Wanted ``State.Status``, e.g. ``exited``. |
-        | ``timeout`` | Default: the ``start_timeout`` import argument. |
-        | ``interval`` | Time before the second poll; it doubles after each poll, up to 2 s. |
-
-        Logs one line per observed state change. On timeout the failure shows the last
-        observed ``State`` and the elapsed time.
-
-        Example:
-        | ${inspect}= | Wait Until Container Status Is | ${id} | exited | timeout=120s |
-        | Should Be Equal As Integers | ${inspect}[State][ExitCode] | 0 | |
-        """
-        poller: Poller[dict[str, Any]] = Poller(
-            probe=lambda: dict(self.client.inspect_container(container_id)),
-            done=lambda inspect: container_state(inspect).get("Status") == status,
-            describe=describe_state,
-        )
-        return poll_until(
-            poller,
-            what=f"Container {container_id} status '{status}'",
-            timeout=seconds(timeout, self.ctx.settings.start_timeout),
-            interval=seconds(interval, 0.5),
-            max_interval=MAX_STATUS_POLL_INTERVAL,
-            log=log,
-        )
 
     @keyword("Get Container IP Address", tags=("Container",))
     def get_container_ip_address(self, container: str | dict[str, Any]) -> str:
@@ -425,6 +359,7 @@ class ContainerKeywords(LibraryComponent):
     def container_should_be_listed(
         self,
         container_id: str,
+        *,
         all: bool = True,
         filters: dict[str, Any] | str | None = None,
     ) -> dict[str, Any]:
@@ -435,7 +370,7 @@ class ContainerKeywords(LibraryComponent):
 
         Example:
         | ${entry}= | Container Should Be Listed | ${id} | |
-        | Should Be Equal | ${entry}[State] | exited | |
+        | Should Be Equal | ${entry}[State] | exited | msg=The listed State |
         | Container Should Be Listed | ${id} | filters={"label": ["test-run=ecs-integration"]} |
         """
         entries = self.client.list_containers(all=all, filters=filters)
@@ -452,6 +387,7 @@ class ContainerKeywords(LibraryComponent):
     def container_should_not_be_listed(
         self,
         container_id: str,
+        *,
         all: bool = True,
         filters: dict[str, Any] | str | None = None,
     ) -> None:
@@ -489,7 +425,7 @@ class ContainerKeywords(LibraryComponent):
         if "no such container" not in message.lower():
             raise AssertionError(
                 f"Inspect of {container_id} answered neither the container nor 'No such "
-                f"container': {json.dumps(answer)[:500]}"
+                f"container': {cap(json.dumps(answer), 500)}"
             )
         log(f"Container {container_id} does not exist ({message})")
 
@@ -504,7 +440,3 @@ class ContainerKeywords(LibraryComponent):
             raise AssertionError(
                 f"'{container_id}' is not a valid container ID (64 lowercase hex characters)"
             )
-
-
-# The names `Create Container` accepts as name=value: its keyword-only parameters.
-CREATE_CONTAINER_OPTIONS = named_options(ContainerKeywords.create_container)

@@ -240,6 +240,23 @@ class LibraryContext:
             log_group=aws.log_group,
         )
 
+    def require_created(self, container_id: str, keyword: str) -> None:
+        """Fails unless this run created ``container_id`` (its full ID): a proof about a
+        container the run never made has nothing of its own to prove."""
+        if container_id in self.created:
+            return
+        close = [known for known in self.created if known.startswith(str(container_id))]
+        hint = (
+            f" (give the full ID: {close[0]})"
+            if len(close) == 1
+            else ": create it with `Create Container` (or a resource keyword built on it, "
+            "or a create on the kit's session) in this run, so that there is something to prove"
+        )
+        raise AssertionError(
+            f"{keyword} proves what happened to a container this run created, but "
+            f"{container_id!r} is none of the {len(self.created)} it created{hint}"
+        )
+
     def last_request(self) -> str:
         """The request line the client sent last (``""`` before any request)."""
         return self._client.transport.last_request if self._client is not None else ""

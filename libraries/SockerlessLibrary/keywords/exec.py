@@ -9,10 +9,12 @@ from typing import Any
 
 from robot.api.deco import keyword
 
+from ..capping import cap_output, show_line
 from ..client import ExecStream
-from ..create_options import named_options, unknown_options_error
+from ..create_options import environment
 from ..mux import DecodedStream
 from ..polling import Poller, PollTimeout, poll_until
+from .agent_token import learn_agent_token
 from .base import LibraryComponent, log, seconds
 from .status import ArgumentError, parse_expected_status
 
@@ -42,7 +44,13 @@ class ProcessResult:
         return self.stderr.splitlines()
 
     def __str__(self) -> str:
-        return f"<result rc={self.rc} stdout={self.stdout!r} stderr={self.stderr!r}>"
+        """Short, with the output cut: Robot logs a returned value this way (and its repr at
+        TRACE), building the whole text before it cuts it."""
+        return (
+            f"<result rc={self.rc} stdout={show_line(self.stdout)} stderr={show_line(self.stderr)}>"
+        )
+
+    __repr__ = __str__
 
 
 def _text(stream_text: str) -> str:
@@ -69,32 +77,33 @@ class ExecKeywords(LibraryComponent):
         expected_status: int | str = 201,
         attach_stdin: bool = False,
         user: str | None = None,
-        **unknown_options: Any,
     ) -> str | None:
         """Creates an exec instance (``POST /containers/{id}/exec``) and returns its ID.
 
         | =Arguments= | =Description= |
         | ``*command`` | The command, one argument per cell (sent as a list). |
-        | ``env`` | Environment as a dictionary or a list of ``KEY=value``. |
+        | ``env`` | Environment as a dictionary or a list of ``KEY=value`` (see below). |
         | ``working_dir`` | Working directory (default: the container's ``working_dir``). |
         | ``tty`` | Allocate a TTY. |
         | ``expected_status`` | See `Expected status`; ``409``: container not running. |
         | ``attach_stdin`` | Give the command a stdin (``AttachStdin``) for `Start Exec` to fill. |
         | ``user`` | ``User`` to run the command as. |
 
+        ``env`` follows the rule of `Create Container`'s: values are sent as text, a
+        ``${NONE}`` value is refused, a list item must read ``KEY=value``.
+
         Docker (and sockerless) drop what `Start Exec` sends as ``stdin`` unless the exec was
         created with ``attach_stdin=${TRUE}``; with it, the command reads that text and then end
         of file. A ``name=value`` that is not one of these options fails, naming the valid
-        ones; a command word that contains ``=`` is written ``FOO\\=bar``. To run a command and
-        get its exit code and output in one step, use `Run Process In Container`.
+        ones (see `Options`); a command word that contains ``=`` is written with each ``=``
+        escaped: ``FOO\\=bar``. To run a command and get its exit code and output in one step,
+        use `Run Process In Container`.
 
         Example:
         | ${exec_id}= | Create Exec | ${id} | echo | exec-works |
         | ${exec_id}= | Create Exec | ${id} | sh | -c | exit 7 |
         | ${exec_id}= | Create Exec | ${id} | cat | attach_stdin=${TRUE} |
         """
-        if unknown_options:
-            raise unknown_options_error("Create Exec", unknown_options, CREATE_EXEC_OPTIONS)
         if not command:
             raise ArgumentError(
                 "Create Exec needs a command, e.g. 'Create Exec    ${id}    echo    hi'"
@@ -102,7 +111,7 @@ class ExecKeywords(LibraryComponent):
         exec_id = self.client.create_exec(
             container_id,
             list(command),
-            env=env,  # the client encodes it (encoding.env_list), as for a create
+            env=None if env is None else environment(env),
             workdir=working_dir,
             tty=tty,
             attach_stdin=attach_stdin,
@@ -111,6 +120,7 @@ class ExecKeywords(LibraryComponent):
         )
         if exec_id:
             self.ctx.attach_stdin_by_exec[exec_id] = attach_stdin
+            learn_agent_token(self.ctx, container_id)  # before the kit shows its output
         log(f"Created exec {exec_id} in {container_id}: {list(command)}")
         return str(exec_id) if exec_id else None
 
@@ -118,6 +128,7 @@ class ExecKeywords(LibraryComponent):
     def start_exec(
         self,
         exec_id: str,
+        *,
         stdin: str | None = None,
         tty: bool = False,
         timeout: timedelta | None = None,
@@ -133,6 +144,8 @@ class ExecKeywords(LibraryComponent):
         ``output`` (``output.frames``, ``output.stdout``/``output.stderr`` as bytes,
         ``output.text(stream)``, ``output.lines(stream)``). Use it with
         `Output Should Contain Line`, `Get Output Lines` or `Stream Should Be Multiplexed`.
+        The stream is returned whole, so memory grows with the command's output; the log
+        shows it capped (each line after 1,000 characters, the whole after 20,000).
 
         Example:
         | ${stream}= | Start Exec | ${exec_id} | |
@@ -156,9 +169,9 @@ class ExecKeywords(LibraryComponent):
             f"Exec {exec_id} stream: {len(output.frames)} frame(s), "
             f"{len(output.stdout)} stdout byte(s), {len(output.stderr)} stderr byte(s)"
         )
-        log(f"stdout:\n{output.text('stdout')[:4000]}")
+        log(f"stdout:\n{cap_output(output.stdout)}")
         if output.stderr:
-            log(f"stderr:\n{output.text('stderr')[:4000]}")
+            log(f"stderr:\n{cap_output(output.stderr)}")
         return stream
 
     @keyword(tags=("Exec",))
@@ -171,7 +184,6 @@ class ExecKeywords(LibraryComponent):
         user: str | None = None,
         stdin: str | None = None,
         timeout: timedelta | None = None,
-        **unknown_options: Any,
     ) -> ProcessResult:
         """Runs ``command`` in the running container and returns its result, like the Process
         library's ``Run Process``: ``rc``, ``stdout`` and ``stderr``.
@@ -188,21 +200,18 @@ class ExecKeywords(LibraryComponent):
         start, and ``GET /exec/{id}/json`` once it reports ``Running: false``), through
         sockerless' agent in the Fargate task. The result has
         ``rc`` (the exit code), ``stdout`` and ``stderr`` (text, one trailing newline removed,
-        as ``Run Process`` does), ``stdout_lines``/``stderr_lines`` and ``exec_id``. It does
-        not fail on a non-zero ``rc``: assert what the test expects. A ``name=value`` that is
-        not one of the options above fails, naming the valid ones.
+        as ``Run Process`` does), ``stdout_lines``/``stderr_lines`` and ``exec_id``: the whole
+        output, so memory grows with it (the log shows it capped). It does not fail on a
+        non-zero ``rc``: assert what the test expects. A ``name=value`` that is not one of the
+        options above fails, naming the valid ones (see `Options`).
 
         Example:
         | ${result}= | Run Process In Container | ${id} | sh | -c | echo "$FOO"; pwd |
-        | Should Be Equal | ${result.stdout} | bar\\n/tmp | |
+        | Should Be Equal | ${result.stdout} | bar\\n/tmp | msg=stdout |
         | ${result}= | Run Process In Container | ${id} | sh | -c | exit 3 |
         | Should Be Equal As Integers | ${result.rc} | 3 | |
         | ${result}= | Run Process In Container | ${id} | cat | stdin=hello |
         """
-        if unknown_options:
-            raise unknown_options_error(
-                "Run Process In Container", unknown_options, RUN_PROCESS_OPTIONS
-            )
         exec_id = self.create_exec(
             container_id,
             *command,
@@ -247,6 +256,7 @@ class ExecKeywords(LibraryComponent):
     def wait_until_exec_finishes(
         self,
         exec_id: str,
+        *,
         timeout: timedelta | None = None,
         interval: timedelta = timedelta(seconds=0.2),
     ) -> dict[str, Any]:
@@ -267,20 +277,24 @@ class ExecKeywords(LibraryComponent):
             poller,
             what=f"Exec {exec_id} finished",
             timeout=seconds(timeout, self.ctx.settings.exec_timeout),
-            interval=seconds(interval, 0.2),
+            interval=seconds(interval, 0.2, name="interval"),
             max_interval=2.0,
             log=log,
         )
 
     @keyword(tags=("Exec",))
-    def exec_exit_code_should_be(self, exec_id: str, expected: int) -> None:
-        """Waits until the exec has finished, then fails unless its ``ExitCode`` is ``expected``.
+    def exec_should_have_exited_with_code(self, exec_id: str, exit_code: int) -> None:
+        """Waits until the exec has finished (`Wait Until Exec Finishes`), then fails unless
+        ``GET /exec/{id}/json`` reports ``ExitCode`` ``exit_code``: the exec counterpart of
+        `Container Should Have Exited With Code`.
 
-        The failure message shows the whole exec inspect.
+        The failure message shows the whole exec inspect, e.g. ``Exec <id> exit code is 0,
+        expected 7; exec inspect: {...}``.
 
         Example:
-        | Exec Exit Code Should Be | ${exec_id} | 0 |
-        | Exec Exit Code Should Be | ${exec_id} | 7 |
+        | ${exec_id}= | Create Exec | ${id} | sh | -c | exit 7 |
+        | Start Exec | ${exec_id} | | | |
+        | Exec Should Have Exited With Code | ${exec_id} | 7 | | |
         """
         try:
             inspect = self.wait_until_exec_finishes(exec_id)
@@ -289,14 +303,9 @@ class ExecKeywords(LibraryComponent):
                 f"Exec {exec_id} did not finish, so its exit code is unknown: {error}"
             ) from None
         actual = inspect.get("ExitCode")
-        if actual is None or int(actual) != int(expected):
+        if actual is None or int(actual) != int(exit_code):
             raise AssertionError(
-                f"Exec {exec_id} exit code is {actual}, expected {expected}; "
+                f"Exec {exec_id} exit code is {actual}, expected {exit_code}; "
                 f"exec inspect: {json.dumps(inspect)}"
             )
         log(f"Exec {exec_id} exited with {actual}")
-
-
-# The names each keyword accepts as name=value after its command: its keyword-only parameters.
-CREATE_EXEC_OPTIONS = named_options(ExecKeywords.create_exec)
-RUN_PROCESS_OPTIONS = named_options(ExecKeywords.run_process_in_container)

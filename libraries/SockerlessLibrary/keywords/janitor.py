@@ -6,17 +6,18 @@ Used by the cleanup keywords and by the listener (end of test, end of suite, lib
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, MutableMapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..aws.journal import RunJournal, journal_directory
+from ..aws.leftovers import CleanupLeft
 from ..aws.resources import PROJECT, PROJECT_LABEL, RUN_ID_LABEL
 from ..aws.teardown import ContainerCleanupResult, aws_cleaner, clean_up_container
 from ..errors import SockerlessError
 from ..polling import Poller, PollTimeout, poll_until
 from .context import LibraryContext
 from .docker_only import no_aws_side
-from .outages import account_for_leftovers
+from .outages import account_for_leftovers, cleanup_left
 from .registry import Selection, UnconfirmedCreate, everything
 
 CLEANUP_DEADLINE_SECONDS = 60.0
@@ -37,6 +38,7 @@ class Janitor:
         self.last_results: dict[str, ContainerCleanupResult] = {}
         # What that account reported: the run's last word on them, not retried after it.
         self.accounted: set[str] = set()
+        self.outages_said: set[str] = set()
 
     def clean(self, container_id: str, journal: RunJournal | None = None) -> ContainerCleanupResult:
         """Clean one container (idempotent; bounded by ``CLEANUP_DEADLINE_SECONDS``)."""
@@ -181,11 +183,41 @@ class Janitor:
             summary["daemon_error"] = daemon_error
         return summary
 
-    def account_for_leftovers(
-        self, metadata: MutableMapping[str, str], warn: Callable[[str], None]
-    ) -> None:
-        """At the end of the run: what is left and how to finish (``keywords/outages.py``)."""
-        self.accounted |= account_for_leftovers(self.ctx, self.last_results, metadata, warn)
+    def account_for_leftovers(self, warn: Callable[[str], None]) -> CleanupLeft | None:
+        """At the end of the run: what is left and how to finish (``keywords/outages.py``);
+        each container and outage is said once, however often the run ends a suite that
+        accounts (``keywords/run_account.py``)."""
+        account = account_for_leftovers(
+            self.ctx,
+            self.last_results,
+            warn,
+            said=self.accounted,
+            outages_said=self.outages_said,
+        )
+        if account is not None:
+            self.accounted |= {item.container_id for item in account.leftovers}
+        elif self.accounted or self.outages_said:
+            # A later outermost suite of a run of several paths: the run's last lines still
+            # end with what is left and the command, said in full above.
+            self._remind(warn)
+        return account
+
+    def _remind(self, warn: Callable[[str], None]) -> None:
+        try:
+            account = cleanup_left(self.ctx, self.last_results)
+        except (SockerlessError, ValueError, OSError) as error:
+            warn(f"Could not account for what the run left: {error}")
+            return
+        if account.needed:
+            warn(
+                f"Still left from run {account.run_id}: {len(account.leftovers)} container(s), "
+                f"and {len(account.outages)} address(es) down (said above); finish the cleanup "
+                f"with: {account.command()}"
+            )
+
+    def sweep_command(self) -> str:
+        """The sweeper command that finishes this run's cleanup."""
+        return cleanup_left(self.ctx, self.last_results).command()
 
     def _remove_from_daemon(self, container_id: str) -> str:
         client = self.ctx.client()

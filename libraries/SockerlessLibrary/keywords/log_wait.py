@@ -8,6 +8,10 @@ sockerless closes ~18 s after the exit, the simulator once its delivery window h
 is no failure: the logs are then read again, whole, with back-off (0.5 s doubling to 4 s) for the
 rest of the budget, as they were before follow was used.
 
+Every read is decoded as it arrives and looked through for the line (``LineWatch``), and holds
+only the last ``KEEP_BYTES`` of output (``WindowDecoder``): a wait's memory is bounded by the line
+it looks for and that window, not by how much the container wrote.
+
 A daemon that does not support follow (``405``, ``501``, a ``404`` that is not ``No such
 container``, or a complete body instead of a stream; see ``support``) gets those reads from the
 start. That is said once per daemon, after a read showed that the logs themselves can be read,
@@ -18,29 +22,32 @@ from __future__ import annotations
 
 import time
 
+from ..capping import MESSAGE_LIMIT
 from ..client import LogsResult
 from ..errors import DaemonResponseError, DaemonTimeout
 from ..logstream import LineWatch
 from ..support import LOGS_FOLLOW, is_stream, lacks_call
 from .bounded_wait import BoundedWait, Log
 from .context import LibraryContext
-from .streams import other_stream, output_lines, show_lines, whole_line_present
+from .streams import MAX_LINES_SHOWN, other_stream, output_lines, show_lines, whole_line_present
 
 FIRST_RETRY_SECONDS = 0.5
 MAX_RETRY_SECONDS = 4.0
 MIN_REQUEST_SECONDS = 2.0  # a whole read is given at least this long, even near the deadline
+KEEP_BYTES = 4 * 1024 * 1024  # of a read's output, the last this many bytes are held
 
 
 def log_result(container_id: str, result: LogsResult, log: Log) -> None:
-    """One line with the counts, then the lines themselves."""
+    """One line with the counts, then the first lines themselves (``show_lines``)."""
     output = result.output
-    lines = [f"{line.raw_timestamp or ''} {line.text}".strip() for line in result.log_lines]
     log(
         f"Logs of {container_id}: status {result.status}, {len(output.frames)} frame(s), "
         f"{len(result.log_lines)} line(s)" + (", timed out (follow)" if result.timed_out else "")
     )
-    if lines:
-        log(show_lines(lines))
+    if result.log_lines:
+        first = result.log_lines[:MAX_LINES_SHOWN]  # only these are shown: join no others
+        lines = [f"{line.raw_timestamp or ''} {line.text}".strip() for line in first]
+        log(show_lines(lines, total=len(result.log_lines)))
 
 
 class LineWait(BoundedWait):
@@ -64,6 +71,7 @@ class LineWait(BoundedWait):
         self.timestamps = timestamps
         self.requests = 0
         self._seen = -1  # how many lines the last logged read had
+        self._watch = self._new_watch()  # the line, looked for in the last read as it came
 
     def run(self) -> LogsResult:
         """The logs result of the read that held the line; fails at the deadline."""
@@ -80,11 +88,13 @@ class LineWait(BoundedWait):
         """The stream the line is not waited for on."""
         return other_stream(self.stream)
 
+    def _new_watch(self) -> LineWatch:
+        return LineWatch(self.line, self.stream, timestamps=self.timestamps)
+
     def _follow(self) -> tuple[LogsResult | None, str | None]:
         """The follow stream, closed at the line; with why the daemon seems to lack follow."""
-        watch = LineWatch(self.line, self.stream, timestamps=self.timestamps)
         try:
-            result = self._read(follow=True, read=max(self.left(), 0.1), stop_when=watch)
+            result = self._read(follow=True, read=max(self.left(), 0.1))
         except DaemonResponseError as error:
             if not lacks_call(error):
                 raise
@@ -94,9 +104,9 @@ class LineWait(BoundedWait):
             raise self._failure(None, "; the follow request got no answer at all") from None
         if not is_stream(result.headers):
             return result, "it answered with a complete body (Content-Length), not a stream"
-        if watch.found_on == self.other_stream:
+        if self._came_on(result) == self.other_stream:
             raise self._wrong_stream(result, "follow stream")
-        if not watch.found and not result.timed_out:
+        if self._came_on(result) is None and not result.timed_out:
             self._log(
                 f"The daemon ended the follow stream of {self.container_id}'s logs after "
                 f"{self.elapsed():.1f} s without the line: reading them again with back-off"
@@ -122,8 +132,10 @@ class LineWait(BoundedWait):
             self._pause(wait, result)
             wait = min(wait * 2, MAX_RETRY_SECONDS)
 
-    def _read(self, *, follow: bool, read: float, stop_when: LineWatch | None = None) -> LogsResult:
+    def _read(self, *, follow: bool, read: float) -> LogsResult:
+        """One request, looked through for the line as it arrives, closed once it came."""
         self.requests += 1
+        self._watch = self._new_watch()
         return self.client.container_logs(
             self.container_id,
             stdout=True,
@@ -132,7 +144,8 @@ class LineWait(BoundedWait):
             follow=follow,
             tty=self.ctx.tty_by_container.get(self.container_id, False),
             timeout=self.ctx.timeouts(read=read),
-            stop_when=stop_when,
+            stop_when=self._watch,
+            keep=KEEP_BYTES,
         )
 
     def _learn(self, why: str) -> None:
@@ -142,11 +155,22 @@ class LineWait(BoundedWait):
             "the logs again and again with back-off on this daemon",
         )
 
+    def _came_on(self, result: LogsResult) -> str | None:
+        """The stream the line came on in the last read: a line the watch saw end, or the
+        last line of a stream, which only the end of the read completes."""
+        if self._watch.found_on is not None:
+            return self._watch.found_on
+        for stream in (self.stream, self.other_stream):
+            if whole_line_present(output_lines(result, stream)[-1:], self.line):
+                return stream
+        return None
+
     def _found(self, result: LogsResult, how: str) -> bool:
-        if not whole_line_present(output_lines(result, self.stream), self.line):
-            if whole_line_present(output_lines(result, self.other_stream), self.line):
-                raise self._wrong_stream(result, how)
+        came_on = self._came_on(result)
+        if came_on is None:
             return False
+        if came_on != self.stream:
+            raise self._wrong_stream(result, how)
         self._log(
             f"Logs of {self.container_id} contain the {self.stream} line '{self.line}' "
             f"({how}, request {self.requests}, {self.elapsed():.1f} s)"
@@ -185,7 +209,10 @@ class LineWait(BoundedWait):
         shown = []
         for stream in (self.stream, self.other_stream):
             lines = output_lines(result, stream)
-            shown.append(f"{stream} lines in the last read ({len(lines)}):\n{show_lines(lines)}")
+            listed = show_lines(lines, MESSAGE_LIMIT // 2)  # both streams fit in one message
+            shown.append(f"{stream} lines in the last read ({len(lines)}):\n{listed}")
+        if result.dropped:
+            shown.append(f"(the last read's first {result.dropped:,} bytes are not held)")
         return "\n".join(shown)
 
     def _failure(self, last: LogsResult | None, note: str = "") -> AssertionError:

@@ -7,7 +7,9 @@ from typing import Any
 
 from robot.api.deco import keyword
 
+from ..capping import cap_output
 from ..client import LogsResult
+from .agent_token import learn_agent_token
 from .base import LibraryComponent, log, seconds, warn
 from .log_wait import LineWait, log_result
 from .streams import stream_name
@@ -17,9 +19,10 @@ class LogKeywords(LibraryComponent):
     """Reading a container's output: logs (one-shot, follow, retried) and WebSocket attach."""
 
     @keyword(tags=("Logs",))
-    def get_container_logs(  # noqa: PLR0917 - mirrors the Docker API's logs parameters
+    def get_container_logs(
         self,
         container_id: str,
+        *,
         stdout: bool = True,
         stderr: bool = True,
         timestamps: bool = False,
@@ -46,11 +49,17 @@ class LogKeywords(LibraryComponent):
         and ``raw_timestamp``). CloudWatch delivery lags, so a first read may be empty: prefer
         `Wait Until Logs Contain Line` to wait for output.
 
+        It returns *everything* the daemon sent, so its memory grows with the logs (about five
+        times their size; ``docs/performance.md``); the log shows the first 40 lines, each cut
+        after 1,000 characters. To wait for a line in long output, use
+        `Wait Until Logs Contain Line`, which holds only the last 4 MiB.
+
         Example:
         | ${logs}= | Get Container Logs | ${id} | | |
         | ${logs}= | Get Container Logs | ${id} | timestamps=${TRUE} | tail=10 |
         | ${logs}= | Get Container Logs | ${id} | follow=${TRUE} | timeout=20s |
         """
+        learn_agent_token(self.ctx, container_id)  # before the kit shows the container's output
         result = self.client.container_logs(
             container_id,
             stdout=stdout,
@@ -67,9 +76,10 @@ class LogKeywords(LibraryComponent):
         return result
 
     @keyword(tags=("Logs",))
-    def get_container_log_lines(  # noqa: PLR0917 - mirrors the Docker API's logs parameters
+    def get_container_log_lines(
         self,
         container_id: str,
+        *,
         stdout: bool = True,
         stderr: bool = True,
         timestamps: bool = True,
@@ -91,11 +101,12 @@ class LogKeywords(LibraryComponent):
         ``timestamp`` is a ``datetime`` (``None`` when not asked for, or when the daemon sent
         none); ``raw_timestamp`` is the text the daemon sent. Lines are in the order the daemon
         sent them, stdout and stderr interleaved. CloudWatch delivery lags: wait for a line
-        first (`Wait Until Logs Contain Line`), then read them all.
+        first (`Wait Until Logs Contain Line`), then read them all. Like `Get Container Logs`
+        it returns every line, so its memory grows with the logs.
 
         Example:
         | ${lines}= | Get Container Log Lines | ${id} | |
-        | Should Be Equal | ${lines}[0][stream] | stderr | |
+        | Should Be Equal | ${lines}[0][stream] | stderr | msg=The first line's stream |
         | ${last}= | Get Container Log Lines | ${id} | tail=1 |
         | ${later}= | Get Container Log Lines | ${id} | since=${lines}[1][timestamp] |
         """
@@ -124,6 +135,7 @@ class LogKeywords(LibraryComponent):
         self,
         container_id: str,
         line: str,
+        *,
         timeout: timedelta | None = None,
         stream: str = "stdout",
         timestamps: bool = False,
@@ -150,16 +162,23 @@ class LogKeywords(LibraryComponent):
         where it came (``came on stdout, not on stderr``), rather than at the deadline; so does
         a line a daemon that frames everything as stdout sends for stderr.
 
-        On timeout the failure shows the lines seen in the last read. Error statuses are not
-        retried: they fail at once, as does a malformed stream (``ProtocolError``). Returns the
-        ``LogsResult`` of the read that held the line (attributes: see `Get Container Logs`);
-        from a follow stream that is what arrived until the line (the stream is closed there),
-        so lines written after it need a read of their own (`Get Container Logs`).
+        On timeout the failure shows the lines seen in the last read (at most 40 per stream,
+        each cut after 1,000 characters). Error statuses are not retried: they fail at once, as
+        does a malformed stream (``ProtocolError``). Returns the ``LogsResult`` of the read that
+        held the line (attributes: see `Get Container Logs`); from a follow stream that is what
+        arrived until the line (the stream is closed there), so lines written after it need a
+        read of their own (`Get Container Logs`).
+
+        Memory stays bounded by what it looks for: each read is looked through as it arrives,
+        and only its last 4 MiB of output are held. After megabytes of logs the returned
+        result therefore starts with the last whole lines of that window, and its ``dropped``
+        says how many bytes came before them.
 
         Example:
         | ${logs}= | Wait Until Logs Contain Line | ${id} | hello from fargate | |
         | ${logs}= | Wait Until Logs Contain Line | ${id} | hello from fargate | timeout=60s |
         """
+        learn_agent_token(self.ctx, container_id)
         waiting = LineWait(
             self.ctx,
             container_id,
@@ -176,13 +195,15 @@ class LogKeywords(LibraryComponent):
     def attach_to_container_over_websocket(
         self,
         container_id: str,
+        *,
         send: str | None = None,
         timeout: timedelta | None = None,
     ) -> str:
         """Attaches with ``GET /containers/{id}/attach/ws`` and returns what arrived as text.
 
         ``send`` is written to the container's stdin first. Reads until the daemon closes the
-        WebSocket or ``timeout`` (default: ``logs_timeout``) passes. A daemon without this
+        WebSocket or ``timeout`` (default: ``logs_timeout``) passes, and returns everything
+        that arrived (memory grows with it; the log shows it capped). A daemon without this
         endpoint (real sockerless has none) fails with ``this daemon does not support attach
         over WebSocket``.
 
@@ -190,11 +211,11 @@ class LogKeywords(LibraryComponent):
         | ${output}= | Attach To Container Over WebSocket | ${id} | timeout=5s |
         | ${output}= | Attach To Container Over WebSocket | ${id} | send=hello\\n |
         """
+        learn_agent_token(self.ctx, container_id)
         data = self.client.attach_websocket(
             container_id,
             send=None if send is None else send.encode(),
             timeout=self.ctx.timeouts(read=seconds(timeout, self.ctx.settings.logs_timeout)),
         )
-        text = data.decode("utf-8", errors="replace")
-        log(f"Attach to {container_id}: {len(data)} byte(s)\n{text[:4000]}")
-        return text
+        log(f"Attach to {container_id}: {len(data)} byte(s)\n{cap_output(data)}")
+        return data.decode("utf-8", errors="replace")

@@ -4,7 +4,8 @@ closing account of what the run could not clean (``aws/leftovers.py``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, MutableMapping
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import replace
 
 from ..aws.config import AwsConfig
 from ..aws.leftovers import (
@@ -84,22 +85,32 @@ def cleanup_left(
 def account_for_leftovers(
     ctx: LibraryContext,
     last_results: Mapping[str, ContainerCleanupResult],
-    metadata: MutableMapping[str, str],
     warn: Callable[[str], None],
-) -> set[str]:
-    """At the end of the run: say what is left and how to finish, in the console (a warning),
-    the report ``metadata`` and the journal (a "left" line per container). Returns the IDs it
-    accounted for; never raises (it runs in the listener)."""
+    *,
+    said: Collection[str] = (),
+    outages_said: set[str] | None = None,
+) -> CleanupLeft | None:
+    """At the end of the run (or of one of its outermost suites): say what is left and how to
+    finish, in the console (a warning) and the journal (a "left" line per container). Only what
+    was not said before counts: containers in ``said``, outages whose address is in
+    ``outages_said`` (which this adds to). Returns the account, ``None`` when there was nothing
+    new to say or it could not be made; never raises (it runs in the listener)."""
+    reported = outages_said if outages_said is not None else set()
     try:
         account = cleanup_left(ctx, last_results)
+        account = replace(
+            account,
+            leftovers=[item for item in account.leftovers if item.container_id not in said],
+            outages=[outage for outage in account.outages if outage.address not in reported],
+        )
         if not account.needed:
-            return set()
+            return None
         warn("\n".join(account.lines()))
-        metadata.update(account.metadata())
         journal = ctx.journal
         for item in account.leftovers:
             journal.record_left(item.container_id, item.as_record())
+        reported.update(outage.address for outage in account.outages)
     except (SockerlessError, ValueError, OSError) as error:
         warn(f"Could not account for what the run left: {error}")
-        return set()
-    return {item.container_id for item in account.leftovers}
+        return None
+    return account

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import functools
 import time
@@ -11,14 +10,13 @@ from typing import Any
 
 from robot.api import SkipExecution
 from robot.api.deco import keyword
-from robot.libraries.BuiltIn import BuiltIn, RobotNotRunningError
 
 from ..aws.config import AwsConfig, security_groups_variable
 from ..aws.credentials import SKIP_MESSAGE
 from ..aws.preflight import CredentialsUnavailable, Preflight, PreflightResult, log_group_check
 from ..errors import SockerlessError
 from ..target import should_skip_for_credentials
-from .base import LibraryComponent, log, seconds, warn
+from .base import LibraryComponent, log, seconds, set_top_metadata, warn
 from .outages import target_outages
 from .target import ping_problem
 
@@ -31,7 +29,7 @@ class PreflightKeywords(LibraryComponent):
     """Checks the daemon and the AWS side the run is configured for, read-only, in bounded time."""
 
     @keyword(tags=("Target", "AWS"))
-    def target_should_be_ready(self, timeout: timedelta | None = None) -> dict[str, Any]:
+    def target_should_be_ready(self, *, timeout: timedelta | None = None) -> dict[str, Any]:
         """Fails, before any container is created, unless this run can work on its target.
 
         | =Arguments= | =Description= |
@@ -136,15 +134,10 @@ class PreflightKeywords(LibraryComponent):
             raise AssertionError(result.failure_message() + suffix)
         log("Preflight passed: " + "; ".join(["daemon answers", *result.checked]))
         if result.account:
-            _set_top_metadata("AWS account", result.account)
+            set_top_metadata("AWS account", result.account)
         return {
             "account": result.account,
             "identity_arn": result.identity_arn,
             "checked": list(result.checked),
             "notes": list(result.notes),
         }
-
-
-def _set_top_metadata(name: str, value: str) -> None:
-    with contextlib.suppress(RobotNotRunningError):
-        BuiltIn().set_suite_metadata(name, value, top=True)

@@ -1,7 +1,9 @@
 """Keywords that prove on AWS what the daemon claims (spec AC 2-8, 11-13, 18, TestECSStartTimeout).
 
 Thin layers over ``aws.proof.AwsProver``; the ECS task found after start is kept per container
-(``LibraryContext.evidence``) so the later proofs compare against the same task.
+(``LibraryContext.evidence``) so the later proofs compare against the same task. Every proof is
+about a container this run created, and the ones after start about the task proven then: given
+anything else they fail, saying what is missing, since a proof about nothing proves nothing.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from ..aws.evidence import TaskEvidence
 from ..aws.proof import AwsProver
 from ..aws.queries import ContainerResources
 from ..aws.verify import AwsVerifier
-from .base import LibraryComponent, log, seconds, warn
+from .base import LibraryComponent, log, seconds, set_top_metadata, warn
 from .containers import MAX_STATUS_POLL_INTERVAL
 from .exit_wait import EXITED, ExitWait, Polling, container_state, describe_state
 
@@ -36,18 +38,20 @@ class ProofKeywords(LibraryComponent):
     def _timeout(self, timeout: timedelta | None) -> float:
         return seconds(timeout, self.ctx.settings.aws_timeout)
 
-    def _evidence(self, container_id: str) -> TaskEvidence:
+    def _evidence(self, container_id: str, keyword: str) -> TaskEvidence:
+        self.ctx.require_created(container_id, keyword)
         evidence = self.ctx.evidence.get(container_id)
         if evidence is None:
             raise AssertionError(
-                f"No ECS task of container {container_id[:12]} was proven yet: run "
-                "`Container Should Run As A Fargate Task` after starting it"
+                f"{keyword} compares against the ECS task proven after start, and no task of "
+                f"container {container_id[:12]} was proven yet: run `Container Should Run As A "
+                "Fargate Task` after starting it (`Start Fargate Container` does)"
             )
         return evidence
 
     @keyword("Container Should Run As A Fargate Task", tags=("AWS", "Proof"))
     def container_should_run_as_a_fargate_task(
-        self, container_id: str, timeout: timedelta | None = None
+        self, container_id: str, *, timeout: timedelta | None = None
     ) -> dict[str, Any]:
         """Proves on ECS that start really launched the container as a Fargate task (AC 3, 4, 8).
 
@@ -67,10 +71,13 @@ class ProofKeywords(LibraryComponent):
         ``eni_id``, ``private_ip``, ``security_groups``, ``log_stream``. The later proofs of
         this container compare against this task.
 
+        *Evidence it needs:* a container this run created (`Create Container`), started.
+
         Example:
         | Start Container | ${id} | |
         | ${task}= | Container Should Run As A Fargate Task | ${id} |
         """
+        self.ctx.require_created(container_id, "Container Should Run As A Fargate Task")
         timeout_seconds = self._timeout(timeout)
         evidence = self._prover(timeout_seconds).task_should_have_reached_running(
             container_id, timeout_seconds
@@ -90,15 +97,20 @@ class ProofKeywords(LibraryComponent):
         equal what the task used; settings that are not are reported as what the daemon used.
 
         Returns ``cluster``, ``subnets``, ``security_groups`` (``None`` when not read) and
-        ``description`` (one line for the report).
+        ``description`` (one line), which also goes to the report as the top suite's metadata
+        ``ECS network used``: a run without ``SOCKERLESS_ECS_SUBNETS`` still says where its
+        tasks ran.
+
+        *Evidence it needs:* the task proven by `Container Should Run As A Fargate Task`.
 
         Example:
+        | Fargate Task Should Use The Configured Network | ${id} | |
         | ${network}= | Fargate Task Should Use The Configured Network | ${id} |
-        | Set Suite Metadata | ECS network used | ${network}[description] |
         """
-        evidence = self._evidence(container_id)
+        evidence = self._evidence(container_id, "Fargate Task Should Use The Configured Network")
         prover = self._prover(self.ctx.settings.aws_timeout, reads_enis=True)
         used = prover.network_should_be_configured(evidence)
+        set_top_metadata("ECS network used", used.describe())
         return {
             "cluster": used.cluster,
             "subnets": used.subnets,
@@ -111,17 +123,20 @@ class ProofKeywords(LibraryComponent):
         """Proves the IP the daemon reports is the ``privateIPv4Address`` of the task's ENI
         (AC 5): any other private address, however plausible, fails.
 
+        *Evidence it needs:* the task proven by `Container Should Run As A Fargate Task`.
+
         Example:
         | ${ip}= | Get Container IP Address | ${id} |
         | Reported IP Should Be The Task ENI Address | ${id} | ${ip} |
         """
-        evidence = self._evidence(container_id)
+        evidence = self._evidence(container_id, "Reported IP Should Be The Task ENI Address")
         self._prover(self.ctx.settings.aws_timeout).reported_ip_should_be_eni_ip(evidence, address)
 
     @keyword("Fargate Task Should Be Stopped", tags=("AWS", "Proof"))
     def fargate_task_should_be_stopped(
         self,
         container_id: str,
+        *,
         exit_code: int | None = None,
         timeout: timedelta | None = None,
     ) -> dict[str, Any]:
@@ -133,11 +148,13 @@ class ProofKeywords(LibraryComponent):
         container X, expected 137`` and the task as ECS describes it. To check the daemon and
         ECS together, use `Container Should Have Exited With Code`.
 
+        *Evidence it needs:* the task proven by `Container Should Run As A Fargate Task`.
+
         Example:
         | Fargate Task Should Be Stopped | ${id} | exit_code=0 |
         | Fargate Task Should Be Stopped | ${id} | timeout=60s |
         """
-        evidence = self._evidence(container_id)
+        evidence = self._evidence(container_id, "Fargate Task Should Be Stopped")
         timeout_seconds = seconds(timeout, self.ctx.settings.stop_timeout)
         return self._prover(timeout_seconds).task_should_stop(evidence, timeout_seconds, exit_code)
 
@@ -147,16 +164,15 @@ class ProofKeywords(LibraryComponent):
         task ran from, seen ACTIVE after start, is now INACTIVE (or deleted), and no revision
         of the family ``sockerless-<id[:12]>`` is ACTIVE.
 
-        Needs the task proven after start (`Container Should Run As A Fargate Task`, which
-        `Start Fargate Container` runs): a definition never seen ACTIVE fails, since its
-        absence proves nothing. This one keyword replaces `Task Definition Should Be Inactive`
-        (the family check alone, deprecated).
+        *Evidence it needs:* the task proven after start (`Container Should Run As A Fargate
+        Task`, which `Start Fargate Container` runs), whose definition it saw ACTIVE: a
+        definition never seen ACTIVE fails, since its absence proves nothing.
 
         Example:
         | Remove Container | ${id} |
         | Task Definition Should Be Deregistered | ${id} |
         """
-        evidence = self._evidence(container_id)
+        evidence = self._evidence(container_id, "Task Definition Should Be Deregistered")
         self._prover(self.ctx.settings.aws_timeout).task_definition_should_be_deregistered(evidence)
         resources = self.ctx.container_resources(
             self.ctx.settings.aws_timeout + PROOF_DEADLINE_MARGIN_SECONDS, log
@@ -168,6 +184,7 @@ class ProofKeywords(LibraryComponent):
         self,
         container_id: str,
         exit_code: int,
+        *,
         timeout: timedelta | None = None,
         aws_timeout: timedelta | None = None,
     ) -> dict[str, Any]:
@@ -188,6 +205,9 @@ class ProofKeywords(LibraryComponent):
         daemon), or ``ECS recorded exit code 0 for the task of container X, expected 3 (the
         daemon reports 3)``.
 
+        *Evidence it needs:* a container this run created and started. For an exec, use
+        `Exec Should Have Exited With Code`.
+
         Example:
         | Start Fargate Container | ${id} | |
         | Container Should Have Exited With Code | ${id} | 3 |
@@ -195,6 +215,8 @@ class ProofKeywords(LibraryComponent):
         | Container Should Have Exited With Code | ${other} | 137 |
         """
         budget = seconds(timeout, self.ctx.settings.start_timeout)
+        wait = seconds(aws_timeout, self.ctx.settings.aws_timeout, name="aws_timeout")
+        self.ctx.require_created(container_id, "Container Should Have Exited With Code")
         polling = Polling(interval=0.5, max_interval=MAX_STATUS_POLL_INTERVAL)
         inspect = ExitWait(self.ctx, container_id, budget, polling, log=log, warn=warn).run()
         state = container_state(inspect)
@@ -208,7 +230,6 @@ class ProofKeywords(LibraryComponent):
                 f"Container {container_id} exited with code {actual}, expected {exit_code}: "
                 f"State {describe_state(inspect)}"
             )
-        wait = self._timeout(aws_timeout)
         prover = self._prover(wait)
         evidence = self.ctx.evidence.get(container_id)
         if evidence is None:
@@ -224,7 +245,7 @@ class ProofKeywords(LibraryComponent):
 
     @keyword("Log Lines Should Be CloudWatch Events", tags=("AWS", "Proof", "Logs"))
     def log_lines_should_be_cloudwatch_events(
-        self, container_id: str, logs: Any, timeout: timedelta | None = None
+        self, container_id: str, logs: Any, *, timeout: timedelta | None = None
     ) -> list[dict[str, Any]]:
         """Proves the daemon's log lines came from CloudWatch (AC 11, 12, 13).
 
@@ -235,11 +256,17 @@ class ProofKeywords(LibraryComponent):
         timestamp to the millisecond. Events not there yet are read again with backoff for
         ``timeout`` (default ``aws_timeout``). Returns the matched events.
 
+        *Evidence it needs:* the task proven by `Container Should Run As A Fargate Task`, and
+        logs with at least one line of text. Logs with none (read with ``tail=0``, or before
+        CloudWatch delivered the first line, which real sockerless answers with an empty
+        200) fail, since they prove nothing: wait for a line first (`Wait Until Logs Contain
+        Line` returns the read that held it).
+
         Example:
         | ${logs}= | Get Container Logs | ${id} | timestamps=${TRUE} |
         | Log Lines Should Be CloudWatch Events | ${id} | ${logs} |
         """
-        evidence = self._evidence(container_id)
+        evidence = self._evidence(container_id, "Log Lines Should Be CloudWatch Events")
         timeout_seconds = self._timeout(timeout)
         return self._prover(timeout_seconds).log_lines_should_be_events(
             evidence, list(logs.log_lines), timeout_seconds
@@ -247,15 +274,23 @@ class ProofKeywords(LibraryComponent):
 
     @keyword("Fargate Task Should Have Failed To Start", tags=("AWS", "Proof"))
     def fargate_task_should_have_failed_to_start(
-        self, container_id: str, reason: str = "(?i)pull", timeout: timedelta | None = None
+        self,
+        container_id: str,
+        *,
+        reason: str = "(?i)pull",
+        timeout: timedelta | None = None,
     ) -> dict[str, Any]:
         """Proves ECS launched a task for the container that stopped without running, for a
         reason matching the regular expression ``reason`` (its ``stoppedReason`` or its
         container's ``reason``). For the spec's TestECSStartTimeout. Returns the task.
 
+        *Evidence it needs:* a container this run created and tried to start; the task must be
+        there to be found.
+
         Example:
         | Fargate Task Should Have Failed To Start | ${id} | reason=CannotPullContainer |
         """
+        self.ctx.require_created(container_id, "Fargate Task Should Have Failed To Start")
         timeout_seconds = self._timeout(timeout)
         return self._prover(timeout_seconds).task_should_have_failed_to_start(
             container_id, reason, timeout_seconds

@@ -7,11 +7,13 @@ not satisfy ``hello from fargate``. Frames are checked byte by byte against Dock
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from robot.api.deco import keyword
 
+from ..capping import MESSAGE_LIMIT, show_line
 from .base import LibraryComponent, log
 from .status import ArgumentError
 
@@ -59,13 +61,22 @@ def whole_line_present(lines: list[str], wanted: str) -> bool:
     return any(line.rstrip("\r") == wanted for line in lines)
 
 
-def show_lines(lines: list[str]) -> str:
-    """The lines for a failure message: quoted, at most ``MAX_LINES_SHOWN``."""
+def show_lines(lines: Sequence[str], limit: int = MESSAGE_LIMIT, total: int | None = None) -> str:
+    """The lines for a message: quoted, each cut after ``LINE_LIMIT`` characters, at most
+    ``MAX_LINES_SHOWN`` of them and no more than fit in about ``limit`` characters; ``total``
+    is how many lines there are when ``lines`` holds only the first ones."""
     if not lines:
         return "no lines"
-    shown = "\n".join(repr(line) for line in lines[:MAX_LINES_SHOWN])
-    more = len(lines) - MAX_LINES_SHOWN
-    return shown + (f"\n... and {more} more line(s)" if more > 0 else "")
+    shown: list[str] = []
+    size = 0
+    for line in lines[:MAX_LINES_SHOWN]:
+        quoted = show_line(line)
+        if shown and size + len(quoted) > limit:
+            break
+        shown.append(quoted)
+        size += len(quoted) + 1
+    more = (len(lines) if total is None else total) - len(shown)
+    return "\n".join(shown) + (f"\n... and {more} more line(s)" if more > 0 else "")
 
 
 def frame_problems(frames: list[Any]) -> list[str]:
@@ -93,7 +104,7 @@ class StreamKeywords(LibraryComponent):
     """Checks on what `Get Container Logs`, `Wait Until Logs Contain Line`, `Start Exec` return."""
 
     @keyword(tags=("Stream",))
-    def output_should_contain_line(self, result: Any, line: str, stream: str = "stdout") -> None:
+    def output_should_contain_line(self, result: Any, line: str, *, stream: str = "stdout") -> None:
         """Fails unless one whole line of ``stream`` equals ``line``.
 
         ``result`` is a logs result or an exec stream. Lines are split after joining the frames
@@ -122,7 +133,7 @@ class StreamKeywords(LibraryComponent):
 
     @keyword(tags=("Stream",))
     def output_should_not_contain_line(
-        self, result: Any, line: str, stream: str = "stdout"
+        self, result: Any, line: str, *, stream: str = "stdout"
     ) -> None:
         """Fails if one whole line of ``stream`` equals ``line`` (see `Output Should Contain Line`).
 
@@ -137,7 +148,7 @@ class StreamKeywords(LibraryComponent):
             )
 
     @keyword(tags=("Stream",))
-    def get_output_lines(self, result: Any, stream: str = "stdout") -> list[str]:
+    def get_output_lines(self, result: Any, *, stream: str = "stdout") -> list[str]:
         """Returns the lines of ``stream`` (timestamp prefixes removed for timestamped logs).
 
         Example:

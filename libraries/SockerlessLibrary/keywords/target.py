@@ -28,6 +28,7 @@ class TargetKeywords(LibraryComponent):
     def connect_to_sockerless(
         self,
         host: str | None = None,
+        *,
         connect_timeout: timedelta | None = None,
         read_timeout: timedelta | None = None,
         api_version: str | None = None,
@@ -56,8 +57,10 @@ class TargetKeywords(LibraryComponent):
         """
         target = self.ctx.connect(
             host,
-            None if connect_timeout is None else seconds(connect_timeout, 0),
-            None if read_timeout is None else seconds(read_timeout, 0),
+            None
+            if connect_timeout is None
+            else seconds(connect_timeout, 0, name="connect_timeout"),
+            None if read_timeout is None else seconds(read_timeout, 0, name="read_timeout"),
             api_version,
         )
         log(f"Connected to {target.describe()} (run id {self.ctx.run_id})")
@@ -119,7 +122,7 @@ class TargetKeywords(LibraryComponent):
         return {"api_version": api.version, "api_version_source": api.source}
 
     @keyword("Skip If AWS Credentials Are Missing", tags=("Target", "AWS"))
-    def skip_if_aws_credentials_are_missing(self, required: bool | str | None = None) -> None:
+    def skip_if_aws_credentials_are_missing(self, *, required: bool | str | None = None) -> None:
         """Skips the current test (or, in a suite setup, the suite) without AWS credentials;
         fails instead when credentials are required (the CI switch).
 

@@ -21,6 +21,7 @@ from robot.api.deco import keyword
 from robot.libraries.BuiltIn import BuiltIn, RobotNotRunningError
 from robot.utils import timestr_to_secs
 
+from ..capping import cap_fields
 from ..errors import SockerlessError
 from ..timeline import (
     Bound,
@@ -29,6 +30,7 @@ from ..timeline import (
     check_budgets,
     container_timeline,
     document,
+    merge_documents,
     offset_bounds,
     timeline_of_test,
     unfinished_tasks,
@@ -58,6 +60,7 @@ class TimelineReporter:
         self.tests: list[dict[str, Any]] = []
         self.budgets: dict[str, float] = {}
         self._metadata_names: set[str] = set()
+        self.written_to: Path | None = None  # this process's timeline.json, once written
         context.timeline.scope_of_now = current_scope
 
     def end_test(self, data: Any, result: Any) -> None:
@@ -81,7 +84,7 @@ class TimelineReporter:
         self.log(f"Timeline: {entry['summary']}")
         if any(container["tasks"] for container in entry["containers"]):
             self._metadata(data.parent.name, data.name, entry["summary"])
-        self.tests.append(entry)
+        self.tests.append(cap_fields(entry))  # a container's first line can be megabytes
         self._write()
         for recorded in self.ctx.timeline.errors():
             self.warn(f"The timeline left out an answer it could not read: {recorded}")
@@ -147,11 +150,37 @@ class TimelineReporter:
         if not directory:
             return
         path = Path(str(directory)) / TIMELINE_FILE
-        text = json.dumps(document(self.run_entry(), self.tests), indent=1)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".timeline-", suffix=".json")
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-        Path(temporary).replace(path)  # readers never see a half-written file
+        write_timeline(path, document(self.run_entry(), self.tests))
+        self.written_to = path
+
+
+def write_timeline(path: Path, timeline: dict[str, Any]) -> None:
+    """Write ``timeline.json`` whole: readers never see a half-written file."""
+    text = json.dumps(timeline, indent=1)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".timeline-", suffix=".json")
+    with os.fdopen(handle, "w", encoding="utf-8") as file:
+        file.write(text)
+    Path(temporary).replace(path)
+
+
+def merge_timelines(run_id: str, sources: list[Path], target: Path) -> tuple[int, list[str]]:
+    """Merge the processes' ``timeline.json`` files into ``target`` (pabot's output directory).
+
+    Returns how many tests it holds and, one line each, the files that could not be read."""
+    documents, problems = [], []
+    for source in sources:
+        try:
+            loaded = json.loads(source.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            problems.append(f"{source}: {error}")
+            continue
+        if isinstance(loaded, dict):
+            documents.append(loaded)
+        else:
+            problems.append(f"{source}: not a timeline document")
+    merged = merge_documents(run_id, documents)
+    write_timeline(target, merged)
+    return len(merged["tests"]), problems
 
 
 class TimelineKeywords(LibraryComponent):

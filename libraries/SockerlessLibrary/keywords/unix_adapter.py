@@ -3,8 +3,10 @@
 Mounted on a RequestsLibrary session whose base URL is ``http://sockerless/v1.NN``: requests picks
 the adapter with the longest matching prefix, so every ``* On Session`` call for that alias goes
 to the socket, while the URL joining RequestsLibrary does keeps working (an ``http+unix://`` base
-URL breaks it). Built on requests/urllib3 only; every request has a timeout, also when the caller
-passes none (RequestsLibrary's default is no timeout at all).
+URL breaks it). urllib3 (requests' pool) runs on ``http.client`` as the library's own transport
+does, and the socket comes from the transport's ``open_socket``, so both say alike why a daemon
+cannot be reached. Every request has a timeout, also when the caller passes none
+(RequestsLibrary's default is no timeout at all).
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ from urllib3.connection import HTTPConnection
 from urllib3.connectionpool import HTTPConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
+from ..errors import DaemonTimeout, DaemonUnreachable
+from ..transport import Target, Timeouts, open_socket
+
 UNIX_SESSION_BASE = "http://sockerless"
 
 
@@ -30,22 +35,14 @@ class UnixHTTPConnection(HTTPConnection):
         self.socket_path = socket_path
 
     def _new_conn(self) -> socket.socket:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         timeout = self.timeout
-        sock.settimeout(timeout if isinstance(timeout, int | float) else None)
+        limit = float(timeout) if isinstance(timeout, int | float) else Timeouts().connect
         try:
-            sock.connect(self.socket_path)
-        except TimeoutError as error:
-            sock.close()
-            raise ConnectTimeoutError(
-                self, f"Connecting to unix socket {self.socket_path} timed out"
-            ) from error
-        except OSError as error:
-            sock.close()
-            raise NewConnectionError(
-                self, f"Cannot connect to unix socket {self.socket_path}: {error}"
-            ) from error
-        return sock
+            return open_socket(Target("unix", self.socket_path), "session request", limit)
+        except DaemonTimeout as error:
+            raise ConnectTimeoutError(self, str(error)) from error
+        except DaemonUnreachable as error:
+            raise NewConnectionError(self, str(error)) from error
 
 
 class UnixHTTPConnectionPool(HTTPConnectionPool):

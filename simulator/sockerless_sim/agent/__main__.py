@@ -2,8 +2,9 @@
 
 The simulator's stand-in for ``/sockerless-agent``: runs ``argv`` as the task's main process on
 this host (there is no image filesystem, so ``tail -f /dev/null``, ``echo``, ``sh -c "exit 7"``
-and ``sleep N`` behave exactly as on the host), serves exec/attach over a WebSocket on a unix
-socket, and exits with the main process's exit code. The token comes from
+and ``sleep N`` behave as on the host; with ``--programs DIR`` the PATH of the main process and
+of every exec reaches only that directory, the image's programs), serves exec/attach over a
+WebSocket on a unix socket, and exits with the main process's exit code. The token comes from
 ``SOCKERLESS_AGENT_TOKEN`` (never from the command line, never logged).
 """
 
@@ -87,6 +88,12 @@ def parse_args(argv: Sequence[str]) -> AgentOptions:
     parser.add_argument(
         "--console-size", type=_size, default=(0, 0), help="ROWSxCOLUMNS of that terminal"
     )
+    parser.add_argument(
+        "--programs",
+        metavar="DIR",
+        help="the image's program directory: the only one the PATH of the main process and "
+        "execs reaches (default: the PATH as it is)",
+    )
     parser.add_argument("command", nargs=argparse.REMAINDER, help="-- argv of the main process")
     args = parser.parse_args(argv)
     command = list(args.command)
@@ -107,6 +114,7 @@ def parse_args(argv: Sequence[str]) -> AgentOptions:
         user=args.user or None,
         stop_signal=args.stop_signal,
         terminal=args.console_size if args.tty else None,
+        programs=args.programs or None,
     )
 
 

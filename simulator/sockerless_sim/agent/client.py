@@ -37,6 +37,15 @@ class AgentError(Exception):
     """The agent refused, broke the protocol, or went away."""
 
 
+class ExecStartError(AgentError):
+    """The exec's process could not be started; ``reason`` is runc's (``exec: "bash":
+    executable file not found in $PATH``)."""
+
+    def __init__(self, what: str, reason: str) -> None:
+        super().__init__(f"agent error during {what}: {reason}")
+        self.reason = reason
+
+
 def _connect_unix(socket_path: str, timeout: float) -> socket.socket:
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.settimeout(timeout)
@@ -119,10 +128,15 @@ class ExecSession:
             if kind == MessageType.SIGNALED:
                 return (kind, int(message.get("delivered") is True))
             if kind == MessageType.ERROR:
-                return AgentError(f"agent error during {self._what}: {message.get('message')}")
+                return self._error(message)
             raise ProtocolError(f"unexpected message type {kind!r}")
         except ProtocolError as exc:
             return AgentError(f"agent protocol error during {self._what}: {exc}")
+
+    def _error(self, message: dict[str, Any]) -> AgentError:
+        if message.get("start_failed") is True:
+            return ExecStartError(self._what, str(message.get("message")))
+        return AgentError(f"agent error during {self._what}: {message.get('message')}")
 
     def recv(self, timeout: float) -> tuple[str, bytes | int] | None:
         """The next ``("stdout", b)``, ``("stderr", b)`` or ``("exit", code)``; None on timeout.
@@ -286,20 +300,21 @@ class AgentClient:
         self,
         cmd: list[str],
         *,
-        env: dict[str, str] | None = None,
+        env: dict[str, str] | list[str] | None = None,
         workdir: str | None = None,
         user: str | None = None,
         tty: bool = False,
         console_size: tuple[int, int] | None = None,
     ) -> ExecSession:
-        """Start ``cmd`` in the task (``workdir`` and ``user`` default to the container's; a
-        ``tty`` exec's terminal starts ``console_size`` (rows, columns) big); read its output
-        and exit code from the session."""
+        """Start ``cmd`` in the task (``env``: names to set, or Docker's ``K=V`` list, where a
+        bare ``K`` unsets K; ``workdir`` and ``user`` default to the container's; a ``tty``
+        exec's terminal starts ``console_size`` (rows, columns) big); read its output and exit
+        code from the session."""
         message: dict[str, Any] = {
             "type": MessageType.EXEC.value,
             "id": uuid.uuid4().hex,
             "cmd": list(cmd),
-            "env": dict(env or {}),
+            "env": list(env) if isinstance(env, list) else dict(env or {}),
             "workdir": workdir,
             "user": user,
             "tty": tty,

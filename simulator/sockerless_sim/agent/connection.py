@@ -18,6 +18,7 @@ from .exec_process import ExecProcess, ExecRegistry
 from .main_process import MainProcess
 from .outbound import Outbound
 from .procutil import SpawnError, user_to_run_as
+from .programs import quoted
 from .protocol import (
     MessageType,
     ProtocolError,
@@ -37,10 +38,12 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class ExecDefaults:
     """What an exec inherits from its container unless it names its own: the container's
-    ``WorkingDir`` and ``User`` (Docker's defaults for ``docker exec``)."""
+    ``WorkingDir`` and ``User`` (Docker's defaults for ``docker exec``); and what it cannot
+    change, the image's program directory (None: the image has no program list)."""
 
     workdir: str | None = None
     user: ResolvedUser | None = None
+    programs: str | None = None
 
     def user_for(self, spec: object) -> ResolvedUser | None:
         """The exec's own ``user`` (a ``name|uid[:group|gid]`` string), else the container's;
@@ -108,7 +111,7 @@ class ExecSessionRunner(Session):
         ):
             raise ProtocolError("'console_size' must be [rows, columns]")
         env = dict(base_env)
-        env.update(_parse_env(request.get("env")))
+        apply_env(env, request.get("env"))
         set_home(env, user)
         self._process = ExecProcess(
             cmd,
@@ -119,6 +122,7 @@ class ExecSessionRunner(Session):
             on_exit=self._on_exit,
             user=user,
             terminal_size=(size[0], size[1]) if size else None,
+            programs=defaults.programs,
         )
         self._registry.start(self._process)
 
@@ -286,7 +290,9 @@ class ConnectionHandler:
                 broken = self._sessions.pop(session_id, None)
             if broken is not None:
                 broken.abandon()
-            self._outbound.put_control(error_message(session_id, text))
+            self._outbound.put_control(
+                error_message(session_id, text, start_failed=isinstance(exc, SpawnError))
+            )
 
     def _dispatch(self, message: dict[str, Any]) -> None:
         kind = message["type"]
@@ -341,14 +347,26 @@ class ConnectionHandler:
         log.info("session %r: %s started", session_id, kind)
 
 
-def _parse_env(value: object) -> dict[str, str]:
-    """Exec env as a mapping, or as Docker's ``["K=V", ...]`` list."""
+def apply_env(env: dict[str, str], value: object) -> None:
+    """Apply an exec's env to the container's: a mapping sets its names; Docker's list of
+    ``K=V`` strings sets them in order, and a bare ``K`` unsets K, as Docker's exec does
+    (``ReplaceOrAppendEnvValues``; measured on Docker 20.10: ``Env ["FOO"]`` hides the
+    container's FOO from the exec). A name that is empty cannot be started (``SpawnError``, in
+    runc's words)."""
     if value is None:
-        return {}
+        return
     if isinstance(value, dict) and all(
         isinstance(k, str) and isinstance(v, str) for k, v in value.items()
     ):
-        return dict(value)
-    if isinstance(value, list) and all(isinstance(item, str) for item in value):
-        return dict(item.split("=", 1) if "=" in item else (item, "") for item in value)
-    raise ProtocolError("'env' must be an object of strings or a list of 'K=V' strings")
+        env.update(value)
+        return
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ProtocolError("'env' must be an object of strings or a list of 'K=V' strings")
+    for item in value:
+        name, equals, setting = item.partition("=")
+        if not name:
+            raise SpawnError(f"environment variable name can't be empty: {quoted(item)}", 126)
+        if equals:
+            env[name] = setting
+        else:
+            env.pop(name, None)

@@ -47,8 +47,10 @@ class ExecProcess:
         on_exit: ExitHandler,
         user: ResolvedUser | None = None,
         terminal_size: tuple[int, int] | None = None,
+        programs: str | None = None,
     ) -> None:
         self._cmd = list(cmd)
+        self._programs = programs  # the image's program directory (None: no program list)
         self._terminal_size = terminal_size
         self._env = dict(env)
         self._cwd = cwd
@@ -74,7 +76,7 @@ class ExecProcess:
 
     def start(self) -> None:
         """Start the command; raises ``SpawnError`` if it cannot run (missing cwd or binary)."""
-        command = Command(self._cmd, self._env, self._cwd, self._user)
+        command = Command(self._cmd, self._env, self._cwd, self._user, self._programs)
         if self._tty:
             self._start_on_terminal(command)
         else:

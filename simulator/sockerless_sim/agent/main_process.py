@@ -58,8 +58,10 @@ class MainProcess:
         cwd: str | None = None,
         user: ResolvedUser | None = None,
         terminal: tuple[int, int] | None = None,
+        programs: str | None = None,
     ) -> None:
         self._argv = list(argv)
+        self._programs = programs  # the image's program directory (None: no program list)
         # (rows, columns) of the pseudo-terminal the process gets (Tty); (0, 0): the default.
         self._terminal = terminal
         self._env = dict(env)
@@ -93,9 +95,10 @@ class MainProcess:
         return self._exit_code
 
     def start(self) -> None:
-        """Start the process (in ``cwd``, as ``user``, on a terminal if asked); raises
-        ``SpawnError`` when it cannot be executed."""
-        command = Command(self._argv, self._env, self._cwd, self._user)
+        """Start the process (in ``cwd``, as ``user``, on a terminal if asked, finding only
+        the image's ``programs`` when given); raises ``SpawnError`` when it cannot be
+        executed."""
+        command = Command(self._argv, self._env, self._cwd, self._user, self._programs)
         if self._terminal is not None:
             self._start_on_terminal(command, self._terminal)
         else:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .programs import ProgramNotFound, confine_path, find_executable, quoted
 from .streams import set_window_size
 from .users import ResolvedUser, UserError, popen_identity, resolve_user
 
@@ -28,12 +29,13 @@ class SpawnError(Exception):
 
 
 def spawn_error(argv0: str, exc: OSError) -> SpawnError:
-    """Translate an ``OSError`` from starting ``argv0`` into Docker/runc-style wording."""
-    if isinstance(exc, FileNotFoundError):
-        return SpawnError(f"exec: {argv0}: executable file not found in $PATH", 127)
+    """Translate an ``OSError`` from starting ``argv0`` (found by ``find_executable``, so it
+    failed at ``execve``) into runc's wording."""
+    if isinstance(exc, FileNotFoundError):  # e.g. a script whose interpreter is missing
+        return SpawnError(f"exec: {quoted(argv0)}: no such file or directory", 127)
     if isinstance(exc, PermissionError):
-        return SpawnError(f"exec: {argv0}: permission denied", 126)
-    return SpawnError(f"exec: {argv0}: {exc.strerror or exc}", 126)
+        return SpawnError(f"exec: {quoted(argv0)}: permission denied", 126)
+    return SpawnError(f"exec: {quoted(argv0)}: {(exc.strerror or str(exc)).lower()}", 126)
 
 
 def user_to_run_as(spec: str) -> ResolvedUser:
@@ -57,20 +59,30 @@ def check_cwd(cwd: str | None) -> None:
 @dataclass(frozen=True)
 class Command:
     """What to start: the argv, its environment, working directory and user (None: the
-    agent's own)."""
+    agent's own), and the directory of its image's programs (None: the image has no program
+    list, the PATH is taken as it is)."""
 
     argv: Sequence[str]
     env: Mapping[str, str]
     cwd: str | None = None
     user: ResolvedUser | None = None
+    programs: str | None = None
 
     def spawn(self, stdin: int, stdout: int, stderr: int) -> subprocess.Popen[bytes]:
         """Start it on these descriptors; ``SpawnError`` when it cannot be started."""
         check_cwd(self.cwd)
+        env = dict(self.env)
+        if self.programs is not None:
+            confine_path(env, self.programs)
         try:
+            executable = find_executable(self.argv[0], env.get("PATH"), self.cwd)
+        except ProgramNotFound as exc:
+            raise SpawnError(exc.reason, exc.exit_code) from None
+        try:
+            # argv[0] stays the name: a busybox applet knows what to be from it.
             return subprocess.Popen(
-                list(self.argv), stdin=stdin, stdout=stdout, stderr=stderr, env=dict(self.env),
-                cwd=self.cwd, **popen_identity(self.user),
+                list(self.argv), executable=executable, stdin=stdin, stdout=stdout,
+                stderr=stderr, env=env, cwd=self.cwd, **popen_identity(self.user),
             )  # fmt: skip
         except OSError as exc:
             raise spawn_error(self.argv[0], exc) from exc

@@ -7,8 +7,10 @@ client -> agent: ``exec`` {id, cmd, env, workdir?, user?, tty, console_size? [ro
 (workdir and user default to the container's), ``attach`` {id, replay?},
 ``stdin`` {id, data},
 ``close_stdin`` {id}, ``signal`` {id, signal (int or name), ack?}, ``resize`` {id, width, height}.
+An exec's ``env`` is an object of names, or Docker's list of ``K=V`` (a bare ``K`` unsets K).
 
-agent -> client: ``stdout`` / ``stderr`` {id, data}, ``exit`` {id, code}, ``error`` {id, message},
+agent -> client: ``stdout`` / ``stderr`` {id, data}, ``exit`` {id, code},
+``error`` {id, message, start_failed?} (``start_failed``: the exec's process could not be started),
 ``signaled`` {id, delivered} (the answer to a ``signal`` with ``ack: true``, once it was sent).
 ``exit`` and ``error`` both end a session (an ``error`` ends the session it names, an exec's
 process included); an ``error`` about a message that named no session carries ``id: ""``.
@@ -104,9 +106,13 @@ def signaled_message(session_id: str, *, delivered: bool) -> dict[str, Any]:
     return {"type": MessageType.SIGNALED.value, "id": session_id, "delivered": delivered}
 
 
-def error_message(session_id: str, text: str) -> dict[str, Any]:
-    """An ``error`` message."""
-    return {"type": MessageType.ERROR.value, "id": session_id, "message": text}
+def error_message(session_id: str, text: str, *, start_failed: bool = False) -> dict[str, Any]:
+    """An ``error`` message; ``start_failed``: the exec's process could not be started (``text``
+    is runc's reason), which Docker reports as the exec's output and exit code 126."""
+    message: dict[str, Any] = {"type": MessageType.ERROR.value, "id": session_id, "message": text}
+    if start_failed:
+        message["start_failed"] = True
+    return message
 
 
 def parse_signal(value: object) -> int:

@@ -75,6 +75,9 @@ class AgentOptions:
     stop_signal: int = int(signal.SIGTERM)
     # The container's Tty: the main process's terminal (rows, columns; (0, 0) the default).
     terminal: tuple[int, int] | None = None
+    # The directory of the image's programs, the only ones its PATH reaches (None: the image
+    # has no program list and the PATH is taken as it is).
+    programs: str | None = None
 
 
 class RedactingFormatter(logging.Formatter):
@@ -182,6 +185,7 @@ class Agent:
                 cwd=options.workdir,
                 user=user,
                 terminal=options.terminal,
+                programs=options.programs,
             )
             main.start()
         except SpawnError as exc:
@@ -194,7 +198,7 @@ class Agent:
 
         self._server = AgentServer(
             options.socket_path, options.token, main, self._registry, child_env,
-            defaults=ExecDefaults(workdir=options.workdir, user=user),
+            defaults=ExecDefaults(workdir=options.workdir, user=user, programs=options.programs),
         )  # fmt: skip
         try:
             self._server.start()

@@ -53,7 +53,9 @@ from .task_spec import ContainerPlan, LogTarget
 
 TICK_SECONDS = 0.02
 LAUNCH_TIMEOUT_SECONDS = 5.0
-MAX_REASON_CHARS = 255  # ECS truncates stoppedReason and container reasons
+# ECS documents a container's reason as at most 1024 characters (botocore's ECS model,
+# Container.reason); a Fargate stoppedReason of 300 was seen (cannot_start_reason).
+MAX_REASON_CHARS = 1024
 _POOL_WORKERS = 4
 
 log = logging.getLogger(__name__)
@@ -94,6 +96,17 @@ def pull_failure_reason(image: str) -> str:
     return (
         "CannotPullContainerError: pull image manifest has been retried 1 time(s): "
         f"failed to resolve ref {image}: not found"
+    )
+
+
+def cannot_start_reason(runc_reason: str) -> str:
+    """The stoppedReason Fargate (platform 1.4, containerd) gives a task whose command runc
+    cannot execute, e.g. for ``exec: "bash": executable file not found in $PATH``: seen on
+    Fargate in github.com/saebyn/glowing-telegram issue 398."""
+    return _short(
+        "CannotStartContainerError: ResourceInitializationError: failed to create new container "
+        "runtime task: failed to create shim task: OCI runtime create failed: runc create "
+        f"failed: unable to start container process: {runc_reason}: unknown"
     )
 
 
@@ -311,6 +324,7 @@ class LifecycleDriver:
             env=dict(plan.env),
             agent_token=plan.agent_token,
             process=plan.process,
+            image=plan.image,
         )
         tracked.launch = self._pool.submit(self._runner.launch, spec, LAUNCH_TIMEOUT_SECONDS)
 
@@ -319,7 +333,11 @@ class LifecycleDriver:
         try:
             workload = launch.result()
         except Exception as exc:  # WorkloadStartError, or anything the runner let through
-            reason = f"CannotStartContainerError: {_short(str(exc))}"
+            spawn_reason = getattr(exc, "spawn_reason", None)
+            if spawn_reason is not None:
+                reason = cannot_start_reason(spawn_reason)
+            else:
+                reason = f"CannotStartContainerError: {_short(str(exc))}"
             log.warning("task %s failed to start: %s", task.task_arn, exc)
             self._set_container_reason(tracked, reason)
             self._deprovision(tracked, now, stop_code=STOP_FAILED_TO_START, reason=reason)

@@ -6,7 +6,8 @@ simulator's start-up. Sharing the parsed files is safe because botocore only rea
 from merging the SDK "extras" into a service model, and that merge is idempotent.
 
 This wraps a botocore internal (``JSONFileLoader.load_file``), so botocore is pinned in
-requirements.txt and the wrapper refuses to install on any other version: an upgrade fails loudly.
+requirements-simulator.txt (the kit's simulator extra) and the wrapper refuses to install on any
+other version: an upgrade fails loudly.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ def find_problems() -> list[str]:
     if botocore.__version__ != REQUIRED_BOTOCORE_VERSION:
         problems.append(
             f"botocore {botocore.__version__} is installed, the simulator wraps "
-            f"{REQUIRED_BOTOCORE_VERSION}'s loader (pinned in requirements.txt)"
+            f"{REQUIRED_BOTOCORE_VERSION}'s loader "
+            "(pinned by the kit's simulator extra, requirements-simulator.txt)"
         )
     load_file = getattr(JSONFileLoader, "load_file", None)
     if load_file is None:

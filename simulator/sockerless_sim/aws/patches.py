@@ -2,7 +2,8 @@
 
 Everything replaced here is listed in ``selfcheck`` and verified before installation:
 * the ECS response handlers ``run_task``, ``stop_task``, ``describe_tasks``, ``list_tasks``
-  (delegating to ``EcsTaskApi``);
+  (delegating to ``EcsTaskApi``), and ``register_task_definition`` (wrapped to refuse a task
+  definition over ECS's size limit, ``ecs_limits``);
 * ``EC2ContainerServiceBackend._calculate_task_resource_requirements``, which adds up container
   memory and crashes on Fargate container definitions that leave memory to the task level;
 * a class-level ``NetworkInterface.private_dns_name = None``: moto sets that attribute only for
@@ -23,6 +24,7 @@ from moto.ecs.models import EC2ContainerServiceBackend
 from moto.ecs.responses import EC2ContainerServiceResponse
 
 from .ecs_api import EcsTaskApi
+from .ecs_limits import within_size_limit
 
 _MEMORY_KEYS = ("memory", "Memory", "memoryReservation", "MemoryReservation")
 _ABSENT = object()
@@ -87,13 +89,16 @@ def _memory_tolerant(original: Callable[[Any], dict[str, Any]]) -> Callable[[Any
 
 
 def install(api: EcsTaskApi) -> PatchSet:
-    """Route moto's four ECS task operations to ``api`` and apply the crash fixes."""
+    """Route moto's four ECS task operations to ``api``, limit task definition sizes and apply
+    the crash fixes."""
     patches = PatchSet()
     response_class: type = EC2ContainerServiceResponse
     patches.replace(response_class, "run_task", _handler(api.run_task))
     patches.replace(response_class, "stop_task", _handler(api.stop_task))
     patches.replace(response_class, "describe_tasks", _handler(api.describe_tasks))
     patches.replace(response_class, "list_tasks", _handler(api.list_tasks))
+    register = inspect.getattr_static(response_class, "register_task_definition")
+    patches.replace(response_class, "register_task_definition", within_size_limit(register))
     backend_class: type = EC2ContainerServiceBackend
     original = inspect.getattr_static(backend_class, "_calculate_task_resource_requirements")
     patches.replace(

@@ -87,7 +87,11 @@ class AwsPlane:
         self._client_lock = threading.Lock()
         self._session = self._new_session(TEST_CREDENTIALS)
         # IAM mode (a policy file configured): the kit's user holds only that policy.
-        self.iam = IamEnforcement(config.iam_policy, config.workdir) if config.iam_policy else None
+        self.iam = (
+            IamEnforcement(config.iam_policy, config.work_directory())
+            if config.iam_policy
+            else None
+        )
         self._iam_patches: PatchSet | None = None
         self._host: MotoHost | None = None
         self._runner: WorkloadRunner | None = None

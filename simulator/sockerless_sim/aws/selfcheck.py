@@ -81,6 +81,7 @@ _METHODS = (
     _Method(_ECS_RESPONSE, "stop_task", ()),
     _Method(_ECS_RESPONSE, "describe_tasks", ()),
     _Method(_ECS_RESPONSE, "list_tasks", ()),
+    _Method(_ECS_RESPONSE, "register_task_definition", ()),
     _Method(_ECS_RESPONSE, "_get_param", ("param_name", "if_none")),
     _Method(_ECS_RESPONSE, "_get_int_param", ("param_name", "if_none")),
     _Method("moto.core.responses.ActionResult", "__init__", ("result",)),
@@ -315,7 +316,8 @@ def _check_version() -> Iterable[str]:
     if version != REQUIRED_MOTO_VERSION:
         yield (
             f"moto {version} is installed, the simulator is written against "
-            f"{REQUIRED_MOTO_VERSION} (pinned in requirements.txt)"
+            f"{REQUIRED_MOTO_VERSION} "
+            "(pinned by the kit's simulator extra, requirements-simulator.txt)"
         )
 
 

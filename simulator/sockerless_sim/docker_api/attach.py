@@ -17,6 +17,7 @@ import dataclasses
 import functools
 import logging
 import time
+from collections.abc import Iterable
 
 from ..agent.client import AgentClient, AgentError, ExecSession
 from . import framing
@@ -56,7 +57,7 @@ class _Attachment:
             follow=True, tail=None, since=time.time(), until=None,
         )  # fmt: skip
 
-    def write(self, payloads: list[tuple[int, bytes]]) -> None:
+    def write(self, payloads: Iterable[tuple[int, bytes]]) -> None:
         """Frames (raw bytes with a TTY) for the streams asked for."""
         data = b"".join(
             framing.encode(stream, payload, tty=self.tty)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ..image_programs import no_program_list_warning, program_list
 from . import create_options as options
 from .backend import EcsBackend
 from .errors import bad_request
 from .exchange import ChunkedStream, Exchange, Request
 from .exec_store import ExecStore
-from .filters import matches
+from .filters import check_container_filters, matches
 from .params import Body, size_query
 from .records import ContainerConfig
 from .routing import Router
@@ -43,6 +44,10 @@ def parse_create_body(request: Request) -> tuple[ContainerConfig, list[str]]:
     options.check_user(user)
     stop_signal = body.string("StopSignal")
     options.check_stop_signal(stop_signal)
+    env = body.string_list("Env", allow_string=False) or []
+    options.check_env(env)
+    if program_list(image) is None:
+        warnings.append(no_program_list_warning(image))
     stop_timeout = options.stop_timeout(body, warnings)
     options.log_config(host, warnings)
     options.check_network(host, body.get("NetworkingConfig"), warnings)
@@ -54,7 +59,7 @@ def parse_create_body(request: Request) -> tuple[ContainerConfig, list[str]]:
         image=image,
         cmd=body.string_list("Cmd", allow_string=True),
         entrypoint=body.string_list("Entrypoint", allow_string=True),
-        env=body.string_list("Env", allow_string=False) or [],
+        env=env,
         labels=body.string_map("Labels"),
         tty=body.boolean("Tty"),
         open_stdin=body.boolean("OpenStdin"),
@@ -104,9 +109,11 @@ class ContainerRoutes:
 
     def list(self, request: Request, exchange: Exchange) -> None:
         """Running containers, or all with ``all=1|true``, newest first. ``limit``, ``size`` and
-        ``trunc_cmd`` are accepted and ignored, as sockerless does."""
+        ``trunc_cmd`` are accepted and ignored, as sockerless does; an unknown filter key is 400,
+        as in Docker (``filters.check_container_filters``)."""
         query = request.query
         filters = query.filters()
+        check_container_filters(filters)
         show_all = query.flag("all")
         views = self._backend.views(self._backend.records())
         selected = [v for v in views if (show_all or v.state.running) and matches(v, filters)]

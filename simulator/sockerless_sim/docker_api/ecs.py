@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -144,18 +144,18 @@ class EcsGateway:
         """StopTask with ``reason``."""
         self._ecs.stop_task(cluster=self.cluster, task=arn, reason=reason)
 
-    def log_events(
+    def log_event_pages(
         self,
         stream_name: str,
         token: str | None,
         *,
         start_ms: int | None = None,
         end_ms: int | None = None,
-    ) -> tuple[list[LogEvent], str | None]:
+    ) -> Iterator[tuple[list[LogEvent], str | None]]:
         """GetLogEvents from the head (or after ``token``), following ``nextForwardToken`` until
-        it stops changing. Returns the events and the token to continue from. A stream that
-        does not exist (yet) gives no events."""
-        events: list[LogEvent] = []
+        it stops changing, one page at a time, each with the token to continue after it (a
+        reader that writes each page before it asks for the next holds one page, not all). A
+        stream that does not exist (yet) gives no page."""
         for _ in range(MAX_LOG_PAGES):
             kwargs: dict[str, Any] = {
                 "logGroupName": self.log_group,
@@ -171,18 +171,20 @@ class EcsGateway:
             try:
                 response = self._logs.get_log_events(**kwargs)
             except self._logs.exceptions.ResourceNotFoundException:
-                return events, token
-            events.extend(
+                return
+            page = [
                 LogEvent(
                     int(event["timestamp"]),
                     str(event.get("message", "")),
                     int(event["ingestionTime"]) if event.get("ingestionTime") else None,
                 )
                 for event in response.get("events", [])
-            )
+            ]
             next_token = response.get("nextForwardToken")
             if next_token is None or next_token == token:
-                return events, token
+                if page:
+                    yield page, token
+                return
             token = next_token
+            yield page, token
         log.warning("GetLogEvents on %s: stopped after %d pages", stream_name, MAX_LOG_PAGES)
-        return events, token

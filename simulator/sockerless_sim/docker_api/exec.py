@@ -7,7 +7,7 @@ import logging
 import threading
 import time
 
-from ..agent.client import AgentClient, AgentError, ExecSession
+from ..agent.client import AgentClient, AgentError, ExecSession, ExecStartError
 from . import framing
 from .backend import EcsBackend
 from .create_options import console_size, refusal
@@ -134,7 +134,7 @@ class ExecRoutes:
     def _open(record: ExecRecord, agent_socket: str, token: str | None, tty: bool) -> ExecSession:
         client = AgentClient(agent_socket, token, timeout=AGENT_TIMEOUT)
         session = client.exec(
-            record.cmd, env=record.env_map(), workdir=record.working_dir or None,
+            record.cmd, env=list(record.env), workdir=record.working_dir or None,
             user=record.user or None, tty=tty,
             console_size=record.console_size if record.console_size != (0, 0) else None,
         )  # fmt: skip
@@ -177,6 +177,12 @@ class ExecRoutes:
         while True:
             try:
                 event = session.recv(RECV_TIMEOUT)
+            except ExecStartError as exc:
+                # Docker reports a process runc could not start on the stream, and 126.
+                if exchange is not None:
+                    with contextlib.suppress(ClientGone):
+                        _send_in_band(exchange, exec_start_failure(exc.reason), tty=tty)
+                return START_FAILED_EXIT_CODE
             except AgentError as exc:
                 log.info("exec session ended without an exit code: %s", exc)
                 if exchange is not None:
@@ -197,6 +203,16 @@ class ExecRoutes:
                 exchange.write_raw(framing.encode(framing.STREAM_TYPES[kind], value, tty=tty))
             except ClientGone:
                 exchange = None
+
+
+def exec_start_failure(runc_reason: str) -> str:
+    """What Docker writes on the stream of an exec whose process runc could not start
+    (measured on Docker 20.10: ``OCI runtime exec failed: exec failed: unable to start
+    container process: exec: "bash": executable file not found in $PATH: unknown``)."""
+    return (
+        "OCI runtime exec failed: exec failed: unable to start container process: "
+        f"{runc_reason}: unknown"
+    )
 
 
 def _send_in_band(exchange: Exchange, text: str, *, tty: bool) -> None:

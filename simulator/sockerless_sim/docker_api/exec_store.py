@@ -9,7 +9,6 @@ from typing import Any
 from ..agent.client import ExecSession
 from . import naming
 from .errors import no_such_exec
-from .records import env_assignments
 
 
 @dataclass
@@ -72,10 +71,6 @@ class ExecRecord:
                 "DetachKeys": "",
                 "Pid": 0,
             }
-
-    def env_map(self) -> dict[str, str]:
-        """``Env`` (``K=V`` strings) as a mapping for the agent."""
-        return dict(env_assignments(self.env))
 
 
 class ExecStore:

@@ -1,10 +1,66 @@
-"""``GET /containers/json`` filters: label (``k`` / ``k=v``, all must match), name, id, status."""
+"""List filters: which keys Docker accepts, which the simulator evaluates, and the matching.
+
+A key Docker does not know answers 400 ``Invalid filter '<key>'``, as Docker does (measured on
+Docker 20.10 for ``GET /containers/json`` and ``GET /images/json``; Docker 24 and later write
+``invalid filter`` in lower case); a key Docker knows but the simulator does not evaluate
+answers 400 too, naming the ones it does, rather than listing everything. Container filters:
+label (``k`` / ``k=v``, all must match), name, id, status.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-from .backend import ContainerView
+from .errors import ApiError, bad_request
+
+if TYPE_CHECKING:  # the image routes use this module too, and the backend imports them
+    from .backend import ContainerView
+
+# Docker's accepted keys (moby daemon/list.go ``acceptedPsFilterTags``, daemon/images
+# ``acceptedImageFilterTags``).
+CONTAINER_FILTERS = frozenset(
+    {
+        "ancestor", "before", "exited", "expose", "health", "id", "is-task", "isolation",
+        "label", "name", "network", "publish", "since", "status", "volume",
+    }
+)  # fmt: skip
+IMAGE_FILTERS = frozenset({"before", "dangling", "label", "reference", "since", "until"})
+CONTAINER_FILTERS_EVALUATED = frozenset({"id", "label", "name", "status"})
+IMAGE_FILTERS_EVALUATED = frozenset({"reference"})
+# Docker's container states, the values the ``status`` filter accepts.
+STATUSES = frozenset({"created", "restarting", "running", "removing", "paused", "exited", "dead"})
+
+
+def invalid_filter(key: str, value: str | None = None) -> ApiError:
+    """400 in Docker's words for a filter key (and value) it does not accept."""
+    return bad_request(
+        f"Invalid filter '{key}'" if value is None else f"Invalid filter '{key}={value}'"
+    )
+
+
+def check_filters(
+    filters: Mapping[str, list[str]], accepted: frozenset[str], evaluated: frozenset[str]
+) -> None:
+    """400 for a key Docker does not accept (the first in sorted order; Docker names one of
+    them), then for one the simulator does not evaluate."""
+    for key in sorted(filters):
+        if key not in accepted:
+            raise invalid_filter(key)
+    for key in sorted(filters):
+        if key not in evaluated:
+            raise bad_request(
+                f"filter '{key}' is not supported by the embedded simulator (sockerless_sim): "
+                f"it evaluates {', '.join(sorted(evaluated))}"
+            )
+
+
+def check_container_filters(filters: Mapping[str, list[str]]) -> None:
+    """The ``GET /containers/json`` filters are ones the simulator can honour; 400 otherwise."""
+    check_filters(filters, CONTAINER_FILTERS, CONTAINER_FILTERS_EVALUATED)
+    for status in filters.get("status", []):
+        if status not in STATUSES:
+            raise invalid_filter("status", status)
 
 
 def _label_matches(labels: Mapping[str, str], wanted: str) -> bool:
@@ -15,9 +71,9 @@ def _label_matches(labels: Mapping[str, str], wanted: str) -> bool:
 
 
 def matches(view: ContainerView, filters: Mapping[str, list[str]]) -> bool:
-    """Whether ``view`` passes every filter. Label filters are ANDed (as in Docker); the values
-    of ``name`` (exact, leading ``/`` optional, as in sockerless), ``id`` (prefix) and
-    ``status`` are ORed. Unknown filter keys are ignored, as sockerless does."""
+    """Whether ``view`` passes every filter (checked by ``check_container_filters`` first).
+    Label filters are ANDed (as in Docker); the values of ``name`` (exact, leading ``/``
+    optional), ``id`` (prefix) and ``status`` are ORed."""
     record = view.record
     labels = record.config.labels
     if not all(_label_matches(labels, wanted) for wanted in filters.get("label", [])):

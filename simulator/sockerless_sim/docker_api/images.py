@@ -23,6 +23,7 @@ from typing import Any
 
 from .errors import ApiError, bad_request
 from .exchange import Exchange, Request
+from .filters import IMAGE_FILTERS, IMAGE_FILTERS_EVALUATED, check_filters
 from .routing import Router
 
 DEFAULT_TAG = "latest"
@@ -199,8 +200,11 @@ class ImageRoutes:
         stream.finish()
 
     def list(self, request: Request, exchange: Exchange) -> None:
-        """The recorded images (``all`` and ``filters`` accepted; only ``reference`` filters)."""
-        wanted = request.query.filters().get("reference", [])
+        """The recorded images (``all`` accepted; of the filters only ``reference``, any other
+        key is 400, see ``filters.check_filters``)."""
+        filters = request.query.filters()
+        check_filters(filters, IMAGE_FILTERS, IMAGE_FILTERS_EVALUATED)
+        wanted = filters.get("reference", [])
         used: dict[str, int] = {}
         for ref in self._images_in_use():
             found = self._store.resolve(ref)

@@ -8,12 +8,14 @@ quirk every event is framed as stdout, as it is in CloudWatch, like real sockerl
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -30,6 +32,7 @@ from .records import ContainerRecord
 from .routing import Router
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 FOLLOW_POLL_SECONDS = 0.5
 STDERR_MARKER = "[stderr] "
@@ -121,16 +124,16 @@ class ContainerLogReader:
         self._start_ms = int(options.since * 1000) if options.since is not None else None
         self._end_ms = int(options.until * 1000) + 999 if options.until else None
 
-    def read_new(self) -> list[LogEvent]:
-        """Events that arrived since the last call, task by task, each in stream order."""
-        events: list[LogEvent] = []
+    def read_new(self) -> Iterator[LogEvent]:
+        """Events that arrived since the last call, task by task, each in stream order; read
+        one GetLogEvents page at a time as they are consumed (consume them all)."""
         for task_arn in list(self._record.task_arns):
             stream = f"{self._record.short_id}/{CONTAINER_NAME}/{task_arn.rsplit('/', 1)[-1]}"
-            new, self._tokens[stream] = self._gateway.log_events(
+            pages = self._gateway.log_event_pages(
                 stream, self._tokens.get(stream), start_ms=self._start_ms, end_ms=self._end_ms
             )
-            events.extend(new)
-        return events
+            for page, self._tokens[stream] in pages:
+                yield from page
 
 
 class CapturedLogReader:
@@ -163,8 +166,8 @@ class CapturedLogReader:
 class LogReader(Protocol):
     """Where a container's log events come from."""
 
-    def read_new(self) -> list[LogEvent]:
-        """Events that arrived since the last call."""
+    def read_new(self) -> Iterable[LogEvent]:
+        """Events that arrived since the last call (consume them all before the next call)."""
 
 
 def open_reader(backend: EcsBackend, record: ContainerRecord, options: LogOptions) -> LogReader:
@@ -174,6 +177,14 @@ def open_reader(backend: EcsBackend, record: ContainerRecord, options: LogOption
         stdout_only = STDOUT_ONLY_QUIRK in backend.config.quirks
         return CapturedLogReader(backend.plane, record, mark_stderr=not stdout_only)
     return ContainerLogReader(backend.gateway, record, options)
+
+
+def _first_read(items: Iterable[T]) -> Iterable[T]:
+    """``items`` with its first element already made: a failure to read it is raised here."""
+    iterator = iter(items)
+    for first in iterator:
+        return itertools.chain((first,), iterator)
+    return ()
 
 
 class LogsRoute:
@@ -199,9 +210,11 @@ class LogsRoute:
         """Add the route to ``router``."""
         router.add("GET", "/containers/{id}/logs", self.logs)
 
-    def payloads(self, events: Iterable[LogEvent], options: LogOptions) -> list[tuple[int, bytes]]:
-        """The (stream, bytes) to send for ``events``: filtered, stamped, newline-terminated."""
-        selected = []
+    def payloads(
+        self, events: Iterable[LogEvent], options: LogOptions
+    ) -> Iterator[tuple[int, bytes]]:
+        """The (stream, bytes) to send for ``events``: filtered, stamped, newline-terminated;
+        made as they are consumed, so a reader holds no more than a page of them."""
         for event in events:
             stream, text = split_event(event, stdout_only=self._stdout_only)
             if not options.wants(stream) or not options.in_window(event.timestamp_ms):
@@ -216,11 +229,10 @@ class LogsRoute:
                 text = f"{stamp} {text}"
             if not text.endswith("\n"):
                 text += "\n"
-            selected.append((stream, text.encode()))
-        return selected
+            yield stream, text.encode()
 
     @staticmethod
-    def _write(body: ChunkedStream, payloads: list[tuple[int, bytes]], *, tty: bool) -> None:
+    def _write(body: ChunkedStream, payloads: Iterable[tuple[int, bytes]], *, tty: bool) -> None:
         batch = bytearray()
         for stream, payload in payloads:
             batch += framing.encode(stream, payload, tty=tty)
@@ -238,28 +250,30 @@ class LogsRoute:
             raise bad_request(NEVER_STARTED)
         tty = record.config.tty
         reader = open_reader(self._backend, record, options)
-        payloads = self.payloads(reader.read_new(), options)
+        payloads: Iterable[tuple[int, bytes]] = self.payloads(reader.read_new(), options)
         if options.tail is not None and self._tail_from_head:
-            payloads = payloads[: options.tail]
+            payloads = list(itertools.islice(payloads, options.tail))
         elif options.tail is not None:
-            payloads = payloads[-options.tail :] if options.tail else []
+            payloads = deque(payloads, maxlen=options.tail) if options.tail else ()
+        else:  # the first page is read before the answer starts: a failure is still an error
+            payloads = _first_read(payloads)
         body = exchange.stream(200, framing.content_type(tty=tty))
-        self._write(body, payloads, tty=tty)
-        if options.follow:
-            try:
+        try:
+            self._write(body, payloads, tty=tty)
+            if options.follow:
                 emit = functools.partial(self._write, body, tty=tty)
                 self.follow(exchange.client_gone, emit, reader, record, options)
-            except (ClientError, BotoCoreError, ApiError) as exc:
-                message = exc.message if isinstance(exc, ApiError) else from_aws_error(exc).message
-                log.warning("logs of %s: %s", record.short_id, message)
-                error = f"Error grabbing logs: {message}\n".encode()
-                body.write(error if tty else framing.frame(3, error))
+        except (ClientError, BotoCoreError, ApiError) as exc:
+            message = exc.message if isinstance(exc, ApiError) else from_aws_error(exc).message
+            log.warning("logs of %s: %s", record.short_id, message)
+            error = f"Error grabbing logs: {message}\n".encode()
+            body.write(error if tty else framing.frame(3, error))
         body.finish()
 
     def follow(
         self,
         client_gone: Callable[[], bool],
-        emit: Callable[[list[tuple[int, bytes]]], None],
+        emit: Callable[[Iterable[tuple[int, bytes]]], None],
         reader: LogReader,
         record: ContainerRecord,
         options: LogOptions,

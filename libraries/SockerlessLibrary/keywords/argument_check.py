@@ -1,0 +1,279 @@
+"""Every call of a kit keyword is checked against that keyword's arguments before it runs.
+
+Robot hands a keyword a ``name=value`` whose name is none of its arguments as a positional
+value: into ``*command``, into the next positional argument, or, for a keyword that takes
+``&{options}``, as one more option. A misspelt ``tial=1`` or ``filter=...`` then silently means
+something else, and the test passes. The kit's keywords refuse it instead, with one rule for the
+library's keywords and the resource files' keywords alike: this listener looks at every call of
+a keyword of this library, or of a kit resource file (one beside the kit's
+``sockerless.resource``), when it starts, in a run and in ``--dryrun``. An argument written as
+``name=value`` (a literal name, an ``=`` not escaped) fails the call when the name is none of the
+keyword's arguments and the argument would not be a positional value Robot hands on unchanged: a
+name that reads as one (an identifier) or, for a keyword that takes ``&{options}``, any name.
+The message names the keyword called, its options (not its required positional arguments) and
+the closest one; where the argument could be a positional value, it shows the same value with
+every ``=`` escaped, which Robot then passes on as a value.
+
+A user keyword that takes ``&{options}`` accepts, besides its own arguments, the options of the
+library keyword it hands ``&{options}`` to (found in its body), so a wrapper such as
+``Create Fargate Container`` is checked against ``Create Container``'s options and fails under
+its own name. A name made of a variable is left to Robot.
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from robot.utils import normalize, split_from_equals
+from robot.variables import contains_variable, is_dict_variable, is_list_variable
+
+# The kit's resource files are the ones beside the resource file that imports the library, in the
+# checkout, in the installed package, and in a copy of the directory alike.
+KIT_RESOURCE_MARKER = "sockerless.resource"
+
+
+@dataclass(frozen=True)
+class Signature:
+    """The arguments of one keyword, as far as ``name=value`` goes."""
+
+    positional: tuple[str, ...]  # positional-or-named, in order
+    required: int  # how many of them have no default
+    named_only: tuple[str, ...] = ()
+    var_positional: bool = False
+    var_named: bool = False
+    forwarded: tuple[str, ...] = ()  # the options its ``&{options}`` hands on
+
+    @classmethod
+    def from_spec(cls, spec: Any) -> Signature:
+        """From Robot's ``ArgumentSpec`` (library and user keywords alike)."""
+        positional = tuple(spec.positional_or_named)
+        defaults = set(spec.defaults)
+        return cls(
+            positional=positional,
+            required=sum(1 for name in positional if name not in defaults),
+            named_only=tuple(spec.named_only),
+            var_positional=bool(spec.var_positional),
+            var_named=bool(spec.var_named),
+        )
+
+    @classmethod
+    def from_callable(cls, function: Callable[..., Any]) -> Signature:
+        """From a Python keyword's signature (a bound method: ``self`` is not in it), as Robot
+        reads it: positional-only parameters are never given by name."""
+        parameters = list(inspect.signature(function).parameters.values())
+        kinds = inspect.Parameter
+        positional = tuple(p.name for p in parameters if p.kind is kinds.POSITIONAL_OR_KEYWORD)
+        return cls(
+            positional=positional,
+            required=sum(
+                1
+                for p in parameters
+                if p.name in positional and p.default is inspect.Parameter.empty
+            ),
+            named_only=tuple(p.name for p in parameters if p.kind is kinds.KEYWORD_ONLY),
+            var_positional=any(p.kind is kinds.VAR_POSITIONAL for p in parameters),
+            var_named=any(p.kind is kinds.VAR_KEYWORD for p in parameters),
+        )
+
+    @property
+    def options(self) -> tuple[str, ...]:
+        """What the keyword takes as ``name=value`` beyond its required positional arguments."""
+        own = (*self.positional[self.required :], *self.named_only, *self.forwarded)
+        return tuple(sorted(dict.fromkeys(own)))
+
+    @property
+    def accepted(self) -> frozenset[str]:
+        """Every name Robot matches: the options and the required positional arguments."""
+        return frozenset((*self.positional, *self.named_only, *self.forwarded))
+
+
+def escape_equals(argument: str) -> str:
+    """``argument`` with every ``=`` Robot would split at escaped (``a=b=c`` -> ``a\\=b\\=c``),
+    so that Robot passes it on as one value."""
+    parts = []
+    rest: str | None = argument
+    while rest is not None:
+        head, rest = split_from_equals(rest)
+        parts.append(head)
+    return "\\=".join(parts)
+
+
+@dataclass(frozen=True)
+class Refused:
+    """One argument the keyword does not take: as written, its name, and whether it could be
+    meant as a positional value (then escaping its ``=`` makes it one)."""
+
+    text: str
+    name: str
+    value_meant: bool
+
+
+def refused_arguments(signature: Signature, arguments: Iterable[Any]) -> list[Refused]:
+    """The ``name=value`` arguments of a call that name none of the keyword's arguments."""
+    refused = []
+    positional_seen = 0
+    open_ended = signature.var_positional
+    for argument in arguments:
+        if not isinstance(argument, str) or is_dict_variable(argument):
+            continue
+        if is_list_variable(argument):
+            open_ended = True  # how many positional values it gives is known only at run time
+            continue
+        name, value = split_from_equals(argument)
+        if value is None or contains_variable(name) or name in signature.accepted:
+            positional_seen += value is None
+            continue
+        if not (signature.var_named or name.isidentifier()):
+            positional_seen += 1  # Robot hands it on as a value: ``echo a=b``, ``--x=1``
+            continue
+        value_meant = open_ended or positional_seen < len(signature.positional)
+        refused.append(Refused(argument, name, value_meant))
+        positional_seen += 1
+    return refused
+
+
+def refusal_message(keyword: str, signature: Signature, refused: Sequence[Refused]) -> str:
+    """Names the keyword, what it got, its options with the closest one, and the escape."""
+    options = signature.options
+    parts = []
+    for item in refused:
+        close = difflib.get_close_matches(item.name, options, n=1, cutoff=0.6)
+        parts.append(f"'{item.text}'" + (f" (did you mean {close[0]}?)" if close else ""))
+    plural = "s" if len(parts) > 1 else ""
+    message = f"{keyword} got unknown option{plural} {', '.join(parts)}: " + (
+        f"valid options are {', '.join(options)}" if options else "it takes no options"
+    )
+    meant = next((item for item in refused if item.value_meant), None)
+    if meant is not None:
+        message += (
+            f". If '{meant.text}' is a value, not an option, escape each '=': "
+            f"'{escape_equals(meant.text)}'"
+        )
+    return message
+
+
+def forwarding_targets(body: Iterable[Any], options_variable: str) -> Iterator[str]:
+    """Names of the keywords a user keyword's body hands ``&{options_variable}`` to."""
+    for item in body:
+        arguments = getattr(item, "args", None)
+        name = getattr(item, "name", None)
+        if name and arguments and options_variable in arguments:
+            yield str(name)
+        # IF, FOR, TRY and WHILE keep their branches and iterations' steps in ``body``.
+        yield from forwarding_targets(getattr(item, "body", None) or (), options_variable)
+
+
+def is_kit_resource(source: Path | str | None) -> bool:
+    """A resource file of the kit: one in the directory that holds ``sockerless.resource``."""
+    if not source:
+        return False
+    path = Path(source)
+    return path.suffix == ".resource" and (path.parent / KIT_RESOURCE_MARKER).is_file()
+
+
+class ArgumentCheck:
+    """The listener (a library component) that refuses unknown ``name=value`` arguments; it
+    checks the keywords of the library it is told of with `know`."""
+
+    ROBOT_LISTENER_API_VERSION = 3
+
+    def __init__(self) -> None:
+        self._library: object | None = None
+        self._library_signatures: dict[str, Signature] = {}
+        self._resource_signatures: dict[tuple[str, str], Signature] = {}
+        self._kit_directories: dict[Path, bool] = {}
+
+    def know(self, library: object, keywords: Mapping[str, Callable[..., Any]]) -> None:
+        """The library instance whose keywords are checked, and its keywords by name (their
+        signatures give the options a resource keyword's ``&{options}`` may forward)."""
+        self._library = library
+        self._library_signatures = {
+            normalize(name, ignore="_"): Signature.from_callable(method)
+            for name, method in keywords.items()
+        }
+
+    def library_signature(self, name: str) -> Signature | None:
+        """A keyword of this library by any spelling Robot accepts (``Library.Name`` too)."""
+        key = normalize(name, ignore="_")
+        found = self._library_signatures.get(key)
+        if found is None and "." in name:
+            found = self._library_signatures.get(normalize(name.rsplit(".", 1)[1], ignore="_"))
+        return found
+
+    def _is_kit_resource(self, source: Any) -> bool:
+        """`is_kit_resource`, asking the file system once per directory."""
+        if not source or Path(source).suffix != ".resource":
+            return False
+        directory = Path(source).parent
+        if directory not in self._kit_directories:
+            self._kit_directories[directory] = (directory / KIT_RESOURCE_MARKER).is_file()
+        return self._kit_directories[directory]
+
+    def signature_of(self, implementation: Any) -> Signature | None:
+        """The signature to check a call against; ``None`` for keywords not of the kit."""
+        if implementation.type == implementation.LIBRARY_KEYWORD:
+            owner = getattr(implementation, "owner", None)
+            if getattr(owner, "instance", None) is not self._library:
+                return None
+            return Signature.from_spec(implementation.args)
+        if not self._is_kit_resource(implementation.source):
+            return None
+        key = (str(implementation.source), str(implementation.name))
+        if key not in self._resource_signatures:
+            self._resource_signatures[key] = self._user_keyword_signature(implementation)
+        return self._resource_signatures[key]
+
+    def _user_keyword_signature(self, implementation: Any) -> Signature:
+        spec = implementation.args
+        signature = Signature.from_spec(spec)
+        if not spec.var_named:
+            return signature
+        variable = f"&{{{spec.var_named}}}"
+        forwarded: list[str] = []
+        for target in forwarding_targets(implementation.body, variable):
+            callee = self.library_signature(target)
+            if callee is not None:
+                forwarded.extend(callee.options)
+        return replace(signature, forwarded=tuple(dict.fromkeys(forwarded)))
+
+    def problem(self, data: Any, implementation: Any) -> str | None:
+        """Why this call is refused, or ``None``."""
+        signature = self.signature_of(implementation)
+        if signature is None:
+            return None
+        refused = refused_arguments(signature, data.args)
+        if not refused:
+            return None
+        return refusal_message(str(implementation.name), signature, refused)
+
+    # Listener interface. A refused call is marked invalid before it starts: Robot then runs
+    # neither a library keyword nor a user keyword's body, and reports the end as that of an
+    # invalid keyword, where the message is made the refusal (an argument count error that
+    # Robot found first, or a dry run, would otherwise have the last word).
+
+    def start_library_keyword(self, data: Any, implementation: Any, result: Any) -> None:
+        """Refuse an unknown ``name=value`` before a keyword of this library runs."""
+        self._refuse(data, implementation)
+
+    def start_user_keyword(self, data: Any, implementation: Any, result: Any) -> None:
+        """Refuse an unknown ``name=value`` before a kit resource keyword's body runs."""
+        self._refuse(data, implementation)
+
+    def end_invalid_keyword(self, data: Any, implementation: Any, result: Any) -> None:
+        """A refused call fails with the refusal, in a run and in a dry run."""
+        error = getattr(implementation, "error", None)
+        if error and error == self.problem(data, implementation):
+            result.status = "FAIL"
+            result.message = error
+
+    def _refuse(self, data: Any, implementation: Any) -> None:
+        if implementation.error:
+            return
+        problem = self.problem(data, implementation)
+        if problem:
+            implementation.error = problem

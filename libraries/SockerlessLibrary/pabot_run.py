@@ -1,0 +1,114 @@
+"""This process as one of a pabot run: is it the one that reports the run's totals, when have the
+others finished, and where does pabot write the merged output.
+
+pabot merges the processes' outputs in the order of their directories (``pabot_results/0``,
+``1``, ...) and, for each top-level metadata name, keeps the value of the last output that has
+it: the process pabot starts last (``${PABOTISLASTEXECUTIONINPOOL}`` is 1 there, the process
+PabotLib's own `Run On Last Process` uses). So that process waits, at its end, until every
+process before it in the queue has finished, as PabotLib's `Run Teardown Only Once` does
+(PabotLib's ``pabot_min_queue_index_executing`` is then its own ``${PABOTQUEUEINDEX}``), and
+then writes the totals of the whole run. Nothing is queued after it, so the wait costs no
+parallelism: pabot waits for those processes before it merges anyway. The wait is bounded
+(``WAIT_SECONDS``), each PabotLib call too, and it ends early when PabotLib stops answering or
+the run is being stopped.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .budget import PabotLibUnreachable, pabotlib_caller, robot_variable
+
+# Variables and the PabotLib key pabot sets (pabot.pabotlib's names, kept here as literals so
+# that reading them needs no import of pabot's internals).
+LIBURI = "${PABOTLIBURI}"
+QUEUE_INDEX = "${PABOTQUEUEINDEX}"
+LAST_IN_POOL = "${PABOTISLASTEXECUTIONINPOOL}"
+SMALLEST_RUNNING_INDEX = "pabot_min_queue_index_executing"
+PABOT_RESULTS_DIR = "pabot_results"
+WAIT_SECONDS = 30 * 60.0
+POLL_SECONDS = 0.5
+
+Call = Callable[[str, list[Any]], Any]
+
+
+@dataclass(frozen=True)
+class PabotProcess:
+    """How pabot started this process."""
+
+    liburi: str
+    queue_index: int
+    last: bool
+
+
+def pabot_process(variable: Callable[[str], Any] = robot_variable) -> PabotProcess | None:
+    """This process's place in its pabot run; ``None`` outside pabot."""
+    uri = variable(LIBURI)
+    if not uri:
+        return None
+    try:
+        index = int(variable(QUEUE_INDEX) or 0)
+    except (TypeError, ValueError):
+        index = 0
+    return PabotProcess(str(uri), index, str(variable(LAST_IN_POOL) or "0") == "1")
+
+
+def stop_requested() -> bool:
+    """Whether Robot was asked to stop (Ctrl-C, SIGTERM): then nobody waits for anything."""
+    try:
+        from robot.running.signalhandler import STOP_SIGNAL_MONITOR  # noqa: PLC0415
+    except ImportError:
+        return False
+    return bool(getattr(STOP_SIGNAL_MONITOR, "_signal_count", 0))
+
+
+def wait_for_the_others(
+    process: PabotProcess,
+    call: Call | None = None,
+    *,
+    timeout: float = WAIT_SECONDS,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+    stopping: Callable[[], bool] = stop_requested,
+) -> str | None:
+    """Wait until every process before this one in pabot's queue has finished.
+
+    Returns ``None`` when they have, else why the wait ended without it (the totals then
+    cover the processes that had reported).
+    """
+    ask = call or pabotlib_caller(process.liburi)
+    deadline = clock() + timeout
+    while True:
+        try:
+            answer = ask("get_parallel_value_for_key", [SMALLEST_RUNNING_INDEX])
+            smallest = int(answer) if answer not in (None, "") else 0
+        except PabotLibUnreachable as error:
+            return f"{error}: the totals cover the processes that had reported"
+        except (TypeError, ValueError):
+            return (
+                f"PabotLib's {SMALLEST_RUNNING_INDEX} is not a queue index ({answer!r}): the "
+                "totals cover the processes that had reported"
+            )
+        if smallest >= process.queue_index:
+            return None
+        if stopping():
+            return "the run is being stopped: the totals cover the processes that had reported"
+        if clock() >= deadline:
+            return (
+                f"processes from queue index {smallest} on were still running after "
+                f"{timeout:.0f} s: the totals cover the processes that had reported"
+            )
+        sleep(POLL_SECONDS)
+
+
+def merged_output_dir(output_dir: Path) -> Path | None:
+    """Where pabot writes the merged output: the directory holding ``pabot_results``, above this
+    process's ``${OUTPUT DIR}`` (``<outputdir>/pabot_results/[argfile/]<index>``)."""
+    for parent in output_dir.resolve().parents:
+        if parent.name == PABOT_RESULTS_DIR:
+            return parent.parent
+    return None
