@@ -30,6 +30,7 @@ QUIRKS = frozenset(
         "logs-tail-from-head",
         "logs-after-exit",
         "follow-ends-late",
+        "unknown-filters-ignored",
     }
 )
 

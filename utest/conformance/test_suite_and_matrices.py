@@ -56,11 +56,7 @@ def test_the_measured_sockerless_matrix_has_the_suites_probes_and_says_what_ran(
 
 
 # What the simulator cannot do as sockerless does (docs/conformance.md says why).
-NOT_REPRODUCED = {
-    "Main Process Runs As PID 1",
-    "Name Filter Matches Part Of A Name",
-    "Empty Lines Are Kept",
-}
+NOT_REPRODUCED = {"Main Process Runs As PID 1", "Empty Lines Are Kept"}
 
 
 def test_the_sockerless_profile_expects_the_measured_matrix_with_the_same_causes() -> None:

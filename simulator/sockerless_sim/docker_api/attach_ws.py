@@ -110,7 +110,13 @@ class AttachWsRoute:
         query = request.query
         wanted = {"stdout": query.flag("stdout"), "stderr": query.flag("stderr")}
         protocol = ServerProtocol(max_size=MAX_MESSAGE)
-        response = protocol.accept(WsRequest(request.target, Headers(request.headers.items())))
+        # The protocol's parser reads the handshake request before any frame: it is handed the
+        # request the HTTP server read, else it would take the client's frames for it (and no
+        # stdin ever reached the process).
+        handshake = WsRequest(request.target, Headers(request.headers.items()))
+        protocol.receive_data(handshake.serialize())
+        (parsed,) = protocol.events_received()
+        response = protocol.accept(parsed)
         if response.status_code != 101:
             raise ApiError(response.status_code, response.body.decode(errors="replace").strip())
         try:
