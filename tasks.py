@@ -625,9 +625,10 @@ def docs(tally: Tally) -> None:
     output_dir = RESULTS / "docs"
     shutil.rmtree(output_dir, ignore_errors=True)
     output_dir.mkdir(parents=True)
-    sources = ["SockerlessLibrary", *map(str, sorted((ROOT / "resources").glob("*.resource")))]
+    libraries = ["SockerlessLibrary", "SockerlessLibrary.keywords.conformance.ConformanceMatrix"]
+    sources = [*libraries, *map(str, sorted((ROOT / "resources").glob("*.resource")))]
     for source in sources:
-        name = Path(source).stem if source.endswith(".resource") else source
+        name = Path(source).stem if source.endswith(".resource") else source.rsplit(".", 1)[-1]
         run_step(
             f"libdoc {name}",
             [str(BIN / "libdoc"), source, str(output_dir / f"{name}.html")],

@@ -23,9 +23,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .capping import LINE_LIMIT, NOTE_ROOM, cap_lines
+
 FORMAT = "sockerless-kit-conformance/1"
 STATUSES = ("PASS", "FAIL", "SKIP")
-# The kit's message quotes what the daemon answered: hostile text, kept to a readable size.
+# The kit's message quotes what the daemon answered: hostile text, kept to a readable size in a
+# table cell (each line also to capping's LINE_LIMIT).
 MESSAGE_LIMIT = 1500
 NOT_MEASURED = "not measured"
 
@@ -41,11 +44,17 @@ class MatrixError(ValueError):
     """A conformance.json (or expectations file) that cannot be read: names the file and why."""
 
 
-def capped(text: str, limit: int = MESSAGE_LIMIT) -> str:
-    """``text`` cut to ``limit`` characters, saying how much was left out."""
-    if len(text) <= limit:
-        return text
-    return f"{text[:limit]}... [{len(text) - limit} more characters]"
+def probe_message(text: str) -> str:
+    """A probe's message as the matrix keeps it: each line cut after ``LINE_LIMIT`` characters,
+    no more lines than fit in ``MESSAGE_LIMIT``, each cut saying how much it left out, known
+    secrets masked (``capping.cap_lines``)."""
+    return cap_lines(text, LINE_LIMIT, MESSAGE_LIMIT)
+
+
+def _kept_message(text: str) -> str:
+    """A message as `Probe` holds it: what `probe_message` made is kept as it is (its notes
+    of a cut fit in ``NOTE_ROOM``), anything longer (a matrix file from elsewhere) is cut."""
+    return cap_lines(text, LINE_LIMIT + NOTE_ROOM, MESSAGE_LIMIT + NOTE_ROOM)
 
 
 @dataclass(frozen=True)
@@ -63,7 +72,7 @@ class Probe:
             raise MatrixError(
                 f"probe '{self.name}': status {self.status!r} is not one of {STATUSES}"
             )
-        object.__setattr__(self, "message", capped(self.message))
+        object.__setattr__(self, "message", _kept_message(self.message))
 
 
 @dataclass(frozen=True)

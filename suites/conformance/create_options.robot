@@ -92,7 +92,7 @@ Container Is Removed Once It Exited
     [Documentation]    `--rm` (`HostConfig.AutoRemove`): once the command exits, the container
     ...    is removed (here within `REMOVAL_TIMEOUT` of the start of its 2 s command).
     ...    Docker: https://docs.docker.com/reference/cli/docker/container/run/#rm
-    ${container_id}=    Create Probe Container    sleep    2    host_config=${{ {"AutoRemove": True} }}
+    ${container_id}=    Create Fargate Container    sleep    2    host_config=${{ {"AutoRemove": True} }}
     ${inspect}=    Inspect Container    ${container_id}
     Should Be True    $inspect["HostConfig"]["AutoRemove"]    msg=HostConfig is ${inspect}[HostConfig]
     Start Probe Container    ${container_id}

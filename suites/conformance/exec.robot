@@ -72,7 +72,7 @@ Exec With A Terminal Runs On One
     ${exec_id}=    Create Exec    ${SHARED}    sh    -c    test -t 1 && echo on a terminal    tty=${TRUE}
     ${stream}=    Start Exec    ${exec_id}    tty=${TRUE}
     Output Should Contain Line    ${stream}    on a terminal
-    Exec Exit Code Should Be    ${exec_id}    0
+    Exec Should Have Exited With Code    ${exec_id}    0
 
 
 *** Keywords ***

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from SockerlessLibrary.capping import LINE_LIMIT
 from SockerlessLibrary.conformance import (
     FIXED,
     MESSAGE_LIMIT,
@@ -23,8 +24,10 @@ from SockerlessLibrary.conformance import (
     compare,
     expectation_lines,
     main,
+    probe_message,
     read_expectations,
 )
+from SockerlessLibrary.masking import MASK, SECRETS
 
 RUN = {"target": "unix:///tmp/x.sock", "mode": "ecs"}
 
@@ -57,13 +60,28 @@ def test_a_status_that_is_none_of_pass_fail_skip_is_refused() -> None:
         probe("Tail", "ok")
 
 
-def test_a_long_message_is_capped_saying_how_much_was_left_out() -> None:
-    long = "x" * (MESSAGE_LIMIT + 25)
+def test_a_probes_message_is_capped_per_line_and_in_all_saying_how_much_was_left_out() -> None:
+    one_long_line = probe_message("x" * 3_000)
+    many_lines = probe_message("\n".join(["y" * 100] * 40))  # 4,039 characters
 
-    kept = probe("Tail", "FAIL", long).message
+    assert one_long_line == "x" * LINE_LIMIT + "... 2,000 more bytes"
+    assert many_lines.startswith("y" * 100 + "\n") and len(many_lines) <= MESSAGE_LIMIT + 40
+    assert many_lines.endswith(" more bytes")
 
-    assert kept.startswith("x" * MESSAGE_LIMIT)
-    assert kept.endswith("... [25 more characters]")
+
+def test_a_probes_message_is_masked() -> None:
+    secret = "conformance-secret-0123456789abc"  # a value no other test uses
+    SECRETS.add(secret)
+
+    assert secret not in probe_message(f"the daemon said {secret}")
+    assert MASK in probe_message(f"the daemon said {secret}")
+
+
+def test_a_capped_message_is_kept_as_it_is_and_a_longer_one_from_a_file_is_cut() -> None:
+    capped = probe_message("\n".join(["z" * 1_500] * 3))
+
+    assert probe("Tail", "FAIL", capped).message == capped  # not cut a second time
+    assert len(probe("Tail", "FAIL", "w" * 100_000).message) < LINE_LIMIT + 80
 
 
 def test_probe_names_are_unique() -> None:

@@ -16,21 +16,16 @@ from robot.api import logger
 from robot.api.deco import keyword, library
 from robot.libraries.BuiltIn import BuiltIn
 
-from ..conformance import STATUSES, Matrix, MatrixError, Probe, capped, compare
+from ..capping import cap
+from ..conformance import STATUSES, Matrix, MatrixError, Probe, compare, probe_message
 from ..conformance_html import matrix_page, matrix_table
+from ..report_guard import log_kit_html
+from .argument_check import ArgumentCheck
 
 MATRIX_FILE = "conformance.json"
 PAGE_FILE = "conformance.html"
 PROBE_TAG = "conformance"
 DAEMON_TEXT_LIMIT = 200
-
-
-def log_trusted_html(markup: str) -> None:
-    """Log markup this kit built itself (every value in it escaped) as HTML in ``log.html``.
-
-    The one place this module writes HTML to the log: never pass it text from a daemon.
-    """
-    logger.info(markup, html=True)
 
 
 def probe_of(result: Any) -> Probe:
@@ -40,7 +35,7 @@ def probe_of(result: Any) -> Probe:
         name=str(result.name),
         checks=str(result.doc),
         status=str(result.status),
-        message=str(result.message),
+        message=probe_message(str(result.message)),
     )
 
 
@@ -53,19 +48,27 @@ def _optional_matrix(path: str, what: str) -> Matrix | None:
         raise AssertionError(f"The {what} cannot be used: {error}") from None
 
 
-@library(scope="GLOBAL", listener="SELF", doc_format="ROBOT")
+@library(scope="GLOBAL", doc_format="ROBOT")
 class ConformanceMatrix:
     """Records the Docker conformance probes of a run and writes their matrix.
 
     Every test tagged ``conformance`` is a probe: when it ends, its suite (the area), name,
     documentation (the Docker behaviour it checks), status and message are recorded.
     `Write Conformance Matrix` writes them. ``docs/conformance.md`` describes the matrix.
+
+    As every kit keyword, `Write Conformance Matrix` refuses a ``name=value`` it does not
+    know, naming its options, in a run and in ``--dryrun``.
     """
 
     ROBOT_LISTENER_API_VERSION = 3
 
     def __init__(self) -> None:
         self.probes: list[Probe] = []
+        # Its own listener (the probes), and the kit's argument check for its own keyword (the
+        # resource files' keywords are SockerlessLibrary's listener's to check).
+        argument_check = ArgumentCheck(resource_keywords=False)
+        argument_check.know(self, {"write_conformance_matrix": self.write_conformance_matrix})
+        self.ROBOT_LIBRARY_LISTENER = [self, argument_check]
 
     def end_test(self, data: Any, result: Any) -> None:
         """Listener: record a finished probe."""
@@ -105,7 +108,7 @@ class ConformanceMatrix:
         """
         run = {
             "target": target,
-            "daemon": capped(daemon, DAEMON_TEXT_LIMIT),
+            "daemon": cap(daemon, DAEMON_TEXT_LIMIT),
             "mode": mode,
             "label": label,
             "run_id": run_id,
@@ -120,7 +123,8 @@ class ConformanceMatrix:
         directory = Path(str(BuiltIn().get_variable_value("${OUTPUT DIR}")))
         matrix.write(directory / MATRIX_FILE)
         (directory / PAGE_FILE).write_text(matrix_page(comparison), encoding="utf-8")
-        log_trusted_html(matrix_table(comparison))
+        # The kit's own markup, every value in it escaped: the report guard's allow-list.
+        log_kit_html(matrix_table(comparison))
         summary = comparison.summary()
         logger.info(f"{MATRIX_FILE} and {PAGE_FILE} written to {directory}: {summary}")
         BuiltIn().set_suite_metadata("Docker conformance", summary, top=True)

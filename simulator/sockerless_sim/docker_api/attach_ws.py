@@ -115,8 +115,10 @@ class AttachWsRoute:
         # stdin ever reached the process).
         handshake = WsRequest(request.target, Headers(request.headers.items()))
         protocol.receive_data(handshake.serialize())
-        (parsed,) = protocol.events_received()
-        response = protocol.accept(parsed)
+        parsed = protocol.events_received()
+        if len(parsed) != 1 or not isinstance(parsed[0], WsRequest):
+            raise ApiError(400, "the WebSocket handshake request cannot be read")
+        response = protocol.accept(parsed[0])
         if response.status_code != 101:
             raise ApiError(response.status_code, response.body.decode(errors="replace").strip())
         try:

@@ -57,7 +57,9 @@ def check_filters(
             )
 
 
-def known_filters(filters: Mapping[str, list[str]], accepted: frozenset[str]) -> dict[str, list[str]]:
+def known_filters(
+    filters: Mapping[str, list[str]], accepted: frozenset[str]
+) -> dict[str, list[str]]:
     """``filters`` without the keys Docker does not accept: sockerless ignores them (020b7fa4
     ``core/filters.go:MatchContainerFilters`` has no default case), so a misspelt key lists
     every container there."""
