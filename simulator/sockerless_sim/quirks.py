@@ -46,9 +46,9 @@ QUIRK_CHOICES = (*sorted(QUIRKS), *sorted(QUIRK_PROFILES))
 # the time scale) while the pull is tried, then stops with exit code -1.
 PULL_ATTEMPT_SECONDS = 1.0
 
-# Under "stop-grace-fixed" StopTask gives every task this long between SIGTERM and SIGKILL,
-# whatever its stopTimeout: sockerless' AWS simulator stops the task's container with the Docker
-# Engine's default grace (simulators/aws/ecs.go:handleStopTask).
+# Under "stop-grace-fixed" StopTask gives every task this long (before the time scale) between
+# SIGTERM and SIGKILL, whatever its stopTimeout: sockerless' AWS simulator stops the task's
+# container with the Docker Engine's default grace (simulators/aws/ecs.go:handleStopTask).
 FIXED_STOP_GRACE_SECONDS = 10
 
 # Under "follow-ends-late" a follow stream goes on this long (before the time scale) after the

@@ -330,7 +330,7 @@ def test_stop_timeout_never_reaches_the_task_definition(
 
     definition = task_definition_of(sim, task_of(container_id))
 
-    assert definition["stopTimeout"] == 10
+    assert definition["stopTimeout"] == 10 * TIME_SCALE  # sockerless' 10 s, on the time scale
 
 
 def test_auto_remove_is_ignored_and_a_wait_for_removal_answers_once_it_is_not_running(

@@ -195,7 +195,8 @@ class EcsBackend:
         if stop_timeout is None or stop_timeout < 0:
             stop_timeout = int(self.config.stop_timeout_seconds)
         if self._stop_grace_fixed:  # sockerless' AWS simulator stops with Docker's 10 s grace
-            stop_timeout = FIXED_STOP_GRACE_SECONDS
+            # (times the time scale, as the quirks' other sockerless timings)
+            stop_timeout = max(1, round(FIXED_STOP_GRACE_SECONDS * self.config.time_scale))
         # StopSignal and ConsoleSize have no place in a task definition (ECS stops with
         # SIGTERM; pseudoTerminal has no size): the agent wrapper carries them.
         agent_flags = ["--stop-signal", config.stop_signal] if config.stop_signal else []
