@@ -23,6 +23,11 @@
     python3 tasks.py sockerless-profile
                               the ECS suites on the simulator's sockerless profile: passes
                               when the results equal those measured on real sockerless
+    python3 tasks.py conformance
+                              the Docker conformance suite (suites/conformance) on a plain Docker
+                              Engine in Docker-only mode (root: installs Debian's docker.io), where
+                              every probe must pass, then on the simulator's default and sockerless
+                              profiles, each held to its expected matrix (docs/conformance/)
     python3 tasks.py installed-kit
                               build the wheel and sdist, install the wheel in a new virtual
                               environment outside the checkout, write a team repository there
@@ -597,6 +602,39 @@ def sockerless_profile(tally: Tally) -> None:
     )
 
 
+def conformance_docker(tally: Tally) -> None:
+    """The conformance suite in Docker-only mode on a plain Docker Engine: every probe passes."""
+    judged_run(
+        tally,
+        "Docker conformance on a plain Docker Engine (every probe must pass)",
+        "test_conformance_docker.py",
+    )
+
+
+def conformance_simulator(tally: Tally) -> None:
+    """The conformance suite on the simulator's default profile, held to its expected matrix."""
+    judged_run(
+        tally,
+        "Docker conformance on the simulator (default profile)",
+        "test_conformance_simulator.py",
+    )
+
+
+def conformance_sockerless_profile(tally: Tally) -> None:
+    """The conformance suite on the simulator's sockerless profile, held to its expected matrix."""
+    judged_run(
+        tally,
+        "Docker conformance on the simulator's sockerless profile",
+        "test_conformance_sockerless_profile.py",
+    )
+
+
+def conformance(tally: Tally) -> None:
+    """The three conformance runs one after another (``tasks.py test`` runs them side by side)."""
+    for step in (conformance_docker, conformance_simulator, conformance_sockerless_profile):
+        step(tally)
+
+
 def with_wheel(tally: Tally, name: str, module: str) -> None:
     """A judged run that installs the kit's wheel (the one this tasks.py run built)."""
     wheel = built_wheel(tally)
@@ -701,9 +739,10 @@ def docs(tally: Tally) -> None:
     output_dir = RESULTS / "docs"
     shutil.rmtree(output_dir, ignore_errors=True)
     output_dir.mkdir(parents=True)
-    sources = ["SockerlessLibrary", *map(str, sorted((ROOT / "resources").glob("*.resource")))]
+    libraries = ["SockerlessLibrary", "SockerlessLibrary.keywords.conformance.ConformanceMatrix"]
+    sources = [*libraries, *map(str, sorted((ROOT / "resources").glob("*.resource")))]
     for source in sources:
-        name = Path(source).stem if source.endswith(".resource") else source
+        name = Path(source).stem if source.endswith(".resource") else source.rsplit(".", 1)[-1]
         run_step(
             f"libdoc {name}",
             [str(BIN / "libdoc"), source, str(output_dir / f"{name}.html")],
@@ -881,6 +920,9 @@ TEST_STEPS: list[Step] = [
     installed_kit,
     kit_at_lower_bounds,
     kit_beside_newer_boto3,
+    conformance_sockerless_profile,
+    conformance_simulator,
+    conformance_docker,
     engine_tests,
     unit,
     lint,
@@ -927,6 +969,7 @@ CHECKS: dict[str, Callable[[Tally], None]] = {
     "lint": lint,
     "impostor": impostor,
     "sockerless-profile": sockerless_profile,
+    "conformance": conformance,
     "installed-kit": installed_kit,
     "boto3-range": boto3_range,
     "robotcode": robotcode,

@@ -17,6 +17,7 @@ from .keywords.base import log, log_html, seconds, warn
 from .keywords.budget import BudgetKeywords
 from .keywords.containers import ContainerKeywords
 from .keywords.context import LibraryContext, LibrarySettings
+from .keywords.docker_only import DockerOnlyKeywords
 from .keywords.exec import ExecKeywords
 from .keywords.janitor import Janitor
 from .keywords.logs import LogKeywords
@@ -380,6 +381,7 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
             PreflightKeywords(self._context),
             BudgetKeywords(self._context),
             TimelineKeywords(self._context),
+            DockerOnlyKeywords(self._context),
             self._argument_check,
         ]
         # Daemon and container text stays text in the report of every run using the kit.

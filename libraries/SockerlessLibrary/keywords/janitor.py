@@ -16,6 +16,7 @@ from ..aws.teardown import ContainerCleanupResult, aws_cleaner, clean_up_contain
 from ..errors import SockerlessError
 from ..polling import Poller, PollTimeout, poll_until
 from .context import LibraryContext
+from .docker_only import no_aws_side
 from .outages import account_for_leftovers, cleanup_left
 from .registry import Selection, UnconfirmedCreate, everything
 
@@ -62,6 +63,7 @@ class Janitor:
                 container_id,
                 remove_from_daemon=self._remove_from_daemon,
                 cleaner=cleaner,
+                aws_skip_reason=no_aws_side(ctx.docker_only, ctx.aws_config().credentials),
                 aws_unavailable=unavailable,
                 journal=journal or ctx.journal,
                 log=self.log,
