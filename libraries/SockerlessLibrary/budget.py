@@ -74,13 +74,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from robot.api import logger
-from robot.libraries.BuiltIn import BuiltIn, RobotNotRunningError
-from robot.libraries.Remote import Remote
-
-from .aws.journal import journal_directory, json_lines, new_run_id, utc_now, validate_run_id
 from .declarations import DEFAULT_TASKS_PER_TEST, TAG_PREFIX, TaskDeclarations
 from .errors import ConfigurationError, DaemonResponseError, SockerlessError
+from .journal import journal_directory, json_lines, new_run_id, utc_now, validate_run_id
 
 BUDGET_ENV = "SOCKERLESS_KIT_TASK_BUDGET"
 BUDGET_ID_ENV = "SOCKERLESS_KIT_BUDGET_ID"
@@ -89,9 +85,6 @@ IMPORT_ARGUMENT = "task_budget"
 UNLIMITED_WORDS = frozenset({"unlimited", "none"})
 AUTO = "auto"
 LOCK_TIMEOUT_SECONDS = 10.0
-PABOTLIB_TIMEOUT_SECONDS = 10.0
-PABOTLIB_CALL_TIMEOUT_SECONDS = 5.0
-PABOTLIB_KEY = "sockerless-kit.budget-id"
 MAX_LEDGER_BYTES = 4 * 1024 * 1024
 
 RESERVED = "reserved"
@@ -217,107 +210,6 @@ def budget_scope(
     if shared is not None:
         return BudgetScope(shared, SHARED_BY_PABOT)
     return BudgetScope(run_id if run_id_generated else new_run_id(), SHARED_BY_PROCESS)
-
-
-# --- pabot ------------------------------------------------------------------------------------
-
-
-class PabotLibUnreachable(TaskBudgetError):
-    """No PabotLib answers at ``${PABOTLIBURI}``."""
-
-
-def agree_through_pabotlib(
-    call: Callable[[str, list[Any]], Any],
-    *,
-    proposal: str,
-    caller_id: str,
-    timeout: float = PABOTLIB_TIMEOUT_SECONDS,
-    clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] = time.sleep,
-) -> str:
-    """The budget id of this pabot run: the first process to ask stores ``proposal``.
-
-    ``call(keyword, args)`` runs a PabotLib keyword (``acquire_lock``, ``release_lock``,
-    ``get_parallel_value_for_key``, ``set_parallel_value_for_key``) and raises
-    ``PabotLibUnreachable`` when no PabotLib answers.
-    """
-    deadline = clock() + timeout
-    delay = 0.02
-    while not call("acquire_lock", [PABOTLIB_KEY, caller_id]):
-        if clock() >= deadline:
-            raise TaskBudgetError(
-                f"Could not take PabotLib's lock '{PABOTLIB_KEY}' within {timeout:g} s to agree "
-                "on this pabot run's Fargate task budget: another process holds it (a process "
-                f"killed while holding it never gives it back); set {BUDGET_ID_ENV} to a new "
-                "value for the run instead"
-            )
-        sleep(delay)
-        delay = min(delay * 2, 0.2)
-    try:
-        agreed = str(call("get_parallel_value_for_key", [PABOTLIB_KEY]) or "")
-        if not agreed:
-            agreed = proposal
-            call("set_parallel_value_for_key", [PABOTLIB_KEY, agreed])
-    finally:
-        call("release_lock", [PABOTLIB_KEY, caller_id])
-    try:
-        return validate_run_id(agreed)
-    except ValueError as error:
-        raise TaskBudgetError(f"PabotLib's '{PABOTLIB_KEY}': {error}") from None
-
-
-def pabotlib_caller(uri: str) -> Callable[[str, list[Any]], Any]:
-    """``call(keyword, args)`` on the PabotLib at ``uri`` (``host:port``), each call bounded."""
-    # Robot's Remote library is untyped: reach it through Any.
-    remote: Any = Remote(  # type: ignore[no-untyped-call]
-        uri if "://" in uri else f"http://{uri}", timeout=PABOTLIB_CALL_TIMEOUT_SECONDS
-    )
-
-    def call(name: str, args: list[Any]) -> Any:
-        try:
-            return remote.run_keyword(name, args, {})
-        except (RuntimeError, TypeError, OSError) as error:
-            raise PabotLibUnreachable(f"PabotLib at {uri} did not answer {name}: {error}") from None
-
-    return call
-
-
-def robot_variable(name: str) -> Any:
-    """A Robot variable's value; ``None`` when it is not set or Robot is not running."""
-    try:
-        return BuiltIn().get_variable_value(name)
-    except RobotNotRunningError:
-        return None
-
-
-def robot_warning(message: str) -> None:
-    """A warning in the Robot log (and on the console)."""
-    logger.warn(message)
-
-
-def pabot_budget_id(
-    variable: Callable[[str], Any] = robot_variable, log: Log = robot_warning
-) -> str | None:
-    """The budget id the processes of this pabot run share; ``None`` outside pabot.
-
-    ``variable(name)`` reads a Robot variable (``None`` when unset or when Robot is not running).
-    """
-    uri = variable("${PABOTLIBURI}")
-    if not uri:
-        return None
-    caller_id = str(variable("${CALLER_ID}") or uuid.uuid4().hex)
-    proposal = "pabot-" + new_run_id()
-    try:
-        agreed = agree_through_pabotlib(
-            pabotlib_caller(str(uri)), proposal=proposal, caller_id=caller_id
-        )
-    except PabotLibUnreachable as error:
-        log(
-            f"{error}. The Fargate task budget counts for this process only; set "
-            f"{BUDGET_ID_ENV} to one new value for all processes of the run to share it"
-        )
-        return None
-    return agreed
 
 
 # --- the ledger -------------------------------------------------------------------------------
@@ -447,7 +339,7 @@ class BudgetLedger:
             return ledger_state(self._read(descriptor))
 
     def append(self, record: Mapping[str, Any]) -> None:
-        """Add one record of the run's processes (``run_group``: usage, accounts); the budget's
+        """Add one record of the run's processes (``run/group.py``: usage, accounts); the budget's
         counts ignore events they do not know."""
         with self._locked(exclusive=True) as descriptor:
             self._append(descriptor, record)
@@ -752,14 +644,15 @@ def open_task_budget(
     *,
     run_id_generated: bool,
     log: Log,
-    pabot: Callable[[], str | None] = pabot_budget_id,
+    pabot: Callable[[], str | None] = lambda: None,
     auto: AutoBudget | None = None,
     warn: Log | None = None,
 ) -> TaskBudget:
-    """The budget from the settings, counted under the id this process shares with its run.
+    """The budget from the settings, counted under the id this process shares with its run
+    (``pabot``: the id the run's pabot processes agreed on, ``listeners.pabot.pabot_budget_id``).
 
     The id is agreed under pabot even when nothing is counted: the ledger also holds what each
-    process of the run reports for the run's account (``run_group``).
+    process of the run reports for the run's account (``run/group.py``).
     """
     setting = budget_setting(import_value, env)
     auto = auto or AutoBudget()

@@ -32,7 +32,7 @@ from report_model import Rendered, rendered, unsafe_elements
 from rewriting_proxy import Exchange, RewritingProxy
 
 from sockerless_sim.launcher import SimulatorProcess
-from SockerlessLibrary.report_guard import INERT
+from SockerlessLibrary.listeners.report_guard import INERT
 
 pytestmark = [pytest.mark.timeout(240), pytest.mark.slow]
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from SockerlessLibrary import SockerlessLibrary
-from SockerlessLibrary.aws.journal import RunJournal
-from SockerlessLibrary.aws.sweep import Sweeper
+from SockerlessLibrary.journal import RunJournal
+from SockerlessLibrary.sweep import Sweeper
 
 pytestmark = [pytest.mark.timeout(120), pytest.mark.slow]
 

@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from SockerlessLibrary.aws.journal import (
+from SockerlessLibrary.errors import DaemonUnreachable
+from SockerlessLibrary.journal import (
     RunJournal,
     journal_directory,
     journal_files,
@@ -22,8 +23,7 @@ from SockerlessLibrary.aws.journal import (
     recorded_task_arns,
     validate_run_id,
 )
-from SockerlessLibrary.aws.sweep import Sweeper, main
-from SockerlessLibrary.errors import DaemonUnreachable
+from SockerlessLibrary.sweep import Sweeper, main
 
 pytestmark = pytest.mark.timeout(60)
 

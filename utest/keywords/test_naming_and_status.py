@@ -6,17 +6,17 @@ import re
 
 import pytest
 
-from SockerlessLibrary.keywords.naming import (
-    MAX_BASE_LENGTH,
-    is_valid_container_name,
-    sanitise_name,
-    unique_container_name,
-)
-from SockerlessLibrary.keywords.status import (
+from SockerlessLibrary.arguments import (
     ANY_STATUS,
     InvalidExpectedStatus,
     describe_expected,
     parse_expected_status,
+)
+from SockerlessLibrary.naming import (
+    MAX_BASE_LENGTH,
+    is_valid_container_name,
+    sanitise_name,
+    unique_container_name,
 )
 
 

@@ -16,7 +16,6 @@ from botocore.exceptions import BotoCoreError
 
 from ..aws.resources import task_definition_family
 from ..errors import SockerlessError
-from .base import debug
 from .context import LibraryContext
 
 LOOKUP_SECONDS = 5.0  # at most this long, once per container
@@ -30,10 +29,14 @@ def learn_agent_token(ctx: LibraryContext, container_id: str) -> None:
         return
     family = task_definition_family(container_id)
     try:
-        resources = ctx.container_resources(min(LOOKUP_SECONDS, ctx.settings.aws_timeout), debug)
+        resources = ctx.container_resources(
+            min(LOOKUP_SECONDS, ctx.settings.aws_timeout), ctx.robot.debug
+        )
         definition = resources.task_definition(family)
     except (SockerlessError, BotoCoreError, OSError) as error:
-        debug(f"Could not read task definition {family} to learn its agent token: {error}")
+        ctx.robot.debug(
+            f"Could not read task definition {family} to learn its agent token: {error}"
+        )
         return
     if definition is not None:
         _learnt.add(container_id)

@@ -9,11 +9,11 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ..aws.journal import RunJournal, journal_directory
 from ..aws.leftovers import CleanupLeft
 from ..aws.resources import PROJECT, PROJECT_LABEL, RUN_ID_LABEL
 from ..aws.teardown import ContainerCleanupResult, aws_cleaner, clean_up_container
 from ..errors import SockerlessError
+from ..journal import RunJournal, journal_directory
 from ..polling import Poller, PollTimeout, poll_until
 from .context import LibraryContext
 from .outages import account_for_leftovers, cleanup_left
@@ -182,9 +182,9 @@ class Janitor:
         return summary
 
     def account_for_leftovers(self, warn: Callable[[str], None]) -> CleanupLeft | None:
-        """At the end of the run: what is left and how to finish (``keywords/outages.py``);
+        """At the end of the run: what is left and how to finish (``run/outages.py``);
         each container and outage is said once, however often the run ends a suite that
-        accounts (``keywords/run_account.py``)."""
+        accounts (``listeners/run_account.py``)."""
         account = account_for_leftovers(
             self.ctx,
             self.last_results,
