@@ -43,13 +43,6 @@ def parse_expected_status(value: int | str | Collection[int | str]) -> Collectio
     return tuple(dict.fromkeys(statuses))
 
 
-def describe_expected(statuses: Collection[int]) -> str:
-    """``"204"``, ``"204 or 304"``, or ``"any"``."""
-    if statuses is ANY_STATUS:
-        return "any"
-    return " or ".join(str(status) for status in statuses)
-
-
 def _valid(status: int, original: object) -> int:
     if not 100 <= status <= 599:
         raise InvalidExpectedStatus(_message(original))

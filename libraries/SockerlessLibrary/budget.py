@@ -1,61 +1,28 @@
-"""A cost guard: a per-run budget of Fargate tasks, checked before a create reaches the daemon.
+"""A cost guard: a per-run budget of Fargate tasks, checked before a create reaches the daemon
+(docs/running.md, "Fargate task budget"; sharing it across pabot processes: "pabot").
 
-What counts. sockerless launches one Fargate task per container, when the container is started,
-so every create the library sends counts as one task, whether or not the test then starts the
-container. A create is counted *before* anything else happens: one beyond the budget fails
-with `TaskBudgetExhausted`, no request reaches the daemon (not even a connection is made, nor
-the embedded simulator started). A counted create gives its slot back only when nothing can
-come of it:
+Every create the library sends counts as one task (sockerless launches one per container when it
+starts), counted *before* anything is sent: one beyond the budget fails with
+`TaskBudgetExhausted` and no request, connection or simulator start follows. A counted create
+gives its slot back only when nothing can come of it: the library refused to send it
+(``ConfigurationError``) or the daemon answered an error status. No answer (unreachable, a read
+timeout, Ctrl-C) keeps it: the daemon may have made the container. Giving back cannot let a run
+go beyond its budget (the count covers reservations that may still become containers, changed
+under the lock of the check); a create in flight may deny another that would have fitted a
+moment later: the guard errs on the side of fewer tasks.
 
-* the library refused to send it (``ConfigurationError``, e.g. a bad argument), or
-* the daemon answered an error status (4xx/5xx), so the library has no container ID to start.
+How big: an explicit budget (``task_budget``, ``FARGATE_TASK_BUDGET``,
+``SOCKERLESS_KIT_TASK_BUDGET``) is enforced on every target; else it is ``auto``, the sum of
+what the selected tests declare (``declarations``) over the processes sharing it, enforced on a
+real target and only counted on the kit's own simulator. Whose: ``SOCKERLESS_KIT_BUDGET_ID``,
+else the id the pabot processes agree on (``listeners/pabot.py``), else this process's run id
+(a new id when ``SOCKERLESS_KIT_RUN_ID`` fixes it: a budget must not be reused). The run id of
+labels and sweeps stays per process, so no process sweeps another's containers.
 
-Every other outcome keeps its slot: a container ID came back, or no answer came (the daemon
-could not be reached, a read timeout, a dropped connection, Ctrl-C), when the daemon may have
-made the container anyway.
-Giving a slot back cannot let the run go beyond its budget: the count only ever covers
-reservations that may still become containers, and it is changed under the same lock as the
-check. What it can do is deny a create that, a moment later, would have fitted: a create in
-flight holds its slot until its answer, and another process that needs a slot meanwhile is
-denied even if that answer turns out to be a refusal. The guard errs on the side of fewer tasks.
-A container started twice launches two tasks; the suites never do that, the guard does not
-count it.
-
-How big. An explicit budget (the ``task_budget`` import argument, in the suites
-``FARGATE_TASK_BUDGET``, else ``SOCKERLESS_KIT_TASK_BUDGET``) is enforced on every target. Without
-one the budget is ``auto``: what the selected tests declare (a ``fargate-tasks:N`` tag per test,
-1 for a test without one; see ``declarations``), known from the start of the run and summed over
-the processes sharing the budget (each writes its sum to the ledger once, as ``declared``).
-``auto`` is enforced against a real target and only counted and reported on the kit's own
-simulator, where no task costs anything: adding tests must not break a free run.
-
-Who shares a budget. One budget per *run*, whose processes may be several:
-
-1. ``SOCKERLESS_KIT_BUDGET_ID``: every process with the same value shares one budget
-   (``python3 tasks.py pabot`` sets a new one for each run).
-2. Under pabot (the Robot variable ``${PABOTLIBURI}`` is set): the processes agree on a budget id
-   through PabotLib, pabot's server for values shared by the processes of one run: the first
-   one to ask makes a new id, under a PabotLib lock, and the others read it. pabot passes no
-   other value that is the same for all processes of a run and new for the next run
-   (``CALLER_ID`` is per process, ``PABOTEXECUTIONPOOLID`` a reused slot number). When PabotLib
-   cannot be reached (``--no-pabotlib``; pabot < 5 without ``--pabotlib``) the budget counts
-   per process and a warning says so.
-3. Otherwise the process is the run: its budget id is its run id, or a new id when
-   ``SOCKERLESS_KIT_RUN_ID`` is set (a fixed run id may be reused by the next run; a budget must
-   not be).
-
-The run id itself (container labels, journal, sweeps) stays per process: a run id shared by
-parallel processes would let one process's suite sweep remove the containers another process's
-tests are still using.
-
-Locking. The count lives in ``<journal dir>/<budget id>.budget``: one JSON line per event
-(``reserved``, ``given_back``, ``denied``), each written with a single ``write`` to a file opened
-with ``O_APPEND``. Check-and-reserve runs under an exclusive ``fcntl.flock`` of that file, so
-of N processes racing for the last slots exactly as many win as there are slots. The lock
-belongs to the open file: closing it, or the death of the process (even by SIGKILL), releases
-it. Waiting for it is bounded (``LOCK_TIMEOUT_SECONDS``); a lock that cannot be had fails the
-create with a message that says so. A torn last line (a process killed mid-write) is skipped:
-a torn ``reserved`` line was never followed by a request, a torn ``given_back`` line keeps its
+The count lives in ``<journal dir>/<budget id>.budget``: one JSON line per event, each a single
+``write`` with ``O_APPEND``; check-and-reserve holds an exclusive ``flock`` (released when the
+file closes or the process dies), waited for at most ``LOCK_TIMEOUT_SECONDS``. A torn last line
+is skipped: a torn ``reserved`` was never followed by a request, a torn ``given_back`` keeps its
 slot counted.
 """
 
@@ -591,42 +558,28 @@ class TaskBudget:
 
     def summary(self) -> dict[str, Any]:
         """What `Get Fargate Task Budget` returns."""
-        if self.setting.auto:
-            return self._auto_summary()
         limit = self.setting.limit
-        state = self.ledger.state() if limit is not None else BudgetState()
-        return {
-            "budget": limit,
-            "used": state.used if limit is not None else None,
-            "remaining": max(0, limit - state.used) if limit is not None else None,
-            "denied": state.denied,
-            "given_back": state.given_back,
-            "budget_id": self.scope.budget_id,
-            "shared_by": self.scope.shared_by,
-            "source": self.setting.source,
-            "enforced": limit is not None,
-            "description": describe(limit, state, self.scope),
-        }
-
-    def _auto_summary(self) -> dict[str, Any]:
-        declarations = self._auto.declarations()
-        if declarations is not None:
+        if not self.setting.auto:
+            state = self.ledger.state() if limit is not None else BudgetState()
+            counted, enforced = limit is not None, limit is not None
+            description = describe(limit, state, self.scope)
+        elif (declarations := self._auto.declarations()) is not None:
             declarations.check()
             self._declare(declarations)
-            state = self.ledger.state()
+            state, counted = self.ledger.state(), True
+            limit = state.declared
             enforced = self._not_enforced is None
             description = describe_auto(state, self.scope, self._not_enforced)
         else:
-            state, enforced = BudgetState(), False
+            state, counted, enforced = BudgetState(), False, False
             description = (
                 "not counted: no Robot run told the library which tests run (their "
                 f"{TAG_PREFIX}N tags size the budget)"
             )
-        counted = declarations is not None
         return {
-            "budget": state.declared if counted else None,
+            "budget": limit if counted else None,
             "used": state.used if counted else None,
-            "remaining": max(0, state.declared - state.used) if counted else None,
+            "remaining": max(0, limit - state.used) if counted and limit is not None else None,
             "denied": state.denied,
             "given_back": state.given_back,
             "budget_id": self.scope.budget_id,

@@ -31,7 +31,7 @@ import os
 import socket
 import sys
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -116,18 +116,6 @@ class SweepReport:
         elif not result.aws.complete:
             self.aws_not_cleaned[result.container_id] = result.aws.errors[0]
 
-    def as_dict(self) -> dict[str, Any]:
-        """The JSON summary."""
-        return {
-            "found": self.found,
-            "cleaned": self.cleaned,
-            "failed": self.failed,
-            "would_clean": self.would_clean,
-            "errors": self.errors,
-            "aws_not_cleaned": self.aws_not_cleaned,
-            "down": self.down,
-        }
-
 
 def endpoint_answers(endpoint_url: str | None) -> bool:
     """True when a loopback endpoint accepts a TCP connection (never dials anything else)."""
@@ -147,21 +135,14 @@ def aws_config_for(entry: CreatedEntry | None, env: Mapping[str, str]) -> AwsCon
     """Where a candidate's AWS resources live: from its journal entry, else the environment."""
     if entry is None:
         return AwsConfig.from_env(env)
-    if entry.target_kind == EMBEDDED:
-        return AwsConfig(
-            region=entry.region,
-            endpoint_url=entry.endpoint_url,
-            cluster=entry.cluster,
-            log_group=entry.log_group,
-            credentials="simulator",
-            static_credentials=(SIMULATOR_ACCESS_KEY, SIMULATOR_ACCESS_KEY),
-        )
+    embedded = entry.target_kind == EMBEDDED
     return AwsConfig(
         region=entry.region,
         endpoint_url=entry.endpoint_url,
         cluster=entry.cluster,
         log_group=entry.log_group,
-        credentials=credentials_state(env),
+        credentials="simulator" if embedded else credentials_state(env),
+        static_credentials=(SIMULATOR_ACCESS_KEY, SIMULATOR_ACCESS_KEY) if embedded else None,
     )
 
 
@@ -371,7 +352,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         )
     for outage in report.down:
         print(f"sweep: down: {outage}", flush=True)
-    print(json.dumps(report.as_dict(), sort_keys=True), flush=True)
+    print(json.dumps(asdict(report), sort_keys=True), flush=True)
     return 0 if report.ok else 1
 
 

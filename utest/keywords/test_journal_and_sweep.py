@@ -7,6 +7,7 @@ import os
 import secrets
 import subprocess
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -159,7 +160,7 @@ def test_sweeper_cleans_pending_entries_and_labelled_containers(
     )
     report = sweeper.run()
 
-    assert report.ok, report.as_dict()
+    assert report.ok, asdict(report)
     assert sorted(report.cleaned) == sorted([leftover, daemon_only])
     assert sorted(daemon.removed) == sorted([leftover, daemon_only])
     assert stranger not in daemon.removed

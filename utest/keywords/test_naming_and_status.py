@@ -9,7 +9,6 @@ import pytest
 from SockerlessLibrary.arguments import (
     ANY_STATUS,
     InvalidExpectedStatus,
-    describe_expected,
     parse_expected_status,
 )
 from SockerlessLibrary.naming import (
@@ -75,7 +74,6 @@ def test_any_accepts_every_status(word: str) -> None:
     statuses = parse_expected_status(word)
     assert statuses is ANY_STATUS
     assert 101 in statuses and 404 in statuses and 599 in statuses
-    assert describe_expected(statuses) == "any"
 
 
 @pytest.mark.parametrize("value", ["", "ok", "204;304", "20x", "99", 600, True, "204,", []])
@@ -83,6 +81,3 @@ def test_invalid_expected_status(value: object) -> None:
     with pytest.raises(InvalidExpectedStatus, match=r"Invalid expected_status .*'any'"):
         parse_expected_status(value)  # type: ignore[arg-type]
 
-
-def test_describe_expected() -> None:
-    assert describe_expected((204, 304)) == "204 or 304"
