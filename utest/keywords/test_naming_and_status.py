@@ -80,4 +80,3 @@ def test_any_accepts_every_status(word: str) -> None:
 def test_invalid_expected_status(value: object) -> None:
     with pytest.raises(InvalidExpectedStatus, match=r"Invalid expected_status .*'any'"):
         parse_expected_status(value)  # type: ignore[arg-type]
-
