@@ -15,6 +15,7 @@ from .errors import DaemonResponseError, DaemonTimeout, ProtocolError, Sockerles
 from .keywords.aws import AwsKeywords
 from .keywords.budget import BudgetKeywords
 from .keywords.containers import ContainerKeywords
+from .keywords.docker_only import DockerOnlyKeywords
 from .keywords.exec import ExecKeywords
 from .keywords.logs import LogKeywords
 from .keywords.preflight import PreflightKeywords
@@ -384,6 +385,7 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
             PreflightKeywords(self._context),
             BudgetKeywords(self._context),
             TimelineKeywords(self._context),
+            DockerOnlyKeywords(self._context),
             self._argument_check,
         ]
         # Daemon and container text stays text in the report of every run using the kit.

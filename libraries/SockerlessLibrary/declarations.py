@@ -5,7 +5,9 @@ task when started); a test without one counts as ``DEFAULT_TASKS_PER_TEST``, one
 spec's cost note asks of a test (one sequential flow). The library reads the tags of every test
 Robot selected (``--include``, ``--test``, ...) when the first suite starts, before any create,
 so the run's budget is known before it spends anything. A ``Test Tags    fargate-tasks:2`` in a
-suite's settings declares it for every test of the suite.
+suite's settings declares it for every test of the suite. A suite whose setup creates containers
+for its tests to share declares those with ``Metadata    fargate-tasks    N``, counted when any of
+its tests is selected (Robot runs the setup only then).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 from .errors import ConfigurationError
 
 TAG_PREFIX = "fargate-tasks:"
+SUITE_METADATA = "fargate-tasks"
 DEFAULT_TASKS_PER_TEST = 1
 _TAG = re.compile(r"fargate-tasks:(.*)", re.IGNORECASE)
 
@@ -53,13 +56,25 @@ def declared_need(tags: Iterable[str]) -> int | None:
     return values.pop() if values else None
 
 
+def suite_need(metadata: Any) -> int | None:
+    """The N of a suite's ``fargate-tasks`` metadata (its setup's containers), ``None`` without.
+
+    Raises `InvalidDeclaration` for a value that is not a whole number.
+    """
+    for name, value in dict(metadata).items():
+        if str(name).strip().lower() == SUITE_METADATA:
+            return declared_need([f"{TAG_PREFIX}{value}"])
+    return None
+
+
 @dataclass(frozen=True)
 class TaskDeclarations:
-    """The selected tests' declared needs, by test full name."""
+    """The selected tests' declared needs, by test full name, and those of suite setups."""
 
     needs: dict[str, int] = field(default_factory=dict)
     undeclared: tuple[str, ...] = ()
     problems: tuple[str, ...] = ()
+    suite_needs: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def from_tests(cls, tests: Iterable[tuple[str, Iterable[str]]]) -> TaskDeclarations:
@@ -81,13 +96,30 @@ class TaskDeclarations:
 
     @classmethod
     def from_suite(cls, suite: Any) -> TaskDeclarations:
-        """From a running (``robot.running``) suite: its tests and its child suites' tests."""
-        return cls.from_tests((test.full_name, list(test.tags)) for test in suite.all_tests)
+        """From a running (``robot.running``) suite: its tests and its child suites' tests, and
+        the ``fargate-tasks`` metadata of every suite among them that has a test to run."""
+        tests = cls.from_tests((test.full_name, list(test.tags)) for test in suite.all_tests)
+        suite_needs: dict[str, int] = {}
+        problems = list(tests.problems)
+        pending = [suite]
+        while pending:
+            current = pending.pop()
+            pending.extend(current.suites)
+            if not current.has_tests:
+                continue
+            try:
+                need = suite_need(current.metadata)
+            except InvalidDeclaration as error:
+                problems.append(f"suite '{current.full_name}': {error}")
+                continue
+            if need is not None:
+                suite_needs[current.full_name] = need
+        return cls(tests.needs, tests.undeclared, tuple(problems), suite_needs)
 
     @property
     def total(self) -> int:
-        """What the selected tests need together."""
-        return sum(self.needs.values())
+        """What the selected tests and the setups of their suites need together."""
+        return sum(self.needs.values()) + sum(self.suite_needs.values())
 
     def need_of(self, test_full_name: str) -> int | None:
         """The declared (or default) need of one selected test; ``None`` for an unknown name."""
@@ -105,6 +137,9 @@ class TaskDeclarations:
         """``4 declared by 4 selected tests (1 without a fargate-tasks tag, counted as 1)``."""
         tests = len(self.needs)
         text = f"{self.total} declared by {tests} selected test{'' if tests == 1 else 's'}"
+        if self.suite_needs:
+            setups = len(self.suite_needs)
+            text += f" and {setups} suite setup{'' if setups == 1 else 's'}"
         if self.undeclared:
             text += (
                 f" ({len(self.undeclared)} without a {TAG_PREFIX}N tag, counted as "

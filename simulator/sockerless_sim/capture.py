@@ -32,9 +32,9 @@ class LocalCapture:
 
     # -- the lifecycle driver's TaskOutputSink --------------------------------------------
 
-    def register(self, task_arn: str, target: Any) -> None:
+    def register(self, task_arn: str, target: Any, *, tty: bool = False) -> None:
         """A new task (its awslogs target is ignored: nothing goes to CloudWatch)."""
-        del target
+        del target, tty
         with self._lock:
             self._lines.setdefault(task_arn, [])
 

@@ -23,6 +23,7 @@ def test_pyprojects_package_list_is_the_source_tree() -> None:
         *find_packages(str(ROOT / "simulator")),
         f"{PACKAGE}.resources",
         f"{PACKAGE}.suites",
+        f"{PACKAGE}.docs",  # the Docker Engine's conformance matrix only
         *(f"{PACKAGE}.{'.'.join(d.parts)}" for d in suite_dirs),
         *(
             ".".join(d.relative_to(ROOT / "libraries").parts)
@@ -32,6 +33,7 @@ def test_pyprojects_package_list_is_the_source_tree() -> None:
     }
     assert set(setuptools["packages"]) == expected
     data = setuptools["package-data"]
+    assert data[f"{PACKAGE}.docs"] == ["conformance/docker-engine.json"]
     for package in expected:
         if package.startswith(f"{PACKAGE}.suites"):
             assert data[package] == ["*.robot"], package

@@ -10,6 +10,7 @@ Installing it in a new virtual environment and running the command there is
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -19,6 +20,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from robot.api import ExecutionResult
 from setuptools import find_packages
 
 from tasks import source_build_lock
@@ -111,6 +113,36 @@ def test_the_wheel_carries_the_library_the_simulator_and_the_command(
     assert pinned == []
 
 
+def test_the_installed_conformance_suite_runs_with_its_docker_reference(
+    site_packages: Path, tmp_path: Path
+) -> None:
+    """``sockerless-ecs-acceptance --include conformance`` runs the installed conformance suite
+    (here every probe in a dry run), and the Docker Engine's matrix, the Docker column of the
+    matrix a run writes, ships where its resource file looks for it."""
+    reference = site_packages / PACKAGE / "docs" / "conformance" / "docker-engine.json"
+    assert reference.read_bytes() == (ROOT / "docs/conformance/docker-engine.json").read_bytes()
+    syslog = tmp_path / "syslog.txt"
+    env = {**os.environ, "PYTHONPATH": str(site_packages), "ROBOT_SYSLOG_FILE": str(syslog)}
+    completed = subprocess.run(
+        [
+            *(PYTHON, "-m", PACKAGE, "--dryrun", "--include", "conformance"),
+            *("--outputdir", str(tmp_path / "out")),
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    totals = ExecutionResult(str(tmp_path / "out" / "output.xml")).statistics.total
+    probes = len(json.loads(reference.read_text())["probes"])
+    assert (totals.passed, totals.failed, totals.skipped) == (probes, 0, 0)
+    resource = site_packages / PACKAGE / "resources" / "conformance.resource"
+    assert f"Imported resource file '{resource}'" in syslog.read_text()
+
+
 def test_the_sdist_carries_the_sources_of_everything_the_wheel_holds(dist: Path) -> None:
     (sdist,) = dist.glob("*.tar.gz")
     with tarfile.open(sdist) as archive:
@@ -121,6 +153,7 @@ def test_the_sdist_carries_the_sources_of_everything_the_wheel_holds(dist: Path)
         "requirements-simulator.txt",
         "CHANGELOG.md",
         "libraries/SockerlessLibrary/__init__.py",
+        "docs/conformance/docker-engine.json",
     ):
         assert file in names, file
     for file in kit_files():

@@ -230,9 +230,15 @@ A Test That Prints The Container's Environment
     [Documentation]    The agent token is in the container's environment (sockerless puts it in
     ...    the task definition), and so is a key the test handed on.
     VAR    &{env}    HANDED_ON=%{AWS_SECRET_ACCESS_KEY}
+    ${name}=    Generate Container Name
     ${id}=    Create Container    alpine:latest    sh    -c
-    ...    env; echo printed; exec tail -f /dev/null    env=${env}
+    ...    env; echo "$SOCKERLESS_AGENT_TOKEN"; echo printed; exec tail -f /dev/null
+    ...    env=${env}    name=${name}
     Start Container    ${id}
+    # Read by its name first: the bare token in the logs is masked all the same.
+    Wait Until Logs Contain Line    ${name}    printed
+    ${by_name}=    Get Container Logs    ${name}
+    Log Many    @{by_name.log_lines}
     ${result}=    Run Process In Container    ${id}    env
     Log    ${result.stdout}
     ${token}=    Run Process In Container    ${id}    sh    -c    echo "$SOCKERLESS_AGENT_TOKEN"

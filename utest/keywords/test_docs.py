@@ -16,9 +16,15 @@ LIBRARY = LibraryDocumentation("SockerlessLibrary")
 KEYWORDS = {kw.name: kw for kw in LIBRARY.keywords}
 RESOURCE_FILES = sorted((ROOT / "resources").glob("*.resource"))
 RESOURCES = {path.name: LibraryDocumentation(str(path)) for path in RESOURCE_FILES}
-RESOURCE_KEYWORDS = {
+# A resource file's private keywords (``robot:private``) are its own helpers, not the surface
+# (libdoc's HTML leaves them out); they are documented all the same.
+ALL_RESOURCE_KEYWORDS = {
     f"{name}: {kw.name}": kw for name, doc in RESOURCES.items() for kw in doc.keywords
 }
+RESOURCE_KEYWORDS = {name: kw for name, kw in ALL_RESOURCE_KEYWORDS.items() if not kw.private}
+# The conformance suite's matrix writer: a library of its own (conformance.resource imports it).
+MATRIX_LIBRARY = LibraryDocumentation("SockerlessLibrary.keywords.conformance.ConformanceMatrix")
+MATRIX_KEYWORDS = {f"ConformanceMatrix: {kw.name}": kw for kw in MATRIX_LIBRARY.keywords}
 # The whole keyword surface, library and resource files: name -> arguments in order, with "*"
 # before named-only ones (a "*command" takes positional values too, "**options" any option).
 # Suites and the conformance probes are written against it; a change here is a change to
@@ -183,6 +189,36 @@ SURFACE = {
         "container_id",
         "line",
     ],
+    "Enter Docker-Only Mode": [],
+    "conformance.resource: Prepare Conformance Suite": [],
+    "conformance.resource: Finish Conformance Suite": [],
+    "conformance.resource: Run Probe Container": ["*command", "**options"],
+    "conformance.resource: Start Probe Container": ["container_id"],
+    "conformance.resource: Stop Probe Container": ["container_id"],
+    "conformance.resource: Create Shared Probe Container": ["*command", "**options"],
+    "conformance.resource: Clean Up Shared Probe Containers": [],
+    "conformance.resource: Clean Up Probe Containers": [],
+    "conformance.resource: Probe Should Have Exited With Code": ["container_id", "exit_code"],
+    "conformance.resource: Wait For Probe Output": ["container_id"],
+    "conformance.resource: Wait Until Probe Is Ready": ["container_id"],
+    "conformance.resource: Log Texts Should Be": ["lines", "*expected"],
+    "conformance.resource: Log Line Should Come On": ["lines", "text", "stream"],
+    "conformance.resource: Wait Through The API": [
+        "container_id",
+        "condition",
+        "*",
+        "expected_status",
+    ],
+    "ConformanceMatrix: Write Conformance Matrix": [
+        "target",
+        "mode",
+        "*",
+        "run_id",
+        "daemon",
+        "label",
+        "baseline",
+        "reference",
+    ],
 }
 # Removed before 1.0 (CHANGELOG.md, "Unreleased"): none of these may come back under this name.
 REMOVED = (
@@ -264,17 +300,19 @@ def test_every_keyword_has_documentation_and_an_example(name: str) -> None:
 
 
 def test_the_keyword_surface_is_exactly_the_documented_one() -> None:
-    found = {name: signature(kw.args) for name, kw in KEYWORDS.items()} | {
-        name: signature(kw.args) for name, kw in RESOURCE_KEYWORDS.items()
+    found = {
+        name: signature(kw.args)
+        for name, kw in {**KEYWORDS, **RESOURCE_KEYWORDS, **MATRIX_KEYWORDS}.items()
     }
     assert found == SURFACE
-    assert (len(KEYWORDS), len(RESOURCE_KEYWORDS)) == (58, 18)
+    assert (len(KEYWORDS), len(RESOURCE_KEYWORDS), len(MATRIX_KEYWORDS)) == (59, 32, 1)
 
 
 def test_removed_keywords_are_gone_and_nothing_is_kept_deprecated() -> None:
-    names = set(KEYWORDS) | {name.split(": ", 1)[1] for name in RESOURCE_KEYWORDS}
+    every = {**KEYWORDS, **ALL_RESOURCE_KEYWORDS, **MATRIX_KEYWORDS}
+    names = {name.split(": ", 1)[-1] for name in every}
     assert names.isdisjoint(REMOVED)
-    assert [name for name, kw in {**KEYWORDS, **RESOURCE_KEYWORDS}.items() if kw.deprecated] == []
+    assert [name for name, kw in every.items() if kw.deprecated] == []
 
 
 def test_keywords_returning_objects_say_what_suites_can_use() -> None:
@@ -284,9 +322,9 @@ def test_keywords_returning_objects_say_what_suites_can_use() -> None:
     assert "log_lines" in KEYWORDS["Get Container Logs"].doc
 
 
-@pytest.mark.parametrize("name", sorted(RESOURCE_KEYWORDS))
+@pytest.mark.parametrize("name", sorted({**ALL_RESOURCE_KEYWORDS, **MATRIX_KEYWORDS}))
 def test_every_resource_keyword_has_documentation_and_an_example(name: str) -> None:
-    keyword = RESOURCE_KEYWORDS[name]
+    keyword = {**ALL_RESOURCE_KEYWORDS, **MATRIX_KEYWORDS}[name]
     assert keyword.doc.strip(), f"{name} has no documentation"
     assert "Example" in keyword.doc, f"{name} has no example"
     assert len(keyword.short_doc) > 15, f"{name}: the first line is not a useful summary"
@@ -319,9 +357,8 @@ def test_the_guide_lists_every_keyword_by_purpose_and_no_other() -> None:
     )
     surface = {name.split(": ", 1)[-1] for name in SURFACE}
     assert sorted(listed) == sorted(surface)  # each once
-    assert f"{len(KEYWORDS)} + {len(RESOURCE_KEYWORDS)} keywords" in guide_section(
-        "Every keyword, by purpose"
-    )
+    counts = f"{len(KEYWORDS)} + {len(RESOURCE_KEYWORDS)} + {len(MATRIX_KEYWORDS)} keywords"
+    assert counts in guide_section("Every keyword, by purpose")
 
 
 def test_the_guide_names_what_replaces_each_removed_keyword() -> None:

@@ -39,9 +39,14 @@ RUN_LIMIT_SECONDS = 90
 NO_OPTION = "timout"
 
 
+# The kit's libraries: the keyword library, and the conformance suite's matrix writer (its own
+# library and listener, imported by conformance.resource).
+LIBRARIES = ("SockerlessLibrary", "SockerlessLibrary.keywords.conformance.ConformanceMatrix")
+
+
 def public_keywords() -> list[Any]:
-    """Every keyword a suite can call: the library's and every resource file's (from libdoc)."""
-    keywords = list(LibraryDocumentation("SockerlessLibrary").keywords)
+    """Every keyword a suite can call: the libraries' and every resource file's (from libdoc)."""
+    keywords = [kw for library in LIBRARIES for kw in LibraryDocumentation(library).keywords]
     for path in RESOURCE_FILES:
         keywords.extend(LibraryDocumentation(str(path)).keywords)
     return keywords
@@ -328,3 +333,35 @@ def test_the_docs_quote_the_messages_as_they_are() -> None:
     for quoted in ("Tial For Tail", "The Wrapper Is Named"):
         assert flat(ISSUE_MESSAGES[quoted]) in guide, quoted
     assert flat(ISSUE_MESSAGES["Tial For Tail"]) in library_doc
+
+
+WRAPPER_SUITE = """\
+*** Settings ***
+{resources}
+
+*** Test Cases ***
+A Misspelt Option Of A Wrapper Of A Wrapper
+    Run Probe Container    sh    -c    pwd    workdir=/tmp
+A Valid Option Of A Wrapper Of A Wrapper
+    Run Probe Container    sh    -c    pwd    working_dir=/tmp    image=alpine:3.20
+"""
+
+
+def test_a_wrapper_of_a_wrapper_takes_the_options_its_wrapper_hands_on(
+    serve: Any, keep_alive: Any, tmp_path: Path
+) -> None:
+    """``Run Probe Container`` (conformance.resource) hands ``&{options}`` to ``Create Fargate
+    Container``, a resource keyword, which hands them to ``Create Container``."""
+    server = serve(keep_alive(answer))
+    suite = tmp_path / "wrapper.robot"
+    suite.write_text(WRAPPER_SUITE.format(resources=resource_lines()))
+    outcome = robot_run(suite, tmp_path / "dryrun", run_env(server, tmp_path), "--dryrun")
+    assert outcome["A Misspelt Option Of A Wrapper Of A Wrapper"] == (
+        "FAIL",
+        "Run Probe Container got unknown option 'workdir=/tmp' (did you mean working_dir?): "
+        "valid options are config, entrypoint, env, expected_status, host_config, image, labels, "
+        "name, open_stdin, stop_signal, stop_timeout, tty, user, working_dir. If 'workdir=/tmp' "
+        "is a value, not an option, escape each '=': 'workdir\\=/tmp'",
+    )
+    assert outcome["A Valid Option Of A Wrapper Of A Wrapper"] == ("PASS", "")
+    assert server.request_lines == []

@@ -145,6 +145,7 @@ def test_the_architecture_doc_names_the_contracts_layers_in_order() -> None:
         "run-layers",
         "aws-layers",
         "command-layers",
+        "conformance-layers",
     ):
         for layer in CONTRACTS[contract_id]["layers"]:
             assert f"`{layer}`" in prose, (contract_id, layer)

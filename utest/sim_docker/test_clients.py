@@ -117,6 +117,32 @@ def test_attach_ws_relays_the_main_process_output(client: RawClient) -> None:
     assert opcodes == {websocket.ABNF.OPCODE_BINARY}
 
 
+def test_attach_ws_messages_reach_the_main_process_stdin(client: RawClient) -> None:
+    container_id = client.create(
+        ["sh", "-c", 'read line; echo "got $line"; read more; echo "then $more"'], OpenStdin=True
+    )
+    assert client.request("POST", f"/containers/{container_id}/start").status == 204
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(10)
+    sock.connect(client.socket_path)
+    query = "stream=1&stdout=1&stderr=1&stdin=1"
+    ws = websocket.create_connection(
+        f"ws://localhost/v1.44/containers/{container_id}/attach/ws?{query}", socket=sock, timeout=10
+    )
+    received = b""
+    try:
+        ws.send_binary(b"hello\n")  # a binary message and a text one, as Docker takes both
+        ws.send("world\n")
+        while True:
+            opcode, data = ws.recv_data()
+            if opcode == websocket.ABNF.OPCODE_CLOSE:
+                break
+            received += data
+    finally:
+        ws.close()
+    assert received == b"got hello\nthen world\n"
+
+
 def test_attach_ws_errors_come_before_the_handshake(client: RawClient) -> None:
     assert client.request("GET", "/containers/nope/attach/ws").status == 404
     created = client.create(["true"])

@@ -166,7 +166,11 @@ def test_name_id_and_status_filters(client: RawClient) -> None:
     cases = {
         json.dumps({"name": ["filter-me"]}): True,
         json.dumps({"name": ["/filter-me"]}): True,
-        json.dumps({"name": ["filter"]}): False,
+        json.dumps({"name": ["filter"]}): True,  # part of a name, as in Docker
+        json.dumps({"name": ["ter-m"]}): True,
+        json.dumps({"name": ["/ter-me"]}): False,  # the "/" is where the name starts
+        json.dumps({"name": ["filter.me"]}): False,  # a dot is a dot (sockerless' plain text)
+        json.dumps({"name": ["filter-me-not"]}): False,
         json.dumps({"id": [container_id[:10]]}): True,
         json.dumps({"status": ["created"]}): True,
         json.dumps({"status": ["running"]}): False,

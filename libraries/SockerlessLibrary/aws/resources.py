@@ -24,9 +24,14 @@ DESCRIBE_TASKS_BATCH = 100  # the DescribeTasks limit on AWS
 _CONTAINER_ID = re.compile(r"^[0-9a-f]{12,64}$")
 
 
+def is_container_id(reference: str) -> bool:
+    """Whether ``reference`` is a container ID (12 to 64 lowercase hex characters), not a name."""
+    return bool(_CONTAINER_ID.fullmatch(reference))
+
+
 def short_id(container_id: str) -> str:
     """The first 12 characters, validated: odd IDs are refused so prefixes cannot match widely."""
-    if not _CONTAINER_ID.fullmatch(container_id):
+    if not is_container_id(container_id):
         raise ValueError(
             f"'{container_id}' is not a container ID (12 to 64 lowercase hex characters)"
         )

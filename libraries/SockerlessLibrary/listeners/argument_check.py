@@ -15,9 +15,12 @@ the closest one; where the argument could be a positional value, it shows the sa
 every ``=`` escaped, which Robot then passes on as a value.
 
 A user keyword that takes ``&{options}`` accepts, besides its own arguments, the options of the
-library keyword it hands ``&{options}`` to (found in its body), so a wrapper such as
-``Create Fargate Container`` is checked against ``Create Container``'s options and fails under
-its own name. A name made of a variable is left to Robot.
+keyword it hands ``&{options}`` to (found in its body), so a wrapper such as ``Create Fargate
+Container`` is checked against ``Create Container``'s options and fails under its own name. The
+keyword handed to may be a kit resource keyword itself (a wrapper of a wrapper, as the
+conformance suite's ``Run Probe Container`` of ``Create Fargate Container``): it is found as
+Robot finds it in the running suite, and its options, forwarded ones included, are accepted. A
+name made of a variable is left to Robot.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from robot.running.context import EXECUTION_CONTEXTS
 from robot.utils import normalize, split_from_equals
 from robot.variables import contains_variable, is_dict_variable, is_list_variable
 
@@ -182,11 +186,15 @@ class ArgumentCheck:
 
     ROBOT_LISTENER_API_VERSION = 3
 
-    def __init__(self) -> None:
+    def __init__(self, *, resource_keywords: bool = True) -> None:
         self._library: object | None = None
         self._library_signatures: dict[str, Signature] = {}
+        # A second library of the kit (the conformance matrix) checks only its own keywords:
+        # the main library's listener already checks the resource files'.
+        self._resource_keywords = resource_keywords
         self._resource_signatures: dict[tuple[str, str], Signature] = {}
         self._kit_directories: dict[Path, bool] = {}
+        self._resolving: set[tuple[str, str]] = set()  # wrappers whose options are being found
 
     def know(self, library: object, keywords: Mapping[str, Callable[..., Any]]) -> None:
         """The library instance whose keywords are checked, and its keywords by name (their
@@ -221,11 +229,15 @@ class ArgumentCheck:
             if getattr(owner, "instance", None) is not self._library:
                 return None
             return Signature.from_spec(implementation.args)
-        if not self._is_kit_resource(implementation.source):
+        if not self._resource_keywords or not self._is_kit_resource(implementation.source):
             return None
         key = (str(implementation.source), str(implementation.name))
         if key not in self._resource_signatures:
-            self._resource_signatures[key] = self._user_keyword_signature(implementation)
+            self._resolving.add(key)
+            try:
+                self._resource_signatures[key] = self._user_keyword_signature(implementation)
+            finally:
+                self._resolving.discard(key)
         return self._resource_signatures[key]
 
     def _user_keyword_signature(self, implementation: Any) -> Signature:
@@ -236,10 +248,25 @@ class ArgumentCheck:
         variable = f"&{{{spec.var_named}}}"
         forwarded: list[str] = []
         for target in forwarding_targets(implementation.body, variable):
-            callee = self.library_signature(target)
+            callee = self.library_signature(target) or self._kit_keyword_signature(target)
             if callee is not None:
                 forwarded.extend(callee.options)
         return replace(signature, forwarded=tuple(dict.fromkeys(forwarded)))
+
+    def _kit_keyword_signature(self, name: str) -> Signature | None:
+        """A kit resource keyword called ``name`` in the running suite, as Robot would run it;
+        ``None`` for any other keyword, outside a run, and for a wrapper already being resolved
+        (a keyword that forwards to itself adds nothing)."""
+        context = EXECUTION_CONTEXTS.current
+        if context is None:
+            return None
+        runner = context.namespace.get_runner(name, recommend_on_failure=False)
+        keyword = getattr(runner, "keyword", None)
+        if keyword is None or keyword.type != keyword.USER_KEYWORD:
+            return None
+        if (str(keyword.source), str(keyword.name)) in self._resolving:
+            return None
+        return self.signature_of(keyword)
 
     def problem(self, data: Any, implementation: Any) -> str | None:
         """Why this call is refused, or ``None``."""

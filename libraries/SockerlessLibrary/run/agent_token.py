@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from botocore.exceptions import BotoCoreError
 
-from ..aws.resources import task_definition_family
+from ..aws.resources import is_container_id, task_definition_family
 from ..errors import SockerlessError
 from .context import LibraryContext
 
@@ -24,9 +24,17 @@ _learnt: set[str] = set()  # container IDs whose task definition was read in thi
 
 
 def learn_agent_token(ctx: LibraryContext, container_id: str) -> None:
-    """Read ``container_id``'s task definition once, so its agent token is a known secret."""
+    """Read ``container_id``'s task definition once, so its agent token is a known secret.
+
+    ``container_id`` may be anything Docker takes for a container, a name too: the task
+    definition's family is named after the ID the daemon then gives for it."""
     if container_id in _learnt or ctx.aws_config().credentials == "missing":
         return
+    if not is_container_id(container_id):
+        resolved = _id_of(ctx, container_id)
+        if resolved is None or resolved in _learnt:
+            return
+        container_id = resolved
     family = task_definition_family(container_id)
     try:
         resources = ctx.container_resources(
@@ -40,3 +48,15 @@ def learn_agent_token(ctx: LibraryContext, container_id: str) -> None:
         return
     if definition is not None:
         _learnt.add(container_id)
+
+
+def _id_of(ctx: LibraryContext, reference: str) -> str | None:
+    """The ID of the container a name (or an ID prefix) stands for, from the daemon; ``None``
+    when there is none (the keyword's own request then gets the daemon's 404)."""
+    try:
+        answer = ctx.client().inspect_container(reference, expected=(200, 404))
+    except (SockerlessError, ValueError) as error:
+        ctx.robot.debug(f"Could not find the container {reference!r} stands for: {error}")
+        return None
+    found = answer.get("Id")
+    return found if isinstance(found, str) and is_container_id(found) else None

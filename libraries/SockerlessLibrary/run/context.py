@@ -128,6 +128,9 @@ class LibraryContext:
         self.daemon_support = DaemonSupport()
         # What the kit's own calls showed of each container's time (no call of its own).
         self.timeline = TimelineRecorder(self.robot.current_scope)
+        # Docker-only mode (`Enter Docker-Only Mode`): the target is a plain Docker Engine, so
+        # without AWS credentials there is no AWS side to clean (``janitor.no_aws_side``).
+        self.docker_only = False
 
     @property
     def env(self) -> Mapping[str, str]:

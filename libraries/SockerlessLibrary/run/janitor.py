@@ -26,6 +26,16 @@ UNCONFIRMED_MAX_POLL_INTERVAL = 2.0
 
 Log = Callable[[str], None]
 
+NO_AWS_SIDE = "Docker-only mode without AWS credentials: the target has no AWS side to clean"
+
+
+def no_aws_side(docker_only: bool, credentials: str) -> str | None:
+    """Why a cleanup skips AWS and is still complete (Docker-only mode, no credentials), or
+    ``None``: with credentials the AWS side is cleaned as in any run."""
+    if docker_only and credentials == "missing":
+        return NO_AWS_SIDE
+    return None
+
 
 class Janitor:
     """Cleans containers through the daemon and on AWS, and keeps registry and journal in step."""
@@ -62,6 +72,7 @@ class Janitor:
                 container_id,
                 remove_from_daemon=self._remove_from_daemon,
                 cleaner=cleaner,
+                aws_skip_reason=no_aws_side(ctx.docker_only, ctx.aws_config().credentials),
                 aws_unavailable=unavailable,
                 journal=journal or ctx.journal,
                 log=self.log,

@@ -64,7 +64,7 @@ log = logging.getLogger(__name__)
 class TaskOutputSink(Protocol):
     """What the driver tells the log shipper about a task."""
 
-    def register(self, task_arn: str, target: LogTarget | None) -> None: ...
+    def register(self, task_arn: str, target: LogTarget | None, *, tty: bool = False) -> None: ...
     def task_launching(self, task_arn: str, command_line: list[str], ts_ms: int) -> None: ...
     def task_stopped(self, task_arn: str) -> None: ...
     def drained(self, task_arn: str) -> bool: ...
@@ -184,7 +184,7 @@ class LifecycleDriver:
         _schedule(tracked, task.created_at or utcnow(), self._delays.provisioning)
         self._active[task.task_arn] = tracked
         self._usage.tasks_launched += 1
-        self._output.register(task.task_arn, plan.log_target)
+        self._output.register(task.task_arn, plan.log_target, tty=plan.process.tty)
         self._wake.set()
 
     def request_stop(self, task: Any, reason: str | None) -> None:

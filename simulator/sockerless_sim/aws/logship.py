@@ -14,11 +14,20 @@ sockerless' own AWS simulators write it. Empty lines are skipped, as the awslogs
 (CloudWatch rejects empty messages). ``min_ingestion_lag`` (used by the
 ``log-timestamps-not-cloudwatch`` lie) holds every event back at least that long after it was
 read, so its ingestion time never equals its timestamp.
+
+Two quirks reproduce sockerless' own AWS simulator, which reads a task's output from the Docker
+Engine once the container has exited (``simulators/aws/shared/container.go:waitAndCaptureLogs``):
+with ``hold_until_exit`` (``logs-after-exit``) a task's lines are held until it stops and then
+shipped, each stamped with that moment, the time they reach CloudWatch there
+(``simulators/aws/ecs.go:cwLogSink.WriteLog``); with ``drop_tty_output`` (``tty-output-lost``)
+the output of a task with a terminal is lost, as its demultiplexer finds no frames in a TTY's raw
+stream (``streamDockerLogs``).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -50,6 +59,8 @@ class _TaskLog:
     target: LogTarget | None
     pending: list[_Event] = field(default_factory=list)
     batch_due: float = 0.0
+    tty: bool = False
+    stopped: bool = False
 
 
 @dataclass
@@ -70,8 +81,12 @@ class LogShipper:
         command_echo: bool,
         min_ingestion_lag: float = 0.0,
         mark_stderr: bool = True,
+        hold_until_exit: bool = False,
+        drop_tty_output: bool = False,
     ) -> None:
         self._log_delivery = log_delivery
+        self._hold_until_exit = hold_until_exit
+        self._drop_tty_output = drop_tty_output
         self._client = logs_client
         self._command_echo = command_echo
         self._min_lag = min_ingestion_lag
@@ -98,10 +113,10 @@ class LogShipper:
 
     # -- inputs ---------------------------------------------------------------------------
 
-    def register(self, task_arn: str, target: LogTarget | None) -> None:
+    def register(self, task_arn: str, target: LogTarget | None, *, tty: bool = False) -> None:
         """A new task; ``target`` None means no awslogs configuration (nothing is shipped)."""
         with self._cond:
-            self._tasks.setdefault(task_arn, _TaskLog(target))
+            self._tasks.setdefault(task_arn, _TaskLog(target, tty=tty))
 
     def task_launching(self, task_arn: str, command_line: list[str], ts_ms: int) -> None:
         """The task's command is about to start: the quirk's echo event, before any output."""
@@ -109,8 +124,18 @@ class LogShipper:
             self._add(task_arn, " ".join(command_line), ts_ms)
 
     def task_stopped(self, task_arn: str) -> None:
-        """The task stopped: its buffered lines go out as soon as their delay has passed."""
+        """The task stopped: its buffered lines go out as soon as their delay has passed (held
+        lines, under ``hold_until_exit``, stamped now and due one delivery delay from now)."""
         with self._cond:
+            task_log = self._tasks.get(task_arn)
+            if task_log is not None:
+                task_log.stopped = True
+                held = [event for event in task_log.pending if event.due == math.inf]
+                if held:
+                    now_ms = int(time.time() * 1000)
+                    due = time.monotonic() + max(0.0, self._log_delivery(now_ms / 1000))
+                    for event in held:
+                        event.timestamp, event.due = now_ms, due
             self._cond.notify_all()
 
     def on_output(self, task_arn: str, stream: str, line: bytes, ts_ms: int) -> None:
@@ -118,12 +143,18 @@ class LogShipper:
         if not line:
             return
         text = line.decode("utf-8", errors="replace")
-        self._add(task_arn, self._stderr_marker + text if stream == "stderr" else text, ts_ms)
+        message = self._stderr_marker + text if stream == "stderr" else text
+        self._add(task_arn, message, ts_ms, output=True)
 
-    def _add(self, task_arn: str, message: str, ts_ms: int) -> None:
+    def _add(self, task_arn: str, message: str, ts_ms: int, *, output: bool = False) -> None:
         with self._cond:
             task_log = self._tasks.get(task_arn)
             if task_log is None or task_log.target is None:
+                return
+            if output and task_log.tty and self._drop_tty_output:
+                return
+            if output and self._hold_until_exit and not task_log.stopped:
+                task_log.pending.append(_Event(ts_ms, message, math.inf))  # see task_stopped
                 return
             now = time.monotonic()
             if not task_log.pending:
@@ -190,6 +221,8 @@ class LogShipper:
                     batches.append((task_arn, task_log.target, due))
                     self._in_flight[task_arn] = self._in_flight.get(task_arn, 0) + 1
                 for event in waiting:
+                    if event.due == math.inf:
+                        continue  # held until its task stops (task_stopped wakes us)
                     earliest = event.due if earliest is None else min(earliest, event.due)
             if batches or self._stopping:
                 return batches, self._stopping

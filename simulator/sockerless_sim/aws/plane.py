@@ -151,6 +151,8 @@ class AwsPlane:
             logs_client=logs,
             command_echo="command-echo-event" in quirks,
             mark_stderr="logs-stdout-only" not in quirks,
+            hold_until_exit="logs-after-exit" in quirks,
+            drop_tty_output="tty-output-lost" in quirks,
             min_ingestion_lag=(
                 LIE_MIN_INGESTION_LAG_SECONDS if "log-timestamps-not-cloudwatch" in lies else 0.0
             ),

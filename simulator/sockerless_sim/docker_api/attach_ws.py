@@ -31,6 +31,7 @@ AGENT_TIMEOUT = 10.0
 READ_SIZE = 64 * 1024
 MAX_MESSAGE = 1 << 20
 CLOSE_WAIT_SECONDS = 1.0
+NOT_FOUND_PAGE = b"404 page not found\n"
 
 
 class _WebSocket:
@@ -92,6 +93,8 @@ class AttachWsRoute:
 
     def __init__(self, backend: EcsBackend) -> None:
         self._backend = backend
+        # no-attach-ws: sockerless has no such route; Go's mux answers a plain-text 404.
+        self._missing = "no-attach-ws" in backend.config.quirks
 
     def register(self, router: Router) -> None:
         """Add the route to ``router``."""
@@ -99,12 +102,23 @@ class AttachWsRoute:
 
     def attach(self, request: Request, exchange: Exchange) -> None:
         """404/409 as JSON before the handshake; then the relay until the process exits."""
+        if self._missing:
+            exchange.send(404, NOT_FOUND_PAGE, content_type="text/plain; charset=utf-8")
+            return
         record = self._backend.resolve(request.params["id"])
         _snapshot, (agent_socket, token) = self._backend.agent_for(record)
         query = request.query
         wanted = {"stdout": query.flag("stdout"), "stderr": query.flag("stderr")}
         protocol = ServerProtocol(max_size=MAX_MESSAGE)
-        response = protocol.accept(WsRequest(request.target, Headers(request.headers.items())))
+        # The protocol's parser reads the handshake request before any frame: it is handed the
+        # request the HTTP server read, else it would take the client's frames for it (and no
+        # stdin ever reached the process).
+        handshake = WsRequest(request.target, Headers(request.headers.items()))
+        protocol.receive_data(handshake.serialize())
+        parsed = protocol.events_received()
+        if len(parsed) != 1 or not isinstance(parsed[0], WsRequest):
+            raise ApiError(400, "the WebSocket handshake request cannot be read")
+        response = protocol.accept(parsed[0])
         if response.status_code != 101:
             raise ApiError(response.status_code, response.body.decode(errors="replace").strip())
         try:

@@ -22,6 +22,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from ..agent.client import AgentClient, AgentError
 from ..agent.protocol import TOKEN_ENV, ProtocolError, parse_signal
 from ..config import SimConfig
+from ..quirks import FIXED_STOP_GRACE_SECONDS
 from . import naming
 from .ecs import CONTAINER_NAME, EcsGateway
 from .errors import ApiError, bad_request, no_such_container, not_running
@@ -92,6 +93,10 @@ class EcsBackend:
         self._stop_exit_code_one = "stop-exit-code-one" in config.quirks
         self._image_rewritten = "image-rewritten" in config.quirks
         self._conflict_without_slash = "conflict-without-slash" in config.quirks
+        self.workdir_and_user_dropped = "workdir-and-user-dropped" in config.quirks
+        self._kill_without_signal = "kill-without-signal" in config.quirks
+        self._stop_grace_fixed = "stop-grace-fixed" in config.quirks
+        self._auto_remove_ignored = "auto-remove-ignored" in config.quirks
         self.stopping = threading.Event()
         self._lock = threading.Lock()
         self._containers: dict[str, ContainerRecord] = {}
@@ -189,6 +194,9 @@ class EcsBackend:
         stop_timeout = config.stop_timeout
         if stop_timeout is None or stop_timeout < 0:
             stop_timeout = int(self.config.stop_timeout_seconds)
+        if self._stop_grace_fixed:  # sockerless' AWS simulator stops with Docker's 10 s grace
+            # (times the time scale, as the quirks' other sockerless timings)
+            stop_timeout = max(1, round(FIXED_STOP_GRACE_SECONDS * self.config.time_scale))
         # StopSignal and ConsoleSize have no place in a task definition (ECS stops with
         # SIGTERM; pseudoTerminal has no size): the agent wrapper carries them.
         agent_flags = ["--stop-signal", config.stop_signal] if config.stop_signal else []
@@ -217,9 +225,10 @@ class EcsBackend:
                 },
             },
         }
-        if config.working_dir:
+        # sockerless' AWS simulator keeps neither field of the definition (the quirk).
+        if config.working_dir and not self.workdir_and_user_dropped:
             container["workingDirectory"] = config.working_dir
-        if config.user:
+        if config.user and not self.workdir_and_user_dropped:
             container["user"] = config.user
         return {
             "family": self.impostor.family(container_id),
@@ -358,7 +367,7 @@ class EcsBackend:
     def _watch_auto_remove(self, record: ContainerRecord, task_arn: str) -> None:
         """``HostConfig.AutoRemove`` (``docker run --rm``): once this task stopped and the
         attach streams ended, the daemon removes the container (as Docker does)."""
-        if not record.config.auto_remove:
+        if not record.config.auto_remove or self._auto_remove_ignored:
             return
         threading.Thread(
             target=self._auto_remove, args=(record, task_arn), name="auto-remove", daemon=True
@@ -439,6 +448,9 @@ class EcsBackend:
         ``exited`` (137) right after, as Docker answers a kill once the container is dead. With
         another signal it answers once the signal was delivered, as Docker does; the task then
         stops as ECS stops it (the StopSignal, the grace, SIGKILL).
+
+        With the ``kill-without-signal`` quirk no signal reaches the process: StopTask alone,
+        answered at once, as sockerless' ECS backend does.
         """
         try:
             signum = parse_signal(signal_value) if signal_value else int(signal.SIGKILL)
@@ -450,7 +462,7 @@ class EcsBackend:
                 raise not_running(record.id)
             if self._stop_exit_code_one:
                 record.kill_signal = signum  # sockerless reads back 128 + this signal
-            agent = self.plane.agent_for_task(snapshot.arn)
+            agent = None if self._kill_without_signal else self.plane.agent_for_task(snapshot.arn)
             if agent is not None:
                 try:
                     AgentClient(agent[0], agent[1], timeout=AGENT_TIMEOUT).signal_main(signum)
@@ -460,7 +472,7 @@ class EcsBackend:
             self.gateway.stop_task(
                 snapshot.arn, f"Container killed via API ({signal.Signals(signum).name})"
             )
-        if signum == signal.SIGKILL:
+        if signum == signal.SIGKILL and not self._kill_without_signal:
             self._await_stopped(record, snapshot.arn, STOP_WAIT_SECONDS)
 
     def resize(self, record: ContainerRecord, height: int, width: int) -> None:
@@ -510,6 +522,10 @@ class EcsBackend:
         self, record: ContainerRecord, condition: str, view: ContainerView,
         awaited_task: str | None, first_task: str | None,
     ) -> bool:  # fmt: skip
+        if condition == "removed" and self._auto_remove_ignored:
+            # sockerless' wait reads no condition: it answers once the container is not running
+            # (backends/core/handle_containers.go:handleContainerWait), removed or not.
+            return not view.state.running
         if condition == "removed":
             return not self.exists(record.id)
         if condition == "not-running":

@@ -11,7 +11,7 @@ from .backend import EcsBackend
 from .errors import bad_request
 from .exchange import ChunkedStream, Exchange, Request
 from .exec_store import ExecStore
-from .filters import check_container_filters, matches
+from .filters import CONTAINER_FILTERS, check_container_filters, known_filters, matches
 from .params import Body, size_query
 from .records import ContainerConfig
 from .routing import Router
@@ -87,6 +87,7 @@ class ContainerRoutes:
     def __init__(self, backend: EcsBackend, execs: ExecStore) -> None:
         self._backend = backend
         self._execs = execs
+        self._unknown_filters_ignored = "unknown-filters-ignored" in backend.config.quirks
 
     def register(self, router: Router) -> None:
         """Add the routes to ``router``."""
@@ -110,9 +111,12 @@ class ContainerRoutes:
     def list(self, request: Request, exchange: Exchange) -> None:
         """Running containers, or all with ``all=1|true``, newest first. ``limit``, ``size`` and
         ``trunc_cmd`` are accepted and ignored, as sockerless does; an unknown filter key is 400,
-        as in Docker (``filters.check_container_filters``)."""
+        as in Docker (``filters.check_container_filters``), or ignored under the
+        ``unknown-filters-ignored`` quirk, as in sockerless."""
         query = request.query
         filters = query.filters()
+        if self._unknown_filters_ignored:
+            filters = known_filters(filters, CONTAINER_FILTERS)
         check_container_filters(filters)
         show_all = query.flag("all")
         views = self._backend.views(self._backend.records())
@@ -130,6 +134,7 @@ class ContainerRoutes:
                 log_group=self._backend.plane.log_group,
                 region=self._backend.plane.region,
                 ip_in_networks_only="ip-in-networks-only" in config.quirks,
+                workdir_and_user_dropped=self._backend.workdir_and_user_dropped,
             ),
         )
 

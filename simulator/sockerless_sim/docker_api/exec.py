@@ -39,6 +39,8 @@ class ExecRoutes:
         self._store = store
         # The exec-exit-code-zero quirk: sockerless reads back 0 whatever the command returned.
         self._exit_code_zero = "exec-exit-code-zero" in backend.config.quirks
+        # The tty-output-lost quirk: what an exec writes to its terminal never reaches the client.
+        self._tty_output_lost = "tty-output-lost" in backend.config.quirks
 
     def register(self, router: Router) -> None:
         """Add the routes to ``router``."""
@@ -195,7 +197,7 @@ class ExecRoutes:
             if kind == "exit":
                 assert isinstance(value, int)
                 return value
-            if exchange is None or not isinstance(value, bytes):
+            if exchange is None or not isinstance(value, bytes) or (tty and self._tty_output_lost):
                 continue
             try:
                 exchange.write_raw(framing.encode(framing.STREAM_TYPES[kind], value, tty=tty))

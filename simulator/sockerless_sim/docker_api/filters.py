@@ -4,7 +4,9 @@ A key Docker does not know answers 400 ``Invalid filter '<key>'``, as Docker doe
 Docker 20.10 for ``GET /containers/json`` and ``GET /images/json``; Docker 24 and later write
 ``invalid filter`` in lower case); a key Docker knows but the simulator does not evaluate
 answers 400 too, naming the ones it does, rather than listing everything. Container filters:
-label (``k`` / ``k=v``, all must match), name, id, status.
+label (``k`` / ``k=v``, all must match), name (part of the name), id, status. Under the
+``unknown-filters-ignored`` quirk a key Docker does not know is dropped instead, as sockerless
+does (``known_filters``).
 """
 
 from __future__ import annotations
@@ -55,6 +57,15 @@ def check_filters(
             )
 
 
+def known_filters(
+    filters: Mapping[str, list[str]], accepted: frozenset[str]
+) -> dict[str, list[str]]:
+    """``filters`` without the keys Docker does not accept: sockerless ignores them (020b7fa4
+    ``core/filters.go:MatchContainerFilters`` has no default case), so a misspelt key lists
+    every container there."""
+    return {key: values for key, values in filters.items() if key in accepted}
+
+
 def check_container_filters(filters: Mapping[str, list[str]]) -> None:
     """The ``GET /containers/json`` filters are ones the simulator can honour; 400 otherwise."""
     check_filters(filters, CONTAINER_FILTERS, CONTAINER_FILTERS_EVALUATED)
@@ -72,14 +83,18 @@ def _label_matches(labels: Mapping[str, str], wanted: str) -> bool:
 
 def matches(view: ContainerView, filters: Mapping[str, list[str]]) -> bool:
     """Whether ``view`` passes every filter (checked by ``check_container_filters`` first).
-    Label filters are ANDed (as in Docker); the values of ``name`` (exact, leading ``/``
-    optional), ``id`` (prefix) and ``status`` are ORed."""
+    Label filters are ANDed (as in Docker); the values of ``name`` (part of the name, with or
+    without its leading ``/``), ``id`` (prefix) and ``status`` are ORed.
+
+    Docker's ``name`` value is a regular expression searched in ``/<name>``, so any part of a
+    name matches; here, as in sockerless (``strings.Contains``), the value is plain text: a
+    ``.`` is a dot, not any character."""
     record = view.record
     labels = record.config.labels
     if not all(_label_matches(labels, wanted) for wanted in filters.get("label", [])):
         return False
     names = filters.get("name")
-    if names and record.name not in {n.removeprefix("/") for n in names}:
+    if names and not any(name in f"/{record.name}" for name in names):
         return False
     ids = filters.get("id")
     if ids and not any(record.id.startswith(prefix) for prefix in ids):

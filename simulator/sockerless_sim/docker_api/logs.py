@@ -20,6 +20,7 @@ from typing import Protocol, TypeVar
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ..config import SimConfig
+from ..quirks import FOLLOW_TAIL_SECONDS
 from . import framing
 from .backend import EcsBackend
 from .ecs import CONTAINER_NAME, EcsGateway, LogEvent
@@ -193,6 +194,13 @@ class LogsRoute:
         self._backend = backend
         self._ms_timestamps = "ms-timestamps" in config.quirks
         self._stdout_only = STDOUT_ONLY_QUIRK in config.quirks
+        # logs-tail-from-head: sockerless' AWS simulator applies GetLogEvents' limit from the
+        # head whatever startFromHead says, so `tail=N` gives the first N events.
+        self._tail_from_head = "logs-tail-from-head" in config.quirks
+        # follow-ends-late: sockerless keeps fetching for a while after the container exited.
+        self._follow_tail = (
+            FOLLOW_TAIL_SECONDS * config.time_scale if "follow-ends-late" in config.quirks else 0.0
+        )
         delays = config.delays(record=False)  # an estimate: nothing waits on these draws
         # How long a line may take to reach CloudWatch: the slowest of a few draws from the
         # profile (the plane draws each delay itself; there is no way to know it exactly).
@@ -243,7 +251,9 @@ class LogsRoute:
         tty = record.config.tty
         reader = open_reader(self._backend, record, options)
         payloads: Iterable[tuple[int, bytes]] = self.payloads(reader.read_new(), options)
-        if options.tail is not None:
+        if options.tail is not None and self._tail_from_head:
+            payloads = list(itertools.islice(payloads, options.tail))
+        elif options.tail is not None:
             payloads = deque(payloads, maxlen=options.tail) if options.tail else ()
         else:  # the first page is read before the answer starts: a failure is still an error
             payloads = _first_read(payloads)
@@ -283,7 +293,9 @@ class LogsRoute:
                     since_stop = (
                         (datetime.now(UTC) - stopped_at).total_seconds() if stopped_at else 0.0
                     )
-                    tail_until = time.monotonic() + max(self._delivery_window - since_stop, 0.0)
+                    tail_until = time.monotonic() + max(
+                        self._delivery_window - since_stop, self._follow_tail
+                    )
             now = time.monotonic()
             if tail_until is not None and now >= tail_until:
                 emit(self.payloads(reader.read_new(), options))

@@ -41,10 +41,20 @@ def _log_config(view: ContainerView, log_group: str, region: str) -> dict[str, A
 
 
 def inspect_json(
-    view: ContainerView, *, log_group: str, region: str, ip_in_networks_only: bool
+    view: ContainerView,
+    *,
+    log_group: str,
+    region: str,
+    ip_in_networks_only: bool,
+    workdir_and_user_dropped: bool = False,
 ) -> dict[str, Any]:
-    """``GET /containers/{id}/json``: the original config, state mapped from the task."""
+    """``GET /containers/{id}/json``: the original config, state mapped from the task.
+
+    With the ``workdir-and-user-dropped`` quirk a started container's ``WorkingDir`` and
+    ``User`` read empty: sockerless rebuilds ``Config`` from the task definition, where its AWS
+    simulator kept neither."""
     record, state, config = view.record, view.state, view.record.config
+    dropped = workdir_and_user_dropped and bool(record.task_arns)
     argv = config.argv
     host_config = {
         **config.host_config,
@@ -82,7 +92,7 @@ def inspect_json(
         "Config": {
             "Hostname": config.hostname or record.short_id,
             "Domainname": config.domainname,
-            "User": config.user,
+            "User": "" if dropped else config.user,
             "AttachStdin": config.attach_stdin,
             "AttachStdout": config.attach_stdout,
             "AttachStderr": config.attach_stderr,
@@ -93,7 +103,7 @@ def inspect_json(
             "Cmd": config.cmd,
             "Entrypoint": config.entrypoint,
             "Image": view.image,
-            "WorkingDir": config.working_dir,
+            "WorkingDir": "" if dropped else config.working_dir,
             "Labels": dict(config.labels),
             "StopTimeout": config.stop_timeout,
             **({"StopSignal": config.stop_signal} if config.stop_signal else {}),
