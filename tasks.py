@@ -43,7 +43,8 @@
     python3 tasks.py robotcode
                               the ECS suites through robotcode with robot.toml's embedded profile
     python3 tasks.py setup    only create/refresh the virtual environment in .venv
-    python3 tasks.py lint     ruff, mypy, robocop, and the CI examples (actionlint, GitLab schema)
+    python3 tasks.py lint     ruff, mypy, import-linter (the layers), robocop, and the CI examples
+                              (actionlint, GitLab schema)
     python3 tasks.py sweep [sweeper options]
                               clean up what killed runs left behind (options go to the sweeper:
                               python3 tasks.py sweep --run-id ID, --dry-run, --host ADDRESS)
@@ -663,6 +664,12 @@ def lint(tally: Tally) -> None:
     run_step("ruff check", [str(BIN / "ruff"), "check", "."], tally)
     run_step("ruff format --check", [str(BIN / "ruff"), "format", "--check", "."], tally)
     run_step("mypy", [str(BIN / "mypy")], tally)
+    run_step(
+        "lint-imports (the layers of docs/architecture.md)",
+        [str(BIN / "lint-imports"), "--no-logo", "--no-cache"],
+        tally,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(["libraries", "simulator"])},
+    )
     robocop = str(BIN / "robocop")
     run_step("robocop check", [robocop, "check", *KIT_ROBOT_PATHS], tally)
     run_step(
@@ -762,7 +769,7 @@ def robotcode(tally: Tally) -> None:
 
 
 # `python -m build` writes setuptools' egg-info into the checkout: the installed-kit step and
-# utest/distribution, which run side by side in `tasks.py test`, must not build at once.
+# utest/system/distribution, which run side by side in `tasks.py test`, must not build at once.
 SOURCE_BUILD_LOCK = VENV / ".source-build.lock"
 
 

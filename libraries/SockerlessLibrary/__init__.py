@@ -8,28 +8,31 @@ from typing import Any
 from botocore.exceptions import BotoCoreError
 from robotlibcore import DynamicCore
 
+from .arguments import seconds
 from .budget import budget_setting
 from .declarations import TaskDeclarations
 from .errors import DaemonResponseError, DaemonTimeout, ProtocolError, SockerlessError
-from .keywords.argument_check import ArgumentCheck
 from .keywords.aws import AwsKeywords
-from .keywords.base import log, log_html, seconds, warn
 from .keywords.budget import BudgetKeywords
 from .keywords.containers import ContainerKeywords
-from .keywords.context import LibraryContext, LibrarySettings
 from .keywords.docker_only import DockerOnlyKeywords
 from .keywords.exec import ExecKeywords
-from .keywords.janitor import Janitor
 from .keywords.logs import LogKeywords
 from .keywords.preflight import PreflightKeywords
 from .keywords.proof import ProofKeywords
-from .keywords.registry import Selection, everything, only, scope_of_test, within_suite
-from .keywords.run_account import RunAccountant
 from .keywords.session import SessionKeywords
 from .keywords.streams import StreamKeywords
 from .keywords.target import TargetKeywords
-from .keywords.timeline import TimelineKeywords, TimelineReporter
-from .report_guard import ReportGuard
+from .keywords.timeline import TimelineKeywords
+from .listeners.argument_check import ArgumentCheck
+from .listeners.log import current_scope, debug, log, log_html, warn
+from .listeners.pabot import pabot_budget_id
+from .listeners.report_guard import ReportGuard
+from .listeners.run_account import RunAccountant
+from .listeners.timeline import TimelineReporter
+from .run.context import LibraryContext, LibrarySettings, RobotRun
+from .run.janitor import Janitor
+from .run.registry import Selection, everything, only, scope_of_test, within_suite
 from .transport import pinned_api_version
 from .version import __version__
 
@@ -363,7 +366,8 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
             task_budget=task_budget,
         )
         budget_setting(task_budget, {})  # a bad value fails the import, before any keyword runs
-        self._context = LibraryContext(settings, log=log, warn=warn)
+        robot = RobotRun(current_scope=current_scope, pabot_budget_id=pabot_budget_id, debug=debug)
+        self._context = LibraryContext(settings, log=log, warn=warn, robot=robot)
         self._janitor = Janitor(self._context, log)
         self._timeline = TimelineReporter(self._context, log, log_html, warn)
         self._accountant = RunAccountant(self._context, self._janitor, self._timeline, log, warn)
@@ -423,7 +427,7 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
         """Clean what the suite (its setup/teardown, tests and child suites) left registered;
         at the end of the outermost suite the library saw (the top suite when it loads the
         library), account for the run: what it cleaned, what it could not and how to finish
-        (``keywords/run_account.py``)."""
+        (``listeners/run_account.py``)."""
         self._clean(within_suite(data.full_name), "suite")
         if self._accountant.is_outermost(data):
             self._accountant.end_of_run(result)

@@ -1,61 +1,28 @@
-"""A cost guard: a per-run budget of Fargate tasks, checked before a create reaches the daemon.
+"""A cost guard: a per-run budget of Fargate tasks, checked before a create reaches the daemon
+(docs/running.md, "Fargate task budget"; sharing it across pabot processes: "pabot").
 
-What counts. sockerless launches one Fargate task per container, when the container is started,
-so every create the library sends counts as one task, whether or not the test then starts the
-container. A create is counted *before* anything else happens: one beyond the budget fails
-with `TaskBudgetExhausted`, no request reaches the daemon (not even a connection is made, nor
-the embedded simulator started). A counted create gives its slot back only when nothing can
-come of it:
+Every create the library sends counts as one task (sockerless launches one per container when it
+starts), counted *before* anything is sent: one beyond the budget fails with
+`TaskBudgetExhausted` and no request, connection or simulator start follows. A counted create
+gives its slot back only when nothing can come of it: the library refused to send it
+(``ConfigurationError``) or the daemon answered an error status. No answer (unreachable, a read
+timeout, Ctrl-C) keeps it: the daemon may have made the container. Giving back cannot let a run
+go beyond its budget (the count covers reservations that may still become containers, changed
+under the lock of the check); a create in flight may deny another that would have fitted a
+moment later: the guard errs on the side of fewer tasks.
 
-* the library refused to send it (``ConfigurationError``, e.g. a bad argument), or
-* the daemon answered an error status (4xx/5xx), so the library has no container ID to start.
+How big: an explicit budget (``task_budget``, ``FARGATE_TASK_BUDGET``,
+``SOCKERLESS_KIT_TASK_BUDGET``) is enforced on every target; else it is ``auto``, the sum of
+what the selected tests declare (``declarations``) over the processes sharing it, enforced on a
+real target and only counted on the kit's own simulator. Whose: ``SOCKERLESS_KIT_BUDGET_ID``,
+else the id the pabot processes agree on (``listeners/pabot.py``), else this process's run id
+(a new id when ``SOCKERLESS_KIT_RUN_ID`` fixes it: a budget must not be reused). The run id of
+labels and sweeps stays per process, so no process sweeps another's containers.
 
-Every other outcome keeps its slot: a container ID came back, or no answer came (the daemon
-could not be reached, a read timeout, a dropped connection, Ctrl-C), when the daemon may have
-made the container anyway.
-Giving a slot back cannot let the run go beyond its budget: the count only ever covers
-reservations that may still become containers, and it is changed under the same lock as the
-check. What it can do is deny a create that, a moment later, would have fitted: a create in
-flight holds its slot until its answer, and another process that needs a slot meanwhile is
-denied even if that answer turns out to be a refusal. The guard errs on the side of fewer tasks.
-A container started twice launches two tasks; the suites never do that, the guard does not
-count it.
-
-How big. An explicit budget (the ``task_budget`` import argument, in the suites
-``FARGATE_TASK_BUDGET``, else ``SOCKERLESS_KIT_TASK_BUDGET``) is enforced on every target. Without
-one the budget is ``auto``: what the selected tests declare (a ``fargate-tasks:N`` tag per test,
-1 for a test without one; see ``declarations``), known from the start of the run and summed over
-the processes sharing the budget (each writes its sum to the ledger once, as ``declared``).
-``auto`` is enforced against a real target and only counted and reported on the kit's own
-simulator, where no task costs anything: adding tests must not break a free run.
-
-Who shares a budget. One budget per *run*, whose processes may be several:
-
-1. ``SOCKERLESS_KIT_BUDGET_ID``: every process with the same value shares one budget
-   (``python3 tasks.py pabot`` sets a new one for each run).
-2. Under pabot (the Robot variable ``${PABOTLIBURI}`` is set): the processes agree on a budget id
-   through PabotLib, pabot's server for values shared by the processes of one run: the first
-   one to ask makes a new id, under a PabotLib lock, and the others read it. pabot passes no
-   other value that is the same for all processes of a run and new for the next run
-   (``CALLER_ID`` is per process, ``PABOTEXECUTIONPOOLID`` a reused slot number). When PabotLib
-   cannot be reached (``--no-pabotlib``; pabot < 5 without ``--pabotlib``) the budget counts
-   per process and a warning says so.
-3. Otherwise the process is the run: its budget id is its run id, or a new id when
-   ``SOCKERLESS_KIT_RUN_ID`` is set (a fixed run id may be reused by the next run; a budget must
-   not be).
-
-The run id itself (container labels, journal, sweeps) stays per process: a run id shared by
-parallel processes would let one process's suite sweep remove the containers another process's
-tests are still using.
-
-Locking. The count lives in ``<journal dir>/<budget id>.budget``: one JSON line per event
-(``reserved``, ``given_back``, ``denied``), each written with a single ``write`` to a file opened
-with ``O_APPEND``. Check-and-reserve runs under an exclusive ``fcntl.flock`` of that file, so
-of N processes racing for the last slots exactly as many win as there are slots. The lock
-belongs to the open file: closing it, or the death of the process (even by SIGKILL), releases
-it. Waiting for it is bounded (``LOCK_TIMEOUT_SECONDS``); a lock that cannot be had fails the
-create with a message that says so. A torn last line (a process killed mid-write) is skipped:
-a torn ``reserved`` line was never followed by a request, a torn ``given_back`` line keeps its
+The count lives in ``<journal dir>/<budget id>.budget``: one JSON line per event, each a single
+``write`` with ``O_APPEND``; check-and-reserve holds an exclusive ``flock`` (released when the
+file closes or the process dies), waited for at most ``LOCK_TIMEOUT_SECONDS``. A torn last line
+is skipped: a torn ``reserved`` was never followed by a request, a torn ``given_back`` keeps its
 slot counted.
 """
 
@@ -74,13 +41,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from robot.api import logger
-from robot.libraries.BuiltIn import BuiltIn, RobotNotRunningError
-from robot.libraries.Remote import Remote
-
-from .aws.journal import journal_directory, json_lines, new_run_id, utc_now, validate_run_id
 from .declarations import DEFAULT_TASKS_PER_TEST, TAG_PREFIX, TaskDeclarations
 from .errors import ConfigurationError, DaemonResponseError, SockerlessError
+from .journal import journal_directory, json_lines, new_run_id, utc_now, validate_run_id
 
 BUDGET_ENV = "SOCKERLESS_KIT_TASK_BUDGET"
 BUDGET_ID_ENV = "SOCKERLESS_KIT_BUDGET_ID"
@@ -89,9 +52,6 @@ IMPORT_ARGUMENT = "task_budget"
 UNLIMITED_WORDS = frozenset({"unlimited", "none"})
 AUTO = "auto"
 LOCK_TIMEOUT_SECONDS = 10.0
-PABOTLIB_TIMEOUT_SECONDS = 10.0
-PABOTLIB_CALL_TIMEOUT_SECONDS = 5.0
-PABOTLIB_KEY = "sockerless-kit.budget-id"
 MAX_LEDGER_BYTES = 4 * 1024 * 1024
 
 RESERVED = "reserved"
@@ -217,107 +177,6 @@ def budget_scope(
     if shared is not None:
         return BudgetScope(shared, SHARED_BY_PABOT)
     return BudgetScope(run_id if run_id_generated else new_run_id(), SHARED_BY_PROCESS)
-
-
-# --- pabot ------------------------------------------------------------------------------------
-
-
-class PabotLibUnreachable(TaskBudgetError):
-    """No PabotLib answers at ``${PABOTLIBURI}``."""
-
-
-def agree_through_pabotlib(
-    call: Callable[[str, list[Any]], Any],
-    *,
-    proposal: str,
-    caller_id: str,
-    timeout: float = PABOTLIB_TIMEOUT_SECONDS,
-    clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] = time.sleep,
-) -> str:
-    """The budget id of this pabot run: the first process to ask stores ``proposal``.
-
-    ``call(keyword, args)`` runs a PabotLib keyword (``acquire_lock``, ``release_lock``,
-    ``get_parallel_value_for_key``, ``set_parallel_value_for_key``) and raises
-    ``PabotLibUnreachable`` when no PabotLib answers.
-    """
-    deadline = clock() + timeout
-    delay = 0.02
-    while not call("acquire_lock", [PABOTLIB_KEY, caller_id]):
-        if clock() >= deadline:
-            raise TaskBudgetError(
-                f"Could not take PabotLib's lock '{PABOTLIB_KEY}' within {timeout:g} s to agree "
-                "on this pabot run's Fargate task budget: another process holds it (a process "
-                f"killed while holding it never gives it back); set {BUDGET_ID_ENV} to a new "
-                "value for the run instead"
-            )
-        sleep(delay)
-        delay = min(delay * 2, 0.2)
-    try:
-        agreed = str(call("get_parallel_value_for_key", [PABOTLIB_KEY]) or "")
-        if not agreed:
-            agreed = proposal
-            call("set_parallel_value_for_key", [PABOTLIB_KEY, agreed])
-    finally:
-        call("release_lock", [PABOTLIB_KEY, caller_id])
-    try:
-        return validate_run_id(agreed)
-    except ValueError as error:
-        raise TaskBudgetError(f"PabotLib's '{PABOTLIB_KEY}': {error}") from None
-
-
-def pabotlib_caller(uri: str) -> Callable[[str, list[Any]], Any]:
-    """``call(keyword, args)`` on the PabotLib at ``uri`` (``host:port``), each call bounded."""
-    # Robot's Remote library is untyped: reach it through Any.
-    remote: Any = Remote(  # type: ignore[no-untyped-call]
-        uri if "://" in uri else f"http://{uri}", timeout=PABOTLIB_CALL_TIMEOUT_SECONDS
-    )
-
-    def call(name: str, args: list[Any]) -> Any:
-        try:
-            return remote.run_keyword(name, args, {})
-        except (RuntimeError, TypeError, OSError) as error:
-            raise PabotLibUnreachable(f"PabotLib at {uri} did not answer {name}: {error}") from None
-
-    return call
-
-
-def robot_variable(name: str) -> Any:
-    """A Robot variable's value; ``None`` when it is not set or Robot is not running."""
-    try:
-        return BuiltIn().get_variable_value(name)
-    except RobotNotRunningError:
-        return None
-
-
-def robot_warning(message: str) -> None:
-    """A warning in the Robot log (and on the console)."""
-    logger.warn(message)
-
-
-def pabot_budget_id(
-    variable: Callable[[str], Any] = robot_variable, log: Log = robot_warning
-) -> str | None:
-    """The budget id the processes of this pabot run share; ``None`` outside pabot.
-
-    ``variable(name)`` reads a Robot variable (``None`` when unset or when Robot is not running).
-    """
-    uri = variable("${PABOTLIBURI}")
-    if not uri:
-        return None
-    caller_id = str(variable("${CALLER_ID}") or uuid.uuid4().hex)
-    proposal = "pabot-" + new_run_id()
-    try:
-        agreed = agree_through_pabotlib(
-            pabotlib_caller(str(uri)), proposal=proposal, caller_id=caller_id
-        )
-    except PabotLibUnreachable as error:
-        log(
-            f"{error}. The Fargate task budget counts for this process only; set "
-            f"{BUDGET_ID_ENV} to one new value for all processes of the run to share it"
-        )
-        return None
-    return agreed
 
 
 # --- the ledger -------------------------------------------------------------------------------
@@ -447,7 +306,7 @@ class BudgetLedger:
             return ledger_state(self._read(descriptor))
 
     def append(self, record: Mapping[str, Any]) -> None:
-        """Add one record of the run's processes (``run_group``: usage, accounts); the budget's
+        """Add one record of the run's processes (``run/group.py``: usage, accounts); the budget's
         counts ignore events they do not know."""
         with self._locked(exclusive=True) as descriptor:
             self._append(descriptor, record)
@@ -699,42 +558,28 @@ class TaskBudget:
 
     def summary(self) -> dict[str, Any]:
         """What `Get Fargate Task Budget` returns."""
-        if self.setting.auto:
-            return self._auto_summary()
         limit = self.setting.limit
-        state = self.ledger.state() if limit is not None else BudgetState()
-        return {
-            "budget": limit,
-            "used": state.used if limit is not None else None,
-            "remaining": max(0, limit - state.used) if limit is not None else None,
-            "denied": state.denied,
-            "given_back": state.given_back,
-            "budget_id": self.scope.budget_id,
-            "shared_by": self.scope.shared_by,
-            "source": self.setting.source,
-            "enforced": limit is not None,
-            "description": describe(limit, state, self.scope),
-        }
-
-    def _auto_summary(self) -> dict[str, Any]:
-        declarations = self._auto.declarations()
-        if declarations is not None:
+        if not self.setting.auto:
+            state = self.ledger.state() if limit is not None else BudgetState()
+            counted, enforced = limit is not None, limit is not None
+            description = describe(limit, state, self.scope)
+        elif (declarations := self._auto.declarations()) is not None:
             declarations.check()
             self._declare(declarations)
-            state = self.ledger.state()
+            state, counted = self.ledger.state(), True
+            limit = state.declared
             enforced = self._not_enforced is None
             description = describe_auto(state, self.scope, self._not_enforced)
         else:
-            state, enforced = BudgetState(), False
+            state, counted, enforced = BudgetState(), False, False
             description = (
                 "not counted: no Robot run told the library which tests run (their "
                 f"{TAG_PREFIX}N tags size the budget)"
             )
-        counted = declarations is not None
         return {
-            "budget": state.declared if counted else None,
+            "budget": limit if counted else None,
             "used": state.used if counted else None,
-            "remaining": max(0, state.declared - state.used) if counted else None,
+            "remaining": max(0, limit - state.used) if counted and limit is not None else None,
             "denied": state.denied,
             "given_back": state.given_back,
             "budget_id": self.scope.budget_id,
@@ -752,14 +597,15 @@ def open_task_budget(
     *,
     run_id_generated: bool,
     log: Log,
-    pabot: Callable[[], str | None] = pabot_budget_id,
+    pabot: Callable[[], str | None] = lambda: None,
     auto: AutoBudget | None = None,
     warn: Log | None = None,
 ) -> TaskBudget:
-    """The budget from the settings, counted under the id this process shares with its run.
+    """The budget from the settings, counted under the id this process shares with its run
+    (``pabot``: the id the run's pabot processes agreed on, ``listeners.pabot.pabot_budget_id``).
 
     The id is agreed under pabot even when nothing is counted: the ledger also holds what each
-    process of the run reports for the run's account (``run_group``).
+    process of the run reports for the run's account (``run/group.py``).
     """
     setting = budget_setting(import_value, env)
     auto = auto or AutoBudget()

@@ -2,7 +2,7 @@
 that create and exec share (``env``, stop times).
 
 An option whose name the keyword does not know never gets here: the library refuses it before the
-keyword runs (``keywords/argument_check``).
+keyword runs (``listeners/argument_check.py``).
 
 `container_create_body` builds the Docker create body from the explicit options plus two escape
 hatches (``config`` merged into the body, ``host_config`` into ``HostConfig``). A field given both

@@ -54,11 +54,6 @@ def find_uppercase_booleans(query: str) -> list[str]:
     ]
 
 
-def has_uppercase_boolean(query: str) -> bool:
-    """True when ``query`` carries a ``True``/``False`` value (which daemons read as false)."""
-    return bool(find_uppercase_booleans(query))
-
-
 def encode_filters(filters: FiltersArg) -> str | None:
     """``filters`` as compact JSON for the ``filters`` query parameter (``None`` stays ``None``).
 

@@ -1,4 +1,5 @@
-"""Log lines: lenient RFC 3339 timestamps and ``<timestamp><space><message>`` splitting.
+"""Log lines: lenient RFC 3339 timestamps and ``<timestamp><space><message>`` splitting; the lines
+of a result's stream, and how a message shows them.
 
 Docker writes a fixed 9-digit fraction (``...00.120000000Z``); sockerless writes Go's
 ``RFC3339Nano`` of a millisecond value with trailing zeros trimmed (``...12.3Z``, ``...12Z``).
@@ -10,15 +11,20 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
+from .arguments import ArgumentError
+from .capping import MESSAGE_LIMIT, show_line
 from .errors import ProtocolError
 from .mux import (
     DEFAULT_MAX_FRAME_SIZE,
     STDERR,
     STDOUT,
+    STREAM_NAMES,
+    STREAM_NUMBERS,
     DecodedStream,
     FrameDecoder,
     Piece,
@@ -285,3 +291,66 @@ class WindowDecoder:
 
     def _stream(self) -> DecodedStream:
         return DecodedStream(list(self._held), multiplexed=self.multiplexed)
+
+
+# -- the lines of a result's stream, and how a message shows them ---------------------------
+
+
+MAX_LINES_SHOWN = 40
+
+
+def stream_name(stream: str | int) -> str:
+    """``"stdout"``/``1`` -> ``"stdout"``; anything else is a usage error."""
+    text = str(stream).strip().lower()
+    if text in STREAM_NUMBERS:
+        return text
+    if text.isdigit() and int(text) in STREAM_NAMES:
+        return STREAM_NAMES[int(text)]
+    raise ArgumentError(f"Unknown stream '{stream}': use stdout, stderr (or 1, 2)")
+
+
+def other_stream(stream: str | int) -> str:
+    """The output stream that is not ``stream``: where a line expected on it may have come."""
+    return "stdout" if stream_name(stream) == "stderr" else "stderr"
+
+
+def stream_number(stream: str | int) -> int:
+    """``"stdout"``/``1`` -> ``1``."""
+    return STREAM_NUMBERS[stream_name(stream)]
+
+
+def _log_line_stream(line: Any) -> str:
+    value = line.stream
+    return value if isinstance(value, str) else STREAM_NAMES.get(int(value), str(value))
+
+
+def output_lines(result: Any, stream: str | int = "stdout") -> list[str]:
+    """The lines of ``stream``, with a timestamp prefix already split off for timestamped logs."""
+    name = stream_name(stream)
+    log_lines = getattr(result, "log_lines", None)
+    if log_lines is not None:
+        return [str(line.text) for line in log_lines if _log_line_stream(line) == name]
+    return [str(line) for line in result.output.lines(name)]
+
+
+def whole_line_present(lines: list[str], wanted: str) -> bool:
+    """True when one line equals ``wanted`` exactly (a trailing ``\\r`` from a TTY is ignored)."""
+    return any(line.rstrip("\r") == wanted for line in lines)
+
+
+def show_lines(lines: Sequence[str], limit: int = MESSAGE_LIMIT, total: int | None = None) -> str:
+    """The lines for a message: quoted, each cut after ``LINE_LIMIT`` characters, at most
+    ``MAX_LINES_SHOWN`` of them and no more than fit in about ``limit`` characters; ``total``
+    is how many lines there are when ``lines`` holds only the first ones."""
+    if not lines:
+        return "no lines"
+    shown: list[str] = []
+    size = 0
+    for line in lines[:MAX_LINES_SHOWN]:
+        quoted = show_line(line)
+        if shown and size + len(quoted) > limit:
+            break
+        shown.append(quoted)
+        size += len(quoted) + 1
+    more = (len(lines) if total is None else total) - len(shown)
+    return "\n".join(shown) + (f"\n... and {more} more line(s)" if more > 0 else "")

@@ -7,8 +7,8 @@ that prints a container's environment through exec would put the token in the re
 that echoes a request could put a key there. ``SECRETS`` collects the values as the kit meets
 them (the credentials when it builds a client, the tokens in every task definition its ECS
 clients read, a ``SOCKERLESS_AGENT_TOKEN=`` assignment in any text it masks) and ``mask``
-replaces each with ``MASK``; the report guard (``report_guard.py``) applies it to every message
-of the run.
+replaces each with ``MASK``; the report guard (``listeners/report_guard.py``) applies it to
+every message of the run.
 
 Values shorter than ``MIN_SECRET_LENGTH`` are not secrets the kit masks: real AWS keys (20 and
 40 characters), session tokens and agent tokens are longer, and masking a test setup's

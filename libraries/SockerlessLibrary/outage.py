@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .aws.journal import utc_now
+from .journal import utc_now
 
 DOWN_AFTER_SECONDS = 4.0
 FIRST_RETRY_SECONDS = 0.25

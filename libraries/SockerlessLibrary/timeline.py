@@ -25,7 +25,7 @@ import json
 import re
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 from urllib.parse import unquote
@@ -112,15 +112,6 @@ class CallMark:
     sent: float
     answered: float | None
     status: int | None
-
-    def as_dict(self) -> dict[str, Any]:
-        """For the JSON document."""
-        return {
-            "call": self.call,
-            "sent": self.sent,
-            "answered": self.answered,
-            "status": self.status,
-        }
 
 
 @dataclass
@@ -642,7 +633,7 @@ def container_timeline(trace: ContainerTrace, offset: float) -> dict[str, Any]:
         "container_id": trace.container_id,
         "short_id": trace.short_id,
         "command": trace.command,
-        "docker_calls": [mark.as_dict() for mark in trace.calls],
+        "docker_calls": [asdict(mark) for mark in trace.calls],
         "exit_seen": trace.exit_seen,
         "tasks": [task.as_dict() for task in tasks],
         "logs": logs,

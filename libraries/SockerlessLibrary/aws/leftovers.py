@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ConfigurationError, excerpt
+from ..journal import CreatedEntry
 from ..outage import Outage
 from ..transport import Target
 from .config import AwsConfig
 from .evidence import TaskEvidence
-from .journal import CreatedEntry
 from .resources import log_stream_prefix, task_definition_family
 from .teardown import ContainerCleanupResult
 

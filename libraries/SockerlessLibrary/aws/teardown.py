@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from botocore.exceptions import BotoCoreError
 
 from ..errors import SockerlessError
+from ..journal import RunJournal
 from .cleanup import AwsCleaner, AwsCleanupReport
 from .config import AwsConfig
-from .journal import RunJournal
 from .queries import ContainerResources
 
 Log = Callable[[str], None]

@@ -73,14 +73,6 @@ class AwsVerifier:
         )
         return inactive
 
-    def task_definition_should_be_active(self, container_id: str) -> str:
-        """At least one ACTIVE revision; returns the newest one's ARN."""
-        family = task_definition_family(container_id)
-        active = self.active_task_definitions(container_id)
-        if not active:
-            raise AwsCheckFailed(f"Task definition family {family} has no ACTIVE revision")
-        return sorted(active, key=_revision)[-1]
-
     def tasks_should_be_stopped(
         self, container_id: str, *, timeout: float, interval: float = 1.0
     ) -> list[dict[str, Any]]:
@@ -132,11 +124,6 @@ class AwsVerifier:
             outcome = f"no log stream {prefix}* in {res.config.log_group}"
         res.caller.log(outcome[0].upper() + outcome[1:])
         return outcome
-
-
-def _revision(arn: str) -> int:
-    tail = arn.rsplit(":", 1)[-1]
-    return int(tail) if tail.isdigit() else 0
 
 
 def _describe_tasks(tasks: list[dict[str, Any]]) -> str:

@@ -8,17 +8,18 @@ from typing import Any
 from robot.api.deco import keyword
 from robot.libraries.BuiltIn import BuiltIn
 
+from ..arguments import ArgumentError
 from ..aws.evidence import TaskEvidence
-from ..aws.journal import recorded_task_arns
 from ..aws.proof import AwsProver
 from ..aws.resources import task_definition_family
 from ..aws.usage import measure_usage
 from ..aws.verify import AwsVerifier
-from .base import LibraryComponent, current_scope, log, warn
-from .janitor import CLEANUP_DEADLINE_SECONDS, Janitor
-from .registry import RUN_SCOPE, Selection, everything, only, within_suite
-from .run_account import record_usage
-from .status import ArgumentError
+from ..journal import recorded_task_arns
+from ..listeners.log import current_scope, log, warn
+from ..listeners.run_account import record_usage
+from ..run.janitor import CLEANUP_DEADLINE_SECONDS, Janitor
+from ..run.registry import RUN_SCOPE, Selection, everything, only, within_suite
+from . import LibraryComponent
 
 VERIFY_DEADLINE_SECONDS = 60.0
 SCOPES = ("test", "suite", "all")

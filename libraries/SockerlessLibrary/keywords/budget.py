@@ -6,7 +6,8 @@ from typing import Any
 
 from robot.api.deco import keyword
 
-from .base import LibraryComponent, log
+from ..listeners.log import log
+from . import LibraryComponent
 
 
 class BudgetKeywords(LibraryComponent):

@@ -18,9 +18,9 @@ from robot.libraries.BuiltIn import BuiltIn
 
 from ..capping import cap
 from ..conformance import STATUSES, Matrix, MatrixError, Probe, compare, probe_message
-from ..conformance_html import matrix_page, matrix_table
-from ..report_guard import log_kit_html
-from .argument_check import ArgumentCheck
+from ..conformance.html import matrix_page, matrix_table
+from ..listeners.argument_check import ArgumentCheck
+from ..listeners.report_guard import log_kit_html
 
 MATRIX_FILE = "conformance.json"
 PAGE_FILE = "conformance.html"

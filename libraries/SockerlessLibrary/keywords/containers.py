@@ -10,12 +10,13 @@ from typing import Any
 
 from robot.api.deco import keyword
 
+from ..arguments import ANY_STATUS, parse_expected_status, seconds
 from ..capping import cap, cap_lines
 from ..create_options import CreateOptions, container_create_body, stop_seconds
-from .base import LibraryComponent, debug, log, seconds, warn
-from .creation import CreateGuard, kit_labels
-from .exit_wait import ExitWait, Polling, container_state, describe_state
-from .status import ANY_STATUS, parse_expected_status
+from ..listeners.log import debug, log, warn
+from ..run.creation import CreateGuard, kit_labels
+from ..waits.exit_wait import ExitWait, Polling, container_state, describe_state
+from . import LibraryComponent
 
 _CONTAINER_ID = re.compile(r"^[0-9a-f]{64}$")
 # Status waits back off (0.5 s, 1 s, 2 s, 2 s...): a wait for a Fargate task's exit can last

@@ -13,19 +13,11 @@ from __future__ import annotations
 from robot.api.deco import keyword
 from robot.libraries.BuiltIn import BuiltIn
 
-from .base import LibraryComponent, log
+from ..listeners.log import log
+from . import LibraryComponent
 
 MODE_METADATA = "Mode"
 MODE_DESCRIPTION = "Docker-only: Docker behaviour checked, nothing checked on AWS"
-NO_AWS_SIDE = "Docker-only mode without AWS credentials: the target has no AWS side to clean"
-
-
-def no_aws_side(docker_only: bool, credentials: str) -> str | None:
-    """Why a cleanup skips AWS and is still complete (Docker-only mode, no credentials), or
-    ``None``: with credentials the AWS side is cleaned as in any run."""
-    if docker_only and credentials == "missing":
-        return NO_AWS_SIDE
-    return None
 
 
 class DockerOnlyKeywords(LibraryComponent):

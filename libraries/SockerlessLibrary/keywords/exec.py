@@ -9,14 +9,15 @@ from typing import Any
 
 from robot.api.deco import keyword
 
+from ..arguments import ArgumentError, parse_expected_status, seconds
 from ..capping import cap_output, show_line
 from ..client import ExecStream
 from ..create_options import environment
+from ..listeners.log import log
 from ..mux import DecodedStream
 from ..polling import Poller, PollTimeout, poll_until
-from .agent_token import learn_agent_token
-from .base import LibraryComponent, log, seconds
-from .status import ArgumentError, parse_expected_status
+from ..run.agent_token import learn_agent_token
+from . import LibraryComponent
 
 
 @dataclass(frozen=True)

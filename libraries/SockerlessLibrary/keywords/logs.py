@@ -7,12 +7,14 @@ from typing import Any
 
 from robot.api.deco import keyword
 
+from ..arguments import seconds
 from ..capping import cap_output
 from ..client import LogsResult
-from .agent_token import learn_agent_token
-from .base import LibraryComponent, log, seconds, warn
-from .log_wait import LineWait, log_result
-from .streams import stream_name
+from ..listeners.log import log, warn
+from ..logstream import stream_name
+from ..run.agent_token import learn_agent_token
+from ..waits.log_wait import LineWait, log_result
+from . import LibraryComponent
 
 
 class LogKeywords(LibraryComponent):

@@ -11,13 +11,15 @@ from typing import Any
 from robot.api import SkipExecution
 from robot.api.deco import keyword
 
+from ..arguments import seconds
 from ..aws.config import AwsConfig, security_groups_variable
 from ..aws.credentials import SKIP_MESSAGE
 from ..aws.preflight import CredentialsUnavailable, Preflight, PreflightResult, log_group_check
 from ..errors import SockerlessError
+from ..listeners.log import log, set_top_metadata, warn
+from ..run.outages import target_outages
 from ..target import should_skip_for_credentials
-from .base import LibraryComponent, log, seconds, set_top_metadata, warn
-from .outages import target_outages
+from . import LibraryComponent
 from .target import ping_problem
 
 # Fewer botocore attempts than the proofs use: a dead endpoint should end the preflight fast.

@@ -13,13 +13,15 @@ from typing import Any
 
 from robot.api.deco import keyword
 
+from ..arguments import seconds
 from ..aws.evidence import TaskEvidence
 from ..aws.proof import AwsProver
 from ..aws.queries import ContainerResources
 from ..aws.verify import AwsVerifier
-from .base import LibraryComponent, log, seconds, set_top_metadata, warn
+from ..listeners.log import log, set_top_metadata, warn
+from ..waits.exit_wait import EXITED, ExitWait, Polling, container_state, describe_state
+from . import LibraryComponent
 from .containers import MAX_STATUS_POLL_INTERVAL
-from .exit_wait import EXITED, ExitWait, Polling, container_state, describe_state
 
 PROOF_DEADLINE_MARGIN_SECONDS = 30.0
 

@@ -8,10 +8,11 @@ from urllib.parse import urlsplit
 from robot.api.deco import keyword
 from robot.libraries.BuiltIn import BuiltIn
 
+from ..listeners.log import log
+from ..run.session_guard import CreateGuardAdapter
 from ..transport import Target
-from .base import LibraryComponent, log
-from .session_guard import CreateGuardAdapter
-from .unix_adapter import UNIX_SESSION_BASE, UnixSocketAdapter
+from ..unix_adapter import UNIX_SESSION_BASE, UnixSocketAdapter
+from . import LibraryComponent
 
 REQUESTS_LIBRARY = "RequestsLibrary"
 OPERATION = "create session"

@@ -7,76 +7,23 @@ not satisfy ``hello from fargate``. Frames are checked byte by byte against Dock
 from __future__ import annotations
 
 import struct
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from robot.api.deco import keyword
 
-from ..capping import MESSAGE_LIMIT, show_line
-from .base import LibraryComponent, log
-from .status import ArgumentError
-
-STREAM_TYPES = {"stdin": 0, "stdout": 1, "stderr": 2}
-_NAMES = {number: name for name, number in STREAM_TYPES.items()}
-MAX_LINES_SHOWN = 40
-
-
-def stream_name(stream: str | int) -> str:
-    """``"stdout"``/``1`` -> ``"stdout"``; anything else is a usage error."""
-    text = str(stream).strip().lower()
-    if text in STREAM_TYPES:
-        return text
-    if text.isdigit() and int(text) in _NAMES:
-        return _NAMES[int(text)]
-    raise ArgumentError(f"Unknown stream '{stream}': use stdout, stderr (or 1, 2)")
-
-
-def other_stream(stream: str | int) -> str:
-    """The output stream that is not ``stream``: where a line expected on it may have come."""
-    return "stdout" if stream_name(stream) == "stderr" else "stderr"
-
-
-def stream_number(stream: str | int) -> int:
-    """``"stdout"``/``1`` -> ``1``."""
-    return STREAM_TYPES[stream_name(stream)]
-
-
-def _log_line_stream(line: Any) -> str:
-    value = line.stream
-    return value if isinstance(value, str) else _NAMES.get(int(value), str(value))
-
-
-def output_lines(result: Any, stream: str | int = "stdout") -> list[str]:
-    """The lines of ``stream``, with a timestamp prefix already split off for timestamped logs."""
-    name = stream_name(stream)
-    log_lines = getattr(result, "log_lines", None)
-    if log_lines is not None:
-        return [str(line.text) for line in log_lines if _log_line_stream(line) == name]
-    return [str(line) for line in result.output.lines(name)]
-
-
-def whole_line_present(lines: list[str], wanted: str) -> bool:
-    """True when one line equals ``wanted`` exactly (a trailing ``\\r`` from a TTY is ignored)."""
-    return any(line.rstrip("\r") == wanted for line in lines)
-
-
-def show_lines(lines: Sequence[str], limit: int = MESSAGE_LIMIT, total: int | None = None) -> str:
-    """The lines for a message: quoted, each cut after ``LINE_LIMIT`` characters, at most
-    ``MAX_LINES_SHOWN`` of them and no more than fit in about ``limit`` characters; ``total``
-    is how many lines there are when ``lines`` holds only the first ones."""
-    if not lines:
-        return "no lines"
-    shown: list[str] = []
-    size = 0
-    for line in lines[:MAX_LINES_SHOWN]:
-        quoted = show_line(line)
-        if shown and size + len(quoted) > limit:
-            break
-        shown.append(quoted)
-        size += len(quoted) + 1
-    more = (len(lines) if total is None else total) - len(shown)
-    return "\n".join(shown) + (f"\n... and {more} more line(s)" if more > 0 else "")
+from ..listeners.log import log
+from ..logstream import (
+    MAX_LINES_SHOWN,
+    other_stream,
+    output_lines,
+    show_lines,
+    stream_name,
+    stream_number,
+    whole_line_present,
+)
+from ..mux import STREAM_NAMES
+from . import LibraryComponent
 
 
 def frame_problems(frames: list[Any]) -> list[str]:
@@ -199,7 +146,7 @@ class StreamKeywords(LibraryComponent):
         ]
         if wrong:
             raise AssertionError(
-                f"Expected every frame to use stream type {wanted} ({_NAMES[wanted]}): "
+                f"Expected every frame to use stream type {wanted} ({STREAM_NAMES[wanted]}): "
                 + ", ".join(wrong[:MAX_LINES_SHOWN])
             )
         log(f"All {len(frames)} non-empty frame(s) use stream type {wanted}")

@@ -9,6 +9,7 @@ from robot.api import SkipExecution
 from robot.api.deco import keyword
 from robot.libraries.BuiltIn import BuiltIn, RobotNotRunningError
 
+from ..arguments import seconds
 from ..aws.credentials import (
     REQUIRE_ENV,
     REQUIRE_VARIABLE,
@@ -16,9 +17,10 @@ from ..aws.credentials import (
     credentials_required,
     required_credentials_message,
 )
+from ..listeners.log import log
+from ..naming import unique_container_name
 from ..target import report_metadata, should_skip_for_credentials
-from .base import LibraryComponent, log, seconds
-from .naming import unique_container_name
+from . import LibraryComponent
 
 
 class TargetKeywords(LibraryComponent):

@@ -21,20 +21,22 @@ import pytest
 from SockerlessLibrary.budget import (
     BUDGET_ENV,
     BUDGET_ID_ENV,
-    PABOTLIB_KEY,
     BudgetLedger,
     BudgetScope,
     InvalidTaskBudget,
-    PabotLibUnreachable,
     TaskBudget,
     TaskBudgetError,
     TaskBudgetExhausted,
-    agree_through_pabotlib,
     budget_scope,
     budget_setting,
     main,
-    pabot_budget_id,
     parse_task_budget,
+)
+from SockerlessLibrary.listeners.pabot import (
+    PABOTLIB_KEY,
+    PabotLibUnreachable,
+    agree_through_pabotlib,
+    pabot_budget_id,
 )
 
 pytestmark = pytest.mark.timeout(60)
@@ -349,7 +351,7 @@ AGREER = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from SockerlessLibrary.budget import pabot_budget_id
+    from SockerlessLibrary.listeners.pabot import pabot_budget_id
     uri, go = sys.argv[1], Path(sys.argv[2])
     deadline = time.monotonic() + 20
     while not go.exists() and time.monotonic() < deadline:

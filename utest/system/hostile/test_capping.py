@@ -19,8 +19,7 @@ from SockerlessLibrary.capping import (
     show_line,
 )
 from SockerlessLibrary.errors import ProtocolError
-from SockerlessLibrary.keywords.streams import show_lines
-from SockerlessLibrary.logstream import LineWatch, WindowDecoder
+from SockerlessLibrary.logstream import LineWatch, WindowDecoder, show_lines
 from SockerlessLibrary.masking import MASK, SECRETS
 from SockerlessLibrary.mux import encode_frames
 

@@ -1,7 +1,7 @@
 """A keyword failed by the daemon's answer shows, in log.html, the request that got that answer.
 
 The daemon's address is shown as text, not a link: the report guard puts an invisible ``INERT``
-before a ``unix://`` (``report_guard.py``)."""
+before a ``unix://`` (``listeners/report_guard.py``)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import robot
 
-from SockerlessLibrary.report_guard import INERT
+from SockerlessLibrary.listeners.report_guard import INERT
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -2,7 +2,7 @@
 sees, and how long it took to see it.
 
 Each row drives ``SockerlessLibrary`` keywords (by their Robot names, through ``run_keyword``)
-against a scripted unix-socket daemon that misbehaves on purpose (``utest/library/conftest.py``)
+against a scripted unix-socket daemon that misbehaves on purpose (``utest/scripted_daemon.py``)
 and asserts the failure exactly as Robot renders it (``robot.utils.get_error_message``: the
 exception name unless suppressed, then the message) and a wall-clock bound of the relevant
 timeout plus at most one second. Rows that are the user's mistake also assert that no request

@@ -38,7 +38,7 @@ from report_model import Element, Rendered, rendered, unsafe_elements
 from rewriting_proxy import Exchange, RewritingProxy
 
 from sockerless_sim.launcher import SimulatorProcess
-from SockerlessLibrary.report_guard import INERT
+from SockerlessLibrary.listeners.report_guard import INERT
 
 pytestmark = [pytest.mark.timeout(240), pytest.mark.slow]
 
@@ -246,7 +246,7 @@ def test_the_conformance_page_escapes_every_cell(conformance_run: Path) -> None:
     parser.feed(page)
     parser.close()
 
-    # Every element and attribute is the page's own (conformance_html.py): none came from text.
+    # Every element and attribute is the page's own (conformance/html.py): none came from text.
     assert {e.tag for e in parser.found} <= PAGE_TAGS
     assert {name for e in parser.found for name in e.attributes} <= PAGE_ATTRIBUTES
     assert unsafe_elements(Rendered([page], [e for e in parser.found if e.tag != "meta"])) == []

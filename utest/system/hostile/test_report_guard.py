@@ -16,8 +16,7 @@ from robot.output.loggerhelper import Message
 from robot.utils import html_escape, html_format
 
 from SockerlessLibrary.capping import MESSAGE_LIMIT
-from SockerlessLibrary.masking import MASK, SECRETS
-from SockerlessLibrary.report_guard import (
+from SockerlessLibrary.listeners.report_guard import (
     INERT,
     ReportGuard,
     inert_doc,
@@ -25,6 +24,7 @@ from SockerlessLibrary.report_guard import (
     inert_status,
     log_kit_html,
 )
+from SockerlessLibrary.masking import MASK, SECRETS
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -154,7 +154,7 @@ def test_a_failure_logged_as_html_becomes_text_with_its_marker() -> None:
 
 HELPER = """
 from robot.api import logger
-from SockerlessLibrary.report_guard import log_kit_html
+from SockerlessLibrary.listeners.report_guard import log_kit_html
 
 
 def log_as_the_kit(markup):

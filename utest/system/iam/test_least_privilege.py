@@ -38,8 +38,8 @@ import pytest
 from sockerless_sim.launcher import SimulatorProcess
 from sockerless_sim.unix_http import UnixHTTPConnection
 from sockerless_sim.with_simulator import fetch_stats
-from SockerlessLibrary.aws.journal import RunJournal
 from SockerlessLibrary.aws.resources import PROJECT, PROJECT_LABEL, RUN_ID_LABEL
+from SockerlessLibrary.journal import RunJournal
 from SockerlessLibrary.target import SOCKERLESS
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -139,7 +139,9 @@ def test_verification_failures_name_the_resources(sockerless_aws: Any, resources
     family = "sockerless-" + victim[:12]
     with pytest.raises(AwsCheckFailed, match=f"Task definition family {family} still has ACTIVE"):
         verifier.task_definition_should_be_inactive(victim)
-    assert verifier.task_definition_should_be_active(victim).endswith(f"{family}:1")
+    assert [arn.rsplit("/", 1)[-1] for arn in verifier.active_task_definitions(victim)] == [
+        f"{family}:1"
+    ]
     with pytest.raises(AwsCheckFailed, match=rf"stream\(s\) {victim[:12]}/\*: {victim[:12]}/main/"):
         verifier.log_streams_should_not_exist(victim)
     with pytest.raises(

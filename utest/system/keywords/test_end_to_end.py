@@ -6,14 +6,15 @@ client on the simulator's AWS endpoint, so they see what real cleanup code would
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from SockerlessLibrary import SockerlessLibrary
-from SockerlessLibrary.aws.journal import RunJournal
-from SockerlessLibrary.aws.sweep import Sweeper
+from SockerlessLibrary.journal import RunJournal
+from SockerlessLibrary.sweep import Sweeper
 
 pytestmark = [pytest.mark.timeout(120), pytest.mark.slow]
 
@@ -121,7 +122,7 @@ def test_sweeper_cleans_a_killed_runs_container_on_the_live_simulator(
     report = Sweeper(
         journal_dir=tmp_path / "journal", env={}, log=log.append, host=target.host
     ).run()
-    assert report.ok, report.as_dict()
+    assert report.ok, asdict(report)
     assert report.cleaned == [leftover]
     lib.container_should_not_be_listed(leftover)
     lib.container_should_leave_no_aws_resources(leftover)

@@ -7,12 +7,14 @@ import os
 import secrets
 import subprocess
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from SockerlessLibrary.aws.journal import (
+from SockerlessLibrary.errors import DaemonUnreachable
+from SockerlessLibrary.journal import (
     RunJournal,
     journal_directory,
     journal_files,
@@ -22,8 +24,7 @@ from SockerlessLibrary.aws.journal import (
     recorded_task_arns,
     validate_run_id,
 )
-from SockerlessLibrary.aws.sweep import Sweeper, main
-from SockerlessLibrary.errors import DaemonUnreachable
+from SockerlessLibrary.sweep import Sweeper, main
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -159,7 +160,7 @@ def test_sweeper_cleans_pending_entries_and_labelled_containers(
     )
     report = sweeper.run()
 
-    assert report.ok, report.as_dict()
+    assert report.ok, asdict(report)
     assert sorted(report.cleaned) == sorted([leftover, daemon_only])
     assert sorted(daemon.removed) == sorted([leftover, daemon_only])
     assert stranger not in daemon.removed

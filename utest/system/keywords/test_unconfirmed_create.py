@@ -16,9 +16,9 @@ import pytest
 
 from sockerless_sim.unix_http import UnixHTTPConnection
 from SockerlessLibrary import SockerlessLibrary
-from SockerlessLibrary.aws.journal import RunJournal
 from SockerlessLibrary.errors import DaemonResponseError, SockerlessError
-from SockerlessLibrary.keywords.registry import everything
+from SockerlessLibrary.journal import RunJournal
+from SockerlessLibrary.run.registry import everything
 
 pytestmark = [pytest.mark.timeout(120), pytest.mark.slow]
 

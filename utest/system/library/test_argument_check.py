@@ -21,7 +21,7 @@ import pytest
 from robot.api import ExecutionResult, ResultVisitor
 from robot.libdocpkg import LibraryDocumentation
 
-from SockerlessLibrary.keywords.argument_check import (
+from SockerlessLibrary.listeners.argument_check import (
     Refused,
     Signature,
     escape_equals,

@@ -27,7 +27,7 @@ from SockerlessLibrary import SockerlessLibrary
 from SockerlessLibrary.budget import TaskBudgetExhausted
 from SockerlessLibrary.create_options import ConflictingOption
 from SockerlessLibrary.errors import ConfigurationError
-from SockerlessLibrary.keywords.session_guard import CreateGuardAdapter
+from SockerlessLibrary.run.session_guard import CreateGuardAdapter
 
 pytestmark = pytest.mark.timeout(30)
 

@@ -34,9 +34,9 @@ from botocore.config import Config
 
 from sockerless_sim.launcher import SimulatorProcess
 from sockerless_sim.unix_http import UnixHTTPConnection
-from SockerlessLibrary.aws.journal import RunJournal
 from SockerlessLibrary.aws.resources import PROJECT, PROJECT_LABEL
-from SockerlessLibrary.report_guard import INERT
+from SockerlessLibrary.journal import RunJournal
+from SockerlessLibrary.listeners.report_guard import INERT
 
 ROOT = Path(__file__).resolve().parents[3]
 VENV_BIN = Path(sys.executable).parent

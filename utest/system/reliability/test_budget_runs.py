@@ -123,7 +123,7 @@ def test_robot_with_a_budget_of_two_fails_the_third_create(tmp_path: Path) -> No
     assert outcome["config"][0] == outcome["exec"][0] == "PASS"
     assert outcome["lifecycle"] == ("FAIL", EXHAUSTED.format(run_id))
     assert outcome["start-timeout"] == ("FAIL", EXHAUSTED.format(run_id))
-    # The budget's own events; the file also carries the run's account (run_group.py).
+    # The budget's own events; the file also carries the run's account (run/group.py).
     budget_events = [e["event"] for e in events if e["event"] not in ("usage", "account")]
     assert budget_events == ["reserved", "reserved", "denied", "denied"]
     (account,) = [e for e in events if e["event"] == "account"]

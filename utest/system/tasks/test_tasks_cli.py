@@ -281,13 +281,13 @@ def test_a_lint_with_a_failed_step_does_not_close_with_zero_failed(
 ) -> None:
     """``tasks.py lint`` counts no tests: it ended ``failed steps: ruff check`` and then
     ``0 passed, 0 failed, 0 skipped``. Its closing line counts its steps instead."""
-    outcomes = iter([0, 0, 1, 0, 0])  # ruff, ruff format, mypy, robocop, robocop format
+    outcomes = iter([0, 0, 1, 0, 0, 0])  # ruff, ruff format, mypy, lint-imports, robocop (x2)
     monkeypatch.setattr(tasks, "run_bounded", lambda *_, **__: next(outcomes))
     monkeypatch.setattr(tasks, "lint_ci_examples", lambda tally: None)
     monkeypatch.setattr(tasks, "setup", lambda: None)
     assert tasks.main(["lint"]) == 1
     lines = capsys.readouterr().out.strip().splitlines()
-    assert lines[-2:] == ["failed steps: mypy", "steps: 4 passed, 1 failed"]
+    assert lines[-2:] == ["failed steps: mypy", "steps: 5 passed, 1 failed"]
     tally = tasks.Tally()
     tally.add(3, 0, 1)
     tally.failed_steps.append("libdoc")

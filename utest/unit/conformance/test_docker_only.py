@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from SockerlessLibrary.aws.teardown import clean_up_container
-from SockerlessLibrary.keywords.docker_only import NO_AWS_SIDE, no_aws_side
+from SockerlessLibrary.run.janitor import NO_AWS_SIDE, no_aws_side
 
 CID = "0123456789ab" + "c" * 52
 

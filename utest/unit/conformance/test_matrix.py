@@ -23,10 +23,10 @@ from SockerlessLibrary.conformance import (
     change_between,
     compare,
     expectation_lines,
-    main,
     probe_message,
     read_expectations,
 )
+from SockerlessLibrary.conformance.__main__ import main
 from SockerlessLibrary.masking import MASK, SECRETS
 
 RUN = {"target": "unix:///tmp/x.sock", "mode": "ecs"}

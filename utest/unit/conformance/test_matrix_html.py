@@ -5,7 +5,7 @@ from __future__ import annotations
 from markup import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, parsed
 
 from SockerlessLibrary.conformance import Comparison, Matrix, Probe, compare
-from SockerlessLibrary.conformance_html import matrix_page, matrix_table
+from SockerlessLibrary.conformance.html import matrix_page, matrix_table
 
 HOSTILE = (
     "<script>alert(1)</script> <img src=x onerror=alert(2)> "

@@ -365,3 +365,29 @@ def test_the_guide_names_what_replaces_each_removed_keyword() -> None:
     removed = guide_section("Removed names")
     for name in REMOVED:
         assert f"| `{name}" in removed, name
+
+
+def _resource_variables(path: Path) -> list[str]:
+    """The names a resource file's ``*** Variables ***`` section defines."""
+    section = re.search(
+        r"^\*\*\* Variables \*\*\*\n(.*?)(?=^\*\*\*|\Z)", path.read_text(), re.MULTILINE | re.DOTALL
+    )
+    return re.findall(r"^[$@&]\{(\w+)\}", section.group(1), re.MULTILINE) if section else []
+
+
+def test_every_variable_a_resource_file_defines_is_read() -> None:
+    """A variable the kit defines and nothing reads says something untrue (``${POLL_INTERVAL}``
+    did: no keyword polled at it)."""
+    robot_files = [
+        *ROOT.glob("resources/*.resource"),
+        *ROOT.glob("suites/**/*.robot"),
+        *ROOT.glob("libraries/sockerless_ecs_acceptance/template/suites/*.robot"),
+    ]
+    texts = [path.read_text() for path in robot_files]
+    unread = []
+    for path in ROOT.glob("resources/*.resource"):
+        for name in _resource_variables(path):
+            uses = re.compile(rf"[$@&]\{{{name}\}}|\${name}\b")
+            if sum(len(uses.findall(text)) for text in texts) < 2:  # the definition is one
+                unread.append(f"{path.name}: {name}")
+    assert not unread, unread

@@ -2,7 +2,7 @@
 
 The closing lines and report metadata are built from the journal, the last cleanup attempt and
 the task proven after start (``aws/leftovers.py``); the sweeper cleans the daemon side alone
-when AWS cannot be reached and says so (``aws/sweep.py``).
+when AWS cannot be reached and says so (``sweep.py``).
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ import pytest
 
 from SockerlessLibrary.aws.cleanup import AwsCleanupReport
 from SockerlessLibrary.aws.evidence import TaskEvidence
-from SockerlessLibrary.aws.journal import CreatedEntry, RunJournal
 from SockerlessLibrary.aws.leftovers import CleanupLeft, leftover, sweep_arguments
-from SockerlessLibrary.aws.sweep import Sweeper, main
 from SockerlessLibrary.aws.teardown import ContainerCleanupResult
+from SockerlessLibrary.journal import CreatedEntry, RunJournal
 from SockerlessLibrary.outage import DAEMON, Outage
+from SockerlessLibrary.sweep import Sweeper, main
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -15,7 +15,9 @@ from robot.api import SkipExecution
 
 from SockerlessLibrary import SockerlessLibrary
 from SockerlessLibrary.errors import ConfigurationError
-from SockerlessLibrary.keywords.registry import (
+from SockerlessLibrary.logstream import LogLine
+from SockerlessLibrary.mux import Frame, decode, encode_frames
+from SockerlessLibrary.run.registry import (
     CleanupRegistry,
     everything,
     only,
@@ -23,9 +25,7 @@ from SockerlessLibrary.keywords.registry import (
     scope_of_test,
     within_suite,
 )
-from SockerlessLibrary.keywords.unix_adapter import UnixSocketAdapter
-from SockerlessLibrary.logstream import LogLine
-from SockerlessLibrary.mux import Frame, decode, encode_frames
+from SockerlessLibrary.unix_adapter import UnixSocketAdapter
 
 pytestmark = pytest.mark.timeout(30)
 

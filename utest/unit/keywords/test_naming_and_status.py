@@ -6,17 +6,16 @@ import re
 
 import pytest
 
-from SockerlessLibrary.keywords.naming import (
+from SockerlessLibrary.arguments import (
+    ANY_STATUS,
+    InvalidExpectedStatus,
+    parse_expected_status,
+)
+from SockerlessLibrary.naming import (
     MAX_BASE_LENGTH,
     is_valid_container_name,
     sanitise_name,
     unique_container_name,
-)
-from SockerlessLibrary.keywords.status import (
-    ANY_STATUS,
-    InvalidExpectedStatus,
-    describe_expected,
-    parse_expected_status,
 )
 
 
@@ -75,14 +74,9 @@ def test_any_accepts_every_status(word: str) -> None:
     statuses = parse_expected_status(word)
     assert statuses is ANY_STATUS
     assert 101 in statuses and 404 in statuses and 599 in statuses
-    assert describe_expected(statuses) == "any"
 
 
 @pytest.mark.parametrize("value", ["", "ok", "204;304", "20x", "99", 600, True, "204,", []])
 def test_invalid_expected_status(value: object) -> None:
     with pytest.raises(InvalidExpectedStatus, match=r"Invalid expected_status .*'any'"):
         parse_expected_status(value)  # type: ignore[arg-type]
-
-
-def test_describe_expected() -> None:
-    assert describe_expected((204, 304)) == "204 or 304"

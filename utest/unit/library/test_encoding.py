@@ -15,7 +15,6 @@ from SockerlessLibrary.encoding import (
     encode_time,
     env_list,
     find_uppercase_booleans,
-    has_uppercase_boolean,
 )
 from SockerlessLibrary.errors import ConfigurationError
 
@@ -23,7 +22,7 @@ from SockerlessLibrary.errors import ConfigurationError
 def test_booleans_are_lowercase_and_none_is_left_out() -> None:
     query = encode_query({"all": True, "force": False, "t": 5, "name": None, "tail": "all"})
     assert query == "all=true&force=false&t=5&tail=all"
-    assert not has_uppercase_boolean(query)
+    assert not find_uppercase_booleans(query)
 
 
 def test_values_are_url_encoded() -> None:
@@ -44,7 +43,6 @@ def test_values_are_url_encoded() -> None:
 )
 def test_uppercase_boolean_detection(query: str, found: list[str]) -> None:
     assert find_uppercase_booleans(query) == found
-    assert has_uppercase_boolean(query) is bool(found)
 
 
 @pytest.mark.parametrize(

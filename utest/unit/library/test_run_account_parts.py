@@ -1,7 +1,7 @@
-"""The pure parts of the run's account: what each process reports (``run_group``), how the
-process pabot starts last waits for the others (``pabot_run``), the merged ``timeline.json``,
-and the check of the simulator extra's pins (``simulator_extra``). The runs that use them are
-``utest/system/reliability/test_run_account.py`` and ``test_pabot_report.py``."""
+"""The pure parts of the run's account: what each process reports (``run/group.py``), how
+the process pabot starts last waits for the others (``listeners/pabot.py``), the merged
+``timeline.json``, and the check of the simulator extra's pins (``simulator_extra``). The runs
+that use them are ``utest/system/reliability/test_run_account.py`` and ``test_pabot_report.py``."""
 
 from __future__ import annotations
 
@@ -12,15 +12,15 @@ from typing import Any
 import pytest
 from robot.utils import html_format
 
-from SockerlessLibrary.budget import PabotLibUnreachable
 from SockerlessLibrary.errors import ConfigurationError
-from SockerlessLibrary.pabot_run import (
+from SockerlessLibrary.listeners.pabot import (
+    PabotLibUnreachable,
     PabotProcess,
     merged_output_dir,
     pabot_process,
     wait_for_the_others,
 )
-from SockerlessLibrary.run_group import GroupAccount, ProcessAccount, usage_record
+from SockerlessLibrary.run.group import GroupAccount, ProcessAccount, usage_record
 from SockerlessLibrary.simulator_extra import (
     check_simulator_environment,
     pinned_by_extra,

@@ -19,8 +19,8 @@ from SockerlessLibrary.errors import (
     DaemonUnreachable,
     ProtocolError,
 )
-from SockerlessLibrary.keywords.unix_adapter import UnixSocketAdapter
 from SockerlessLibrary.transport import Target, Timeouts, Transport
+from SockerlessLibrary.unix_adapter import UnixSocketAdapter
 
 SLACK = 1.0
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from html import escape
 
-from .conformance import FIXED, REGRESSED, Comparison, Row
+from . import FIXED, REGRESSED, Comparison, Row
 
 STATUS_COLOURS = {"PASS": "#c8efc8", "FAIL": "#f6c6c6", "SKIP": "#f3ecb8"}
 CHANGE_COLOURS = {REGRESSED: "#f6c6c6", FIXED: "#c8efc8"}

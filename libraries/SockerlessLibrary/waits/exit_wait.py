@@ -22,9 +22,9 @@ from typing import Any
 
 from ..errors import DaemonResponseError, DaemonTimeout, SockerlessError
 from ..polling import Poller, PollTimeout, poll_until
+from ..run.context import LibraryContext
 from ..support import WAIT, lacks_call
 from .bounded_wait import BoundedWait, Log
-from .context import LibraryContext
 
 WAIT_CONDITION = "not-running"
 EXITED = ("exited", "dead")

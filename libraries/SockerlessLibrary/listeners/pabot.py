@@ -1,5 +1,6 @@
-"""This process as one of a pabot run: is it the one that reports the run's totals, when have the
-others finished, and where does pabot write the merged output.
+"""This process as one of a pabot run: the budget id the run's processes agree on through
+PabotLib (``budget.py``, "Who shares a budget"), whether it is the one that reports the run's
+totals, when the others have finished, and where pabot writes the merged output.
 
 pabot merges the processes' outputs in the order of their directories (``pabot_results/0``,
 ``1``, ...) and, for each top-level metadata name, keeps the value of the last output that has
@@ -16,12 +17,18 @@ the run is being stopped.
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .budget import PabotLibUnreachable, pabotlib_caller, robot_variable
+from robot.api import logger
+from robot.libraries.BuiltIn import BuiltIn, RobotNotRunningError
+from robot.libraries.Remote import Remote
+
+from ..budget import BUDGET_ID_ENV, TaskBudgetError
+from ..journal import new_run_id, validate_run_id
 
 # Variables and the PabotLib key pabot sets (pabot.pabotlib's names, kept here as literals so
 # that reading them needs no import of pabot's internals).
@@ -34,6 +41,108 @@ WAIT_SECONDS = 30 * 60.0
 POLL_SECONDS = 0.5
 
 Call = Callable[[str, list[Any]], Any]
+Log = Callable[[str], None]
+PABOTLIB_TIMEOUT_SECONDS = 10.0
+PABOTLIB_CALL_TIMEOUT_SECONDS = 5.0
+PABOTLIB_KEY = "sockerless-kit.budget-id"
+
+
+class PabotLibUnreachable(TaskBudgetError):
+    """No PabotLib answers at ``${PABOTLIBURI}``."""
+
+
+def agree_through_pabotlib(
+    call: Callable[[str, list[Any]], Any],
+    *,
+    proposal: str,
+    caller_id: str,
+    timeout: float = PABOTLIB_TIMEOUT_SECONDS,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> str:
+    """The budget id of this pabot run: the first process to ask stores ``proposal``.
+
+    ``call(keyword, args)`` runs a PabotLib keyword (``acquire_lock``, ``release_lock``,
+    ``get_parallel_value_for_key``, ``set_parallel_value_for_key``) and raises
+    ``PabotLibUnreachable`` when no PabotLib answers.
+    """
+    deadline = clock() + timeout
+    delay = 0.02
+    while not call("acquire_lock", [PABOTLIB_KEY, caller_id]):
+        if clock() >= deadline:
+            raise TaskBudgetError(
+                f"Could not take PabotLib's lock '{PABOTLIB_KEY}' within {timeout:g} s to agree "
+                "on this pabot run's Fargate task budget: another process holds it (a process "
+                f"killed while holding it never gives it back); set {BUDGET_ID_ENV} to a new "
+                "value for the run instead"
+            )
+        sleep(delay)
+        delay = min(delay * 2, 0.2)
+    try:
+        agreed = str(call("get_parallel_value_for_key", [PABOTLIB_KEY]) or "")
+        if not agreed:
+            agreed = proposal
+            call("set_parallel_value_for_key", [PABOTLIB_KEY, agreed])
+    finally:
+        call("release_lock", [PABOTLIB_KEY, caller_id])
+    try:
+        return validate_run_id(agreed)
+    except ValueError as error:
+        raise TaskBudgetError(f"PabotLib's '{PABOTLIB_KEY}': {error}") from None
+
+
+def pabotlib_caller(uri: str) -> Callable[[str, list[Any]], Any]:
+    """``call(keyword, args)`` on the PabotLib at ``uri`` (``host:port``), each call bounded."""
+    # Robot's Remote library is untyped: reach it through Any.
+    remote: Any = Remote(  # type: ignore[no-untyped-call]
+        uri if "://" in uri else f"http://{uri}", timeout=PABOTLIB_CALL_TIMEOUT_SECONDS
+    )
+
+    def call(name: str, args: list[Any]) -> Any:
+        try:
+            return remote.run_keyword(name, args, {})
+        except (RuntimeError, TypeError, OSError) as error:
+            raise PabotLibUnreachable(f"PabotLib at {uri} did not answer {name}: {error}") from None
+
+    return call
+
+
+def robot_variable(name: str) -> Any:
+    """A Robot variable's value; ``None`` when it is not set or Robot is not running."""
+    try:
+        return BuiltIn().get_variable_value(name)
+    except RobotNotRunningError:
+        return None
+
+
+def robot_warning(message: str) -> None:
+    """A warning in the Robot log (and on the console)."""
+    logger.warn(message)
+
+
+def pabot_budget_id(
+    variable: Callable[[str], Any] = robot_variable, log: Log = robot_warning
+) -> str | None:
+    """The budget id the processes of this pabot run share; ``None`` outside pabot.
+
+    ``variable(name)`` reads a Robot variable (``None`` when unset or when Robot is not running).
+    """
+    uri = variable("${PABOTLIBURI}")
+    if not uri:
+        return None
+    caller_id = str(variable("${CALLER_ID}") or uuid.uuid4().hex)
+    proposal = "pabot-" + new_run_id()
+    try:
+        agreed = agree_through_pabotlib(
+            pabotlib_caller(str(uri)), proposal=proposal, caller_id=caller_id
+        )
+    except PabotLibUnreachable as error:
+        log(
+            f"{error}. The Fargate task budget counts for this process only; set "
+            f"{BUDGET_ID_ENV} to one new value for all processes of the run to share it"
+        )
+        return None
+    return agreed
 
 
 @dataclass(frozen=True)

@@ -9,14 +9,13 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ..aws.journal import RunJournal, journal_directory
 from ..aws.leftovers import CleanupLeft
 from ..aws.resources import PROJECT, PROJECT_LABEL, RUN_ID_LABEL
 from ..aws.teardown import ContainerCleanupResult, aws_cleaner, clean_up_container
 from ..errors import SockerlessError
+from ..journal import RunJournal, journal_directory
 from ..polling import Poller, PollTimeout, poll_until
 from .context import LibraryContext
-from .docker_only import no_aws_side
 from .outages import account_for_leftovers, cleanup_left
 from .registry import Selection, UnconfirmedCreate, everything
 
@@ -26,6 +25,16 @@ UNCONFIRMED_POLL_INTERVAL = 0.25
 UNCONFIRMED_MAX_POLL_INTERVAL = 2.0
 
 Log = Callable[[str], None]
+
+NO_AWS_SIDE = "Docker-only mode without AWS credentials: the target has no AWS side to clean"
+
+
+def no_aws_side(docker_only: bool, credentials: str) -> str | None:
+    """Why a cleanup skips AWS and is still complete (Docker-only mode, no credentials), or
+    ``None``: with credentials the AWS side is cleaned as in any run."""
+    if docker_only and credentials == "missing":
+        return NO_AWS_SIDE
+    return None
 
 
 class Janitor:
@@ -184,9 +193,9 @@ class Janitor:
         return summary
 
     def account_for_leftovers(self, warn: Callable[[str], None]) -> CleanupLeft | None:
-        """At the end of the run: what is left and how to finish (``keywords/outages.py``);
+        """At the end of the run: what is left and how to finish (``run/outages.py``);
         each container and outage is said once, however often the run ends a suite that
-        accounts (``keywords/run_account.py``)."""
+        accounts (``listeners/run_account.py``)."""
         account = account_for_leftovers(
             self.ctx,
             self.last_results,

@@ -1,31 +1,16 @@
-"""What every keyword component shares: the context, logging, timeouts and the current scope."""
+"""Robot's log as the kit writes it (masked, capped; HTML only the kit's own), the top suite's
+metadata, and the scope a resource made now belongs to."""
 
 from __future__ import annotations
 
 import contextlib
-from datetime import timedelta
 
 from robot.api import logger
 from robot.libraries.BuiltIn import BuiltIn, RobotNotRunningError
 
 from ..capping import backstop
-from ..client import DockerClient
-from ..report_guard import log_kit_html
-from .context import LibraryContext
-from .registry import RUN_SCOPE, scope_of_suite, scope_of_test
-from .status import ArgumentError
-
-
-def seconds(value: timedelta | float | None, default: float, *, name: str = "timeout") -> float:
-    """A keyword's ``timeout`` (or other duration ``name``) in seconds, or the library default
-    when not given. Zero or less is refused before anything is sent: a wait that cannot wait
-    would only fail later, with a message about the daemon instead of the argument."""
-    if value is None:
-        return default
-    given = value.total_seconds() if isinstance(value, timedelta) else float(value)
-    if not given > 0:  # also refuses NaN
-        raise ArgumentError(f"{name} must be more than 0 seconds, got {given:g}: nothing was sent")
-    return given
+from ..run.registry import RUN_SCOPE, scope_of_suite, scope_of_test
+from .report_guard import log_kit_html
 
 
 def current_scope() -> str:
@@ -69,15 +54,3 @@ def debug(message: str) -> None:
 def warn(message: str) -> None:
     """A warning, shown in the log's error section, masked and capped."""
     logger.warn(backstop(message))
-
-
-class LibraryComponent:
-    """Base of the keyword components: gives access to the shared ``LibraryContext``."""
-
-    def __init__(self, context: LibraryContext) -> None:
-        self.ctx = context
-
-    @property
-    def client(self) -> DockerClient:
-        """The Docker API client (connects lazily, starting the simulator if needed)."""
-        return self.ctx.client()

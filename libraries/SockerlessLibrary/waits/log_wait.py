@@ -25,11 +25,17 @@ import time
 from ..capping import MESSAGE_LIMIT
 from ..client import LogsResult
 from ..errors import DaemonResponseError, DaemonTimeout
-from ..logstream import LineWatch
+from ..logstream import (
+    MAX_LINES_SHOWN,
+    LineWatch,
+    other_stream,
+    output_lines,
+    show_lines,
+    whole_line_present,
+)
+from ..run.context import LibraryContext
 from ..support import LOGS_FOLLOW, is_stream, lacks_call
 from .bounded_wait import BoundedWait, Log
-from .context import LibraryContext
-from .streams import MAX_LINES_SHOWN, other_stream, output_lines, show_lines, whole_line_present
 
 FIRST_RETRY_SECONDS = 0.5
 MAX_RETRY_SECONDS = 4.0

@@ -16,7 +16,6 @@ from typing import Any
 from ..aws.resources import PROJECT, PROJECT_LABEL, RUN_ID_LABEL
 from ..budget import BudgetSlot
 from ..errors import ConfigurationError, DaemonResponseError
-from .base import current_scope, debug, log
 from .context import LibraryContext
 from .outages import refuse_create_when_down
 from .registry import UnconfirmedCreate
@@ -47,7 +46,7 @@ class CreateGuard:
         """Count the create (or fail, unsent, beyond the budget or to a target that went down)
         and note it as unconfirmed."""
         refuse_create_when_down(self.ctx)
-        scope = current_scope()
+        scope = self.ctx.robot.current_scope()
         slot = self.ctx.task_budget().reserve(scope)
         # Until the ID is registered, an interruption (signal, Robot timeout, lost answer) may
         # leave a container the daemon is still making: cleanup then looks for it by label.
@@ -76,16 +75,16 @@ class CreateGuard:
         if not container_id:
             self.ctx.registry.settle(create.pending)
             create.slot.give_back(f"the daemon answered {body} without a container ID")
-            log(f"Create answered without a container ID: {body}")
+            self.ctx.log(f"Create answered without a container ID: {body}")
             return None
         container_id = str(container_id)
         self.ctx.remember_created(container_id, tty=tty, scope=create.scope)
         self.ctx.registry.settle(create.pending)
-        debug(f"Registered {container_id[:12]} for cleanup in scope {create.scope}")
-        log(
+        self.ctx.robot.debug(f"Registered {container_id[:12]} for cleanup in scope {create.scope}")
+        self.ctx.log(
             f"Created container {container_id} ({image or 'image not named'}, "
             f"name {create.name or 'none'})"
         )
         for warning in body.get("Warnings") or []:
-            log(f"Daemon warning: {warning}")
+            self.ctx.log(f"Daemon warning: {warning}")
         return container_id

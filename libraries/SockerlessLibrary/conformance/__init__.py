@@ -5,7 +5,8 @@ behaviour it checks, PASS/FAIL/SKIP and the kit's message) and writes them as ``
 (`Matrix`). Two matrices compare: against the reference Docker Engine's (the Docker column) and
 against an earlier run of the same target (what regressed and what was fixed), in `compare`. The
 project's check holds each simulator profile to an expected matrix (`expectation_lines`).
-Rendering is ``conformance_html``; the Robot side is ``keywords/conformance.py``.
+Rendering is ``conformance/html.py``, the command line ``conformance/__main__.py``; the Robot side
+is ``keywords/conformance.py``.
 
     python -m SockerlessLibrary.conformance check --expected EXPECTED.json conformance.json
     python -m SockerlessLibrary.conformance page conformance.json --baseline OLD.json \\
@@ -14,16 +15,14 @@ Rendering is ``conformance_html``; the Robot side is ``keywords/conformance.py``
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
-import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .capping import LINE_LIMIT, NOTE_ROOM, cap_lines
+from ..capping import LINE_LIMIT, NOTE_ROOM, cap_lines
 
 FORMAT = "sockerless-kit-conformance/1"
 STATUSES = ("PASS", "FAIL", "SKIP")
@@ -288,48 +287,3 @@ def expectation_lines(matrix: Matrix, expected: Mapping[str, Expectation]) -> li
     ran = {probe.name for probe in matrix.probes}
     lines.extend(f"MISMATCH {name}: did not run" for name in expected if name not in ran)
     return lines
-
-
-def _optional_matrix(path: Path | None) -> Matrix | None:
-    return Matrix.read(path) if path is not None else None
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """The command line: ``check`` a matrix against expectations, or re-make its ``page``."""
-    parser = argparse.ArgumentParser(
-        prog="python -m SockerlessLibrary.conformance",
-        description="Check or render a Docker conformance matrix (conformance.json).",
-    )
-    commands = parser.add_subparsers(dest="command", required=True)
-    check = commands.add_parser("check", help="compare each probe with an expected matrix")
-    check.add_argument("--expected", type=Path, required=True)
-    check.add_argument("matrix", type=Path)
-    page = commands.add_parser("page", help="write conformance.html, marking changes")
-    page.add_argument("matrix", type=Path)
-    page.add_argument("--baseline", type=Path, help="an earlier run's conformance.json")
-    page.add_argument("--reference", type=Path, help="the Docker Engine's conformance.json")
-    page.add_argument("--output", type=Path, required=True)
-    options = parser.parse_args(argv)
-    try:
-        matrix = Matrix.read(options.matrix)
-        if options.command == "check":
-            lines = expectation_lines(matrix, read_expectations(options.expected))
-            print("\n".join(lines))
-            return 1 if any(line.startswith("MISMATCH") for line in lines) else 0
-        from .conformance_html import matrix_page  # noqa: PLC0415 - only this command renders
-
-        comparison = compare(
-            matrix,
-            baseline=_optional_matrix(options.baseline),
-            reference=_optional_matrix(options.reference),
-        )
-        options.output.write_text(matrix_page(comparison), encoding="utf-8")
-        print(f"{options.output}: {comparison.summary()}")
-        return 0
-    except MatrixError as error:
-        print(f"conformance: {error}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())

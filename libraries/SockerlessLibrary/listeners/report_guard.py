@@ -38,8 +38,8 @@ from typing import Any
 
 from robot.api import logger
 
-from .capping import MESSAGE_LIMIT, cap
-from .masking import SECRETS
+from ..capping import MESSAGE_LIMIT, cap
+from ..masking import SECRETS
 
 INERT = "\u200b"  # zero-width space: kept by str.strip() and XML, not a link prefix to Robot
 SAFE_SCHEMES = frozenset({"http", "https"})

@@ -9,11 +9,11 @@ suite made of several paths, or a top ``__init__.robot`` without the library). T
 1. what this process could not clean and what went down is said once (``outages.py``: the
    console warning, the sweep command, a "left" journal line per container);
 2. this process's account (created, cleaned, proven gone, left, the sweep, what went down, its
-   ``timeline.json``) goes to the run's shared ledger (``run_group``);
+   ``timeline.json``) goes to the run's shared ledger (``run/group.py``);
 3. the report metadata gets the account of the whole run, read back from that ledger:
    ``Cleanup`` and, when they apply, ``Cleanup left`` and ``Down during the run``, and the
    Fargate usage and budget of every process. Under pabot the process pabot started last
-   first waits for the others (``pabot_run``), so the merged report adds up, and it merges
+   first waits for the others (``listeners/pabot.py``), so the merged report adds up, and it merges
    their ``timeline.json`` files into pabot's output directory.
 """
 
@@ -23,13 +23,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..aws.journal import journal_counts
 from ..budget import TaskBudgetError
 from ..errors import SockerlessError
-from ..pabot_run import PabotProcess, merged_output_dir, pabot_process, wait_for_the_others
-from ..run_group import GroupAccount, ProcessAccount, usage_record
-from .context import LibraryContext
-from .janitor import Janitor
+from ..journal import journal_counts
+from ..run.context import LibraryContext
+from ..run.group import GroupAccount, ProcessAccount, usage_record
+from ..run.janitor import Janitor
+from .pabot import PabotProcess, merged_output_dir, pabot_process, wait_for_the_others
 from .timeline import TIMELINE_FILE, TimelineReporter, merge_timelines
 
 Log = Callable[[str], None]

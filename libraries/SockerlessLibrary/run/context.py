@@ -14,7 +14,6 @@ from typing import Any
 
 from ..aws.config import AwsConfig
 from ..aws.evidence import TaskEvidence
-from ..aws.journal import RunJournal, journal_directory, new_run_id, validate_run_id
 from ..aws.preflight import PreflightResult
 from ..aws.queries import ContainerResources
 from ..aws.retry import AwsCaller, Deadline
@@ -22,6 +21,7 @@ from ..budget import AutoBudget, TaskBudget, open_task_budget
 from ..client import DockerClient
 from ..declarations import TaskDeclarations
 from ..errors import SockerlessError
+from ..journal import RunJournal, journal_directory, new_run_id, validate_run_id
 from ..outage import Outages
 from ..support import DaemonSupport
 from ..target import (
@@ -37,7 +37,7 @@ from ..target import (
 )
 from ..timeline import TimelineRecorder
 from ..transport import AUTO, ApiVersion, Timeouts, pinned_api_version
-from .registry import CleanupRegistry
+from .registry import RUN_SCOPE, CleanupRegistry
 
 RUN_ID_ENV = "SOCKERLESS_KIT_RUN_ID"
 SIMULATOR_INFO_READ_TIMEOUT = 5.0
@@ -60,7 +60,18 @@ class LibrarySettings:
     simulator_time_scale: float | None = None
     simulator_quirks: str | None = None
     api_version: str | None = None  # None or "auto": negotiate; "1.41": pinned
-    task_budget: int | str | None = None  # None: SOCKERLESS_KIT_TASK_BUDGET, else unlimited
+    task_budget: int | str | None = None  # None: SOCKERLESS_KIT_TASK_BUDGET, else auto
+
+
+@dataclass(frozen=True)
+class RobotRun:
+    """What the run learns from Robot, handed in by the library (``listeners``): the scope a
+    resource made now belongs to, the budget id the pabot processes agreed on, DEBUG logging.
+    The defaults are a run outside Robot."""
+
+    current_scope: Callable[[], str] = lambda: RUN_SCOPE
+    pabot_budget_id: Callable[[], str | None] = lambda: None
+    debug: Callable[[str], None] = lambda message: None
 
 
 class LibraryContext:
@@ -73,10 +84,13 @@ class LibraryContext:
         simulator_starter: SimulatorStarter = start_embedded_simulator,
         log: Callable[[str], None] = lambda message: None,
         warn: Callable[[str], None] | None = None,
+        *,
+        robot: RobotRun | None = None,
     ) -> None:
         self.settings = settings
-        self._log = log  # INFO in the Robot log: the keyword layer passes its logger
+        self.log = log  # INFO in the Robot log: the keyword layer passes its logger
         self._warn = warn or log
+        self.robot = robot or RobotRun()
         self._env = env
         self._simulator_starter = simulator_starter
         self._host: str | None = settings.host
@@ -113,9 +127,9 @@ class LibraryContext:
         # Blocking Docker API calls (wait, logs follow) each daemon lacks, learnt once per run.
         self.daemon_support = DaemonSupport()
         # What the kit's own calls showed of each container's time (no call of its own).
-        self.timeline = TimelineRecorder()
+        self.timeline = TimelineRecorder(self.robot.current_scope)
         # Docker-only mode (`Enter Docker-Only Mode`): the target is a plain Docker Engine, so
-        # without AWS credentials there is no AWS side to clean (``docker_only.py``).
+        # without AWS credentials there is no AWS side to clean (``janitor.no_aws_side``).
         self.docker_only = False
 
     @property
@@ -154,12 +168,13 @@ class LibraryContext:
                 self.env,
                 run_id,
                 run_id_generated=self._run_id_generated,
-                log=self._log,
+                log=self.log,
                 auto=AutoBudget(
                     declarations=lambda: self.declarations,
                     not_enforced_because=self.budget_not_enforced_because,
                 ),
                 warn=self._warn,
+                pabot=self.robot.pabot_budget_id,
             )
         return self._task_budget
 
@@ -269,7 +284,7 @@ class LibraryContext:
 
             def negotiated(api: ApiVersion) -> None:
                 self._negotiated[host] = api
-                self._log(f"{target.describe()}: {api.describe()}")
+                self.log(f"{target.describe()}: {api.describe()}")
 
             client = open_client(
                 host,

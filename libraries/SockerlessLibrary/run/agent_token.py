@@ -16,7 +16,6 @@ from botocore.exceptions import BotoCoreError
 
 from ..aws.resources import is_container_id, task_definition_family
 from ..errors import SockerlessError
-from .base import debug
 from .context import LibraryContext
 
 LOOKUP_SECONDS = 5.0  # at most this long, once per container
@@ -38,10 +37,14 @@ def learn_agent_token(ctx: LibraryContext, container_id: str) -> None:
         container_id = resolved
     family = task_definition_family(container_id)
     try:
-        resources = ctx.container_resources(min(LOOKUP_SECONDS, ctx.settings.aws_timeout), debug)
+        resources = ctx.container_resources(
+            min(LOOKUP_SECONDS, ctx.settings.aws_timeout), ctx.robot.debug
+        )
         definition = resources.task_definition(family)
     except (SockerlessError, BotoCoreError, OSError) as error:
-        debug(f"Could not read task definition {family} to learn its agent token: {error}")
+        ctx.robot.debug(
+            f"Could not read task definition {family} to learn its agent token: {error}"
+        )
         return
     if definition is not None:
         _learnt.add(container_id)
@@ -53,7 +56,7 @@ def _id_of(ctx: LibraryContext, reference: str) -> str | None:
     try:
         answer = ctx.client().inspect_container(reference, expected=(200, 404))
     except (SockerlessError, ValueError) as error:
-        debug(f"Could not find the container {reference!r} stands for: {error}")
+        ctx.robot.debug(f"Could not find the container {reference!r} stands for: {error}")
         return None
     found = answer.get("Id")
     return found if isinstance(found, str) and is_container_id(found) else None

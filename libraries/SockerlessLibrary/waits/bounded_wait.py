@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from .context import LibraryContext
+from ..run.context import LibraryContext
 
 Log = Callable[[str], None]
 

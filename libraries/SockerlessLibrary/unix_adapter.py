@@ -21,8 +21,8 @@ from urllib3.connection import HTTPConnection
 from urllib3.connectionpool import HTTPConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
-from ..errors import DaemonTimeout, DaemonUnreachable
-from ..transport import Target, Timeouts, open_socket
+from .errors import DaemonTimeout, DaemonUnreachable
+from .transport import Target, Timeouts, open_socket
 
 UNIX_SESSION_BASE = "http://sockerless"
 

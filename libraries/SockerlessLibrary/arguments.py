@@ -1,11 +1,11 @@
-"""``expected_status`` as the keywords accept it: an int, a comma list ("204,304") or "any".
-
-The same convention as RequestsLibrary, so QA reads one rule for both libraries.
-"""
+"""Keyword arguments the library converts itself: ``expected_status`` (an int, a comma list
+("204,304") or "any", RequestsLibrary's convention, so QA reads one rule for both libraries) and
+durations (``seconds``)."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import timedelta
 
 ANY_STATUS: Collection[int] = range(100, 600)
 _ANY_WORDS = frozenset({"any", "anything"})
@@ -43,13 +43,6 @@ def parse_expected_status(value: int | str | Collection[int | str]) -> Collectio
     return tuple(dict.fromkeys(statuses))
 
 
-def describe_expected(statuses: Collection[int]) -> str:
-    """``"204"``, ``"204 or 304"``, or ``"any"``."""
-    if statuses is ANY_STATUS:
-        return "any"
-    return " or ".join(str(status) for status in statuses)
-
-
 def _valid(status: int, original: object) -> int:
     if not 100 <= status <= 599:
         raise InvalidExpectedStatus(_message(original))
@@ -61,3 +54,15 @@ def _message(value: object) -> str:
         f"Invalid expected_status '{value}': use an HTTP status code (204), "
         "a comma-separated list (204,304) or 'any'"
     )
+
+
+def seconds(value: timedelta | float | None, default: float, *, name: str = "timeout") -> float:
+    """A keyword's ``timeout`` (or other duration ``name``) in seconds, or the library default
+    when not given. Zero or less is refused before anything is sent: a wait that cannot wait
+    would only fail later, with a message about the daemon instead of the argument."""
+    if value is None:
+        return default
+    given = value.total_seconds() if isinstance(value, timedelta) else float(value)
+    if not given > 0:  # also refuses NaN
+        raise ArgumentError(f"{name} must be more than 0 seconds, got {given:g}: nothing was sent")
+    return given

@@ -1,0 +1,178 @@
+"""The timeline in the report: a picture under each test, a line per flow in the metadata,
+``timeline.json`` next to ``output.xml``, and the latency budgets.
+
+The library's listener calls ``TimelineReporter.end_test`` after its own cleanup, so the
+picture includes the teardown's calls. Everything is computed by ``..timeline`` from what the
+recorder heard; the only call made here is one DescribeTasks for a task no proof or cleanup saw
+STOPPED (none in a passing run of the kit's suites).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import BotoCoreError
+from robot.libraries.BuiltIn import BuiltIn, RobotNotRunningError
+from robot.utils import timestr_to_secs
+
+from ..capping import cap_fields
+from ..errors import SockerlessError
+from ..run.context import LibraryContext
+from ..run.registry import scope_of_test
+from ..timeline import (
+    Bound,
+    align,
+    budget_settings,
+    check_budgets,
+    document,
+    merge_documents,
+    timeline_of_test,
+    unfinished_tasks,
+)
+from ..timeline_svg import render_svg
+
+TIMELINE_FILE = "timeline.json"
+
+
+class TimelineReporter:
+    """Turns each test's record into its picture, metadata line, JSON entry and budget check."""
+
+    def __init__(
+        self,
+        context: LibraryContext,
+        log: Callable[[str], None],
+        log_html: Callable[[str], None],
+        warn: Callable[[str], None],
+    ) -> None:
+        self.ctx = context
+        self.log = log
+        self.log_html = log_html
+        self.warn = warn
+        self.tests: list[dict[str, Any]] = []
+        self.budgets: dict[str, float] = {}
+        self._metadata_names: set[str] = set()
+        self.written_to: Path | None = None  # this process's timeline.json, once written
+
+    def end_test(self, data: Any, result: Any) -> None:
+        """The listener's ``end_test``: picture, metadata, JSON, budgets for this test."""
+        if result.status == "SKIP":
+            return
+        try:
+            self.budgets = self._budget_settings()
+        except ValueError as error:  # a misspelt budget fails every test, loudly
+            self._fail(result, [str(error)])
+            return
+        traces = self.ctx.timeline.traces_of(scope_of_test(data.full_name))
+        if not traces:
+            return
+        self._finish_tasks(traces)
+        entry = timeline_of_test(data.parent.full_name, data.name, result.status, traces)
+        problems = self._check_budgets(entry)
+        svg = render_svg(entry)
+        if svg:
+            self.log_html(f'<div class="sockerless-timeline">{svg}</div>')
+        self.log(f"Timeline: {entry['summary']}")
+        if any(container["tasks"] for container in entry["containers"]):
+            self._metadata(data.parent.name, data.name, entry["summary"])
+        self.tests.append(cap_fields(entry))  # a container's first line can be megabytes
+        self._write()
+        for recorded in self.ctx.timeline.errors():
+            self.warn(f"The timeline left out an answer it could not read: {recorded}")
+        if problems:
+            self._fail(result, problems)
+
+    @staticmethod
+    def _fail(result: Any, problems: list[str]) -> None:
+        result.status = "FAIL"
+        message = "\n".join(problems)
+        result.message = f"{result.message}\n\n{message}" if result.message else message
+
+    def _finish_tasks(self, traces: list[Any]) -> None:
+        """One DescribeTasks (per 100 tasks) for the tasks no proof or cleanup saw STOPPED."""
+        arns = unfinished_tasks(traces)
+        if not arns or self.ctx.aws_config().credentials == "missing":
+            return
+        try:
+            resources = self.ctx.container_resources(self.ctx.settings.aws_timeout, self.log)
+            self.ctx.timeline.aws_calls_made += (len(arns) + 99) // 100
+            resources.describe_tasks(arns)
+        except (SockerlessError, BotoCoreError, OSError) as error:
+            self.log(f"Timeline: the last state of {len(arns)} task(s) could not be read: {error}")
+
+    @staticmethod
+    def _budget_settings() -> dict[str, float]:
+        variables = BuiltIn().get_variables(no_decoration=True)
+        return budget_settings(dict(variables.items()), timestr_to_secs)
+
+    def _check_budgets(self, entry: dict[str, Any]) -> list[str]:
+        if not self.budgets:
+            return []
+        violations = check_budgets(entry, self.budgets)
+        entry["budget_violations"] = [violation.as_dict() for violation in violations]
+        checked = ", ".join(f"{name} {seconds:g} s" for name, seconds in self.budgets.items())
+        self.log(f"Latency budgets checked: {checked}; {len(violations)} exceeded")
+        return [violation.message for violation in violations]
+
+    def _metadata(self, suite: str, test: str, summary: str) -> None:
+        name = f"Timeline {suite}"
+        if name in self._metadata_names:
+            name = f"Timeline {suite} / {test}"
+        self._metadata_names.add(name)
+        BuiltIn().set_suite_metadata(name, summary, top=True)
+
+    def run_entry(self) -> dict[str, Any]:
+        """The ``run`` part of the document."""
+        target = self.ctx.connected_target()
+        bounds = [Bound(**b) for test in self.tests for b in test["clock"]["bounds"]]
+        return {
+            "run_id": self.ctx.run_id,
+            "target": target.describe() if target is not None else None,
+            "budgets": self.budgets,
+            "clock": align(bounds).as_dict(),
+            "cost": {"aws_calls": self.ctx.timeline.aws_calls_made},
+        }
+
+    def _write(self) -> None:
+        try:
+            directory = BuiltIn().get_variable_value("${OUTPUT DIR}")
+        except RobotNotRunningError:
+            return
+        if not directory:
+            return
+        path = Path(str(directory)) / TIMELINE_FILE
+        write_timeline(path, document(self.run_entry(), self.tests))
+        self.written_to = path
+
+
+def write_timeline(path: Path, timeline: dict[str, Any]) -> None:
+    """Write ``timeline.json`` whole: readers never see a half-written file."""
+    text = json.dumps(timeline, indent=1)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".timeline-", suffix=".json")
+    with os.fdopen(handle, "w", encoding="utf-8") as file:
+        file.write(text)
+    Path(temporary).replace(path)
+
+
+def merge_timelines(run_id: str, sources: list[Path], target: Path) -> tuple[int, list[str]]:
+    """Merge the processes' ``timeline.json`` files into ``target`` (pabot's output directory).
+
+    Returns how many tests it holds and, one line each, the files that could not be read."""
+    documents, problems = [], []
+    for source in sources:
+        try:
+            loaded = json.loads(source.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            problems.append(f"{source}: {error}")
+            continue
+        if isinstance(loaded, dict):
+            documents.append(loaded)
+        else:
+            problems.append(f"{source}: not a timeline document")
+    merged = merge_documents(run_id, documents)
+    write_timeline(target, merged)
+    return len(merged["tests"]), problems

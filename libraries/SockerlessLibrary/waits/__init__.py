@@ -1,0 +1,1 @@
+"""Waits on one container within a time budget: its exit, a line in its logs."""
