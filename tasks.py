@@ -12,6 +12,8 @@
                               without paths the ECS suites (--include ecs unless you select
                               by tag); options go to pabot (--processes 2) and to robot
     python3 tasks.py test     set up, then run every check the project has (what CI runs)
+    python3 tasks.py unit     the unit tests (utest/unit, in-process, under 30 s; what plain
+                              `pytest` runs)
     python3 tasks.py examples the worked example suite of docs/writing-suites.md (tag example)
                               on the embedded simulator
     python3 tasks.py docs     keyword documentation (libdoc HTML) of the library and of every
@@ -33,10 +35,11 @@
                               commands, robot, pabot --processes 2 and robotcode, and the
                               command on the kit's own suites
     python3 tasks.py boto3-range
-                              the wheel installed without its simulator extra beside boto3
-                              1.40 and beside a newer boto3 than the simulator's pin: pip
-                              check, the team suites against a simulator of the checkout's,
-                              and the embedded simulator refused naming the extra
+                              the wheel installed without its simulator extra at the lower
+                              bounds of its requirements (Robot Framework 7.1, boto3 1.40, ...)
+                              and beside a newer boto3 than the simulator's pin: pip check,
+                              the team suites against a simulator of the checkout's, and the
+                              embedded simulator refused naming the extra
     python3 tasks.py robotcode
                               the ECS suites through robotcode with robot.toml's embedded profile
     python3 tasks.py setup    only create/refresh the virtual environment in .venv
@@ -51,6 +54,7 @@
                               nothing is set up, run or removed
 
 Every step runs in a child process with its own time limit, so nothing here can hang a CI job.
+What a run must show is judged by pytest (utest/); this file sets up, runs, installs and reports.
 """
 
 from __future__ import annotations
@@ -60,7 +64,6 @@ import fcntl
 import hashlib
 import json
 import os
-import re
 import shlex
 import shutil
 import subprocess
@@ -70,12 +73,11 @@ import threading
 import time
 import tomllib
 import venv
-import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
@@ -94,6 +96,12 @@ STAMP = VENV / ".kit-requirements.sha256"
 # libraries/sockerless_ecs_acceptance/resources -> resources/ makes a team suite's
 # `Resource    sockerless_ecs_acceptance/resources/<name>.resource` resolve as it does installed.
 CHECKOUT_PATH_FILE = "sockerless-kit-checkout.pth"
+# The simulator's alpine and busybox tasks run the host's busybox when it is installed, else
+# host programs of the same names: every step must see the same ones, so setup installs it
+# (the Docker Engine steps would install it mid-check otherwise), bounded in time.
+BUSYBOX_PACKAGE = "busybox-static"
+APT_UPDATE_TIME_LIMIT_SECONDS = 180
+APT_INSTALL_TIME_LIMIT_SECONDS = 300
 
 # Every credential variable a real run could use; stripped for the "no credentials" run.
 AWS_CREDENTIAL_VARIABLES = (
@@ -104,13 +112,6 @@ AWS_CREDENTIAL_VARIABLES = (
     "AWS_DEFAULT_PROFILE",
 )
 SIMULATOR_QUIRKS = "ip-in-networks-only,ms-timestamps,command-echo-event"
-ENGINE_UNAVAILABLE = 77  # `python -m peers.docker_engine run`: no Docker Engine could be had
-LIFECYCLE_TEST = (
-    "Short-Lived Container Runs To Completion, Is Listed, Logs To CloudWatch And Is Removed"
-)
-EXEC_TEST = "Long-Running Container Serves Exec Through The Agent And Stops On Request"
-START_TIMEOUT_TEST = "Start Of An Unpullable Image Fails With An Error Instead Of Hanging"
-CONFIG_TEST = "ECS Cluster And VPC Configuration Come From The Environment"
 STEP_TIME_LIMIT_SECONDS = 20 * 60
 TOOL_INSTALL_TIME_LIMIT_SECONDS = 5 * 60
 ACTIONLINT_MODULE = "github.com/rhysd/actionlint/cmd/actionlint"
@@ -121,7 +122,7 @@ CI_EXAMPLES = TEMPLATE / "ci"
 GITHUB_WORKFLOW = CI_EXAMPLES / "github-actions.yml"
 GITLAB_CI = CI_EXAMPLES / "gitlab-ci.yml"
 # The commands of the CI jobs' embedded-simulator jobs; `installed-kit` runs exactly these in a
-# team repository written by `init`, outside the checkout (utest/ci checks the match).
+# team repository written by `init`, outside the checkout (utest/system/ci checks the match).
 INSTALLED_KIT_COMMANDS = (
     'python -m pip install "${SOCKERLESS_ECS_KIT:?set SOCKERLESS_ECS_KIT to the kit to install}"',
     "sockerless-ecs-acceptance --outputdir results suites",
@@ -129,12 +130,20 @@ INSTALLED_KIT_COMMANDS = (
 # The kit's own Robot files, which its robocop rules lint (a team's suites beside them, under
 # teams/ in the checkout or in their own repository, are the team's to lint).
 KIT_ROBOT_PATHS = ("suites", "resources", "atest", str(TEMPLATE.relative_to(ROOT)))
-INSTALLED_KIT_OUTPUT = "results"  # the --outputdir of the command above, in its working directory
 INSTALL_TIME_LIMIT_SECONDS = 10 * 60
 # `tasks.py test` runs its steps this many at a time (pytest, itself parallel, is one of them).
 STEP_LANES = 3
 # pytest workers: the tests mostly wait on processes and sockets, so more than the 2 cores.
 PYTEST_WORKERS = 4
+UNIT_TESTS = "utest/unit"
+SYSTEM_TESTS = "utest/system"
+# System tests that `tasks.py test` runs as steps of their own, not in the parallel run: the
+# tests against one private Docker Engine (one engine, so one process), and the robot runs
+# whose outcomes utest/system/runs judges (each a step, as long as a suite run).
+ENGINE_TESTS = "utest/system/engine"
+RUN_JUDGEMENTS = "utest/system/runs"
+# `tasks.py` hands the wheel it built to the steps that install it (utest/kit_environment.py).
+WHEEL_VARIABLE = "SOCKERLESS_KIT_WHEEL"
 
 
 @dataclass
@@ -387,109 +396,72 @@ def run_concurrently(tally: Tally, steps: list[Step], lanes: int = STEP_LANES) -
         tally.steps_ok += step_tally.steps_ok
 
 
-def side_by_side(calls: list[Callable[[], None]], lanes: int) -> None:
-    """Run ``calls`` ``lanes`` at a time within one step; each one's output is kept and printed
-    whole, in list order, when all are done (as ``run_concurrently`` does for steps)."""
-    console = sys.stdout
-    routed = console if isinstance(console, StepOutput) else StepOutput(console)
-    buffers: list[list[str]] = [[] for _ in calls]
-
-    def run(index: int) -> None:
-        routed.capture(buffers[index])
-        try:
-            calls[index]()
-        finally:
-            routed.capture(None)
-
-    sys.stdout = routed
-    try:
-        with ThreadPoolExecutor(max(1, lanes), thread_name_prefix="side-by-side") as pool:
-            list(pool.map(run, range(len(calls))))
-    finally:
-        sys.stdout = console
-    for buffer in buffers:
-        print("".join(buffer), end="")
-
-
 def step_name(step: Step) -> str:
     return getattr(step, "__name__", repr(step)).replace("_", " ")
 
 
-def robot_counts(output_xml: Path) -> tuple[int, int, int]:
-    """Pass/fail/skip of all tests, read from robot's output.xml."""
-    # The XML files parsed here were written by our own robot/pytest runs moments ago.
-    total = ET.parse(output_xml).getroot().find("./statistics/total/stat")  # noqa: S314
-    if total is None:
-        raise ValueError(f"{output_xml} has no total statistics")
-    return int(total.get("pass", 0)), int(total.get("fail", 0)), int(total.get("skip", 0))
+def ensure_busybox() -> None:
+    """Install ``busybox-static`` before any step when it is missing and can be (root and
+    apt-get, bounded; ``peers.docker_engine``'s installer), or say that it cannot."""
+    command = [
+        *(sys.executable, "-m", "peers.docker_engine", "install", BUSYBOX_PACKAGE),
+        *("--update-timeout", str(APT_UPDATE_TIME_LIMIT_SECONDS)),
+        *("--install-timeout", str(APT_INSTALL_TIME_LIMIT_SECONDS)),
+    ]
+    limit = APT_UPDATE_TIME_LIMIT_SECONDS + APT_INSTALL_TIME_LIMIT_SECONDS + 60
+    try:
+        done = subprocess.run(
+            command, cwd=ROOT, capture_output=True, text=True, timeout=limit, check=False
+        )
+        said = (done.stdout.strip().splitlines() or [f"exit {done.returncode}"])[-1]
+        ok = done.returncode == 0
+    except subprocess.TimeoutExpired:
+        said, ok = f"the install did not finish within {limit} s", False
+    if ok:
+        print(f"setup: {said.removeprefix('docker engine: ')}", flush=True)
+    else:
+        print(
+            f"setup: {said.removeprefix('docker engine: ').rstrip('.')}; the simulator's alpine "
+            "and busybox tasks run this host's programs of the same names instead",
+            flush=True,
+        )
 
 
-@dataclass(frozen=True)
-class Expected:
-    """The outcome a run must have for one test: its status and a regex its message matches."""
-
-    status: str
-    message: str = ""
-
-
-# A plain Docker Engine is no Fargate backend: every Fargate flow must fail, and the two that get
-# as far as a task say what AWS lacked. The unpullable image is refused at create (Docker needs
-# the image locally; a Fargate backend pulls at RunTask).
-IMPOSTOR_EXPECTATIONS = {
-    CONFIG_TEST: Expected("PASS"),
-    LIFECYCLE_TEST: Expected("FAIL", r"no ECS task for the container[\s\S]*looked with: ECS"),
-    EXEC_TEST: Expected("FAIL", r"no ECS task for the container[\s\S]*looked with: ECS"),
-    START_TIMEOUT_TEST: Expected("FAIL", r"No such image|expected on AWS"),
-}
+def result_counts(kind: str, path: Path) -> dict[str, Any]:
+    """What ``utest/outcomes.py`` reads in a result file (robot's ``counts`` through robot.api,
+    or pytest's ``junit``): passed, failed, skipped (and a robot run's metadata)."""
+    read = subprocess.run(
+        [str(BIN / "python"), "-m", "utest.outcomes", kind, str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if read.returncode != 0:
+        raise ValueError(f"cannot read {path}: {read.stderr.strip()[-500:]}")
+    found: dict[str, Any] = json.loads(read.stdout)
+    return found
 
 
-# The per-test results of real sockerless 020b7fa4 with its own AWS simulator (docs/sockerless.md):
-# the simulator's sockerless profile must reproduce them, failures included.
-SOCKERLESS_EXPECTATIONS = {
-    CONFIG_TEST: Expected("PASS"),
-    LIFECYCLE_TEST: Expected("PASS"),
-    EXEC_TEST: Expected("FAIL", r"^Exec [0-9a-f]+ exit code is 0, expected 7"),
-    START_TIMEOUT_TEST: Expected(
-        "FAIL", r"^Start answered 204 for an image that can never be pulled \("
-    ),
-}
+def said_counts(found: dict[str, Any]) -> str:
+    return f"{found['passed']} passed, {found['failed']} failed, {found['skipped']} skipped"
 
 
-def compare_outcomes(output_xml: Path, expectations: dict[str, Expected]) -> list[str]:
-    """One line per test: ``ok`` or ``MISMATCH`` with what was expected and what happened."""
-    root = ET.parse(output_xml).getroot()  # noqa: S314 - our own robot run's output
-    lines = []
-    seen = set()
-    for test in root.iter("test"):
-        name = test.get("name", "")
-        status = test.find("status")
-        actual = "" if status is None else status.get("status", "")
-        message = "" if status is None else (status.text or "")
-        seen.add(name)
-        wanted = expectations.get(name)
-        if wanted is None:
-            lines.append(f"MISMATCH {name}: no expectation for this test ({actual})")
-        elif actual != wanted.status or not re.search(wanted.message, message):
-            lines.append(
-                f"MISMATCH {name}: expected {wanted.status} /{wanted.message}/, got {actual}: "
-                + message.replace("\n", " | ")[:400]
-            )
-        else:
-            lines.append(
-                f"ok {name}: {actual}" + (f" ({message.splitlines()[0]})" if message else "")
-            )
-    lines.extend(f"MISMATCH {name}: did not run" for name in expectations if name not in seen)
-    return lines
-
-
-def junit_counts(junit_xml: Path) -> tuple[int, int, int]:
-    """Pass/fail/skip from pytest's JUnit XML."""
-    root = ET.parse(junit_xml).getroot()  # noqa: S314
-    suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
-    tests = sum(int(s.get("tests", 0)) for s in suites)
-    failed = sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites)
-    skipped = sum(int(s.get("skipped", 0)) for s in suites)
-    return tests - failed - skipped, failed, skipped
+def add_counts(name: str, kind: str, path: Path, ran_ok: bool, tally: Tally) -> None:
+    """Add the counts of a finished run's result file to ``tally``."""
+    if not path.exists():
+        if ran_ok:
+            tally.failed_steps.append(f"{name} (no {path.name})")
+        return
+    try:
+        found = result_counts(kind, path)
+    except ValueError as error:
+        print(f"=== {name}: FAILED ({error})")
+        tally.failed_steps.append(f"{name} (its results)")
+        return
+    tally.add(found["passed"], found["failed"], found["skipped"])
+    print(f"=== {name}: {said_counts(found)}")
 
 
 def robot(
@@ -499,12 +471,9 @@ def robot(
     tally: Tally,
     *,
     env: dict[str, str] | None = None,
-    expect: str = "pass",
+    count: bool = True,
 ) -> None:
-    """Run robot into results/<outdir> and add its counts.
-
-    expect="skip" is the credential-less real-target run: it must skip every test and fail none.
-    """
+    """Run robot into results/<outdir> and add its counts (``count=False``: only its status)."""
     output_dir = RESULTS / outdir
     shutil.rmtree(output_dir, ignore_errors=True)
     command = [
@@ -516,22 +485,179 @@ def robot(
         *arguments,
     ]
     ran_ok = run_step(name, command, tally, env)
-    add_robot_counts(name, output_dir / "output.xml", ran_ok, tally, expect=expect)
+    if count:
+        add_counts(name, "counts", output_dir / "output.xml", ran_ok, tally)
 
 
-def add_robot_counts(
-    name: str, output_xml: Path, ran_ok: bool, tally: Tally, *, expect: str = "pass"
+def pytest_step(
+    tally: Tally,
+    name: str,
+    junit_name: str,
+    arguments: list[str],
+    env: dict[str, str] | None = None,
 ) -> None:
-    """Add the counts of a finished robot run's ``output_xml`` to ``tally``."""
-    if not output_xml.exists():
-        if ran_ok:
-            tally.failed_steps.append(f"{name} (no output.xml)")
-        return
-    passed, failed, skipped = robot_counts(output_xml)
-    tally.add(passed, failed, skipped)
-    print(f"=== {name}: {passed} passed, {failed} failed, {skipped} skipped")
-    if expect == "skip" and (passed or failed or not skipped):
-        tally.failed_steps.append(f"{name} (expected every test skipped)")
+    """Run pytest with ``arguments`` and add the counts of its JUnit XML."""
+    junit = RESULTS / junit_name
+    junit.unlink(missing_ok=True)
+    command = [str(BIN / "python"), "-m", "pytest", "-q", *arguments, f"--junitxml={junit}"]
+    ran_ok = run_step(name, command, tally, env)
+    add_counts(name, "junit", junit, ran_ok, tally)
+
+
+def judged_run(tally: Tally, name: str, module: str, env: dict[str, str] | None = None) -> None:
+    """A module of utest/system/runs: it runs what it judges (a robot run, an installed kit)
+    and prints what it ran (``-s``); its tests are the step's counts."""
+    path = f"{RUN_JUDGEMENTS}/{module}"
+    pytest_step(tally, name, f"{Path(module).stem}.xml", [path, "-s", "-p", "no:xdist"], env)
+
+
+def unit(tally: Tally) -> None:
+    """The unit tests: in-process, no simulator, engine or robot run (what plain pytest runs)."""
+    pytest_step(tally, "pytest utest/unit", "utest-unit.xml", [UNIT_TESTS, "-p", "no:xdist"])
+
+
+def pytest_system(tally: Tally) -> None:
+    """The system tests but the ``timing`` ones, the engine's and the judged runs, on
+    PYTEST_WORKERS workers, a test file to a worker (utest/conftest.py)."""
+    pytest_step(
+        tally,
+        "pytest utest/system (parallel)",
+        "utest-system.xml",
+        [
+            *(SYSTEM_TESTS, "-n", str(PYTEST_WORKERS), "-m", "not timing"),
+            *("--dist", "loadfile", "--no-loadscope-reorder"),
+            *("--ignore", ENGINE_TESTS, "--ignore", RUN_JUDGEMENTS),
+        ],
+    )
+
+
+def engine_tests(tally: Tally) -> None:
+    """The library, the simulator and the peer module against one private Docker Engine."""
+    pytest_step(
+        tally,
+        "pytest utest/system/engine (one Docker Engine)",
+        "utest-engine.xml",
+        [ENGINE_TESTS, "-p", "no:xdist"],
+    )
+
+
+def pytest_timing(tally: Tally) -> None:
+    """The ``timing`` tests (they assert how fast something is here), with nothing beside."""
+    pytest_step(
+        tally,
+        "pytest utest/system (timing, alone)",
+        "utest-timing.xml",
+        [SYSTEM_TESTS, "-p", "no:xdist", "-m", "timing", "--ignore", RUN_JUDGEMENTS],
+    )
+
+
+def dryrun(tally: Tally) -> None:
+    # A dry run proves the files parse and keywords resolve: its failure fails the check, but
+    # its counts are not tests.
+    robot("robot --dryrun", "dryrun", ["--dryrun", "suites", "atest"], tally, count=False)
+
+
+def atest(tally: Tally) -> None:
+    robot("library self-tests (atest)", "atest", ["atest"], tally, env=embedded_environment())
+
+
+def ecs_on_simulator(tally: Tally) -> None:
+    robot(
+        "ECS suites on the embedded simulator",
+        "ecs",
+        ["--include", "ecs", "suites"],
+        tally,
+        env=embedded_environment(),
+    )
+
+
+def ecs_with_quirks(tally: Tally) -> None:
+    robot(
+        "ECS suites with real-sockerless quirks switched on",
+        "ecs-quirks",
+        ["--include", "ecs", "--name", "ECS With Sockerless Quirks", "suites"],
+        tally,
+        env=embedded_environment(SOCKERLESS_SIM_QUIRKS=SIMULATOR_QUIRKS),
+    )
+
+
+def ecs_without_credentials(tally: Tally) -> None:
+    judged_run(
+        tally,
+        "ECS suites against a real target without AWS credentials",
+        "test_without_credentials.py",
+    )
+
+
+def impostor(tally: Tally) -> None:
+    """The ECS suites against a plain Docker Engine: every Fargate flow must fail."""
+    judged_run(tally, "ECS suites against a plain Docker Engine (the impostor)", "test_impostor.py")
+
+
+def sockerless_profile(tally: Tally) -> None:
+    """The ECS suites on the simulator's ``sockerless`` profile: as measured on sockerless."""
+    judged_run(
+        tally,
+        "ECS suites on the simulator's sockerless profile (as measured on sockerless)",
+        "test_sockerless_profile.py",
+    )
+
+
+def conformance_docker(tally: Tally) -> None:
+    """The conformance suite in Docker-only mode on a plain Docker Engine: every probe passes."""
+    judged_run(
+        tally,
+        "Docker conformance on a plain Docker Engine (every probe must pass)",
+        "test_conformance_docker.py",
+    )
+
+
+def conformance_simulator(tally: Tally) -> None:
+    """The conformance suite on the simulator's default profile, held to its expected matrix."""
+    judged_run(
+        tally,
+        "Docker conformance on the simulator (default profile)",
+        "test_conformance_simulator.py",
+    )
+
+
+def conformance_sockerless_profile(tally: Tally) -> None:
+    """The conformance suite on the simulator's sockerless profile, held to its expected matrix."""
+    judged_run(
+        tally,
+        "Docker conformance on the simulator's sockerless profile",
+        "test_conformance_sockerless_profile.py",
+    )
+
+
+def conformance(tally: Tally) -> None:
+    """The three conformance runs one after another (``tasks.py test`` runs them side by side)."""
+    for step in (conformance_docker, conformance_simulator, conformance_sockerless_profile):
+        step(tally)
+
+
+def with_wheel(tally: Tally, name: str, module: str) -> None:
+    """A judged run that installs the kit's wheel (the one this tasks.py run built)."""
+    wheel = built_wheel(tally)
+    if wheel is not None:
+        judged_run(tally, name, module, {**os.environ, WHEEL_VARIABLE: str(wheel)})
+
+
+def installed_kit(tally: Tally) -> None:
+    with_wheel(tally, "the installed kit, outside the checkout", "test_installed_kit.py")
+
+
+def kit_at_lower_bounds(tally: Tally) -> None:
+    with_wheel(tally, "the kit at its requirements' lower bounds", "test_kit_at_lower_bounds.py")
+
+
+def kit_beside_newer_boto3(tally: Tally) -> None:
+    with_wheel(tally, "the kit beside a newer boto3", "test_kit_beside_newer_boto3.py")
+
+
+def boto3_range(tally: Tally) -> None:
+    """The kit at its lower bounds and beside the newer boto3, side by side."""
+    run_concurrently(tally, [kit_at_lower_bounds, kit_beside_newer_boto3], lanes=2)
 
 
 def lint(tally: Tally) -> None:
@@ -603,13 +729,6 @@ def lint_ci_examples(tally: Tally) -> None:
     )
 
 
-def environment_without_credentials() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in AWS_CREDENTIAL_VARIABLES}
-    # A real target that is not there: with no credentials nothing may even try to reach it.
-    env["SOCKERLESS_HOST"] = "unix:///var/run/sockerless.sock"
-    return env
-
-
 def embedded_environment(**extra: str) -> dict[str, str]:
     """The environment for a run on the embedded simulator: no real-target variables leak in."""
     env = {
@@ -619,11 +738,6 @@ def embedded_environment(**extra: str) -> dict[str, str]:
     }
     env.update(extra)
     return env
-
-
-def ecs(tally: Tally, extra_args: list[str]) -> None:
-    robot("ECS acceptance suites", "ecs", ["--include", "ecs", *extra_args, "suites"], tally)
-    docs(tally)
 
 
 def docs(tally: Tally) -> None:
@@ -641,6 +755,60 @@ def docs(tally: Tally) -> None:
             [str(BIN / "libdoc"), source, str(output_dir / f"{name}.html")],
             tally,
         )
+
+
+def robotcode(tally: Tally) -> None:
+    """The ECS suites through ``robotcode`` with robot.toml's ``embedded`` profile."""
+    profile = tomllib.loads((ROOT / "robot.toml").read_text())["profiles"]["embedded"]
+    output_dir = ROOT / profile["output-dir"]
+    shutil.rmtree(output_dir, ignore_errors=True)
+    name = "ECS suites through robotcode (robot.toml, profile embedded)"
+    command = [str(BIN / "robotcode"), "--profile", "embedded", "robot"]
+    ran_ok = run_step(name, command, tally, embedded_environment())
+    add_counts(name, "counts", output_dir / "output.xml", ran_ok, tally)
+
+
+# `python -m build` writes setuptools' egg-info into the checkout: the installed-kit step and
+# utest/system/distribution, which run side by side in `tasks.py test`, must not build at once.
+SOURCE_BUILD_LOCK = VENV / ".source-build.lock"
+
+
+def source_build_lock(
+    time_limit: float = INSTALL_TIME_LIMIT_SECONDS,
+) -> contextlib.AbstractContextManager[None]:
+    """Hold the checkout's build lock (a holder's build is bounded by the same limit)."""
+    return exclusive(SOURCE_BUILD_LOCK, "another build of the checkout", time_limit)
+
+
+_wheel_lock = threading.Lock()
+_wheel: list[Path | None] = []  # the built wheel, once built (None: the build failed)
+
+
+def built_wheel(tally: Tally) -> Path | None:
+    """The kit's wheel, built from its sdist into results/dist/ once per tasks.py run and shared
+    by every step that installs it (the first to ask builds; the others wait for it)."""
+    with _wheel_lock:
+        if _wheel:
+            return _wheel[0]
+        dist = RESULTS / "dist"
+        shutil.rmtree(dist, ignore_errors=True)
+        with source_build_lock():
+            built = run_step(
+                "build the sdist and, from it, the wheel",
+                [str(BIN / "python"), "-m", "build", "--outdir", str(dist), str(ROOT)],
+                tally,
+                time_limit=INSTALL_TIME_LIMIT_SECONDS,
+            )
+        wheels = sorted(dist.glob("*.whl"))
+        _wheel.append(wheels[0] if built and len(wheels) == 1 else None)
+        if _wheel[0] is None:
+            tally.failed_steps.append(f"the kit's wheel (built: {built}, wheels: {wheels})")
+        return _wheel[0]
+
+
+def ecs(tally: Tally, extra_args: list[str]) -> None:
+    robot("ECS acceptance suites", "ecs", ["--include", "ecs", *extra_args, "suites"], tally)
+    docs(tally)
 
 
 def examples(tally: Tally) -> None:
@@ -682,14 +850,6 @@ def pabot_arguments(extra_args: list[str]) -> list[str]:
         return list(extra_args)
     include = [] if selection["include"] else ["--include", "ecs"]
     return [*include, *extra_args, "suites"]
-
-
-def merged_metadata(output_xml: Path) -> dict[str, str]:
-    """The top suite's metadata in a (merged) output.xml."""
-    top = ET.parse(output_xml).getroot().find("suite")  # noqa: S314 - our own run's output
-    if top is None:
-        return {}
-    return {meta.get("name", ""): meta.text or "" for meta in top.findall("meta")}
 
 
 def pabot(tally: Tally, extra_args: list[str]) -> None:
@@ -739,8 +899,13 @@ def pabot(tally: Tally, extra_args: list[str]) -> None:
         tally.failed_steps.append("pabot wrote no output.xml or simulator stats")
         return
     launched = json.loads(stats_file.read_text())["aws"]["tasks_launched"]
-    metadata = merged_metadata(output_xml)
-    reported = metadata.get("Fargate tasks")
+    try:
+        found = result_counts("counts", output_xml)
+    except ValueError as error:
+        print(f"=== pabot: FAILED ({error})")
+        tally.failed_steps.append("pabot (its results)")
+        return
+    reported = found["metadata"].get("Fargate tasks")
     if reported is not None and reported != str(launched):
         print(f"=== pabot: the merged report says {reported} Fargate tasks, {launched} ran")
         tally.failed_steps.append("pabot (Fargate tasks in the merged report)")
@@ -748,716 +913,8 @@ def pabot(tally: Tally, extra_args: list[str]) -> None:
         print("=== pabot: no merged timeline.json in the output directory")
         tally.failed_steps.append("pabot (merged timeline.json)")
     print(f"=== pabot: {launched} Fargate task(s) launched; merged report: {reported}")
-    passed, failed, skipped = robot_counts(output_xml)
-    tally.add(passed, failed, skipped)
-    print(f"=== pabot: {passed} passed, {failed} failed, {skipped} skipped")
-
-
-def robot_with_expectations(
-    name: str,
-    command: list[str],
-    output_dir: Path,
-    expectations: dict[str, Expected],
-    *,
-    tally: Tally,
-    env: dict[str, str],
-) -> None:
-    """Run ``command`` (a robot run writing to ``output_dir``) and compare each test's outcome
-    with ``expectations``: a match counts as passed, a mismatch as failed, so a test that must
-    fail and does is a pass of this step. Exit 77 without output: no Docker Engine, skipped."""
-    shutil.rmtree(output_dir, ignore_errors=True)
-    code, elapsed = run_announced(name, command, env)
-    output_xml = output_dir / "output.xml"
-    if code == ENGINE_UNAVAILABLE and not output_xml.exists():
-        print(f"=== {name}: SKIPPED, no Docker Engine could be had ({elapsed:.1f} s)")
-        tally.add(0, 0, 1)
-        return
-    if not output_xml.exists():
-        ended = f"killed after {STEP_TIME_LIMIT_SECONDS} s" if code is None else f"exit {code}"
-        print(f"=== {name}: FAILED ({ended}, no output.xml, {elapsed:.1f} s)")
-        tally.failed_steps.append(name)
-        return
-    lines = compare_outcomes(output_xml, expectations)
-    print("\n".join(f"    {line}" for line in lines))
-    matched = sum(1 for line in lines if line.startswith("ok "))
-    tally.add(matched, len(lines) - matched, 0)
-    print(f"=== {name}: {matched} of {len(lines)} outcomes as expected ({elapsed:.1f} s)")
-
-
-def robot_command(output_dir: Path, suite_name: str) -> list[str]:
-    """``robot`` on the ECS suites into ``output_dir`` under a top-level suite name."""
-    return [
-        *[str(BIN / "robot"), "--outputdir", str(output_dir), "--xunit", "xunit.xml"],
-        *["--include", "ecs", "--name", suite_name, "suites"],
-    ]
-
-
-def impostor(tally: Tally) -> None:
-    """The ECS suites against a plain Docker Engine, with the embedded simulator's AWS side.
-
-    The engine runs every container for real but launches nothing on ECS: every Fargate flow
-    must fail, naming what AWS lacked. Without an engine (not root, no package) it is skipped.
-    """
-    output_dir = RESULTS / "ecs-impostor"
-    command = [
-        *[str(BIN / "python"), "-m", "sockerless_sim.with_simulator", "--"],
-        *[str(BIN / "python"), "-m", "peers.docker_engine", "run", "--env-var", "SOCKERLESS_HOST"],
-        "--",
-        *robot_command(output_dir, "ECS Against A Plain Docker Engine"),
-    ]
-    robot_with_expectations(
-        "ECS suites against a plain Docker Engine (the impostor)",
-        command,
-        output_dir,
-        IMPOSTOR_EXPECTATIONS,
-        tally=tally,
-        env=embedded_environment(),
-    )
-
-
-def sockerless_profile(tally: Tally) -> None:
-    """The ECS suites on the simulator's ``sockerless`` profile: the per-test results measured
-    on real sockerless (docs/sockerless.md), failures included."""
-    output_dir = RESULTS / "ecs-sockerless-profile"
-    robot_with_expectations(
-        "ECS suites on the simulator's sockerless profile (as measured on sockerless)",
-        robot_command(output_dir, "ECS On The Sockerless Profile"),
-        output_dir,
-        SOCKERLESS_EXPECTATIONS,
-        tally=tally,
-        env=embedded_environment(SOCKERLESS_SIM_QUIRKS="sockerless"),
-    )
-
-
-CONFORMANCE_SUITE = "suites/conformance"
-CONFORMANCE_DOCS = ROOT / "docs" / "conformance"
-# The simulator's instant profile delivers a log line in 0.5 s and removes a container at once:
-# a probe of something that never comes need not wait the spec's 30 s for it there.
-SIMULATOR_CONFORMANCE_VARIABLES = ("LOGS_TIMEOUT:5s", "REMOVAL_TIMEOUT:5s")
-SOCKERLESS_PROFILE_SCALE = "0.5"
-DOCKER_LABEL = "the project's private Docker Engine (peers/docker_engine.py)"
-
-
-def conformance_run(
-    tally: Tally,
-    name: str,
-    output_dir: Path,
-    robot_options: list[str],
-    expected: Path,
-    *,
-    env: dict[str, str],
-    engine: tuple[str, ...] = (),
-) -> None:
-    """Run the conformance suite into ``output_dir`` (behind ``engine``, a private Docker Engine
-    handing the suite its address), then check the ``conformance.json`` it wrote against
-    ``expected``: each probe as expected counts as passed, each other as failed. Without an
-    engine (exit 77 and no output) the run counts as skipped."""
-    shutil.rmtree(output_dir, ignore_errors=True)
-    command = [
-        *engine,
-        *[str(BIN / "robot"), "--outputdir", str(output_dir), "--xunit", "xunit.xml"],
-        *["--include", "conformance", *robot_options, CONFORMANCE_SUITE],
-    ]
-    code, elapsed = run_announced(name, command, env)
-    matrix = output_dir / "conformance.json"
-    if engine and code == ENGINE_UNAVAILABLE and not (output_dir / "output.xml").exists():
-        print(f"=== {name}: SKIPPED, no Docker Engine could be had ({elapsed:.1f} s)")
-        tally.add(0, 0, 1)
-        return
-    if not matrix.exists():
-        print(f"=== {name}: FAILED (exit {code}, no conformance.json, {elapsed:.1f} s)")
-        tally.failed_steps.append(name)
-        return
-    checker = [str(BIN / "python"), "-m", "SockerlessLibrary.conformance", "check"]
-    check = subprocess.run(
-        [*checker, "--expected", str(expected), str(matrix)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    lines = check.stdout.splitlines() + check.stderr.splitlines()
-    print("\n".join(f"    {line}" for line in lines))
-    matched = sum(1 for line in lines if line.startswith("ok "))
-    tally.add(matched, len(lines) - matched, 0)
-    print(f"=== {name}: {matched} of {len(lines)} probes as expected ({elapsed:.1f} s)")
-
-
-def simulator_conformance_options(suite_name: str) -> list[str]:
-    variables = [arg for value in SIMULATOR_CONFORMANCE_VARIABLES for arg in ("--variable", value)]
-    return [*variables, "--name", suite_name]
-
-
-def conformance_docker(tally: Tally) -> None:
-    """The conformance suite in Docker-only mode against a plain Docker Engine (the peer): every
-    probe must pass, as in the reference matrix docs/conformance/docker-engine.json. No AWS
-    credentials reach it: a plain Docker Engine has no AWS side."""
-    env = {k: v for k, v in embedded_environment().items() if k not in AWS_CREDENTIAL_VARIABLES}
-    conformance_run(
-        tally,
-        "Docker conformance on a plain Docker Engine (every probe must pass)",
-        RESULTS / "conformance-docker",
-        [
-            *["--variable", "DOCKER_ONLY:true", "--variable", f"CONFORMANCE_LABEL:{DOCKER_LABEL}"],
-            *["--name", "Docker Conformance On A Docker Engine"],
-        ],
-        CONFORMANCE_DOCS / "docker-engine.json",
-        env=env,
-        engine=(
-            *[str(BIN / "python"), "-m", "peers.docker_engine", "run"],
-            *["--env-var", "SOCKERLESS_HOST", "--"],
-        ),
-    )
-
-
-def conformance_simulator(tally: Tally) -> None:
-    """The conformance suite on the simulator's default profile, held to its expected matrix."""
-    conformance_run(
-        tally,
-        "Docker conformance on the simulator (default profile)",
-        RESULTS / "conformance-simulator",
-        simulator_conformance_options("Docker Conformance On The Simulator"),
-        CONFORMANCE_DOCS / "expected-simulator.json",
-        env=embedded_environment(),
-    )
-
-
-def conformance_sockerless_profile(tally: Tally) -> None:
-    """The conformance suite on the simulator's sockerless profile, held to its expected matrix:
-    the one measured on sockerless (docs/conformance/sockerless-*.json) but for what the profile
-    cannot reproduce (docs/conformance.md). At half time: sockerless' stop grace and follow
-    tail (10 s, 18 s) are most of the run, and the statuses do not depend on their length."""
-    conformance_run(
-        tally,
-        "Docker conformance on the simulator's sockerless profile",
-        RESULTS / "conformance-sockerless-profile",
-        simulator_conformance_options("Docker Conformance On The Sockerless Profile"),
-        CONFORMANCE_DOCS / "expected-sockerless-profile.json",
-        env=embedded_environment(
-            SOCKERLESS_SIM_QUIRKS="sockerless", SOCKERLESS_SIM_TIME_SCALE=SOCKERLESS_PROFILE_SCALE
-        ),
-    )
-
-
-def conformance(tally: Tally) -> None:
-    """The three conformance runs one after another (``tasks.py test`` runs them side by side)."""
-    for step in (conformance_docker, conformance_simulator, conformance_sockerless_profile):
-        step(tally)
-
-
-def robotcode(tally: Tally) -> None:
-    """The ECS suites through ``robotcode`` with robot.toml's ``embedded`` profile."""
-    profile = tomllib.loads((ROOT / "robot.toml").read_text())["profiles"]["embedded"]
-    output_dir = ROOT / profile["output-dir"]
-    shutil.rmtree(output_dir, ignore_errors=True)
-    name = "ECS suites through robotcode (robot.toml, profile embedded)"
-    command = [str(BIN / "robotcode"), "--profile", "embedded", "robot"]
-    ran_ok = run_step(name, command, tally, embedded_environment())
-    add_robot_counts(name, output_dir / "output.xml", ran_ok, tally)
-
-
-# `python -m build` writes setuptools' egg-info into the checkout: the installed-kit step and
-# utest/distribution, which run side by side in `tasks.py test`, must not build at once.
-SOURCE_BUILD_LOCK = VENV / ".source-build.lock"
-
-
-def source_build_lock(
-    time_limit: float = INSTALL_TIME_LIMIT_SECONDS,
-) -> contextlib.AbstractContextManager[None]:
-    """Hold the checkout's build lock (a holder's build is bounded by the same limit)."""
-    return exclusive(SOURCE_BUILD_LOCK, "another build of the checkout", time_limit)
-
-
-_wheel_lock = threading.Lock()
-_wheel: list[Path | None] = []  # the built wheel, once built (None: the build failed)
-
-
-def built_wheel(tally: Tally) -> Path | None:
-    """The kit's wheel, built from its sdist into results/dist/ once per tasks.py run and shared
-    by every step that installs it (the first to ask builds; the others wait for it)."""
-    with _wheel_lock:
-        if _wheel:
-            return _wheel[0]
-        dist = RESULTS / "dist"
-        shutil.rmtree(dist, ignore_errors=True)
-        with source_build_lock():
-            built = run_step(
-                "build the sdist and, from it, the wheel",
-                [str(BIN / "python"), "-m", "build", "--outdir", str(dist), str(ROOT)],
-                tally,
-                time_limit=INSTALL_TIME_LIMIT_SECONDS,
-            )
-        wheels = sorted(dist.glob("*.whl"))
-        _wheel.append(wheels[0] if built and len(wheels) == 1 else None)
-        if _wheel[0] is None:
-            tally.failed_steps.append(f"the kit's wheel (built: {built}, wheels: {wheels})")
-        return _wheel[0]
-
-
-def frozen_requirements(leave_out: tuple[str, ...] = ()) -> str:
-    """.venv's installed versions as pip constraints (the checkout's own editable install and
-    the distributions in ``leave_out`` left out)."""
-    frozen = subprocess.run(
-        [str(BIN / "python"), "-m", "pip", "freeze", "--exclude-editable"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    lines = frozen.stdout.splitlines()
-    return "".join(
-        f"{line}\n"
-        for line in lines
-        if not any(line.lower().startswith(f"{name}==") for name in leave_out)
-    )
-
-
-@dataclass
-class KitEnvironment:
-    """A new virtual environment outside the checkout, to install the kit's wheel in."""
-
-    directory: Path
-    constraints: Path
-
-    @property
-    def bin(self) -> Path:
-        return self.directory / "venv" / "bin"
-
-    def env(self, **extra: str) -> dict[str, str]:
-        """The embedded environment with this venv first on PATH, nothing of the checkout."""
-        env = embedded_environment(
-            PATH=os.pathsep.join([str(self.bin), os.environ.get("PATH", "")]),
-            VIRTUAL_ENV=str(self.directory / "venv"),
-            PIP_CONSTRAINT=str(self.constraints),
-            **extra,
-        )
-        env.pop("PYTHONPATH", None)
-        return env
-
-
-def new_kit_environment(
-    work: Path, tally: Tally, leave_out: tuple[str, ...] = (), *, with_pip: bool = True
-) -> KitEnvironment | None:
-    """``work/venv``, with ``work/constraints.txt`` holding .venv's versions (but ``leave_out``).
-
-    ``with_pip=False`` saves installing pip into it (``.venv``'s pip installs into it with
-    ``--python``), where no command has to run ``python -m pip`` inside it."""
-    constraints = work / "constraints.txt"
-    try:
-        constraints.write_text(frozen_requirements(leave_out))
-    except (subprocess.SubprocessError, OSError) as error:
-        tally.failed_steps.append(f"pip freeze of .venv ({error})")
-        return None
-    created = run_step(
-        "a new virtual environment outside the checkout",
-        [
-            *(sys.executable, "-m", "venv", str(work / "venv")),
-            *([] if with_pip else ["--without-pip"]),
-        ],
-        tally,
-        time_limit=TOOL_INSTALL_TIME_LIMIT_SECONDS,
-    )
-    return KitEnvironment(work, constraints) if created else None
-
-
-@dataclass(frozen=True)
-class TeamRun:
-    """One way of running the team repository's suites, and where it writes."""
-
-    name: str
-    command: list[str]
-    output_dir: str  # relative to the team repository
-
-
-def team_runs(kit: KitEnvironment) -> list[TeamRun]:
-    """The team repository's suites the ways a team runs them (the CI command is run before)."""
-    return [
-        TeamRun(
-            "robot",
-            [str(kit.bin / "robot"), "--outputdir", "results-robot", "suites"],
-            "results-robot",
-        ),
-        TeamRun(
-            "pabot --processes 2",
-            [str(kit.bin / "pabot"), "--processes", "2", "--outputdir", "results-pabot", "suites"],
-            "results-pabot",
-        ),
-        TeamRun(
-            "robotcode -p embedded robot",
-            [str(kit.bin / "robotcode"), "-p", "embedded", "robot"],
-            "results/embedded",
-        ),
-        TeamRun(
-            "the console command on the kit's own suites",
-            [str(kit.bin / "sockerless-ecs-acceptance"), "--outputdir", "results-kit"],
-            "results-kit",
-        ),
-    ]
-
-
-TEAM_TESTS = 3  # the template's example suites
-TEAM_FARGATE_TASKS = "3"
-
-
-def team_run_problems(run: TeamRun, team: Path, kit: KitEnvironment) -> list[str]:
-    """What is wrong with one run of the team repository: no output, a failed test, a kit that
-    came from anywhere but the new environment; under pabot, a report that does not add up."""
-    output_dir = team / run.output_dir
-    output_xml = output_dir / "output.xml"
-    if not output_xml.is_file():
-        return [f"{run.name}: no output.xml in {run.output_dir}"]
-    passed, failed, skipped = robot_counts(output_xml)
-    problems = []
-    if run.output_dir == "results-kit":
-        problems += installed_run_problems(output_dir, kit.directory / "venv")
-    elif (passed, failed, skipped) != (TEAM_TESTS, 0, 0):
-        problems.append(f"{run.name}: {passed} passed, {failed} failed, {skipped} skipped")
-    if run.output_dir == "results-pabot":
-        metadata = merged_metadata(output_xml)
-        if metadata.get("Fargate tasks") != TEAM_FARGATE_TASKS:
-            problems.append(
-                f"{run.name}: the merged report says {metadata.get('Fargate tasks')} Fargate tasks"
-            )
-        if not (output_dir / "timeline.json").is_file():
-            problems.append(f"{run.name}: no merged timeline.json")
-    syslogs = sorted(output_dir.rglob("syslog.txt"))  # pabot's processes write one each
-    if syslogs:
-        site_packages = next((kit.directory / "venv").glob("lib/python3*/site-packages"), None)
-        imported = [
-            path
-            for syslog in syslogs
-            for path in re.findall(r"Imported resource file '([^']+)'", syslog.read_text())
-        ]
-        outside = [
-            path
-            for path in imported
-            if site_packages is None or not Path(path).is_relative_to(site_packages)
-        ]
-        if not imported or outside:
-            problems.append(
-                f"{run.name}: resource files from {outside or 'nowhere'}, not the installed kit"
-            )
-    return problems
-
-
-def installed_kit(tally: Tally) -> None:
-    """A team repository on the kit as a team gets it: the wheel (built from the sdist) in a new
-    virtual environment outside the checkout, ``sockerless-ecs-acceptance init`` there, the CI
-    jobs' own commands word for word (``INSTALLED_KIT_COMMANDS``), then its suites with
-    ``robot``, ``pabot --processes 2`` and ``robotcode -p embedded robot``, and the console
-    command on the kit's own suites, all on the embedded simulator.
-
-    pip resolves the dependencies from the package index, held to the versions of .venv by
-    PIP_CONSTRAINT, which leaves the commands as the jobs have them. The results are copied to
-    results/installed-kit/.
-    """
-    name = "the installed kit, outside the checkout"
-    results = RESULTS / "installed-kit"
-    shutil.rmtree(results, ignore_errors=True)
-    wheel = built_wheel(tally)
-    if wheel is None:
-        return
-    problems: list[str] = []
-    with tempfile.TemporaryDirectory(prefix="kit-installed-") as scratch:
-        work = Path(scratch)
-        kit = new_kit_environment(work, tally)
-        if kit is None:
-            return
-        team = work / "team"
-        env = kit.env(SOCKERLESS_ECS_KIT=f"{wheel}[simulator]")
-        ran = run_step(
-            INSTALLED_KIT_COMMANDS[0],
-            ["bash", "-c", INSTALLED_KIT_COMMANDS[0]],
-            tally,
-            env,
-            cwd=work,
-            time_limit=INSTALL_TIME_LIMIT_SECONDS,
-        )
-        ran = ran and run_step(
-            "robotcode for its runner",
-            [str(kit.bin / "python"), "-m", "pip", "install", "-q", "robotcode[runner]"],
-            tally,
-            env,
-            cwd=work,
-            time_limit=INSTALL_TIME_LIMIT_SECONDS,
-        )
-        ran = ran and run_step(
-            "sockerless-ecs-acceptance init team",
-            [str(kit.bin / "sockerless-ecs-acceptance"), "init", str(team)],
-            tally,
-            env,
-            cwd=work,
-        )
-        if ran:
-            problems += installed_version_problems(kit, wheel, env)
-            (team / "results").mkdir()
-            run_step(
-                INSTALLED_KIT_COMMANDS[1],
-                ["bash", "-c", INSTALLED_KIT_COMMANDS[1]],
-                tally,
-                {**env, "ROBOT_SYSLOG_FILE": str(team / "results" / "syslog.txt")},
-                cwd=team,
-            )
-            problems += team_run_problems(TeamRun("the CI job's command", [], "results"), team, kit)
-            runs = team_runs(kit)
-
-            def one(run: TeamRun) -> Callable[[], None]:
-                syslog = team / run.output_dir / "syslog.txt"
-                syslog.parent.mkdir(parents=True, exist_ok=True)
-                run_env = {**env, "ROBOT_SYSLOG_FILE": str(syslog)}
-
-                def go() -> None:
-                    run_step(run.name, run.command, tally, run_env, cwd=team)
-
-                return go
-
-            side_by_side([one(run) for run in runs], lanes=2)
-            for run in runs:
-                problems += team_run_problems(run, team, kit)
-            for directory in ("results", "results-robot", "results-pabot", "results-kit"):
-                if (team / directory).is_dir():
-                    shutil.copytree(team / directory, results / directory)
-    for problem in problems:
-        print(f"=== {name}: {problem}")
-        tally.failed_steps.append(f"{name} ({problem})")
-    # Every run's tests count: the CI job's, robot's, pabot's, robotcode's and the kit's own.
-    for output_xml in sorted(results.glob("*/output.xml")) + sorted(
-        results.glob("results/embedded/output.xml")
-    ):
-        add_robot_counts(
-            f"{name}: {output_xml.parent.relative_to(results)}", output_xml, True, tally
-        )
-
-
-# boto3 beside which the kit must install (it requires boto3>=1.40, requirements.txt): the
-# newest of the lower bound's line, and one newer than the simulator's pin (1.44.5).
-OLDER_BOTO3 = "1.40.76"
-NEWER_BOTO3 = "1.44.18"
-# What the kit must say when its simulator's pins are not installed (simulator_extra.py).
-MISSING_EXTRA = "needs the kit's 'simulator' extra"
-
-
-def kit_beside_boto3(tally: Tally, boto3_version: str) -> None:
-    """The kit installed without its simulator extra beside another boto3, as in a team's
-    environment that already holds one: pip resolves it, ``pip check`` is clean, the team
-    repository's suites pass with that boto3 against a simulator of the checkout's (as against
-    sockerless with its own AWS simulator), and the embedded simulator is refused with the
-    command that installs the extra."""
-    name = f"the kit beside boto3 {boto3_version}"
-    wheel = built_wheel(tally)
-    if wheel is None:
-        return
-    with tempfile.TemporaryDirectory(prefix="kit-boto3-") as scratch:
-        work = Path(scratch)
-        kit = new_kit_environment(
-            work, tally, leave_out=("boto3", "botocore", "s3transfer"), with_pip=False
-        )
-        if kit is None:
-            return
-        env, python = kit.env(), str(kit.bin / "python")
-        pip = [str(BIN / "python"), "-m", "pip", "--python", python]
-        team = work / "team"
-        ran = run_step(
-            f"install the wheel beside boto3=={boto3_version}",
-            [*pip, "install", "-q", str(wheel), f"boto3=={boto3_version}"],
-            tally,
-            env,
-            cwd=work,
-            time_limit=INSTALL_TIME_LIMIT_SECONDS,
-        )
-        ran = ran and run_step("pip check", [*pip, "check"], tally, env, cwd=work)
-        ran = ran and run_step(
-            "the installed boto3 and no moto",
-            [python, "-c", BOTO3_CHECK, boto3_version],
-            tally,
-            env,
-            cwd=work,
-        )
-        ran = ran and run_step(
-            "sockerless-ecs-acceptance init team",
-            [str(kit.bin / "sockerless-ecs-acceptance"), "init", str(team)],
-            tally,
-            env,
-            cwd=work,
-        )
-        if not ran:
-            return
-        command = [str(kit.bin / "sockerless-ecs-acceptance"), "--outputdir"]
-        run_step(
-            f"the team's suites on boto3 {boto3_version}, against a simulator of the checkout's",
-            [
-                *(str(BIN / "python"), "-m", "sockerless_sim.with_simulator", "--"),
-                *command,
-                "results",
-                "suites",
-            ],
-            tally,
-            env,
-            cwd=team,
-        )
-        add_robot_counts(name, team / "results" / "output.xml", True, tally)
-        run_step(
-            "the embedded simulator without the extra (must be refused)",
-            [*command, "refused", "suites"],
-            tally,
-            env,
-            cwd=team,
-            outcome=lambda code: (code != 0, f"exit {code}"),
-        )
-        problem = refusal_problem(team / "refused" / "output.xml")
-        if problem:
-            print(f"=== {name}: {problem}")
-            tally.failed_steps.append(f"{name} ({problem})")
-
-
-BOTO3_CHECK = (
-    "import importlib.util, sys, boto3; "
-    "assert boto3.__version__ == sys.argv[1], boto3.__version__; "
-    "assert importlib.util.find_spec('moto') is None, 'moto is installed'; "
-    "print('boto3', boto3.__version__, 'without moto')"
-)
-
-
-def refusal_problem(output_xml: Path) -> str | None:
-    """Why a run on the embedded simulator without its extra was not refused as it must be:
-    every test failed, naming the extra and the install command, and none passed."""
-    if not output_xml.is_file():
-        return "no output.xml of the refused run"
-    passed, failed, _ = robot_counts(output_xml)
-    messages = [
-        status.text or ""
-        for status in ET.parse(output_xml).getroot().iter("status")  # noqa: S314
-    ]
-    if passed or not failed:
-        return f"the refused run: {passed} passed, {failed} failed"
-    if not any(
-        MISSING_EXTRA in m and "sockerless-ecs-acceptance[simulator]==" in m for m in messages
-    ):
-        return f"the refused run does not say that the embedded simulator {MISSING_EXTRA}"
-    return None
-
-
-def kit_beside_older_boto3(tally: Tally) -> None:
-    kit_beside_boto3(tally, OLDER_BOTO3)
-
-
-def kit_beside_newer_boto3(tally: Tally) -> None:
-    kit_beside_boto3(tally, NEWER_BOTO3)
-
-
-def boto3_range(tally: Tally) -> None:
-    """The kit beside the older and the newer boto3, side by side (each with its own tally)."""
-    tallies = [Tally(), Tally()]
-    side_by_side(
-        [
-            lambda: kit_beside_older_boto3(tallies[0]),
-            lambda: kit_beside_newer_boto3(tallies[1]),
-        ],
-        lanes=2,
-    )
-    for each in tallies:
-        tally.add(each.passed, each.failed, each.skipped)
-        tally.failed_steps.extend(each.failed_steps)
-
-
-def installed_version_problems(kit: KitEnvironment, wheel: Path, env: dict[str, str]) -> list[str]:
-    """``sockerless-ecs-acceptance --version`` must print the installed wheel's version."""
-    wheel_version = wheel.name.split("-")[1]
-    printed = subprocess.run(
-        [str(kit.bin / "sockerless-ecs-acceptance"), "--version"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    expected = f"sockerless-ecs-acceptance {wheel_version}"
-    if printed.stdout.strip() != expected:
-        return [f"--version printed {printed.stdout.strip()!r}, the wheel is {wheel.name}"]
-    print(f"=== --version: {expected} (the wheel: {wheel.name})")
-    return []
-
-
-def installed_run_problems(output_dir: Path, venv_dir: Path) -> list[str]:
-    """What is wrong with the installed kit's run in ``output_dir``: a missing file, or suites
-    that ran from anywhere but the virtual environment's site-packages."""
-    problems = [
-        f"no {file} in the chosen output dir"
-        for file in ("output.xml", "report.html", "log.html", "xunit.xml")
-        if not (output_dir / file).is_file()
-    ]
-    if not problems:
-        top = ET.parse(output_dir / "output.xml").getroot().find("suite")  # noqa: S314
-        source = Path("" if top is None else top.get("source", ""))
-        if not source.is_relative_to(venv_dir) or "site-packages" not in source.parts:
-            problems.append(f"the suites ran from {source}, not from the installed package")
-    return problems
-
-
-def pytest_run(tally: Tally, name: str, junit_name: str, options: list[str]) -> None:
-    junit = RESULTS / junit_name
-    junit.unlink(missing_ok=True)
-    command = [str(BIN / "python"), "-m", "pytest", "utest", "-q", *options]
-    run_step(name, [*command, f"--junitxml={junit}"], tally)
-    if junit.exists():
-        tally.add(*junit_counts(junit))
-
-
-def pytest_parallel(tally: Tally) -> None:
-    """All but the ``timing`` tests, on PYTEST_WORKERS workers (utest/conftest.py says how the
-    tests are shared out)."""
-    options = ["-n", str(PYTEST_WORKERS), "-m", "not timing"]
-    pytest_run(tally, "pytest utest (parallel)", "utest.xml", options)
-
-
-def pytest_timing(tally: Tally) -> None:
-    """The ``timing`` tests (they assert how fast something is here), with nothing beside."""
-    options = ["-p", "no:xdist", "-m", "timing"]
-    pytest_run(tally, "pytest utest (timing, alone)", "utest-timing.xml", options)
-
-
-def dryrun(tally: Tally) -> None:
-    # A dry run proves the files parse and keywords resolve: its failure fails the check, but
-    # its counts are not tests.
-    counts = Tally()
-    robot("robot --dryrun", "dryrun", ["--dryrun", "suites", "atest"], counts)
-    tally.failed_steps.extend(counts.failed_steps)
-
-
-def atest(tally: Tally) -> None:
-    robot("library self-tests (atest)", "atest", ["atest"], tally, env=embedded_environment())
-
-
-def ecs_on_simulator(tally: Tally) -> None:
-    robot(
-        "ECS suites on the embedded simulator",
-        "ecs",
-        ["--include", "ecs", "suites"],
-        tally,
-        env=embedded_environment(),
-    )
-
-
-def ecs_with_quirks(tally: Tally) -> None:
-    robot(
-        "ECS suites with real-sockerless quirks switched on",
-        "ecs-quirks",
-        ["--include", "ecs", "--name", "ECS With Sockerless Quirks", "suites"],
-        tally,
-        env=embedded_environment(SOCKERLESS_SIM_QUIRKS=SIMULATOR_QUIRKS),
-    )
-
-
-def ecs_without_credentials(tally: Tally) -> None:
-    robot(
-        "ECS suites against a real target without AWS credentials",
-        "ecs-no-credentials",
-        ["--include", "ecs", "--name", "ECS Without Credentials", "suites"],
-        tally,
-        env=environment_without_credentials(),
-        expect="skip",
-    )
+    tally.add(found["passed"], found["failed"], found["skipped"])
+    print(f"=== pabot: {said_counts(found)}")
 
 
 # Every check of `tasks.py test`, run concurrently (STEP_LANES at a time) and reported in this
@@ -1466,13 +923,15 @@ def ecs_without_credentials(tally: Tally) -> None:
 # and the package index), so that the short ones fill the lanes at the end. A new check is one
 # more line here.
 TEST_STEPS: list[Step] = [
-    pytest_parallel,
+    pytest_system,
     installed_kit,
-    kit_beside_older_boto3,
+    kit_at_lower_bounds,
     kit_beside_newer_boto3,
     conformance_sockerless_profile,
     conformance_simulator,
     conformance_docker,
+    engine_tests,
+    unit,
     lint,
     docs,
     dryrun,
@@ -1513,6 +972,7 @@ def bench(arguments: list[str]) -> int:
 CHECKS_WITH_ARGUMENTS: dict[str, Callable[[Tally, list[str]], None]] = {"ecs": ecs, "pabot": pabot}
 CHECKS: dict[str, Callable[[Tally], None]] = {
     "test": test,
+    "unit": unit,
     "lint": lint,
     "impostor": impostor,
     "sockerless-profile": sockerless_profile,
@@ -1523,6 +983,8 @@ CHECKS: dict[str, Callable[[Tally], None]] = {
     "examples": examples,
     "docs": docs,
 }
+# Checks that need no simulator: setup leaves the host's programs alone for them.
+WITHOUT_SIMULATOR = ("unit", "lint", "docs")
 # Commands whose own exit status is the answer.
 PASS_THROUGH: dict[str, Callable[[list[str]], int]] = {"sweep": sweep, "bench": bench}
 HELP_OPTIONS = ("-h", "--help")
@@ -1550,6 +1012,8 @@ def main(argv: list[str]) -> int:
     setup()
     if command in PASS_THROUGH:
         return PASS_THROUGH[command](rest)
+    if command != "setup" and command not in WITHOUT_SIMULATOR:
+        ensure_busybox()
     tally = Tally()
     if command in CHECKS_WITH_ARGUMENTS:
         CHECKS_WITH_ARGUMENTS[command](tally, rest)

@@ -7,9 +7,9 @@ e.g. ``git worktree add /tmp/before af097e2`` then ``--tree /tmp/before``, again
 simulator, so a library change is measured on equal terms; ``--baseline DIR``: measure that
 checkout too, in alternate rounds, so both see the same machine load).
 
-Each round starts a fresh simulator of this checkout (it records the delays it draws) with the
-seed, hands it to ``robot --include ecs suites`` as an external target (``SOCKERLESS_HOST`` plus
-its AWS endpoint, as ``utest/performance/test_full_run.py`` does), and reads ``GET /_sim/stats``
+Each round starts a fresh simulator of this checkout (it records the delays it draws) with the seed,
+hands it to ``robot --include ecs suites`` as an external target (``SOCKERLESS_HOST`` plus its AWS
+endpoint, as ``utest/system/performance/test_full_run.py`` does), and reads ``GET /_sim/stats``
 before and after the run:
 
 * **requests per run**: the Docker API requests the simulator counted during the run, its own

@@ -2,6 +2,7 @@
 
     python -m peers.docker_engine run [--env-var NAME] -- COMMAND [ARG...]
     python -m peers.docker_engine check [--start]
+    python -m peers.docker_engine install [PACKAGE...]
 
 ``PrivateDockerEngine`` installs ``docker.io`` and ``busybox-static`` with apt-get when they are
 missing (as root only), starts its own ``containerd`` and ``dockerd`` with every path in one
@@ -191,27 +192,41 @@ def _missing(items: list[str]) -> str:
     return f"{' and '.join(items)} {'is' if len(items) == 1 else 'are'}"
 
 
-def install_packages(log: Log, *, update_timeout: float, install_timeout: float) -> float:
-    """``apt-get update`` then ``apt-get install docker.io busybox-static``; the seconds it took.
+def package_missing(package: str) -> bool:
+    """Whether what ``package`` (one of ``PACKAGES``) brings is not installed."""
+    if package == "busybox-static":
+        return find_static_busybox() is None
+    return any(find_program(name) is None for name in ("dockerd", "containerd", "runc"))
+
+
+def install_packages(
+    log: Log,
+    *,
+    update_timeout: float,
+    install_timeout: float,
+    packages: tuple[str, ...] = PACKAGES,
+) -> float:
+    """``apt-get update`` then ``apt-get install`` of ``packages`` (by default ``docker.io`` and
+    ``busybox-static``); the seconds it took.
 
     Services are kept from starting during the install (a system dockerd would claim
     /var/run/docker.sock): a ``policy-rc.d`` that says no is put in place for the install when the
     machine has none. Raises ``EngineUnavailable`` when it is not root or apt-get fails.
     """
+    wanted = ", ".join(packages)
     if os.geteuid() != 0:
         raise EngineUnavailable(
-            f"dockerd is not installed, and installing docker.io needs root "
-            f"(this process runs as uid {os.geteuid()})."
+            f"installing {wanted} needs root (this process runs as uid {os.geteuid()})."
         )
     if find_program("apt-get") is None:
-        raise EngineUnavailable("dockerd is not installed and there is no apt-get to install it.")
+        raise EngineUnavailable(f"there is no apt-get to install {wanted} with.")
     started = time.monotonic()
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     lock_wait = ["-o", "DPkg::Lock::Timeout=120"]
     steps = (
         (["apt-get", *lock_wait, "update"], update_timeout),
         (
-            ["apt-get", *lock_wait, "install", "-y", "--no-install-recommends", *PACKAGES],
+            ["apt-get", *lock_wait, "install", "-y", "--no-install-recommends", *packages],
             install_timeout,
         ),
     )
@@ -219,10 +234,11 @@ def install_packages(log: Log, *, update_timeout: float, install_timeout: float)
         for command, timeout in steps:
             log(f"running {' '.join(command)} (up to {timeout:g} s)")
             _run_apt(command, env, timeout)
-    still_missing = missing_programs()
+    still_missing = [package for package in packages if package_missing(package)]
     if still_missing:
         raise EngineUnavailable(
-            f"apt-get installed {', '.join(PACKAGES)}, but {_missing(still_missing)} still missing."
+            f"apt-get installed {wanted}, but what {', '.join(still_missing)} brings is still "
+            "missing."
         )
     return time.monotonic() - started
 
@@ -964,7 +980,7 @@ def _run_command(command: list[str], env: dict[str, str]) -> int:
 
 
 def main(argv: list[str]) -> int:
-    """``run`` and ``check``; see the module docstring."""
+    """``run``, ``check`` and ``install``; see the module docstring."""
     parser = argparse.ArgumentParser(
         prog="python -m peers.docker_engine",
         description="A private, real Docker Engine for the project's own checks.",
@@ -983,9 +999,24 @@ def main(argv: list[str]) -> int:
         action="store_true",
         help="prove it: start an engine (installing if needed) and stop it",
     )
+    install = commands.add_parser(
+        "install",
+        help="install what an engine needs (docker.io, busybox-static), or only the packages "
+        "named, when missing (root and apt-get); exit 77 when it cannot",
+    )
+    install.add_argument("packages", nargs="*", metavar="PACKAGE", help=" or ".join(PACKAGES))
+    install.add_argument("--update-timeout", type=float, default=APT_UPDATE_TIMEOUT)
+    install.add_argument("--install-timeout", type=float, default=APT_INSTALL_TIMEOUT)
     options = parser.parse_args(argv)
     if options.action == "check":
         return _check(start=options.start)
+    if options.action == "install":
+        unknown = sorted(set(options.packages) - set(PACKAGES))
+        if unknown:
+            parser.error(f"unknown package {', '.join(unknown)}: choose from {', '.join(PACKAGES)}")
+        return _install(
+            tuple(options.packages) or PACKAGES, options.update_timeout, options.install_timeout
+        )
     command = options.command[1:] if options.command[:1] == ["--"] else options.command
     if not command:
         parser.error("give the command to run after --")
@@ -1008,6 +1039,25 @@ def _check(*, start: bool) -> int:
     state = "available" if usable else "unavailable"
     print(f"docker engine: {state}: {why}", flush=True)
     return 0 if usable else UNAVAILABLE_EXIT_CODE
+
+
+def _install(packages: tuple[str, ...], update_timeout: float, install_timeout: float) -> int:
+    missing = tuple(package for package in packages if package_missing(package))
+    if not missing:
+        print(f"docker engine: installed: {', '.join(packages)}", flush=True)
+        return 0
+    try:
+        seconds = install_packages(
+            _stderr,
+            update_timeout=update_timeout,
+            install_timeout=install_timeout,
+            packages=missing,
+        )
+    except EngineUnavailable as error:
+        print(f"docker engine: not installed: {', '.join(missing)}: {error}", flush=True)
+        return UNAVAILABLE_EXIT_CODE
+    print(f"docker engine: installed {', '.join(missing)} in {seconds:.0f} s", flush=True)
+    return 0
 
 
 def _run(command: list[str], env_var: str) -> int:

@@ -1,5 +1,5 @@
 *** Settings ***
-Documentation     Victim flows for utest/reliability/test_outages.py: the harness kills the daemon,
+Documentation     Victim flows for utest/system/reliability/test_outages.py: the harness kills the daemon,
 ...               the AWS endpoint or both, or makes the AWS endpoint accept and never answer,
 ...               while the first flow starts its container, runs its exec or is torn down. The
 ...               run must then end within seconds: the later flow and the suite teardown fail at

@@ -1,5 +1,5 @@
 *** Settings ***
-Documentation     Victim flows for the reliability tests in utest/reliability: built from the real
+Documentation     Victim flows for the reliability tests in utest/system/reliability: built from the real
 ...               ECS resources, each stopped, killed or failed on purpose by the pytest harness.
 ...               Excluded from every normal run (``robot:exclude``); the harness selects them
 ...               with ``--variable VICTIM_TAG:reliability-victim --include <tag>``.
