@@ -79,9 +79,8 @@ class InvalidTaskBudget(TaskBudgetError, ValueError):
 class TaskBudgetExhausted(TaskBudgetError):
     """A create would launch a task beyond the budget; nothing was sent to the daemon."""
 
-    def __init__(self, message: str, *, budget_id: str, budget: int, used: int) -> None:
+    def __init__(self, message: str, *, budget: int, used: int) -> None:
         super().__init__(message)
-        self.budget_id = budget_id
         self.budget = budget
         self.used = used
 
@@ -121,26 +120,18 @@ def _given(value: object) -> bool:
     return value is not None and not (isinstance(value, str) and not value.strip())
 
 
-def _is_auto(value: object) -> bool:
-    return isinstance(value, str) and value.strip().lower() == AUTO
-
-
 def budget_setting(import_value: object, env: Mapping[str, str]) -> BudgetSetting:
     """The import argument, else ``SOCKERLESS_KIT_TASK_BUDGET``, else ``auto``."""
-    if _given(import_value):
-        if _is_auto(import_value):
-            return BudgetSetting(None, AUTO_SOURCE, auto=True)
-        source = (
-            f"the {IMPORT_ARGUMENT} import argument (in the suites {BUDGET_VARIABLE}, "
-            f"which defaults to {BUDGET_ENV})"
-        )
-        return BudgetSetting(parse_task_budget(import_value, source), source)
-    configured = env.get(BUDGET_ENV, "")
-    if _is_auto(configured):
+    value = import_value
+    source = (
+        f"the {IMPORT_ARGUMENT} import argument (in the suites {BUDGET_VARIABLE}, "
+        f"which defaults to {BUDGET_ENV})"
+    )
+    if not _given(value):
+        value, source = env.get(BUDGET_ENV, ""), BUDGET_ENV
+    if not _given(value) or (isinstance(value, str) and value.strip().lower() == AUTO):
         return BudgetSetting(None, AUTO_SOURCE, auto=True)
-    if configured.strip():
-        return BudgetSetting(parse_task_budget(configured, BUDGET_ENV), BUDGET_ENV)
-    return BudgetSetting(None, AUTO_SOURCE, auto=True)
+    return BudgetSetting(parse_task_budget(value, source), source)
 
 
 @dataclass(frozen=True)
@@ -268,12 +259,8 @@ class BudgetLedger:
     ) -> tuple[str, int]:
         if limit is not None and state.used >= limit:
             self._append(descriptor, {**record, "event": DENIED, "used": state.used})
-            raise TaskBudgetExhausted(
-                "",  # the caller words the message: it knows the scope and the settings
-                budget_id=self.budget_id,
-                budget=limit,
-                used=state.used,
-            )
+            # The caller words the message: it knows the scope and the settings.
+            raise TaskBudgetExhausted("", budget=limit, used=state.used)
         slot = uuid.uuid4().hex
         self._append(descriptor, {**record, "event": RESERVED, "slot": slot})
         return slot, state.used + 1
@@ -448,29 +435,20 @@ class TaskBudget:
         self._decided = False
         self._creates_by_test: dict[str, int] = {}
 
-    @property
-    def limit(self) -> int | None:
-        """The explicit budget, ``None`` when unlimited or ``auto``."""
-        return self.setting.limit
-
     def reserve(self, scope: str = "") -> BudgetSlot:
         """Count one create made in ``scope`` (the registry's scope key), or raise
         `TaskBudgetExhausted` (before anything is sent)."""
         details = {"pid": os.getpid(), "run_id": self.run_id}
-        if self.setting.auto:
-            return self._reserve_auto(scope, details)
         limit = self.setting.limit
-        if limit is None:
-            return BudgetSlot(None, "", self._log)
         try:
+            if self.setting.auto:
+                return self._reserve_auto(scope, details)
+            if limit is None:
+                return BudgetSlot(None, "", self._log)
             slot, used = self.ledger.reserve(limit, details)
         except TaskBudgetExhausted as full:
-            raise TaskBudgetExhausted(
-                self.exhausted_message(full.used, limit),
-                budget_id=full.budget_id,
-                budget=limit,
-                used=full.used,
-            ) from None
+            message = self.exhausted_message(full.used, full.budget)
+            raise TaskBudgetExhausted(message, budget=full.budget, used=full.used) from None
         self._log(f"Fargate task budget: create {used} of {limit} ({self.scope.describe()})")
         return BudgetSlot(self.ledger, slot, self._log)
 
@@ -481,15 +459,7 @@ class TaskBudget:
         declarations.check()
         self._declare(declarations)
         enforce = self._not_enforced is None
-        try:
-            slot, used, declared = self.ledger.reserve_declared(details, enforce=enforce)
-        except TaskBudgetExhausted as full:
-            raise TaskBudgetExhausted(
-                self.exhausted_message(full.used, full.budget),
-                budget_id=full.budget_id,
-                budget=full.budget,
-                used=full.used,
-            ) from None
+        slot, used, declared = self.ledger.reserve_declared(details, enforce=enforce)
         how = "" if enforce else f"; not enforced: {self._not_enforced}"
         self._log(
             f"Fargate task budget: create {used}, {declared} declared by the selected tests "
@@ -608,23 +578,21 @@ def open_task_budget(
     process of the run reports for the run's account (``run/group.py``).
     """
     setting = budget_setting(import_value, env)
-    auto = auto or AutoBudget()
     scope = budget_scope(env, run_id, run_id_generated=run_id_generated, pabot_budget_id=pabot)
     return TaskBudget(setting, scope, journal_directory(env), run_id, log, auto, warn)
 
 
-def describe(limit: int | None, state: BudgetState, scope: BudgetScope | None) -> str:
+def describe(limit: int | None, state: BudgetState, scope: BudgetScope) -> str:
     """``2 of 2 used, 2 creates denied (budget id X, ...)``; ``unlimited`` without a budget."""
     if limit is None:
         return "unlimited (creates are not counted)"
-    where = f" ({scope.describe()})" if scope is not None else ""
-    return f"{state.used} of {limit} used{_denied(state)}{where}"
+    return f"{state.used} of {limit} used{_denied(state)} ({scope.describe()})"
 
 
-def describe_auto(state: BudgetState, scope: BudgetScope | None, not_enforced: str | None) -> str:
+def describe_auto(state: BudgetState, scope: BudgetScope, not_enforced: str | None) -> str:
     """``3 of 4 used, declared by the selected tests (budget id X)``, or where it is only
     reported, ``5 used, 4 declared by the selected tests, not enforced: <why> (budget id X)``."""
-    where = f" ({scope.describe()})" if scope is not None else ""
+    where = f" ({scope.describe()})"
     tests = "the selected tests" + (
         f" of {state.declared_by} processes" if state.declared_by > 1 else ""
     )

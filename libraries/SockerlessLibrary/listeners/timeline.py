@@ -25,12 +25,11 @@ from ..errors import SockerlessError
 from ..run.context import LibraryContext
 from ..run.registry import scope_of_test
 from ..timeline import (
-    Bound,
-    align,
     budget_settings,
     check_budgets,
     document,
     merge_documents,
+    run_clock,
     timeline_of_test,
     unfinished_tasks,
 )
@@ -128,12 +127,11 @@ class TimelineReporter:
     def run_entry(self) -> dict[str, Any]:
         """The ``run`` part of the document."""
         target = self.ctx.connected_target()
-        bounds = [Bound(**b) for test in self.tests for b in test["clock"]["bounds"]]
         return {
             "run_id": self.ctx.run_id,
             "target": target.describe() if target is not None else None,
             "budgets": self.budgets,
-            "clock": align(bounds).as_dict(),
+            "clock": run_clock(self.tests),
             "cost": {"aws_calls": self.ctx.timeline.aws_calls_made},
         }
 
