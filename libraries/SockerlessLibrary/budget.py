@@ -1,15 +1,13 @@
 """A cost guard: a per-run budget of Fargate tasks, checked before a create reaches the daemon
-(docs/running.md, "Fargate task budget"; sharing it across pabot processes: "pabot").
+(``docs/running.md``, "The cost guard"; shared by a run's pabot processes).
 
-Every create the library sends counts as one task (sockerless launches one per container when it
-starts), counted *before* anything is sent: one beyond the budget fails with
-`TaskBudgetExhausted` and no request, connection or simulator start follows. A counted create
-gives its slot back only when nothing can come of it: the library refused to send it
-(``ConfigurationError``) or the daemon answered an error status. No answer (unreachable, a read
-timeout, Ctrl-C) keeps it: the daemon may have made the container. Giving back cannot let a run
-go beyond its budget (the count covers reservations that may still become containers, changed
-under the lock of the check); a create in flight may deny another that would have fitted a
-moment later: the guard errs on the side of fewer tasks.
+Every create the library sends counts as one task, *before* anything is sent: one beyond the
+budget fails with `TaskBudgetExhausted` and no request, connection or simulator start follows. A
+counted create gives its slot back only when nothing can come of it
+(``BudgetSlot.settle_failed_create``). Giving back cannot let a run go beyond its budget (the
+count covers reservations that may still become containers, changed under the lock of the
+check); a create in flight may deny another that would have fitted a moment later: the guard
+errs on the side of fewer tasks.
 
 How big: an explicit budget (``task_budget``, ``FARGATE_TASK_BUDGET``,
 ``SOCKERLESS_KIT_TASK_BUDGET``) is enforced on every target; else it is ``auto``, the sum of
@@ -35,7 +33,7 @@ import os
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -157,7 +155,7 @@ def budget_scope(
     run_id_generated: bool,
     pabot_budget_id: Callable[[], str | None],
 ) -> BudgetScope:
-    """Which budget this process counts against (see the module's "Who shares a budget")."""
+    """Which budget this process counts against (the module's "Whose")."""
     configured = env.get(BUDGET_ID_ENV, "").strip()
     if configured:
         try:
@@ -187,15 +185,15 @@ class BudgetState:
     not_enforced: str | None = None  # why the processes did not enforce an auto budget
 
 
-def ledger_state(text: str) -> BudgetState:
-    """Count the events of a ledger (torn or foreign lines skipped)."""
+def ledger_state(records: Iterable[Mapping[str, Any]]) -> BudgetState:
+    """Count the events of a ledger's records (its readable lines)."""
     reserved: set[str] = set()
     returned: set[str] = set()
     denied = 0
     budget: int | None = None
     declared: dict[str, int] = {}
     not_enforced: str | None = None
-    for record in json_lines(text):
+    for record in records:
         event, slot = record.get("event"), str(record.get("slot", ""))
         if isinstance(record.get("budget"), int):
             budget = record["budget"]
@@ -269,16 +267,12 @@ class BudgetLedger:
         """Add what one process's selected tests declare to an ``auto`` budget (once per run id);
         returns the state with it."""
         with self._locked(exclusive=True) as descriptor:
-            text = self._read(descriptor)
-            already = any(
-                record.get("event") == DECLARED and record.get("run_id") == run_id
-                for record in json_lines(text)
-            )
-            if not already:
+            records = self._read(descriptor)
+            if not any(r.get("event") == DECLARED and r.get("run_id") == run_id for r in records):
                 record = {"event": DECLARED, "run_id": run_id, "need": need, **details}
                 self._append(descriptor, record)
-                text += json.dumps(record) + "\n"
-            return ledger_state(text)
+                records.append(record)
+            return ledger_state(records)
 
     def give_back(self, slot: str, reason: str) -> None:
         """Uncount the create of ``slot`` (a second give-back of the same slot changes nothing)."""
@@ -287,10 +281,7 @@ class BudgetLedger:
 
     def state(self) -> BudgetState:
         """The counts, read under a shared lock (a missing file: nothing counted)."""
-        if not self.path.exists():
-            return BudgetState()
-        with self._locked(exclusive=False) as descriptor:
-            return ledger_state(self._read(descriptor))
+        return ledger_state(self.records())
 
     def append(self, record: Mapping[str, Any]) -> None:
         """Add one record of the run's processes (``run/group.py``: usage, accounts); the budget's
@@ -303,7 +294,7 @@ class BudgetLedger:
         if not self.path.exists():
             return []
         with self._locked(exclusive=False) as descriptor:
-            return list(json_lines(self._read(descriptor)))
+            return self._read(descriptor)
 
     @contextmanager
     def _locked(self, *, exclusive: bool) -> Iterator[int]:
@@ -343,7 +334,8 @@ class BudgetLedger:
                     f"Could not lock the Fargate task budget file {self.path}: {error}"
                 ) from None
 
-    def _read(self, descriptor: int) -> str:
+    def _read(self, descriptor: int) -> list[dict[str, Any]]:
+        """The readable records (torn or foreign lines skipped)."""
         size = os.fstat(descriptor).st_size
         if size > MAX_LEDGER_BYTES:
             raise TaskBudgetError(
@@ -358,7 +350,7 @@ class BudgetLedger:
                 break
             chunks.append(chunk)
             offset += len(chunk)
-        return b"".join(chunks).decode("utf-8", errors="replace")
+        return list(json_lines(b"".join(chunks).decode("utf-8", errors="replace")))
 
     def _append(self, descriptor: int, record: Mapping[str, Any]) -> None:
         line = json.dumps({**record, "time": utc_now()}, sort_keys=True) + "\n"

@@ -3,20 +3,11 @@ time axis, as phases, figures, latency budgets and a JSON document a team can tr
 
 Nothing here asks anyone anything. ``TimelineRecorder`` is told about what the kit already does:
 every Docker call the client makes (``DockerClient.call_observer``), every task a DescribeTasks
-answer held and every log event a GetLogEvents read returned (``ContainerResources.observer``),
-i.e. the calls the AWS proofs and the cleanup make anyway. The functions below turn that record
-into the test's timeline (a JSON-ready ``dict``, see ``docs/timeline.md``); ``timeline_svg``
-draws it.
-
-Two clocks. The kit's calls are stamped with the kit's wall clock (``time.time()``); ECS and
-CloudWatch stamp theirs with AWS's. The axis is the kit's clock, and an AWS timestamp ``a`` is
-drawn at ``a - offset``. The offset is not measured; what the Docker -> ECS mapping guarantees
-bounds it, per task: RunTask is sent by start, so ``start sent <= createdAt``, and start answers
-only once the task is RUNNING (or stopped), so ``startedAt <= start answered`` (``createdAt <=
-start answered`` for a task that never ran). The offset is taken to be 0 (clocks kept by NTP)
-when that lies within the bounds, else the bound nearest to 0 (the smallest shift that keeps the
-calls in causal order). Durations between two AWS timestamps need no offset at all. Timestamps
-reported in whole seconds (sockerless' own AWS simulator) widen the bounds by that second.
+answer held and every log event a GetLogEvents read returned (``ContainerResources.observer``).
+The functions below turn that record into the test's timeline (a JSON-ready ``dict``);
+``timeline_svg`` draws it. The axis is the kit's clock; an AWS timestamp ``a`` is drawn at
+``a - offset``, the offset bounded by the start calls (``offset_bounds``, ``align``). The
+phases, the figures, the two clocks and the document: ``docs/timeline.md``.
 """
 
 from __future__ import annotations

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from typing import Any
 
 from robot.api import logger
@@ -152,19 +153,15 @@ class ReportGuard:
         log would show a ``robot-note`` of it). Its links are left alone: the log does not
         show it as text, and Robot raises a listener's change as a new failure, which ``Run
         Keyword And Expect Error`` and ``EXCEPT`` patterns are then matched against."""
-        text = getattr(result, "message", None)
-        if text:
-            safe = inert_keyword_status(str(text))
-            if safe != text:
-                result.message = safe
+        _guard_status(result, inert_keyword_status)
 
     def end_test(self, data: Any, result: Any) -> None:
-        self._guard_status(result)
+        _guard_status(result, inert_status)
 
     def end_suite(self, data: Any, result: Any) -> None:
         """The suite's message, and the metadata of it and of every suite above it (metadata
         set with ``top=True`` goes to a top suite that may not import the library)."""
-        self._guard_status(result)
+        _guard_status(result, inert_status)
         suite = result
         while suite is not None:
             for name, value in list(suite.metadata.items()):
@@ -179,13 +176,6 @@ class ReportGuard:
     def message(self, message: Any) -> None:
         """Robot's own messages (the errors section, warnings outside keywords)."""
         self._guard_message(message)
-
-    def _guard_status(self, result: Any) -> None:
-        text = getattr(result, "message", None)
-        if text:
-            safe = inert_status(str(text))
-            if safe != text:
-                result.message = safe
 
     def _guard_message(self, message: Any) -> None:
         text = message.message
@@ -207,3 +197,10 @@ class ReportGuard:
     def _inside_other_library(self) -> bool:
         """A keyword of another library is logging (its HTML is its own business)."""
         return bool(self._kit_keywords) and not self._kit_keywords[-1]
+
+
+def _guard_status(result: Any, inert: Callable[[str], str]) -> None:
+    """A test's, suite's or keyword's status message made ``inert`` (left alone when it is)."""
+    text = getattr(result, "message", None)
+    if text and (safe := inert(str(text))) != text:
+        result.message = safe
