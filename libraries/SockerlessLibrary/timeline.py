@@ -58,24 +58,17 @@ STOP_CALLS = ("stop", "kill", "remove")
 EXITED_STATES = ("exited", "dead")
 _CONTAINER_PATH = re.compile(r"^/containers/(?P<ref>[^/]+)(?:/(?P<action>[a-z]+))?$")
 
-# Robot variables that set a latency budget: figure, and what it measures, for the message.
-BUDGETS: dict[str, tuple[str, str]] = {
-    "LATENCY_BUDGET_PROVISIONING": (
-        "provisioning",
-        "provisioning (ECS createdAt -> pullStartedAt)",
-    ),
-    "LATENCY_BUDGET_PULL": ("pull", "pull (ECS pullStartedAt -> pullStoppedAt)"),
-    "LATENCY_BUDGET_START_TO_RUNNING": (
-        "start_to_running",
-        "start-to-RUNNING (start sent -> ECS startedAt)",
-    ),
+# Robot variables that set a latency budget, and what it measures, for the message. Each is the
+# budget of the figure its name ends with (``LATENCY_BUDGET_PULL``: ``pull``).
+BUDGETS = {
+    "LATENCY_BUDGET_PROVISIONING": "provisioning (ECS createdAt -> pullStartedAt)",
+    "LATENCY_BUDGET_PULL": "pull (ECS pullStartedAt -> pullStoppedAt)",
+    "LATENCY_BUDGET_START_TO_RUNNING": "start-to-RUNNING (start sent -> ECS startedAt)",
     "LATENCY_BUDGET_STOP_TO_STOPPED": (
-        "stop_to_stopped",
-        "stop-to-STOPPED (stop sent, or the container's own exit, -> ECS stoppedAt)",
+        "stop-to-STOPPED (stop sent, or the container's own exit, -> ECS stoppedAt)"
     ),
     "LATENCY_BUDGET_LOG_DELIVERY": (
-        "log_delivery",
-        "log delivery (first line's CloudWatch timestamp -> served by the daemon)",
+        "log delivery (first line's CloudWatch timestamp -> served by the daemon)"
     ),
 }
 BUDGET_PREFIX = "LATENCY_BUDGET_"
@@ -175,12 +168,8 @@ class ContainerTrace:
 
     def first_event(self) -> tuple[float, float | None] | None:
         """The CloudWatch timestamp and ingestion time of the first line the daemon served."""
-        if self.first_line is None:
-            return None
-        for message, timestamp, ingested in self.log_events:
-            if message == self.first_line:
-                return timestamp, ingested
-        return None
+        events = self.log_events
+        return next(((t, i) for message, t, i in events if message == self.first_line), None)
 
     def tasks_in_order(self) -> list[TaskRecord]:
         """The container's tasks, oldest first (one per start)."""
@@ -426,10 +415,8 @@ class ClockAlignment:
 
 def align(bounds: Sequence[Bound]) -> ClockAlignment:
     """The offset (AWS minus kit): 0 when the bounds allow it, else the bound nearest to 0."""
-    lows = [bound.value for bound in bounds if bound.kind == "low"]
-    highs = [bound.value for bound in bounds if bound.kind == "high"]
-    low = max(lows) if lows else None
-    high = min(highs) if highs else None
+    low = max((bound.value for bound in bounds if bound.kind == "low"), default=None)
+    high = min((bound.value for bound in bounds if bound.kind == "high"), default=None)
     if low is not None and high is not None and low > high:
         return ClockAlignment(
             0.0,
@@ -762,7 +749,7 @@ def check_budgets(entry: Mapping[str, Any], budgets: Mapping[str, float]) -> lis
     """Every figure of every container of the test that exceeds its budget."""
     violations = []
     for variable, budget in budgets.items():
-        figure, meaning = BUDGETS[variable]
+        figure, meaning = variable.removeprefix(BUDGET_PREFIX).lower(), BUDGETS[variable]
         for container in entry["containers"]:
             value = container["figures"].get(figure)
             if value is None or value <= budget:

@@ -172,11 +172,8 @@ def _notes(entry: Mapping[str, Any]) -> list[str]:
     for container in entry["containers"]:
         for task in container["tasks"]:
             missing = task["not_reported"]
-            resolution = task["timestamp_resolution"]
-            parts = []
-            if missing:
-                parts.append("not reported: " + ", ".join(missing))
-            if resolution >= 1:
+            parts = ["not reported: " + ", ".join(missing)] if missing else []
+            if task["timestamp_resolution"] >= 1:
                 parts.append("timestamps in whole seconds")
             if parts:
                 notes.append(f"{container['short_id']}: {'; '.join(parts)}.")

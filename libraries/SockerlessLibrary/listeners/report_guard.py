@@ -90,11 +90,6 @@ def inert_links(text: str, *, images: bool = False) -> str:
     return _URL.sub(replace, text)
 
 
-def inert_text(text: str) -> str:
-    """A message's text, masked, with no active link."""
-    return inert_links(SECRETS.mask(text))
-
-
 def inert_status(message: str) -> str:
     """A failure or skip message: masked, capped, never HTML, no active link."""
     text = SECRETS.mask(message)
@@ -190,7 +185,8 @@ class ReportGuard:
                 message.message = SECRETS.mask(text)  # masking never adds markup
                 return
             message.html = False
-        safe = inert_status(text) if message.level in STATUS_LEVELS else inert_text(text)
+        status = message.level in STATUS_LEVELS
+        safe = inert_status(text) if status else inert_links(SECRETS.mask(text))
         if safe != text:
             message.message = safe
 

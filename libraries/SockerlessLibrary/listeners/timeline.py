@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import BotoCoreError
-from robot.libraries.BuiltIn import BuiltIn, RobotNotRunningError
+from robot.libraries.BuiltIn import BuiltIn
 from robot.utils import timestr_to_secs
 
 from ..capping import cap_fields
@@ -62,7 +62,8 @@ class TimelineReporter:
         if result.status == "SKIP":
             return
         try:
-            self.budgets = self._budget_settings()
+            variables = BuiltIn().get_variables(no_decoration=True)
+            self.budgets = budget_settings(dict(variables.items()), timestr_to_secs)
         except ValueError as error:  # a misspelt budget fails every test, loudly
             self._fail(result, [str(error)])
             return
@@ -103,11 +104,6 @@ class TimelineReporter:
         except (SockerlessError, BotoCoreError, OSError) as error:
             self.log(f"Timeline: the last state of {len(arns)} task(s) could not be read: {error}")
 
-    @staticmethod
-    def _budget_settings() -> dict[str, float]:
-        variables = BuiltIn().get_variables(no_decoration=True)
-        return budget_settings(dict(variables.items()), timestr_to_secs)
-
     def _check_budgets(self, entry: dict[str, Any]) -> list[str]:
         if not self.budgets:
             return []
@@ -136,10 +132,7 @@ class TimelineReporter:
         }
 
     def _write(self) -> None:
-        try:
-            directory = BuiltIn().get_variable_value("${OUTPUT DIR}")
-        except RobotNotRunningError:
-            return
+        directory = BuiltIn().get_variable_value("${OUTPUT DIR}")
         if not directory:
             return
         path = Path(str(directory)) / TIMELINE_FILE
