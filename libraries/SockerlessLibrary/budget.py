@@ -35,7 +35,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -367,7 +367,7 @@ class BudgetSlot:
     ledger: BudgetLedger | None
     slot: str
     log: Log
-    returned: bool = field(default=False)
+    returned: bool = False
 
     def settle_failed_create(self, error: Exception) -> None:
         """Give the slot back when the failed create cannot have made a container to start.
@@ -523,25 +523,26 @@ class TaskBudget:
         limit = self.setting.limit
         if not self.setting.auto:
             state = self.ledger.state() if limit is not None else BudgetState()
-            counted, enforced = limit is not None, limit is not None
+            enforced = limit is not None
             description = describe(limit, state, self.scope)
         elif (declarations := self._auto.declarations()) is not None:
             declarations.check()
             self._declare(declarations)
-            state, counted = self.ledger.state(), True
+            state = self.ledger.state()
             limit = state.declared
             enforced = self._not_enforced is None
             description = describe_auto(state, self.scope, self._not_enforced)
         else:
-            state, counted, enforced = BudgetState(), False, False
+            state, enforced = BudgetState(), False
             description = (
                 "not counted: no Robot run told the library which tests run (their "
                 f"{TAG_PREFIX}N tags size the budget)"
             )
+        # ``None``: not counted (unlimited, or auto without the selected tests to size it).
         return {
-            "budget": limit if counted else None,
-            "used": state.used if counted else None,
-            "remaining": max(0, limit - state.used) if counted and limit is not None else None,
+            "budget": limit,
+            "used": state.used if limit is not None else None,
+            "remaining": max(0, limit - state.used) if limit is not None else None,
             "denied": state.denied,
             "given_back": state.given_back,
             "budget_id": self.scope.budget_id,

@@ -294,10 +294,9 @@ class TimelineRecorder:
     def _owner(self, task: Mapping[str, Any]) -> ContainerTrace | None:
         tagged = tag_value(task.get("tags"), CONTAINER_ID_TAG)
         family = family_of_task_definition_arn(str(task.get("taskDefinitionArn", "")))
+        short = tagged[:12] if tagged is not None else None
         for trace in self._traces.values():
-            if tagged is not None and tagged[:12] == trace.short_id:
-                return trace
-            if family == FAMILY_PREFIX + trace.short_id:
+            if trace.short_id == short or family == FAMILY_PREFIX + trace.short_id:
                 return trace
         return None
 
