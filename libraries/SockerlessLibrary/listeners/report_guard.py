@@ -1,5 +1,6 @@
 """What a daemon, an AWS endpoint or a container wrote stays text in the reports of every run that
-uses the kit: never HTML, never an active link, never a known secret, never megabytes.
+uses the kit: never HTML, never an active link, never a known secret, never megabytes
+(``docs/writing-suites.md``, "What the report shows of a daemon's text").
 
 Robot renders a failure message that starts with ``*HTML*`` as HTML (``Should Be Equal
 ${state}    exited`` fails with the daemon's value first), turns every ``scheme://...`` of a
@@ -9,25 +10,20 @@ with its documentation syntax, where ``[javascript:alert(1)|click]`` is a link a
 registers for every run that imports it (the lowest priority, so it has the last word before
 Robot writes output.xml and the console); it makes each of those places inert:
 
-- every failure or skip message (test, suite, keyword, control structure, and the ``FAIL``
-  or ``SKIP`` log line that shows a keyword's failure in the log) is text: one that starts
-  with ``*HTML*`` gets an invisible zero-width space (``INERT``) in front, so Robot shows it
-  literally, as the daemon sent it. A keyword's own status message keeps its links (the log
-  shows it only as a note, and Robot raises a listener's change of it as a new failure, which
-  ``Run Keyword And Expect Error`` and ``EXCEPT`` patterns are then matched against);
-- every ``HTML`` log message the kit logs is text, unless the kit wrote it itself through
-  ``log_kit_html`` (the timeline's picture; the allow-list). Other libraries' HTML messages
-  (``Log    <b>x</b>    html=True``, a screenshot) are theirs and left alone;
+- a failure or skip message (test, suite, keyword, control structure, and the ``FAIL`` or
+  ``SKIP`` log line of a keyword's failure) that starts with ``*HTML*`` gets an invisible
+  zero-width space (``INERT``) in front, so Robot shows it as typed. A keyword's own status
+  message keeps its links (``ReportGuard.end_body_item`` says why);
+- an ``HTML`` log message of the kit is text, unless the kit wrote it itself through
+  ``log_kit_html`` (the allow-list); other libraries' HTML messages are theirs;
 - in every text message, failure message and metadata value, a link Robot would make to a
-  scheme other than ``http``/``https`` gets ``INERT`` before its scheme, so Robot leaves it as
-  text; the text reads the same;
-- in metadata also ``[link|text]`` links to anything but ``http(s)://`` and images (any
+  scheme other than ``http``/``https`` gets ``INERT`` before its scheme (the text reads the
+  same); in metadata also ``[link|text]`` links to anything but ``http(s)://`` and images (any
   scheme) are broken (``|`` becomes ``¦``);
 - known secrets (``masking.py``) are masked everywhere, and failure messages are capped at
   ``MESSAGE_LIMIT`` characters (``capping.py``).
 
-In a run that uses the kit a test therefore cannot fail with an HTML message on purpose
-(``Fail    *HTML* <b>x</b>``): its text is shown as typed.
+A test of a run that uses the kit therefore cannot fail with an HTML message on purpose.
 """
 
 from __future__ import annotations
