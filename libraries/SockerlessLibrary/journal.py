@@ -45,10 +45,9 @@ def validate_run_id(run_id: str) -> str:
     return run_id
 
 
-def new_run_id(now: datetime | None = None) -> str:
+def new_run_id() -> str:
     """``20260223T101112Z-1a2b3c``: sortable by time, unique per process."""
-    moment = now or datetime.now(UTC)
-    return moment.strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
 
 
 def journal_directory(env: Mapping[str, str], cwd: Path | None = None) -> Path:

@@ -75,9 +75,7 @@ BUDGET_PREFIX = "LATENCY_BUDGET_"
 
 
 def epoch(value: Any) -> float | None:
-    """Seconds since the epoch from a boto3 ``datetime``, a number, or ``None``."""
-    if value is None:
-        return None
+    """Seconds since the epoch from a boto3 ``datetime`` or a number; else ``None``."""
     if isinstance(value, datetime):
         return value.timestamp()
     if isinstance(value, int | float):
@@ -357,7 +355,7 @@ class Bound:
 
     def as_dict(self) -> dict[str, Any]:
         """For the JSON document."""
-        return {"kind": self.kind, "value": round(self.value, 6), "reason": self.reason}
+        return {**asdict(self), "value": round(self.value, 6)}
 
 
 def _starts(trace: ContainerTrace) -> list[CallMark]:
