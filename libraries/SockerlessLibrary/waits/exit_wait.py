@@ -17,19 +17,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from ..errors import DaemonResponseError, DaemonTimeout, SockerlessError
 from ..polling import Poller, PollTimeout, poll_until
-from ..run.context import LibraryContext
 from ..support import WAIT, lacks_call
-from .bounded_wait import BoundedWait, Log
+from .bounded_wait import BoundedWait
 
 WAIT_CONDITION = "not-running"
 EXITED = ("exited", "dead")
 NEVER_STARTED = "created"  # not running without having run: polling for an exit would not end
 DEADLINE_INSPECT_SECONDS = 10.0  # the inspect that explains a wait cut by its deadline
+# The fallback's inspect polls back off (0.5 s, 1 s, 2 s, 2 s...): a wait for a Fargate task's
+# exit can last minutes, and every inspect costs the daemon a DescribeTasks.
+FIRST_POLL_SECONDS = 0.5
+MAX_POLL_SECONDS = 2.0
 
 
 def container_state(inspect: Mapping[str, Any]) -> dict[str, Any]:
@@ -51,29 +53,8 @@ def has_exited(inspect: Mapping[str, Any]) -> bool:
     return container_state(inspect).get("Status") in EXITED
 
 
-@dataclass(frozen=True)
-class Polling:
-    """How the fallback polls: the first interval, doubling up to ``max_interval``."""
-
-    interval: float
-    max_interval: float
-
-
 class ExitWait(BoundedWait):
     """One wait, within ``budget`` seconds, for one container to stop running."""
-
-    def __init__(
-        self,
-        ctx: LibraryContext,
-        container_id: str,
-        budget: float,
-        polling: Polling,
-        *,
-        log: Log,
-        warn: Log,
-    ) -> None:
-        super().__init__(ctx, container_id, budget, log=log, warn=warn)
-        self.polling = polling
 
     def run(self) -> dict[str, Any]:
         """The inspect result once the container no longer runs."""
@@ -129,8 +110,8 @@ class ExitWait(BoundedWait):
             Poller(probe=probe, done=has_exited, describe=describe_state),
             what=f"Container {self.container_id} status 'exited'",
             timeout=max(round(self.left(), 1), 0.0),
-            interval=self.polling.interval,
-            max_interval=self.polling.max_interval,
+            interval=FIRST_POLL_SECONDS,
+            max_interval=MAX_POLL_SECONDS,
             log=self._log,
         )
 
