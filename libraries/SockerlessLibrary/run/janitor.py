@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from ..aws.leftovers import CleanupLeft
@@ -16,7 +17,7 @@ from ..errors import SockerlessError
 from ..journal import RunJournal, journal_directory
 from ..polling import Poller, PollTimeout, poll_until
 from .context import LibraryContext
-from .outages import account_for_leftovers, cleanup_left
+from .outages import cleanup_left
 from .registry import Selection, UnconfirmedCreate, everything
 
 CLEANUP_DEADLINE_SECONDS = 60.0
@@ -168,7 +169,7 @@ class Janitor:
         daemon_error = ""
         if ctx.connected_target() is not None or not ctx.choice().is_embedded:
             try:
-                candidates.extend(self._labelled_on_daemon(run))
+                candidates.extend(str(entry["Id"]) for entry in self._labelled_entries(run))
             except SockerlessError as error:
                 daemon_error = str(error)
                 self.log(f"Could not list run {run}'s containers on the daemon: {error}")
@@ -193,36 +194,38 @@ class Janitor:
         return summary
 
     def account_for_leftovers(self, warn: Callable[[str], None]) -> CleanupLeft | None:
-        """At the end of the run: what is left and how to finish (``run/outages.py``);
-        each container and outage is said once, however often the run ends a suite that
-        accounts (``listeners/run_account.py``)."""
-        account = account_for_leftovers(
-            self.ctx,
-            self.last_results,
-            warn,
-            said=self.accounted,
-            outages_said=self.outages_said,
-        )
-        if account is not None:
-            self.accounted |= {item.container_id for item in account.leftovers}
-        elif self.accounted or self.outages_said:
-            # A later outermost suite of a run of several paths: the run's last lines still
-            # end with what is left and the command, said in full above.
-            self._remind(warn)
-        return account
-
-    def _remind(self, warn: Callable[[str], None]) -> None:
+        """At the end of the run (or of one of its outermost suites): say what is left and how
+        to finish, in the console (a warning) and the journal (a "left" line per container).
+        Each container and outage is said once, however often the run ends a suite that
+        accounts (``listeners/run_account.py``). Returns the account of what was new to say,
+        else ``None``; never raises (it runs in the listener)."""
         try:
             account = cleanup_left(self.ctx, self.last_results)
+            new = replace(
+                account,
+                leftovers=[i for i in account.leftovers if i.container_id not in self.accounted],
+                outages=[o for o in account.outages if o.address not in self.outages_said],
+            )
+            if new.needed:
+                warn("\n".join(new.lines()))
+                for item in new.leftovers:
+                    self.ctx.journal.record_left(item.container_id, item.as_record())
         except (SockerlessError, ValueError, OSError) as error:
             warn(f"Could not account for what the run left: {error}")
-            return
+            return None
+        if new.needed:
+            self.accounted |= {item.container_id for item in new.leftovers}
+            self.outages_said |= {outage.address for outage in new.outages}
+            return new
         if account.needed:
+            # A later outermost suite of a run of several paths: the run's last lines still
+            # end with what is left and the command, said in full above.
             warn(
                 f"Still left from run {account.run_id}: {len(account.leftovers)} container(s), "
                 f"and {len(account.outages)} address(es) down (said above); finish the cleanup "
                 f"with: {account.command()}"
             )
+        return None
 
     def sweep_command(self) -> str:
         """The sweeper command that finishes this run's cleanup."""
@@ -237,9 +240,6 @@ class Janitor:
             timeout=self.ctx.timeouts(read=DAEMON_REMOVE_READ_TIMEOUT),
         )
         return "removed (force)" if status == 204 else "already gone (404)"
-
-    def _labelled_on_daemon(self, run_id: str) -> list[str]:
-        return [str(entry["Id"]) for entry in self._labelled_entries(run_id)]
 
     def _labelled_entries(self, run_id: str) -> list[Mapping[str, Any]]:
         entries = self.ctx.client().list_containers(
