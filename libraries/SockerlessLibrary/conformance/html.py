@@ -76,21 +76,22 @@ def _run_line(title: str, run: Mapping[str, str]) -> str:
     return f"<p><b>{_text(title)}</b> {_text('; '.join(parts))}</p>"
 
 
-def _gone(comparison: Comparison) -> str:
-    if not comparison.gone:
-        return ""
-    names = ", ".join(probe.name for probe in comparison.gone)
-    return f"<p><b>In the baseline, not in this run:</b> {_text(names)}</p>"
+def _areas(comparison: Comparison, heading: str) -> list[str]:
+    """Each area's ``heading`` (an HTML pattern for its name) and table, then the probes that
+    are gone since the baseline."""
+    parts = []
+    for area, rows in comparison.areas():
+        parts += [heading.format(_text(area)), _area_table(rows, comparison)]
+    if comparison.gone:
+        names = ", ".join(probe.name for probe in comparison.gone)
+        parts.append(f"<p><b>In the baseline, not in this run:</b> {_text(names)}</p>")
+    return parts
 
 
 def matrix_table(comparison: Comparison) -> str:
     """The matrix for ``log.html``: the summary, then one table per area."""
-    parts = [f"<p><b>Docker conformance</b> {_text(comparison.summary())}</p>"]
-    for area, rows in comparison.areas():
-        parts.append(f"<p><b>{_text(area)}</b></p>")
-        parts.append(_area_table(rows, comparison))
-    parts.append(_gone(comparison))
-    return "".join(parts)
+    summary = f"<p><b>Docker conformance</b> {_text(comparison.summary())}</p>"
+    return "".join([summary, *_areas(comparison, "<p><b>{}</b></p>")])
 
 
 def matrix_page(comparison: Comparison) -> str:
@@ -111,9 +112,5 @@ def matrix_page(comparison: Comparison) -> str:
     if comparison.baseline_run is not None:
         parts.append(_run_line("Compared with the baseline", comparison.baseline_run))
     parts.append(f"<p>{_text(comparison.summary())}</p>")
-    for area, rows in comparison.areas():
-        parts.append(f"<h2>{_text(area)}</h2>")
-        parts.append(_area_table(rows, comparison))
-    parts.append(_gone(comparison))
-    parts.append("</body></html>\n")
+    parts += [*_areas(comparison, "<h2>{}</h2>"), "</body></html>\n"]
     return "\n".join(parts)
