@@ -53,31 +53,26 @@ class Janitor:
     def clean(self, container_id: str, journal: RunJournal | None = None) -> ContainerCleanupResult:
         """Clean one container (idempotent; bounded by ``CLEANUP_DEADLINE_SECONDS``)."""
         ctx = self.ctx
-        target = ctx.connected_target()
-        if target is None and ctx.choice().is_embedded:
+        remove: Callable[[str], str] | None = self._remove_from_daemon
+        if ctx.connected_target() is None and ctx.choice().is_embedded:
             # The simulator was never started by this library, so it holds nothing of ours.
-            result = clean_up_container(
-                container_id,
-                remove_from_daemon=None,
-                cleaner=None,
-                aws_skip_reason="the embedded simulator is not running; its state is gone",
-                journal=journal or ctx.journal,
-                log=self.log,
-            )
+            remove, cleaner, unavailable = None, None, ""
+            skip: str | None = "the embedded simulator is not running; its state is gone"
         else:
             cleaner, unavailable = aws_cleaner(
                 ctx.aws_config(),
                 lambda: ctx.container_resources(CLEANUP_DEADLINE_SECONDS, self.log),
             )
-            result = clean_up_container(
-                container_id,
-                remove_from_daemon=self._remove_from_daemon,
-                cleaner=cleaner,
-                aws_skip_reason=no_aws_side(ctx.docker_only, ctx.aws_config().credentials),
-                aws_unavailable=unavailable,
-                journal=journal or ctx.journal,
-                log=self.log,
-            )
+            skip = no_aws_side(ctx.docker_only, ctx.aws_config().credentials)
+        result = clean_up_container(
+            container_id,
+            remove_from_daemon=remove,
+            cleaner=cleaner,
+            aws_skip_reason=skip,
+            aws_unavailable=unavailable,
+            journal=journal or ctx.journal,
+            log=self.log,
+        )
         self.last_results[container_id] = result
         if result.complete:
             ctx.registry.mark_cleaned(container_id)
