@@ -1,10 +1,5 @@
-"""The conformance matrix in a run: a listener that records each probe, one keyword that writes it.
-
-``ConformanceMatrix`` is a Robot library of its own (``resources/conformance.resource`` imports
-it) and its own listener: each test tagged ``conformance`` that ends becomes a `Probe`, and
-`Write Conformance Matrix` (the conformance suite's teardown) writes ``conformance.json`` and
-``conformance.html`` next to ``output.xml`` and puts the matrix in ``log.html``.
-"""
+"""The conformance matrix in a run: ``ConformanceMatrix``, a listener that records each probe and
+the keyword that writes the matrix (``resources/conformance.resource`` imports it)."""
 
 from __future__ import annotations
 

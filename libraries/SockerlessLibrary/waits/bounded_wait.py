@@ -1,9 +1,5 @@
-"""``BoundedWait``: what every wait on one container within a budget shares.
-
-The context and its client, the daemon's address (what it lacks is remembered per address), the
-budget and the clock, and the one-time notice that a daemon lacks a blocking call. Subclasses:
-``exit_wait.ExitWait`` and ``log_wait.LineWait``.
-"""
+"""``BoundedWait``: what the waits on one container within a budget (``ExitWait``, ``LineWait``)
+share."""
 
 from __future__ import annotations
 

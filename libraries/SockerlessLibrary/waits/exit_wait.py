@@ -3,14 +3,9 @@
 ``POST /containers/{id}/wait?condition=not-running`` answers once the container no longer runs
 (real sockerless flushes the ``200`` head at once and sends the body then), so a wait costs the
 daemon one request however long it lasts, where polling inspect costs real sockerless one ECS
-``DescribeTasks`` per probe. Its read deadline is the wait's whole budget; one inspect then gives
-the ``State`` the caller asserts on. Should that inspect still show the container running (a
-daemon whose wait answered ahead of its inspect), inspect is polled until it shows the exit.
-
-A daemon without the call (``support.lacks_call``: 405, 501, a 404 that is not ``No such
-container``) gets the back-off polling of inspect (0.5 s doubling to 2 s) instead; it is said once
-per daemon, and later waits on it poll straight away. A wait that never answers ends at the
-deadline with the container, the condition, the timeout and what inspect says then.
+``DescribeTasks`` per probe. A daemon may answer the wait ahead of its inspect, so inspect is
+polled until it shows the exit. A daemon without the call (``support.lacks_call``) is polled
+from the start; `Wait Until Container Is Not Running` documents the rest.
 """
 
 from __future__ import annotations

@@ -1,21 +1,13 @@
 """Waiting for a whole line in a container's logs: one follow stream, then back-off reads.
 
-The first request is ``GET /containers/{id}/logs?follow=true``, decoded as it arrives and closed
-as soon as a whole line equals the wanted one (real sockerless polls CloudWatch every second for a
-follow stream: the line comes about a second after delivery, for one request). A daemon may end a
-follow stream before the line came: the container exited while CloudWatch still lags (real
-sockerless closes ~18 s after the exit, the simulator once its delivery window has passed). That
-is no failure: the logs are then read again, whole, with back-off (0.5 s doubling to 4 s) for the
-rest of the budget, as they were before follow was used.
-
-Every read is decoded as it arrives and looked through for the line (``LineWatch``), and holds
-only the last ``KEEP_BYTES`` of output (``WindowDecoder``): a wait's memory is bounded by the line
-it looks for and that window, not by how much the container wrote.
-
-A daemon that does not support follow (``405``, ``501``, a ``404`` that is not ``No such
-container``, or a complete body instead of a stream; see ``support``) gets those reads from the
-start. That is said once per daemon, after a read showed that the logs themselves can be read,
-and later waits on it read without asking for follow again.
+The first request follows the logs, decoded as they arrive and closed at the line (real sockerless
+polls CloudWatch every second for a follow stream: one request, the line about a second after
+delivery). A daemon may end a follow stream before the line came: the container exited while
+CloudWatch still lags (real sockerless closes ~18 s after the exit, the simulator once its
+delivery window has passed). That is no failure: the logs are then read again, whole, with
+back-off for the rest of the budget. Each read is looked through as it arrives (``LineWatch``)
+and holds only its last ``KEEP_BYTES`` (``WindowDecoder``), so a wait's memory does not grow with
+what the container wrote. `Wait Until Logs Contain Line` documents the rest.
 """
 
 from __future__ import annotations
@@ -121,7 +113,8 @@ class LineWait(BoundedWait):
 
     def _read_again(self, last: LogsResult | None, lacking: str | None) -> LogsResult:
         """Whole reads with back-off until the line or the deadline; ``last`` is a read
-        already made (the follow stream's), ``lacking`` why follow seems unsupported."""
+        already made (the follow stream's), ``lacking`` why follow seems unsupported (learnt
+        once a read showed that the logs themselves can be read)."""
         wait = FIRST_RETRY_SECONDS
         if last is not None:
             self._note(last)
