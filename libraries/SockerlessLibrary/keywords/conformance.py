@@ -23,17 +23,6 @@ PROBE_TAG = "conformance"
 DAEMON_TEXT_LIMIT = 200
 
 
-def probe_of(result: Any) -> Probe:
-    """The probe a finished Robot test (``robot.result.TestCase``) stands for."""
-    return Probe(
-        area=str(result.parent.name),
-        name=str(result.name),
-        checks=str(result.doc),
-        status=str(result.status),
-        message=probe_message(str(result.message)),
-    )
-
-
 def _optional_matrix(path: str, what: str) -> Matrix | None:
     if not path:
         return None
@@ -69,7 +58,14 @@ class ConformanceMatrix:
         """Listener: record a finished probe."""
         # A test that did not run (``NOT RUN``: --dryrun, --exitonfailure) measured nothing.
         if PROBE_TAG in result.tags and result.status in STATUSES:
-            self.probes.append(probe_of(result))
+            probe = Probe(
+                area=str(result.parent.name),
+                name=str(result.name),
+                checks=str(result.doc),
+                status=str(result.status),
+                message=probe_message(str(result.message)),
+            )
+            self.probes.append(probe)
 
     @keyword(tags=("Conformance",))
     def write_conformance_matrix(

@@ -181,14 +181,12 @@ class GroupAccount:
         Under pabot the merged report keeps one process's value for each name, so every name
         a process may set is set here whenever any process has something to say under it.
         """
-        data = {"Cleanup": self.summary()}
-        left = self.left_text()
-        if left:
-            data["Cleanup left"] = left
-        down = self.down_text()
-        if down:
-            data["Down during the run"] = down
-        return data
+        data = {
+            "Cleanup": self.summary(),
+            "Cleanup left": self.left_text(),
+            "Down during the run": self.down_text(),
+        }
+        return {name: value for name, value in data.items() if value}
 
     def timelines(self) -> list[str]:
         """The processes' ``timeline.json`` files, in the order they reported."""

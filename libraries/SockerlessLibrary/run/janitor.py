@@ -84,19 +84,18 @@ class Janitor:
 
     def claim(self, selection: Selection) -> list[str]:
         """The containers the selected scopes still have to clean, creates cut short included."""
-        self.resolve_unconfirmed(self.ctx.registry.unconfirmed(selection))
+        self.resolve_unconfirmed(selection)
         return self.ctx.registry.pending(selection)
 
-    def resolve_unconfirmed(self, creates: list[UnconfirmedCreate]) -> list[str]:
-        """Find the containers of creates that were cut short and register them for cleanup.
+    def resolve_unconfirmed(self, selection: Selection) -> None:
+        """Find the containers of the selected scopes' creates that were cut short and register
+        them for cleanup, in the create's scope like any other container.
 
         The daemon may finish a create after the library stopped waiting for its answer, so
         each one is looked for among this run's labelled containers (by name when it had one)
-        until its deadline, the moment its answer was due. Returns the IDs found, registered
-        in the create's scope like any other container.
+        until its deadline, the moment its answer was due.
         """
-        found: list[str] = []
-        for create in creates:
+        for create in self.ctx.registry.unconfirmed(selection):
             try:
                 container_id = self._await_container_of(create)
             except PollTimeout:
@@ -111,10 +110,8 @@ class Janitor:
                 )
             else:
                 self.ctx.remember_created(container_id, tty=False, scope=create.scope)
-                found.append(container_id)
                 self.log(f"The {create.describe()} was cut short; it made {container_id[:12]}")
             self.ctx.registry.settle(create)
-        return found
 
     def _await_container_of(self, create: UnconfirmedCreate) -> str:
         if self.ctx.connected_target() is None:
@@ -158,7 +155,7 @@ class Janitor:
         ctx = self.ctx
         run = run_id or ctx.run_id
         if run == ctx.run_id:
-            self.resolve_unconfirmed(ctx.registry.unconfirmed(everything))
+            self.resolve_unconfirmed(everything)
         journal = RunJournal(journal_directory(ctx.env), run)
         candidates: list[str] = []
         daemon_error = ""

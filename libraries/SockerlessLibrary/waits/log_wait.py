@@ -115,21 +115,18 @@ class LineWait(BoundedWait):
         """Whole reads with back-off until the line or the deadline; ``last`` is a read
         already made (the follow stream's), ``lacking`` why follow seems unsupported (learnt
         once a read showed that the logs themselves can be read)."""
-        wait = FIRST_RETRY_SECONDS
-        if last is not None:
-            self._note(last)
-            self._pause(wait, last)
-            wait = min(wait * 2, MAX_RETRY_SECONDS)
+        wait, result = FIRST_RETRY_SECONDS, last
         while True:
+            if result is not None:
+                self._note(result)
+                self._pause(wait, result)
+                wait = min(wait * 2, MAX_RETRY_SECONDS)
             result = self._read(follow=False, read=max(MIN_REQUEST_SECONDS, self.left()))
             if lacking is not None:
                 self._learn(lacking)
                 lacking = None
             if self._found(result, "read"):
                 return result
-            self._note(result)
-            self._pause(wait, result)
-            wait = min(wait * 2, MAX_RETRY_SECONDS)
 
     def _read(self, *, follow: bool, read: float) -> LogsResult:
         """One request, looked through for the line as it arrives, closed once it came."""
