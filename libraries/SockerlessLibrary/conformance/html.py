@@ -40,14 +40,6 @@ def _status_cell(status: str) -> str:
     return _cell(status, colour=STATUS_COLOURS.get(status, NEUTRAL))
 
 
-def _headers(comparison: Comparison) -> list[str]:
-    headers = ["Probe", "Docker behaviour checked", "Docker Engine", "This target"]
-    if comparison.baseline_run is not None:
-        headers.append("Since the baseline")
-    headers.append("The kit's message")
-    return headers
-
-
 def _row(row: Row, with_change: bool) -> str:
     probe = row.probe
     cells = [
@@ -66,7 +58,10 @@ def _row(row: Row, with_change: bool) -> str:
 
 def _area_table(rows: Iterable[Row], comparison: Comparison) -> str:
     with_change = comparison.baseline_run is not None
-    head = "".join(_cell(header, tag="th", colour=NEUTRAL) for header in _headers(comparison))
+    headers = ["Probe", "Docker behaviour checked", "Docker Engine", "This target"]
+    headers += ["Since the baseline"] if with_change else []
+    headers.append("The kit's message")
+    head = "".join(_cell(header, tag="th", colour=NEUTRAL) for header in headers)
     body = "".join(_row(row, with_change) for row in rows)
     return f'<table style="border-collapse:collapse"><tr>{head}</tr>{body}</table>'
 

@@ -227,11 +227,6 @@ class LibraryContext:
             read=self._read_timeout if read is None else read,
         )
 
-    @property
-    def read_timeout(self) -> float:
-        """The default read timeout of a request, in seconds."""
-        return self._read_timeout
-
     def remember_created(self, container_id: str, *, tty: bool, scope: str) -> None:
         """Register a new container for cleanup in ``scope`` and write it to the journal."""
         self.registry.register(container_id, scope)

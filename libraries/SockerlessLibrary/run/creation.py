@@ -47,7 +47,7 @@ class CreateInFlight:
         # Until the ID is registered, an interruption (signal, Robot timeout, lost answer) may
         # leave a container the daemon is still making: cleanup then looks for it by label.
         pending = ctx.registry.expect_create(
-            name, scope, deadline=time.monotonic() + ctx.read_timeout
+            name, scope, deadline=time.monotonic() + ctx.timeouts().read
         )
         return cls(ctx, slot, pending, scope, name)
 

@@ -112,7 +112,7 @@ class ExitWait(BoundedWait):
 
     def _deadline_failure(self, error: DaemonTimeout) -> PollTimeout:
         """The wait's deadline passed: say so with what one inspect shows now."""
-        read = min(self.ctx.read_timeout, DEADLINE_INSPECT_SECONDS)
+        read = min(self.ctx.timeouts().read, DEADLINE_INSPECT_SECONDS)
         inspect: dict[str, Any] | None = None
         try:
             inspect = dict(
