@@ -34,10 +34,6 @@ class BoundedWait:
         """Seconds of the budget still left (negative once it is spent)."""
         return self.budget - self.elapsed()
 
-    def lacks(self, call: str) -> bool:
-        """True once this daemon was found to lack ``call``."""
-        return self.ctx.daemon_support.lacks(self.daemon, call)
-
     def learn_lacks(self, call: str, notice: str) -> None:
         """Remember that this daemon lacks ``call``; log ``notice`` (WARN) the first time."""
         if self.ctx.daemon_support.learn(self.daemon, call):

@@ -53,7 +53,7 @@ class ExitWait(BoundedWait):
 
     def run(self) -> dict[str, Any]:
         """The inspect result once the container no longer runs."""
-        if self.lacks(WAIT):
+        if self.ctx.daemon_support.lacks(self.daemon, WAIT):
             return self._poll()
         try:
             answer = self.client.wait_container(

@@ -75,7 +75,7 @@ class LineWait(BoundedWait):
         """The logs result of the read that held the line; fails at the deadline."""
         result: LogsResult | None = None
         lacking: str | None = None
-        if not self.lacks(LOGS_FOLLOW):
+        if not self.ctx.daemon_support.lacks(self.daemon, LOGS_FOLLOW):
             result, lacking = self._follow()
             if result is not None and self._found(result, "follow stream"):
                 return result
