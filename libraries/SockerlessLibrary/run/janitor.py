@@ -193,10 +193,11 @@ class Janitor:
         else ``None``; never raises (it runs in the listener)."""
         try:
             account = cleanup_left(self.ctx, self.last_results)
+            said, said_down = self.accounted, self.outages_said
             new = replace(
                 account,
-                leftovers=[i for i in account.leftovers if i.container_id not in self.accounted],
-                outages=[o for o in account.outages if o.address not in self.outages_said],
+                leftovers=[item for item in account.leftovers if item.container_id not in said],
+                outages=[outage for outage in account.outages if outage.address not in said_down],
             )
             if new.needed:
                 warn("\n".join(new.lines()))
