@@ -66,6 +66,7 @@ class LineWait(BoundedWait):
         super().__init__(ctx, container_id, budget, log=log, warn=warn)
         self.line = line
         self.stream = stream
+        self.other_stream = other_stream(stream)  # the stream the line is not waited for on
         self.timestamps = timestamps
         self.requests = 0
         self._seen = -1  # how many lines the last logged read had
@@ -80,11 +81,6 @@ class LineWait(BoundedWait):
             if result is not None and self._found(result, "follow stream"):
                 return result
         return self._read_again(result, lacking)
-
-    @property
-    def other_stream(self) -> str:
-        """The stream the line is not waited for on."""
-        return other_stream(self.stream)
 
     def _new_watch(self) -> LineWatch:
         return LineWatch(self.line, self.stream, timestamps=self.timestamps)
