@@ -149,15 +149,3 @@ def command_list(cmd: str | Sequence[str], *, what: str = "cmd") -> list[str]:
     if not all(isinstance(item, str) for item in items):
         raise ConfigurationError(f"{what} must be a list of strings, got {cmd!r}")
     return items
-
-
-def env_list(env: Mapping[str, object] | Sequence[str] | None) -> list[str] | None:
-    """Environment as Docker's ``["K=V", ...]`` (from a mapping or an already-encoded list)."""
-    if env is None:
-        return None
-    if isinstance(env, Mapping):
-        return [f"{key}={value}" for key, value in env.items()]
-    items = list(env)
-    if not all(isinstance(item, str) for item in items):
-        raise ConfigurationError(f"env must be a mapping or a list of 'KEY=value', got {env!r}")
-    return items

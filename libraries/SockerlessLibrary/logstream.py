@@ -11,22 +11,20 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from .arguments import ArgumentError
 from .capping import MESSAGE_LIMIT, show_line
-from .errors import ProtocolError
 from .mux import (
     DEFAULT_MAX_FRAME_SIZE,
     STDERR,
-    STDOUT,
     STREAM_NAMES,
     STREAM_NUMBERS,
     DecodedStream,
-    FrameDecoder,
+    MuxDecoder,
     Piece,
     split_lines,
 )
@@ -218,60 +216,26 @@ class LineWatch:
         return line.rstrip("\r") == self.wanted
 
 
-class WindowDecoder:
+class WindowDecoder(MuxDecoder):
     """``MuxDecoder`` for reads that must not hold a whole stream: it keeps only about the last
     ``keep`` bytes of output.
 
-    Pieces are decoded as they arrive (``FrameDecoder``, which itself holds at most one frame)
-    and ``feed`` hands each on, as ``MuxDecoder.feed`` does; of them it keeps the newest, and
-    once more than ``keep`` payload bytes are held it drops the oldest, at a line boundary of
-    every stream where one comes soon enough (so the kept lines are whole lines), else anyway.
-    ``dropped`` counts the payload bytes no longer held; ``finish`` returns what is held.
+    Of the pieces ``feed`` hands on it keeps the newest, and once more than ``keep`` payload
+    bytes are held it drops the oldest, at a line boundary of every stream where one comes soon
+    enough (so the kept lines are whole lines), else anyway. ``dropped`` counts the payload
+    bytes no longer held; ``finish`` returns what is held.
     """
 
     def __init__(
         self, keep: int, *, multiplexed: bool, max_frame_size: int = DEFAULT_MAX_FRAME_SIZE
     ) -> None:
+        super().__init__(multiplexed=multiplexed, max_frame_size=max_frame_size)
         self.keep = keep
-        self.multiplexed = multiplexed
         self.dropped = 0
-        self._frames = FrameDecoder(max_frame_size)
         self._held: deque[Piece] = deque()
         self._size = 0
-        self._failure: ProtocolError | None = None
 
-    def feed(self, data: bytes) -> list[Piece]:
-        """Decode ``data``; return what it completed as ``(stream, payload)``."""
-        if self._failure is not None:
-            raise self._failure
-        pieces: list[Piece] = []
-        if not self.multiplexed:
-            if data:
-                pieces.append((STDOUT, bytes(data)))
-        else:
-            self._decode(lambda: self._frames.feed(bytes(data), pieces), pieces)
-        self._hold(pieces)
-        return pieces
-
-    def finish(self, *, incomplete_ok: bool = False) -> DecodedStream:
-        """What is held; a stream that ended inside a frame is a ``ProtocolError`` unless
-        ``incomplete_ok`` (a read stopped on purpose)."""
-        if self._failure is not None:
-            raise self._failure
-        if self.multiplexed and not incomplete_ok:
-            self._decode(self._frames.end, [])
-        return self._stream()
-
-    def _decode(self, step: Callable[[], object], pieces: list[Piece]) -> None:
-        try:
-            step()
-        except ProtocolError as error:
-            self._hold(pieces)  # the pieces before the bad frame
-            error.partial = self._stream()
-            self._failure = error
-            raise
-
-    def _hold(self, pieces: Iterable[Piece]) -> None:
+    def _hold(self, pieces: list[Piece]) -> None:
         for piece in pieces:
             self._held.append(piece)
             self._size += len(piece[1])
@@ -289,7 +253,7 @@ class WindowDecoder:
             elif payload:
                 open_lines.add(stream)
 
-    def _stream(self) -> DecodedStream:
+    def _result(self) -> DecodedStream:
         return DecodedStream(list(self._held), multiplexed=self.multiplexed)
 
 

@@ -276,8 +276,11 @@ class MuxDecoder:
 
     ``multiplexed=False`` keeps a raw (TTY) stream as it is: every byte is stdout, no frames.
     A decoding error carries ``partial``, the output decoded before it, and is raised again by
-    every later call.
+    every later call. ``dropped``: bytes of output no longer held (none here; see
+    ``logstream.WindowDecoder``, which keeps only the last part).
     """
+
+    dropped = 0
 
     def __init__(
         self, *, multiplexed: bool = True, max_frame_size: int = DEFAULT_MAX_FRAME_SIZE
@@ -295,13 +298,14 @@ class MuxDecoder:
             raise self._failure
         if self._finished:
             raise ValueError("the decoder is finished; create a new one for a new stream")
-        before = len(self._pieces)
+        pieces: list[Piece] = []
         if not self.multiplexed:
             if data:
-                self._pieces.append((STDOUT, bytes(data)))
+                pieces.append((STDOUT, bytes(data)))
         else:
-            self._decode(lambda: self._frames.feed(bytes(data), self._pieces))
-        return self._pieces[before:]
+            self._decode(lambda: self._frames.feed(bytes(data), pieces), pieces)
+        self._hold(pieces)
+        return pieces
 
     def finish(self, *, incomplete_ok: bool = False) -> DecodedStream:
         """The decoded stream. At end of stream a partial frame is a ``ProtocolError``.
@@ -312,17 +316,21 @@ class MuxDecoder:
         if self._failure is not None:
             raise self._failure
         if not incomplete_ok:
-            self._decode(self._frames.end)
+            self._decode(self._frames.end, [])
         self._finished = True
         return self._result()
 
-    def _decode(self, step: Callable[[], object]) -> None:
+    def _decode(self, step: Callable[[], object], pieces: list[Piece]) -> None:
         try:
             step()
         except ProtocolError as error:
-            error.partial = self._result()  # everything decoded before the bad frame
+            self._hold(pieces)  # the frames before the bad one
+            error.partial = self._result()
             self._failure = error
             raise
+
+    def _hold(self, pieces: list[Piece]) -> None:
+        self._pieces += pieces
 
     def _result(self) -> DecodedStream:
         return DecodedStream(self._pieces, multiplexed=self.multiplexed)  # no feed after this
