@@ -21,7 +21,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .journal import utc_now
 
@@ -59,24 +59,20 @@ class RetryStreak:
     """The attempts at one request while its address does not answer, bounded in time."""
 
     bound: float
-    first_delay: float
+    delay: float  # before the next attempt: the first retry's, then doubled each time
     clock: Callable[[], float]
     attempts: int = 0
     started: float | None = None
-    _delay: float = field(init=False)
-
-    def __post_init__(self) -> None:
-        self._delay = self.first_delay
 
     def failed(self, attempt_started: float) -> float | None:
         """Count a failed attempt; the delay before the next one, or ``None``: give up."""
         self.attempts += 1
         if self.started is None:
             self.started = attempt_started
-        delay = self._delay
+        delay = self.delay
         if self.elapsed + delay > self.bound:
             return None
-        self._delay *= 2
+        self.delay *= 2
         return delay
 
     @property

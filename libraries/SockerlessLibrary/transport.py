@@ -170,9 +170,7 @@ class Deadline:
     def expired(self, what: str = "no complete response") -> DaemonTimeout:
         """The error to raise when the deadline passed: ``what`` happened within the timeout."""
         return DaemonTimeout(
-            f"{self.operation} on {self.target}: {what} within the {self.seconds:g} s read timeout",
-            operation=self.operation,
-            timeout=self.seconds,
+            f"{self.operation} on {self.target}: {what} within the {self.seconds:g} s read timeout"
         )
 
 
@@ -255,9 +253,7 @@ def open_socket(target: Target, operation: str, limit: float) -> WireSocket:
         return sock
     except TimeoutError:
         raise DaemonTimeout(
-            f"{operation}: connecting to {target} took longer than the {limit:g} s connect timeout",
-            operation=operation,
-            timeout=limit,
+            f"{operation}: connecting to {target} took longer than the {limit:g} s connect timeout"
         ) from None
     except FileNotFoundError:
         why = f"no socket at {target.socket_path}"
@@ -822,7 +818,7 @@ class Transport:
         replaced by a new one if the daemon had closed it (seen before sending, or by no answer
         to this request: then sent once more); else on a connection of its own."""
         deadline = Deadline(timeouts.read, request.operation, self.target)
-        for attempt in range(2):
+        while True:
             connection = self._take_pooled() if pooled else None
             reused = connection is not None
             connection = connection or Connection(self.connect(request.operation, timeouts))
@@ -831,13 +827,12 @@ class Transport:
                 return connection, exchange(connection, request, deadline)
             except NoResponse as error:
                 connection.close()
-                if reused and attempt == 0:
+                if reused:  # taken from the pool, which is empty now: the next is a new one
                     continue
                 raise self._no_answer(request, error) from None
             except BaseException:
                 connection.close()
                 raise
-        raise AssertionError("unreachable: the second attempt returns or raises")
 
     def _take_pooled(self) -> Connection | None:
         """The kept-alive connection, unless the daemon has closed it meanwhile."""
