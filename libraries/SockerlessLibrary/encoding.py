@@ -26,20 +26,13 @@ TimeArg = datetime | int | float | str | None
 _UNIX_SECONDS = re.compile(r"\d+(\.\d{1,20})?")
 
 
-def encode_bool(value: bool) -> str:
-    """``true`` or ``false``: the spelling every Docker-compatible daemon accepts."""
-    return "true" if value else "false"
-
-
 def encode_query(params: Mapping[str, QueryValue]) -> str:
     """A URL-encoded query string; ``None`` values are left out, booleans are lowercase."""
     pairs: list[tuple[str, str]] = []
     for key, value in params.items():
-        if value is None:
-            continue
         if isinstance(value, bool):
-            pairs.append((key, encode_bool(value)))
-        else:
+            pairs.append((key, "true" if value else "false"))
+        elif value is not None:
             pairs.append((key, str(value)))
     return urlencode(pairs, quote_via=quote)
 
