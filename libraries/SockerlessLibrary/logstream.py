@@ -16,17 +16,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from .arguments import ArgumentError
 from .capping import MESSAGE_LIMIT, show_line
 from .mux import (
     DEFAULT_MAX_FRAME_SIZE,
     STDERR,
-    STREAM_NAMES,
     STREAM_NUMBERS,
     DecodedStream,
     MuxDecoder,
     Piece,
     split_lines,
+    stream_name,
 )
 
 # The longest ``<timestamp><space>`` prefix a log line can have (RFC 3339, nanoseconds, offset).
@@ -243,16 +242,6 @@ class WindowDecoder(MuxDecoder):
 
 
 MAX_LINES_SHOWN = 40
-
-
-def stream_name(stream: str | int) -> str:
-    """``"stdout"``/``1`` -> ``"stdout"``; anything else is a usage error."""
-    text = str(stream).strip().lower()
-    if text in STREAM_NUMBERS:
-        return text
-    if text.isdigit() and int(text) in STREAM_NAMES:
-        return STREAM_NAMES[int(text)]
-    raise ArgumentError(f"Unknown stream '{stream}': use stdout, stderr (or 1, 2)")
 
 
 def other_stream(stream: str | int) -> str:

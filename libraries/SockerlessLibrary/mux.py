@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Sequence
 from functools import cached_property
 from typing import NamedTuple
 
+from .arguments import ArgumentError
 from .errors import DaemonStreamError, ProtocolError
 
 STDIN, STDOUT, STDERR, SYSTEMERR = 0, 1, 2, 3
@@ -229,7 +230,7 @@ class DecodedStream:
 
     def data(self, stream: str | int = "stdout") -> bytes:
         """The concatenated payloads of ``stream`` (``stdout``/``stderr``/``stdin`` or 1/2/0)."""
-        number = _stream_number(stream)
+        number = STREAM_NUMBERS[stream_name(stream)]
         if number == STDOUT:
             return self.stdout
         if number == STDERR:
@@ -260,15 +261,14 @@ def _joined(parts: Iterable[bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def _stream_number(stream: str | int) -> int:
-    if isinstance(stream, int) and stream in STREAM_NAMES:
-        return stream
-    name = str(stream).strip().lower()
-    if name in STREAM_NUMBERS:
-        return STREAM_NUMBERS[name]
-    if name.isdigit() and int(name) in STREAM_NAMES:
-        return int(name)
-    raise ValueError(f"unknown stream {stream!r}: use stdout, stderr or stdin")
+def stream_name(stream: str | int) -> str:
+    """``"stdout"``/``1`` -> ``"stdout"`` (``stdin``/``0`` too); anything else is a usage error."""
+    text = str(stream).strip().lower()
+    if text in STREAM_NUMBERS:
+        return text
+    if text.isdigit() and int(text) in STREAM_NAMES:
+        return STREAM_NAMES[int(text)]
+    raise ArgumentError(f"Unknown stream '{stream}': use stdout, stderr (or 1, 2)")
 
 
 class MuxDecoder:
