@@ -686,7 +686,7 @@ class Transport:
         if self.api.source == "pending" and api.source == "negotiated":
             self.api = api
 
-    def ensure_api_version(self, operation: str, timeouts: Timeouts | None = None) -> str | None:
+    def ensure_api_version(self, operation: str, timeouts: Timeouts) -> str | None:
         """The version to use, negotiating first if that is still pending (once, thread-safe).
 
         Negotiation failures that mean the daemon cannot answer at all (unreachable, no response
@@ -695,7 +695,7 @@ class Transport:
         if self.api.source == "pending":
             with self._negotiation_lock:
                 if self.api.source == "pending":
-                    self._negotiate(operation, timeouts or self.timeouts)
+                    self._negotiate(operation, timeouts)
         return self.api.version
 
     def _negotiate(self, operation: str, timeouts: Timeouts) -> None:
