@@ -1,15 +1,13 @@
 """A cost guard: a per-run budget of Fargate tasks, checked before a create reaches the daemon
-(docs/running.md, "Fargate task budget"; sharing it across pabot processes: "pabot").
+(``docs/running.md``, "The cost guard"; shared by a run's pabot processes).
 
-Every create the library sends counts as one task (sockerless launches one per container when it
-starts), counted *before* anything is sent: one beyond the budget fails with
-`TaskBudgetExhausted` and no request, connection or simulator start follows. A counted create
-gives its slot back only when nothing can come of it: the library refused to send it
-(``ConfigurationError``) or the daemon answered an error status. No answer (unreachable, a read
-timeout, Ctrl-C) keeps it: the daemon may have made the container. Giving back cannot let a run
-go beyond its budget (the count covers reservations that may still become containers, changed
-under the lock of the check); a create in flight may deny another that would have fitted a
-moment later: the guard errs on the side of fewer tasks.
+Every create the library sends counts as one task, *before* anything is sent: one beyond the
+budget fails with `TaskBudgetExhausted` and no request, connection or simulator start follows. A
+counted create gives its slot back only when nothing can come of it
+(``BudgetSlot.settle_failed_create``). Giving back cannot let a run go beyond its budget (the
+count covers reservations that may still become containers, changed under the lock of the
+check); a create in flight may deny another that would have fitted a moment later: the guard
+errs on the side of fewer tasks.
 
 How big: an explicit budget (``task_budget``, ``FARGATE_TASK_BUDGET``,
 ``SOCKERLESS_KIT_TASK_BUDGET``) is enforced on every target; else it is ``auto``, the sum of
@@ -35,9 +33,9 @@ import os
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -79,9 +77,8 @@ class InvalidTaskBudget(TaskBudgetError, ValueError):
 class TaskBudgetExhausted(TaskBudgetError):
     """A create would launch a task beyond the budget; nothing was sent to the daemon."""
 
-    def __init__(self, message: str, *, budget_id: str, budget: int, used: int) -> None:
+    def __init__(self, message: str, *, budget: int, used: int) -> None:
         super().__init__(message)
-        self.budget_id = budget_id
         self.budget = budget
         self.used = used
 
@@ -121,26 +118,18 @@ def _given(value: object) -> bool:
     return value is not None and not (isinstance(value, str) and not value.strip())
 
 
-def _is_auto(value: object) -> bool:
-    return isinstance(value, str) and value.strip().lower() == AUTO
-
-
 def budget_setting(import_value: object, env: Mapping[str, str]) -> BudgetSetting:
     """The import argument, else ``SOCKERLESS_KIT_TASK_BUDGET``, else ``auto``."""
-    if _given(import_value):
-        if _is_auto(import_value):
-            return BudgetSetting(None, AUTO_SOURCE, auto=True)
-        source = (
-            f"the {IMPORT_ARGUMENT} import argument (in the suites {BUDGET_VARIABLE}, "
-            f"which defaults to {BUDGET_ENV})"
-        )
-        return BudgetSetting(parse_task_budget(import_value, source), source)
-    configured = env.get(BUDGET_ENV, "")
-    if _is_auto(configured):
+    value = import_value
+    source = (
+        f"the {IMPORT_ARGUMENT} import argument (in the suites {BUDGET_VARIABLE}, "
+        f"which defaults to {BUDGET_ENV})"
+    )
+    if not _given(value):
+        value, source = env.get(BUDGET_ENV, ""), BUDGET_ENV
+    if not _given(value) or (isinstance(value, str) and value.strip().lower() == AUTO):
         return BudgetSetting(None, AUTO_SOURCE, auto=True)
-    if configured.strip():
-        return BudgetSetting(parse_task_budget(configured, BUDGET_ENV), BUDGET_ENV)
-    return BudgetSetting(None, AUTO_SOURCE, auto=True)
+    return BudgetSetting(parse_task_budget(value, source), source)
 
 
 @dataclass(frozen=True)
@@ -166,7 +155,7 @@ def budget_scope(
     run_id_generated: bool,
     pabot_budget_id: Callable[[], str | None],
 ) -> BudgetScope:
-    """Which budget this process counts against (see the module's "Who shares a budget")."""
+    """Which budget this process counts against (the module's "Whose")."""
     configured = env.get(BUDGET_ID_ENV, "").strip()
     if configured:
         try:
@@ -196,15 +185,15 @@ class BudgetState:
     not_enforced: str | None = None  # why the processes did not enforce an auto budget
 
 
-def ledger_state(text: str) -> BudgetState:
-    """Count the events of a ledger (torn or foreign lines skipped)."""
+def ledger_state(records: Iterable[Mapping[str, Any]]) -> BudgetState:
+    """Count the events of a ledger's records (its readable lines)."""
     reserved: set[str] = set()
     returned: set[str] = set()
     denied = 0
     budget: int | None = None
     declared: dict[str, int] = {}
     not_enforced: str | None = None
-    for record in json_lines(text):
+    for record in records:
         event, slot = record.get("event"), str(record.get("slot", ""))
         if isinstance(record.get("budget"), int):
             budget = record["budget"]
@@ -268,12 +257,8 @@ class BudgetLedger:
     ) -> tuple[str, int]:
         if limit is not None and state.used >= limit:
             self._append(descriptor, {**record, "event": DENIED, "used": state.used})
-            raise TaskBudgetExhausted(
-                "",  # the caller words the message: it knows the scope and the settings
-                budget_id=self.budget_id,
-                budget=limit,
-                used=state.used,
-            )
+            # The caller words the message: it knows the scope and the settings.
+            raise TaskBudgetExhausted("", budget=limit, used=state.used)
         slot = uuid.uuid4().hex
         self._append(descriptor, {**record, "event": RESERVED, "slot": slot})
         return slot, state.used + 1
@@ -282,16 +267,12 @@ class BudgetLedger:
         """Add what one process's selected tests declare to an ``auto`` budget (once per run id);
         returns the state with it."""
         with self._locked(exclusive=True) as descriptor:
-            text = self._read(descriptor)
-            already = any(
-                record.get("event") == DECLARED and record.get("run_id") == run_id
-                for record in json_lines(text)
-            )
-            if not already:
+            records = self._read(descriptor)
+            if not any(r.get("event") == DECLARED and r.get("run_id") == run_id for r in records):
                 record = {"event": DECLARED, "run_id": run_id, "need": need, **details}
                 self._append(descriptor, record)
-                text += json.dumps(record) + "\n"
-            return ledger_state(text)
+                records.append(record)
+            return ledger_state(records)
 
     def give_back(self, slot: str, reason: str) -> None:
         """Uncount the create of ``slot`` (a second give-back of the same slot changes nothing)."""
@@ -300,10 +281,7 @@ class BudgetLedger:
 
     def state(self) -> BudgetState:
         """The counts, read under a shared lock (a missing file: nothing counted)."""
-        if not self.path.exists():
-            return BudgetState()
-        with self._locked(exclusive=False) as descriptor:
-            return ledger_state(self._read(descriptor))
+        return ledger_state(self.records())
 
     def append(self, record: Mapping[str, Any]) -> None:
         """Add one record of the run's processes (``run/group.py``: usage, accounts); the budget's
@@ -316,7 +294,7 @@ class BudgetLedger:
         if not self.path.exists():
             return []
         with self._locked(exclusive=False) as descriptor:
-            return list(json_lines(self._read(descriptor)))
+            return self._read(descriptor)
 
     @contextmanager
     def _locked(self, *, exclusive: bool) -> Iterator[int]:
@@ -356,7 +334,8 @@ class BudgetLedger:
                     f"Could not lock the Fargate task budget file {self.path}: {error}"
                 ) from None
 
-    def _read(self, descriptor: int) -> str:
+    def _read(self, descriptor: int) -> list[dict[str, Any]]:
+        """The readable records (torn or foreign lines skipped)."""
         size = os.fstat(descriptor).st_size
         if size > MAX_LEDGER_BYTES:
             raise TaskBudgetError(
@@ -371,7 +350,7 @@ class BudgetLedger:
                 break
             chunks.append(chunk)
             offset += len(chunk)
-        return b"".join(chunks).decode("utf-8", errors="replace")
+        return list(json_lines(b"".join(chunks).decode("utf-8", errors="replace")))
 
     def _append(self, descriptor: int, record: Mapping[str, Any]) -> None:
         line = json.dumps({**record, "time": utc_now()}, sort_keys=True) + "\n"
@@ -388,7 +367,7 @@ class BudgetSlot:
     ledger: BudgetLedger | None
     slot: str
     log: Log
-    returned: bool = field(default=False)
+    returned: bool = False
 
     def settle_failed_create(self, error: Exception) -> None:
         """Give the slot back when the failed create cannot have made a container to start.
@@ -448,29 +427,20 @@ class TaskBudget:
         self._decided = False
         self._creates_by_test: dict[str, int] = {}
 
-    @property
-    def limit(self) -> int | None:
-        """The explicit budget, ``None`` when unlimited or ``auto``."""
-        return self.setting.limit
-
     def reserve(self, scope: str = "") -> BudgetSlot:
         """Count one create made in ``scope`` (the registry's scope key), or raise
         `TaskBudgetExhausted` (before anything is sent)."""
         details = {"pid": os.getpid(), "run_id": self.run_id}
-        if self.setting.auto:
-            return self._reserve_auto(scope, details)
         limit = self.setting.limit
-        if limit is None:
-            return BudgetSlot(None, "", self._log)
         try:
+            if self.setting.auto:
+                return self._reserve_auto(scope, details)
+            if limit is None:
+                return BudgetSlot(None, "", self._log)
             slot, used = self.ledger.reserve(limit, details)
         except TaskBudgetExhausted as full:
-            raise TaskBudgetExhausted(
-                self.exhausted_message(full.used, limit),
-                budget_id=full.budget_id,
-                budget=limit,
-                used=full.used,
-            ) from None
+            message = self.exhausted_message(full.used, full.budget)
+            raise TaskBudgetExhausted(message, budget=full.budget, used=full.used) from None
         self._log(f"Fargate task budget: create {used} of {limit} ({self.scope.describe()})")
         return BudgetSlot(self.ledger, slot, self._log)
 
@@ -481,15 +451,7 @@ class TaskBudget:
         declarations.check()
         self._declare(declarations)
         enforce = self._not_enforced is None
-        try:
-            slot, used, declared = self.ledger.reserve_declared(details, enforce=enforce)
-        except TaskBudgetExhausted as full:
-            raise TaskBudgetExhausted(
-                self.exhausted_message(full.used, full.budget),
-                budget_id=full.budget_id,
-                budget=full.budget,
-                used=full.used,
-            ) from None
+        slot, used, declared = self.ledger.reserve_declared(details, enforce=enforce)
         how = "" if enforce else f"; not enforced: {self._not_enforced}"
         self._log(
             f"Fargate task budget: create {used}, {declared} declared by the selected tests "
@@ -561,25 +523,26 @@ class TaskBudget:
         limit = self.setting.limit
         if not self.setting.auto:
             state = self.ledger.state() if limit is not None else BudgetState()
-            counted, enforced = limit is not None, limit is not None
+            enforced = limit is not None
             description = describe(limit, state, self.scope)
         elif (declarations := self._auto.declarations()) is not None:
             declarations.check()
             self._declare(declarations)
-            state, counted = self.ledger.state(), True
+            state = self.ledger.state()
             limit = state.declared
             enforced = self._not_enforced is None
             description = describe_auto(state, self.scope, self._not_enforced)
         else:
-            state, counted, enforced = BudgetState(), False, False
+            state, enforced = BudgetState(), False
             description = (
                 "not counted: no Robot run told the library which tests run (their "
                 f"{TAG_PREFIX}N tags size the budget)"
             )
+        # ``None``: not counted (unlimited, or auto without the selected tests to size it).
         return {
-            "budget": limit if counted else None,
-            "used": state.used if counted else None,
-            "remaining": max(0, limit - state.used) if counted and limit is not None else None,
+            "budget": limit,
+            "used": state.used if limit is not None else None,
+            "remaining": max(0, limit - state.used) if limit is not None else None,
             "denied": state.denied,
             "given_back": state.given_back,
             "budget_id": self.scope.budget_id,
@@ -608,23 +571,21 @@ def open_task_budget(
     process of the run reports for the run's account (``run/group.py``).
     """
     setting = budget_setting(import_value, env)
-    auto = auto or AutoBudget()
     scope = budget_scope(env, run_id, run_id_generated=run_id_generated, pabot_budget_id=pabot)
     return TaskBudget(setting, scope, journal_directory(env), run_id, log, auto, warn)
 
 
-def describe(limit: int | None, state: BudgetState, scope: BudgetScope | None) -> str:
+def describe(limit: int | None, state: BudgetState, scope: BudgetScope) -> str:
     """``2 of 2 used, 2 creates denied (budget id X, ...)``; ``unlimited`` without a budget."""
     if limit is None:
         return "unlimited (creates are not counted)"
-    where = f" ({scope.describe()})" if scope is not None else ""
-    return f"{state.used} of {limit} used{_denied(state)}{where}"
+    return f"{state.used} of {limit} used{_denied(state)} ({scope.describe()})"
 
 
-def describe_auto(state: BudgetState, scope: BudgetScope | None, not_enforced: str | None) -> str:
+def describe_auto(state: BudgetState, scope: BudgetScope, not_enforced: str | None) -> str:
     """``3 of 4 used, declared by the selected tests (budget id X)``, or where it is only
     reported, ``5 used, 4 declared by the selected tests, not enforced: <why> (budget id X)``."""
-    where = f" ({scope.describe()})" if scope is not None else ""
+    where = f" ({scope.describe()})"
     tests = "the selected tests" + (
         f" of {state.declared_by} processes" if state.declared_by > 1 else ""
     )

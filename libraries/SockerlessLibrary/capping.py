@@ -31,10 +31,12 @@ NOTE_ROOM = 40
 MESSAGE_ROOM = 1_000
 
 
-def more_bytes(rest: str, beyond: int = 0) -> str:
-    """``... 2,999,000 more bytes``: what a cut left out of ``rest``, plus ``beyond`` bytes that
-    were never decoded."""
-    size = len(rest) if rest.isascii() else len(rest.encode("utf-8", errors="replace"))
+def more_bytes(text: str, start: int, beyond: int = 0) -> str:
+    """``... 2,999,000 more bytes``: what a cut left out, ``text[start:]`` (an ASCII rest is
+    counted without copying it), plus ``beyond`` bytes that were never decoded."""
+    size = len(text) - start
+    if not text.isascii():
+        size = len(text[start:].encode("utf-8", errors="replace"))
     return f"... {size + beyond:,} more bytes"
 
 
@@ -48,14 +50,14 @@ def cap(text: str, limit: int = LINE_LIMIT) -> str:
     """``text``, or its first ``limit`` characters and how much more there was; masked."""
     if len(text) <= limit:
         return SECRETS.mask(text)
-    return masked_head(text, limit) + more_bytes(text[limit:])
+    return masked_head(text, limit) + more_bytes(text, limit)
 
 
 def show_line(line: str, limit: int = LINE_LIMIT) -> str:
     """A line quoted for a message (``repr``), cut after ``limit`` characters of it; masked."""
     if len(line) <= limit:
         return repr(SECRETS.mask(line))
-    return repr(masked_head(line, limit)) + more_bytes(line[limit:])
+    return repr(masked_head(line, limit)) + more_bytes(line, limit)
 
 
 def cap_lines(
@@ -78,18 +80,18 @@ def cap_lines(
         if stop - position > line_limit:
             cut = position + line_limit
             line = masked_head(text[position : cut + SECRETS.longest], line_limit)
-            line += more_bytes(text[cut:stop], beyond if last else 0)
+            line += more_bytes(text[cut:stop], 0, beyond if last else 0)
             beyond = 0 if last else beyond
         else:
             line = SECRETS.mask(text[position:stop])
         if size + len(line) > limit:
-            shown.append(_rest(text, position, beyond))
+            shown.append(more_bytes(text, position, beyond))
             return "\n".join(shown)
         shown.append(line)
         size += len(line) + 1
         if last:
             if beyond:
-                shown.append(f"... {beyond:,} more bytes")
+                shown.append(more_bytes("", 0, beyond))
             return "\n".join(shown)
         position = end + 1
 
@@ -118,10 +120,3 @@ def cap_output(data: bytes, line_limit: int = LINE_LIMIT, limit: int = MESSAGE_L
     head = data if len(data) <= window else data[:window]
     text = head.decode("utf-8", errors="replace")
     return cap_lines(text, line_limit, limit, beyond=len(data) - len(head))
-
-
-def _rest(text: str, position: int, beyond: int = 0) -> str:
-    """``... N more bytes`` for ``text[position:]``, without copying a huge ASCII rest."""
-    if text.isascii():
-        return f"... {len(text) - position + beyond:,} more bytes"
-    return more_bytes(text[position:], beyond)

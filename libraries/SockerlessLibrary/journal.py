@@ -20,7 +20,7 @@ import os
 import re
 import secrets
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -45,10 +45,9 @@ def validate_run_id(run_id: str) -> str:
     return run_id
 
 
-def new_run_id(now: datetime | None = None) -> str:
+def new_run_id() -> str:
     """``20260223T101112Z-1a2b3c``: sortable by time, unique per process."""
-    moment = now or datetime.now(UTC)
-    return moment.strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
 
 
 def journal_directory(env: Mapping[str, str], cwd: Path | None = None) -> Path:
@@ -93,17 +92,10 @@ class CreatedEntry:
     @classmethod
     def from_record(cls, record: Mapping[str, Any]) -> CreatedEntry:
         """Build from a parsed "created" line."""
-        return cls(
-            run_id=str(record.get("run_id", "")),
-            container_id=str(record["container_id"]),
-            target=str(record.get("target", "")),
-            target_kind=str(record.get("target_kind", "")),
-            region=str(record.get("region", "")),
-            cluster=str(record.get("cluster", "")),
-            endpoint_url=record.get("endpoint_url"),
-            log_group=str(record.get("log_group", "")),
-            time=str(record.get("time", "")),
-        )
+        texts: dict[str, Any] = {f.name: str(record.get(f.name, "")) for f in fields(cls)}
+        texts["container_id"] = str(record["container_id"])  # a record without one is no entry
+        texts["endpoint_url"] = record.get("endpoint_url")
+        return cls(**texts)
 
 
 class RunJournal:
@@ -130,58 +122,22 @@ class RunJournal:
         log_group: str,
     ) -> None:
         """Write the "created" line (call before the container is handed to the test)."""
+        where = {"target": target, "target_kind": target_kind, "region": region, "cluster": cluster}
         self._append(
-            {
-                "event": CREATED,
-                "run_id": self.run_id,
-                "container_id": container_id,
-                "target": target,
-                "target_kind": target_kind,
-                "region": region,
-                "cluster": cluster,
-                "endpoint_url": endpoint_url,
-                "log_group": log_group,
-                "time": utc_now(),
-            }
+            CREATED, container_id, {**where, "endpoint_url": endpoint_url, "log_group": log_group}
         )
 
-    def record_cleaned(
-        self, container_id: str, *, task_arns: Iterable[str] = (), note: str = ""
-    ) -> None:
+    def record_cleaned(self, container_id: str, *, task_arns: Iterable[str] = ()) -> None:
         """Write the "cleaned" line, with the task ARNs found (they feed the usage figures)."""
-        record: dict[str, Any] = {
-            "event": CLEANED,
-            "run_id": self.run_id,
-            "container_id": container_id,
-            "task_arns": list(task_arns),
-            "time": utc_now(),
-        }
-        if note:
-            record["note"] = note
-        self._append(record)
+        self._append(CLEANED, container_id, {"task_arns": list(task_arns)})
 
     def record_verified(self, container_id: str) -> None:
         """Write the "verified" line: no AWS resource of the container is left, checked."""
-        self._append(
-            {
-                "event": VERIFIED,
-                "run_id": self.run_id,
-                "container_id": container_id,
-                "time": utc_now(),
-            }
-        )
+        self._append(VERIFIED, container_id, {})
 
     def record_left(self, container_id: str, details: Mapping[str, Any]) -> None:
         """Write a "left" line: what is known to remain of a container the run could not clean."""
-        self._append(
-            {
-                **details,
-                "event": LEFT,
-                "run_id": self.run_id,
-                "container_id": container_id,
-                "time": utc_now(),
-            }
-        )
+        self._append(LEFT, container_id, details)
 
     def records(self) -> list[dict[str, Any]]:
         """Every readable line of this run's journal."""
@@ -191,9 +147,10 @@ class RunJournal:
         """Containers created and not yet recorded as cleaned."""
         return pending_entries(self.records())
 
-    def _append(self, record: Mapping[str, Any]) -> None:
+    def _append(self, event: str, container_id: str, details: Mapping[str, Any]) -> None:
+        record = {**details, "event": event, "run_id": self.run_id, "container_id": container_id}
+        line = (json.dumps({**record, "time": utc_now()}, sort_keys=True) + "\n").encode()
         self.directory.mkdir(parents=True, exist_ok=True)
-        line = (json.dumps(record, sort_keys=True) + "\n").encode()
         descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
             os.write(descriptor, line)

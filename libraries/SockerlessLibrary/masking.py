@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 MASK = "********"
@@ -78,9 +78,11 @@ class KnownSecrets:
     def add_task_definition(self, definition: Mapping[str, Any]) -> None:
         """The agent tokens of an ECS task definition (``DescribeTaskDefinition``'s answer)."""
         containers = definition.get("containerDefinitions")
-        if not isinstance(containers, list):
-            return
-        self.add(*_agent_tokens(containers))
+        for container in containers if isinstance(containers, list) else []:
+            environment = container.get("environment") if isinstance(container, Mapping) else None
+            for pair in environment if isinstance(environment, list) else []:
+                if isinstance(pair, Mapping) and pair.get("name") == AGENT_TOKEN_VARIABLE:
+                    self.add(pair.get("value"))
 
     def mask(self, text: str) -> str:
         """``text`` with every known secret, and every ``SOCKERLESS_AGENT_TOKEN=`` value,
@@ -91,16 +93,6 @@ class KnownSecrets:
             text = _ASSIGNMENT.sub(lambda match: AGENT_TOKEN_VARIABLE + match.group(1) + MASK, text)
         pattern = self._pattern
         return text if pattern is None else pattern.sub(MASK, text)
-
-
-def _agent_tokens(containers: Iterable[Any]) -> list[object]:
-    tokens: list[object] = []
-    for container in containers:
-        environment = container.get("environment") if isinstance(container, Mapping) else None
-        for pair in environment if isinstance(environment, list) else []:
-            if isinstance(pair, Mapping) and pair.get("name") == AGENT_TOKEN_VARIABLE:
-                tokens.append(pair.get("value"))
-    return tokens
 
 
 SECRETS = KnownSecrets()  # the process's: the library, its AWS clients and the guard share it

@@ -14,10 +14,9 @@ definitions deregistered and its log streams deleted, with the region, cluster, 
 group recorded in the journal (the environment's for daemon-only finds). Containers that lived in
 an embedded simulator that has since exited are recorded as gone: its state died with it.
 
-Without AWS credentials in the environment (``AWS_ACCESS_KEY_ID`` and ``AWS_SECRET_ACCESS_KEY``,
-or ``AWS_PROFILE``: the run's; everything else comes from the journal) the daemon side is still
-cleaned and the AWS side reported as not cleaned, with why. A daemon or AWS endpoint that does not
-answer is tried for a few seconds, then skipped for every other container (``outage.py``).
+Without the run's AWS credentials in the environment the daemon side is still cleaned and the
+AWS side reported as not cleaned, with why; a daemon or AWS endpoint that does not answer is
+tried for a few seconds, then skipped (``docs/reliability.md``, "The sweeper without AWS").
 
 Exit status: 0 when everything found was cleaned (or nothing was found), 1 when something could
 not be cleaned, 2 for bad arguments. The last line of output is a JSON summary.
@@ -209,9 +208,8 @@ class Sweeper:
     def clean(self, candidate: Candidate) -> ContainerCleanupResult:
         """Clean one candidate through its daemon (if reachable) and its AWS."""
         entry = candidate.entry
-        journal = None
-        if candidate.run_id != UNLABELLED_RUN:
-            journal = RunJournal(self.journal_dir, candidate.run_id)
+        unlabelled = candidate.run_id == UNLABELLED_RUN
+        journal = None if unlabelled else RunJournal(self.journal_dir, candidate.run_id)
         simulator_gone = (
             entry is not None
             and entry.target_kind == EMBEDDED

@@ -3,20 +3,11 @@ time axis, as phases, figures, latency budgets and a JSON document a team can tr
 
 Nothing here asks anyone anything. ``TimelineRecorder`` is told about what the kit already does:
 every Docker call the client makes (``DockerClient.call_observer``), every task a DescribeTasks
-answer held and every log event a GetLogEvents read returned (``ContainerResources.observer``),
-i.e. the calls the AWS proofs and the cleanup make anyway. The functions below turn that record
-into the test's timeline (a JSON-ready ``dict``, see ``docs/timeline.md``); ``timeline_svg``
-draws it.
-
-Two clocks. The kit's calls are stamped with the kit's wall clock (``time.time()``); ECS and
-CloudWatch stamp theirs with AWS's. The axis is the kit's clock, and an AWS timestamp ``a`` is
-drawn at ``a - offset``. The offset is not measured; what the Docker -> ECS mapping guarantees
-bounds it, per task: RunTask is sent by start, so ``start sent <= createdAt``, and start answers
-only once the task is RUNNING (or stopped), so ``startedAt <= start answered`` (``createdAt <=
-start answered`` for a task that never ran). The offset is taken to be 0 (clocks kept by NTP)
-when that lies within the bounds, else the bound nearest to 0 (the smallest shift that keeps the
-calls in causal order). Durations between two AWS timestamps need no offset at all. Timestamps
-reported in whole seconds (sockerless' own AWS simulator) widen the bounds by that second.
+answer held and every log event a GetLogEvents read returned (``ContainerResources.observer``).
+The functions below turn that record into the test's timeline (a JSON-ready ``dict``);
+``timeline_svg`` draws it. The axis is the kit's clock; an AWS timestamp ``a`` is drawn at
+``a - offset``, the offset bounded by the start calls (``offset_bounds``, ``align``). The
+phases, the figures, the two clocks and the document: ``docs/timeline.md``.
 """
 
 from __future__ import annotations
@@ -67,33 +58,24 @@ STOP_CALLS = ("stop", "kill", "remove")
 EXITED_STATES = ("exited", "dead")
 _CONTAINER_PATH = re.compile(r"^/containers/(?P<ref>[^/]+)(?:/(?P<action>[a-z]+))?$")
 
-# Robot variables that set a latency budget: figure, and what it measures, for the message.
-BUDGETS: dict[str, tuple[str, str]] = {
-    "LATENCY_BUDGET_PROVISIONING": (
-        "provisioning",
-        "provisioning (ECS createdAt -> pullStartedAt)",
-    ),
-    "LATENCY_BUDGET_PULL": ("pull", "pull (ECS pullStartedAt -> pullStoppedAt)"),
-    "LATENCY_BUDGET_START_TO_RUNNING": (
-        "start_to_running",
-        "start-to-RUNNING (start sent -> ECS startedAt)",
-    ),
+# Robot variables that set a latency budget, and what it measures, for the message. Each is the
+# budget of the figure its name ends with (``LATENCY_BUDGET_PULL``: ``pull``).
+BUDGETS = {
+    "LATENCY_BUDGET_PROVISIONING": "provisioning (ECS createdAt -> pullStartedAt)",
+    "LATENCY_BUDGET_PULL": "pull (ECS pullStartedAt -> pullStoppedAt)",
+    "LATENCY_BUDGET_START_TO_RUNNING": "start-to-RUNNING (start sent -> ECS startedAt)",
     "LATENCY_BUDGET_STOP_TO_STOPPED": (
-        "stop_to_stopped",
-        "stop-to-STOPPED (stop sent, or the container's own exit, -> ECS stoppedAt)",
+        "stop-to-STOPPED (stop sent, or the container's own exit, -> ECS stoppedAt)"
     ),
     "LATENCY_BUDGET_LOG_DELIVERY": (
-        "log_delivery",
-        "log delivery (first line's CloudWatch timestamp -> served by the daemon)",
+        "log delivery (first line's CloudWatch timestamp -> served by the daemon)"
     ),
 }
 BUDGET_PREFIX = "LATENCY_BUDGET_"
 
 
 def epoch(value: Any) -> float | None:
-    """Seconds since the epoch from a boto3 ``datetime``, a number, or ``None``."""
-    if value is None:
-        return None
+    """Seconds since the epoch from a boto3 ``datetime`` or a number; else ``None``."""
     if isinstance(value, datetime):
         return value.timestamp()
     if isinstance(value, int | float):
@@ -143,8 +125,8 @@ class TaskRecord:
 
     @property
     def ran(self) -> bool:
-        """The container started (a start time) or at least ran far enough to be stopped from
-        RUNNING; a task that failed its pull did not."""
+        """The container started (ECS reported a start time); a task that failed its pull did
+        not."""
         return "startedAt" in self.timestamps
 
     def as_dict(self) -> dict[str, Any]:
@@ -184,12 +166,8 @@ class ContainerTrace:
 
     def first_event(self) -> tuple[float, float | None] | None:
         """The CloudWatch timestamp and ingestion time of the first line the daemon served."""
-        if self.first_line is None:
-            return None
-        for message, timestamp, ingested in self.log_events:
-            if message == self.first_line:
-                return timestamp, ingested
-        return None
+        events = self.log_events
+        return next(((t, i) for message, t, i in events if message == self.first_line), None)
 
     def tasks_in_order(self) -> list[TaskRecord]:
         """The container's tasks, oldest first (one per start)."""
@@ -314,10 +292,9 @@ class TimelineRecorder:
     def _owner(self, task: Mapping[str, Any]) -> ContainerTrace | None:
         tagged = tag_value(task.get("tags"), CONTAINER_ID_TAG)
         family = family_of_task_definition_arn(str(task.get("taskDefinitionArn", "")))
+        short = tagged[:12] if tagged is not None else None
         for trace in self._traces.values():
-            if tagged is not None and tagged[:12] == trace.short_id:
-                return trace
-            if family == FAMILY_PREFIX + trace.short_id:
+            if trace.short_id == short or family == FAMILY_PREFIX + trace.short_id:
                 return trace
         return None
 
@@ -378,7 +355,7 @@ class Bound:
 
     def as_dict(self) -> dict[str, Any]:
         """For the JSON document."""
-        return {"kind": self.kind, "value": round(self.value, 6), "reason": self.reason}
+        return {**asdict(self), "value": round(self.value, 6)}
 
 
 def _starts(trace: ContainerTrace) -> list[CallMark]:
@@ -435,10 +412,8 @@ class ClockAlignment:
 
 def align(bounds: Sequence[Bound]) -> ClockAlignment:
     """The offset (AWS minus kit): 0 when the bounds allow it, else the bound nearest to 0."""
-    lows = [bound.value for bound in bounds if bound.kind == "low"]
-    highs = [bound.value for bound in bounds if bound.kind == "high"]
-    low = max(lows) if lows else None
-    high = min(highs) if highs else None
+    low = max((bound.value for bound in bounds if bound.kind == "low"), default=None)
+    high = min((bound.value for bound in bounds if bound.kind == "high"), default=None)
     if low is not None and high is not None and low > high:
         return ClockAlignment(
             0.0,
@@ -477,7 +452,7 @@ def _phase(lane: str, name: str, start: float, end: float) -> dict[str, Any]:
     }
 
 
-def task_phases(task: TaskRecord, offset: float, lane: str = "ecs") -> list[dict[str, Any]]:
+def task_phases(task: TaskRecord, offset: float) -> list[dict[str, Any]]:
     """One phase between each two consecutive timestamps ECS reported, on the kit's axis.
 
     A span over timestamps that were not reported is named after every phase it covers
@@ -499,7 +474,7 @@ def task_phases(task: TaskRecord, offset: float, lane: str = "ecs") -> list[dict
         if value is None:
             continue
         if previous is not None and covered and value >= previous[1]:
-            phases.append(_phase(lane, " + ".join(covered), previous[1] - offset, value - offset))
+            phases.append(_phase("ecs", " + ".join(covered), previous[1] - offset, value - offset))
         previous, covered = (name, value), []
     return phases
 
@@ -537,61 +512,40 @@ def _logs_lane(trace: ContainerTrace, offset: float) -> tuple[list[dict[str, Any
     return phases, logs
 
 
-def _single(phases: Sequence[Mapping[str, Any]], name: str) -> float | None:
-    for phase in phases:
-        if phase["name"] == name:
-            return float(phase["seconds"])
-    return None
+def _span(begin: float | None, end: float | None) -> float | None:
+    return None if begin is None or end is None else end - begin
 
 
-def figures(
-    trace: ContainerTrace, offset: float, ecs_phases: Sequence[Mapping[str, Any]]
-) -> dict[str, Any]:
+def figures(trace: ContainerTrace, offset: float) -> dict[str, Any]:
     """The figures a team trends and the budgets check, in seconds (``None``: not known).
 
     Phase figures come from the first task; ``start_to_running``, ``stop_to_stopped`` and
     ``log_delivery`` cross the two clocks and so depend on the offset.
     """
-    result: dict[str, Any] = {
-        name: _single(ecs_phases, name) for _, name in TASK_MILESTONES if name is not None
-    }
-    result = {key.replace(" ", "_"): value for key, value in result.items()}
-    tasks = trace.tasks_in_order()
-    starts = _starts(trace)
+    tasks, starts = trace.tasks_in_order(), _starts(trace)
     task = tasks[0] if tasks else None
     start = starts[0] if starts else None
-    stamps = task.timestamps if task else {}
+    seconds = {p["name"]: float(p["seconds"]) for p in task_phases(task, offset)} if task else {}
+    result: dict[str, Any] = {
+        name.replace(" ", "_"): seconds.get(name) for _, name in TASK_MILESTONES if name
+    }
 
-    def aligned(name: str) -> float | None:
-        value = stamps.get(name)
+    def aligned(value: float | None) -> float | None:
         return None if value is None else value - offset
 
-    created, started, stopped = aligned("createdAt"), aligned("startedAt"), aligned("stoppedAt")
+    stamps = task.timestamps if task else {}
+    created, started = aligned(stamps.get("createdAt")), aligned(stamps.get("startedAt"))
+    sent, answered = (start.sent, start.answered) if start else (None, None)
     # Sub-second spans across the clocks mean nothing against timestamps in whole seconds.
     fine = task is not None and task.resolution < WHOLE_SECOND
-    result["daemon_before_runtask"] = (
-        None if start is None or created is None or not fine else created - start.sent
-    )
-    result["start_to_running"] = None if start is None or started is None else started - start.sent
-    result["start_answer_after_running"] = (
-        None
-        if start is None or started is None or start.answered is None or not fine
-        else start.answered - started
-    )
-    result.update(_stop_figures(trace, task, start, stopped))
-    event = trace.first_event()
-    result["cloudwatch_delivery"] = (
-        None if event is None or event[1] is None else event[1] - event[0]
-    )
-    served = trace.log_served
-    result["log_delivery"] = (
-        None if event is None or served is None else served - (event[0] - offset)
-    )
-    result["served_after_ingestion"] = (
-        None
-        if event is None or event[1] is None or served is None
-        else served - (event[1] - offset)
-    )
+    result["daemon_before_runtask"] = _span(sent, created) if fine else None
+    result["start_to_running"] = _span(sent, started)
+    result["start_answer_after_running"] = _span(started, answered) if fine else None
+    result.update(_stop_figures(trace, task, start, aligned(stamps.get("stoppedAt"))))
+    timestamp, ingested = trace.first_event() or (None, None)
+    result["cloudwatch_delivery"] = _span(timestamp, ingested)
+    result["log_delivery"] = _span(aligned(timestamp), trace.log_served)
+    result["served_after_ingestion"] = _span(aligned(ingested), trace.log_served)
     return {
         key: round(value, 6) if isinstance(value, float) else value for key, value in result.items()
     }
@@ -627,7 +581,6 @@ def container_timeline(trace: ContainerTrace, offset: float) -> dict[str, Any]:
     """One container's entry of the document (see ``docs/timeline.md``)."""
     tasks = trace.tasks_in_order()
     ecs_phases = [phase for task in tasks for phase in task_phases(task, offset)]
-    first_task_phases = task_phases(tasks[0], offset) if tasks else []
     log_phases, logs = _logs_lane(trace, offset)
     return {
         "container_id": trace.container_id,
@@ -638,7 +591,7 @@ def container_timeline(trace: ContainerTrace, offset: float) -> dict[str, Any]:
         "tasks": [task.as_dict() for task in tasks],
         "logs": logs,
         "phases": [*_calls_lane(trace), *ecs_phases, *log_phases],
-        "figures": figures(trace, offset, first_task_phases),
+        "figures": figures(trace, offset),
     }
 
 
@@ -762,14 +715,7 @@ class BudgetViolation:
 
     def as_dict(self) -> dict[str, Any]:
         """For the JSON document."""
-        return {
-            "variable": self.variable,
-            "figure": self.figure,
-            "seconds": round(self.seconds, 6),
-            "budget": self.budget,
-            "container": self.container,
-            "message": self.message,
-        }
+        return {**asdict(self), "seconds": round(self.seconds, 6)}
 
 
 def budget_settings(
@@ -800,7 +746,7 @@ def check_budgets(entry: Mapping[str, Any], budgets: Mapping[str, float]) -> lis
     """Every figure of every container of the test that exceeds its budget."""
     violations = []
     for variable, budget in budgets.items():
-        figure, meaning = BUDGETS[variable]
+        figure, meaning = variable.removeprefix(BUDGET_PREFIX).lower(), BUDGETS[variable]
         for container in entry["containers"]:
             value = container["figures"].get(figure)
             if value is None or value <= budget:
@@ -831,6 +777,11 @@ def document(run: Mapping[str, Any], tests: Sequence[Mapping[str, Any]]) -> dict
     return {"schema": SCHEMA, "version": SCHEMA_VERSION, "run": dict(run), "tests": list(tests)}
 
 
+def run_clock(tests: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """The run's clock: one offset within the bounds of every test."""
+    return align([Bound(**bound) for test in tests for bound in test["clock"]["bounds"]]).as_dict()
+
+
 def merge_documents(run_id: str, documents: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """One ``timeline.json`` for the processes of one run (pabot): every test of every process,
     each with its process's ``run_id``; the run's clock over all of them, its cost summed, and
@@ -841,7 +792,6 @@ def merge_documents(run_id: str, documents: Sequence[Mapping[str, Any]]) -> dict
         run = dict(each.get("run") or {})
         processes.append(run)
         tests.extend({**test, "run_id": run.get("run_id")} for test in each.get("tests") or [])
-    bounds = [Bound(**bound) for test in tests for bound in test["clock"]["bounds"]]
     targets = list(dict.fromkeys(str(run["target"]) for run in processes if run.get("target")))
     budgets: dict[str, Any] = next(
         (dict(run["budgets"]) for run in processes if run.get("budgets")), {}
@@ -851,7 +801,7 @@ def merge_documents(run_id: str, documents: Sequence[Mapping[str, Any]]) -> dict
         "run_id": run_id,
         "target": targets[0] if len(targets) == 1 else targets or None,
         "budgets": budgets,
-        "clock": align(bounds).as_dict(),
+        "clock": run_clock(tests),
         "cost": {"aws_calls": aws_calls},
         "processes": processes,
     }

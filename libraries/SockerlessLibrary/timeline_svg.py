@@ -48,13 +48,6 @@ COMBINED = "#c8c8c8"  # a span over timestamps ECS did not report
 MARKER = "#d62828"
 
 
-def colour(lane: str, name: str) -> str:
-    """The fill of a bar: Docker calls share one, each ECS/log phase has its own."""
-    if lane == "docker":
-        return COLOURS["docker"]
-    return COLOURS.get(name, COMBINED)
-
-
 def tick_step(span: float, wanted: int = 8) -> float:
     """A 1/2/5 x 10^k step giving about ``wanted`` ticks over ``span`` seconds."""
     span = max(span, 1e-3)
@@ -70,17 +63,9 @@ def text_width(text: str) -> float:
     return len(text) * CHAR_WIDTH
 
 
-@dataclass
-class _Row:
-    """Label extents already used in one label row (above or below a lane)."""
-
-    taken: list[tuple[float, float]] = field(default_factory=list)
-
-    def fits(self, low: float, high: float) -> bool:
-        return all(high + PADDING <= a or low >= b + PADDING for a, b in self.taken)
-
-    def take(self, low: float, high: float) -> None:
-        self.taken.append((low, high))
+def _fits(row: list[tuple[float, float]], low: float, high: float) -> bool:
+    """Whether a label from ``low`` to ``high`` clears the labels already in a label row."""
+    return all(high + PADDING <= a or low >= b + PADDING for a, b in row)
 
 
 @dataclass
@@ -97,24 +82,21 @@ class _Canvas:
         self.parts.append(f'<text x="{x:.1f}" y="{y:.1f}"{extra}>{escape(content)}</text>')
 
 
-def _bar_label(phase: Mapping[str, Any]) -> tuple[str, str]:
-    """The long and the short label of a bar."""
-    seconds = seconds_text(float(phase["seconds"]))
-    return f"{phase['name']} {seconds}", seconds
-
-
 def _lane(canvas: _Canvas, top: float, title: str, phases: Sequence[Mapping[str, Any]]) -> None:
     bar_top = top + (LANE - BAR) / 2
     canvas.text(8, bar_top + BAR - 4, title, fill="#333")
-    above, below = _Row(), _Row()
+    above: list[tuple[float, float]] = []  # label extents taken in the row above the bar
+    below: list[tuple[float, float]] = []
     # A phase of no length (ECS stamped both ends at once: a container's own exit is also the
     # moment its task starts stopping) has nothing to draw; the JSON keeps it.
     drawn = [p for p in phases if p["lane"] == "docker" or float(p["seconds"]) > 0]
     for index, phase in enumerate(drawn):
         start, end = canvas.x(float(phase["start"])), canvas.x(float(phase["end"]))
         width = max(end - start, 2.0)
-        long, short = _bar_label(phase)
-        fill = colour(str(phase["lane"]), str(phase["name"]))
+        short = seconds_text(float(phase["seconds"]))
+        long = f"{phase['name']} {short}"
+        docker = phase["lane"] == "docker"  # Docker calls share one colour, phases have their own
+        fill = COLOURS["docker"] if docker else COLOURS.get(phase["name"], COMBINED)
         canvas.parts.append(
             f'<rect x="{start:.1f}" y="{bar_top:.1f}" width="{width:.1f}" height="{BAR}" '
             f'fill="{fill}" stroke="#fff" stroke-width="0.5"><title>{escape(long)}</title></rect>'
@@ -122,7 +104,7 @@ def _lane(canvas: _Canvas, top: float, title: str, phases: Sequence[Mapping[str,
         middle = start + width / 2
         inside = next((label for label in (long, short) if text_width(label) + 4 <= width), None)
         if inside is not None:
-            ink = "#fff" if phase["lane"] == "docker" else "#111"
+            ink = "#fff" if docker else "#111"
             canvas.text(middle, bar_top + BAR - 4, inside, text_anchor="middle", fill=ink)
             continue
         # Centred on the bar, but kept inside the plot.
@@ -131,8 +113,8 @@ def _lane(canvas: _Canvas, top: float, title: str, phases: Sequence[Mapping[str,
         low, high = centre - half, centre + half
         rows = (above, below) if index % 2 == 0 else (below, above)
         for row in rows:
-            if row.fits(low, high):
-                row.take(low, high)
+            if _fits(row, low, high):
+                row.append((low, high))
                 y = top + FONT - 1 if row is above else top + LANE - 1
                 canvas.text(centre, y, long, text_anchor="middle", fill="#333")
                 break
@@ -190,11 +172,8 @@ def _notes(entry: Mapping[str, Any]) -> list[str]:
     for container in entry["containers"]:
         for task in container["tasks"]:
             missing = task["not_reported"]
-            resolution = task["timestamp_resolution"]
-            parts = []
-            if missing:
-                parts.append("not reported: " + ", ".join(missing))
-            if resolution >= 1:
+            parts = ["not reported: " + ", ".join(missing)] if missing else []
+            if task["timestamp_resolution"] >= 1:
                 parts.append("timestamps in whole seconds")
             if parts:
                 notes.append(f"{container['short_id']}: {'; '.join(parts)}.")

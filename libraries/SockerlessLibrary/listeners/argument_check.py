@@ -26,12 +26,12 @@ name made of a variable is left to Robot.
 from __future__ import annotations
 
 import difflib
-import inspect
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from robot.running.arguments import PythonArgumentParser
 from robot.running.context import EXECUTION_CONTEXTS
 from robot.utils import normalize, split_from_equals
 from robot.variables import contains_variable, is_dict_variable, is_list_variable
@@ -54,7 +54,8 @@ class Signature:
 
     @classmethod
     def from_spec(cls, spec: Any) -> Signature:
-        """From Robot's ``ArgumentSpec`` (library and user keywords alike)."""
+        """From Robot's ``ArgumentSpec`` (library and user keywords alike; a Python keyword's
+        as Robot reads it: positional-only parameters are never given by name)."""
         positional = tuple(spec.positional_or_named)
         defaults = set(spec.defaults)
         return cls(
@@ -63,25 +64,6 @@ class Signature:
             named_only=tuple(spec.named_only),
             var_positional=bool(spec.var_positional),
             var_named=bool(spec.var_named),
-        )
-
-    @classmethod
-    def from_callable(cls, function: Callable[..., Any]) -> Signature:
-        """From a Python keyword's signature (a bound method: ``self`` is not in it), as Robot
-        reads it: positional-only parameters are never given by name."""
-        parameters = list(inspect.signature(function).parameters.values())
-        kinds = inspect.Parameter
-        positional = tuple(p.name for p in parameters if p.kind is kinds.POSITIONAL_OR_KEYWORD)
-        return cls(
-            positional=positional,
-            required=sum(
-                1
-                for p in parameters
-                if p.name in positional and p.default is inspect.Parameter.empty
-            ),
-            named_only=tuple(p.name for p in parameters if p.kind is kinds.KEYWORD_ONLY),
-            var_positional=any(p.kind is kinds.VAR_POSITIONAL for p in parameters),
-            var_named=any(p.kind is kinds.VAR_KEYWORD for p in parameters),
         )
 
     @property
@@ -192,8 +174,8 @@ class ArgumentCheck:
         # A second library of the kit (the conformance matrix) checks only its own keywords:
         # the main library's listener already checks the resource files'.
         self._resource_keywords = resource_keywords
-        self._resource_signatures: dict[tuple[str, str], Signature] = {}
-        self._kit_directories: dict[Path, bool] = {}
+        # None: a user keyword that is not the kit's (asked of the file system once).
+        self._resource_signatures: dict[tuple[str, str], Signature | None] = {}
         self._resolving: set[tuple[str, str]] = set()  # wrappers whose options are being found
 
     def know(self, library: object, keywords: Mapping[str, Callable[..., Any]]) -> None:
@@ -201,7 +183,7 @@ class ArgumentCheck:
         signatures give the options a resource keyword's ``&{options}`` may forward)."""
         self._library = library
         self._library_signatures = {
-            normalize(name, ignore="_"): Signature.from_callable(method)
+            normalize(name, ignore="_"): Signature.from_spec(PythonArgumentParser().parse(method))
             for name, method in keywords.items()
         }
 
@@ -213,15 +195,6 @@ class ArgumentCheck:
             found = self._library_signatures.get(normalize(name.rsplit(".", 1)[1], ignore="_"))
         return found
 
-    def _is_kit_resource(self, source: Any) -> bool:
-        """`is_kit_resource`, asking the file system once per directory."""
-        if not source or Path(source).suffix != ".resource":
-            return False
-        directory = Path(source).parent
-        if directory not in self._kit_directories:
-            self._kit_directories[directory] = (directory / KIT_RESOURCE_MARKER).is_file()
-        return self._kit_directories[directory]
-
     def signature_of(self, implementation: Any) -> Signature | None:
         """The signature to check a call against; ``None`` for keywords not of the kit."""
         if implementation.type == implementation.LIBRARY_KEYWORD:
@@ -229,13 +202,17 @@ class ArgumentCheck:
             if getattr(owner, "instance", None) is not self._library:
                 return None
             return Signature.from_spec(implementation.args)
-        if not self._resource_keywords or not self._is_kit_resource(implementation.source):
+        if not self._resource_keywords:
             return None
         key = (str(implementation.source), str(implementation.name))
         if key not in self._resource_signatures:
             self._resolving.add(key)
             try:
-                self._resource_signatures[key] = self._user_keyword_signature(implementation)
+                self._resource_signatures[key] = (
+                    self._user_keyword_signature(implementation)
+                    if is_kit_resource(implementation.source)
+                    else None
+                )
             finally:
                 self._resolving.discard(key)
         return self._resource_signatures[key]

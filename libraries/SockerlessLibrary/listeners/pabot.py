@@ -1,5 +1,5 @@
 """This process as one of a pabot run: the budget id the run's processes agree on through
-PabotLib (``budget.py``, "Who shares a budget"), whether it is the one that reports the run's
+PabotLib (``budget.py``, "Whose"), whether it is the one that reports the run's
 totals, when the others have finished, and where pabot writes the merged output.
 
 pabot merges the processes' outputs in the order of their directories (``pabot_results/0``,
@@ -52,7 +52,7 @@ class PabotLibUnreachable(TaskBudgetError):
 
 
 def agree_through_pabotlib(
-    call: Callable[[str, list[Any]], Any],
+    call: Call,
     *,
     proposal: str,
     caller_id: str,
@@ -91,7 +91,7 @@ def agree_through_pabotlib(
         raise TaskBudgetError(f"PabotLib's '{PABOTLIB_KEY}': {error}") from None
 
 
-def pabotlib_caller(uri: str) -> Callable[[str, list[Any]], Any]:
+def pabotlib_caller(uri: str) -> Call:
     """``call(keyword, args)`` on the PabotLib at ``uri`` (``host:port``), each call bounded."""
     # Robot's Remote library is untyped: reach it through Any.
     remote: Any = Remote(  # type: ignore[no-untyped-call]
@@ -115,25 +115,20 @@ def robot_variable(name: str) -> Any:
         return None
 
 
-def robot_warning(message: str) -> None:
-    """A warning in the Robot log (and on the console)."""
-    logger.warn(message)
-
-
 def pabot_budget_id(
-    variable: Callable[[str], Any] = robot_variable, log: Log = robot_warning
+    variable: Callable[[str], Any] = robot_variable, log: Log = logger.warn
 ) -> str | None:
     """The budget id the processes of this pabot run share; ``None`` outside pabot.
 
     ``variable(name)`` reads a Robot variable (``None`` when unset or when Robot is not running).
     """
-    uri = variable("${PABOTLIBURI}")
+    uri = variable(LIBURI)
     if not uri:
         return None
     caller_id = str(variable("${CALLER_ID}") or uuid.uuid4().hex)
     proposal = "pabot-" + new_run_id()
     try:
-        agreed = agree_through_pabotlib(
+        return agree_through_pabotlib(
             pabotlib_caller(str(uri)), proposal=proposal, caller_id=caller_id
         )
     except PabotLibUnreachable as error:
@@ -142,7 +137,6 @@ def pabot_budget_id(
             f"{BUDGET_ID_ENV} to one new value for all processes of the run to share it"
         )
         return None
-    return agreed
 
 
 @dataclass(frozen=True)

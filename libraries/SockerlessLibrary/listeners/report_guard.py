@@ -1,5 +1,6 @@
 """What a daemon, an AWS endpoint or a container wrote stays text in the reports of every run that
-uses the kit: never HTML, never an active link, never a known secret, never megabytes.
+uses the kit: never HTML, never an active link, never a known secret, never megabytes
+(``docs/writing-suites.md``, "What the report shows of a daemon's text").
 
 Robot renders a failure message that starts with ``*HTML*`` as HTML (``Should Be Equal
 ${state}    exited`` fails with the daemon's value first), turns every ``scheme://...`` of a
@@ -9,31 +10,27 @@ with its documentation syntax, where ``[javascript:alert(1)|click]`` is a link a
 registers for every run that imports it (the lowest priority, so it has the last word before
 Robot writes output.xml and the console); it makes each of those places inert:
 
-- every failure or skip message (test, suite, keyword, control structure, and the ``FAIL``
-  or ``SKIP`` log line that shows a keyword's failure in the log) is text: one that starts
-  with ``*HTML*`` gets an invisible zero-width space (``INERT``) in front, so Robot shows it
-  literally, as the daemon sent it. A keyword's own status message keeps its links (the log
-  shows it only as a note, and Robot raises a listener's change of it as a new failure, which
-  ``Run Keyword And Expect Error`` and ``EXCEPT`` patterns are then matched against);
-- every ``HTML`` log message the kit logs is text, unless the kit wrote it itself through
-  ``log_kit_html`` (the timeline's picture; the allow-list). Other libraries' HTML messages
-  (``Log    <b>x</b>    html=True``, a screenshot) are theirs and left alone;
+- a failure or skip message (test, suite, keyword, control structure, and the ``FAIL`` or
+  ``SKIP`` log line of a keyword's failure) that starts with ``*HTML*`` gets an invisible
+  zero-width space (``INERT``) in front, so Robot shows it as typed. A keyword's own status
+  message keeps its links (``ReportGuard.end_body_item`` says why);
+- an ``HTML`` log message of the kit is text, unless the kit wrote it itself through
+  ``log_kit_html`` (the allow-list); other libraries' HTML messages are theirs;
 - in every text message, failure message and metadata value, a link Robot would make to a
-  scheme other than ``http``/``https`` gets ``INERT`` before its scheme, so Robot leaves it as
-  text; the text reads the same;
-- in metadata also ``[link|text]`` links to anything but ``http(s)://`` and images (any
+  scheme other than ``http``/``https`` gets ``INERT`` before its scheme (the text reads the
+  same); in metadata also ``[link|text]`` links to anything but ``http(s)://`` and images (any
   scheme) are broken (``|`` becomes ``¦``);
 - known secrets (``masking.py``) are masked everywhere, and failure messages are capped at
   ``MESSAGE_LIMIT`` characters (``capping.py``).
 
-In a run that uses the kit a test therefore cannot fail with an HTML message on purpose
-(``Fail    *HTML* <b>x</b>``): its text is shown as typed.
+A test of a run that uses the kit therefore cannot fail with an HTML message on purpose.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from typing import Any
 
 from robot.api import logger
@@ -87,11 +84,6 @@ def inert_links(text: str, *, images: bool = False) -> str:
         return f"{prefix}{INERT}{scheme}{rest}"
 
     return _URL.sub(replace, text)
-
-
-def inert_text(text: str) -> str:
-    """A message's text, masked, with no active link."""
-    return inert_links(SECRETS.mask(text))
 
 
 def inert_status(message: str) -> str:
@@ -152,19 +144,15 @@ class ReportGuard:
         log would show a ``robot-note`` of it). Its links are left alone: the log does not
         show it as text, and Robot raises a listener's change as a new failure, which ``Run
         Keyword And Expect Error`` and ``EXCEPT`` patterns are then matched against."""
-        text = getattr(result, "message", None)
-        if text:
-            safe = inert_keyword_status(str(text))
-            if safe != text:
-                result.message = safe
+        _guard_status(result, inert_keyword_status)
 
     def end_test(self, data: Any, result: Any) -> None:
-        self._guard_status(result)
+        _guard_status(result, inert_status)
 
     def end_suite(self, data: Any, result: Any) -> None:
         """The suite's message, and the metadata of it and of every suite above it (metadata
         set with ``top=True`` goes to a top suite that may not import the library)."""
-        self._guard_status(result)
+        _guard_status(result, inert_status)
         suite = result
         while suite is not None:
             for name, value in list(suite.metadata.items()):
@@ -180,13 +168,6 @@ class ReportGuard:
         """Robot's own messages (the errors section, warnings outside keywords)."""
         self._guard_message(message)
 
-    def _guard_status(self, result: Any) -> None:
-        text = getattr(result, "message", None)
-        if text:
-            safe = inert_status(str(text))
-            if safe != text:
-                result.message = safe
-
     def _guard_message(self, message: Any) -> None:
         text = message.message
         if not text:
@@ -200,10 +181,18 @@ class ReportGuard:
                 message.message = SECRETS.mask(text)  # masking never adds markup
                 return
             message.html = False
-        safe = inert_status(text) if message.level in STATUS_LEVELS else inert_text(text)
+        status = message.level in STATUS_LEVELS
+        safe = inert_status(text) if status else inert_links(SECRETS.mask(text))
         if safe != text:
             message.message = safe
 
     def _inside_other_library(self) -> bool:
         """A keyword of another library is logging (its HTML is its own business)."""
         return bool(self._kit_keywords) and not self._kit_keywords[-1]
+
+
+def _guard_status(result: Any, inert: Callable[[str], str]) -> None:
+    """A test's, suite's or keyword's status message made ``inert`` (left alone when it is)."""
+    text = getattr(result, "message", None)
+    if text and (safe := inert(str(text))) != text:
+        result.message = safe

@@ -29,7 +29,7 @@ from ..journal import journal_counts
 from ..run.context import LibraryContext
 from ..run.group import GroupAccount, ProcessAccount, usage_record
 from ..run.janitor import Janitor
-from .pabot import PabotProcess, merged_output_dir, pabot_process, wait_for_the_others
+from .pabot import merged_output_dir, pabot_process, wait_for_the_others
 from .timeline import TIMELINE_FILE, TimelineReporter, merge_timelines
 
 Log = Callable[[str], None]
@@ -57,21 +57,19 @@ def record_usage(ctx: LibraryContext, tasks: int, task_seconds: float) -> dict[s
 class RunAccountant:
     """Knows which suites the library saw start, and accounts for the run when it ends."""
 
-    def __init__(  # noqa: PLR0917 - the parts it reports on, all required
+    def __init__(
         self,
         context: LibraryContext,
         janitor: Janitor,
         timeline: TimelineReporter,
         log: Log,
         warn: Log,
-        pabot: Callable[[], PabotProcess | None] = pabot_process,
     ) -> None:
         self.ctx = context
         self.janitor = janitor
         self.timeline = timeline
         self.log = log
         self.warn = warn
-        self._pabot = pabot
         self._seen: set[str] = set()
 
     def start_suite(self, data: Any) -> None:
@@ -103,7 +101,7 @@ class RunAccountant:
         except (TaskBudgetError, SockerlessError, ValueError, OSError) as error:
             self.warn(f"Could not add this process to the run's account: {error}")
             return
-        process = self._pabot()
+        process = pabot_process()
         if process is not None and process.last:
             why = wait_for_the_others(process)
             if why is not None:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import BotoCoreError
-from robot.libraries.BuiltIn import BuiltIn, RobotNotRunningError
+from robot.libraries.BuiltIn import BuiltIn
 from robot.utils import timestr_to_secs
 
 from ..capping import cap_fields
@@ -25,12 +25,11 @@ from ..errors import SockerlessError
 from ..run.context import LibraryContext
 from ..run.registry import scope_of_test
 from ..timeline import (
-    Bound,
-    align,
     budget_settings,
     check_budgets,
     document,
     merge_documents,
+    run_clock,
     timeline_of_test,
     unfinished_tasks,
 )
@@ -63,7 +62,8 @@ class TimelineReporter:
         if result.status == "SKIP":
             return
         try:
-            self.budgets = self._budget_settings()
+            variables = BuiltIn().get_variables(no_decoration=True)
+            self.budgets = budget_settings(dict(variables.items()), timestr_to_secs)
         except ValueError as error:  # a misspelt budget fails every test, loudly
             self._fail(result, [str(error)])
             return
@@ -104,11 +104,6 @@ class TimelineReporter:
         except (SockerlessError, BotoCoreError, OSError) as error:
             self.log(f"Timeline: the last state of {len(arns)} task(s) could not be read: {error}")
 
-    @staticmethod
-    def _budget_settings() -> dict[str, float]:
-        variables = BuiltIn().get_variables(no_decoration=True)
-        return budget_settings(dict(variables.items()), timestr_to_secs)
-
     def _check_budgets(self, entry: dict[str, Any]) -> list[str]:
         if not self.budgets:
             return []
@@ -128,20 +123,16 @@ class TimelineReporter:
     def run_entry(self) -> dict[str, Any]:
         """The ``run`` part of the document."""
         target = self.ctx.connected_target()
-        bounds = [Bound(**b) for test in self.tests for b in test["clock"]["bounds"]]
         return {
             "run_id": self.ctx.run_id,
             "target": target.describe() if target is not None else None,
             "budgets": self.budgets,
-            "clock": align(bounds).as_dict(),
+            "clock": run_clock(self.tests),
             "cost": {"aws_calls": self.ctx.timeline.aws_calls_made},
         }
 
     def _write(self) -> None:
-        try:
-            directory = BuiltIn().get_variable_value("${OUTPUT DIR}")
-        except RobotNotRunningError:
-            return
+        directory = BuiltIn().get_variable_value("${OUTPUT DIR}")
         if not directory:
             return
         path = Path(str(directory)) / TIMELINE_FILE
