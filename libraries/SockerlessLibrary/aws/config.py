@@ -13,8 +13,8 @@ minute per call. The kit's ``AwsCaller`` decides instead, within seconds (``outa
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -145,18 +145,14 @@ class AwsConfig:
         botocore does not retry an endpoint that answers nothing (see the module docs).
         """
         quiet_aws_sdk_loggers()
-        if self.static_credentials is not None:
-            access_key, secret_key = self.static_credentials
-            session = boto3.session.Session(
-                aws_access_key_id=access_key,
-                aws_secret_access_key=secret_key,
-                region_name=self.region,
-                botocore_session=_botocore_session(),
-            )
-        else:
-            session = boto3.session.Session(
-                region_name=self.region, botocore_session=_botocore_session()
-            )
+        # None for both: boto3 resolves the credentials itself (environment, profile, ...).
+        access_key, secret_key = self.static_credentials or (None, None)
+        session = boto3.session.Session(
+            aws_access_key_id=access_key,
+            aws_secret_access_key=secret_key,
+            region_name=self.region,
+            botocore_session=_botocore_session(),
+        )
         client = session.client(
             service,
             region_name=self.region,
@@ -208,8 +204,9 @@ def _learn_agent_tokens(parsed: Any = None, **_: Any) -> None:
         SECRETS.add_task_definition(parsed["taskDefinition"])
 
 
-_SHARED_LOADER: list[Loader] = []
-_LOADER_LOCK = threading.Lock()
+@functools.cache
+def _shared_loader() -> Loader:
+    return create_loader()
 
 
 def _botocore_session() -> botocore.session.Session:
@@ -218,12 +215,8 @@ def _botocore_session() -> botocore.session.Session:
     Every new session would otherwise parse the service models again: about 0.1 s for ECS or
     Logs and 0.3 s for EC2, paid each time a keyword builds its clients.
     """
-    with _LOADER_LOCK:
-        if not _SHARED_LOADER:
-            _SHARED_LOADER.append(create_loader())
-        loader = _SHARED_LOADER[0]
     session = botocore.session.Session()
-    session.register_component("data_loader", loader)
+    session.register_component("data_loader", _shared_loader())
     return session
 
 

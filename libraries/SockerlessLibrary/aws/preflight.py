@@ -20,18 +20,17 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, cast
 
 from botocore.exceptions import BotoCoreError, ProfileNotFound
 
 from ..errors import AwsError
 from ..outage import Outages
-from .config import AwsConfig
+from .config import UNANSWERED_ERRORS, AwsConfig
 from .queries import iter_pages
-from .retry import AwsCaller, Deadline, is_unsupported
+from .retry import ACCESS_DENIED_ERROR_CODES, KIT_POLICY_FILE, AwsCaller, Deadline, is_unsupported
 
 T = TypeVar("T")
-POLICY_FILE = "iam/sockerless-kit-policy.json"
 LOG_GROUP_CHECK_ENV = "SOCKERLESS_KIT_LOG_GROUP_CHECK"
 LogGroupCheck = Literal["auto", "required", "optional"]
 LOG_GROUP_CHECKS: tuple[LogGroupCheck, ...] = ("auto", "required", "optional")
@@ -50,18 +49,11 @@ REJECTED_CREDENTIALS = frozenset(
         "RequestExpired",
     }
 )
-ACCESS_DENIED = frozenset(
-    {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnauthorizedAccess"}
-)
+ACCESS_DENIED = ACCESS_DENIED_ERROR_CODES | {"UnauthorizedAccess"}
+# The codes ``AwsCaller`` gives a call that got no answer in time (see retry.py).
 UNREACHABLE = frozenset(
-    {
-        "DeadlineExceeded",
-        "EndpointConnectionError",
-        "ConnectTimeoutError",
-        "ReadTimeoutError",
-        "ConnectionClosedError",
-        "EndpointDown",
-    }
+    {"DeadlineExceeded", "EndpointDown", "ConnectionClosedError"}
+    | {error.__name__ for error in UNANSWERED_ERRORS}
 )
 # An access key ID (AKIA.../ASIA...) never goes into a report, even inside an AWS message.
 _ACCESS_KEY_ID = re.compile(r"\b(AKIA|ASIA|AIDA|AROA)[A-Z0-9]{12,}\b")
@@ -100,9 +92,8 @@ class PreflightResult:
 def log_group_check(env: Mapping[str, str]) -> LogGroupCheck:
     """``SOCKERLESS_KIT_LOG_GROUP_CHECK`` (``auto`` when unset); anything else is an error."""
     value = (env.get(LOG_GROUP_CHECK_ENV) or "auto").strip().lower()
-    for allowed in LOG_GROUP_CHECKS:
-        if value == allowed:
-            return allowed
+    if value in LOG_GROUP_CHECKS:
+        return cast(LogGroupCheck, value)
     raise ValueError(f"{LOG_GROUP_CHECK_ENV}={value!r} is not one of {', '.join(LOG_GROUP_CHECKS)}")
 
 
@@ -237,11 +228,8 @@ class Preflight:
                 self._caller,
                 "CloudWatch Logs DescribeLogGroups",
                 f"log group {name}",
-                lambda token: self._counted(
-                    logs.describe_log_groups(
-                        logGroupNamePrefix=name, **({"nextToken": token} if token else {})
-                    )
-                ),
+                lambda **params: self._counted(logs.describe_log_groups(**params)),
+                {"logGroupNamePrefix": name},
                 max_pages=MAX_LOG_GROUP_PAGES,
             )
             return any(g.get("logGroupName") == name for p in pages for g in p.get("logGroups", []))
@@ -356,7 +344,7 @@ class Preflight:
             who = self.result.identity_arn or "these credentials"
             raise _EndpointUnusable(
                 f"AWS denied {action} to {who} ({code}): attach the kit's policy "
-                f"{POLICY_FILE} to it (how: iam/README.md)"
+                f"{KIT_POLICY_FILE} to it (how: iam/README.md)"
             )
         if _is_not_found_code(code):
             raise _NotFound(code)

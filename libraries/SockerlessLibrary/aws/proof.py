@@ -21,12 +21,11 @@ from ..polling import Poller, PollTimeout, poll_until
 from .evidence import (
     BEFORE_RUNNING,
     TaskEvidence,
-    cluster_name_of,
     describe_task,
     task_exit_code,
 )
 from .queries import ContainerResources
-from .resources import family_of_task_definition_arn, short_id, task_definition_family
+from .resources import arn_name, family_of_task_definition_arn, short_id, task_definition_family
 
 T = TypeVar("T")
 FARGATE = "FARGATE"
@@ -101,26 +100,20 @@ class AwsProver:
 
     # -- finding the task -------------------------------------------------------------------
 
-    def _family_lookup(self, container_id: str) -> str:
-        return (
-            f"ECS ListTasks cluster={self.resources.config.cluster} "
-            f"family={task_definition_family(container_id)} desiredStatus=RUNNING,STOPPED "
-            "+ DescribeTasks include=TAGS"
-        )
-
-    def _tag_lookup(self, container_id: str) -> str:
-        return (
-            f"ECS ListTasks cluster={self.resources.config.cluster} desiredStatus=RUNNING,STOPPED "
-            f"+ DescribeTasks include=TAGS, tag sockerless-container-id={short_id(container_id)}*"
-        )
-
     def container_tasks(self, container_id: str) -> tuple[list[dict[str, Any]], list[str]]:
         """The container's tasks by family, else by tag anywhere in the cluster; and the lookups."""
-        looked = [self._family_lookup(container_id)]
+        cluster = self.resources.config.cluster
+        looked = [
+            f"ECS ListTasks cluster={cluster} family={task_definition_family(container_id)} "
+            "desiredStatus=RUNNING,STOPPED + DescribeTasks include=TAGS"
+        ]
         tasks = self.resources.container_tasks(container_id, ("RUNNING", "STOPPED"))
         if tasks:
             return tasks, looked
-        looked.append(self._tag_lookup(container_id))
+        looked.append(
+            f"ECS ListTasks cluster={cluster} desiredStatus=RUNNING,STOPPED + DescribeTasks "
+            f"include=TAGS, tag sockerless-container-id={short_id(container_id)}*"
+        )
         return self.resources.tagged_cluster_tasks(container_id), looked
 
     def _await_tasks(
@@ -219,7 +212,7 @@ class AwsProver:
         config = self.resources.config
         groups = self.resources.security_groups_of_eni(evidence.eni_id) if evidence.eni_id else None
         used = NetworkUsed(
-            cluster=cluster_name_of(evidence.cluster_arn),
+            cluster=arn_name(evidence.cluster_arn),
             subnets=[evidence.subnet_id] if evidence.subnet_id else [],
             security_groups=groups,
             unread_because=(
@@ -240,7 +233,7 @@ class AwsProver:
         )
         problems: list[str] = []
         # SOCKERLESS_ECS_CLUSTER may be a name or an ARN; the task names its cluster by ARN.
-        if used.cluster != cluster_name_of(config.cluster):
+        if used.cluster != arn_name(config.cluster):
             problems.append(f"cluster {used.cluster} is not {config.cluster}")
         if not used.subnets:
             problems.append("the task has no ENI attachment with a subnet (not awsvpc)")

@@ -88,8 +88,10 @@ class Deadline:
         return self.remaining() <= 0.0
 
 
-def error_code(error: ClientError) -> str:
-    """The AWS error code of a ``ClientError`` ("" when the response has none)."""
+def error_code(error: AwsError | ClientError) -> str:
+    """The AWS error code of an error ("" when the response has none)."""
+    if isinstance(error, AwsError):
+        return error.code
     return str(error.response.get("Error", {}).get("Code", ""))
 
 
@@ -110,16 +112,14 @@ def iam_action(operation: str) -> str:
     return f"{prefix}:{name}" if prefix and name else operation
 
 
-def is_access_denied(error: AwsError | ClientError) -> bool:
+def is_access_denied(error: ClientError) -> bool:
     """AWS refused the call: the caller's IAM policies do not allow it (never tolerated)."""
-    code = error.code if isinstance(error, AwsError) else error_code(error)
-    return code in ACCESS_DENIED_ERROR_CODES
+    return error_code(error) in ACCESS_DENIED_ERROR_CODES
 
 
 def is_unsupported(error: AwsError | ClientError) -> bool:
     """The endpoint does not implement the operation at all (not a failure of this call)."""
-    code = error.code if isinstance(error, AwsError) else error_code(error)
-    return code in UNSUPPORTED_ERROR_CODES
+    return error_code(error) in UNSUPPORTED_ERROR_CODES
 
 
 def is_retried(error: ClientError) -> bool:
