@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar, cast
+from typing import Any, Literal, TypeVar
 
 from botocore.exceptions import BotoCoreError, ProfileNotFound
 
@@ -93,7 +93,7 @@ def log_group_check(env: Mapping[str, str]) -> LogGroupCheck:
     """``SOCKERLESS_KIT_LOG_GROUP_CHECK`` (``auto`` when unset); anything else is an error."""
     value = (env.get(LOG_GROUP_CHECK_ENV) or "auto").strip().lower()
     if value in LOG_GROUP_CHECKS:
-        return cast(LogGroupCheck, value)
+        return value
     raise ValueError(f"{LOG_GROUP_CHECK_ENV}={value!r} is not one of {', '.join(LOG_GROUP_CHECKS)}")
 
 
