@@ -89,25 +89,21 @@ def clean_up_container(
     (``aws_unavailable`` says why) and the container stays pending.
     """
     result = ContainerCleanupResult(container_id)
-    finished = False
-    try:
-        if remove_from_daemon is None:
-            result.daemon = "skipped (no daemon to ask)"
-        else:
-            try:
-                result.daemon = remove_from_daemon(container_id)
-            except SockerlessError as error:
-                result.daemon = "removal failed"
-                result.errors.append(f"daemon: {error}")
-        if cleaner is None:
-            result.aws_skipped = aws_skip_reason or aws_unavailable
-            if aws_skip_reason is None:
-                result.errors.append(f"AWS side not cleaned: {aws_unavailable}")
-        else:
-            result.aws = cleaner.clean(container_id)
-        finished = True
-    finally:
-        if finished and result.complete and journal is not None:
-            journal.record_cleaned(container_id, task_arns=result.task_arns)
+    if remove_from_daemon is None:
+        result.daemon = "skipped (no daemon to ask)"
+    else:
+        try:
+            result.daemon = remove_from_daemon(container_id)
+        except SockerlessError as error:
+            result.daemon = "removal failed"
+            result.errors.append(f"daemon: {error}")
+    if cleaner is None:
+        result.aws_skipped = aws_skip_reason or aws_unavailable
+        if aws_skip_reason is None:
+            result.errors.append(f"AWS side not cleaned: {aws_unavailable}")
+    else:
+        result.aws = cleaner.clean(container_id)
+    if result.complete and journal is not None:
+        journal.record_cleaned(container_id, task_arns=result.task_arns)
     log(result.summary())
     return result

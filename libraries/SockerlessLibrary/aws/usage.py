@@ -1,7 +1,7 @@
 """How many Fargate tasks the run's containers launched, and for how long, as ECS reports it.
 
 Fargate bills from the start of the image pull until the task stops, so a task counts from
-``pullStartedAt`` (else ``startedAt``, else ``createdAt``) to ``stoppedAt`` (else now, while it
+``pullStartedAt`` (else ``startedAt``; 0 s without either) to ``stoppedAt`` (else now, while it
 runs). Task ARNs recorded by cleanups are counted even when ECS has already forgotten the task
 (AWS drops stopped tasks after about an hour); their seconds are then unknown and counted as 0.
 """
@@ -40,14 +40,7 @@ def _moment(value: Any) -> datetime | None:
 
 def task_seconds(task: dict[str, Any], now: datetime) -> float:
     """Billable seconds of one described task (0 when it never started pulling)."""
-    begin = next(
-        (
-            moment
-            for moment in (_moment(task.get(key)) for key in ("pullStartedAt", "startedAt"))
-            if moment is not None
-        ),
-        None,
-    )
+    begin = _moment(task.get("pullStartedAt")) or _moment(task.get("startedAt"))
     if begin is None:
         return 0.0
     end = _moment(task.get("stoppedAt")) or (
