@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
+from botocore import xform_name
 from botocore.exceptions import BotoCoreError, ProfileNotFound
 
 from ..errors import AwsError
@@ -268,7 +269,7 @@ class Preflight:
                 f"EC2 {kind.operation}",
                 f"ec2:{kind.operation}",
                 wanted,
-                lambda ec2: getattr(ec2, kind.method)(**{kind.parameter: [wanted]}),
+                lambda ec2: getattr(ec2, xform_name(kind.operation))(**{kind.parameter: [wanted]}),
                 service="ec2",
             )
         except _NotFound:
@@ -377,16 +378,13 @@ class _Ec2Kind:
     """How to describe one EC2 resource by ID and read its VPC."""
 
     operation: str
-    method: str
     parameter: str
     collection: str
     id_key: str
 
 
-SUBNET = _Ec2Kind("DescribeSubnets", "describe_subnets", "SubnetIds", "Subnets", "SubnetId")
-SECURITY_GROUP = _Ec2Kind(
-    "DescribeSecurityGroups", "describe_security_groups", "GroupIds", "SecurityGroups", "GroupId"
-)
+SUBNET = _Ec2Kind("DescribeSubnets", "SubnetIds", "Subnets", "SubnetId")
+SECURITY_GROUP = _Ec2Kind("DescribeSecurityGroups", "GroupIds", "SecurityGroups", "GroupId")
 
 
 class _EndpointUnusable(Exception):

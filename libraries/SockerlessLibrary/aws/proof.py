@@ -39,15 +39,11 @@ class AwsProofFailed(AssertionError):
     ROBOT_SUPPRESS_NAME = True
 
     def __init__(self, claim: str, *, expected: str, found: str, looked: Sequence[str]) -> None:
-        self.claim = claim
-        self.expected = expected
-        self.found = found
-        self.looked = list(looked)
         super().__init__(
             f"{claim}\n"
             f"    expected on AWS: {expected}\n"
             f"    found on AWS: {found}\n"
-            f"    looked with: {'; '.join(self.looked)}"
+            f"    looked with: {'; '.join(looked)}"
         )
 
 

@@ -227,8 +227,18 @@ class AwsCaller:
     ) -> None:
         """Wait before the next attempt at an endpoint that answered nothing, or give up."""
         delay = streak.failed(began)
-        if delay is None:
-            raise self._endpoint_down(operation, resource, error, streak) from error
+        if delay is None:  # the endpoint is down for the run; this call's error says so
+            self.outages.mark(
+                AWS_ENDPOINT, self.endpoint, f"{type(error).__name__}: {error}", streak
+            )
+            raise make_aws_error(
+                operation,
+                resource,
+                type(error).__name__,
+                f"{error} (no answer in {streak.attempts} attempt(s) over {streak.elapsed:.1f} s: "
+                f"the AWS endpoint {self.endpoint or '(unnamed)'} is marked down for the rest of "
+                "the run)",
+            ) from error
         if not self._room_for(delay):
             raise self._failure(operation, resource, error, attempt) from error
         self._retry(
@@ -237,21 +247,6 @@ class AwsCaller:
             f"{attempt + 1}; "
             f"it counts as down after {self.outages.down_after:g} s without an answer)",
             delay,
-        )
-
-    def _endpoint_down(
-        self, operation: str, resource: str, error: Exception, streak: RetryStreak
-    ) -> AwsError:
-        """Mark the endpoint down for the run; the error of this call says so."""
-        cause = f"{type(error).__name__}: {error}"
-        self.outages.mark(AWS_ENDPOINT, self.endpoint, cause, streak)
-        return make_aws_error(
-            operation,
-            resource,
-            type(error).__name__,
-            f"{error} (no answer in {streak.attempts} attempt(s) over {streak.elapsed:.1f} s: "
-            f"the AWS endpoint {self.endpoint or '(unnamed)'} is marked down for the rest of the "
-            "run)",
         )
 
     def _note_botocore_retries(self, operation: str, resource: str, response: object) -> None:
