@@ -58,26 +58,22 @@ def measure_usage(
     """Count the tasks of these containers (listed now, or recorded earlier) and their seconds."""
     ids = list(dict.fromkeys(container_ids))
     recorded = set(recorded_arns)
-    arns: list[str] = sorted(recorded)
+    arns = sorted(recorded)
     for container_id in ids:
         for status in ("RUNNING", "STOPPED"):
             arns.extend(resources.task_arns(container_id, status))
-    arns = list(dict.fromkeys(arns))
-    described = {str(task["taskArn"]): task for task in resources.describe_tasks(arns)}
+    answered = resources.describe_tasks(list(dict.fromkeys(arns)))
+    described = {str(task["taskArn"]): task for task in answered}
+    # Recorded by a cleanup of this run, gone from ECS since: it ran, its duration is unknown.
+    unknown = len(recorded - described.keys())
+    ran = [
+        task
+        for arn, task in described.items()
+        if arn in recorded or any(task_belongs_to(task, cid) for cid in ids)
+    ]
     moment = now or datetime.now(UTC)
-    seconds = 0.0
-    counted = 0
-    unknown = 0
-    for arn in arns:
-        task = described.get(arn)
-        if task is None:
-            # Recorded by a cleanup of this run, gone from ECS since: it ran, duration unknown.
-            if arn in recorded:
-                counted += 1
-                unknown += 1
-            continue
-        if arn not in recorded and not any(task_belongs_to(task, cid) for cid in ids):
-            continue
-        counted += 1
-        seconds += task_seconds(task, moment)
-    return TaskUsage(tasks=counted, task_seconds=seconds, unknown_duration=unknown)
+    return TaskUsage(
+        tasks=len(ran) + unknown,
+        task_seconds=sum(task_seconds(task, moment) for task in ran),
+        unknown_duration=unknown,
+    )
