@@ -4,10 +4,9 @@ Two sources: the environment (a real sockerless target, spec AC 2) and the ready
 embedded simulator. Clients always get an explicit region, endpoint, retry policy and timeouts; the
 simulator's static credentials are handed to boto3 directly and never written to ``os.environ``.
 
-botocore retries throttling and 5xx answers (standard mode, ``CLIENT_TOTAL_MAX_ATTEMPTS``), but
-not an endpoint that answers nothing (refused, unresolvable, no accept within the connect
-timeout, no answer within the read timeout): its standard mode would retry that for up to a
-minute per call. The kit's ``AwsCaller`` decides instead, within seconds (``outage.py``).
+botocore retries throttling and 5xx answers (standard mode), but not an endpoint that answers
+nothing: its standard mode would retry that for up to a minute per call, where the kit's
+``AwsCaller`` decides within seconds (docs/reliability.md).
 """
 
 from __future__ import annotations
@@ -140,10 +139,7 @@ class AwsConfig:
         )
 
     def client(self, service: str) -> Any:
-        """A boto3 client for ``service`` ("ecs", "logs") with this configuration.
-
-        botocore does not retry an endpoint that answers nothing (see the module docs).
-        """
+        """A boto3 client for ``service`` ("ecs", "logs") with this configuration."""
         quiet_aws_sdk_loggers()
         # None for both: boto3 resolves the credentials itself (environment, profile, ...).
         access_key, secret_key = self.static_credentials or (None, None)

@@ -518,8 +518,7 @@ def _ran(task: Mapping[str, Any]) -> bool:
 
 
 def _epoch_ms(moment: datetime) -> int:
-    whole = int(moment.timestamp())
-    return whole * 1000 + moment.microsecond // 1000
+    return int(moment.timestamp()) * 1000 + moment.microsecond // 1000
 
 
 def _iso(timestamp_ms: int) -> str:

@@ -192,8 +192,9 @@ class ContainerResources:
             if not self.note_unsupported(error):
                 raise
             self.caller.log(
-                f"{self._endpoint()} does not implement ECS ListTaskDefinitions; looking for "
-                f"{status} revisions of {family} with DescribeTaskDefinition instead"
+                f"The AWS endpoint {self.config.endpoint_url or 'of AWS'} does not implement "
+                f"ECS ListTaskDefinitions; looking for {status} revisions of {family} with "
+                "DescribeTaskDefinition instead"
             )
             return self._described_revisions(family, status)
         return list(dict.fromkeys(str(arn) for arn in arns))
@@ -223,9 +224,6 @@ class ContainerResources:
             return False
         self.unsupported.add(error.operation)
         return True
-
-    def _endpoint(self) -> str:
-        return f"The AWS endpoint {self.config.endpoint_url or 'of AWS'}"
 
     def log_streams(self, container_id: str) -> list[str] | None:
         """Streams ``<id[:12]>/...`` in the log group; ``None`` when the group is absent."""

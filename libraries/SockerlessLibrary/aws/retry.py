@@ -5,10 +5,9 @@ is still throttling after that, cleanup must not give up and leak a task, so the
 again with a short backoff for as long as the caller's deadline allows, and every such retry is
 logged saying what was retried and why.
 
-An endpoint that answers nothing at all (refused, unresolvable, no accept or no answer in time) is
-another matter: botocore does not retry it (``config.py``), this caller tries again for a few
-seconds and then marks it down for the run (``outage.py``), so every later call through any caller
-sharing those ``outages`` fails at once with the first cause instead of retrying for a minute.
+An endpoint that answers nothing at all is down, not busy: botocore does not retry it
+(``config.py``), this caller tries for a few seconds, then marks it down for the run
+(``outage.py``, docs/reliability.md).
 """
 
 from __future__ import annotations

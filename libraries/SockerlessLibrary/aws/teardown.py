@@ -56,11 +56,6 @@ class ContainerCleanupResult:
         """True when nothing is known to be left behind."""
         return not self.errors and (self.aws is None or self.aws.complete)
 
-    @property
-    def task_arns(self) -> list[str]:
-        """Task ARNs the AWS step found (for the usage figures)."""
-        return list(self.aws.task_arns) if self.aws else []
-
     def summary(self) -> str:
         """One line for logs and failure messages."""
         parts = [f"Clean-up of container {self.container_id[:12]}: daemon {self.daemon}"]
@@ -104,6 +99,6 @@ def clean_up_container(
     else:
         result.aws = cleaner.clean(container_id)
     if result.complete and journal is not None:
-        journal.record_cleaned(container_id, task_arns=result.task_arns)
+        journal.record_cleaned(container_id, task_arns=result.aws.task_arns if result.aws else [])
     log(result.summary())
     return result
