@@ -59,16 +59,9 @@ class ContainerResources:
     def task_arns(self, container_id: str, desired_status: str) -> list[str]:
         """ARNs ListTasks reports for the container's family with this desired status."""
         family = task_definition_family(container_id)
-        arns, _ = self._listing(
-            "ECS ListTasks",
-            f"family {family} ({desired_status})",
-            "taskArns",
-            self.ecs.list_tasks,
-            cluster=self.config.cluster,
-            family=family,
-            desiredStatus=desired_status,
-        )
-        return list(dict.fromkeys(str(arn) for arn in arns))
+        resource = f"family {family} ({desired_status})"
+        arns = self._task_arns(resource, family=family, desiredStatus=desired_status)
+        return list(dict.fromkeys(arns))
 
     def describe_tasks(self, arns: list[str]) -> list[dict[str, Any]]:
         """DescribeTasks with tags, in batches of 100; tasks AWS no longer knows are left out."""
@@ -107,16 +100,20 @@ class ContainerResources:
         """
         arns: list[str] = []
         for status in desired_statuses:
-            listed, _ = self._listing(
-                "ECS ListTasks",
-                f"cluster {self.config.cluster} ({status})",
-                "taskArns",
-                self.ecs.list_tasks,
-                cluster=self.config.cluster,
-                desiredStatus=status,
-            )
-            arns.extend(str(arn) for arn in listed)
+            resource = f"cluster {self.config.cluster} ({status})"
+            arns.extend(self._task_arns(resource, desiredStatus=status))
         return self._described_for(container_id, arns)
+
+    def _task_arns(self, resource: str, **filters: str) -> list[str]:
+        arns, _ = self._listing(
+            "ECS ListTasks",
+            resource,
+            "taskArns",
+            self.ecs.list_tasks,
+            cluster=self.config.cluster,
+            **filters,
+        )
+        return [str(arn) for arn in arns]
 
     def _described_for(self, container_id: str, arns: list[str]) -> list[dict[str, Any]]:
         tasks = self.describe_tasks(list(dict.fromkeys(arns)))
