@@ -1,18 +1,8 @@
 """Before any task is launched: can this run work at all on the AWS side it is configured for?
 
-A wrong cluster name, a subnet of another account or a missing log group otherwise shows up only
-after a Fargate task was paid for and a start budget ran out. The preflight asks AWS, read-only:
-
-1. who the credentials belong to (STS GetCallerIdentity): rejected credentials stop here, since
-   every other answer would be the same refusal;
-2. the cluster exists and is ACTIVE (ECS DescribeClusters);
-3. each configured subnet and security group exists, and all of them are in one VPC (EC2
-   DescribeSubnets, DescribeSecurityGroups, one ID per call: some AWS simulators ignore a list);
-4. the log group exists (CloudWatch Logs DescribeLogGroups).
-
-Each problem is one sentence that names what is wrong and the variable that fixes it. The whole
-preflight shares one deadline. An operation the endpoint does not implement (an AWS simulator) is a
-note, not a problem: the check is reported as not made.
+Read-only, under one deadline: the credentials first (STS GetCallerIdentity; rejected ones would
+make every other answer the same refusal), then the cluster, the subnets and security groups (one
+VPC) and the log group. What a run reads then: docs/proofs.md, "Before any task: the preflight".
 """
 
 from __future__ import annotations

@@ -1,11 +1,8 @@
 """Positive proofs on AWS: what the daemon claims must have happened on ECS and CloudWatch.
 
-Negative checks ("no task left") pass against a daemon that never touched AWS. Each proof here
-first finds the resource the spec's Docker -> ECS mapping says must exist for a container (its
-ECS task, the task's ENI, its task definition, its CloudWatch events) and compares it with the
-daemon's claim. ECS and CloudWatch are eventually consistent, so a resource that is *not there
-yet* is looked for again with backoff until the timeout; a resource that is there and wrong fails
-at once. A failure says what was expected on AWS, what was found, and which calls looked.
+Each proof first finds the resource the spec's Docker -> ECS mapping says must exist for a
+container (its task, the task's ENI, its task definition, its CloudWatch events), then compares
+it with the daemon's claim; docs/proofs.md says why and how a failure reads.
 """
 
 from __future__ import annotations
