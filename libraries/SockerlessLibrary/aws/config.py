@@ -63,9 +63,7 @@ class SimulatorInfoLike(Protocol):
 
 def split_list(value: str | None) -> list[str]:
     """``"a, b,,c"`` -> ``["a", "b", "c"]``; ``None`` or blank -> ``[]``."""
-    if not value:
-        return []
-    return [item.strip() for item in value.split(",") if item.strip()]
+    return [item.strip() for item in (value or "").split(",") if item.strip()]
 
 
 @dataclass(frozen=True)
