@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 
 from ..errors import AwsEndpointDown, AwsError
 from ..polling import Poller, PollTimeout, poll_until
-from .queries import ContainerResources
+from .queries import ContainerResources, is_not_found
 from .resources import arn_name, short_id, task_definition_family
 from .retry import error_code, error_message
 
@@ -74,10 +74,6 @@ def _definition_gone(error: ClientError) -> bool:
     return error_code(error) == "ClientException" and (
         "inactive" in message or "unable to describe" in message or "does not exist" in message
     )
-
-
-def _stream_gone(error: ClientError) -> bool:
-    return error_code(error) == "ResourceNotFoundException"
 
 
 def wait_until_stopped(
@@ -219,7 +215,7 @@ class AwsCleaner:
                     lambda name=name: res.logs.delete_log_stream(  # type: ignore[misc]
                         logGroupName=group, logStreamName=name
                     ),
-                    tolerate=_stream_gone,
+                    tolerate=is_not_found,  # the stream: Logs names no cluster
                 )
             except AwsError as error:
                 if not res.note_unsupported(error):

@@ -122,8 +122,7 @@ class Preflight:
     def run(self) -> PreflightResult:
         """Every check in order; stops early when the credentials or the endpoint fail."""
         try:
-            if not self._credentials():
-                return self.result
+            self._credentials()
             self._cluster()
             self._network()
             self._log_group()
@@ -133,27 +132,24 @@ class Preflight:
 
     # -- the checks -------------------------------------------------------------------------
 
-    def _credentials(self) -> bool:
+    def _credentials(self) -> None:
         answer = self._ask(
             "STS GetCallerIdentity",
-            "sts:GetCallerIdentity",
             "the credentials",
             lambda sts: sts.get_caller_identity(),
             service="sts",
         )
         if answer is None:
-            return True  # the endpoint has no STS: the other calls will tell
+            return  # the endpoint has no STS: the other calls will tell
         self.result.account = str(answer.get("Account", "")) or None
         self.result.identity_arn = str(answer.get("Arn", "")) or None
         self.result.checked.append(f"credentials of account {self.result.account}")
-        return True
 
     def _cluster(self) -> None:
         name = self.config.cluster
         try:
             answer = self._ask(
                 "ECS DescribeClusters",
-                "ecs:DescribeClusters",
                 f"cluster {name}",
                 lambda ecs: ecs.describe_clusters(clusters=[name]),
                 service="ecs",
@@ -225,9 +221,7 @@ class Preflight:
             )
             return any(g.get("logGroupName") == name for p in pages for g in p.get("logGroups", []))
 
-        found = self._guarded(
-            "CloudWatch Logs DescribeLogGroups", "logs:DescribeLogGroups", "logs", listed
-        )
+        found = self._guarded("CloudWatch Logs DescribeLogGroups", "logs", listed)
         if found is None:
             return
         if found:
@@ -257,7 +251,6 @@ class Preflight:
         try:
             answer = self._ask(
                 f"EC2 {kind.operation}",
-                f"ec2:{kind.operation}",
                 wanted,
                 lambda ec2: getattr(ec2, xform_name(kind.operation))(**{kind.parameter: [wanted]}),
                 service="ec2",
@@ -277,7 +270,6 @@ class Preflight:
     def _ask(
         self,
         operation: str,
-        action: str,
         resource: str,
         call: Callable[[Any], Any],
         *,
@@ -289,11 +281,9 @@ class Preflight:
             answer = self._caller.call(operation, resource, lambda: self._counted(call(client)))
             return dict(answer) if isinstance(answer, Mapping) else {}
 
-        return self._guarded(operation, action, service, ask)
+        return self._guarded(operation, service, ask)
 
-    def _guarded(
-        self, operation: str, action: str, service: str, work: Callable[[Any], T]
-    ) -> T | None:
+    def _guarded(self, operation: str, service: str, work: Callable[[Any], T]) -> T | None:
         """``work(client)``, its failures turned into problems; ``None`` when the endpoint does
         not implement ``operation`` (noted)."""
         try:
@@ -308,14 +298,14 @@ class Preflight:
         except BotoCoreError as error:
             raise _EndpointUnusable(self._unreachable(operation, type(error).__name__)) from error
         except AwsError as error:
-            self._refused(error, operation, action)
+            self._refused(error, operation, service)
             return None
 
     def _counted(self, answer: T) -> T:
         self.result.aws_calls += 1
         return answer
 
-    def _refused(self, error: AwsError, operation: str, action: str) -> None:
+    def _refused(self, error: AwsError, operation: str, service: str) -> None:
         code = error.code
         message = redact(error.message, self.secrets)
         if code == "NoCredentialsError":
@@ -333,6 +323,7 @@ class Preflight:
             )
         if code in ACCESS_DENIED:
             who = self.result.identity_arn or "these credentials"
+            action = f"{service}:{operation.rsplit(' ', 1)[-1]}"  # the IAM action of the call
             raise _EndpointUnusable(
                 f"AWS denied {action} to {who} ({code}): attach the kit's policy "
                 f"{KIT_POLICY_FILE} to it (how: iam/README.md)"
