@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from . import attach, hijack
-from .create_options import CreateOptions, container_create_body
+from .create_options import CreateOptions, container_create_body, environment
 from .encoding import (
     FiltersArg,
     QueryValue,
@@ -25,7 +25,6 @@ from .encoding import (
     encode_filters,
     encode_query,
     encode_time,
-    env_list,
 )
 from .errors import (
     ConfigurationError,
@@ -117,9 +116,7 @@ def _id(value: str, operation: str) -> str:
     return quote(text, safe="")
 
 
-def _decode(
-    decoder: MuxDecoder | WindowDecoder, chunk: bytes, stop_when: StopReading | None
-) -> bool:
+def _decode(decoder: MuxDecoder, chunk: bytes, stop_when: StopReading | None) -> bool:
     """Decode ``chunk``; True when ``stop_when`` saw what it waits for in it."""
     pieces = decoder.feed(chunk)
     return stop_when is not None and any(
@@ -438,7 +435,7 @@ class DockerClient:
         first_output: float | None = None
         with stream:
             multiplexed = hijack.is_multiplexed(tty, stream.headers)
-            decoder: MuxDecoder | WindowDecoder = (
+            decoder = (
                 MuxDecoder(multiplexed=multiplexed)
                 if keep is None
                 else WindowDecoder(keep, multiplexed=multiplexed)
@@ -473,8 +470,7 @@ class DockerClient:
                 first_line=next((line.text for line in lines if line.text), None),
             )
         )
-        dropped = decoder.dropped if isinstance(decoder, WindowDecoder) else 0
-        return LogsResult(stream.status, stream.headers, output, lines, timed_out, dropped)
+        return LogsResult(stream.status, stream.headers, output, lines, timed_out, decoder.dropped)
 
     def create_exec(
         self,
@@ -498,7 +494,7 @@ class DockerClient:
             "Cmd": command_list(cmd, what="exec cmd"),
         }
         if env is not None:
-            body["Env"] = env_list(env)
+            body["Env"] = environment(env)
         if workdir is not None:
             body["WorkingDir"] = workdir
         if user is not None:

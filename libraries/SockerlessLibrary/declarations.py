@@ -1,13 +1,9 @@
 """How many containers each selected test declares it creates: the size of an ``auto`` budget.
 
-A test declares its need with a tag, ``fargate-tasks:N`` (N containers created, each one Fargate
-task when started); a test without one counts as ``DEFAULT_TASKS_PER_TEST``, one task, as the
-spec's cost note asks of a test (one sequential flow). The library reads the tags of every test
-Robot selected (``--include``, ``--test``, ...) when the first suite starts, before any create,
-so the run's budget is known before it spends anything. A ``Test Tags    fargate-tasks:2`` in a
-suite's settings declares it for every test of the suite. A suite whose setup creates containers
-for its tests to share declares those with ``Metadata    fargate-tasks    N``, counted when any of
-its tests is selected (Robot runs the setup only then).
+Read from the ``fargate-tasks:N`` tags of every test Robot selected (1 without one: the spec's
+one sequential flow) and the ``fargate-tasks`` metadata of their suites' setups, when the first
+suite starts, so the run's budget is known before it spends anything. ``docs/writing-suites.md``
+says how a suite declares them.
 """
 
 from __future__ import annotations

@@ -26,20 +26,13 @@ TimeArg = datetime | int | float | str | None
 _UNIX_SECONDS = re.compile(r"\d+(\.\d{1,20})?")
 
 
-def encode_bool(value: bool) -> str:
-    """``true`` or ``false``: the spelling every Docker-compatible daemon accepts."""
-    return "true" if value else "false"
-
-
 def encode_query(params: Mapping[str, QueryValue]) -> str:
     """A URL-encoded query string; ``None`` values are left out, booleans are lowercase."""
     pairs: list[tuple[str, str]] = []
     for key, value in params.items():
-        if value is None:
-            continue
         if isinstance(value, bool):
-            pairs.append((key, encode_bool(value)))
-        else:
+            pairs.append((key, "true" if value else "false"))
+        elif value is not None:
             pairs.append((key, str(value)))
     return urlencode(pairs, quote_via=quote)
 
@@ -148,16 +141,4 @@ def command_list(cmd: str | Sequence[str], *, what: str = "cmd") -> list[str]:
     items = list(cmd)
     if not all(isinstance(item, str) for item in items):
         raise ConfigurationError(f"{what} must be a list of strings, got {cmd!r}")
-    return items
-
-
-def env_list(env: Mapping[str, object] | Sequence[str] | None) -> list[str] | None:
-    """Environment as Docker's ``["K=V", ...]`` (from a mapping or an already-encoded list)."""
-    if env is None:
-        return None
-    if isinstance(env, Mapping):
-        return [f"{key}={value}" for key, value in env.items()]
-    items = list(env)
-    if not all(isinstance(item, str) for item in items):
-        raise ConfigurationError(f"env must be a mapping or a list of 'KEY=value', got {env!r}")
     return items

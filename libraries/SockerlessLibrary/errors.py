@@ -53,18 +53,7 @@ class DaemonTimeout(SockerlessError):
     (exec output), so a keyword can show what did arrive.
     """
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        operation: str = "",
-        timeout: float | None = None,
-        partial: StreamOutput | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.operation = operation
-        self.timeout = timeout
-        self.partial = partial
+    partial: StreamOutput | None = None
 
 
 class DaemonResponseError(SockerlessError):
@@ -106,9 +95,7 @@ class ProtocolError(SockerlessError):
     ``partial`` holds what was decoded before the problem, when there was a stream.
     """
 
-    def __init__(self, message: str, *, partial: StreamOutput | None = None) -> None:
-        super().__init__(message)
-        self.partial = partial
+    partial: StreamOutput | None = None
 
 
 class DaemonStreamError(ProtocolError):
@@ -117,8 +104,8 @@ class DaemonStreamError(ProtocolError):
     ``payload`` is the frame's text; it is never mixed into stdout.
     """
 
-    def __init__(self, message: str, *, payload: str, partial: StreamOutput | None = None) -> None:
-        super().__init__(message, partial=partial)
+    def __init__(self, message: str, *, payload: str) -> None:
+        super().__init__(message)
         self.payload = payload
 
 

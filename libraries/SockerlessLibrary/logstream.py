@@ -11,24 +11,21 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from .arguments import ArgumentError
 from .capping import MESSAGE_LIMIT, show_line
-from .errors import ProtocolError
 from .mux import (
     DEFAULT_MAX_FRAME_SIZE,
     STDERR,
-    STDOUT,
-    STREAM_NAMES,
     STREAM_NUMBERS,
     DecodedStream,
-    FrameDecoder,
+    MuxDecoder,
     Piece,
     split_lines,
+    stream_name,
 )
 
 # The longest ``<timestamp><space>`` prefix a log line can have (RFC 3339, nanoseconds, offset).
@@ -41,43 +38,25 @@ _TIMESTAMP = re.compile(
 )
 
 
-def parse_timestamp(text: str) -> datetime:
-    """An RFC 3339 timestamp as an aware ``datetime`` (fraction truncated to microseconds).
-
-    Raises ``ValueError`` for anything else, naming the text.
-    """
+def try_parse_timestamp(text: str) -> datetime | None:
+    """An RFC 3339 timestamp as an aware ``datetime`` (fraction truncated to microseconds), or
+    ``None`` when ``text`` is not one."""
     match = _TIMESTAMP.fullmatch(text)
     if match is None:
-        raise ValueError(f"not an RFC 3339 timestamp: {text!r}")
-    year, month, day, hour, minute, second, fraction, zulu, sign, off_h, off_m = match.groups()
+        return None
+    *date_and_time, fraction, zulu, sign, off_h, off_m = match.groups()
+    year, month, day, hour, minute, second = map(int, date_and_time)
     if zulu:
         zone = UTC
     else:
         offset = timedelta(hours=int(off_h), minutes=int(off_m))
         if offset >= timedelta(hours=24) or int(off_m) > 59:
-            raise ValueError(f"not an RFC 3339 timestamp (bad UTC offset): {text!r}")
+            return None
         zone = timezone(-offset if sign == "-" else offset)
     microsecond = int((fraction or "0").ljust(6, "0")[:6])
     try:
-        return datetime(
-            int(year),
-            int(month),
-            int(day),
-            int(hour),
-            int(minute),
-            int(second),
-            microsecond,
-            tzinfo=zone,
-        )
-    except ValueError as error:
-        raise ValueError(f"not an RFC 3339 timestamp ({error}): {text!r}") from None
-
-
-def try_parse_timestamp(text: str) -> datetime | None:
-    """``parse_timestamp(text)``, or ``None`` when ``text`` is not a timestamp."""
-    try:
-        return parse_timestamp(text)
-    except ValueError:
+        return datetime(year, month, day, hour, minute, second, microsecond, tzinfo=zone)
+    except ValueError:  # no such day or time (2026-02-30, 25:00)
         return None
 
 
@@ -218,60 +197,26 @@ class LineWatch:
         return line.rstrip("\r") == self.wanted
 
 
-class WindowDecoder:
+class WindowDecoder(MuxDecoder):
     """``MuxDecoder`` for reads that must not hold a whole stream: it keeps only about the last
     ``keep`` bytes of output.
 
-    Pieces are decoded as they arrive (``FrameDecoder``, which itself holds at most one frame)
-    and ``feed`` hands each on, as ``MuxDecoder.feed`` does; of them it keeps the newest, and
-    once more than ``keep`` payload bytes are held it drops the oldest, at a line boundary of
-    every stream where one comes soon enough (so the kept lines are whole lines), else anyway.
-    ``dropped`` counts the payload bytes no longer held; ``finish`` returns what is held.
+    Of the pieces ``feed`` hands on it keeps the newest, and once more than ``keep`` payload
+    bytes are held it drops the oldest, at a line boundary of every stream where one comes soon
+    enough (so the kept lines are whole lines), else anyway. ``dropped`` counts the payload
+    bytes no longer held; ``finish`` returns what is held.
     """
 
     def __init__(
         self, keep: int, *, multiplexed: bool, max_frame_size: int = DEFAULT_MAX_FRAME_SIZE
     ) -> None:
+        super().__init__(multiplexed=multiplexed, max_frame_size=max_frame_size)
         self.keep = keep
-        self.multiplexed = multiplexed
         self.dropped = 0
-        self._frames = FrameDecoder(max_frame_size)
         self._held: deque[Piece] = deque()
         self._size = 0
-        self._failure: ProtocolError | None = None
 
-    def feed(self, data: bytes) -> list[Piece]:
-        """Decode ``data``; return what it completed as ``(stream, payload)``."""
-        if self._failure is not None:
-            raise self._failure
-        pieces: list[Piece] = []
-        if not self.multiplexed:
-            if data:
-                pieces.append((STDOUT, bytes(data)))
-        else:
-            self._decode(lambda: self._frames.feed(bytes(data), pieces), pieces)
-        self._hold(pieces)
-        return pieces
-
-    def finish(self, *, incomplete_ok: bool = False) -> DecodedStream:
-        """What is held; a stream that ended inside a frame is a ``ProtocolError`` unless
-        ``incomplete_ok`` (a read stopped on purpose)."""
-        if self._failure is not None:
-            raise self._failure
-        if self.multiplexed and not incomplete_ok:
-            self._decode(self._frames.end, [])
-        return self._stream()
-
-    def _decode(self, step: Callable[[], object], pieces: list[Piece]) -> None:
-        try:
-            step()
-        except ProtocolError as error:
-            self._hold(pieces)  # the pieces before the bad frame
-            error.partial = self._stream()
-            self._failure = error
-            raise
-
-    def _hold(self, pieces: Iterable[Piece]) -> None:
+    def _hold(self, pieces: list[Piece]) -> None:
         for piece in pieces:
             self._held.append(piece)
             self._size += len(piece[1])
@@ -289,7 +234,7 @@ class WindowDecoder:
             elif payload:
                 open_lines.add(stream)
 
-    def _stream(self) -> DecodedStream:
+    def _result(self) -> DecodedStream:
         return DecodedStream(list(self._held), multiplexed=self.multiplexed)
 
 
@@ -297,16 +242,6 @@ class WindowDecoder:
 
 
 MAX_LINES_SHOWN = 40
-
-
-def stream_name(stream: str | int) -> str:
-    """``"stdout"``/``1`` -> ``"stdout"``; anything else is a usage error."""
-    text = str(stream).strip().lower()
-    if text in STREAM_NUMBERS:
-        return text
-    if text.isdigit() and int(text) in STREAM_NAMES:
-        return STREAM_NAMES[int(text)]
-    raise ArgumentError(f"Unknown stream '{stream}': use stdout, stderr (or 1, 2)")
 
 
 def other_stream(stream: str | int) -> str:
@@ -319,17 +254,12 @@ def stream_number(stream: str | int) -> int:
     return STREAM_NUMBERS[stream_name(stream)]
 
 
-def _log_line_stream(line: Any) -> str:
-    value = line.stream
-    return value if isinstance(value, str) else STREAM_NAMES.get(int(value), str(value))
-
-
 def output_lines(result: Any, stream: str | int = "stdout") -> list[str]:
     """The lines of ``stream``, with a timestamp prefix already split off for timestamped logs."""
     name = stream_name(stream)
     log_lines = getattr(result, "log_lines", None)
     if log_lines is not None:
-        return [str(line.text) for line in log_lines if _log_line_stream(line) == name]
+        return [str(line.text) for line in log_lines if line.stream == name]
     return [str(line) for line in result.output.lines(name)]
 
 

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Sequence
 from functools import cached_property
 from typing import NamedTuple
 
+from .arguments import ArgumentError
 from .errors import DaemonStreamError, ProtocolError
 
 STDIN, STDOUT, STDERR, SYSTEMERR = 0, 1, 2, 3
@@ -229,7 +230,7 @@ class DecodedStream:
 
     def data(self, stream: str | int = "stdout") -> bytes:
         """The concatenated payloads of ``stream`` (``stdout``/``stderr``/``stdin`` or 1/2/0)."""
-        number = _stream_number(stream)
+        number = STREAM_NUMBERS[stream_name(stream)]
         if number == STDOUT:
             return self.stdout
         if number == STDERR:
@@ -260,15 +261,14 @@ def _joined(parts: Iterable[bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def _stream_number(stream: str | int) -> int:
-    if isinstance(stream, int) and stream in STREAM_NAMES:
-        return stream
-    name = str(stream).strip().lower()
-    if name in STREAM_NUMBERS:
-        return STREAM_NUMBERS[name]
-    if name.isdigit() and int(name) in STREAM_NAMES:
-        return int(name)
-    raise ValueError(f"unknown stream {stream!r}: use stdout, stderr or stdin")
+def stream_name(stream: str | int) -> str:
+    """``"stdout"``/``1`` -> ``"stdout"`` (``stdin``/``0`` too); anything else is a usage error."""
+    text = str(stream).strip().lower()
+    if text in STREAM_NUMBERS:
+        return text
+    if text.isdigit() and int(text) in STREAM_NAMES:
+        return STREAM_NAMES[int(text)]
+    raise ArgumentError(f"Unknown stream '{stream}': use stdout, stderr (or 1, 2)")
 
 
 class MuxDecoder:
@@ -276,8 +276,11 @@ class MuxDecoder:
 
     ``multiplexed=False`` keeps a raw (TTY) stream as it is: every byte is stdout, no frames.
     A decoding error carries ``partial``, the output decoded before it, and is raised again by
-    every later call.
+    every later call. ``dropped``: bytes of output no longer held (none here; see
+    ``logstream.WindowDecoder``, which keeps only the last part).
     """
+
+    dropped = 0
 
     def __init__(
         self, *, multiplexed: bool = True, max_frame_size: int = DEFAULT_MAX_FRAME_SIZE
@@ -295,13 +298,14 @@ class MuxDecoder:
             raise self._failure
         if self._finished:
             raise ValueError("the decoder is finished; create a new one for a new stream")
-        before = len(self._pieces)
+        pieces: list[Piece] = []
         if not self.multiplexed:
             if data:
-                self._pieces.append((STDOUT, bytes(data)))
+                pieces.append((STDOUT, bytes(data)))
         else:
-            self._decode(lambda: self._frames.feed(bytes(data), self._pieces))
-        return self._pieces[before:]
+            self._decode(lambda: self._frames.feed(bytes(data), pieces), pieces)
+        self._hold(pieces)
+        return pieces
 
     def finish(self, *, incomplete_ok: bool = False) -> DecodedStream:
         """The decoded stream. At end of stream a partial frame is a ``ProtocolError``.
@@ -312,17 +316,21 @@ class MuxDecoder:
         if self._failure is not None:
             raise self._failure
         if not incomplete_ok:
-            self._decode(self._frames.end)
+            self._decode(self._frames.end, [])
         self._finished = True
         return self._result()
 
-    def _decode(self, step: Callable[[], object]) -> None:
+    def _decode(self, step: Callable[[], object], pieces: list[Piece]) -> None:
         try:
             step()
         except ProtocolError as error:
-            error.partial = self._result()  # everything decoded before the bad frame
+            self._hold(pieces)  # the frames before the bad one
+            error.partial = self._result()
             self._failure = error
             raise
+
+    def _hold(self, pieces: list[Piece]) -> None:
+        self._pieces += pieces
 
     def _result(self) -> DecodedStream:
         return DecodedStream(self._pieces, multiplexed=self.multiplexed)  # no feed after this

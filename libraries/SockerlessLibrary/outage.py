@@ -1,19 +1,12 @@
 """Daemons and AWS endpoints that went down during a run, and the rule that keeps them down.
 
-An address that refuses connections, cannot be resolved, or does not accept within the connect
-timeout is *down*, not busy (an AWS endpoint that accepts and sends nothing within the read
-timeout too): waiting longer for it only delays the failure. So a request that meets one is
-tried again for a few seconds (``DOWN_AFTER_SECONDS``, backing off from 0.25 s), and then the
-address is marked down for the rest of the run: every later request to it fails at once, saying
-since when it is down and why (the first cause). Throttling and 5xx answers are not outages:
-the endpoint answered, and they keep their back-off (``aws/retry.py``).
-
-Decided: a daemon or endpoint that comes back later in the same run is **not** used again. A run
-whose target vanished for seconds has already failed the steps that needed it, its cleanup
-stands incomplete in the journal, and the closing lines name the sweep command that finishes it;
-a silent return would make the later results depend on the timing of the outage. A daemon that
-never answered in this run (a wrong ``SOCKERLESS_HOST``) is marked down at its first failure,
-without retries: that is a configuration error, not a blip.
+An address that refuses connections, cannot be resolved or does not accept within the connect
+timeout (an AWS endpoint also: sends nothing within the read timeout) is *down*, not busy:
+waiting longer only delays the failure. A request that meets one is retried for a few seconds
+(``DOWN_AFTER_SECONDS``, backing off from 0.25 s); then the address is down for the rest of the
+run, even if it comes back, and every later request to it fails at once naming the first cause.
+A daemon that never answered in the run is marked down at its first failure. Why, and what is
+not an outage (throttling, 5xx): docs/reliability.md, "Down, not busy".
 """
 
 from __future__ import annotations
@@ -21,7 +14,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .journal import utc_now
 
@@ -59,24 +52,20 @@ class RetryStreak:
     """The attempts at one request while its address does not answer, bounded in time."""
 
     bound: float
-    first_delay: float
+    delay: float  # before the next attempt: the first retry's, then doubled each time
     clock: Callable[[], float]
     attempts: int = 0
     started: float | None = None
-    _delay: float = field(init=False)
-
-    def __post_init__(self) -> None:
-        self._delay = self.first_delay
 
     def failed(self, attempt_started: float) -> float | None:
         """Count a failed attempt; the delay before the next one, or ``None``: give up."""
         self.attempts += 1
         if self.started is None:
             self.started = attempt_started
-        delay = self._delay
+        delay = self.delay
         if self.elapsed + delay > self.bound:
             return None
-        self._delay *= 2
+        self.delay *= 2
         return delay
 
     @property

@@ -62,26 +62,23 @@ def poll_until(
     wait = interval
     attempts = 0
     last_state: str | None = None
-    last_value: object = None
     while True:
         attempts += 1
         try:
             value = poller.probe()
         except poller.errors as error:
             state = f"{type(error).__name__}: {error}"
-            last_value = error
+            last_value: object = error
             finished = False
         else:
             state = poller.describe(value)
             last_value = value
             finished = poller.done(value)
-            if finished:
-                if state != last_state:
-                    log(f"{what}: {state} (after {clock() - started:.1f} s)")
-                return value
         if state != last_state:
             log(f"{what}: {state} (after {clock() - started:.1f} s)")
             last_state = state
+        if finished:
+            return value
         remaining = deadline - clock()
         if remaining <= 0:
             raise PollTimeout(

@@ -103,13 +103,12 @@ def start_embedded_simulator(options: SimulatorOptions) -> SimulatorHandle:
     check_simulator_environment()
     from sockerless_sim.launcher import SimulatorProcess  # noqa: PLC0415 - only when needed
 
-    process: SimulatorHandle = SimulatorProcess.start(
+    return SimulatorProcess.start(
         profile=options.profile,
         time_scale=options.time_scale,
         quirks=options.quirks,
         ready_timeout=SIMULATOR_READY_TIMEOUT,
     )
-    return process
 
 
 @dataclass
@@ -177,9 +176,8 @@ def start_target(
         return ActiveTarget(SOCKERLESS, choice.host, AwsConfig.from_env(env))
     simulator = starter(options)
     info: SimulatorInfoLike = simulator.info
-    socket_path = str(simulator.info.socket_path)
     return ActiveTarget(
-        EMBEDDED, f"unix://{socket_path}", AwsConfig.from_simulator(info), simulator
+        EMBEDDED, f"unix://{simulator.info.socket_path}", AwsConfig.from_simulator(info), simulator
     )
 
 

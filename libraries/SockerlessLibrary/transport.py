@@ -50,6 +50,7 @@ DEFAULT_API_VERSION = "1.44"  # the newest API the library speaks: the ceiling o
 MIN_API_VERSION = "1.24"  # the oldest it accepts from a daemon (Docker 1.12)
 AUTO = "auto"  # negotiate with the daemon on the first request
 _API_VERSION = re.compile(r"(\d{1,4})\.(\d{1,4})")
+_NEWEST, _OLDEST = (1, 44), (1, 24)  # DEFAULT_API_VERSION and MIN_API_VERSION as numbers
 USER_AGENT = "SockerlessLibrary"
 RECV_SIZE = 256 * 1024
 MAX_HEAD_SIZE = 64 * 1024  # of a response head, kept to quote it when it breaks off
@@ -139,12 +140,7 @@ class Response:
 
     def __init__(self, answer: Answer, body: bytes) -> None:
         self.status, self.reason, self.body = answer.status, answer.reason, body
-        self._answer = answer
-
-    @property
-    def headers(self) -> dict[str, str]:
-        """Header names lower-cased; a repeated header's values joined with ``, ``."""
-        return self._answer.fields
+        self.headers = answer.fields  # names lower-cased; a repeated header's values joined
 
     def json(self) -> Any:
         """The body parsed as JSON."""
@@ -174,9 +170,7 @@ class Deadline:
     def expired(self, what: str = "no complete response") -> DaemonTimeout:
         """The error to raise when the deadline passed: ``what`` happened within the timeout."""
         return DaemonTimeout(
-            f"{self.operation} on {self.target}: {what} within the {self.seconds:g} s read timeout",
-            operation=self.operation,
-            timeout=self.seconds,
+            f"{self.operation} on {self.target}: {what} within the {self.seconds:g} s read timeout"
         )
 
 
@@ -259,9 +253,7 @@ def open_socket(target: Target, operation: str, limit: float) -> WireSocket:
         return sock
     except TimeoutError:
         raise DaemonTimeout(
-            f"{operation}: connecting to {target} took longer than the {limit:g} s connect timeout",
-            operation=operation,
-            timeout=limit,
+            f"{operation}: connecting to {target} took longer than the {limit:g} s connect timeout"
         ) from None
     except FileNotFoundError:
         why = f"no socket at {target.socket_path}"
@@ -635,17 +627,13 @@ def negotiate_api_version(server: str | None, operation: str, target: Target) ->
             f"{excerpt(server, 60)!r}, which is not a Docker API version (major.minor); pin "
             f"the version (library argument api_version=1.41) to skip negotiation"
         )
-    minimum = parse_api_version(MIN_API_VERSION)
-    assert minimum is not None
-    if parsed < minimum:
+    if parsed < _OLDEST:
         raise ConfigurationError(
             f"{operation} on {target}: the daemon speaks Docker API {server} at most, older "
             f"than {MIN_API_VERSION}, the oldest this library supports (it speaks "
             f"{MIN_API_VERSION} to {DEFAULT_API_VERSION})"
         )
-    ceiling = parse_api_version(DEFAULT_API_VERSION)
-    assert ceiling is not None
-    return f"{parsed[0]}.{parsed[1]}" if parsed < ceiling else DEFAULT_API_VERSION
+    return f"{parsed[0]}.{parsed[1]}" if parsed < _NEWEST else DEFAULT_API_VERSION
 
 
 NegotiationListener = Callable[[ApiVersion], None]
@@ -670,80 +658,64 @@ class Transport:
         self.target = target if isinstance(target, Target) else Target.parse(target)
         self.outages = outages
         requested = pinned_api_version(api_version)
+        # The API version and how it was chosen.
         if requested == AUTO:
-            self._api = ApiVersion(DEFAULT_API_VERSION, "pending")
+            self.api = ApiVersion(DEFAULT_API_VERSION, "pending")
         elif requested is None:
-            self._api = ApiVersion(None, "unversioned")
+            self.api = ApiVersion(None, "unversioned")
         else:
-            self._api = ApiVersion(requested, "pinned")
+            self.api = ApiVersion(requested, "pinned")
         self._on_negotiated = on_negotiated
         self._negotiation_lock = threading.Lock()
         self.timeouts = timeouts or Timeouts()
         self._pooled: Connection | None = None
         self._pool_lock = threading.Lock()
         self._count_lock = threading.Lock()
-        self._request_count = 0
+        # Every HTTP request sent so far (a retry after a closed keep-alive counts too).
+        self.request_count = 0
         # The request line of the latest request, so a failing keyword can show what it sent.
         self.last_request = ""
 
-    @property
-    def request_count(self) -> int:
-        """Every HTTP request sent so far (a retry after a closed keep-alive counts too)."""
-        return self._request_count
-
     def count_request(self) -> None:
-        """Count one request (hijack and WebSocket callers send theirs themselves)."""
+        """Count one request (WebSocket callers send theirs themselves)."""
         with self._count_lock:
-            self._request_count += 1
-
-    @property
-    def api_version(self) -> str | None:
-        """The version in the path prefix (before negotiation: the one it would fall back to)."""
-        return self._api.version
-
-    @property
-    def api(self) -> ApiVersion:
-        """The API version and how it was chosen."""
-        return self._api
+            self.request_count += 1
 
     def use_api_version(self, api: ApiVersion) -> None:
         """Take the outcome of an earlier negotiation with the same daemon (no new ping)."""
-        if self._api.source == "pending" and api.source == "negotiated":
-            self._api = api
+        if self.api.source == "pending" and api.source == "negotiated":
+            self.api = api
 
-    def ensure_api_version(self, operation: str, timeouts: Timeouts | None = None) -> str | None:
+    def ensure_api_version(self, operation: str, timeouts: Timeouts) -> str | None:
         """The version to use, negotiating first if that is still pending (once, thread-safe).
 
         Negotiation failures that mean the daemon cannot answer at all (unreachable, no response
         in time, malformed response head) are raised as they would be for ``operation`` itself.
         """
-        if self._api.source == "pending":
+        if self.api.source == "pending":
             with self._negotiation_lock:
-                if self._api.source == "pending":
-                    self._negotiate(operation, timeouts or self.timeouts)
-        return self._api.version
+                if self.api.source == "pending":
+                    self._negotiate(operation, timeouts)
+        return self.api.version
 
     def _negotiate(self, operation: str, timeouts: Timeouts) -> None:
-        server = self._ping_api_version(operation, timeouts)
-        version = negotiate_api_version(server, operation, self.target)
-        self._api = ApiVersion(version, "negotiated", server)
-        if self._on_negotiated is not None:
-            self._on_negotiated(self._api)
-
-    def _ping_api_version(self, operation: str, timeouts: Timeouts) -> str | None:
-        """``GET /_ping`` without a version prefix; the ``API-Version`` header, whatever the
-        status (Docker sets it on every answer). A body that breaks off only costs the
+        """``GET /_ping`` without a version prefix; its ``API-Version`` header counts whatever
+        the status (Docker sets it on every answer). A body that breaks off only costs the
         kept-alive connection."""
         request = self.build_request("GET", "/_ping", operation=operation, versioned=False)
         with self._pool_lock:
             connection, response = self._send(request, timeouts, pooled=True)
             with contextlib.suppress(ProtocolError):
                 self._read_pooled(connection, response)
-        return response.fields.get("api-version")
+        server = response.fields.get("api-version")
+        version = negotiate_api_version(server, operation, self.target)
+        self.api = ApiVersion(version, "negotiated", server)
+        if self._on_negotiated is not None:
+            self._on_negotiated(self.api)
 
     def url_path(self, path: str, query: str = "", *, versioned: bool = True) -> str:
         """``/v1.44/containers/json?all=true`` from ``/containers/json`` and a query string."""
-        version = self._api.version if versioned else None
+        version = self.api.version if versioned else None
         prefix = f"/v{version}" if version else ""
         return f"{prefix}{path}" + (f"?{query}" if query else "")
 
@@ -846,7 +818,7 @@ class Transport:
         replaced by a new one if the daemon had closed it (seen before sending, or by no answer
         to this request: then sent once more); else on a connection of its own."""
         deadline = Deadline(timeouts.read, request.operation, self.target)
-        for attempt in range(2):
+        while True:
             connection = self._take_pooled() if pooled else None
             reused = connection is not None
             connection = connection or Connection(self.connect(request.operation, timeouts))
@@ -855,13 +827,12 @@ class Transport:
                 return connection, exchange(connection, request, deadline)
             except NoResponse as error:
                 connection.close()
-                if reused and attempt == 0:
+                if reused:  # taken from the pool, which is empty now: the next is a new one
                     continue
                 raise self._no_answer(request, error) from None
             except BaseException:
                 connection.close()
                 raise
-        raise AssertionError("unreachable: the second attempt returns or raises")
 
     def _take_pooled(self) -> Connection | None:
         """The kept-alive connection, unless the daemon has closed it meanwhile."""

@@ -46,13 +46,9 @@ class UnixHTTPConnection(HTTPConnection):
 
 
 class UnixHTTPConnectionPool(HTTPConnectionPool):
-    """A keep-alive pool of ``UnixHTTPConnection`` to one socket."""
+    """A keep-alive pool of ``UnixHTTPConnection`` to one socket (``socket_path=``)."""
 
     ConnectionCls = UnixHTTPConnection
-
-    def __init__(self, socket_path: str, maxsize: int = 4) -> None:
-        super().__init__("localhost", maxsize=maxsize, socket_path=socket_path)
-        self.socket_path = socket_path
 
 
 class UnixSocketAdapter(HTTPAdapter):
@@ -62,9 +58,10 @@ class UnixSocketAdapter(HTTPAdapter):
         self, socket_path: str, default_timeout: tuple[float, float], pool_maxsize: int = 4
     ) -> None:
         super().__init__(max_retries=0)
-        self.socket_path = socket_path
         self.default_timeout = default_timeout
-        self._pool = UnixHTTPConnectionPool(socket_path, maxsize=pool_maxsize)
+        self._pool = UnixHTTPConnectionPool(
+            "localhost", maxsize=pool_maxsize, socket_path=socket_path
+        )
 
     def get_connection_with_tls_context(
         self,

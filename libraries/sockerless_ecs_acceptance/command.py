@@ -114,11 +114,6 @@ def asked_for(user_options: Sequence[str], option: str) -> bool:
     return bool(options[option])
 
 
-def wants_help(user_options: Sequence[str]) -> bool:
-    """``-h``/``--help`` (or an abbreviation robot accepts) anywhere among the options."""
-    return asked_for(user_options, "help")
-
-
 def _robot_parser() -> ArgumentParser:
     # Robot's own parser, so abbreviations, `--option=value`, argument files and ROBOT_OPTIONS
     # read as robot will read them; help and version are left to the caller. It leaves sys.path
@@ -152,7 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     user_options = list(sys.argv[1:] if argv is None else argv)
     if user_options[:1] == [INIT]:
         return init(user_options[1:])
-    if wants_help(user_options):
+    if asked_for(user_options, "help"):
         print(HELP + f"\n{DISTRIBUTION} {kit_version()}")
         return 0
     if asked_for(user_options, "version"):

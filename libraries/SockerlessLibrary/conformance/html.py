@@ -40,14 +40,6 @@ def _status_cell(status: str) -> str:
     return _cell(status, colour=STATUS_COLOURS.get(status, NEUTRAL))
 
 
-def _headers(comparison: Comparison) -> list[str]:
-    headers = ["Probe", "Docker behaviour checked", "Docker Engine", "This target"]
-    if comparison.baseline_run is not None:
-        headers.append("Since the baseline")
-    headers.append("The kit's message")
-    return headers
-
-
 def _row(row: Row, with_change: bool) -> str:
     probe = row.probe
     cells = [
@@ -66,7 +58,10 @@ def _row(row: Row, with_change: bool) -> str:
 
 def _area_table(rows: Iterable[Row], comparison: Comparison) -> str:
     with_change = comparison.baseline_run is not None
-    head = "".join(_cell(header, tag="th", colour=NEUTRAL) for header in _headers(comparison))
+    headers = ["Probe", "Docker behaviour checked", "Docker Engine", "This target"]
+    headers += ["Since the baseline"] if with_change else []
+    headers.append("The kit's message")
+    head = "".join(_cell(header, tag="th", colour=NEUTRAL) for header in headers)
     body = "".join(_row(row, with_change) for row in rows)
     return f'<table style="border-collapse:collapse"><tr>{head}</tr>{body}</table>'
 
@@ -76,21 +71,22 @@ def _run_line(title: str, run: Mapping[str, str]) -> str:
     return f"<p><b>{_text(title)}</b> {_text('; '.join(parts))}</p>"
 
 
-def _gone(comparison: Comparison) -> str:
-    if not comparison.gone:
-        return ""
-    names = ", ".join(probe.name for probe in comparison.gone)
-    return f"<p><b>In the baseline, not in this run:</b> {_text(names)}</p>"
+def _areas(comparison: Comparison, heading: str) -> list[str]:
+    """Each area's ``heading`` (an HTML pattern for its name) and table, then the probes that
+    are gone since the baseline."""
+    parts = []
+    for area, rows in comparison.areas():
+        parts += [heading.format(_text(area)), _area_table(rows, comparison)]
+    if comparison.gone:
+        names = ", ".join(probe.name for probe in comparison.gone)
+        parts.append(f"<p><b>In the baseline, not in this run:</b> {_text(names)}</p>")
+    return parts
 
 
 def matrix_table(comparison: Comparison) -> str:
     """The matrix for ``log.html``: the summary, then one table per area."""
-    parts = [f"<p><b>Docker conformance</b> {_text(comparison.summary())}</p>"]
-    for area, rows in comparison.areas():
-        parts.append(f"<p><b>{_text(area)}</b></p>")
-        parts.append(_area_table(rows, comparison))
-    parts.append(_gone(comparison))
-    return "".join(parts)
+    summary = f"<p><b>Docker conformance</b> {_text(comparison.summary())}</p>"
+    return "".join([summary, *_areas(comparison, "<p><b>{}</b></p>")])
 
 
 def matrix_page(comparison: Comparison) -> str:
@@ -111,9 +107,5 @@ def matrix_page(comparison: Comparison) -> str:
     if comparison.baseline_run is not None:
         parts.append(_run_line("Compared with the baseline", comparison.baseline_run))
     parts.append(f"<p>{_text(comparison.summary())}</p>")
-    for area, rows in comparison.areas():
-        parts.append(f"<h2>{_text(area)}</h2>")
-        parts.append(_area_table(rows, comparison))
-    parts.append(_gone(comparison))
-    parts.append("</body></html>\n")
+    parts += [*_areas(comparison, "<h2>{}</h2>"), "</body></html>\n"]
     return "\n".join(parts)

@@ -1,10 +1,5 @@
-"""The conformance matrix in a run: a listener that records each probe, one keyword that writes it.
-
-``ConformanceMatrix`` is a Robot library of its own (``resources/conformance.resource`` imports
-it) and its own listener: each test tagged ``conformance`` that ends becomes a `Probe`, and
-`Write Conformance Matrix` (the conformance suite's teardown) writes ``conformance.json`` and
-``conformance.html`` next to ``output.xml`` and puts the matrix in ``log.html``.
-"""
+"""The conformance matrix in a run: ``ConformanceMatrix``, a listener that records each probe and
+the keyword that writes the matrix (``resources/conformance.resource`` imports it)."""
 
 from __future__ import annotations
 
@@ -26,17 +21,6 @@ MATRIX_FILE = "conformance.json"
 PAGE_FILE = "conformance.html"
 PROBE_TAG = "conformance"
 DAEMON_TEXT_LIMIT = 200
-
-
-def probe_of(result: Any) -> Probe:
-    """The probe a finished Robot test (``robot.result.TestCase``) stands for."""
-    return Probe(
-        area=str(result.parent.name),
-        name=str(result.name),
-        checks=str(result.doc),
-        status=str(result.status),
-        message=probe_message(str(result.message)),
-    )
 
 
 def _optional_matrix(path: str, what: str) -> Matrix | None:
@@ -74,7 +58,14 @@ class ConformanceMatrix:
         """Listener: record a finished probe."""
         # A test that did not run (``NOT RUN``: --dryrun, --exitonfailure) measured nothing.
         if PROBE_TAG in result.tags and result.status in STATUSES:
-            self.probes.append(probe_of(result))
+            probe = Probe(
+                area=str(result.parent.name),
+                name=str(result.name),
+                checks=str(result.doc),
+                status=str(result.status),
+                message=probe_message(str(result.message)),
+            )
+            self.probes.append(probe)
 
     @keyword(tags=("Conformance",))
     def write_conformance_matrix(

@@ -14,14 +14,11 @@ from ..arguments import ANY_STATUS, parse_expected_status, seconds
 from ..capping import cap, cap_lines
 from ..create_options import CreateOptions, container_create_body, stop_seconds
 from ..listeners.log import debug, log, warn
-from ..run.creation import CreateGuard, kit_labels
-from ..waits.exit_wait import ExitWait, Polling, container_state, describe_state
+from ..run.creation import CreateInFlight, kit_labels
+from ..waits.exit_wait import ExitWait, container_state, describe_state
 from . import LibraryComponent
 
 _CONTAINER_ID = re.compile(r"^[0-9a-f]{64}$")
-# Status waits back off (0.5 s, 1 s, 2 s, 2 s...): a wait for a Fargate task's exit can last
-# minutes, and every inspect costs the daemon a DescribeTasks.
-MAX_STATUS_POLL_INTERVAL = 2.0
 
 
 class ContainerKeywords(LibraryComponent):
@@ -114,14 +111,13 @@ class ContainerKeywords(LibraryComponent):
         )
         # A bad option fails here, before the budget counts the create or anything is sent.
         body = container_create_body(image, command, options, kit_labels(self.ctx))
-        guard = CreateGuard(self.ctx)
-        create = guard.begin(name)  # the cost guard: beyond the budget this fails, unsent
+        create = CreateInFlight.begin(self.ctx, name)  # beyond the budget this fails, unsent
         try:
             answer = self.client.create_container_from_body(body, name=name, expected=expected)
         except Exception as error:
-            guard.failed(create, error)
+            create.failed(error)
             raise
-        return guard.answered(create, answer, tty=bool(body.get("Tty")), image=image)
+        return create.answered(answer, tty=bool(body.get("Tty")), image=image)
 
     @keyword(tags=("Container",))
     def start_container(
@@ -285,10 +281,8 @@ class ContainerKeywords(LibraryComponent):
         | Should Be Equal | ${inspect}[State][Status] | exited | msg=State.Status |
         | Should Be Equal As Integers | ${inspect}[State][ExitCode] | 0 | |
         """
-        polling = Polling(interval=0.5, max_interval=MAX_STATUS_POLL_INTERVAL)
         budget = seconds(timeout, self.ctx.settings.start_timeout)
-        waiting = ExitWait(self.ctx, container_id, budget, polling, log=log, warn=warn)
-        return waiting.run()
+        return ExitWait(self.ctx, container_id, budget, log=log, warn=warn).run()
 
     @keyword(tags=("Container",))
     def remove_container(

@@ -1,12 +1,5 @@
-"""Docker-only mode: the target is a plain Docker Engine, and the run checks Docker behaviour only.
-
-The conformance suite (``suites/conformance``) must pass on a real Docker Engine, the reference a
-Docker-compatible daemon is measured against. Such an engine has no AWS side: no task to prove,
-nothing on AWS to clean. In Docker-only mode the suite leaves out its ECS checks, and the
-library's cleanup, when the run has no AWS credentials, removes containers through the daemon
-only and counts that as complete. Nothing else changes: every Fargate proof and the ECS suites'
-teardown are the same keywords as ever, and on a plain Docker Engine they fail as before.
-"""
+"""Docker-only mode: the target is a plain Docker Engine (the conformance suite's reference),
+which has no AWS side to prove or clean (see `Enter Docker-Only Mode`)."""
 
 from __future__ import annotations
 

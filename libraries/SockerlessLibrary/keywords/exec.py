@@ -14,7 +14,6 @@ from ..capping import cap_output, show_line
 from ..client import ExecStream
 from ..create_options import environment
 from ..listeners.log import log
-from ..mux import DecodedStream
 from ..polling import Poller, PollTimeout, poll_until
 from ..run.agent_token import learn_agent_token
 from . import LibraryComponent
@@ -28,11 +27,6 @@ class ProcessResult:
     rc: int
     stdout: str
     stderr: str
-
-    @classmethod
-    def from_output(cls, exec_id: str, rc: int, output: DecodedStream) -> ProcessResult:
-        """The result of a finished exec: its exit code and its two streams as text."""
-        return cls(exec_id, rc, _text(output.text("stdout")), _text(output.text("stderr")))
 
     @property
     def stdout_lines(self) -> list[str]:
@@ -52,11 +46,6 @@ class ProcessResult:
         )
 
     __repr__ = __str__
-
-
-def _text(stream_text: str) -> str:
-    """Output as ``Run Process`` gives it: one trailing newline removed."""
-    return stream_text.removesuffix("\n").removesuffix("\r")
 
 
 def _describe_exec(inspect: dict[str, Any]) -> str:
@@ -237,7 +226,12 @@ class ExecKeywords(LibraryComponent):
             raise AssertionError(
                 f"Exec {exec_id} finished without an exit code: {_describe_exec(inspect)}"
             )
-        result = ProcessResult.from_output(exec_id, code, stream.output)
+        # As ``Run Process`` gives output: one trailing newline removed.
+        stdout, stderr = (
+            stream.output.text(name).removesuffix("\n").removesuffix("\r")
+            for name in ("stdout", "stderr")
+        )
+        result = ProcessResult(exec_id, code, stdout, stderr)
         log(f"Process {list(command)} in {container_id}: rc {result.rc}")
         return result
 

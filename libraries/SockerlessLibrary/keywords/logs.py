@@ -11,7 +11,7 @@ from ..arguments import seconds
 from ..capping import cap_output
 from ..client import LogsResult
 from ..listeners.log import log, warn
-from ..logstream import stream_name
+from ..mux import stream_name
 from ..run.agent_token import learn_agent_token
 from ..waits.log_wait import LineWait, log_result
 from . import LibraryComponent

@@ -19,9 +19,8 @@ from ..aws.proof import AwsProver
 from ..aws.queries import ContainerResources
 from ..aws.verify import AwsVerifier
 from ..listeners.log import log, set_top_metadata, warn
-from ..waits.exit_wait import EXITED, ExitWait, Polling, container_state, describe_state
+from ..waits.exit_wait import EXITED, ExitWait, container_state, describe_state
 from . import LibraryComponent
-from .containers import MAX_STATUS_POLL_INTERVAL
 
 PROOF_DEADLINE_MARGIN_SECONDS = 30.0
 
@@ -217,8 +216,7 @@ class ProofKeywords(LibraryComponent):
         budget = seconds(timeout, self.ctx.settings.start_timeout)
         wait = seconds(aws_timeout, self.ctx.settings.aws_timeout, name="aws_timeout")
         self.ctx.require_created(container_id, "Container Should Have Exited With Code")
-        polling = Polling(interval=0.5, max_interval=MAX_STATUS_POLL_INTERVAL)
-        inspect = ExitWait(self.ctx, container_id, budget, polling, log=log, warn=warn).run()
+        inspect = ExitWait(self.ctx, container_id, budget, log=log, warn=warn).run()
         state = container_state(inspect)
         if state.get("Status") not in EXITED:
             raise AssertionError(

@@ -18,11 +18,10 @@ from ..logstream import (
     other_stream,
     output_lines,
     show_lines,
-    stream_name,
     stream_number,
     whole_line_present,
 )
-from ..mux import STREAM_NAMES
+from ..mux import STREAM_NAMES, stream_name
 from . import LibraryComponent
 
 

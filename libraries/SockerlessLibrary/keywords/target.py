@@ -57,12 +57,11 @@ class TargetKeywords(LibraryComponent):
         | Connect To Sockerless | unix:///tmp/sockerless.sock | read_timeout=90s |
         | Connect To Sockerless | unix:///run/docker.sock | api_version=1.41 |
         """
+        current = self.ctx.timeouts()  # a timeout not given stays as it is
         target = self.ctx.connect(
             host,
-            None
-            if connect_timeout is None
-            else seconds(connect_timeout, 0, name="connect_timeout"),
-            None if read_timeout is None else seconds(read_timeout, 0, name="read_timeout"),
+            seconds(connect_timeout, current.connect, name="connect_timeout"),
+            seconds(read_timeout, current.read, name="read_timeout"),
             api_version,
         )
         log(f"Connected to {target.describe()} (run id {self.ctx.run_id})")

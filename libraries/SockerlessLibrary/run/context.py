@@ -26,7 +26,6 @@ from ..outage import Outages
 from ..support import DaemonSupport
 from ..target import (
     ActiveTarget,
-    SimulatorOptions,
     SimulatorStarter,
     TargetChoice,
     choose_target,
@@ -143,13 +142,6 @@ class LibraryContext:
             return TargetChoice(self._target.kind, self._target.host, "connected")
         return choose_target(self._host, self.env)
 
-    def simulator_options(self) -> SimulatorOptions:
-        """Embedded simulator settings: import arguments, then ``SOCKERLESS_SIM_*``."""
-        s = self.settings
-        return simulator_options(
-            s.simulator_profile, s.simulator_time_scale, s.simulator_quirks, self.env
-        )
-
     @property
     def run_id(self) -> str:
         """``SOCKERLESS_KIT_RUN_ID`` or one generated for this process."""
@@ -212,10 +204,12 @@ class LibraryContext:
     def target(self) -> ActiveTarget:
         """The connected target, starting the embedded simulator if that is the choice."""
         if self._target is None:
-            choice = choose_target(self._host, self.env)
-            self._target = start_target(
-                choice, self.env, self.simulator_options(), self._simulator_starter
+            s = self.settings  # the import arguments, then ``SOCKERLESS_SIM_*``
+            options = simulator_options(
+                s.simulator_profile, s.simulator_time_scale, s.simulator_quirks, self.env
             )
+            choice = choose_target(self._host, self.env)
+            self._target = start_target(choice, self.env, options, self._simulator_starter)
             if self._target.simulator is not None and not self._exit_hook_registered:
                 # The library's close() stops it; this covers a run that never gets that far.
                 atexit.register(self.stop_target)
@@ -232,11 +226,6 @@ class LibraryContext:
             connect=self._connect_timeout if connect is None else connect,
             read=self._read_timeout if read is None else read,
         )
-
-    @property
-    def read_timeout(self) -> float:
-        """The default read timeout of a request, in seconds."""
-        return self._read_timeout
 
     def remember_created(self, container_id: str, *, tty: bool, scope: str) -> None:
         """Register a new container for cleanup in ``scope`` and write it to the journal."""
@@ -318,23 +307,18 @@ class LibraryContext:
     def connect(
         self,
         host: str | None,
-        connect_timeout: float | None,
-        read_timeout: float | None,
+        connect_timeout: float,
+        read_timeout: float,
         api_version: str | None = None,
     ) -> ActiveTarget:
         """Make the target usable; a new host, new timeouts or API version replace the client.
 
         Connecting again with nothing changed keeps the client (and its request count).
         """
-        changed = False
-        if api_version is not None:
-            wanted = pinned_api_version(api_version) or AUTO
-            if wanted != self._api_version:
-                self._api_version, changed = wanted, True
-        if connect_timeout is not None and connect_timeout != self._connect_timeout:
-            self._connect_timeout, changed = connect_timeout, True
-        if read_timeout is not None and read_timeout != self._read_timeout:
-            self._read_timeout, changed = read_timeout, True
+        wanted = self._api_version if api_version is None else pinned_api_version(api_version)
+        settings = (connect_timeout, read_timeout, wanted or AUTO)
+        changed = settings != (self._connect_timeout, self._read_timeout, self._api_version)
+        self._connect_timeout, self._read_timeout, self._api_version = settings
         if host and (self._target is None or self._target.host != host):
             if self._target is not None:
                 # An embedded simulator keeps running until close: what it holds may still

@@ -28,63 +28,58 @@ def kit_labels(ctx: LibraryContext) -> dict[str, str]:
 
 @dataclass
 class CreateInFlight:
-    """One create between its budget slot and the daemon's answer."""
+    """One create between its budget slot and the daemon's answer: the budget, registry and
+    journal bookkeeping around it."""
 
+    ctx: LibraryContext
     slot: BudgetSlot
     pending: UnconfirmedCreate
     scope: str
     name: str | None
 
-
-class CreateGuard:
-    """The budget, registry and journal bookkeeping around one create request."""
-
-    def __init__(self, ctx: LibraryContext) -> None:
-        self.ctx = ctx
-
-    def begin(self, name: str | None) -> CreateInFlight:
+    @classmethod
+    def begin(cls, ctx: LibraryContext, name: str | None) -> CreateInFlight:
         """Count the create (or fail, unsent, beyond the budget or to a target that went down)
         and note it as unconfirmed."""
-        refuse_create_when_down(self.ctx)
-        scope = self.ctx.robot.current_scope()
-        slot = self.ctx.task_budget().reserve(scope)
+        refuse_create_when_down(ctx)
+        scope = ctx.robot.current_scope()
+        slot = ctx.task_budget().reserve(scope)
         # Until the ID is registered, an interruption (signal, Robot timeout, lost answer) may
         # leave a container the daemon is still making: cleanup then looks for it by label.
-        pending = self.ctx.registry.expect_create(
-            name, scope, deadline=time.monotonic() + self.ctx.read_timeout
+        pending = ctx.registry.expect_create(
+            name, scope, deadline=time.monotonic() + ctx.timeouts().read
         )
-        return CreateInFlight(slot, pending, scope, name)
+        return cls(ctx, slot, pending, scope, name)
 
-    def failed(self, create: CreateInFlight, error: Exception) -> None:
+    def failed(self, error: Exception) -> None:
         """The create raised: give its slot back when no container can have come of it."""
         if isinstance(error, DaemonResponseError | ConfigurationError):
-            self.ctx.registry.settle(create.pending)
-            create.slot.settle_failed_create(error)
+            self.ctx.registry.settle(self.pending)
+            self.slot.settle_failed_create(error)
 
-    def refused(self, create: CreateInFlight, status: int) -> None:
+    def refused(self, status: int) -> None:
         """The daemon answered an error status: there is no container to clean."""
-        self.ctx.registry.settle(create.pending)
-        create.slot.give_back(f"the daemon refused the create: HTTP {status}")
+        self.ctx.registry.settle(self.pending)
+        self.slot.give_back(f"the daemon refused the create: HTTP {status}")
 
-    def answered(
-        self, create: CreateInFlight, body: Any, *, tty: bool, image: str = ""
-    ) -> str | None:
+    def answered(self, body: Any, *, tty: bool, image: str = "") -> str | None:
         """The daemon answered success: register the container (journal, cleanup) or, with no
         ID in the answer, give the slot back. Returns the container ID."""
+        ctx = self.ctx
         container_id = body.get("Id") if isinstance(body, Mapping) else None
         if not container_id:
-            self.ctx.registry.settle(create.pending)
-            create.slot.give_back(f"the daemon answered {body} without a container ID")
-            self.ctx.log(f"Create answered without a container ID: {body}")
+            ctx.registry.settle(self.pending)
+            self.slot.give_back(f"the daemon answered {body} without a container ID")
+            ctx.log(f"Create answered without a container ID: {body}")
             return None
         container_id = str(container_id)
-        self.ctx.remember_created(container_id, tty=tty, scope=create.scope)
-        self.ctx.registry.settle(create.pending)
-        self.ctx.robot.debug(f"Registered {container_id[:12]} for cleanup in scope {create.scope}")
-        self.ctx.log(
+        ctx.remember_created(container_id, tty=tty, scope=self.scope)
+        ctx.registry.settle(self.pending)
+        ctx.robot.debug(f"Registered {container_id[:12]} for cleanup in scope {self.scope}")
+        ctx.log(
             f"Created container {container_id} ({image or 'image not named'}, "
-            f"name {create.name or 'none'})"
+            f"name {self.name or 'none'})"
         )
         for warning in body.get("Warnings") or []:
-            self.ctx.log(f"Daemon warning: {warning}")
+            ctx.log(f"Daemon warning: {warning}")
         return container_id

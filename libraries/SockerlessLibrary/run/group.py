@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 # An address as Robot would link it in the report (``unix://...``, ``http://...``).
@@ -47,19 +47,8 @@ class ProcessAccount:
 
     def as_record(self) -> dict[str, Any]:
         """The ledger's ``account`` record."""
-        return {
-            "event": ACCOUNT,
-            "run_id": self.run_id,
-            "created": self.created,
-            "cleaned": self.cleaned,
-            "proven_gone": self.proven_gone,
-            "left": list(self.left[:MAX_LISTED_IDS]),
-            "left_count": self.left_count,
-            "sweep": self.sweep,
-            "down": list(self.down),
-            "timeline": self.timeline,
-            "embedded": self.embedded,
-        }
+        record = {"event": ACCOUNT, **asdict(self)}
+        return {**record, "left": list(self.left[:MAX_LISTED_IDS]), "down": list(self.down)}
 
     @classmethod
     def from_record(cls, record: Mapping[str, Any]) -> ProcessAccount:
@@ -192,14 +181,12 @@ class GroupAccount:
         Under pabot the merged report keeps one process's value for each name, so every name
         a process may set is set here whenever any process has something to say under it.
         """
-        data = {"Cleanup": self.summary()}
-        left = self.left_text()
-        if left:
-            data["Cleanup left"] = left
-        down = self.down_text()
-        if down:
-            data["Down during the run"] = down
-        return data
+        data = {
+            "Cleanup": self.summary(),
+            "Cleanup left": self.left_text(),
+            "Down during the run": self.down_text(),
+        }
+        return {name: value for name, value in data.items() if value}
 
     def timelines(self) -> list[str]:
         """The processes' ``timeline.json`` files, in the order they reported."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from ..aws.leftovers import CleanupLeft
@@ -16,7 +17,7 @@ from ..errors import SockerlessError
 from ..journal import RunJournal, journal_directory
 from ..polling import Poller, PollTimeout, poll_until
 from .context import LibraryContext
-from .outages import account_for_leftovers, cleanup_left
+from .outages import cleanup_left
 from .registry import Selection, UnconfirmedCreate, everything
 
 CLEANUP_DEADLINE_SECONDS = 60.0
@@ -52,31 +53,26 @@ class Janitor:
     def clean(self, container_id: str, journal: RunJournal | None = None) -> ContainerCleanupResult:
         """Clean one container (idempotent; bounded by ``CLEANUP_DEADLINE_SECONDS``)."""
         ctx = self.ctx
-        target = ctx.connected_target()
-        if target is None and ctx.choice().is_embedded:
+        remove: Callable[[str], str] | None = self._remove_from_daemon
+        if ctx.connected_target() is None and ctx.choice().is_embedded:
             # The simulator was never started by this library, so it holds nothing of ours.
-            result = clean_up_container(
-                container_id,
-                remove_from_daemon=None,
-                cleaner=None,
-                aws_skip_reason="the embedded simulator is not running; its state is gone",
-                journal=journal or ctx.journal,
-                log=self.log,
-            )
+            remove, cleaner, unavailable = None, None, ""
+            skip: str | None = "the embedded simulator is not running; its state is gone"
         else:
             cleaner, unavailable = aws_cleaner(
                 ctx.aws_config(),
                 lambda: ctx.container_resources(CLEANUP_DEADLINE_SECONDS, self.log),
             )
-            result = clean_up_container(
-                container_id,
-                remove_from_daemon=self._remove_from_daemon,
-                cleaner=cleaner,
-                aws_skip_reason=no_aws_side(ctx.docker_only, ctx.aws_config().credentials),
-                aws_unavailable=unavailable,
-                journal=journal or ctx.journal,
-                log=self.log,
-            )
+            skip = no_aws_side(ctx.docker_only, ctx.aws_config().credentials)
+        result = clean_up_container(
+            container_id,
+            remove_from_daemon=remove,
+            cleaner=cleaner,
+            aws_skip_reason=skip,
+            aws_unavailable=unavailable,
+            journal=journal or ctx.journal,
+            log=self.log,
+        )
         self.last_results[container_id] = result
         if result.complete:
             ctx.registry.mark_cleaned(container_id)
@@ -88,19 +84,18 @@ class Janitor:
 
     def claim(self, selection: Selection) -> list[str]:
         """The containers the selected scopes still have to clean, creates cut short included."""
-        self.resolve_unconfirmed(self.ctx.registry.unconfirmed(selection))
+        self.resolve_unconfirmed(selection)
         return self.ctx.registry.pending(selection)
 
-    def resolve_unconfirmed(self, creates: list[UnconfirmedCreate]) -> list[str]:
-        """Find the containers of creates that were cut short and register them for cleanup.
+    def resolve_unconfirmed(self, selection: Selection) -> None:
+        """Find the containers of the selected scopes' creates that were cut short and register
+        them for cleanup, in the create's scope like any other container.
 
         The daemon may finish a create after the library stopped waiting for its answer, so
         each one is looked for among this run's labelled containers (by name when it had one)
-        until its deadline, the moment its answer was due. Returns the IDs found, registered
-        in the create's scope like any other container.
+        until its deadline, the moment its answer was due.
         """
-        found: list[str] = []
-        for create in creates:
+        for create in self.ctx.registry.unconfirmed(selection):
             try:
                 container_id = self._await_container_of(create)
             except PollTimeout:
@@ -115,10 +110,8 @@ class Janitor:
                 )
             else:
                 self.ctx.remember_created(container_id, tty=False, scope=create.scope)
-                found.append(container_id)
                 self.log(f"The {create.describe()} was cut short; it made {container_id[:12]}")
             self.ctx.registry.settle(create)
-        return found
 
     def _await_container_of(self, create: UnconfirmedCreate) -> str:
         if self.ctx.connected_target() is None:
@@ -162,13 +155,13 @@ class Janitor:
         ctx = self.ctx
         run = run_id or ctx.run_id
         if run == ctx.run_id:
-            self.resolve_unconfirmed(ctx.registry.unconfirmed(everything))
+            self.resolve_unconfirmed(everything)
         journal = RunJournal(journal_directory(ctx.env), run)
         candidates: list[str] = []
         daemon_error = ""
         if ctx.connected_target() is not None or not ctx.choice().is_embedded:
             try:
-                candidates.extend(self._labelled_on_daemon(run))
+                candidates.extend(str(entry["Id"]) for entry in self._labelled_entries(run))
             except SockerlessError as error:
                 daemon_error = str(error)
                 self.log(f"Could not list run {run}'s containers on the daemon: {error}")
@@ -193,36 +186,39 @@ class Janitor:
         return summary
 
     def account_for_leftovers(self, warn: Callable[[str], None]) -> CleanupLeft | None:
-        """At the end of the run: what is left and how to finish (``run/outages.py``);
-        each container and outage is said once, however often the run ends a suite that
-        accounts (``listeners/run_account.py``)."""
-        account = account_for_leftovers(
-            self.ctx,
-            self.last_results,
-            warn,
-            said=self.accounted,
-            outages_said=self.outages_said,
-        )
-        if account is not None:
-            self.accounted |= {item.container_id for item in account.leftovers}
-        elif self.accounted or self.outages_said:
-            # A later outermost suite of a run of several paths: the run's last lines still
-            # end with what is left and the command, said in full above.
-            self._remind(warn)
-        return account
-
-    def _remind(self, warn: Callable[[str], None]) -> None:
+        """At the end of the run (or of one of its outermost suites): say what is left and how
+        to finish, in the console (a warning) and the journal (a "left" line per container).
+        Each container and outage is said once, however often the run ends a suite that
+        accounts (``listeners/run_account.py``). Returns the account of what was new to say,
+        else ``None``; never raises (it runs in the listener)."""
         try:
             account = cleanup_left(self.ctx, self.last_results)
+            said, said_down = self.accounted, self.outages_said
+            new = replace(
+                account,
+                leftovers=[item for item in account.leftovers if item.container_id not in said],
+                outages=[outage for outage in account.outages if outage.address not in said_down],
+            )
+            if new.needed:
+                warn("\n".join(new.lines()))
+                for item in new.leftovers:
+                    self.ctx.journal.record_left(item.container_id, item.as_record())
         except (SockerlessError, ValueError, OSError) as error:
             warn(f"Could not account for what the run left: {error}")
-            return
+            return None
+        if new.needed:
+            self.accounted |= {item.container_id for item in new.leftovers}
+            self.outages_said |= {outage.address for outage in new.outages}
+            return new
         if account.needed:
+            # A later outermost suite of a run of several paths: the run's last lines still
+            # end with what is left and the command, said in full above.
             warn(
                 f"Still left from run {account.run_id}: {len(account.leftovers)} container(s), "
                 f"and {len(account.outages)} address(es) down (said above); finish the cleanup "
                 f"with: {account.command()}"
             )
+        return None
 
     def sweep_command(self) -> str:
         """The sweeper command that finishes this run's cleanup."""
@@ -237,9 +233,6 @@ class Janitor:
             timeout=self.ctx.timeouts(read=DAEMON_REMOVE_READ_TIMEOUT),
         )
         return "removed (force)" if status == 204 else "already gone (404)"
-
-    def _labelled_on_daemon(self, run_id: str) -> list[str]:
-        return [str(entry["Id"]) for entry in self._labelled_entries(run_id)]
 
     def _labelled_entries(self, run_id: str) -> list[Mapping[str, Any]]:
         entries = self.ctx.client().list_containers(

@@ -1,11 +1,10 @@
 """The run's outages at the keyword layer: no new work on a target that went down, and the
-closing account of what the run could not clean (``aws/leftovers.py``).
+account of what the run could not clean (``aws/leftovers.py``; said by ``janitor.py``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
-from dataclasses import replace
+from collections.abc import Mapping
 
 from ..aws.config import AwsConfig
 from ..aws.leftovers import (
@@ -16,7 +15,7 @@ from ..aws.leftovers import (
     sweep_arguments,
 )
 from ..aws.teardown import ContainerCleanupResult
-from ..errors import AwsEndpointDown, DaemonDown, SockerlessError
+from ..errors import AwsEndpointDown, DaemonDown
 from ..outage import DAEMON, Outage
 from .context import LibraryContext
 
@@ -80,37 +79,3 @@ def cleanup_left(
         credentials=[] if embedded else credential_variables(ctx.env),
         embedded=embedded,
     )
-
-
-def account_for_leftovers(
-    ctx: LibraryContext,
-    last_results: Mapping[str, ContainerCleanupResult],
-    warn: Callable[[str], None],
-    *,
-    said: Collection[str] = (),
-    outages_said: set[str] | None = None,
-) -> CleanupLeft | None:
-    """At the end of the run (or of one of its outermost suites): say what is left and how to
-    finish, in the console (a warning) and the journal (a "left" line per container). Only what
-    was not said before counts: containers in ``said``, outages whose address is in
-    ``outages_said`` (which this adds to). Returns the account, ``None`` when there was nothing
-    new to say or it could not be made; never raises (it runs in the listener)."""
-    reported = outages_said if outages_said is not None else set()
-    try:
-        account = cleanup_left(ctx, last_results)
-        account = replace(
-            account,
-            leftovers=[item for item in account.leftovers if item.container_id not in said],
-            outages=[outage for outage in account.outages if outage.address not in reported],
-        )
-        if not account.needed:
-            return None
-        warn("\n".join(account.lines()))
-        journal = ctx.journal
-        for item in account.leftovers:
-            journal.record_left(item.container_id, item.as_record())
-        reported.update(outage.address for outage in account.outages)
-    except (SockerlessError, ValueError, OSError) as error:
-        warn(f"Could not account for what the run left: {error}")
-        return None
-    return account

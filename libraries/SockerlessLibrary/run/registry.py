@@ -26,14 +26,6 @@ def scope_of_suite(suite_full_name: str) -> str:
     return f"suite:{suite_full_name}"
 
 
-@dataclass
-class Registration:
-    """A container waiting for cleanup."""
-
-    container_id: str
-    scope: str
-
-
 _create_numbers = itertools.count(1)
 
 
@@ -84,13 +76,13 @@ class CleanupRegistry:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._pending: dict[str, Registration] = {}
+        self._pending: dict[str, str] = {}  # container ID -> scope, in creation order
         self._unconfirmed: list[UnconfirmedCreate] = []
 
     def register(self, container_id: str, scope: str) -> None:
         """Remember ``container_id`` under ``scope`` (re-registering keeps the first scope)."""
         with self._lock:
-            self._pending.setdefault(container_id, Registration(container_id, scope))
+            self._pending.setdefault(container_id, scope)
 
     def mark_cleaned(self, container_id: str) -> None:
         """Forget a container that has been cleaned."""
@@ -105,7 +97,7 @@ class CleanupRegistry:
     def pending(self, selection: Selection) -> list[str]:
         """Containers still to clean in the selected scopes, in creation order."""
         with self._lock:
-            return [r.container_id for r in self._pending.values() if selection(r.scope)]
+            return [cid for cid, scope in self._pending.items() if selection(scope)]
 
     def expect_create(self, name: str | None, scope: str, deadline: float) -> UnconfirmedCreate:
         """Record a create about to be sent; `settle` it once its outcome is known."""

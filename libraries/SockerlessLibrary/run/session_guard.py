@@ -1,12 +1,9 @@
 """The kit's guarantees for containers created through its RequestsLibrary session.
 
-`Create Sockerless Session` mounts `CreateGuardAdapter` on the session's base URL, in front of the
-adapter that reaches the daemon. A ``POST .../containers/create`` sent with ``POST On Session``
-then goes through the same `CreateGuard` as `Create Container`: the run's labels are added to its
-JSON body, it counts against the Fargate task budget (one beyond it fails, unsent), and the
-container in the answer is registered for cleanup and written to the journal before the keyword
-returns, so it is cleaned and verified like any other; the create is told to the timeline as the
-client tells it its own, so the container has a timeline too. Every other request passes untouched.
+`Create Sockerless Session` mounts `CreateGuardAdapter` in front of the adapter that reaches the
+daemon: a ``POST .../containers/create`` goes through the same `CreateInFlight` as `Create
+Container` (labels, budget, registry, journal, all before the keyword returns) and is told to the
+timeline as the client tells its own creates. Every other request passes untouched.
 """
 
 from __future__ import annotations
@@ -25,7 +22,7 @@ from ..client import DockerCall
 from ..create_options import with_kit_labels
 from ..errors import ConfigurationError
 from .context import LibraryContext
-from .creation import CreateGuard, kit_labels
+from .creation import CreateInFlight, kit_labels
 
 _CREATE_PATH = re.compile(r"^(/v\d+(\.\d+)*)?/containers/create/?$")
 
@@ -61,7 +58,7 @@ def labelled_body(request: PreparedRequest, labels: Mapping[str, str]) -> dict[s
 
 
 class CreateGuardAdapter(BaseAdapter):
-    """Sends through ``inner``; creates go through the kit's `CreateGuard` on the way."""
+    """Sends through ``inner``; creates go through the kit's `CreateInFlight` on the way."""
 
     def __init__(self, inner: BaseAdapter, ctx: LibraryContext) -> None:
         super().__init__()
@@ -85,14 +82,13 @@ class CreateGuardAdapter(BaseAdapter):
         request.body = encoded
         request.headers["Content-Type"] = "application/json"
         request.headers["Content-Length"] = str(len(encoded))
-        guard = CreateGuard(self.ctx)
-        create = guard.begin(create_name(request))
+        create = CreateInFlight.begin(self.ctx, create_name(request))
         path = urlsplit(request.url or "").path
         sent = time.time()
         try:
             response = self.inner.send(request, stream, timeout, verify, cert, proxies)
         except Exception as error:
-            guard.failed(create, error)
+            create.failed(error)
             raise
         self.ctx.timeline.docker_call(
             DockerCall(
@@ -107,13 +103,13 @@ class CreateGuardAdapter(BaseAdapter):
             )
         )
         if response.status_code >= 400:
-            guard.refused(create, response.status_code)
+            create.refused(response.status_code)
             return response
         try:
             answer = response.json()
         except ValueError:
             answer = None
-        guard.answered(create, answer, tty=bool(body.get("Tty")), image=str(body.get("Image", "")))
+        create.answered(answer, tty=bool(body.get("Tty")), image=str(body.get("Image", "")))
         return response
 
     def close(self) -> None:

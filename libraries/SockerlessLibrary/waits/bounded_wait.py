@@ -1,9 +1,5 @@
-"""``BoundedWait``: what every wait on one container within a budget shares.
-
-The context and its client, the daemon's address (what it lacks is remembered per address), the
-budget and the clock, and the one-time notice that a daemon lacks a blocking call. Subclasses:
-``exit_wait.ExitWait`` and ``log_wait.LineWait``.
-"""
+"""``BoundedWait``: what the waits on one container within a budget (``ExitWait``, ``LineWait``)
+share."""
 
 from __future__ import annotations
 
@@ -37,10 +33,6 @@ class BoundedWait:
     def left(self) -> float:
         """Seconds of the budget still left (negative once it is spent)."""
         return self.budget - self.elapsed()
-
-    def lacks(self, call: str) -> bool:
-        """True once this daemon was found to lack ``call``."""
-        return self.ctx.daemon_support.lacks(self.daemon, call)
 
     def learn_lacks(self, call: str, notice: str) -> None:
         """Remember that this daemon lacks ``call``; log ``notice`` (WARN) the first time."""

@@ -3,33 +3,30 @@
 ``POST /containers/{id}/wait?condition=not-running`` answers once the container no longer runs
 (real sockerless flushes the ``200`` head at once and sends the body then), so a wait costs the
 daemon one request however long it lasts, where polling inspect costs real sockerless one ECS
-``DescribeTasks`` per probe. Its read deadline is the wait's whole budget; one inspect then gives
-the ``State`` the caller asserts on. Should that inspect still show the container running (a
-daemon whose wait answered ahead of its inspect), inspect is polled until it shows the exit.
-
-A daemon without the call (``support.lacks_call``: 405, 501, a 404 that is not ``No such
-container``) gets the back-off polling of inspect (0.5 s doubling to 2 s) instead; it is said once
-per daemon, and later waits on it poll straight away. A wait that never answers ends at the
-deadline with the container, the condition, the timeout and what inspect says then.
+``DescribeTasks`` per probe. A daemon may answer the wait ahead of its inspect, so inspect is
+polled until it shows the exit. A daemon without the call (``support.lacks_call``) is polled
+from the start; `Wait Until Container Is Not Running` documents the rest.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from ..errors import DaemonResponseError, DaemonTimeout, SockerlessError
 from ..polling import Poller, PollTimeout, poll_until
-from ..run.context import LibraryContext
 from ..support import WAIT, lacks_call
-from .bounded_wait import BoundedWait, Log
+from .bounded_wait import BoundedWait
 
 WAIT_CONDITION = "not-running"
 EXITED = ("exited", "dead")
 NEVER_STARTED = "created"  # not running without having run: polling for an exit would not end
 DEADLINE_INSPECT_SECONDS = 10.0  # the inspect that explains a wait cut by its deadline
+# The fallback's inspect polls back off (0.5 s, 1 s, 2 s, 2 s...): a wait for a Fargate task's
+# exit can last minutes, and every inspect costs the daemon a DescribeTasks.
+FIRST_POLL_SECONDS = 0.5
+MAX_POLL_SECONDS = 2.0
 
 
 def container_state(inspect: Mapping[str, Any]) -> dict[str, Any]:
@@ -51,33 +48,12 @@ def has_exited(inspect: Mapping[str, Any]) -> bool:
     return container_state(inspect).get("Status") in EXITED
 
 
-@dataclass(frozen=True)
-class Polling:
-    """How the fallback polls: the first interval, doubling up to ``max_interval``."""
-
-    interval: float
-    max_interval: float
-
-
 class ExitWait(BoundedWait):
     """One wait, within ``budget`` seconds, for one container to stop running."""
 
-    def __init__(
-        self,
-        ctx: LibraryContext,
-        container_id: str,
-        budget: float,
-        polling: Polling,
-        *,
-        log: Log,
-        warn: Log,
-    ) -> None:
-        super().__init__(ctx, container_id, budget, log=log, warn=warn)
-        self.polling = polling
-
     def run(self) -> dict[str, Any]:
         """The inspect result once the container no longer runs."""
-        if self.lacks(WAIT):
+        if self.ctx.daemon_support.lacks(self.daemon, WAIT):
             return self._poll()
         try:
             answer = self.client.wait_container(
@@ -129,14 +105,14 @@ class ExitWait(BoundedWait):
             Poller(probe=probe, done=has_exited, describe=describe_state),
             what=f"Container {self.container_id} status 'exited'",
             timeout=max(round(self.left(), 1), 0.0),
-            interval=self.polling.interval,
-            max_interval=self.polling.max_interval,
+            interval=FIRST_POLL_SECONDS,
+            max_interval=MAX_POLL_SECONDS,
             log=self._log,
         )
 
     def _deadline_failure(self, error: DaemonTimeout) -> PollTimeout:
         """The wait's deadline passed: say so with what one inspect shows now."""
-        read = min(self.ctx.read_timeout, DEADLINE_INSPECT_SECONDS)
+        read = min(self.ctx.timeouts().read, DEADLINE_INSPECT_SECONDS)
         inspect: dict[str, Any] | None = None
         try:
             inspect = dict(

@@ -1,21 +1,13 @@
 """Waiting for a whole line in a container's logs: one follow stream, then back-off reads.
 
-The first request is ``GET /containers/{id}/logs?follow=true``, decoded as it arrives and closed
-as soon as a whole line equals the wanted one (real sockerless polls CloudWatch every second for a
-follow stream: the line comes about a second after delivery, for one request). A daemon may end a
-follow stream before the line came: the container exited while CloudWatch still lags (real
-sockerless closes ~18 s after the exit, the simulator once its delivery window has passed). That
-is no failure: the logs are then read again, whole, with back-off (0.5 s doubling to 4 s) for the
-rest of the budget, as they were before follow was used.
-
-Every read is decoded as it arrives and looked through for the line (``LineWatch``), and holds
-only the last ``KEEP_BYTES`` of output (``WindowDecoder``): a wait's memory is bounded by the line
-it looks for and that window, not by how much the container wrote.
-
-A daemon that does not support follow (``405``, ``501``, a ``404`` that is not ``No such
-container``, or a complete body instead of a stream; see ``support``) gets those reads from the
-start. That is said once per daemon, after a read showed that the logs themselves can be read,
-and later waits on it read without asking for follow again.
+The first request follows the logs, decoded as they arrive and closed at the line (real sockerless
+polls CloudWatch every second for a follow stream: one request, the line about a second after
+delivery). A daemon may end a follow stream before the line came: the container exited while
+CloudWatch still lags (real sockerless closes ~18 s after the exit, the simulator once its
+delivery window has passed). That is no failure: the logs are then read again, whole, with
+back-off for the rest of the budget. Each read is looked through as it arrives (``LineWatch``)
+and holds only its last ``KEEP_BYTES`` (``WindowDecoder``), so a wait's memory does not grow with
+what the container wrote. `Wait Until Logs Contain Line` documents the rest.
 """
 
 from __future__ import annotations
@@ -74,6 +66,7 @@ class LineWait(BoundedWait):
         super().__init__(ctx, container_id, budget, log=log, warn=warn)
         self.line = line
         self.stream = stream
+        self.other_stream = other_stream(stream)  # the stream the line is not waited for on
         self.timestamps = timestamps
         self.requests = 0
         self._seen = -1  # how many lines the last logged read had
@@ -83,16 +76,11 @@ class LineWait(BoundedWait):
         """The logs result of the read that held the line; fails at the deadline."""
         result: LogsResult | None = None
         lacking: str | None = None
-        if not self.lacks(LOGS_FOLLOW):
+        if not self.ctx.daemon_support.lacks(self.daemon, LOGS_FOLLOW):
             result, lacking = self._follow()
             if result is not None and self._found(result, "follow stream"):
                 return result
         return self._read_again(result, lacking)
-
-    @property
-    def other_stream(self) -> str:
-        """The stream the line is not waited for on."""
-        return other_stream(self.stream)
 
     def _new_watch(self) -> LineWatch:
         return LineWatch(self.line, self.stream, timestamps=self.timestamps)
@@ -121,22 +109,20 @@ class LineWait(BoundedWait):
 
     def _read_again(self, last: LogsResult | None, lacking: str | None) -> LogsResult:
         """Whole reads with back-off until the line or the deadline; ``last`` is a read
-        already made (the follow stream's), ``lacking`` why follow seems unsupported."""
-        wait = FIRST_RETRY_SECONDS
-        if last is not None:
-            self._note(last)
-            self._pause(wait, last)
-            wait = min(wait * 2, MAX_RETRY_SECONDS)
+        already made (the follow stream's), ``lacking`` why follow seems unsupported (learnt
+        once a read showed that the logs themselves can be read)."""
+        wait, result = FIRST_RETRY_SECONDS, last
         while True:
+            if result is not None:
+                self._note(result)
+                self._pause(wait, result)
+                wait = min(wait * 2, MAX_RETRY_SECONDS)
             result = self._read(follow=False, read=max(MIN_REQUEST_SECONDS, self.left()))
             if lacking is not None:
                 self._learn(lacking)
                 lacking = None
             if self._found(result, "read"):
                 return result
-            self._note(result)
-            self._pause(wait, result)
-            wait = min(wait * 2, MAX_RETRY_SECONDS)
 
     def _read(self, *, follow: bool, read: float) -> LogsResult:
         """One request, looked through for the line as it arrives, closed once it came."""

@@ -8,12 +8,12 @@ from urllib.parse import parse_qs
 
 import pytest
 
+from SockerlessLibrary.create_options import environment
 from SockerlessLibrary.encoding import (
     command_list,
     encode_filters,
     encode_query,
     encode_time,
-    env_list,
     find_uppercase_booleans,
 )
 from SockerlessLibrary.errors import ConfigurationError
@@ -123,6 +123,5 @@ def test_exec_command_is_always_a_list() -> None:
 
 
 def test_env_becomes_key_value_strings() -> None:
-    assert env_list({"A": "1", "B": 2}) == ["A=1", "B=2"]
-    assert env_list(["A=1"]) == ["A=1"]
-    assert env_list(None) is None
+    assert environment({"A": "1", "B": 2}) == ["A=1", "B=2"]
+    assert environment(["A=1"]) == ["A=1"]

@@ -228,7 +228,7 @@ def test_feed_after_finish_is_refused() -> None:
 
 
 def test_unknown_stream_name_is_refused() -> None:
-    with pytest.raises(ValueError, match="unknown stream"):
+    with pytest.raises(ValueError, match="Unknown stream 'stdweird': use stdout, stderr"):
         decode(b"").lines("stdweird")
 
 
