@@ -63,17 +63,6 @@ def simulator_problems(
     return problems
 
 
-def missing_extra_message(problems: list[str]) -> str:
-    """What the run says when the embedded simulator cannot start here."""
-    return (
-        "The embedded simulator (the target when SOCKERLESS_HOST is not set) needs the "
-        f"kit's '{EXTRA}' extra, exactly: {', '.join(problems)}. Install it with "
-        f'pip install "{DISTRIBUTION}[{EXTRA}]=={__version__}" (in a virtual environment of its '
-        "own if other tools here need another boto3), or set SOCKERLESS_HOST to a sockerless "
-        "daemon"
-    )
-
-
 def check_simulator_environment(
     metadata_requires: Callable[[str], list[str] | None] = requires,
     installed: Callable[[str], str | None] = installed_version,
@@ -85,4 +74,10 @@ def check_simulator_environment(
         return
     problems = simulator_problems(pinned_by_extra(requirements), installed)
     if problems:
-        raise ConfigurationError(missing_extra_message(problems))
+        raise ConfigurationError(
+            "The embedded simulator (the target when SOCKERLESS_HOST is not set) needs the "
+            f"kit's '{EXTRA}' extra, exactly: {', '.join(problems)}. Install it with "
+            f'pip install "{DISTRIBUTION}[{EXTRA}]=={__version__}" (in a virtual environment of '
+            "its own if other tools here need another boto3), or set SOCKERLESS_HOST to a "
+            "sockerless daemon"
+        )

@@ -17,8 +17,8 @@ from botocore.exceptions import ClientError
 
 from ..errors import AwsEndpointDown, AwsError
 from ..polling import Poller, PollTimeout, poll_until
-from .queries import ContainerResources
-from .resources import short_id, task_definition_family
+from .queries import ContainerResources, is_not_found
+from .resources import arn_name, short_id, task_definition_family
 from .retry import error_code, error_message
 
 STOP_REASON = "sockerless-kit cleanup"
@@ -76,8 +76,36 @@ def _definition_gone(error: ClientError) -> bool:
     )
 
 
-def _stream_gone(error: ClientError) -> bool:
-    return error_code(error) == "ResourceNotFoundException"
+def wait_until_stopped(
+    resources: ContainerResources,
+    container_id: str,
+    *,
+    timeout: float,
+    interval: float,
+    max_interval: float,
+) -> list[dict[str, Any]]:
+    """The container's tasks once every one is STOPPED; ``PollTimeout`` names those that are
+    not after ``timeout``."""
+    poller: Poller[list[dict[str, Any]]] = Poller(
+        probe=lambda: resources.container_tasks(container_id, ("RUNNING", "STOPPED")),
+        done=lambda tasks: all(task.get("lastStatus") == "STOPPED" for task in tasks),
+        describe=lambda tasks: (
+            ", ".join(
+                f"{arn_name(str(task.get('taskArn', '?')))} "
+                f"{task.get('lastStatus')}/{task.get('desiredStatus')}"
+                for task in tasks
+            )
+            or "no task"
+        ),
+    )
+    return poll_until(
+        poller,
+        what=f"Tasks of family {task_definition_family(container_id)} stopped",
+        timeout=timeout,
+        interval=interval,
+        max_interval=max_interval,
+        log=resources.caller.log,
+    )
 
 
 @dataclass
@@ -146,25 +174,9 @@ class AwsCleaner:
         )
         if not report.task_arns or budget <= 0:
             return
-        poller: Poller[list[dict[str, Any]]] = Poller(
-            probe=lambda: res.container_tasks(report.container_id, ("RUNNING", "STOPPED")),
-            done=lambda tasks: all(task.get("lastStatus") == "STOPPED" for task in tasks),
-            describe=lambda tasks: (
-                ", ".join(
-                    f"{str(task.get('taskArn', '?')).rsplit('/', 1)[-1]} {task.get('lastStatus')}"
-                    for task in tasks
-                )
-                or "no task"
-            ),
-        )
         try:
-            poll_until(
-                poller,
-                what=f"Tasks of container {report.container_id[:12]} stopped",
-                timeout=budget,
-                interval=0.25,
-                max_interval=2.0,
-                log=res.caller.log,
+            wait_until_stopped(
+                res, report.container_id, timeout=budget, interval=0.25, max_interval=2.0
             )
         except PollTimeout as error:
             # Still stopping: carry on, the streams are deleted anyway and the sweep re-checks.
@@ -203,7 +215,7 @@ class AwsCleaner:
                     lambda name=name: res.logs.delete_log_stream(  # type: ignore[misc]
                         logGroupName=group, logStreamName=name
                     ),
-                    tolerate=_stream_gone,
+                    tolerate=is_not_found,  # the stream: Logs names no cluster
                 )
             except AwsError as error:
                 if not res.note_unsupported(error):

@@ -4,17 +4,16 @@ Two sources: the environment (a real sockerless target, spec AC 2) and the ready
 embedded simulator. Clients always get an explicit region, endpoint, retry policy and timeouts; the
 simulator's static credentials are handed to boto3 directly and never written to ``os.environ``.
 
-botocore retries throttling and 5xx answers (standard mode, ``CLIENT_TOTAL_MAX_ATTEMPTS``), but
-not an endpoint that answers nothing (refused, unresolvable, no accept within the connect
-timeout, no answer within the read timeout): its standard mode would retry that for up to a
-minute per call. The kit's ``AwsCaller`` decides instead, within seconds (``outage.py``).
+botocore retries throttling and 5xx answers (standard mode), but not an endpoint that answers
+nothing: its standard mode would retry that for up to a minute per call, where the kit's
+``AwsCaller`` decides within seconds (docs/reliability.md).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -64,9 +63,7 @@ class SimulatorInfoLike(Protocol):
 
 def split_list(value: str | None) -> list[str]:
     """``"a, b,,c"`` -> ``["a", "b", "c"]``; ``None`` or blank -> ``[]``."""
-    if not value:
-        return []
-    return [item.strip() for item in value.split(",") if item.strip()]
+    return [item.strip() for item in (value or "").split(",") if item.strip()]
 
 
 @dataclass(frozen=True)
@@ -140,23 +137,16 @@ class AwsConfig:
         )
 
     def client(self, service: str) -> Any:
-        """A boto3 client for ``service`` ("ecs", "logs") with this configuration.
-
-        botocore does not retry an endpoint that answers nothing (see the module docs).
-        """
+        """A boto3 client for ``service`` ("ecs", "logs") with this configuration."""
         quiet_aws_sdk_loggers()
-        if self.static_credentials is not None:
-            access_key, secret_key = self.static_credentials
-            session = boto3.session.Session(
-                aws_access_key_id=access_key,
-                aws_secret_access_key=secret_key,
-                region_name=self.region,
-                botocore_session=_botocore_session(),
-            )
-        else:
-            session = boto3.session.Session(
-                region_name=self.region, botocore_session=_botocore_session()
-            )
+        # None for both: boto3 resolves the credentials itself (environment, profile, ...).
+        access_key, secret_key = self.static_credentials or (None, None)
+        session = boto3.session.Session(
+            aws_access_key_id=access_key,
+            aws_secret_access_key=secret_key,
+            region_name=self.region,
+            botocore_session=_botocore_session(),
+        )
         client = session.client(
             service,
             region_name=self.region,
@@ -208,8 +198,9 @@ def _learn_agent_tokens(parsed: Any = None, **_: Any) -> None:
         SECRETS.add_task_definition(parsed["taskDefinition"])
 
 
-_SHARED_LOADER: list[Loader] = []
-_LOADER_LOCK = threading.Lock()
+@functools.cache
+def _shared_loader() -> Loader:
+    return create_loader()
 
 
 def _botocore_session() -> botocore.session.Session:
@@ -218,12 +209,8 @@ def _botocore_session() -> botocore.session.Session:
     Every new session would otherwise parse the service models again: about 0.1 s for ECS or
     Logs and 0.3 s for EC2, paid each time a keyword builds its clients.
     """
-    with _LOADER_LOCK:
-        if not _SHARED_LOADER:
-            _SHARED_LOADER.append(create_loader())
-        loader = _SHARED_LOADER[0]
     session = botocore.session.Session()
-    session.register_component("data_loader", loader)
+    session.register_component("data_loader", _shared_loader())
     return session
 
 

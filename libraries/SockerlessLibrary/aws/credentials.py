@@ -14,30 +14,19 @@ CredentialsState = Literal["available", "missing", "simulator"]
 SKIP_MESSAGE = "AWS credentials not available"
 REQUIRE_ENV = "SOCKERLESS_KIT_REQUIRE_CREDENTIALS"
 REQUIRE_VARIABLE = "REQUIRE_AWS_CREDENTIALS"
+KEY_PAIR = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
 _TRUE_WORDS = frozenset({"true", "yes", "on", "1"})
 _FALSE_WORDS = frozenset({"false", "no", "off", "0", ""})
 
 
 def credentials_available(env: Mapping[str, str]) -> bool:
     """True iff both access key variables, or ``AWS_PROFILE``, are set to non-empty values."""
-    keys = bool(env.get("AWS_ACCESS_KEY_ID")) and bool(env.get("AWS_SECRET_ACCESS_KEY"))
-    return keys or bool(env.get("AWS_PROFILE"))
+    return all(env.get(name) for name in KEY_PAIR) or bool(env.get("AWS_PROFILE"))
 
 
 def credentials_state(env: Mapping[str, str]) -> CredentialsState:
     """``available`` or ``missing`` for a real target (the embedded simulator is ``simulator``)."""
     return "available" if credentials_available(env) else "missing"
-
-
-def missing_credential_variables(env: Mapping[str, str]) -> list[str]:
-    """The variables to set for credentials to count as available: the missing half of the key
-    pair, or, with neither key, both keys and ``AWS_PROFILE`` (the alternative)."""
-    keys = [name for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY") if env.get(name)]
-    if credentials_available(env):
-        return []
-    if len(keys) == 1:
-        return [name for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY") if name not in keys]
-    return ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"]
 
 
 def credentials_required(value: object, source: str) -> bool:
@@ -53,12 +42,12 @@ def credentials_required(value: object, source: str) -> bool:
 
 
 def required_credentials_message(env: Mapping[str, str]) -> str:
-    """The failure that replaces the AC 1 skip when credentials are required."""
-    missing = missing_credential_variables(env)
-    if missing == ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"]:
-        what = "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE: none is set"
+    """The failure that replaces the AC 1 skip when credentials are required and missing."""
+    missing = [name for name in KEY_PAIR if not env.get(name)]
+    if len(missing) == 1:
+        what = f"set {missing[0]} (the other half of the key pair is set)"
     else:
-        what = f"set {' and '.join(missing)} (the other half of the key pair is set)"
+        what = "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE: none is set"
     return (
         f"{SKIP_MESSAGE}, and this run requires them ({REQUIRE_VARIABLE} / {REQUIRE_ENV} is "
         f"on, so the run fails instead of skipping): {what}"

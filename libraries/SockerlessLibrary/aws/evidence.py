@@ -8,10 +8,10 @@ the task launched for a container (found by task definition family or by the
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
-from .resources import family_of_task_definition_arn, short_id
+from .resources import arn_name, family_of_task_definition_arn, short_id
 
 ENI_ATTACHMENT = "ElasticNetworkInterface"
 MAIN_CONTAINER = "main"
@@ -45,20 +45,10 @@ def task_exit_code(task: Mapping[str, Any]) -> int | None:
     return None if code is None else int(code)
 
 
-def task_id_of(task_arn: str) -> str:
-    """``arn:aws:ecs:r:a:task/cluster/abc`` -> ``abc``."""
-    return task_arn.rsplit("/", 1)[-1]
-
-
-def cluster_name_of(cluster_arn: str) -> str:
-    """``arn:aws:ecs:r:a:cluster/name`` -> ``name`` (a bare name stays as it is)."""
-    return cluster_arn.rsplit("/", 1)[-1]
-
-
 def describe_task(task: Mapping[str, Any]) -> str:
     """One line for humans: id, status, launch type, family, exit code, stop reason."""
     parts = [
-        task_id_of(str(task.get("taskArn", "?"))),
+        arn_name(str(task.get("taskArn", "?"))),
         f"lastStatus={task.get('lastStatus')}",
         f"launchType={task.get('launchType')}",
         "family=" + family_of_task_definition_arn(str(task.get("taskDefinitionArn", "")) or "?"),
@@ -106,7 +96,7 @@ class TaskEvidence:
     @property
     def task_id(self) -> str:
         """The last segment of the task ARN (part of the log stream name)."""
-        return task_id_of(self.task_arn)
+        return arn_name(self.task_arn)
 
     @property
     def family(self) -> str:
@@ -119,19 +109,13 @@ class TaskEvidence:
         return f"{short_id(self.container_id)}/{MAIN_CONTAINER}/{self.task_id}"
 
     def as_dict(self) -> dict[str, Any]:
-        """For Robot: every field plus ``task_id``, ``family`` and ``log_stream``."""
+        """For Robot: every field but the proof flags, plus ``task_id``, ``family`` and
+        ``log_stream``."""
+        fields = asdict(self)
+        del fields["definition_seen_active"], fields["log_stream_seen"]
         return {
-            "container_id": self.container_id,
-            "task_arn": self.task_arn,
+            **fields,
             "task_id": self.task_id,
-            "cluster_arn": self.cluster_arn,
-            "launch_type": self.launch_type,
-            "task_definition_arn": self.task_definition_arn,
             "family": self.family,
-            "last_status": self.last_status,
-            "subnet_id": self.subnet_id,
-            "eni_id": self.eni_id,
-            "private_ip": self.private_ip,
-            "security_groups": self.security_groups,
             "log_stream": self.log_stream,
         }

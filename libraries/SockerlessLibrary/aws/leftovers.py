@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..errors import ConfigurationError, excerpt
@@ -51,13 +51,7 @@ class Leftover:
 
     def as_record(self) -> dict[str, object]:
         """The journal's "left" line (without event, run id and time)."""
-        return {
-            "container_id": self.container_id,
-            "target": self.target,
-            "daemon": self.daemon,
-            "aws": self.aws,
-            "may_remain": list(self.may_remain),
-        }
+        return {**asdict(self), "may_remain": list(self.may_remain)}
 
 
 def leftover(

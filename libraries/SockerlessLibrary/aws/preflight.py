@@ -1,18 +1,8 @@
 """Before any task is launched: can this run work at all on the AWS side it is configured for?
 
-A wrong cluster name, a subnet of another account or a missing log group otherwise shows up only
-after a Fargate task was paid for and a start budget ran out. The preflight asks AWS, read-only:
-
-1. who the credentials belong to (STS GetCallerIdentity): rejected credentials stop here, since
-   every other answer would be the same refusal;
-2. the cluster exists and is ACTIVE (ECS DescribeClusters);
-3. each configured subnet and security group exists, and all of them are in one VPC (EC2
-   DescribeSubnets, DescribeSecurityGroups, one ID per call: some AWS simulators ignore a list);
-4. the log group exists (CloudWatch Logs DescribeLogGroups).
-
-Each problem is one sentence that names what is wrong and the variable that fixes it. The whole
-preflight shares one deadline. An operation the endpoint does not implement (an AWS simulator) is a
-note, not a problem: the check is reported as not made.
+Read-only, under one deadline: the credentials first (STS GetCallerIdentity; rejected ones would
+make every other answer the same refusal), then the cluster, the subnets and security groups (one
+VPC) and the log group. What a run reads then: docs/proofs.md, "Before any task: the preflight".
 """
 
 from __future__ import annotations
@@ -22,16 +12,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
+from botocore import xform_name
 from botocore.exceptions import BotoCoreError, ProfileNotFound
 
 from ..errors import AwsError
 from ..outage import Outages
-from .config import AwsConfig
+from .config import UNANSWERED_ERRORS, AwsConfig
 from .queries import iter_pages
-from .retry import AwsCaller, Deadline, is_unsupported
+from .retry import ACCESS_DENIED_ERROR_CODES, KIT_POLICY_FILE, AwsCaller, Deadline, is_unsupported
 
 T = TypeVar("T")
-POLICY_FILE = "iam/sockerless-kit-policy.json"
 LOG_GROUP_CHECK_ENV = "SOCKERLESS_KIT_LOG_GROUP_CHECK"
 LogGroupCheck = Literal["auto", "required", "optional"]
 LOG_GROUP_CHECKS: tuple[LogGroupCheck, ...] = ("auto", "required", "optional")
@@ -50,18 +40,11 @@ REJECTED_CREDENTIALS = frozenset(
         "RequestExpired",
     }
 )
-ACCESS_DENIED = frozenset(
-    {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnauthorizedAccess"}
-)
+ACCESS_DENIED = ACCESS_DENIED_ERROR_CODES | {"UnauthorizedAccess"}
+# The codes ``AwsCaller`` gives a call that got no answer in time (see retry.py).
 UNREACHABLE = frozenset(
-    {
-        "DeadlineExceeded",
-        "EndpointConnectionError",
-        "ConnectTimeoutError",
-        "ReadTimeoutError",
-        "ConnectionClosedError",
-        "EndpointDown",
-    }
+    {"DeadlineExceeded", "EndpointDown", "ConnectionClosedError"}
+    | {error.__name__ for error in UNANSWERED_ERRORS}
 )
 # An access key ID (AKIA.../ASIA...) never goes into a report, even inside an AWS message.
 _ACCESS_KEY_ID = re.compile(r"\b(AKIA|ASIA|AIDA|AROA)[A-Z0-9]{12,}\b")
@@ -100,9 +83,8 @@ class PreflightResult:
 def log_group_check(env: Mapping[str, str]) -> LogGroupCheck:
     """``SOCKERLESS_KIT_LOG_GROUP_CHECK`` (``auto`` when unset); anything else is an error."""
     value = (env.get(LOG_GROUP_CHECK_ENV) or "auto").strip().lower()
-    for allowed in LOG_GROUP_CHECKS:
-        if value == allowed:
-            return allowed
+    if value in LOG_GROUP_CHECKS:
+        return value
     raise ValueError(f"{LOG_GROUP_CHECK_ENV}={value!r} is not one of {', '.join(LOG_GROUP_CHECKS)}")
 
 
@@ -140,8 +122,7 @@ class Preflight:
     def run(self) -> PreflightResult:
         """Every check in order; stops early when the credentials or the endpoint fail."""
         try:
-            if not self._credentials():
-                return self.result
+            self._credentials()
             self._cluster()
             self._network()
             self._log_group()
@@ -151,27 +132,24 @@ class Preflight:
 
     # -- the checks -------------------------------------------------------------------------
 
-    def _credentials(self) -> bool:
+    def _credentials(self) -> None:
         answer = self._ask(
             "STS GetCallerIdentity",
-            "sts:GetCallerIdentity",
             "the credentials",
             lambda sts: sts.get_caller_identity(),
             service="sts",
         )
         if answer is None:
-            return True  # the endpoint has no STS: the other calls will tell
+            return  # the endpoint has no STS: the other calls will tell
         self.result.account = str(answer.get("Account", "")) or None
         self.result.identity_arn = str(answer.get("Arn", "")) or None
         self.result.checked.append(f"credentials of account {self.result.account}")
-        return True
 
     def _cluster(self) -> None:
         name = self.config.cluster
         try:
             answer = self._ask(
                 "ECS DescribeClusters",
-                "ecs:DescribeClusters",
                 f"cluster {name}",
                 lambda ecs: ecs.describe_clusters(clusters=[name]),
                 service="ecs",
@@ -237,18 +215,13 @@ class Preflight:
                 self._caller,
                 "CloudWatch Logs DescribeLogGroups",
                 f"log group {name}",
-                lambda token: self._counted(
-                    logs.describe_log_groups(
-                        logGroupNamePrefix=name, **({"nextToken": token} if token else {})
-                    )
-                ),
+                lambda **params: self._counted(logs.describe_log_groups(**params)),
+                {"logGroupNamePrefix": name},
                 max_pages=MAX_LOG_GROUP_PAGES,
             )
             return any(g.get("logGroupName") == name for p in pages for g in p.get("logGroups", []))
 
-        found = self._guarded(
-            "CloudWatch Logs DescribeLogGroups", "logs:DescribeLogGroups", "logs", listed
-        )
+        found = self._guarded("CloudWatch Logs DescribeLogGroups", "logs", listed)
         if found is None:
             return
         if found:
@@ -278,9 +251,8 @@ class Preflight:
         try:
             answer = self._ask(
                 f"EC2 {kind.operation}",
-                f"ec2:{kind.operation}",
                 wanted,
-                lambda ec2: getattr(ec2, kind.method)(**{kind.parameter: [wanted]}),
+                lambda ec2: getattr(ec2, xform_name(kind.operation))(**{kind.parameter: [wanted]}),
                 service="ec2",
             )
         except _NotFound:
@@ -298,7 +270,6 @@ class Preflight:
     def _ask(
         self,
         operation: str,
-        action: str,
         resource: str,
         call: Callable[[Any], Any],
         *,
@@ -310,11 +281,9 @@ class Preflight:
             answer = self._caller.call(operation, resource, lambda: self._counted(call(client)))
             return dict(answer) if isinstance(answer, Mapping) else {}
 
-        return self._guarded(operation, action, service, ask)
+        return self._guarded(operation, service, ask)
 
-    def _guarded(
-        self, operation: str, action: str, service: str, work: Callable[[Any], T]
-    ) -> T | None:
+    def _guarded(self, operation: str, service: str, work: Callable[[Any], T]) -> T | None:
         """``work(client)``, its failures turned into problems; ``None`` when the endpoint does
         not implement ``operation`` (noted)."""
         try:
@@ -329,14 +298,14 @@ class Preflight:
         except BotoCoreError as error:
             raise _EndpointUnusable(self._unreachable(operation, type(error).__name__)) from error
         except AwsError as error:
-            self._refused(error, operation, action)
+            self._refused(error, operation, service)
             return None
 
     def _counted(self, answer: T) -> T:
         self.result.aws_calls += 1
         return answer
 
-    def _refused(self, error: AwsError, operation: str, action: str) -> None:
+    def _refused(self, error: AwsError, operation: str, service: str) -> None:
         code = error.code
         message = redact(error.message, self.secrets)
         if code == "NoCredentialsError":
@@ -354,9 +323,10 @@ class Preflight:
             )
         if code in ACCESS_DENIED:
             who = self.result.identity_arn or "these credentials"
+            action = f"{service}:{operation.rsplit(' ', 1)[-1]}"  # the IAM action of the call
             raise _EndpointUnusable(
                 f"AWS denied {action} to {who} ({code}): attach the kit's policy "
-                f"{POLICY_FILE} to it (how: iam/README.md)"
+                f"{KIT_POLICY_FILE} to it (how: iam/README.md)"
             )
         if _is_not_found_code(code):
             raise _NotFound(code)
@@ -389,16 +359,13 @@ class _Ec2Kind:
     """How to describe one EC2 resource by ID and read its VPC."""
 
     operation: str
-    method: str
     parameter: str
     collection: str
     id_key: str
 
 
-SUBNET = _Ec2Kind("DescribeSubnets", "describe_subnets", "SubnetIds", "Subnets", "SubnetId")
-SECURITY_GROUP = _Ec2Kind(
-    "DescribeSecurityGroups", "describe_security_groups", "GroupIds", "SecurityGroups", "GroupId"
-)
+SUBNET = _Ec2Kind("DescribeSubnets", "SubnetIds", "Subnets", "SubnetId")
+SECURITY_GROUP = _Ec2Kind("DescribeSecurityGroups", "GroupIds", "SecurityGroups", "GroupId")
 
 
 class _EndpointUnusable(Exception):

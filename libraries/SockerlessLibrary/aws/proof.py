@@ -1,11 +1,8 @@
 """Positive proofs on AWS: what the daemon claims must have happened on ECS and CloudWatch.
 
-Negative checks ("no task left") pass against a daemon that never touched AWS. Each proof here
-first finds the resource the spec's Docker -> ECS mapping says must exist for a container (its
-ECS task, the task's ENI, its task definition, its CloudWatch events) and compares it with the
-daemon's claim. ECS and CloudWatch are eventually consistent, so a resource that is *not there
-yet* is looked for again with backoff until the timeout; a resource that is there and wrong fails
-at once. A failure says what was expected on AWS, what was found, and which calls looked.
+Each proof first finds the resource the spec's Docker -> ECS mapping says must exist for a
+container (its task, the task's ENI, its task definition, its CloudWatch events), then compares
+it with the daemon's claim; docs/proofs.md says why and how a failure reads.
 """
 
 from __future__ import annotations
@@ -21,12 +18,11 @@ from ..polling import Poller, PollTimeout, poll_until
 from .evidence import (
     BEFORE_RUNNING,
     TaskEvidence,
-    cluster_name_of,
     describe_task,
     task_exit_code,
 )
 from .queries import ContainerResources
-from .resources import family_of_task_definition_arn, short_id, task_definition_family
+from .resources import arn_name, family_of_task_definition_arn, short_id, task_definition_family
 
 T = TypeVar("T")
 FARGATE = "FARGATE"
@@ -40,15 +36,11 @@ class AwsProofFailed(AssertionError):
     ROBOT_SUPPRESS_NAME = True
 
     def __init__(self, claim: str, *, expected: str, found: str, looked: Sequence[str]) -> None:
-        self.claim = claim
-        self.expected = expected
-        self.found = found
-        self.looked = list(looked)
         super().__init__(
             f"{claim}\n"
             f"    expected on AWS: {expected}\n"
             f"    found on AWS: {found}\n"
-            f"    looked with: {'; '.join(self.looked)}"
+            f"    looked with: {'; '.join(looked)}"
         )
 
 
@@ -101,26 +93,20 @@ class AwsProver:
 
     # -- finding the task -------------------------------------------------------------------
 
-    def _family_lookup(self, container_id: str) -> str:
-        return (
-            f"ECS ListTasks cluster={self.resources.config.cluster} "
-            f"family={task_definition_family(container_id)} desiredStatus=RUNNING,STOPPED "
-            "+ DescribeTasks include=TAGS"
-        )
-
-    def _tag_lookup(self, container_id: str) -> str:
-        return (
-            f"ECS ListTasks cluster={self.resources.config.cluster} desiredStatus=RUNNING,STOPPED "
-            f"+ DescribeTasks include=TAGS, tag sockerless-container-id={short_id(container_id)}*"
-        )
-
     def container_tasks(self, container_id: str) -> tuple[list[dict[str, Any]], list[str]]:
         """The container's tasks by family, else by tag anywhere in the cluster; and the lookups."""
-        looked = [self._family_lookup(container_id)]
+        cluster = self.resources.config.cluster
+        looked = [
+            f"ECS ListTasks cluster={cluster} family={task_definition_family(container_id)} "
+            "desiredStatus=RUNNING,STOPPED + DescribeTasks include=TAGS"
+        ]
         tasks = self.resources.container_tasks(container_id, ("RUNNING", "STOPPED"))
         if tasks:
             return tasks, looked
-        looked.append(self._tag_lookup(container_id))
+        looked.append(
+            f"ECS ListTasks cluster={cluster} desiredStatus=RUNNING,STOPPED + DescribeTasks "
+            f"include=TAGS, tag sockerless-container-id={short_id(container_id)}*"
+        )
         return self.resources.tagged_cluster_tasks(container_id), looked
 
     def _await_tasks(
@@ -219,7 +205,7 @@ class AwsProver:
         config = self.resources.config
         groups = self.resources.security_groups_of_eni(evidence.eni_id) if evidence.eni_id else None
         used = NetworkUsed(
-            cluster=cluster_name_of(evidence.cluster_arn),
+            cluster=arn_name(evidence.cluster_arn),
             subnets=[evidence.subnet_id] if evidence.subnet_id else [],
             security_groups=groups,
             unread_because=(
@@ -240,7 +226,7 @@ class AwsProver:
         )
         problems: list[str] = []
         # SOCKERLESS_ECS_CLUSTER may be a name or an ARN; the task names its cluster by ARN.
-        if used.cluster != cluster_name_of(config.cluster):
+        if used.cluster != arn_name(config.cluster):
             problems.append(f"cluster {used.cluster} is not {config.cluster}")
         if not used.subnets:
             problems.append("the task has no ENI attachment with a subnet (not awsvpc)")
@@ -529,8 +515,7 @@ def _ran(task: Mapping[str, Any]) -> bool:
 
 
 def _epoch_ms(moment: datetime) -> int:
-    whole = int(moment.timestamp())
-    return whole * 1000 + moment.microsecond // 1000
+    return int(moment.timestamp()) * 1000 + moment.microsecond // 1000
 
 
 def _iso(timestamp_ms: int) -> str:

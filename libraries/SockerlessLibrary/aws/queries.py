@@ -59,18 +59,8 @@ class ContainerResources:
     def task_arns(self, container_id: str, desired_status: str) -> list[str]:
         """ARNs ListTasks reports for the container's family with this desired status."""
         family = task_definition_family(container_id)
-        arns: list[str] = []
-        for page in self._pages(
-            "ECS ListTasks",
-            f"family {family} ({desired_status})",
-            lambda token: self.ecs.list_tasks(
-                cluster=self.config.cluster,
-                family=family,
-                desiredStatus=desired_status,
-                **({"nextToken": token} if token else {}),
-            ),
-        ):
-            arns.extend(str(arn) for arn in page.get("taskArns", []))
+        resource = f"family {family} ({desired_status})"
+        arns = self._task_arns(resource, family=family, desiredStatus=desired_status)
         return list(dict.fromkeys(arns))
 
     def describe_tasks(self, arns: list[str]) -> list[dict[str, Any]]:
@@ -98,8 +88,7 @@ class ContainerResources:
         arns: list[str] = []
         for status in desired_statuses:
             arns.extend(self.task_arns(container_id, status))
-        tasks = self.describe_tasks(list(dict.fromkeys(arns)))
-        return [task for task in tasks if task_belongs_to(task, container_id)]
+        return self._described_for(container_id, arns)
 
     def tagged_cluster_tasks(
         self, container_id: str, desired_statuses: tuple[str, ...] = ("RUNNING", "STOPPED")
@@ -111,16 +100,22 @@ class ContainerResources:
         """
         arns: list[str] = []
         for status in desired_statuses:
-            for page in self._pages(
-                "ECS ListTasks",
-                f"cluster {self.config.cluster} ({status})",
-                lambda token, status=status: self.ecs.list_tasks(  # type: ignore[misc]
-                    cluster=self.config.cluster,
-                    desiredStatus=status,
-                    **({"nextToken": token} if token else {}),
-                ),
-            ):
-                arns.extend(str(arn) for arn in page.get("taskArns", []))
+            resource = f"cluster {self.config.cluster} ({status})"
+            arns.extend(self._task_arns(resource, desiredStatus=status))
+        return self._described_for(container_id, arns)
+
+    def _task_arns(self, resource: str, **filters: str) -> list[str]:
+        arns, _ = self._listing(
+            "ECS ListTasks",
+            resource,
+            "taskArns",
+            self.ecs.list_tasks,
+            cluster=self.config.cluster,
+            **filters,
+        )
+        return [str(arn) for arn in arns]
+
+    def _described_for(self, container_id: str, arns: list[str]) -> list[dict[str, Any]]:
         tasks = self.describe_tasks(list(dict.fromkeys(arns)))
         return [task for task in tasks if task_belongs_to(task, container_id)]
 
@@ -131,22 +126,17 @@ class ContainerResources:
         own end marker), bounded by the page limit.
         """
         group = self.config.log_group
-        events: list[dict[str, Any]] = []
-        try:
-            for page in self._pages(
-                "Logs GetLogEvents",
-                f"group={group} stream={stream}",
-                lambda token: self.logs.get_log_events(
-                    logGroupName=group,
-                    logStreamName=stream,
-                    startFromHead=True,
-                    **({"nextToken": token} if token else {}),
-                ),
-                tolerate_missing=False,
-                token_key="nextForwardToken",  # noqa: S106 - a paging key
-            ):
-                events.extend(page.get("events", []))
-        except Missing:
+        events, found = self._listing(
+            "Logs GetLogEvents",
+            f"group={group} stream={stream}",
+            "events",
+            self.logs.get_log_events,
+            token_key="nextForwardToken",  # noqa: S106 - a paging key
+            logGroupName=group,
+            logStreamName=stream,
+            startFromHead=True,
+        )
+        if not found:
             return None
         if self.observer is not None:
             self.observer.log_events_read(stream, events)
@@ -186,28 +176,25 @@ class ContainerResources:
         family = task_definition_family(container_id)
         if LIST_TASK_DEFINITIONS in self.unsupported:  # learnt earlier in the run: ask no more
             return self._described_revisions(family, status)
-        arns: list[str] = []
         try:
-            pages = self._pages(
+            arns, _ = self._listing(
                 LIST_TASK_DEFINITIONS,
                 f"family {family} ({status})",
-                lambda token: self.ecs.list_task_definitions(
-                    familyPrefix=family,
-                    status=status,
-                    **({"nextToken": token} if token else {}),
-                ),
+                "taskDefinitionArns",
+                self.ecs.list_task_definitions,
+                familyPrefix=family,
+                status=status,
             )
         except AwsError as error:
             if not self.note_unsupported(error):
                 raise
             self.caller.log(
-                f"{self._endpoint()} does not implement ECS ListTaskDefinitions; looking for "
-                f"{status} revisions of {family} with DescribeTaskDefinition instead"
+                f"The AWS endpoint {self.config.endpoint_url or 'of AWS'} does not implement "
+                f"ECS ListTaskDefinitions; looking for {status} revisions of {family} with "
+                "DescribeTaskDefinition instead"
             )
             return self._described_revisions(family, status)
-        for page in pages:
-            arns.extend(str(arn) for arn in page.get("taskDefinitionArns", []))
-        return list(dict.fromkeys(arns))
+        return list(dict.fromkeys(str(arn) for arn in arns))
 
     def _described_revisions(self, family: str, status: str) -> list[str]:
         """Revisions of ``family`` with ``status``, described one by one from the newest down.
@@ -235,77 +222,79 @@ class ContainerResources:
         self.unsupported.add(error.operation)
         return True
 
-    def _endpoint(self) -> str:
-        return f"The AWS endpoint {self.config.endpoint_url or 'of AWS'}"
-
     def log_streams(self, container_id: str) -> list[str] | None:
         """Streams ``<id[:12]>/...`` in the log group; ``None`` when the group is absent."""
         prefix = log_stream_prefix(container_id)
         group = self.config.log_group
-        names: list[str] = []
-        try:
-            for page in self._pages(
-                "Logs DescribeLogStreams",
-                f"streams {prefix}* in {group}",
-                lambda token: self.logs.describe_log_streams(
-                    logGroupName=group,
-                    logStreamNamePrefix=prefix,
-                    **({"nextToken": token} if token else {}),
-                ),
-                tolerate_missing=False,
-            ):
-                names.extend(str(stream["logStreamName"]) for stream in page.get("logStreams", []))
-        except Missing:
+        streams, found = self._listing(
+            "Logs DescribeLogStreams",
+            f"streams {prefix}* in {group}",
+            "logStreams",
+            self.logs.describe_log_streams,
+            logGroupName=group,
+            logStreamNamePrefix=prefix,
+        )
+        if not found:
             return None
+        names = dict.fromkeys(str(stream["logStreamName"]) for stream in streams)
         # A prefix filter the server ignored (moto ignores some) must never widen a delete.
-        return [name for name in dict.fromkeys(names) if name.startswith(prefix)]
+        return [name for name in names if name.startswith(prefix)]
 
-    def _pages(
+    def _listing(
         self,
         operation: str,
         resource: str,
-        fetch: Callable[[str | None], dict[str, Any]],
+        key: str,
+        call: Callable[..., dict[str, Any]],
         *,
-        tolerate_missing: bool = True,
         token_key: str = "nextToken",  # noqa: S107 - a paging key, not a secret
-    ) -> list[dict[str, Any]]:
-        """Every page; a missing resource ends the listing, or raises ``Missing`` when
-        ``tolerate_missing`` is False."""
-        pages: list[dict[str, Any]] = []
-        listing = iter_pages(
-            self.caller, operation, resource, fetch, tolerate=is_not_found, token_key=token_key
+        **params: Any,
+    ) -> tuple[list[Any], bool]:
+        """Every item under ``key`` of every page of ``call(**params)``, and whether what is
+        listed (cluster, log group) exists: the items before it went missing are kept."""
+        items: list[Any] = []
+        pages = iter_pages(
+            self.caller,
+            operation,
+            resource,
+            call,
+            params,
+            tolerate=is_not_found,
+            token_key=token_key,
         )
         try:
-            for page in listing:  # the pages before a resource went missing are kept
-                pages.append(page)
+            for page in pages:
+                items.extend(page.get(key, []))
         except Missing:
-            if not tolerate_missing:
-                raise
-        return pages
+            return items, False
+        return items, True
 
 
 def iter_pages(
     caller: AwsCaller,
     operation: str,
     resource: str,
-    fetch: Callable[[str | None], dict[str, Any]],
+    call: Callable[..., dict[str, Any]],
+    params: dict[str, Any],
     *,
     tolerate: Callable[[ClientError], bool] | None = None,
     token_key: str = "nextToken",  # noqa: S107 - a paging key, not a secret
     max_pages: int = MAX_PAGES,
 ) -> Iterator[dict[str, Any]]:
-    """The pages of a listing, fetched as they are consumed (a caller may stop early).
+    """The pages of ``call(**params)`` made through ``caller``, fetched as they are consumed
+    (a caller may stop early).
 
-    ``fetch(token)`` makes one call through ``caller``; ``token_key`` is followed until it is
-    absent or repeats, at most ``max_pages`` pages. A failure ``tolerate`` accepts raises
-    ``Missing``.
+    Each answer's ``token_key`` goes back as ``nextToken`` until it is absent or repeats, at
+    most ``max_pages`` pages. A failure ``tolerate`` accepts raises ``Missing``.
     """
     token: str | None = None
     for _ in range(max_pages):
         answer = caller.call(
             operation,
             resource,
-            lambda token=token: fetch(token),  # type: ignore[misc]
+            lambda token=token: call(  # type: ignore[misc]
+                **params, **({"nextToken": token} if token else {})
+            ),
             tolerate=tolerate,
         )
         if answer is None:

@@ -48,6 +48,12 @@ def log_stream_prefix(container_id: str) -> str:
     return short_id(container_id) + "/"
 
 
+def arn_name(arn: str) -> str:
+    """The last segment of an ECS ARN: a task's ID (``...:task/cluster/abc`` -> ``abc``), a
+    cluster's name (``...:cluster/name`` -> ``name``); a bare name stays as it is."""
+    return arn.rsplit("/", 1)[-1]
+
+
 def family_of_task_definition_arn(arn: str) -> str:
     """``arn:aws:ecs:r:a:task-definition/sockerless-abc:3`` -> ``sockerless-abc``."""
     name = arn.rsplit("/", 1)[-1]

@@ -5,10 +5,9 @@ is still throttling after that, cleanup must not give up and leak a task, so the
 again with a short backoff for as long as the caller's deadline allows, and every such retry is
 logged saying what was retried and why.
 
-An endpoint that answers nothing at all (refused, unresolvable, no accept or no answer in time) is
-another matter: botocore does not retry it (``config.py``), this caller tries again for a few
-seconds and then marks it down for the run (``outage.py``), so every later call through any caller
-sharing those ``outages`` fails at once with the first cause instead of retrying for a minute.
+An endpoint that answers nothing at all is down, not busy: botocore does not retry it
+(``config.py``), this caller tries for a few seconds, then marks it down for the run
+(``outage.py``, docs/reliability.md).
 """
 
 from __future__ import annotations
@@ -88,8 +87,10 @@ class Deadline:
         return self.remaining() <= 0.0
 
 
-def error_code(error: ClientError) -> str:
-    """The AWS error code of a ``ClientError`` ("" when the response has none)."""
+def error_code(error: AwsError | ClientError) -> str:
+    """The AWS error code of an error ("" when the response has none)."""
+    if isinstance(error, AwsError):
+        return error.code
     return str(error.response.get("Error", {}).get("Code", ""))
 
 
@@ -110,16 +111,14 @@ def iam_action(operation: str) -> str:
     return f"{prefix}:{name}" if prefix and name else operation
 
 
-def is_access_denied(error: AwsError | ClientError) -> bool:
+def is_access_denied(error: ClientError) -> bool:
     """AWS refused the call: the caller's IAM policies do not allow it (never tolerated)."""
-    code = error.code if isinstance(error, AwsError) else error_code(error)
-    return code in ACCESS_DENIED_ERROR_CODES
+    return error_code(error) in ACCESS_DENIED_ERROR_CODES
 
 
 def is_unsupported(error: AwsError | ClientError) -> bool:
     """The endpoint does not implement the operation at all (not a failure of this call)."""
-    code = error.code if isinstance(error, AwsError) else error_code(error)
-    return code in UNSUPPORTED_ERROR_CODES
+    return error_code(error) in UNSUPPORTED_ERROR_CODES
 
 
 def is_retried(error: ClientError) -> bool:
@@ -227,8 +226,18 @@ class AwsCaller:
     ) -> None:
         """Wait before the next attempt at an endpoint that answered nothing, or give up."""
         delay = streak.failed(began)
-        if delay is None:
-            raise self._endpoint_down(operation, resource, error, streak) from error
+        if delay is None:  # the endpoint is down for the run; this call's error says so
+            self.outages.mark(
+                AWS_ENDPOINT, self.endpoint, f"{type(error).__name__}: {error}", streak
+            )
+            raise make_aws_error(
+                operation,
+                resource,
+                type(error).__name__,
+                f"{error} (no answer in {streak.attempts} attempt(s) over {streak.elapsed:.1f} s: "
+                f"the AWS endpoint {self.endpoint or '(unnamed)'} is marked down for the rest of "
+                "the run)",
+            ) from error
         if not self._room_for(delay):
             raise self._failure(operation, resource, error, attempt) from error
         self._retry(
@@ -237,21 +246,6 @@ class AwsCaller:
             f"{attempt + 1}; "
             f"it counts as down after {self.outages.down_after:g} s without an answer)",
             delay,
-        )
-
-    def _endpoint_down(
-        self, operation: str, resource: str, error: Exception, streak: RetryStreak
-    ) -> AwsError:
-        """Mark the endpoint down for the run; the error of this call says so."""
-        cause = f"{type(error).__name__}: {error}"
-        self.outages.mark(AWS_ENDPOINT, self.endpoint, cause, streak)
-        return make_aws_error(
-            operation,
-            resource,
-            type(error).__name__,
-            f"{error} (no answer in {streak.attempts} attempt(s) over {streak.elapsed:.1f} s: "
-            f"the AWS endpoint {self.endpoint or '(unnamed)'} is marked down for the rest of the "
-            "run)",
         )
 
     def _note_botocore_retries(self, operation: str, resource: str, response: object) -> None:

@@ -56,11 +56,6 @@ class ContainerCleanupResult:
         """True when nothing is known to be left behind."""
         return not self.errors and (self.aws is None or self.aws.complete)
 
-    @property
-    def task_arns(self) -> list[str]:
-        """Task ARNs the AWS step found (for the usage figures)."""
-        return list(self.aws.task_arns) if self.aws else []
-
     def summary(self) -> str:
         """One line for logs and failure messages."""
         parts = [f"Clean-up of container {self.container_id[:12]}: daemon {self.daemon}"]
@@ -89,25 +84,21 @@ def clean_up_container(
     (``aws_unavailable`` says why) and the container stays pending.
     """
     result = ContainerCleanupResult(container_id)
-    finished = False
-    try:
-        if remove_from_daemon is None:
-            result.daemon = "skipped (no daemon to ask)"
-        else:
-            try:
-                result.daemon = remove_from_daemon(container_id)
-            except SockerlessError as error:
-                result.daemon = "removal failed"
-                result.errors.append(f"daemon: {error}")
-        if cleaner is None:
-            result.aws_skipped = aws_skip_reason or aws_unavailable
-            if aws_skip_reason is None:
-                result.errors.append(f"AWS side not cleaned: {aws_unavailable}")
-        else:
-            result.aws = cleaner.clean(container_id)
-        finished = True
-    finally:
-        if finished and result.complete and journal is not None:
-            journal.record_cleaned(container_id, task_arns=result.task_arns)
+    if remove_from_daemon is None:
+        result.daemon = "skipped (no daemon to ask)"
+    else:
+        try:
+            result.daemon = remove_from_daemon(container_id)
+        except SockerlessError as error:
+            result.daemon = "removal failed"
+            result.errors.append(f"daemon: {error}")
+    if cleaner is None:
+        result.aws_skipped = aws_skip_reason or aws_unavailable
+        if aws_skip_reason is None:
+            result.errors.append(f"AWS side not cleaned: {aws_unavailable}")
+    else:
+        result.aws = cleaner.clean(container_id)
+    if result.complete and journal is not None:
+        journal.record_cleaned(container_id, task_arns=result.aws.task_arns if result.aws else [])
     log(result.summary())
     return result

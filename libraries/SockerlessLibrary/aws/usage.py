@@ -1,7 +1,7 @@
 """How many Fargate tasks the run's containers launched, and for how long, as ECS reports it.
 
 Fargate bills from the start of the image pull until the task stops, so a task counts from
-``pullStartedAt`` (else ``startedAt``, else ``createdAt``) to ``stoppedAt`` (else now, while it
+``pullStartedAt`` (else ``startedAt``; 0 s without either) to ``stoppedAt`` (else now, while it
 runs). Task ARNs recorded by cleanups are counted even when ECS has already forgotten the task
 (AWS drops stopped tasks after about an hour); their seconds are then unknown and counted as 0.
 """
@@ -40,14 +40,7 @@ def _moment(value: Any) -> datetime | None:
 
 def task_seconds(task: dict[str, Any], now: datetime) -> float:
     """Billable seconds of one described task (0 when it never started pulling)."""
-    begin = next(
-        (
-            moment
-            for moment in (_moment(task.get(key)) for key in ("pullStartedAt", "startedAt"))
-            if moment is not None
-        ),
-        None,
-    )
+    begin = _moment(task.get("pullStartedAt")) or _moment(task.get("startedAt"))
     if begin is None:
         return 0.0
     end = _moment(task.get("stoppedAt")) or (
@@ -65,26 +58,22 @@ def measure_usage(
     """Count the tasks of these containers (listed now, or recorded earlier) and their seconds."""
     ids = list(dict.fromkeys(container_ids))
     recorded = set(recorded_arns)
-    arns: list[str] = sorted(recorded)
+    arns = sorted(recorded)
     for container_id in ids:
         for status in ("RUNNING", "STOPPED"):
             arns.extend(resources.task_arns(container_id, status))
-    arns = list(dict.fromkeys(arns))
-    described = {str(task["taskArn"]): task for task in resources.describe_tasks(arns)}
+    answered = resources.describe_tasks(list(dict.fromkeys(arns)))
+    described = {str(task["taskArn"]): task for task in answered}
+    # Recorded by a cleanup of this run, gone from ECS since: it ran, its duration is unknown.
+    unknown = len(recorded - described.keys())
+    ran = [
+        task
+        for arn, task in described.items()
+        if arn in recorded or any(task_belongs_to(task, cid) for cid in ids)
+    ]
     moment = now or datetime.now(UTC)
-    seconds = 0.0
-    counted = 0
-    unknown = 0
-    for arn in arns:
-        task = described.get(arn)
-        if task is None:
-            # Recorded by a cleanup of this run, gone from ECS since: it ran, duration unknown.
-            if arn in recorded:
-                counted += 1
-                unknown += 1
-            continue
-        if arn not in recorded and not any(task_belongs_to(task, cid) for cid in ids):
-            continue
-        counted += 1
-        seconds += task_seconds(task, moment)
-    return TaskUsage(tasks=counted, task_seconds=seconds, unknown_duration=unknown)
+    return TaskUsage(
+        tasks=len(ran) + unknown,
+        task_seconds=sum(task_seconds(task, moment) for task in ran),
+        unknown_duration=unknown,
+    )

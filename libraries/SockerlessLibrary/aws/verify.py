@@ -16,7 +16,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ..polling import Poller, poll_until
+from .cleanup import wait_until_stopped
 from .queries import ContainerResources
 from .resources import log_stream_prefix, task_definition_family
 from .retry import error_code
@@ -77,25 +77,9 @@ class AwsVerifier:
         self, container_id: str, *, timeout: float, interval: float = 1.0
     ) -> list[dict[str, Any]]:
         """Every task of the container reaches lastStatus STOPPED within ``timeout``."""
-        res = self.resources
-        family = task_definition_family(container_id)
-
-        def observe() -> list[dict[str, Any]]:
-            return res.container_tasks(container_id, ("RUNNING", "STOPPED"))
-
-        poller: Poller[list[dict[str, Any]]] = Poller(
-            probe=observe,
-            done=lambda tasks: all(task.get("lastStatus") == "STOPPED" for task in tasks),
-            describe=_describe_tasks,
-        )
         try:
-            return poll_until(
-                poller,
-                what=f"Tasks of family {family} stopped",
-                timeout=timeout,
-                interval=interval,
-                max_interval=4.0,
-                log=res.caller.log,
+            return wait_until_stopped(
+                self.resources, container_id, timeout=timeout, interval=interval, max_interval=4.0
             )
         except AssertionError as error:
             raise AwsCheckFailed(str(error)) from None
@@ -124,13 +108,3 @@ class AwsVerifier:
             outcome = f"no log stream {prefix}* in {res.config.log_group}"
         res.caller.log(outcome[0].upper() + outcome[1:])
         return outcome
-
-
-def _describe_tasks(tasks: list[dict[str, Any]]) -> str:
-    if not tasks:
-        return "no task"
-    return ", ".join(
-        f"{str(task.get('taskArn', '?')).rsplit('/', 1)[-1]} "
-        f"{task.get('lastStatus')}/{task.get('desiredStatus')}"
-        for task in tasks
-    )

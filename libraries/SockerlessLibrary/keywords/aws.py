@@ -58,9 +58,6 @@ class AwsKeywords(LibraryComponent):
         super().__init__(context)
         self.janitor = janitor
 
-    def _verifier(self) -> AwsVerifier:
-        return AwsVerifier(self.ctx.container_resources(VERIFY_DEADLINE_SECONDS, log))
-
     @keyword("Container Should Leave No AWS Resources", tags=("AWS", "Cleanup", "Proof"))
     def container_should_leave_no_aws_resources(self, container_id: str) -> None:
         """Checks that no ACTIVE task definition, no running task and no log stream of a
@@ -92,7 +89,7 @@ class AwsKeywords(LibraryComponent):
         | Container Should Leave No AWS Resources | ${id} |
         """
         self.ctx.require_created(container_id, "Container Should Leave No AWS Resources")
-        verifier = self._verifier()
+        verifier = AwsVerifier(self.ctx.container_resources(VERIFY_DEADLINE_SECONDS, log))
         evidence = self.ctx.evidence.get(container_id)
         problems: list[str] = []
         found: dict[str, Any] = {}

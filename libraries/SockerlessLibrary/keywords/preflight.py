@@ -127,10 +127,7 @@ class PreflightKeywords(LibraryComponent):
 
     def _outcome(self, result: PreflightResult, *, again: bool) -> dict[str, Any]:
         for note in result.notes:
-            if again:
-                log(note)
-            else:
-                warn(note)
+            (log if again else warn)(note)
         if not result.passed:
             suffix = " (found by the preflight earlier in this run)" if again else ""
             raise AssertionError(result.failure_message() + suffix)

@@ -174,11 +174,9 @@ class ProofKeywords(LibraryComponent):
         | Task Definition Should Be Deregistered | ${id} |
         """
         evidence = self._evidence(container_id, "Task Definition Should Be Deregistered")
-        self._prover(self.ctx.settings.aws_timeout).task_definition_should_be_deregistered(evidence)
-        resources = self.ctx.container_resources(
-            self.ctx.settings.aws_timeout + PROOF_DEADLINE_MARGIN_SECONDS, log
-        )
-        AwsVerifier(resources).task_definition_should_be_inactive(container_id)
+        prover = self._prover(self.ctx.settings.aws_timeout)
+        prover.task_definition_should_be_deregistered(evidence)
+        AwsVerifier(prover.resources).task_definition_should_be_inactive(container_id)
 
     @keyword("Container Should Have Exited With Code", tags=("Container", "AWS", "Proof"))
     def container_should_have_exited_with_code(
