@@ -48,6 +48,22 @@ def test_the_steps_table_is_tasks_py_steps_in_order() -> None:
     assert listed == steps
 
 
+def test_every_step_in_the_table_gives_its_seconds() -> None:
+    """Each step's figure is a number from a measured run, not a placeholder left to fill."""
+    table = section(CHECKS, "What `python3 tasks.py test` runs")
+    rows = re.findall(r"^\| `\w+` \|.*\| ([^|]*) \|$", table, re.MULTILINE)
+    assert rows and [cell for cell in rows if not cell.isdigit()] == []
+
+
+def test_the_full_check_is_quoted_with_its_figures() -> None:
+    """The README and the measurements give the full check's wall time and closing line."""
+    closing = re.compile(r"`\d+ passed, \d+ failed, \d+ skipped`")
+    wall = re.compile(r"\d+ min \d+ s")
+    for text in (README_CHECKS, section(CHECKS, "Measured")):
+        assert "time CI=true bash .ci/run`" in text.replace("\n", " ")
+        assert closing.search(text) and wall.search(text)
+
+
 def test_every_test_area_is_described() -> None:
     proves = section(CHECKS, "What each check proves")
     areas = [
