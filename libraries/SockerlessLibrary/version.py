@@ -4,4 +4,4 @@ Kept in a module of its own, with nothing else in it, so that the build reads it
 (``pyproject.toml``) and ``tasks.py setup`` reinstalls the checkout when it changes.
 """
 
-__version__ = "1.0.0"
+__version__ = "1.1.0"
