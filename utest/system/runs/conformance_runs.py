@@ -52,7 +52,7 @@ def conformance_run(
     finished = run(command, env, directory)
     output_xml = output_of(finished, directory)
     matrix = directory / "conformance.json"
-    assert matrix.is_file(), f"the run wrote no conformance.json:\n{finished.console[-3000:]}"
+    assert matrix.is_file(), f"the run wrote no conformance.json:\n{finished.output[-3000:]}"
     return ConformanceRun(Matrix.read(matrix).by_name(), by_name(output_xml))
 
 

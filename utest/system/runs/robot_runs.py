@@ -8,20 +8,18 @@ reads in the check's log as the step's own.
 from __future__ import annotations
 
 import re
-import shlex
 import shutil
-import subprocess
 import sys
-import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from utest import kit_environment
+from utest.kit_environment import RUN_TIME_LIMIT_SECONDS, Ran
+
 ROOT = Path(__file__).resolve().parents[3]
 RESULTS = ROOT / "results"
 BIN = Path(sys.executable).parent
-RUN_TIME_LIMIT_SECONDS = 20 * 60
 # `python -m peers.docker_engine run`: no Docker Engine could be had (its one line says why).
 ENGINE_UNAVAILABLE = 77
 UNAVAILABLE_LINE = re.compile(r"^docker engine: unavailable: .*$", re.MULTILINE)
@@ -46,15 +44,6 @@ PEER_ENGINE = (
 WITH_SIMULATOR = (str(BIN / "python"), "-m", "sockerless_sim.with_simulator", "--")
 
 
-@dataclass(frozen=True)
-class Finished:
-    """A finished run: its exit code, console and wall time."""
-
-    code: int
-    console: str
-    seconds: float
-
-
 def ecs_robot(output_dir: Path, suite_name: str, *options: str) -> list[str]:
     """``robot`` on the ECS suites into ``output_dir`` under a top-level suite name."""
     return [
@@ -69,37 +58,21 @@ def run(
     output_dir: Path,
     *,
     time_limit: float = RUN_TIME_LIMIT_SECONDS,
-) -> Finished:
+) -> Ran:
     """Run ``command`` (writing to ``output_dir``, emptied first) from the checkout, bounded;
     prints the command, then the console."""
     shutil.rmtree(output_dir, ignore_errors=True)
-    print(f"$ {shlex.join(command)}", flush=True)
-    started = time.monotonic()
-    completed = subprocess.run(
-        command,
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        errors="replace",
-        timeout=time_limit,
-        check=False,
-    )
-    finished = Finished(completed.returncode, completed.stdout, time.monotonic() - started)
-    print(finished.console, end="", flush=True)
-    print(f"(exit {finished.code} after {finished.seconds:.1f} s)", flush=True)
-    return finished
+    return kit_environment.run(output_dir.name, command, env, cwd=ROOT, time_limit=time_limit)
 
 
-def output_of(finished: Finished, output_dir: Path) -> Path:
+def output_of(finished: Ran, output_dir: Path) -> Path:
     """The run's output.xml; skips when no Docker Engine could be had for it (the engine's own
     sentence says why), fails when the run wrote none."""
     output_xml = output_dir / "output.xml"
     if finished.code == ENGINE_UNAVAILABLE and not output_xml.exists():
-        said = UNAVAILABLE_LINE.search(finished.console)
+        said = UNAVAILABLE_LINE.search(finished.output)
         pytest.skip(said.group(0) if said else "docker engine: unavailable")
     assert output_xml.is_file(), (
-        f"the run wrote no output.xml (exit {finished.code}):\n{finished.console[-3000:]}"
+        f"the run wrote no output.xml (exit {finished.code}):\n{finished.output[-3000:]}"
     )
     return output_xml
