@@ -67,6 +67,19 @@ def _behind_prelude(command: Any) -> Any:
     return ["sh", "-c", PRELUDE, "sh", *command]
 
 
+def run_robot(command: list[str], environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """A robot run from the checkout against the hostile daemon, bounded."""
+    return subprocess.run(
+        command,
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=ROBOT_TIME_LIMIT,
+        check=False,
+    )
+
+
 def hostile_request(exchange: Exchange, document: Any) -> Any:
     """What the daemon runs is not what the kit asked for."""
     if not isinstance(document, dict) or exchange.method != "POST":
@@ -135,15 +148,7 @@ def reports(
         "--variable", "LOGS_TIMEOUT:5s", "--variable", "EXIT_TIMEOUT:10s",
         "suites",
     ]  # fmt: skip
-    process = subprocess.run(
-        command,
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=ROBOT_TIME_LIMIT,
-        check=False,
-    )
+    process = run_robot(command, environment)
     assert (out / "log.html").exists(), process.stdout[-3000:] + process.stderr[-3000:]
     assert process.returncode > 0, "the hostile daemon must make tests fail"
     return {name: rendered(out / name) for name in ("log.html", "report.html")}
@@ -214,15 +219,7 @@ def conformance_run(
         str(ROBOT), "--outputdir", str(out), "--include", "conformance", *selection,
         "--variable", "LOGS_TIMEOUT:5s", "suites/conformance",
     ]  # fmt: skip
-    process = subprocess.run(
-        command,
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=ROBOT_TIME_LIMIT,
-        check=False,
-    )
+    process = run_robot(command, environment)
     assert (out / "conformance.json").exists(), process.stdout[-3000:] + process.stderr[-3000:]
     return out
 
