@@ -62,11 +62,6 @@ def frame_header(stream: int, length: int) -> bytes:
     return _HEADER.pack(stream << 24, length)
 
 
-def encode_frames(frames: Sequence[tuple[int, bytes]]) -> bytes:
-    """``[(stream, payload), ...]`` as a multiplexed stream (for tests and benchmarks)."""
-    return b"".join(frame_header(stream, len(payload)) + payload for stream, payload in frames)
-
-
 def split_lines(data: bytes) -> list[str]:
     """UTF-8 lines of ``data``: split on ``\\n``, one trailing ``\\r`` (TTY) removed per line.
 

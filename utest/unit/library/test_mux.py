@@ -14,8 +14,8 @@ from SockerlessLibrary.mux import (
     FrameDecoder,
     MuxDecoder,
     decode,
-    encode_frames,
 )
+from utest.wire_codecs import encode_frames
 
 FRAMES = [
     (1, b"hello "),
