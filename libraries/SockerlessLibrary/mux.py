@@ -51,11 +51,6 @@ class Frame(NamedTuple):
     payload: bytes
     header: bytes
 
-    @property
-    def stream_name(self) -> str:
-        """``stdin``, ``stdout`` or ``stderr``."""
-        return STREAM_NAMES[self.stream]
-
 
 def frame_header(stream: int, length: int) -> bytes:
     """The 8 header bytes of a frame: the only bytes a valid header can have for these values."""
