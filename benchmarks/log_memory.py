@@ -82,7 +82,8 @@ def write_logs(client: DockerClient, megabytes: int, line_bytes: int) -> str:
     """Create and start the writing container; return its ID once it exited."""
     line = "x" * (line_bytes - 1)  # yes adds the newline
     script = f'yes "{line}" | head -c {megabytes * 1_000_000}; echo {LAST_LINE}'
-    container_id = str(client.create_container("alpine:latest", cmd=["sh", "-c", script])["Id"])
+    body = {"Image": "alpine:latest", "Cmd": ["sh", "-c", script]}
+    container_id = str(client.create_container_from_body(body)["Id"])
     client.start_container(container_id)
     deadline = time.monotonic() + 1200
     while client.inspect_container(container_id)["State"]["Running"]:

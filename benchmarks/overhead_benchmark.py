@@ -198,7 +198,9 @@ def against_simulator(repeat: int) -> tuple[float, float]:
     container_id = ""
     try:
         container_id = str(
-            client.create_container("alpine:latest", cmd=["tail", "-f", "/dev/null"])["Id"]
+            client.create_container_from_body(
+                {"Image": "alpine:latest", "Cmd": ["tail", "-f", "/dev/null"]}
+            )["Id"]
         )
         client.start_container(container_id)
         return compare(simulator.info.socket_path, container_id, SIMULATOR_BLOCK, repeat)

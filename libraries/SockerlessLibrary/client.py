@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from . import attach, hijack
-from .create_options import CreateOptions, container_create_body, environment
+from .create_options import environment
 from .encoding import (
     FiltersArg,
     QueryValue,
@@ -219,32 +219,6 @@ class DockerClient:
         """``GET /version``."""
         response = self._call("GET", "/version", "version", timeout=timeout)
         return dict(self._json(response, "version"))
-
-    def create_container(
-        self,
-        image: str,
-        *,
-        cmd: str | Sequence[str] | None = None,
-        entrypoint: str | Sequence[str] | None = None,
-        env: Mapping[str, object] | Sequence[str] | None = None,
-        labels: Mapping[str, str] | None = None,
-        name: str | None = None,
-        tty: bool = False,
-        expected: Collection[int] = (201,),
-        timeout: Timeouts | None = None,
-    ) -> dict[str, Any]:
-        """``POST /containers/create?name=...``: ``{"Id": ..., "Warnings": [...]}``.
-
-        A string ``cmd`` or ``entrypoint`` is split like a shell would."""
-        options = CreateOptions(
-            entrypoint=None if entrypoint is None else command_list(entrypoint, what="entrypoint"),
-            env=env,
-            labels=labels,
-            tty=tty,
-        )
-        command = () if cmd is None else command_list(cmd, what="cmd")
-        body = container_create_body(image, command, options, kit_labels={})
-        return self.create_container_from_body(body, name=name, expected=expected, timeout=timeout)
 
     def create_container_from_body(
         self,

@@ -2,8 +2,7 @@
 
 sockerless compares ``all``, ``force``, ``follow``, ``timestamps`` and ``stderr`` against exactly
 ``"1"``/``"true"``: Python's ``True`` sent as ``True`` silently means false there. Every boolean
-leaves this module as lowercase ``true``/``false``; ``find_uppercase_booleans`` lets a test prove
-that nothing else ever does.
+leaves this module as lowercase ``true``/``false``.
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ import shlex
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
-from urllib.parse import parse_qsl, quote, urlencode
+from urllib.parse import quote, urlencode
 
 from .errors import ConfigurationError
 from .logstream import try_parse_timestamp
@@ -35,16 +34,6 @@ def encode_query(params: Mapping[str, QueryValue]) -> str:
         elif value is not None:
             pairs.append((key, str(value)))
     return urlencode(pairs, quote_via=quote)
-
-
-def find_uppercase_booleans(query: str) -> list[str]:
-    """The ``key=value`` pairs of ``query`` whose value is a Python-style ``True``/``False``."""
-    query = query.partition("?")[2] if "?" in query else query
-    return [
-        f"{key}={value}"
-        for key, value in parse_qsl(query, keep_blank_values=True)
-        if value in ("True", "False")
-    ]
 
 
 def encode_filters(filters: FiltersArg) -> str | None:

@@ -51,20 +51,10 @@ class Frame(NamedTuple):
     payload: bytes
     header: bytes
 
-    @property
-    def stream_name(self) -> str:
-        """``stdin``, ``stdout`` or ``stderr``."""
-        return STREAM_NAMES[self.stream]
-
 
 def frame_header(stream: int, length: int) -> bytes:
     """The 8 header bytes of a frame: the only bytes a valid header can have for these values."""
     return _HEADER.pack(stream << 24, length)
-
-
-def encode_frames(frames: Sequence[tuple[int, bytes]]) -> bytes:
-    """``[(stream, payload), ...]`` as a multiplexed stream (for tests and benchmarks)."""
-    return b"".join(frame_header(stream, len(payload)) + payload for stream, payload in frames)
 
 
 def split_lines(data: bytes) -> list[str]:

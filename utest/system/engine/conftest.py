@@ -34,6 +34,7 @@ from peers.docker_engine import (
 )
 from SockerlessLibrary.client import DockerClient
 from SockerlessLibrary.transport import AUTO, Timeouts, Transport
+from utest.wire_codecs import create_container
 
 ENGINE_DIR = Path(__file__).resolve().parent
 TEST_LABEL = "kit-engine-test"
@@ -117,8 +118,12 @@ def create(
     """``create(*cmd, **create_container kwargs)``: a container of the session image, tracked."""
 
     def make(*cmd: str, labels: dict[str, str] | None = None, **options: Any) -> str:
-        body = client.create_container(
-            IMAGE, cmd=list(cmd) or None, labels={**session_label, **(labels or {})}, **options
+        body = create_container(
+            client,
+            IMAGE,
+            cmd=list(cmd) or None,
+            labels={**session_label, **(labels or {})},
+            **options,
         )
         containers.append(body["Id"])
         return str(body["Id"])

@@ -21,7 +21,7 @@ from SockerlessLibrary.capping import (
 from SockerlessLibrary.errors import ProtocolError
 from SockerlessLibrary.logstream import LineWatch, WindowDecoder, show_lines
 from SockerlessLibrary.masking import MASK, SECRETS
-from SockerlessLibrary.mux import encode_frames
+from utest.wire_codecs import encode_frames
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -36,6 +36,7 @@ from SockerlessLibrary.aws.credentials import credentials_available
 from SockerlessLibrary.client import DockerClient
 from SockerlessLibrary.masking import MASK
 from SockerlessLibrary.transport import Transport
+from utest.wire_codecs import create_container
 
 pytestmark = [pytest.mark.timeout(240), pytest.mark.slow]
 
@@ -175,7 +176,7 @@ def test_real_target_path_shows_no_secret(
 def test_agent_token_is_not_in_inspect_or_list(debug_sim: tuple[SimulatorProcess, _Lines]) -> None:
     sim, stderr = debug_sim
     client = DockerClient(Transport(f"unix://{sim.info.socket_path}"))
-    container_id = client.create_container("alpine:latest", cmd=["tail", "-f", "/dev/null"])["Id"]
+    container_id = create_container(client, "alpine:latest", cmd=["tail", "-f", "/dev/null"])["Id"]
     try:
         client.start_container(container_id)
         ecs = boto3.client(

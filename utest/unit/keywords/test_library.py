@@ -16,7 +16,7 @@ from robot.api import SkipExecution
 from SockerlessLibrary import SockerlessLibrary
 from SockerlessLibrary.errors import ConfigurationError
 from SockerlessLibrary.logstream import LogLine
-from SockerlessLibrary.mux import Frame, decode, encode_frames
+from SockerlessLibrary.mux import Frame, decode
 from SockerlessLibrary.run.registry import (
     CleanupRegistry,
     everything,
@@ -26,6 +26,7 @@ from SockerlessLibrary.run.registry import (
     within_suite,
 )
 from SockerlessLibrary.unix_adapter import UnixSocketAdapter
+from utest.wire_codecs import encode_frames
 
 pytestmark = pytest.mark.timeout(30)
 

@@ -15,9 +15,9 @@ from SockerlessLibrary.errors import (
     DaemonTimeout,
     DaemonUnreachable,
 )
-from SockerlessLibrary.mux import encode_frames
 from SockerlessLibrary.outage import Outages
 from SockerlessLibrary.transport import Timeouts, Transport
+from utest.wire_codecs import create_container, encode_frames
 
 CID = "b" * 64
 HOLD_SECONDS = 0.3
@@ -37,7 +37,7 @@ def test_a_call_is_reported_with_its_request_answer_and_times(
     heard: list[DockerCall] = []
     client.call_observer = heard.append
     before = time.time()
-    client.create_container("alpine:latest", cmd=["echo", "hi"])
+    create_container(client, "alpine:latest", cmd=["echo", "hi"])
     client.start_container(CID)
     create, start = heard
     assert (create.operation, create.status, json.loads(create.response_body)) == (

@@ -9,7 +9,6 @@ from urllib.parse import quote
 import pytest
 import requests
 
-from SockerlessLibrary.encoding import find_uppercase_booleans
 from SockerlessLibrary.errors import (
     ConfigurationError,
     DaemonResponseError,
@@ -17,7 +16,7 @@ from SockerlessLibrary.errors import (
     DaemonTimeout,
     ProtocolError,
 )
-from SockerlessLibrary.mux import encode_frames
+from utest.wire_codecs import create_container, encode_frames, find_uppercase_booleans
 
 CID = "a" * 64
 REMOVE_RUNNING = "stop the container before removing or force remove"
@@ -107,7 +106,8 @@ def test_filters_that_are_not_json_fail_before_sending(serve, keep_alive, client
 
 def test_create_container_body_and_name(serve, keep_alive, client_for) -> None:
     server = serve(keep_alive(docker_like))
-    created = client_for(server).create_container(
+    created = create_container(
+        client_for(server),
         "alpine:latest",
         cmd=["echo", "hello from fargate"],
         entrypoint=["/bin/sh", "-c"],

@@ -14,9 +14,9 @@ from SockerlessLibrary.encoding import (
     encode_filters,
     encode_query,
     encode_time,
-    find_uppercase_booleans,
 )
 from SockerlessLibrary.errors import ConfigurationError
+from utest.wire_codecs import find_uppercase_booleans
 
 
 def test_booleans_are_lowercase_and_none_is_left_out() -> None:

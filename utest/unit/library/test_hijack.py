@@ -7,7 +7,7 @@ import time
 import pytest
 
 from SockerlessLibrary.errors import DaemonResponseError, DaemonTimeout, DaemonUnreachable
-from SockerlessLibrary.mux import encode_frames
+from utest.wire_codecs import encode_frames
 
 UPGRADED = (
     b"HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.multiplexed-stream\r\n"

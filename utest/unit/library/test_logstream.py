@@ -13,7 +13,8 @@ from SockerlessLibrary.logstream import (
     split_timestamp,
     try_parse_timestamp,
 )
-from SockerlessLibrary.mux import decode, encode_frames
+from SockerlessLibrary.mux import decode
+from utest.wire_codecs import encode_frames
 
 BASE = datetime(2026, 2, 22, 10, 11, 12, tzinfo=UTC)
 

@@ -19,7 +19,6 @@ from SockerlessLibrary import SockerlessLibrary
 from SockerlessLibrary.client import DockerClient
 from SockerlessLibrary.errors import ConfigurationError, DaemonUnreachable, ProtocolError
 from SockerlessLibrary.keywords.session import session_base_url
-from SockerlessLibrary.mux import encode_frames
 from SockerlessLibrary.transport import (
     AUTO,
     ApiVersion,
@@ -28,6 +27,7 @@ from SockerlessLibrary.transport import (
     negotiate_api_version,
     pinned_api_version,
 )
+from utest.wire_codecs import encode_frames
 
 CID = "c" * 64
 PING = "GET /_ping HTTP/1.1"
