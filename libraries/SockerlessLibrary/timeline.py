@@ -806,38 +806,3 @@ def merge_documents(run_id: str, documents: Sequence[Mapping[str, Any]]) -> dict
         "processes": processes,
     }
     return document(merged_run, tests)
-
-
-def union_length(
-    intervals: Iterable[tuple[float, float]],
-    start: float = float("-inf"),
-    end: float = float("inf"),
-) -> float:
-    """Total length covered by ``intervals``, each clipped to ``[start, end]`` (overlaps once).
-
-    >>> union_length([(0, 2), (1, 3), (5, 6)], 0.5, 5.5)
-    3.0
-    """
-    clipped = sorted((max(a, start), min(b, end)) for a, b in intervals if b > start and a < end)
-    total, reach = 0.0, start
-    for low, high in clipped:
-        begin = max(low, reach)
-        if high > begin:
-            total += high - begin
-            reach = high
-    return total
-
-
-AWS_WAIT_PHASES = ("provisioning", "pull", "deprovisioning", "CloudWatch delivery")
-
-
-def aws_wait_intervals(tests: Iterable[Mapping[str, Any]]) -> list[tuple[float, float]]:
-    """The phases in which AWS, not the kit or the daemon, was the one taking time: each task's
-    provisioning, pull and deprovisioning, and CloudWatch's delivery of its first line."""
-    return [
-        (float(phase["start"]), float(phase["end"]))
-        for test in tests
-        for container in test["containers"]
-        for phase in container["phases"]
-        if phase["name"] in AWS_WAIT_PHASES
-    ]

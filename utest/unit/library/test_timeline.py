@@ -23,7 +23,6 @@ from SockerlessLibrary.timeline import (
     offset_bounds,
     seconds_text,
     timeline_of_test,
-    union_length,
 )
 from SockerlessLibrary.timeline_svg import main, render_svg, tick_step
 
@@ -414,10 +413,6 @@ def test_the_document_is_json_with_its_schema_and_every_test() -> None:
     assert loaded["tests"][0]["containers"][0]["tasks"][0]["ecs"]["createdAt"] == pytest.approx(
         T0 + 1.0
     )
-
-
-def test_union_length_counts_overlaps_once() -> None:
-    assert union_length([(0, 2), (1, 3), (5, 6)]) == 4
 
 
 @pytest.mark.parametrize(("span", "step"), [(0.8, 0.1), (9.0, 1.0), (45.0, 5.0), (130.0, 20.0)])
