@@ -35,23 +35,12 @@ from .timeline import TIMELINE_FILE, TimelineReporter, merge_timelines
 Log = Callable[[str], None]
 
 
-def usage_metadata(group: GroupAccount) -> dict[str, str]:
-    """``Fargate tasks`` and ``Fargate task-seconds`` of the whole run (when measured)."""
-    usage = group.usage()
-    if usage is None:
-        return {}
-    return {
-        "Fargate tasks": str(usage.tasks),
-        "Fargate task-seconds": str(round(usage.task_seconds, 1)),
-    }
-
-
 def record_usage(ctx: LibraryContext, tasks: int, task_seconds: float) -> dict[str, str]:
     """Add this process's measured Fargate usage to the run's ledger; returns the usage metadata
     of the whole run so far (`Set Fargate Usage Metadata`; the end of the run sets it again)."""
     ledger = ctx.task_budget().ledger
     ledger.append(usage_record(ctx.run_id, tasks, task_seconds))
-    return usage_metadata(GroupAccount.from_records(ledger.records()))
+    return GroupAccount.from_records(ledger.records()).usage_metadata()
 
 
 class RunAccountant:
@@ -109,10 +98,11 @@ class RunAccountant:
         try:
             group = GroupAccount.from_records(budget.ledger.records())
             root.metadata.update(group.metadata())
-            if group.usage() is not None:
+            usage = group.usage_metadata()
+            if usage:
                 # The processes reported their usage (`Set Fargate Usage Metadata`): the usage
                 # and the budget now, with every process in, are the ones the report keeps.
-                root.metadata.update(usage_metadata(group))
+                root.metadata.update(usage)
                 root.metadata["Fargate task budget"] = budget.summary()["description"]
         except (TaskBudgetError, SockerlessError, ValueError, OSError) as error:
             self.warn(f"Could not read the run's account: {error}")
@@ -128,8 +118,6 @@ class RunAccountant:
 
     def _process_account(self) -> ProcessAccount:
         counts = journal_counts(self.ctx.journal.records())
-        target = self.ctx.connected_target()
-        embedded = target.simulator is not None if target is not None else False
         sweep = self.janitor.sweep_command() if counts.pending else ""
         written = self.timeline.written_to
         return ProcessAccount(
@@ -142,7 +130,6 @@ class RunAccountant:
             sweep=sweep,
             down=tuple(outage.describe() for outage in self.ctx.outages.all()),
             timeline=str(written.resolve()) if written is not None else "",
-            embedded=embedded,
         )
 
     def _merge_timelines(self, group: GroupAccount, run_id: str) -> None:
