@@ -19,6 +19,7 @@ suite made of several paths, or a top ``__init__.robot`` without the library). T
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -29,8 +30,9 @@ from ..journal import journal_counts
 from ..run.context import LibraryContext
 from ..run.group import GroupAccount, ProcessAccount, usage_record
 from ..run.janitor import Janitor
+from ..timeline import merge_documents
 from .pabot import merged_output_dir, pabot_process, wait_for_the_others
-from .timeline import TIMELINE_FILE, TimelineReporter, merge_timelines
+from .timeline import TIMELINE_FILE, TimelineReporter, write_timeline
 
 Log = Callable[[str], None]
 
@@ -139,15 +141,27 @@ class RunAccountant:
         sources = [Path(path) for path in group.timelines()]
         if target_dir is None or not sources:
             return
+        documents, problems = [], []
+        for source in sources:
+            try:
+                loaded = json.loads(source.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as error:
+                problems.append(f"{source}: {error}")
+                continue
+            if isinstance(loaded, dict):
+                documents.append(loaded)
+            else:
+                problems.append(f"{source}: not a timeline document")
         try:
-            tests, problems = merge_timelines(run_id, sources, target_dir / TIMELINE_FILE)
+            merged = merge_documents(run_id, documents)
+            write_timeline(target_dir / TIMELINE_FILE, merged)
         except (OSError, ValueError, KeyError, TypeError) as error:
             self.warn(f"Could not merge the processes' timelines into {target_dir}: {error}")
             return
         for problem in problems:
             self.warn(f"A process's timeline was left out of the merged one: {problem}")
         self.log(
-            f"Timeline: {tests} test(s) of {len(sources)} process(es) merged into "
+            f"Timeline: {len(merged['tests'])} test(s) of {len(sources)} process(es) merged into "
             f"{target_dir / TIMELINE_FILE}"
         )
 

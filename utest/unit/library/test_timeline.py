@@ -379,8 +379,8 @@ def test_a_budget_below_a_phase_fails_with_the_phase_and_the_figure() -> None:
     entry = timeline_of_test("Suite", "Echo", "PASS", recorded_flow().traces_of(SCOPE))
     budgets = {"LATENCY_BUDGET_PROVISIONING": 1.0, "LATENCY_BUDGET_LOG_DELIVERY": 60.0}
     (violation,) = check_budgets(entry, budgets)
-    assert violation.figure == "provisioning"
-    assert violation.message == (
+    assert violation["figure"] == "provisioning"
+    assert violation["message"] == (
         f"Latency budget exceeded for container {CID[:12]}: provisioning (ECS createdAt -> "
         "pullStartedAt) took 1.50 s, over LATENCY_BUDGET_PROVISIONING = 1.00 s"
     )
@@ -389,9 +389,10 @@ def test_a_budget_below_a_phase_fails_with_the_phase_and_the_figure() -> None:
 def test_start_to_running_over_budget_names_the_phases_it_is_made_of() -> None:
     entry = timeline_of_test("Suite", "Echo", "PASS", recorded_flow().traces_of(SCOPE))
     (violation,) = check_budgets(entry, {"LATENCY_BUDGET_START_TO_RUNNING": 2.0})
-    assert "start-to-RUNNING (start sent -> ECS startedAt) took 4.00 s" in violation.message
-    assert "(0.50 s daemon + 1.50 s provisioning + 1.50 s pull + 0.50 s container start" in (
-        violation.message
+    assert "start-to-RUNNING (start sent -> ECS startedAt) took 4.00 s" in violation["message"]
+    assert (
+        "(0.50 s daemon + 1.50 s provisioning + 1.50 s pull + 0.50 s container start"
+        in (violation["message"])
     )
 
 
