@@ -50,12 +50,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "simulator"))
 sys.path.insert(0, str(ROOT / "libraries"))
+sys.path.insert(0, str(ROOT))
 
 from suite_timing import BIN, timed  # noqa: E402 - this script's own directory
 
 from sockerless_sim.launcher import SimulatorProcess  # noqa: E402 - after the path set-up
 from sockerless_sim.unix_http import UnixHTTPConnection  # noqa: E402
-from SockerlessLibrary.timeline import union_length  # noqa: E402 - after the path set-up
+from utest.intervals import union_length  # noqa: E402 - after the path set-up
 
 CONTROL_ROUTE = " /_sim/"
 

@@ -487,7 +487,7 @@ class TaskBudget:
             return
         test = scope.removeprefix("test:")
         count = self._creates_by_test[test] = self._creates_by_test.get(test, 0) + 1
-        need = declarations.need_of(test)
+        need = declarations.needs.get(test)
         if need is not None and count == need + 1:
             how = (
                 f"declares {TAG_PREFIX}{need}"

@@ -117,10 +117,6 @@ class TaskDeclarations:
         """What the selected tests and the setups of their suites need together."""
         return sum(self.needs.values()) + sum(self.suite_needs.values())
 
-    def need_of(self, test_full_name: str) -> int | None:
-        """The declared (or default) need of one selected test; ``None`` for an unknown name."""
-        return self.needs.get(test_full_name)
-
     def check(self) -> None:
         """Raise the first bad tag (a create must not run on a budget nobody can read)."""
         if self.problems:

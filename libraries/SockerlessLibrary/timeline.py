@@ -702,22 +702,6 @@ def summary_line(entry: Mapping[str, Any]) -> str:
 # -- budgets -------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class BudgetViolation:
-    """One figure over its budget."""
-
-    variable: str
-    figure: str
-    seconds: float
-    budget: float
-    container: str
-    message: str
-
-    def as_dict(self) -> dict[str, Any]:
-        """For the JSON document."""
-        return {**asdict(self), "seconds": round(self.seconds, 6)}
-
-
 def budget_settings(
     variables: Mapping[str, Any], to_seconds: Callable[[Any], float]
 ) -> dict[str, float]:
@@ -742,8 +726,9 @@ def budget_settings(
     return settings
 
 
-def check_budgets(entry: Mapping[str, Any], budgets: Mapping[str, float]) -> list[BudgetViolation]:
-    """Every figure of every container of the test that exceeds its budget."""
+def check_budgets(entry: Mapping[str, Any], budgets: Mapping[str, float]) -> list[dict[str, Any]]:
+    """Every figure of every container of the test that exceeds its budget, as the document's
+    ``budget_violations`` hold them (``message``: the test's failure)."""
     violations = []
     for variable, budget in budgets.items():
         figure, meaning = variable.removeprefix(BUDGET_PREFIX).lower(), BUDGETS[variable]
@@ -755,16 +740,16 @@ def check_budgets(entry: Mapping[str, Any], budgets: Mapping[str, float]) -> lis
             if figure == "start_to_running":
                 detail = f" ({container_summary(container).split(';')[0].removeprefix('start: ')})"
             violations.append(
-                BudgetViolation(
-                    variable,
-                    figure,
-                    value,
-                    budget,
-                    container["short_id"],
-                    f"Latency budget exceeded for container {container['short_id']}: "
+                {
+                    "variable": variable,
+                    "figure": figure,
+                    "seconds": round(value, 6),
+                    "budget": budget,
+                    "container": container["short_id"],
+                    "message": f"Latency budget exceeded for container {container['short_id']}: "
                     f"{meaning} took {seconds_text(value)}, over {variable} = "
                     f"{seconds_text(budget)}{detail}",
-                )
+                }
             )
     return violations
 
@@ -806,38 +791,3 @@ def merge_documents(run_id: str, documents: Sequence[Mapping[str, Any]]) -> dict
         "processes": processes,
     }
     return document(merged_run, tests)
-
-
-def union_length(
-    intervals: Iterable[tuple[float, float]],
-    start: float = float("-inf"),
-    end: float = float("inf"),
-) -> float:
-    """Total length covered by ``intervals``, each clipped to ``[start, end]`` (overlaps once).
-
-    >>> union_length([(0, 2), (1, 3), (5, 6)], 0.5, 5.5)
-    3.0
-    """
-    clipped = sorted((max(a, start), min(b, end)) for a, b in intervals if b > start and a < end)
-    total, reach = 0.0, start
-    for low, high in clipped:
-        begin = max(low, reach)
-        if high > begin:
-            total += high - begin
-            reach = high
-    return total
-
-
-AWS_WAIT_PHASES = ("provisioning", "pull", "deprovisioning", "CloudWatch delivery")
-
-
-def aws_wait_intervals(tests: Iterable[Mapping[str, Any]]) -> list[tuple[float, float]]:
-    """The phases in which AWS, not the kit or the daemon, was the one taking time: each task's
-    provisioning, pull and deprovisioning, and CloudWatch's delivery of its first line."""
-    return [
-        (float(phase["start"]), float(phase["end"]))
-        for test in tests
-        for container in test["containers"]
-        for phase in container["phases"]
-        if phase["name"] in AWS_WAIT_PHASES
-    ]

@@ -19,6 +19,7 @@ suite made of several paths, or a top ``__init__.robot`` without the library). T
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -29,21 +30,11 @@ from ..journal import journal_counts
 from ..run.context import LibraryContext
 from ..run.group import GroupAccount, ProcessAccount, usage_record
 from ..run.janitor import Janitor
+from ..timeline import merge_documents
 from .pabot import merged_output_dir, pabot_process, wait_for_the_others
-from .timeline import TIMELINE_FILE, TimelineReporter, merge_timelines
+from .timeline import TIMELINE_FILE, TimelineReporter, write_timeline
 
 Log = Callable[[str], None]
-
-
-def usage_metadata(group: GroupAccount) -> dict[str, str]:
-    """``Fargate tasks`` and ``Fargate task-seconds`` of the whole run (when measured)."""
-    usage = group.usage()
-    if usage is None:
-        return {}
-    return {
-        "Fargate tasks": str(usage.tasks),
-        "Fargate task-seconds": str(round(usage.task_seconds, 1)),
-    }
 
 
 def record_usage(ctx: LibraryContext, tasks: int, task_seconds: float) -> dict[str, str]:
@@ -51,7 +42,7 @@ def record_usage(ctx: LibraryContext, tasks: int, task_seconds: float) -> dict[s
     of the whole run so far (`Set Fargate Usage Metadata`; the end of the run sets it again)."""
     ledger = ctx.task_budget().ledger
     ledger.append(usage_record(ctx.run_id, tasks, task_seconds))
-    return usage_metadata(GroupAccount.from_records(ledger.records()))
+    return GroupAccount.from_records(ledger.records()).usage_metadata()
 
 
 class RunAccountant:
@@ -109,10 +100,11 @@ class RunAccountant:
         try:
             group = GroupAccount.from_records(budget.ledger.records())
             root.metadata.update(group.metadata())
-            if group.usage() is not None:
+            usage = group.usage_metadata()
+            if usage:
                 # The processes reported their usage (`Set Fargate Usage Metadata`): the usage
                 # and the budget now, with every process in, are the ones the report keeps.
-                root.metadata.update(usage_metadata(group))
+                root.metadata.update(usage)
                 root.metadata["Fargate task budget"] = budget.summary()["description"]
         except (TaskBudgetError, SockerlessError, ValueError, OSError) as error:
             self.warn(f"Could not read the run's account: {error}")
@@ -128,8 +120,6 @@ class RunAccountant:
 
     def _process_account(self) -> ProcessAccount:
         counts = journal_counts(self.ctx.journal.records())
-        target = self.ctx.connected_target()
-        embedded = target.simulator is not None if target is not None else False
         sweep = self.janitor.sweep_command() if counts.pending else ""
         written = self.timeline.written_to
         return ProcessAccount(
@@ -142,7 +132,6 @@ class RunAccountant:
             sweep=sweep,
             down=tuple(outage.describe() for outage in self.ctx.outages.all()),
             timeline=str(written.resolve()) if written is not None else "",
-            embedded=embedded,
         )
 
     def _merge_timelines(self, group: GroupAccount, run_id: str) -> None:
@@ -152,15 +141,27 @@ class RunAccountant:
         sources = [Path(path) for path in group.timelines()]
         if target_dir is None or not sources:
             return
+        documents, problems = [], []
+        for source in sources:
+            try:
+                loaded = json.loads(source.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as error:
+                problems.append(f"{source}: {error}")
+                continue
+            if isinstance(loaded, dict):
+                documents.append(loaded)
+            else:
+                problems.append(f"{source}: not a timeline document")
         try:
-            tests, problems = merge_timelines(run_id, sources, target_dir / TIMELINE_FILE)
+            merged = merge_documents(run_id, documents)
+            write_timeline(target_dir / TIMELINE_FILE, merged)
         except (OSError, ValueError, KeyError, TypeError) as error:
             self.warn(f"Could not merge the processes' timelines into {target_dir}: {error}")
             return
         for problem in problems:
             self.warn(f"A process's timeline was left out of the merged one: {problem}")
         self.log(
-            f"Timeline: {tests} test(s) of {len(sources)} process(es) merged into "
+            f"Timeline: {len(merged['tests'])} test(s) of {len(sources)} process(es) merged into "
             f"{target_dir / TIMELINE_FILE}"
         )
 

@@ -28,7 +28,6 @@ from ..timeline import (
     budget_settings,
     check_budgets,
     document,
-    merge_documents,
     run_clock,
     timeline_of_test,
     unfinished_tasks,
@@ -107,11 +106,10 @@ class TimelineReporter:
     def _check_budgets(self, entry: dict[str, Any]) -> list[str]:
         if not self.budgets:
             return []
-        violations = check_budgets(entry, self.budgets)
-        entry["budget_violations"] = [violation.as_dict() for violation in violations]
+        violations = entry["budget_violations"] = check_budgets(entry, self.budgets)
         checked = ", ".join(f"{name} {seconds:g} s" for name, seconds in self.budgets.items())
         self.log(f"Latency budgets checked: {checked}; {len(violations)} exceeded")
-        return [violation.message for violation in violations]
+        return [violation["message"] for violation in violations]
 
     def _metadata(self, suite: str, test: str, summary: str) -> None:
         name = f"Timeline {suite}"
@@ -147,23 +145,3 @@ def write_timeline(path: Path, timeline: dict[str, Any]) -> None:
     with os.fdopen(handle, "w", encoding="utf-8") as file:
         file.write(text)
     Path(temporary).replace(path)
-
-
-def merge_timelines(run_id: str, sources: list[Path], target: Path) -> tuple[int, list[str]]:
-    """Merge the processes' ``timeline.json`` files into ``target`` (pabot's output directory).
-
-    Returns how many tests it holds and, one line each, the files that could not be read."""
-    documents, problems = [], []
-    for source in sources:
-        try:
-            loaded = json.loads(source.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
-            problems.append(f"{source}: {error}")
-            continue
-        if isinstance(loaded, dict):
-            documents.append(loaded)
-        else:
-            problems.append(f"{source}: not a timeline document")
-    merged = merge_documents(run_id, documents)
-    write_timeline(target, merged)
-    return len(merged["tests"]), problems

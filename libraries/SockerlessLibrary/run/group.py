@@ -43,7 +43,6 @@ class ProcessAccount:
     sweep: str = ""  # the command that finishes this process's cleanup ("" when nothing to do)
     down: tuple[str, ...] = ()  # what went down, one line each
     timeline: str = ""  # this process's timeline.json ("" when it wrote none)
-    embedded: bool = False  # its target was the embedded simulator, gone with the process
 
     def as_record(self) -> dict[str, Any]:
         """The ledger's ``account`` record."""
@@ -72,7 +71,6 @@ class ProcessAccount:
             sweep=str(record.get("sweep") or ""),
             down=texts("down"),
             timeline=str(record.get("timeline") or ""),
-            embedded=record.get("embedded") is True,
         )
 
 
@@ -86,15 +84,6 @@ def unlinked(text: str) -> str:
 def usage_record(run_id: str, tasks: int, task_seconds: float) -> dict[str, Any]:
     """The ledger's ``usage`` record of one process."""
     return {"event": USAGE, "run_id": run_id, "tasks": tasks, "task_seconds": task_seconds}
-
-
-@dataclass(frozen=True)
-class Usage:
-    """Fargate tasks and task-seconds, summed over the processes that measured them."""
-
-    tasks: int
-    task_seconds: float
-    processes: int
 
 
 @dataclass(frozen=True)
@@ -119,20 +108,16 @@ class GroupAccount:
                 accounts[run_id] = ProcessAccount.from_record(record)
         return cls(usage, tuple(accounts.values()))
 
-    def usage(self) -> Usage | None:
-        """The summed usage, ``None`` when no process measured it."""
+    def usage_metadata(self) -> dict[str, str]:
+        """``Fargate tasks`` and ``Fargate task-seconds`` summed over the processes that measured
+        them (``{}`` when none did)."""
         if not self.usage_by_run:
-            return None
-        return Usage(
-            tasks=sum(tasks for tasks, _ in self.usage_by_run.values()),
-            task_seconds=sum(seconds for _, seconds in self.usage_by_run.values()),
-            processes=len(self.usage_by_run),
-        )
-
-    @property
-    def processes(self) -> int:
-        """How many processes reported their account."""
-        return len(self.accounts)
+            return {}
+        seconds = sum(seconds for _, seconds in self.usage_by_run.values())
+        return {
+            "Fargate tasks": str(sum(tasks for tasks, _ in self.usage_by_run.values())),
+            "Fargate task-seconds": str(round(seconds, 1)),
+        }
 
     def summary(self) -> str:
         """``8 containers created, 8 cleaned, 8 proven gone on AWS, 0 left`` (+ processes)."""
@@ -144,8 +129,8 @@ class GroupAccount:
             f"{created} container{'' if created == 1 else 's'} created, {cleaned} cleaned, "
             f"{proven} proven gone on AWS, {left} left"
         )
-        if self.processes > 1:
-            text += f" (over {self.processes} processes)"
+        if len(self.accounts) > 1:
+            text += f" (over {len(self.accounts)} processes)"
         if left:
             text += ": see Cleanup left"
         return text

@@ -21,7 +21,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from SockerlessLibrary.timeline import aws_wait_intervals, union_length
+from utest.intervals import union_length
 
 from .conftest import (
     ExternalSimulator,
@@ -206,6 +206,21 @@ def test_every_slow_test_has_one_timeline_picture_and_an_entry_in_timeline_json(
     ]
     for suite in ("Lifecycle", "Exec", "Start Timeout"):
         assert full_run.metadata[f"Timeline {suite}"].startswith("start: "), full_run.metadata
+
+
+AWS_WAIT_PHASES = ("provisioning", "pull", "deprovisioning", "CloudWatch delivery")
+
+
+def aws_wait_intervals(tests: list[dict[str, Any]]) -> list[tuple[float, float]]:
+    """The phases in which AWS, not the kit or the daemon, was the one taking time: each task's
+    provisioning, pull and deprovisioning, and CloudWatch's delivery of its first line."""
+    return [
+        (float(phase["start"]), float(phase["end"]))
+        for test in tests
+        for container in test["containers"]
+        for phase in container["phases"]
+        if phase["name"] in AWS_WAIT_PHASES
+    ]
 
 
 def test_timeline_phases_add_up_to_the_simulators_delays(full_run: FullRun) -> None:

@@ -88,7 +88,7 @@ def test_the_declarations_are_summed_with_one_task_for_a_test_without_a_tag() ->
     )
     assert found.total == 3
     assert found.undeclared == ("S.Mine",)
-    assert found.need_of("S.Lifecycle") == 2
+    assert found.needs["S.Lifecycle"] == 2
     assert found.describe() == (
         "3 declared by 3 selected tests (1 without a fargate-tasks:N tag, counted as 1 each)"
     )

@@ -47,8 +47,7 @@ def test_the_latest_record_of_each_process_counts_and_the_run_adds_them_up() -> 
         "not a record",
     ]
     group = GroupAccount.from_records([r for r in records if isinstance(r, dict)])
-    usage = group.usage()
-    assert usage is not None and (usage.tasks, usage.task_seconds, usage.processes) == (8, 8.0, 2)
+    assert group.usage_metadata() == {"Fargate tasks": "8", "Fargate task-seconds": "8.0"}
     assert group.metadata() == {
         "Cleanup": "8 containers created, 8 cleaned, 7 proven gone on AWS, 0 left "
         "(over 2 processes)"
@@ -93,11 +92,11 @@ def test_a_long_list_of_leftovers_says_how_many_more() -> None:
 
 
 def test_a_record_with_wrong_types_counts_as_nothing() -> None:
-    broken = {"event": "account", "run_id": "a", "created": "3", "left": "x", "embedded": 1}
+    broken = {"event": "account", "run_id": "a", "created": "3", "left": "x", "sweep": None}
     read = ProcessAccount.from_record(broken)
-    assert (read.created, read.left, read.embedded) == (0, (), False)
+    assert (read.created, read.left, read.sweep) == (0, (), "")
     group = GroupAccount.from_records([broken, {"event": "usage", "run_id": "a", "tasks": "1"}])
-    assert group.usage() is None
+    assert group.usage_metadata() == {}
     assert group.metadata() == {
         "Cleanup": "0 containers created, 0 cleaned, 0 proven gone on AWS, 0 left"
     }
