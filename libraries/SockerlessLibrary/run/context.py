@@ -26,12 +26,10 @@ from ..outage import Outages
 from ..support import DaemonSupport
 from ..target import (
     ActiveTarget,
-    SimulatorStarter,
     TargetChoice,
     choose_target,
     open_client,
     simulator_options,
-    start_embedded_simulator,
     start_target,
 )
 from ..timeline import TimelineRecorder
@@ -79,8 +77,6 @@ class LibraryContext:
     def __init__(
         self,
         settings: LibrarySettings,
-        env: Callable[[], Mapping[str, str]] = lambda: os.environ,
-        simulator_starter: SimulatorStarter = start_embedded_simulator,
         log: Callable[[str], None] = lambda message: None,
         warn: Callable[[str], None] | None = None,
         *,
@@ -90,8 +86,6 @@ class LibraryContext:
         self.log = log  # INFO in the Robot log: the keyword layer passes its logger
         self._warn = warn or log
         self.robot = robot or RobotRun()
-        self._env = env
-        self._simulator_starter = simulator_starter
         self._host: str | None = settings.host
         self._connect_timeout = settings.connect_timeout
         self._read_timeout = settings.read_timeout
@@ -134,7 +128,7 @@ class LibraryContext:
     @property
     def env(self) -> Mapping[str, str]:
         """The process environment, read at the moment of use."""
-        return self._env()
+        return os.environ
 
     def choice(self) -> TargetChoice:
         """The target the next connection will use (decided without side effects)."""
@@ -209,7 +203,7 @@ class LibraryContext:
                 s.simulator_profile, s.simulator_time_scale, s.simulator_quirks, self.env
             )
             choice = choose_target(self._host, self.env)
-            self._target = start_target(choice, self.env, options, self._simulator_starter)
+            self._target = start_target(choice, self.env, options)
             if self._target.simulator is not None and not self._exit_hook_registered:
                 # The library's close() stops it; this covers a run that never gets that far.
                 atexit.register(self.stop_target)

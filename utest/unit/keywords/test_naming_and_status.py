@@ -13,10 +13,16 @@ from SockerlessLibrary.arguments import (
 )
 from SockerlessLibrary.naming import (
     MAX_BASE_LENGTH,
-    is_valid_container_name,
     sanitise_name,
     unique_container_name,
 )
+
+# Docker's rule for a container name (moby's daemon/names: ``[a-zA-Z0-9][a-zA-Z0-9_.-]+``).
+_DOCKER_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
+
+
+def is_valid_container_name(name: str) -> bool:
+    return bool(_DOCKER_NAME.fullmatch(name))
 
 
 @pytest.mark.parametrize(
