@@ -13,25 +13,12 @@ as an option and through an escape hatch is an error, never a silent choice; the
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from .encoding import command_list
 from .errors import ConfigurationError
-
-# Option name -> the field of Docker's create body it sets.
-OPTION_FIELDS = {
-    "entrypoint": "Entrypoint",
-    "env": "Env",
-    "working_dir": "WorkingDir",
-    "user": "User",
-    "labels": "Labels",
-    "stop_signal": "StopSignal",
-    "stop_timeout": "StopTimeout",
-    "tty": "Tty",
-    "open_stdin": "OpenStdin",
-}
 
 
 class ConflictingOption(ConfigurationError, ValueError):
@@ -59,27 +46,14 @@ class CreateOptions:
     def given_fields(self) -> dict[str, Any]:
         """The create fields set by explicit options, encoded as Docker wants them."""
         fields: dict[str, Any] = {}
-        if self.entrypoint is not None:
-            entrypoint = [self.entrypoint] if isinstance(self.entrypoint, str) else self.entrypoint
-            fields["Entrypoint"] = command_list(entrypoint, what="entrypoint")
-        if self.env is not None:
-            fields["Env"] = environment(self.env)
-        if self.labels is not None:
-            fields["Labels"] = string_labels(self.labels, "labels")
-        if self.stop_timeout is not None:
-            fields["StopTimeout"] = stop_seconds(self.stop_timeout)
-        for name in ("working_dir", "user", "stop_signal"):
+        for name, (field, encode) in OPTION_FIELDS.items():
             value = getattr(self, name)
             if value is not None:
-                fields[OPTION_FIELDS[name]] = str(value)
-        for name in ("tty", "open_stdin"):
-            value = getattr(self, name)
-            if value is not None:
-                fields[OPTION_FIELDS[name]] = bool(value)
+                fields[field] = encode(value)
         return fields
 
 
-def string_labels(labels: Any, what: str) -> dict[str, str]:
+def string_labels(labels: Any, what: str = "labels") -> dict[str, str]:
     """Labels as Docker's ``{"key": "value"}`` of strings; anything else is an error."""
     if not isinstance(labels, Mapping):
         raise ConfigurationError(
@@ -132,6 +106,24 @@ def stop_seconds(value: int | None, what: str = "stop_timeout") -> int | None:
     return seconds
 
 
+def _entrypoint(value: Sequence[str] | str) -> list[str]:
+    return command_list([value] if isinstance(value, str) else value, what="entrypoint")
+
+
+# Option name -> the field of Docker's create body it sets, and how its value is encoded.
+OPTION_FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
+    "entrypoint": ("Entrypoint", _entrypoint),
+    "env": ("Env", environment),
+    "working_dir": ("WorkingDir", str),
+    "user": ("User", str),
+    "labels": ("Labels", string_labels),
+    "stop_signal": ("StopSignal", str),
+    "stop_timeout": ("StopTimeout", stop_seconds),
+    "tty": ("Tty", bool),
+    "open_stdin": ("OpenStdin", bool),
+}
+
+
 def _escape_hatch(value: Any, what: str) -> dict[str, Any]:
     if value is None:
         return {}
@@ -169,7 +161,7 @@ def container_create_body(
         raise ConflictingOption("Cmd given twice: as the command and in config; give it once")
     twice = sorted(set(given) & set(config))
     if twice:
-        options_named = {field: name for name, field in OPTION_FIELDS.items()}
+        options_named = {field: name for name, (field, _) in OPTION_FIELDS.items()}
         raise ConflictingOption(
             "Given twice, as an option and in config: "
             + ", ".join(f"{field} ({options_named[field]}=)" for field in twice)
@@ -190,8 +182,6 @@ def container_create_body(
 
 def with_kit_labels(body: Mapping[str, Any], kit_labels: Mapping[str, str]) -> dict[str, Any]:
     """``body`` with the kit's labels added to its ``Labels`` (which may not set them)."""
-    if not kit_labels and "Labels" not in body:
-        return dict(body)
     labels = body.get("Labels") or {}
     if not isinstance(labels, Mapping):
         raise ConfigurationError(f"Labels must be a JSON object, got {labels!r}")
