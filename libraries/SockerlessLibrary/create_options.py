@@ -62,7 +62,7 @@ def string_labels(labels: Any, what: str = "labels") -> dict[str, str]:
     return {str(key): str(value) for key, value in labels.items()}
 
 
-def environment(value: Any, what: str = "env") -> list[str]:
+def environment(value: Any) -> list[str]:
     """``env`` of a create or an exec as Docker's ``["KEY=value", ...]``: one rule for both.
 
     A dictionary's values are sent as text; ``None`` is refused, since Docker reads a bare
@@ -72,16 +72,16 @@ def environment(value: Any, what: str = "env") -> list[str]:
         unset = [str(key) for key, item in value.items() if item is None]
         if unset:
             raise ConfigurationError(
-                f"{what} value of {', '.join(unset)} is None: give a text (${{EMPTY}} for an "
+                f"env value of {', '.join(unset)} is None: give a text (${{EMPTY}} for an "
                 "empty one), or leave the variable out to not set it"
             )
         bad_keys = [str(key) for key in value if not str(key) or "=" in str(key)]
         if bad_keys:
-            raise ConfigurationError(f"{what} names must be non-empty, without '=': {bad_keys!r}")
+            raise ConfigurationError(f"env names must be non-empty, without '=': {bad_keys!r}")
         return [f"{key}={item}" for key, item in value.items()]
     if isinstance(value, str) or not isinstance(value, Sequence):
         raise ConfigurationError(
-            f"{what} must be a dictionary or a list of 'KEY=value', got {value!r}"
+            f"env must be a dictionary or a list of 'KEY=value', got {value!r}"
         )
     bad = [
         item
@@ -89,11 +89,11 @@ def environment(value: Any, what: str = "env") -> list[str]:
         if not isinstance(item, str) or "=" not in item or item.startswith("=")
     ]
     if bad:
-        raise ConfigurationError(f"{what} items must read 'KEY=value', got {bad!r}")
+        raise ConfigurationError(f"env items must read 'KEY=value', got {bad!r}")
     return list(value)
 
 
-def stop_seconds(value: int | None, what: str = "stop_timeout") -> int | None:
+def stop_seconds(value: int | None) -> int | None:
     """Seconds between the stop signal and the kill (Docker's ``t`` and ``StopTimeout``):
     ``0`` kills at once, a negative value is refused before anything is sent."""
     if value is None:
@@ -101,7 +101,8 @@ def stop_seconds(value: int | None, what: str = "stop_timeout") -> int | None:
     seconds = int(value)
     if seconds < 0:
         raise ConfigurationError(
-            f"{what} must be 0 or more seconds (0 kills at once), got {seconds}: nothing was sent"
+            f"stop_timeout must be 0 or more seconds (0 kills at once), got {seconds}: "
+            "nothing was sent"
         )
     return seconds
 

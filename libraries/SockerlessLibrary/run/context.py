@@ -214,12 +214,9 @@ class LibraryContext:
         """The target if one was already made usable, else ``None`` (starts nothing)."""
         return self._target
 
-    def timeouts(self, read: float | None = None, connect: float | None = None) -> Timeouts:
-        """Connect/read timeouts for one call (defaults: the connection's)."""
-        return Timeouts(
-            connect=self._connect_timeout if connect is None else connect,
-            read=self._read_timeout if read is None else read,
-        )
+    def timeouts(self, read: float | None = None) -> Timeouts:
+        """The connection's timeouts, with ``read`` for one call when given."""
+        return Timeouts(self._connect_timeout, self._read_timeout if read is None else read)
 
     def remember_created(self, container_id: str, *, tty: bool, scope: str) -> None:
         """Register a new container for cleanup in ``scope`` and write it to the journal."""
@@ -273,7 +270,7 @@ class LibraryContext:
                 host,
                 self._connect_timeout,
                 self._read_timeout,
-                api_version=pinned_api_version(self._api_version),
+                api_version=self._api_version,
                 on_negotiated=negotiated,
                 outages=self.outages,
             )
@@ -333,11 +330,9 @@ class LibraryContext:
 
     def aws_config(self) -> AwsConfig:
         """AWS settings of the target (for a real target: from the environment, no connection)."""
-        if self._target is not None:
-            return self._target.aws
-        if choose_target(self._host, self.env).is_embedded:
-            return self.target().aws
-        return AwsConfig.from_env(self.env)
+        if self._target is None and not self.choice().is_embedded:
+            return AwsConfig.from_env(self.env)
+        return self.target().aws
 
     def aws_client(self, service: str) -> Any:
         """A cached boto3 client of the target's AWS for ``service``."""
