@@ -1,13 +1,9 @@
 """The body of ``POST /containers/create`` from a keyword's options, and the checks of the values
 that create and exec share (``env``, stop times).
 
-An option whose name the keyword does not know never gets here: the library refuses it before the
-keyword runs (``listeners/argument_check.py``).
-
-`container_create_body` builds the Docker create body from the explicit options plus two escape
-hatches (``config`` merged into the body, ``host_config`` into ``HostConfig``). A field given both
-as an option and through an escape hatch is an error, never a silent choice; the kit's own labels
-(run id, project) are always added and may not be set by the caller, since cleanup depends on them.
+An unknown option never gets here: the library refuses it before the keyword runs
+(``listeners/argument_check.py``). A field given both as an option and in ``config`` is an error,
+never a silent choice.
 """
 
 from __future__ import annotations

@@ -77,15 +77,14 @@ class LibraryContext:
     def __init__(
         self,
         settings: LibrarySettings,
-        log: Callable[[str], None] = lambda message: None,
-        warn: Callable[[str], None] | None = None,
-        *,
-        robot: RobotRun | None = None,
+        log: Callable[[str], None],
+        warn: Callable[[str], None],
+        robot: RobotRun,
     ) -> None:
         self.settings = settings
         self.log = log  # INFO in the Robot log: the keyword layer passes its logger
-        self._warn = warn or log
-        self.robot = robot or RobotRun()
+        self._warn = warn
+        self.robot = robot
         self._host: str | None = settings.host
         self._connect_timeout = settings.connect_timeout
         self._read_timeout = settings.read_timeout
