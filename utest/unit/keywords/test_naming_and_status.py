@@ -54,13 +54,6 @@ def test_unique_names_are_valid_lowercase_and_differ() -> None:
         assert is_valid_container_name(name)
 
 
-def test_name_validity_rule() -> None:
-    assert is_valid_container_name("a1")
-    assert not is_valid_container_name("-leading-dash")
-    assert not is_valid_container_name("has space")
-    assert not is_valid_container_name("x")
-
-
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
