@@ -34,7 +34,7 @@ from ..target import (
 )
 from ..timeline import TimelineRecorder
 from ..transport import AUTO, ApiVersion, Timeouts, pinned_api_version
-from .registry import RUN_SCOPE, CleanupRegistry
+from .registry import CleanupRegistry
 
 RUN_ID_ENV = "SOCKERLESS_KIT_RUN_ID"
 SIMULATOR_INFO_READ_TIMEOUT = 5.0
@@ -42,33 +42,32 @@ SIMULATOR_INFO_READ_TIMEOUT = 5.0
 
 @dataclass(frozen=True)
 class LibrarySettings:
-    """Import arguments, in seconds; ``None`` where the environment may fill in."""
+    """The import arguments, timeouts in seconds; ``None`` where the environment may fill in."""
 
-    host: str | None = None
-    connect_timeout: float = 5.0
-    read_timeout: float = 60.0
-    start_timeout: float = 120.0
-    stop_timeout: float = 30.0
-    exec_timeout: float = 90.0
-    logs_timeout: float = 30.0
-    aws_timeout: float = 15.0
-    preflight_timeout: float = 20.0
-    simulator_profile: str | None = None
-    simulator_time_scale: float | None = None
-    simulator_quirks: str | None = None
-    api_version: str | None = None  # None or "auto": negotiate; "1.41": pinned
-    task_budget: int | str | None = None  # None: SOCKERLESS_KIT_TASK_BUDGET, else auto
+    host: str | None
+    connect_timeout: float
+    read_timeout: float
+    start_timeout: float
+    stop_timeout: float
+    exec_timeout: float
+    logs_timeout: float
+    aws_timeout: float
+    preflight_timeout: float
+    simulator_profile: str | None
+    simulator_time_scale: float | None
+    simulator_quirks: str | None
+    api_version: str | None  # None or "auto": negotiate; "1.41": pinned
+    task_budget: int | str | None  # None: SOCKERLESS_KIT_TASK_BUDGET, else auto
 
 
 @dataclass(frozen=True)
 class RobotRun:
     """What the run learns from Robot, handed in by the library (``listeners``): the scope a
-    resource made now belongs to, the budget id the pabot processes agreed on, DEBUG logging.
-    The defaults are a run outside Robot."""
+    resource made now belongs to, the budget id the pabot processes agreed on, DEBUG logging."""
 
-    current_scope: Callable[[], str] = lambda: RUN_SCOPE
-    pabot_budget_id: Callable[[], str | None] = lambda: None
-    debug: Callable[[str], None] = lambda message: None
+    current_scope: Callable[[], str]
+    pabot_budget_id: Callable[[], str | None]
+    debug: Callable[[str], None]
 
 
 class LibraryContext:
