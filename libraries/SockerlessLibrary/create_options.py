@@ -179,6 +179,8 @@ def container_create_body(
 
 def with_kit_labels(body: Mapping[str, Any], kit_labels: Mapping[str, str]) -> dict[str, Any]:
     """``body`` with the kit's labels added to its ``Labels`` (which may not set them)."""
+    if not kit_labels and "Labels" not in body:
+        return dict(body)
     labels = body.get("Labels") or {}
     if not isinstance(labels, Mapping):
         raise ConfigurationError(f"Labels must be a JSON object, got {labels!r}")
