@@ -1,37 +1,20 @@
 """The body of ``POST /containers/create`` from a keyword's options, and the checks of the values
 that create and exec share (``env``, stop times).
 
-An option whose name the keyword does not know never gets here: the library refuses it before the
-keyword runs (``listeners/argument_check.py``).
-
-`container_create_body` builds the Docker create body from the explicit options plus two escape
-hatches (``config`` merged into the body, ``host_config`` into ``HostConfig``). A field given both
-as an option and through an escape hatch is an error, never a silent choice; the kit's own labels
-(run id, project) are always added and may not be set by the caller, since cleanup depends on them.
+An unknown option never gets here: the library refuses it before the keyword runs
+(``listeners/argument_check.py``). A field given both as an option and in ``config`` is an error,
+never a silent choice.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from .encoding import command_list
 from .errors import ConfigurationError
-
-# Option name -> the field of Docker's create body it sets.
-OPTION_FIELDS = {
-    "entrypoint": "Entrypoint",
-    "env": "Env",
-    "working_dir": "WorkingDir",
-    "user": "User",
-    "labels": "Labels",
-    "stop_signal": "StopSignal",
-    "stop_timeout": "StopTimeout",
-    "tty": "Tty",
-    "open_stdin": "OpenStdin",
-}
 
 
 class ConflictingOption(ConfigurationError, ValueError):
@@ -59,27 +42,14 @@ class CreateOptions:
     def given_fields(self) -> dict[str, Any]:
         """The create fields set by explicit options, encoded as Docker wants them."""
         fields: dict[str, Any] = {}
-        if self.entrypoint is not None:
-            entrypoint = [self.entrypoint] if isinstance(self.entrypoint, str) else self.entrypoint
-            fields["Entrypoint"] = command_list(entrypoint, what="entrypoint")
-        if self.env is not None:
-            fields["Env"] = environment(self.env)
-        if self.labels is not None:
-            fields["Labels"] = string_labels(self.labels, "labels")
-        if self.stop_timeout is not None:
-            fields["StopTimeout"] = stop_seconds(self.stop_timeout)
-        for name in ("working_dir", "user", "stop_signal"):
+        for name, (field, encode) in OPTION_FIELDS.items():
             value = getattr(self, name)
             if value is not None:
-                fields[OPTION_FIELDS[name]] = str(value)
-        for name in ("tty", "open_stdin"):
-            value = getattr(self, name)
-            if value is not None:
-                fields[OPTION_FIELDS[name]] = bool(value)
+                fields[field] = encode(value)
         return fields
 
 
-def string_labels(labels: Any, what: str) -> dict[str, str]:
+def string_labels(labels: Any, what: str = "labels") -> dict[str, str]:
     """Labels as Docker's ``{"key": "value"}`` of strings; anything else is an error."""
     if not isinstance(labels, Mapping):
         raise ConfigurationError(
@@ -88,7 +58,7 @@ def string_labels(labels: Any, what: str) -> dict[str, str]:
     return {str(key): str(value) for key, value in labels.items()}
 
 
-def environment(value: Any, what: str = "env") -> list[str]:
+def environment(value: Any) -> list[str]:
     """``env`` of a create or an exec as Docker's ``["KEY=value", ...]``: one rule for both.
 
     A dictionary's values are sent as text; ``None`` is refused, since Docker reads a bare
@@ -98,16 +68,16 @@ def environment(value: Any, what: str = "env") -> list[str]:
         unset = [str(key) for key, item in value.items() if item is None]
         if unset:
             raise ConfigurationError(
-                f"{what} value of {', '.join(unset)} is None: give a text (${{EMPTY}} for an "
+                f"env value of {', '.join(unset)} is None: give a text (${{EMPTY}} for an "
                 "empty one), or leave the variable out to not set it"
             )
         bad_keys = [str(key) for key in value if not str(key) or "=" in str(key)]
         if bad_keys:
-            raise ConfigurationError(f"{what} names must be non-empty, without '=': {bad_keys!r}")
+            raise ConfigurationError(f"env names must be non-empty, without '=': {bad_keys!r}")
         return [f"{key}={item}" for key, item in value.items()]
     if isinstance(value, str) or not isinstance(value, Sequence):
         raise ConfigurationError(
-            f"{what} must be a dictionary or a list of 'KEY=value', got {value!r}"
+            f"env must be a dictionary or a list of 'KEY=value', got {value!r}"
         )
     bad = [
         item
@@ -115,11 +85,11 @@ def environment(value: Any, what: str = "env") -> list[str]:
         if not isinstance(item, str) or "=" not in item or item.startswith("=")
     ]
     if bad:
-        raise ConfigurationError(f"{what} items must read 'KEY=value', got {bad!r}")
+        raise ConfigurationError(f"env items must read 'KEY=value', got {bad!r}")
     return list(value)
 
 
-def stop_seconds(value: int | None, what: str = "stop_timeout") -> int | None:
+def stop_seconds(value: int | None) -> int | None:
     """Seconds between the stop signal and the kill (Docker's ``t`` and ``StopTimeout``):
     ``0`` kills at once, a negative value is refused before anything is sent."""
     if value is None:
@@ -127,9 +97,28 @@ def stop_seconds(value: int | None, what: str = "stop_timeout") -> int | None:
     seconds = int(value)
     if seconds < 0:
         raise ConfigurationError(
-            f"{what} must be 0 or more seconds (0 kills at once), got {seconds}: nothing was sent"
+            f"stop_timeout must be 0 or more seconds (0 kills at once), got {seconds}: "
+            "nothing was sent"
         )
     return seconds
+
+
+def _entrypoint(value: Sequence[str] | str) -> list[str]:
+    return command_list([value] if isinstance(value, str) else value, what="entrypoint")
+
+
+# Option name -> the field of Docker's create body it sets, and how its value is encoded.
+OPTION_FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
+    "entrypoint": ("Entrypoint", _entrypoint),
+    "env": ("Env", environment),
+    "working_dir": ("WorkingDir", str),
+    "user": ("User", str),
+    "labels": ("Labels", string_labels),
+    "stop_signal": ("StopSignal", str),
+    "stop_timeout": ("StopTimeout", stop_seconds),
+    "tty": ("Tty", bool),
+    "open_stdin": ("OpenStdin", bool),
+}
 
 
 def _escape_hatch(value: Any, what: str) -> dict[str, Any]:
@@ -169,7 +158,7 @@ def container_create_body(
         raise ConflictingOption("Cmd given twice: as the command and in config; give it once")
     twice = sorted(set(given) & set(config))
     if twice:
-        options_named = {field: name for name, field in OPTION_FIELDS.items()}
+        options_named = {field: name for name, (field, _) in OPTION_FIELDS.items()}
         raise ConflictingOption(
             "Given twice, as an option and in config: "
             + ", ".join(f"{field} ({options_named[field]}=)" for field in twice)

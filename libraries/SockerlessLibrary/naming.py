@@ -13,22 +13,16 @@ import secrets
 MAX_BASE_LENGTH = 50
 FALLBACK_BASE = "container"
 _INVALID = re.compile(r"[^a-z0-9_.-]+")
-_VALID_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
 
 
-def sanitise_name(text: str, max_length: int = MAX_BASE_LENGTH) -> str:
-    """Lowercase, invalid runs -> ``-``, no leading/trailing separators, at most ``max_length``."""
+def sanitise_name(text: str) -> str:
+    """Lowercase, invalid runs -> ``-``, no separator at either end, ``MAX_BASE_LENGTH`` at most."""
     base = _INVALID.sub("-", text.lower())
     base = re.sub(r"-{2,}", "-", base).strip("-_.")
-    base = base[:max_length].rstrip("-_.")
+    base = base[:MAX_BASE_LENGTH].rstrip("-_.")
     return base or FALLBACK_BASE
 
 
-def unique_container_name(text: str, suffix: str | None = None) -> str:
+def unique_container_name(text: str) -> str:
     """``sanitise_name(text)`` + ``-`` + 8 random hex digits."""
-    return f"{sanitise_name(text)}-{suffix or secrets.token_hex(4)}"
-
-
-def is_valid_container_name(name: str) -> bool:
-    """True when Docker would accept ``name``."""
-    return bool(_VALID_NAME.fullmatch(name))
+    return f"{sanitise_name(text)}-{secrets.token_hex(4)}"

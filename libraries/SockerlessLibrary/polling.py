@@ -28,16 +28,11 @@ class PollTimeout(AssertionError):
 
 @dataclass
 class Poller(Generic[T]):
-    """How to poll: ``probe`` observes, ``done`` decides, ``describe`` renders a state for humans.
-
-    ``errors`` lists exception types that count as an observation ("not yet") rather than a failure,
-    e.g. a daemon that briefly answers 404 while it catches up.
-    """
+    """How to poll: ``probe`` observes, ``done`` decides, ``describe`` shows a state to humans."""
 
     probe: Callable[[], T]
     done: Callable[[T], bool]
     describe: Callable[[T], str] = repr
-    errors: tuple[type[Exception], ...] = ()
 
 
 def poll_until(
@@ -64,27 +59,19 @@ def poll_until(
     last_state: str | None = None
     while True:
         attempts += 1
-        try:
-            value = poller.probe()
-        except poller.errors as error:
-            state = f"{type(error).__name__}: {error}"
-            last_value: object = error
-            finished = False
-        else:
-            state = poller.describe(value)
-            last_value = value
-            finished = poller.done(value)
+        value = poller.probe()
+        state = poller.describe(value)
         if state != last_state:
             log(f"{what}: {state} (after {clock() - started:.1f} s)")
             last_state = state
-        if finished:
+        if poller.done(value):
             return value
         remaining = deadline - clock()
         if remaining <= 0:
             raise PollTimeout(
                 f"{what}: not reached within {timeout:g} s (elapsed {clock() - started:.1f} s, "
                 f"{attempts} attempt(s)); last observed: {state}",
-                last_value,
+                value,
             )
         sleep(min(wait, remaining))
         wait = min(wait * 2, growth_cap)

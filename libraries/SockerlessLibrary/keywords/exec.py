@@ -49,8 +49,7 @@ class ProcessResult:
 
 
 def _describe_exec(inspect: dict[str, Any]) -> str:
-    keys = ("Running", "ExitCode", "Pid")
-    return json.dumps({key: inspect.get(key) for key in keys})
+    return json.dumps({key: inspect.get(key) for key in ("Running", "ExitCode", "Pid")})
 
 
 class ExecKeywords(LibraryComponent):

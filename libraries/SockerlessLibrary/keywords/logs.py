@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -122,15 +123,7 @@ class LogKeywords(LibraryComponent):
             until=until,
             timeout=timeout,
         )
-        return [
-            {
-                "stream": str(line.stream),
-                "text": line.text,
-                "timestamp": line.timestamp,
-                "raw_timestamp": line.raw_timestamp,
-            }
-            for line in result.log_lines
-        ]
+        return [asdict(line) for line in result.log_lines]
 
     @keyword(tags=("Logs", "Wait"))
     def wait_until_logs_contain_line(

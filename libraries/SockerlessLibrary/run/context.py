@@ -26,17 +26,15 @@ from ..outage import Outages
 from ..support import DaemonSupport
 from ..target import (
     ActiveTarget,
-    SimulatorStarter,
     TargetChoice,
     choose_target,
     open_client,
     simulator_options,
-    start_embedded_simulator,
     start_target,
 )
 from ..timeline import TimelineRecorder
 from ..transport import AUTO, ApiVersion, Timeouts, pinned_api_version
-from .registry import RUN_SCOPE, CleanupRegistry
+from .registry import CleanupRegistry
 
 RUN_ID_ENV = "SOCKERLESS_KIT_RUN_ID"
 SIMULATOR_INFO_READ_TIMEOUT = 5.0
@@ -44,33 +42,32 @@ SIMULATOR_INFO_READ_TIMEOUT = 5.0
 
 @dataclass(frozen=True)
 class LibrarySettings:
-    """Import arguments, in seconds; ``None`` where the environment may fill in."""
+    """The import arguments, timeouts in seconds; ``None`` where the environment may fill in."""
 
-    host: str | None = None
-    connect_timeout: float = 5.0
-    read_timeout: float = 60.0
-    start_timeout: float = 120.0
-    stop_timeout: float = 30.0
-    exec_timeout: float = 90.0
-    logs_timeout: float = 30.0
-    aws_timeout: float = 15.0
-    preflight_timeout: float = 20.0
-    simulator_profile: str | None = None
-    simulator_time_scale: float | None = None
-    simulator_quirks: str | None = None
-    api_version: str | None = None  # None or "auto": negotiate; "1.41": pinned
-    task_budget: int | str | None = None  # None: SOCKERLESS_KIT_TASK_BUDGET, else auto
+    host: str | None
+    connect_timeout: float
+    read_timeout: float
+    start_timeout: float
+    stop_timeout: float
+    exec_timeout: float
+    logs_timeout: float
+    aws_timeout: float
+    preflight_timeout: float
+    simulator_profile: str | None
+    simulator_time_scale: float | None
+    simulator_quirks: str | None
+    api_version: str | None  # None or "auto": negotiate; "1.41": pinned
+    task_budget: int | str | None  # None: SOCKERLESS_KIT_TASK_BUDGET, else auto
 
 
 @dataclass(frozen=True)
 class RobotRun:
     """What the run learns from Robot, handed in by the library (``listeners``): the scope a
-    resource made now belongs to, the budget id the pabot processes agreed on, DEBUG logging.
-    The defaults are a run outside Robot."""
+    resource made now belongs to, the budget id the pabot processes agreed on, DEBUG logging."""
 
-    current_scope: Callable[[], str] = lambda: RUN_SCOPE
-    pabot_budget_id: Callable[[], str | None] = lambda: None
-    debug: Callable[[str], None] = lambda message: None
+    current_scope: Callable[[], str]
+    pabot_budget_id: Callable[[], str | None]
+    debug: Callable[[str], None]
 
 
 class LibraryContext:
@@ -79,19 +76,14 @@ class LibraryContext:
     def __init__(
         self,
         settings: LibrarySettings,
-        env: Callable[[], Mapping[str, str]] = lambda: os.environ,
-        simulator_starter: SimulatorStarter = start_embedded_simulator,
-        log: Callable[[str], None] = lambda message: None,
-        warn: Callable[[str], None] | None = None,
-        *,
-        robot: RobotRun | None = None,
+        log: Callable[[str], None],
+        warn: Callable[[str], None],
+        robot: RobotRun,
     ) -> None:
         self.settings = settings
         self.log = log  # INFO in the Robot log: the keyword layer passes its logger
-        self._warn = warn or log
-        self.robot = robot or RobotRun()
-        self._env = env
-        self._simulator_starter = simulator_starter
+        self._warn = warn
+        self.robot = robot
         self._host: str | None = settings.host
         self._connect_timeout = settings.connect_timeout
         self._read_timeout = settings.read_timeout
@@ -134,7 +126,7 @@ class LibraryContext:
     @property
     def env(self) -> Mapping[str, str]:
         """The process environment, read at the moment of use."""
-        return self._env()
+        return os.environ
 
     def choice(self) -> TargetChoice:
         """The target the next connection will use (decided without side effects)."""
@@ -209,7 +201,7 @@ class LibraryContext:
                 s.simulator_profile, s.simulator_time_scale, s.simulator_quirks, self.env
             )
             choice = choose_target(self._host, self.env)
-            self._target = start_target(choice, self.env, options, self._simulator_starter)
+            self._target = start_target(choice, self.env, options)
             if self._target.simulator is not None and not self._exit_hook_registered:
                 # The library's close() stops it; this covers a run that never gets that far.
                 atexit.register(self.stop_target)
@@ -220,12 +212,9 @@ class LibraryContext:
         """The target if one was already made usable, else ``None`` (starts nothing)."""
         return self._target
 
-    def timeouts(self, read: float | None = None, connect: float | None = None) -> Timeouts:
-        """Connect/read timeouts for one call (defaults: the connection's)."""
-        return Timeouts(
-            connect=self._connect_timeout if connect is None else connect,
-            read=self._read_timeout if read is None else read,
-        )
+    def timeouts(self, read: float | None = None) -> Timeouts:
+        """The connection's timeouts, with ``read`` for one call when given."""
+        return Timeouts(self._connect_timeout, self._read_timeout if read is None else read)
 
     def remember_created(self, container_id: str, *, tty: bool, scope: str) -> None:
         """Register a new container for cleanup in ``scope`` and write it to the journal."""
@@ -279,7 +268,7 @@ class LibraryContext:
                 host,
                 self._connect_timeout,
                 self._read_timeout,
-                api_version=pinned_api_version(self._api_version),
+                api_version=self._api_version,
                 on_negotiated=negotiated,
                 outages=self.outages,
             )
@@ -339,11 +328,9 @@ class LibraryContext:
 
     def aws_config(self) -> AwsConfig:
         """AWS settings of the target (for a real target: from the environment, no connection)."""
-        if self._target is not None:
-            return self._target.aws
-        if choose_target(self._host, self.env).is_embedded:
-            return self.target().aws
-        return AwsConfig.from_env(self.env)
+        if self._target is None and not self.choice().is_embedded:
+            return AwsConfig.from_env(self.env)
+        return self.target().aws
 
     def aws_client(self, service: str) -> Any:
         """A cached boto3 client of the target's AWS for ``service``."""

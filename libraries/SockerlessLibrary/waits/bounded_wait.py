@@ -4,11 +4,9 @@ share."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 
+from ..polling import Log
 from ..run.context import LibraryContext
-
-Log = Callable[[str], None]
 
 
 class BoundedWait:

@@ -25,9 +25,10 @@ from ..logstream import (
     show_lines,
     whole_line_present,
 )
+from ..polling import Log
 from ..run.context import LibraryContext
 from ..support import LOGS_FOLLOW, is_stream, lacks_call
-from .bounded_wait import BoundedWait, Log
+from .bounded_wait import BoundedWait
 
 FIRST_RETRY_SECONDS = 0.5
 MAX_RETRY_SECONDS = 4.0

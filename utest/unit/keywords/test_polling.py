@@ -76,32 +76,6 @@ def test_backoff_doubles_up_to_the_cap() -> None:
     assert clock.sleeps[:6] == [0.5, 1.0, 2.0, 4.0, 4.0, 4.0]
 
 
-def test_listed_errors_count_as_not_yet() -> None:
-    answers: list[object] = [KeyError("gone"), KeyError("gone"), "ok"]
-    clock = FakeClock()
-    log: list[str] = []
-
-    def probe() -> str:
-        answer = answers.pop(0)
-        if isinstance(answer, Exception):
-            raise answer
-        return str(answer)
-
-    assert (
-        poll_until(
-            Poller(probe=probe, done=lambda v: v == "ok", describe=str, errors=(KeyError,)),
-            what="thing",
-            timeout=5,
-            interval=0.1,
-            log=log.append,
-            clock=clock,
-            sleep=clock.sleep,
-        )
-        == "ok"
-    )
-    assert len(log) == 2 and "KeyError" in log[0]
-
-
 def test_other_errors_propagate() -> None:
     def probe() -> str:
         raise RuntimeError("boom")
