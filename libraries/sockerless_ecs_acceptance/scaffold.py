@@ -34,9 +34,7 @@ class ScaffoldError(Exception):
     """The team repository cannot be written where asked (nothing was written)."""
 
 
-def write_team_repository(
-    directory: Path, kit_version: str, template: Path = TEMPLATE_DIR
-) -> list[str]:
+def write_team_repository(directory: Path, kit_version: str) -> list[str]:
     """Write the team repository into ``directory`` (new, or empty); returns the paths written,
     relative to it. Raises ``ScaffoldError`` before writing anything when it cannot."""
     if directory.exists() and not directory.is_dir():
@@ -45,15 +43,15 @@ def write_team_repository(
         raise ScaffoldError(
             f"{directory} is not empty: give a new or empty directory (nothing was written)"
         )
-    missing = [name for name in LAYOUT if not (template / name).is_file()]
+    missing = [name for name in LAYOUT if not (TEMPLATE_DIR / name).is_file()]
     if missing:
         raise ScaffoldError(
-            f"the kit's template is incomplete ({', '.join(missing)} missing from {template}): "
+            f"the kit's template is incomplete ({', '.join(missing)} missing from {TEMPLATE_DIR}): "
             "reinstall the package"
         )
     written = []
     for name, target in LAYOUT.items():
-        text = (template / name).read_text(encoding="utf-8")
+        text = (TEMPLATE_DIR / name).read_text(encoding="utf-8")
         if name in FILLED_IN:
             text = text.replace(VERSION_MARK, kit_version)
         path = directory / target

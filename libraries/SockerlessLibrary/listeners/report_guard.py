@@ -86,18 +86,15 @@ def inert_links(text: str, *, images: bool = False) -> str:
     return _URL.sub(replace, text)
 
 
-def inert_status(message: str) -> str:
-    """A failure or skip message: masked, capped, never HTML, no active link."""
-    text = SECRETS.mask(message)
-    if text.startswith(HTML_PREFIX):
-        text = INERT + text
-    return inert_links(cap(text, MESSAGE_LIMIT))
-
-
 def inert_keyword_status(message: str) -> str:
     """A keyword's status message (see ``ReportGuard.end_body_item``): masked, never HTML."""
     text = SECRETS.mask(message)
     return INERT + text if text.startswith(HTML_PREFIX) else text
+
+
+def inert_status(message: str) -> str:
+    """A failure or skip message: masked, capped, never HTML, no active link."""
+    return inert_links(cap(inert_keyword_status(message), MESSAGE_LIMIT))
 
 
 def inert_doc(text: str) -> str:
