@@ -4,7 +4,7 @@ The files come from ``template/`` (package data): an example suite in ``suites/`
 ``__init__.robot`` loads the kit's library (so the run's account covers the whole run),
 ``robot.toml`` with one profile per target, the CI jobs for GitHub Actions and GitLab CI, a
 README and a ``.gitignore``. The template files are the kit's own, linted and run by the kit's
-check; only ``@KIT_VERSION@`` in the README is filled in. Nothing is overwritten: a directory
+check; only ``@KIT_VERSION@`` (in the README) is filled in. Nothing is overwritten: a directory
 that holds anything is refused before a file is written.
 """
 
@@ -27,7 +27,6 @@ LAYOUT = {
     "ci/github-actions.yml": ".github/workflows/sockerless-ecs.yml",
     "ci/gitlab-ci.yml": ".gitlab-ci.yml",
 }
-FILLED_IN = frozenset({"README.md"})
 
 
 class ScaffoldError(Exception):
@@ -51,9 +50,7 @@ def write_team_repository(directory: Path, kit_version: str) -> list[str]:
         )
     written = []
     for name, target in LAYOUT.items():
-        text = (TEMPLATE_DIR / name).read_text(encoding="utf-8")
-        if name in FILLED_IN:
-            text = text.replace(VERSION_MARK, kit_version)
+        text = (TEMPLATE_DIR / name).read_text(encoding="utf-8").replace(VERSION_MARK, kit_version)
         path = directory / target
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
