@@ -197,14 +197,9 @@ def compare(
     rows = []
     for probe in current.probes:
         before = earlier[probe.name].status if probe.name in earlier else None
-        rows.append(
-            Row(
-                probe=probe,
-                reference=docker[probe.name].status if probe.name in docker else NOT_MEASURED,
-                change=change_between(before, probe.status) if baseline is not None else None,
-                before=before,
-            )
-        )
+        measured = docker[probe.name].status if probe.name in docker else NOT_MEASURED
+        change = change_between(before, probe.status) if baseline is not None else None
+        rows.append(Row(probe, reference=measured, change=change, before=before))
     names = {probe.name for probe in current.probes}
     gone = tuple(p for p in baseline.probes if p.name not in names) if baseline else ()
     return Comparison(
