@@ -53,11 +53,11 @@ def cap(text: str, limit: int = LINE_LIMIT) -> str:
     return masked_head(text, limit) + more_bytes(text, limit)
 
 
-def show_line(line: str, limit: int = LINE_LIMIT) -> str:
-    """A line quoted for a message (``repr``), cut after ``limit`` characters of it; masked."""
-    if len(line) <= limit:
+def show_line(line: str) -> str:
+    """A line quoted for a message (``repr``), cut after ``LINE_LIMIT`` characters; masked."""
+    if len(line) <= LINE_LIMIT:
         return repr(SECRETS.mask(line))
-    return repr(masked_head(line, limit)) + more_bytes(line, limit)
+    return repr(masked_head(line, LINE_LIMIT)) + more_bytes(line, LINE_LIMIT)
 
 
 def cap_lines(
@@ -69,8 +69,6 @@ def cap_lines(
 
     Cheap on huge input: lines beyond what can be shown are never split or copied.
     """
-    if len(text) <= line_limit and "\n" not in text and not beyond:
-        return SECRETS.mask(text)
     shown: list[str] = []
     size = position = 0
     while True:
@@ -102,21 +100,21 @@ def backstop(message: str) -> str:
     return cap_lines(message, LINE_LIMIT + NOTE_ROOM, MESSAGE_LIMIT + MESSAGE_ROOM)
 
 
-def cap_fields(value: Any, limit: int = LINE_LIMIT) -> Any:
-    """A JSON document with every string in it capped at ``limit`` characters (and masked)."""
+def cap_fields(value: Any) -> Any:
+    """A JSON document with every string in it capped at ``LINE_LIMIT`` characters (and masked)."""
     if isinstance(value, str):
-        return cap(value, limit)
+        return cap(value)
     if isinstance(value, Mapping):
-        return {key: cap_fields(item, limit) for key, item in value.items()}
+        return {key: cap_fields(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return [cap_fields(item, limit) for item in value]
+        return [cap_fields(item) for item in value]
     return value
 
 
-def cap_output(data: bytes, line_limit: int = LINE_LIMIT, limit: int = MESSAGE_LIMIT) -> str:
+def cap_output(data: bytes) -> str:
     """A container's output (bytes) as text for a message, capped as ``cap_lines`` does; only
     the part that can be shown is decoded (a 200 MB stdout costs no 200 MB string)."""
-    window = 4 * limit + 4 * SECRETS.longest  # enough bytes for ``limit`` characters of UTF-8
-    head = data if len(data) <= window else data[:window]
+    # Enough bytes for MESSAGE_LIMIT characters of UTF-8 (and a secret across the cut).
+    head = data[: 4 * MESSAGE_LIMIT + 4 * SECRETS.longest]
     text = head.decode("utf-8", errors="replace")
-    return cap_lines(text, line_limit, limit, beyond=len(data) - len(head))
+    return cap_lines(text, beyond=len(data) - len(head))

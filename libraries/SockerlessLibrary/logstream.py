@@ -18,7 +18,6 @@ from typing import Any
 
 from .capping import MESSAGE_LIMIT, show_line
 from .mux import (
-    DEFAULT_MAX_FRAME_SIZE,
     STDERR,
     STREAM_NUMBERS,
     DecodedStream,
@@ -207,10 +206,8 @@ class WindowDecoder(MuxDecoder):
     bytes no longer held; ``finish`` returns what is held.
     """
 
-    def __init__(
-        self, keep: int, *, multiplexed: bool, max_frame_size: int = DEFAULT_MAX_FRAME_SIZE
-    ) -> None:
-        super().__init__(multiplexed=multiplexed, max_frame_size=max_frame_size)
+    def __init__(self, keep: int, *, multiplexed: bool) -> None:
+        super().__init__(multiplexed=multiplexed)
         self.keep = keep
         self.dropped = 0
         self._held: deque[Piece] = deque()

@@ -105,15 +105,6 @@ def robot_arguments(user_options: Sequence[str], suites: Path | Callable[[], Pat
     return [*defaults, *user_options, str(kit_suites)]
 
 
-def asked_for(user_options: Sequence[str], option: str) -> bool:
-    """``option`` (``help`` or ``version``, or an abbreviation robot accepts) among the options."""
-    try:
-        options, _ = _robot_parser().parse_args(list(user_options))
-    except DataError:
-        return False
-    return bool(options[option])
-
-
 def _robot_parser() -> ArgumentParser:
     # Robot's own parser, so abbreviations, `--option=value`, argument files and ROBOT_OPTIONS
     # read as robot will read them; help and version are left to the caller. It leaves sys.path
@@ -147,13 +138,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     user_options = list(sys.argv[1:] if argv is None else argv)
     if user_options[:1] == [INIT]:
         return init(user_options[1:])
-    if asked_for(user_options, "help"):
-        print(HELP + f"\n{DISTRIBUTION} {kit_version()}")
-        return 0
-    if asked_for(user_options, "version"):
-        print(f"{DISTRIBUTION} {kit_version()}")
-        return 0
     try:
+        # Options robot rejects fail before help and version too, as they would in robot.
+        options, _ = _robot_parser().parse_args(user_options)
+        if options["help"]:
+            print(HELP + f"\n{DISTRIBUTION} {kit_version()}")
+            return 0
+        if options["version"]:
+            print(f"{DISTRIBUTION} {kit_version()}")
+            return 0
         arguments = robot_arguments(user_options, lambda: kit_root() / "suites")
     except DataError as error:
         print(f"{COMMAND}: {error}\nTry `{COMMAND} --help`.", file=sys.stderr)

@@ -4,7 +4,7 @@ The files come from ``template/`` (package data): an example suite in ``suites/`
 ``__init__.robot`` loads the kit's library (so the run's account covers the whole run),
 ``robot.toml`` with one profile per target, the CI jobs for GitHub Actions and GitLab CI, a
 README and a ``.gitignore``. The template files are the kit's own, linted and run by the kit's
-check; only ``@KIT_VERSION@`` in the README is filled in. Nothing is overwritten: a directory
+check; only ``@KIT_VERSION@`` (in the README) is filled in. Nothing is overwritten: a directory
 that holds anything is refused before a file is written.
 """
 
@@ -27,16 +27,13 @@ LAYOUT = {
     "ci/github-actions.yml": ".github/workflows/sockerless-ecs.yml",
     "ci/gitlab-ci.yml": ".gitlab-ci.yml",
 }
-FILLED_IN = frozenset({"README.md"})
 
 
 class ScaffoldError(Exception):
     """The team repository cannot be written where asked (nothing was written)."""
 
 
-def write_team_repository(
-    directory: Path, kit_version: str, template: Path = TEMPLATE_DIR
-) -> list[str]:
+def write_team_repository(directory: Path, kit_version: str) -> list[str]:
     """Write the team repository into ``directory`` (new, or empty); returns the paths written,
     relative to it. Raises ``ScaffoldError`` before writing anything when it cannot."""
     if directory.exists() and not directory.is_dir():
@@ -45,17 +42,15 @@ def write_team_repository(
         raise ScaffoldError(
             f"{directory} is not empty: give a new or empty directory (nothing was written)"
         )
-    missing = [name for name in LAYOUT if not (template / name).is_file()]
+    missing = [name for name in LAYOUT if not (TEMPLATE_DIR / name).is_file()]
     if missing:
         raise ScaffoldError(
-            f"the kit's template is incomplete ({', '.join(missing)} missing from {template}): "
+            f"the kit's template is incomplete ({', '.join(missing)} missing from {TEMPLATE_DIR}): "
             "reinstall the package"
         )
     written = []
     for name, target in LAYOUT.items():
-        text = (template / name).read_text(encoding="utf-8")
-        if name in FILLED_IN:
-            text = text.replace(VERSION_MARK, kit_version)
+        text = (TEMPLATE_DIR / name).read_text(encoding="utf-8").replace(VERSION_MARK, kit_version)
         path = directory / target
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")

@@ -50,12 +50,6 @@ def probe_message(text: str) -> str:
     return cap_lines(text, LINE_LIMIT, MESSAGE_LIMIT)
 
 
-def _kept_message(text: str) -> str:
-    """A message as `Probe` holds it: what `probe_message` made is kept as it is (its notes
-    of a cut fit in ``NOTE_ROOM``), anything longer (a matrix file from elsewhere) is cut."""
-    return cap_lines(text, LINE_LIMIT + NOTE_ROOM, MESSAGE_LIMIT + NOTE_ROOM)
-
-
 @dataclass(frozen=True)
 class Probe:
     """One test of the conformance suite on one target."""
@@ -71,7 +65,10 @@ class Probe:
             raise MatrixError(
                 f"probe '{self.name}': status {self.status!r} is not one of {STATUSES}"
             )
-        object.__setattr__(self, "message", _kept_message(self.message))
+        # What probe_message made is kept as it is (its notes of a cut fit in NOTE_ROOM);
+        # anything longer (a matrix file from elsewhere) is cut.
+        kept = cap_lines(self.message, LINE_LIMIT + NOTE_ROOM, MESSAGE_LIMIT + NOTE_ROOM)
+        object.__setattr__(self, "message", kept)
 
 
 @dataclass(frozen=True)
@@ -176,28 +173,17 @@ class Comparison:
             grouped.setdefault(row.probe.area, []).append(row)
         return list(grouped.items())
 
-    def counts(self) -> dict[str, int]:
-        """Probes by status, and by change when there is a baseline."""
-        counts = {status.lower(): 0 for status in STATUSES}
-        for row in self.rows:
-            counts[row.probe.status.lower()] += 1
-        if self.baseline_run is not None:
-            for change in (REGRESSED, FIXED, NEW):
-                counts[change] = sum(1 for row in self.rows if row.change == change)
-            counts["gone"] = len(self.gone)
-        return counts
-
     def summary(self) -> str:
         """One line: ``31 probes: 27 pass, 4 fail, 0 skip; since the baseline: 1 regressed, ...``"""
-        counts = self.counts()
-        text = (
-            f"{len(self.rows)} probes: {counts['pass']} pass, {counts['fail']} fail, "
-            f"{counts['skip']} skip"
+        statuses = [row.probe.status for row in self.rows]
+        text = f"{len(self.rows)} probes: " + ", ".join(
+            f"{statuses.count(status)} {status.lower()}" for status in STATUSES
         )
         if self.baseline_run is not None:
+            changes = [row.change for row in self.rows]
             text += (
-                f"; since the baseline: {counts[REGRESSED]} regressed, {counts[FIXED]} fixed, "
-                f"{counts[NEW]} new, {counts['gone']} gone"
+                f"; since the baseline: {changes.count(REGRESSED)} regressed, "
+                f"{changes.count(FIXED)} fixed, {changes.count(NEW)} new, {len(self.gone)} gone"
             )
         return text
 
@@ -211,14 +197,9 @@ def compare(
     rows = []
     for probe in current.probes:
         before = earlier[probe.name].status if probe.name in earlier else None
-        rows.append(
-            Row(
-                probe=probe,
-                reference=docker[probe.name].status if probe.name in docker else NOT_MEASURED,
-                change=change_between(before, probe.status) if baseline is not None else None,
-                before=before,
-            )
-        )
+        measured = docker[probe.name].status if probe.name in docker else NOT_MEASURED
+        change = change_between(before, probe.status) if baseline is not None else None
+        rows.append(Row(probe, reference=measured, change=change, before=before))
     names = {probe.name for probe in current.probes}
     gone = tuple(p for p in baseline.probes if p.name not in names) if baseline else ()
     return Comparison(

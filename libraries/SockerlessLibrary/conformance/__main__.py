@@ -12,10 +12,6 @@ from . import Matrix, MatrixError, compare, expectation_lines, read_expectations
 from .html import matrix_page
 
 
-def _optional_matrix(path: Path | None) -> Matrix | None:
-    return Matrix.read(path) if path is not None else None
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """The command line: ``check`` a matrix against expectations, or re-make its ``page``."""
     parser = argparse.ArgumentParser(
@@ -40,8 +36,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 1 if any(line.startswith("MISMATCH") for line in lines) else 0
         comparison = compare(
             matrix,
-            baseline=_optional_matrix(options.baseline),
-            reference=_optional_matrix(options.reference),
+            baseline=Matrix.read(options.baseline) if options.baseline else None,
+            reference=Matrix.read(options.reference) if options.reference else None,
         )
         options.output.write_text(matrix_page(comparison), encoding="utf-8")
         print(f"{options.output}: {comparison.summary()}")

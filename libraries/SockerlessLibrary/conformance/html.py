@@ -36,17 +36,13 @@ def _cell(value: object, *, colour: str | None = None, tag: str = "td", kind: st
     return f'<{tag} style="{style}"{css_class}>{_text(value)}</{tag}>'
 
 
-def _status_cell(status: str) -> str:
-    return _cell(status, colour=STATUS_COLOURS.get(status, NEUTRAL))
-
-
 def _row(row: Row, with_change: bool) -> str:
     probe = row.probe
     cells = [
         _cell(probe.name),
         _cell(probe.checks, kind="message"),
-        _status_cell(row.reference) if row.reference in STATUS_COLOURS else _cell(row.reference),
-        _status_cell(probe.status),
+        _cell(row.reference, colour=STATUS_COLOURS.get(row.reference)),  # or NOT_MEASURED
+        _cell(probe.status, colour=STATUS_COLOURS[probe.status]),
     ]
     if with_change:
         change = row.change or ""

@@ -1,26 +1,19 @@
 """Every call of a kit keyword is checked against that keyword's arguments before it runs.
 
-Robot hands a keyword a ``name=value`` whose name is none of its arguments as a positional
-value: into ``*command``, into the next positional argument, or, for a keyword that takes
-``&{options}``, as one more option. A misspelt ``tial=1`` or ``filter=...`` then silently means
-something else, and the test passes. The kit's keywords refuse it instead, with one rule for the
-library's keywords and the resource files' keywords alike: this listener looks at every call of
-a keyword of this library, or of a kit resource file (one beside the kit's
-``sockerless.resource``), when it starts, in a run and in ``--dryrun``. An argument written as
-``name=value`` (a literal name, an ``=`` not escaped) fails the call when the name is none of the
-keyword's arguments and the argument would not be a positional value Robot hands on unchanged: a
-name that reads as one (an identifier) or, for a keyword that takes ``&{options}``, any name.
-The message names the keyword called, its options (not its required positional arguments) and
-the closest one; where the argument could be a positional value, it shows the same value with
-every ``=`` escaped, which Robot then passes on as a value.
+Robot hands a keyword a ``name=value`` whose name is none of its arguments on as a positional
+value (into ``*command``, the next argument, or ``&{options}``): a misspelt ``tial=1`` would
+silently mean something else, and the test pass. This listener refuses it for the library's
+keywords and the kit resource files' (those beside ``sockerless.resource``) alike, in a run and
+in ``--dryrun``; ``docs/writing-suites.md`` ("Nothing you type is quietly misread") shows the
+message. A ``name=value`` (a literal name, an ``=`` not escaped) is refused when the name is
+none of the keyword's arguments and Robot would not hand it on unchanged as a value anyway: an
+identifier, or any name for a keyword that takes ``&{options}``. A name made of a variable is
+left to Robot.
 
-A user keyword that takes ``&{options}`` accepts, besides its own arguments, the options of the
-keyword it hands ``&{options}`` to (found in its body), so a wrapper such as ``Create Fargate
-Container`` is checked against ``Create Container``'s options and fails under its own name. The
-keyword handed to may be a kit resource keyword itself (a wrapper of a wrapper, as the
-conformance suite's ``Run Probe Container`` of ``Create Fargate Container``): it is found as
-Robot finds it in the running suite, and its options, forwarded ones included, are accepted. A
-name made of a variable is left to Robot.
+A user keyword that takes ``&{options}`` also accepts the options of the keywords it hands them
+to (found in its body, as Robot finds them in the running suite): ``Create Fargate Container``
+is checked against ``Create Container``'s options, a wrapper of a wrapper (the conformance
+suite's ``Run Probe Container``) against the forwarded ones too, and fails under its own name.
 """
 
 from __future__ import annotations

@@ -86,18 +86,15 @@ def inert_links(text: str, *, images: bool = False) -> str:
     return _URL.sub(replace, text)
 
 
-def inert_status(message: str) -> str:
-    """A failure or skip message: masked, capped, never HTML, no active link."""
-    text = SECRETS.mask(message)
-    if text.startswith(HTML_PREFIX):
-        text = INERT + text
-    return inert_links(cap(text, MESSAGE_LIMIT))
-
-
 def inert_keyword_status(message: str) -> str:
     """A keyword's status message (see ``ReportGuard.end_body_item``): masked, never HTML."""
     text = SECRETS.mask(message)
     return INERT + text if text.startswith(HTML_PREFIX) else text
+
+
+def inert_status(message: str) -> str:
+    """A failure or skip message: masked, capped, never HTML, no active link."""
+    return inert_links(cap(inert_keyword_status(message), MESSAGE_LIMIT))
 
 
 def inert_doc(text: str) -> str:
@@ -162,13 +159,8 @@ class ReportGuard:
             suite = suite.parent
 
     def log_message(self, message: Any) -> None:
-        self._guard_message(message)
-
-    def message(self, message: Any) -> None:
-        """Robot's own messages (the errors section, warnings outside keywords)."""
-        self._guard_message(message)
-
-    def _guard_message(self, message: Any) -> None:
+        """A log message, and (as ``message``) Robot's own: the errors section, warnings
+        outside keywords."""
         text = message.message
         if not text:
             return
@@ -177,7 +169,9 @@ class ReportGuard:
                 message.html = False
                 message.message = inert_status(f"{HTML_PREFIX} {text}")
                 return
-            if text in _approved or self._inside_other_library():
+            # The kit's own markup, or a keyword of another library logging (its HTML is its
+            # own business).
+            if text in _approved or (self._kit_keywords and not self._kit_keywords[-1]):
                 message.message = SECRETS.mask(text)  # masking never adds markup
                 return
             message.html = False
@@ -186,9 +180,7 @@ class ReportGuard:
         if safe != text:
             message.message = safe
 
-    def _inside_other_library(self) -> bool:
-        """A keyword of another library is logging (its HTML is its own business)."""
-        return bool(self._kit_keywords) and not self._kit_keywords[-1]
+    message = log_message
 
 
 def _guard_status(result: Any, inert: Callable[[str], str]) -> None:
