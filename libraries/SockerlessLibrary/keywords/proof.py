@@ -111,13 +111,8 @@ class ProofKeywords(LibraryComponent):
         evidence = self._evidence(container_id, "Fargate Task Should Use The Configured Network")
         prover = self._prover(self.ctx.settings.aws_timeout, reads_enis=True)
         used = prover.network_should_be_configured(evidence)
-        set_top_metadata("ECS network used", used.describe())
-        return {
-            "cluster": used.cluster,
-            "subnets": used.subnets,
-            "security_groups": used.security_groups,
-            "description": used.describe(),
-        }
+        set_top_metadata("ECS network used", used["description"])
+        return used
 
     @keyword("Reported IP Should Be The Task ENI Address", tags=("AWS", "Proof"))
     def reported_ip_should_be_the_task_eni_address(self, container_id: str, address: str) -> None:
