@@ -439,9 +439,10 @@ class AwsProver:
         """A task was launched for the container and stopped without running, for a reason
         matching ``reason_pattern`` (its stoppedReason or the container's reason)."""
         claim = f"Start of container {short_id(container_id)} failed"
+        family = task_definition_family(container_id)
         expected = (
-            f"an ECS task of family {task_definition_family(container_id)}, STOPPED without "
-            f"running, reason matching /{reason_pattern}/"
+            f"an ECS task of family {family}, STOPPED without running, reason matching "
+            f"/{reason_pattern}/"
         )
         tasks, looked = self._await_tasks(
             container_id,
@@ -452,7 +453,6 @@ class AwsProver:
                 bool(found) and all(t.get("lastStatus") == "STOPPED" for t in found)
             ),
         )
-        family = task_definition_family(container_id)
         if any(
             family_of_task_definition_arn(str(t.get("taskDefinitionArn"))) != family for t in tasks
         ):

@@ -24,7 +24,6 @@ from ..outage import AWS_ENDPOINT, Outages, RetryStreak
 from .config import UNANSWERED_ERRORS
 
 T = TypeVar("T")
-Log = Callable[[str], None]
 
 # The codes botocore itself treats as throttling (botocore/retries/standard.py), plus the
 # server-side failures that are worth another attempt.
@@ -129,7 +128,7 @@ class AwsCaller:
     """
 
     deadline: Deadline
-    log: Log
+    log: Callable[[str], None]
     sleep: Callable[[float], None] = time.sleep
     first_backoff: float = FIRST_BACKOFF_SECONDS
     max_backoff: float = MAX_BACKOFF_SECONDS
