@@ -232,17 +232,14 @@ class AwsProver:
 
     def reported_ip_should_be_eni_ip(self, evidence: TaskEvidence, reported: str) -> None:
         """The daemon's IP equals the ENI attachment's ``privateIPv4Address``."""
-        fresh = (
-            self.resources.describe_tasks([evidence.task_arn])
-            if evidence.private_ip is None
-            else []
-        )
-        if fresh:  # no address when proven (the ENI was not attached yet): as ECS says it now
-            evidence = replace(
-                evidence,
-                eni_id=attachment_detail(fresh[0], "networkInterfaceId"),
-                private_ip=attachment_detail(fresh[0], "privateIPv4Address"),
-            )
+        if evidence.private_ip is None:  # proven before the ENI had one: as ECS says it now
+            tasks = self.resources.describe_tasks([evidence.task_arn])
+            if tasks:
+                evidence = replace(
+                    evidence,
+                    eni_id=attachment_detail(tasks[0], "networkInterfaceId"),
+                    private_ip=attachment_detail(tasks[0], "privateIPv4Address"),
+                )
         looked = [
             f"ECS DescribeTasks cluster={self.resources.config.cluster} tasks={evidence.task_id} "
             "(ENI attachment privateIPv4Address)"

@@ -185,6 +185,21 @@ def test_an_ip_that_is_not_the_enis_fails_with_both_addresses(
     assert f"with privateIPv4Address {evidence.private_ip}" in message
 
 
+def test_a_task_proven_before_its_eni_had_an_address_is_read_again(
+    prover: Any, sockerless_aws: FakeSockerless
+) -> None:
+    proofs, proven = launched(prover, sockerless_aws)
+    assert proven.private_ip and proven.eni_id
+    early = replace(proven, private_ip=None, eni_id=None)  # as DescribeTasks said before the ENI
+    proofs.reported_ip_should_be_eni_ip(early, proven.private_ip)
+    with pytest.raises(AwsProofFailed) as failure:
+        proofs.reported_ip_should_be_eni_ip(early, "10.99.99.99")
+    assert f"found on AWS: ENI {proven.eni_id} with privateIPv4Address {proven.private_ip}" in str(
+        failure.value
+    )
+    assert early.private_ip is None  # the evidence kept for later proofs is not rewritten
+
+
 def test_a_line_that_is_no_cloudwatch_event_fails_listing_the_events(
     prover: Any, sockerless_aws: FakeSockerless
 ) -> None:
