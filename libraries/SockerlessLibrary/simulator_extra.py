@@ -30,15 +30,15 @@ _PINNED = re.compile(
 _EXTRA_MARKER = re.compile(r"""extra\s*==\s*["'](?P<extra>[^"']+)["']""")
 
 
-def pinned_by_extra(requirements: Iterable[str], extra: str = EXTRA) -> dict[str, str]:
-    """``{distribution: version}`` for each exact pin that only ``extra`` asks for."""
+def pinned_by_extra(requirements: Iterable[str]) -> dict[str, str]:
+    """``{distribution: version}`` for each exact pin that only the ``simulator`` extra asks for."""
     pins: dict[str, str] = {}
     for requirement in requirements:
         match = _PINNED.match(requirement)
         if match is None:
             continue
         marker = _EXTRA_MARKER.search(match["marker"])
-        if marker is not None and marker["extra"] == extra:
+        if marker is not None and marker["extra"] == EXTRA:
             pins[match["name"].lower()] = match["version"]
     return pins
 
@@ -51,18 +51,6 @@ def installed_version(distribution: str) -> str | None:
         return None
 
 
-def simulator_problems(
-    pins: dict[str, str], installed: Callable[[str], str | None] = installed_version
-) -> list[str]:
-    """One ``name X (installed: Y)`` per pin this environment does not meet."""
-    problems = []
-    for name, wanted in sorted(pins.items()):
-        found = installed(name)
-        if found != wanted:
-            problems.append(f"{name} {wanted} (installed: {found or 'none'})")
-    return problems
-
-
 def check_simulator_environment(
     metadata_requires: Callable[[str], list[str] | None] = requires,
     installed: Callable[[str], str | None] = installed_version,
@@ -72,7 +60,11 @@ def check_simulator_environment(
         requirements = metadata_requires(DISTRIBUTION) or []
     except PackageNotFoundError:
         return
-    problems = simulator_problems(pinned_by_extra(requirements), installed)
+    problems = [
+        f"{name} {wanted} (installed: {installed(name) or 'none'})"
+        for name, wanted in sorted(pinned_by_extra(requirements).items())
+        if installed(name) != wanted
+    ]
     if problems:
         raise ConfigurationError(
             "The embedded simulator (the target when SOCKERLESS_HOST is not set) needs the "

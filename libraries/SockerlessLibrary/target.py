@@ -143,8 +143,8 @@ def report_metadata(
     if target.kind == EMBEDDED:
         daemon, endpoint = EMBEDDED, f"{EMBEDDED} (moto)"
     else:
-        daemon = as_code(target.host)
-        endpoint = as_code(target.aws.endpoint_url) if target.aws.endpoint_url else "AWS"
+        daemon = f"``{target.host}``"  # Robot's inline code: shown verbatim, never linked
+        endpoint = f"``{target.aws.endpoint_url}``" if target.aws.endpoint_url else "AWS"
     metadata = {
         "Target": target.kind,
         "Daemon": f"{daemon} (API {api_version})",
@@ -157,11 +157,6 @@ def report_metadata(
         # A report of a run on a lying simulator must never read like a healthy one.
         metadata["Simulator lies"] = ", ".join(lies)
     return metadata
-
-
-def as_code(text: str) -> str:
-    """``text`` in Robot's inline code markup, so the report shows it verbatim and unlinked."""
-    return f"``{text}``"
 
 
 def start_target(

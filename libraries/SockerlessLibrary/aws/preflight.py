@@ -72,12 +72,8 @@ class PreflightResult:
 
     def failure_message(self) -> str:
         """One line per problem, under a heading that says no task was launched."""
-        lines = [
-            f"Preflight found {len(self.problems)} problem(s) before any Fargate task was "
-            "launched:",
-            *(f"- {problem}" for problem in self.problems),
-        ]
-        return "\n".join(lines)
+        heading = f"Preflight found {len(self.problems)} problem(s) before any Fargate task was "
+        return "\n".join([heading + "launched:", *(f"- {problem}" for problem in self.problems)])
 
 
 def log_group_check(env: Mapping[str, str]) -> LogGroupCheck:
@@ -328,7 +324,8 @@ class Preflight:
                 f"AWS denied {action} to {who} ({code}): attach the kit's policy "
                 f"{KIT_POLICY_FILE} to it (how: iam/README.md)"
             )
-        if _is_not_found_code(code):
+        # ClusterNotFoundException, InvalidSubnetID.NotFound, InvalidGroupId.Malformed, ...
+        if code.endswith((".NotFound", "NotFoundException", ".Malformed")):
             raise _NotFound(code)
         if code in UNREACHABLE:
             raise _EndpointUnusable(self._unreachable(operation, code))
@@ -374,14 +371,6 @@ class _EndpointUnusable(Exception):
 
 class _NotFound(Exception):
     """AWS says the one resource asked for does not exist."""
-
-
-def _is_not_found_code(code: str) -> bool:
-    return code.endswith((".NotFound", "NotFoundException", ".Malformed")) or code in {
-        "InvalidGroupId.Malformed",
-        "InvalidSubnetID.Malformed",
-        "ClusterNotFoundException",
-    }
 
 
 def _names_cluster(cluster: Mapping[str, Any], name: str) -> bool:

@@ -18,6 +18,7 @@ from ..polling import Poller, PollTimeout, poll_until
 from .evidence import (
     BEFORE_RUNNING,
     TaskEvidence,
+    attachment_detail,
     describe_task,
     task_exit_code,
 )
@@ -51,28 +52,6 @@ class NothingToProve(AssertionError):
 
 
 @dataclass
-class NetworkUsed:
-    """Where the task really ran, read from its ENI."""
-
-    cluster: str
-    subnets: list[str]
-    security_groups: list[str] | None  # None: they could not be read, ``unread_because`` says why
-    unread_because: str = ""
-
-    def describe(self) -> str:
-        """``cluster c, subnet(s) s, security group(s) g`` for the report."""
-        groups = (
-            ", ".join(self.security_groups)
-            if self.security_groups is not None
-            else f"not read ({self.unread_because})"
-        )
-        return (
-            f"cluster {self.cluster}, subnet(s) {', '.join(self.subnets) or 'none'}, "
-            f"security group(s) {groups}"
-        )
-
-
-@dataclass
 class AwsProver:
     """The positive proofs of one target's AWS side; ``log`` writes at INFO."""
 
@@ -93,22 +72,6 @@ class AwsProver:
 
     # -- finding the task -------------------------------------------------------------------
 
-    def container_tasks(self, container_id: str) -> tuple[list[dict[str, Any]], list[str]]:
-        """The container's tasks by family, else by tag anywhere in the cluster; and the lookups."""
-        cluster = self.resources.config.cluster
-        looked = [
-            f"ECS ListTasks cluster={cluster} family={task_definition_family(container_id)} "
-            "desiredStatus=RUNNING,STOPPED + DescribeTasks include=TAGS"
-        ]
-        tasks = self.resources.container_tasks(container_id, ("RUNNING", "STOPPED"))
-        if tasks:
-            return tasks, looked
-        looked.append(
-            f"ECS ListTasks cluster={cluster} desiredStatus=RUNNING,STOPPED + DescribeTasks "
-            f"include=TAGS, tag sockerless-container-id={short_id(container_id)}*"
-        )
-        return self.resources.tagged_cluster_tasks(container_id), looked
-
     def _await_tasks(
         self,
         container_id: str,
@@ -117,13 +80,24 @@ class AwsProver:
         timeout: float,
         until: Callable[[list[dict[str, Any]]], bool] = bool,
     ) -> tuple[list[dict[str, Any]], list[str]]:
-        """The container's tasks once ``until`` holds (default: there is one), and the lookups."""
+        """The container's tasks once ``until`` holds (default: there is one), and the lookups:
+        by family, else by tag anywhere in the cluster."""
+        cluster = self.resources.config.cluster
         looked: list[str] = []
 
         def probe() -> list[dict[str, Any]]:
-            tasks, lookups = self.container_tasks(container_id)
-            looked[:] = lookups
-            return tasks
+            looked[:] = [
+                f"ECS ListTasks cluster={cluster} family={task_definition_family(container_id)} "
+                "desiredStatus=RUNNING,STOPPED + DescribeTasks include=TAGS"
+            ]
+            tasks = self.resources.container_tasks(container_id, ("RUNNING", "STOPPED"))
+            if tasks:
+                return tasks
+            looked.append(
+                f"ECS ListTasks cluster={cluster} desiredStatus=RUNNING,STOPPED + DescribeTasks "
+                f"include=TAGS, tag sockerless-container-id={short_id(container_id)}*"
+            )
+            return self.resources.tagged_cluster_tasks(container_id)
 
         poller: Poller[list[dict[str, Any]]] = Poller(
             probe=probe, done=until, describe=_describe_tasks
@@ -175,19 +149,8 @@ class AwsProver:
             raise fail(f"its task was still {evidence.last_status}: start returned before RUNNING")
         if evidence.last_status == "STOPPED" and not _ran(task):
             raise fail("its task stopped without ever running")
-        self._definition_should_be_active(evidence, claim, looked)
-        self.log(
-            f"On AWS: container {short_id(container_id)} runs as ECS task {evidence.task_id} "
-            f"({describe_task(task)}), task definition {evidence.task_definition_arn} ACTIVE"
-        )
-        return evidence
-
-    def _definition_should_be_active(
-        self, evidence: TaskEvidence, claim: str, looked: list[str]
-    ) -> None:
         arn = evidence.task_definition_arn
-        definition = self.resources.task_definition(arn)
-        status = (definition or {}).get("status", "unknown to ECS")
+        status = (self.resources.task_definition(arn) or {}).get("status", "unknown to ECS")
         if status != "ACTIVE":
             raise AwsProofFailed(
                 f"{claim}, but the task definition it ran from is not ACTIVE",
@@ -196,25 +159,33 @@ class AwsProver:
                 looked=[*looked, f"ECS DescribeTaskDefinition taskDefinition={arn}"],
             )
         evidence.definition_seen_active = True
+        self.log(
+            f"On AWS: container {short_id(container_id)} runs as ECS task {evidence.task_id} "
+            f"({describe_task(task)}), task definition {evidence.task_definition_arn} ACTIVE"
+        )
+        return evidence
 
     # -- AC 2: the task runs where the configuration says --------------------------------------
 
-    def network_should_be_configured(self, evidence: TaskEvidence) -> NetworkUsed:
+    def network_should_be_configured(self, evidence: TaskEvidence) -> dict[str, Any]:
         """The task's cluster, subnet (from its ENI attachment) and security groups (from EC2,
-        while the ENI exists) are the configured ones; unconfigured ones are reported as used."""
+        while the ENI exists; ``None`` when not read) are the configured ones; unconfigured ones
+        are reported as used. Returns ``cluster``, ``subnets``, ``security_groups`` and
+        ``description`` (``cluster c, subnet(s) s, security group(s) g``)."""
         config = self.resources.config
         groups = self.resources.security_groups_of_eni(evidence.eni_id) if evidence.eni_id else None
-        used = NetworkUsed(
-            cluster=arn_name(evidence.cluster_arn),
-            subnets=[evidence.subnet_id] if evidence.subnet_id else [],
-            security_groups=groups,
-            unread_because=(
-                "the task's ENI attachment names no network interface"
-                if not evidence.eni_id
-                else f"EC2 does not know ENI {evidence.eni_id}: released with its stopped task"
-            ),
+        evidence.security_groups = groups
+        cluster = arn_name(evidence.cluster_arn)
+        subnets = [evidence.subnet_id] if evidence.subnet_id else []
+        unread_because = (
+            f"EC2 does not know ENI {evidence.eni_id}: released with its stopped task"
+            if evidence.eni_id
+            else "the task's ENI attachment names no network interface"
         )
-        evidence.security_groups = used.security_groups
+        used = (
+            f"cluster {cluster}, subnet(s) {', '.join(subnets) or 'none'}, security group(s) "
+            + (", ".join(groups) if groups is not None else f"not read ({unread_because})")
+        )
         looked = [
             f"ECS DescribeTasks cluster={config.cluster} tasks={evidence.task_id} "
             "(clusterArn, ENI attachment subnetId)",
@@ -226,12 +197,12 @@ class AwsProver:
         )
         problems: list[str] = []
         # SOCKERLESS_ECS_CLUSTER may be a name or an ARN; the task names its cluster by ARN.
-        if used.cluster != arn_name(config.cluster):
-            problems.append(f"cluster {used.cluster} is not {config.cluster}")
-        if not used.subnets:
+        if cluster != arn_name(config.cluster):
+            problems.append(f"cluster {cluster} is not {config.cluster}")
+        if not subnets:
             problems.append("the task has no ENI attachment with a subnet (not awsvpc)")
-        elif config.subnets and used.subnets[0] not in config.subnets:
-            problems.append(f"subnet {used.subnets[0]} is not one of {', '.join(config.subnets)}")
+        elif config.subnets and subnets[0] not in config.subnets:
+            problems.append(f"subnet {subnets[0]} is not one of {', '.join(config.subnets)}")
         if (
             config.security_groups
             and groups is not None
@@ -246,18 +217,29 @@ class AwsProver:
                 f"Task {evidence.task_id} does not run in the configured network: "
                 + "; ".join(problems),
                 expected=configured,
-                found=used.describe(),
+                found=used,
                 looked=looked,
             )
-        self.log(f"On AWS: task {evidence.task_id} runs in {used.describe()}")
-        return used
+        self.log(f"On AWS: task {evidence.task_id} runs in {used}")
+        return {
+            "cluster": cluster,
+            "subnets": subnets,
+            "security_groups": groups,
+            "description": used,
+        }
 
     # -- AC 5: the IP the daemon reports is the task ENI's --------------------------------------
 
     def reported_ip_should_be_eni_ip(self, evidence: TaskEvidence, reported: str) -> None:
         """The daemon's IP equals the ENI attachment's ``privateIPv4Address``."""
-        if evidence.private_ip is None:
-            evidence = self._refresh(evidence)
+        if evidence.private_ip is None:  # proven before the ENI had one: as ECS says it now
+            tasks = self.resources.describe_tasks([evidence.task_arn])
+            if tasks:
+                evidence = replace(
+                    evidence,
+                    eni_id=attachment_detail(tasks[0], "networkInterfaceId"),
+                    private_ip=attachment_detail(tasks[0], "privateIPv4Address"),
+                )
         looked = [
             f"ECS DescribeTasks cluster={self.resources.config.cluster} tasks={evidence.task_id} "
             "(ENI attachment privateIPv4Address)"
@@ -275,17 +257,6 @@ class AwsProver:
         self.log(
             f"On AWS: {reported} is the privateIPv4Address of task {evidence.task_id}'s ENI"
             + (f" {evidence.eni_id}" if evidence.eni_id else "")
-        )
-
-    def _refresh(self, evidence: TaskEvidence) -> TaskEvidence:
-        tasks = self.resources.describe_tasks([evidence.task_arn])
-        if not tasks:
-            return evidence
-        return replace(
-            TaskEvidence.from_task(evidence.container_id, tasks[0]),
-            security_groups=evidence.security_groups,
-            definition_seen_active=evidence.definition_seen_active,
-            log_stream_seen=evidence.log_stream_seen,
         )
 
     # -- AC 6, 7: the task stopped, with the exit code Docker reports ---------------------------
@@ -465,9 +436,10 @@ class AwsProver:
         """A task was launched for the container and stopped without running, for a reason
         matching ``reason_pattern`` (its stoppedReason or the container's reason)."""
         claim = f"Start of container {short_id(container_id)} failed"
+        family = task_definition_family(container_id)
         expected = (
-            f"an ECS task of family {task_definition_family(container_id)}, STOPPED without "
-            f"running, reason matching /{reason_pattern}/"
+            f"an ECS task of family {family}, STOPPED without running, reason matching "
+            f"/{reason_pattern}/"
         )
         tasks, looked = self._await_tasks(
             container_id,
@@ -478,7 +450,6 @@ class AwsProver:
                 bool(found) and all(t.get("lastStatus") == "STOPPED" for t in found)
             ),
         )
-        family = task_definition_family(container_id)
         if any(
             family_of_task_definition_arn(str(t.get("taskDefinitionArn"))) != family for t in tasks
         ):

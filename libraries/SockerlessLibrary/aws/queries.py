@@ -90,16 +90,14 @@ class ContainerResources:
             arns.extend(self.task_arns(container_id, status))
         return self._described_for(container_id, arns)
 
-    def tagged_cluster_tasks(
-        self, container_id: str, desired_statuses: tuple[str, ...] = ("RUNNING", "STOPPED")
-    ) -> list[dict[str, Any]]:
+    def tagged_cluster_tasks(self, container_id: str) -> list[dict[str, Any]]:
         """Every task of the cluster tagged with the container's ID, whatever its family.
 
         Finds a task launched for the container from some other task definition; costs one
         DescribeTasks per 100 tasks of the cluster, so it is the fallback, not the first look.
         """
         arns: list[str] = []
-        for status in desired_statuses:
+        for status in ("RUNNING", "STOPPED"):
             resource = f"cluster {self.config.cluster} ({status})"
             arns.extend(self._task_arns(resource, desiredStatus=status))
         return self._described_for(container_id, arns)

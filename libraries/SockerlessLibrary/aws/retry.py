@@ -24,7 +24,6 @@ from ..outage import AWS_ENDPOINT, Outages, RetryStreak
 from .config import UNANSWERED_ERRORS
 
 T = TypeVar("T")
-Log = Callable[[str], None]
 
 # The codes botocore itself treats as throttling (botocore/retries/standard.py), plus the
 # server-side failures that are worth another attempt.
@@ -82,10 +81,6 @@ class Deadline:
         """Seconds left (never negative)."""
         return max(0.0, self.started + self.seconds - self.clock())
 
-    def expired(self) -> bool:
-        """True once the time is up."""
-        return self.remaining() <= 0.0
-
 
 def error_code(error: AwsError | ClientError) -> str:
     """The AWS error code of an error ("" when the response has none)."""
@@ -111,11 +106,6 @@ def iam_action(operation: str) -> str:
     return f"{prefix}:{name}" if prefix and name else operation
 
 
-def is_access_denied(error: ClientError) -> bool:
-    """AWS refused the call: the caller's IAM policies do not allow it (never tolerated)."""
-    return error_code(error) in ACCESS_DENIED_ERROR_CODES
-
-
 def is_unsupported(error: AwsError | ClientError) -> bool:
     """The endpoint does not implement the operation at all (not a failure of this call)."""
     return error_code(error) in UNSUPPORTED_ERROR_CODES
@@ -138,11 +128,10 @@ class AwsCaller:
     """
 
     deadline: Deadline
-    log: Log
+    log: Callable[[str], None]
     sleep: Callable[[float], None] = time.sleep
     first_backoff: float = FIRST_BACKOFF_SECONDS
     max_backoff: float = MAX_BACKOFF_SECONDS
-    retries: int = 0
     endpoint: str = ""
     outages: Outages = field(default_factory=Outages)
 
@@ -167,7 +156,7 @@ class AwsCaller:
         attempt = 1
         unanswered = self.outages.streak()
         while True:
-            if self.deadline.expired():
+            if self.deadline.remaining() <= 0.0:
                 raise make_aws_error(
                     operation,
                     resource,
@@ -179,7 +168,8 @@ class AwsCaller:
                 result = function()
             except ClientError as error:
                 # An access denied is never "not found" or "unsupported": it always fails loudly.
-                if tolerate is not None and not is_access_denied(error) and tolerate(error):
+                denied = error_code(error) in ACCESS_DENIED_ERROR_CODES
+                if tolerate is not None and not denied and tolerate(error):
                     self._note_botocore_retries(operation, resource, error.response)
                     return None
                 if not is_retried(error) or not self._room_for(backoff):
@@ -200,19 +190,14 @@ class AwsCaller:
             else:
                 self._note_botocore_retries(operation, resource, result)
                 return result
-            self._retry(
+            self.log(
                 f"AWS {operation} for {resource} failed with {reason} after botocore's retries; "
                 f"retrying in {backoff:.1f} s (attempt {attempt + 1}, "
-                f"{self.deadline.remaining():.0f} s left)",
-                backoff,
+                f"{self.deadline.remaining():.0f} s left)"
             )
+            self.sleep(backoff)
             backoff = min(backoff * 2, self.max_backoff)
             attempt += 1
-
-    def _retry(self, message: str, delay: float) -> None:
-        self.retries += 1
-        self.log(message)
-        self.sleep(delay)
 
     def _unanswered(
         self,
@@ -240,13 +225,13 @@ class AwsCaller:
             ) from error
         if not self._room_for(delay):
             raise self._failure(operation, resource, error, attempt) from error
-        self._retry(
+        self.log(
             f"AWS {operation} for {resource}: the endpoint {self.endpoint or '(unnamed)'} did "
             f"not answer ({type(error).__name__}); trying again in {delay:.2f} s (attempt "
             f"{attempt + 1}; "
-            f"it counts as down after {self.outages.down_after:g} s without an answer)",
-            delay,
+            f"it counts as down after {self.outages.down_after:g} s without an answer)"
         )
+        self.sleep(delay)
 
     def _note_botocore_retries(self, operation: str, resource: str, response: object) -> None:
         """Log the retries botocore made silently before this answer (throttling, 5xx, network)."""

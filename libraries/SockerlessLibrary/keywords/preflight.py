@@ -17,6 +17,7 @@ from ..aws.credentials import SKIP_MESSAGE
 from ..aws.preflight import CredentialsUnavailable, Preflight, PreflightResult, log_group_check
 from ..errors import SockerlessError
 from ..listeners.log import log, set_top_metadata, warn
+from ..masking import CREDENTIAL_VARIABLES
 from ..run.outages import target_outages
 from ..target import should_skip_for_credentials
 from . import LibraryComponent
@@ -24,7 +25,6 @@ from .target import ping_problem
 
 # Fewer botocore attempts than the proofs use: a dead endpoint should end the preflight fast.
 PREFLIGHT_MAX_ATTEMPTS = 2
-SECRET_VARIABLES = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ACCESS_KEY_ID")
 
 
 class PreflightKeywords(LibraryComponent):
@@ -99,7 +99,7 @@ class PreflightKeywords(LibraryComponent):
             log=log,
             security_groups_variable=security_groups_variable(env),
             log_group=log_group_check(env),
-            secrets=tuple(env.get(name, "") for name in SECRET_VARIABLES),
+            secrets=tuple(env.get(name, "") for name in CREDENTIAL_VARIABLES),
             outages=self.ctx.outages,
         )
         try:

@@ -28,12 +28,10 @@ PROOF_DEADLINE_MARGIN_SECONDS = 30.0
 class ProofKeywords(LibraryComponent):
     """Positive AWS-side proofs: the task, its network, its exit, its definition, its logs."""
 
-    def _prover(self, timeout: float, *, reads_enis: bool = False) -> AwsProver:
+    def _prover(self, timeout: float) -> AwsProver:
         resources: ContainerResources = self.ctx.container_resources(
             timeout + PROOF_DEADLINE_MARGIN_SECONDS, log
         )
-        if reads_enis:  # only the network proof asks EC2; the other proofs need no EC2 client
-            resources.ec2 = self.ctx.aws_client("ec2")
         return AwsProver(resources, log)
 
     def _timeout(self, timeout: timedelta | None) -> float:
@@ -109,15 +107,11 @@ class ProofKeywords(LibraryComponent):
         | ${network}= | Fargate Task Should Use The Configured Network | ${id} |
         """
         evidence = self._evidence(container_id, "Fargate Task Should Use The Configured Network")
-        prover = self._prover(self.ctx.settings.aws_timeout, reads_enis=True)
+        prover = self._prover(self.ctx.settings.aws_timeout)
+        prover.resources.ec2 = self.ctx.aws_client("ec2")  # the only proof that asks EC2
         used = prover.network_should_be_configured(evidence)
-        set_top_metadata("ECS network used", used.describe())
-        return {
-            "cluster": used.cluster,
-            "subnets": used.subnets,
-            "security_groups": used.security_groups,
-            "description": used.describe(),
-        }
+        set_top_metadata("ECS network used", used["description"])
+        return used
 
     @keyword("Reported IP Should Be The Task ENI Address", tags=("AWS", "Proof"))
     def reported_ip_should_be_the_task_eni_address(self, container_id: str, address: str) -> None:

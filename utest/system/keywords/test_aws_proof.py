@@ -80,8 +80,8 @@ def test_a_container_launched_as_sockerless_does_passes_every_proof(
     assert evidence.family == "sockerless-" + container_id[:12]
     assert evidence.definition_seen_active
     used = proofs.network_should_be_configured(evidence)
-    assert used.subnets == sockerless_aws.subnets
-    assert used.security_groups == sockerless_aws.security_groups
+    assert used["subnets"] == sockerless_aws.subnets
+    assert used["security_groups"] == sockerless_aws.security_groups
     assert evidence.private_ip
     proofs.reported_ip_should_be_eni_ip(evidence, evidence.private_ip)
     (event,) = events_of(sockerless_aws, evidence)
@@ -168,7 +168,7 @@ def test_unconfigured_network_is_reported_as_used(
 ) -> None:
     proofs, evidence = launched(prover, sockerless_aws)
     used = proofs.network_should_be_configured(evidence)
-    assert used.describe() == (
+    assert used["description"] == (
         f"cluster kit-test, subnet(s) {sockerless_aws.subnets[0]}, "
         f"security group(s) {sockerless_aws.security_groups[0]}"
     )
@@ -183,6 +183,21 @@ def test_an_ip_that_is_not_the_enis_fails_with_both_addresses(
     message = str(failure.value)
     assert "reports IP 10.99.99.99" in message
     assert f"with privateIPv4Address {evidence.private_ip}" in message
+
+
+def test_a_task_proven_before_its_eni_had_an_address_is_read_again(
+    prover: Any, sockerless_aws: FakeSockerless
+) -> None:
+    proofs, proven = launched(prover, sockerless_aws)
+    assert proven.private_ip and proven.eni_id
+    early = replace(proven, private_ip=None, eni_id=None)  # as DescribeTasks said before the ENI
+    proofs.reported_ip_should_be_eni_ip(early, proven.private_ip)
+    with pytest.raises(AwsProofFailed) as failure:
+        proofs.reported_ip_should_be_eni_ip(early, "10.99.99.99")
+    assert f"found on AWS: ENI {proven.eni_id} with privateIPv4Address {proven.private_ip}" in str(
+        failure.value
+    )
+    assert early.private_ip is None  # the evidence kept for later proofs is not rewritten
 
 
 def test_a_line_that_is_no_cloudwatch_event_fails_listing_the_events(
@@ -278,7 +293,7 @@ def test_a_cluster_configured_by_arn_is_the_tasks_cluster(
     sockerless_aws.launch(container_id)
     proofs = prover([], cluster="arn:aws:ecs:us-east-1:123456789012:cluster/kit-test")
     evidence = proofs.task_should_have_reached_running(container_id, timeout=1)
-    assert proofs.network_should_be_configured(evidence).cluster == "kit-test"
+    assert proofs.network_should_be_configured(evidence)["cluster"] == "kit-test"
 
 
 def test_an_exit_code_ecs_did_not_record_fails(prover: Any, sockerless_aws: FakeSockerless) -> None:

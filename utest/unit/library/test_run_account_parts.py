@@ -24,7 +24,6 @@ from SockerlessLibrary.run.group import GroupAccount, ProcessAccount, usage_reco
 from SockerlessLibrary.simulator_extra import (
     check_simulator_environment,
     pinned_by_extra,
-    simulator_problems,
 )
 from SockerlessLibrary.timeline import merge_documents
 from SockerlessLibrary.version import __version__
@@ -237,11 +236,12 @@ def test_the_simulator_extras_exact_pins_are_read_from_the_metadata() -> None:
 
 
 def test_every_pin_this_environment_misses_is_named() -> None:
-    installed = {"boto3": "1.40.76"}.get
-    assert simulator_problems({"boto3": "1.44.5", "moto": "5.2.5"}, installed) == [
-        "boto3 1.44.5 (installed: 1.40.76)",
-        "moto 5.2.5 (installed: none)",
-    ]
+    with pytest.raises(ConfigurationError) as raised:
+        check_simulator_environment(lambda name: METADATA, {"boto3": "1.40.76"}.get)
+    assert (
+        "exactly: boto3 1.44.5 (installed: 1.40.76), moto 5.2.5 (installed: none). Install"
+        in str(raised.value)
+    )
 
 
 def test_without_the_extra_the_embedded_simulator_is_refused_naming_the_command() -> None:
