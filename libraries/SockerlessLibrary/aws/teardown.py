@@ -22,6 +22,8 @@ from .queries import ContainerResources
 
 Log = Callable[[str], None]
 DaemonRemover = Callable[[str], str]
+# What a forced removal's status (204 or 404, the two it accepts) says of the container.
+REMOVAL_OUTCOMES = {204: "removed (force)", 404: "already gone (404)"}
 NO_CREDENTIALS = (
     "no AWS credentials in the environment: run the sweep with the run's AWS_ACCESS_KEY_ID and "
     "AWS_SECRET_ACCESS_KEY (or AWS_PROFILE)"

@@ -11,8 +11,13 @@ from dataclasses import replace
 from typing import Any
 
 from ..aws.leftovers import CleanupLeft
-from ..aws.resources import PROJECT, PROJECT_LABEL, RUN_ID_LABEL
-from ..aws.teardown import ContainerCleanupResult, aws_cleaner, clean_up_container
+from ..aws.resources import kit_containers, kit_label_filter
+from ..aws.teardown import (
+    REMOVAL_OUTCOMES,
+    ContainerCleanupResult,
+    aws_cleaner,
+    clean_up_container,
+)
 from ..errors import SockerlessError
 from ..journal import RunJournal, journal_directory
 from ..polling import Poller, PollTimeout, poll_until
@@ -232,18 +237,12 @@ class Janitor:
             expected=(204, 404),
             timeout=self.ctx.timeouts(read=DAEMON_REMOVE_READ_TIMEOUT),
         )
-        return "removed (force)" if status == 204 else "already gone (404)"
+        return REMOVAL_OUTCOMES[status]
 
     def _labelled_entries(self, run_id: str) -> list[Mapping[str, Any]]:
         entries = self.ctx.client().list_containers(
             all=True,
-            filters={"label": [f"{RUN_ID_LABEL}={run_id}"]},
+            filters=kit_label_filter(run_id),
             timeout=self.ctx.timeouts(read=DAEMON_REMOVE_READ_TIMEOUT),
         )
-        # Double-check both labels ourselves: a daemon that ignores filters must not widen a sweep.
-        return [
-            entry
-            for entry in entries
-            if (entry.get("Labels") or {}).get(RUN_ID_LABEL) == run_id
-            and (entry.get("Labels") or {}).get(PROJECT_LABEL) == PROJECT
-        ]
+        return kit_containers(entries, run_id)
