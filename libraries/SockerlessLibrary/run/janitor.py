@@ -83,10 +83,6 @@ class Janitor:
             ctx.registry.mark_cleaned(container_id)
         return result
 
-    def clean_all(self, container_ids: list[str]) -> list[ContainerCleanupResult]:
-        """Clean each container; one failure does not stop the others."""
-        return [self.clean(container_id) for container_id in container_ids]
-
     def claim(self, selection: Selection) -> list[str]:
         """The containers the selected scopes still have to clean, creates cut short included."""
         self.resolve_unconfirmed(selection)
