@@ -131,11 +131,11 @@ class Janitor:
             f"The {create.describe()} was cut short before its answer: looking for its "
             f"container for up to {max(0.0, create.deadline - time.monotonic()):.0f} s"
         )
-        entries = poll_until(
-            Poller(
-                probe=lambda: self._labelled_entries(self.ctx.run_id),
-                done=lambda entries: made_by_create(entries) is not None,
-                describe=lambda entries: f"{len(entries)} container(s) of this run",
+        container_id = poll_until(
+            Poller[str | None](
+                probe=lambda: made_by_create(self._labelled_entries(self.ctx.run_id)),
+                done=lambda found: found is not None,
+                describe=lambda found: found or "none yet",
             ),
             what=f"container of the {create.describe()}",
             timeout=max(0.0, create.deadline - time.monotonic()),
@@ -143,7 +143,6 @@ class Janitor:
             max_interval=UNCONFIRMED_MAX_POLL_INTERVAL,
             log=lambda _: None,
         )
-        container_id = made_by_create(entries)
         if container_id is None:  # poll_until only returns an observation that is done
             raise PollTimeout(f"no container of the {create.describe()}")
         return container_id
