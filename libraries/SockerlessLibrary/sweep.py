@@ -39,14 +39,9 @@ from urllib.parse import urlsplit
 from .aws.config import SIMULATOR_ACCESS_KEY, AwsConfig
 from .aws.credentials import credentials_state
 from .aws.queries import ContainerResources
-from .aws.resources import RUN_ID_LABEL, kit_containers, kit_label_filter
+from .aws.resources import PROJECT, PROJECT_LABEL, RUN_ID_LABEL, kit_containers
 from .aws.retry import AwsCaller, Deadline
-from .aws.teardown import (
-    REMOVAL_OUTCOMES,
-    ContainerCleanupResult,
-    aws_cleaner,
-    clean_up_container,
-)
+from .aws.teardown import ContainerCleanupResult, DaemonRemover, aws_cleaner, clean_up_container
 from .errors import SockerlessError
 from .journal import (
     CreatedEntry,
@@ -250,7 +245,7 @@ class Sweeper:
             log=self.log,
         )
 
-    def _remover_for(self, entry: CreatedEntry | None) -> Callable[[str], str] | None:
+    def _remover_for(self, entry: CreatedEntry | None) -> DaemonRemover | None:
         host = self.host
         if host is None and entry is not None and entry.target:
             if entry.target_kind == EMBEDDED and not _socket_exists(entry.target):
@@ -259,17 +254,15 @@ class Sweeper:
         if host is None:
             return None
         client = self.client_factory(host)
-
-        def remove(container_id: str) -> str:
-            status = client.remove_container(container_id, force=True, expected=(204, 404))
-            return REMOVAL_OUTCOMES[status]
-
-        return remove
+        return lambda container_id: client.remove_container(
+            container_id, force=True, expected=(204, 404)
+        )
 
     def _labelled_on_daemon(self) -> list[tuple[str, str]]:
         assert self.host is not None
         client = self.client_factory(self.host)
-        entries = client.list_containers(all=True, filters=kit_label_filter(self.run_id))
+        label = f"{RUN_ID_LABEL}={self.run_id}" if self.run_id else f"{PROJECT_LABEL}={PROJECT}"
+        entries = client.list_containers(all=True, filters={"label": [label]})
         return [
             (str(entry["Id"]), str(entry["Labels"].get(RUN_ID_LABEL) or UNLABELLED_RUN))
             for entry in kit_containers(entries, self.run_id)

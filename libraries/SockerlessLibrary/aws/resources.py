@@ -24,11 +24,6 @@ DESCRIBE_TASKS_BATCH = 100  # the DescribeTasks limit on AWS
 _CONTAINER_ID = re.compile(r"^[0-9a-f]{12,64}$")
 
 
-def kit_label_filter(run_id: str | None) -> dict[str, list[str]]:
-    """The daemon's ``label`` filter for one run's containers, or for every one of the kit's."""
-    return {"label": [f"{RUN_ID_LABEL}={run_id}" if run_id else f"{PROJECT_LABEL}={PROJECT}"]}
-
-
 def kit_containers(
     entries: Iterable[Mapping[str, Any]], run_id: str | None
 ) -> list[Mapping[str, Any]]:

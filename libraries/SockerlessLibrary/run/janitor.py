@@ -11,13 +11,8 @@ from dataclasses import replace
 from typing import Any
 
 from ..aws.leftovers import CleanupLeft
-from ..aws.resources import kit_containers, kit_label_filter
-from ..aws.teardown import (
-    REMOVAL_OUTCOMES,
-    ContainerCleanupResult,
-    aws_cleaner,
-    clean_up_container,
-)
+from ..aws.resources import RUN_ID_LABEL, kit_containers
+from ..aws.teardown import ContainerCleanupResult, DaemonRemover, aws_cleaner, clean_up_container
 from ..errors import SockerlessError
 from ..journal import RunJournal, journal_directory
 from ..polling import Poller, PollTimeout, poll_until
@@ -58,7 +53,7 @@ class Janitor:
     def clean(self, container_id: str, journal: RunJournal | None = None) -> ContainerCleanupResult:
         """Clean one container (idempotent; bounded by ``CLEANUP_DEADLINE_SECONDS``)."""
         ctx = self.ctx
-        remove: Callable[[str], str] | None = self._remove_from_daemon
+        remove: DaemonRemover | None = self._remove_from_daemon
         if ctx.connected_target() is None and ctx.choice().is_embedded:
             # The simulator was never started by this library, so it holds nothing of ours.
             remove, cleaner, unavailable = None, None, ""
@@ -224,20 +219,18 @@ class Janitor:
         """The sweeper command that finishes this run's cleanup."""
         return cleanup_left(self.ctx, self.last_results).command()
 
-    def _remove_from_daemon(self, container_id: str) -> str:
-        client = self.ctx.client()
-        status = client.remove_container(
+    def _remove_from_daemon(self, container_id: str) -> int:
+        return self.ctx.client().remove_container(
             container_id,
             force=True,
             expected=(204, 404),
             timeout=self.ctx.timeouts(read=DAEMON_REMOVE_READ_TIMEOUT),
         )
-        return REMOVAL_OUTCOMES[status]
 
     def _labelled_entries(self, run_id: str) -> list[Mapping[str, Any]]:
         entries = self.ctx.client().list_containers(
             all=True,
-            filters=kit_label_filter(run_id),
+            filters={"label": [f"{RUN_ID_LABEL}={run_id}"]},
             timeout=self.ctx.timeouts(read=DAEMON_REMOVE_READ_TIMEOUT),
         )
         return kit_containers(entries, run_id)
