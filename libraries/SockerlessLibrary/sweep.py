@@ -310,9 +310,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     except ValueError as error:
         print(f"sweep: {error}", file=sys.stderr)
         return 2
-    journal_dir = (
-        Path(arguments.journal_dir) if arguments.journal_dir else journal_directory(environment)
-    )
+    journal_dir = Path(arguments.journal_dir or journal_directory(environment))
 
     sweeper = Sweeper(
         journal_dir=journal_dir,
