@@ -217,7 +217,7 @@ def recorded_task_arns(records: Iterable[Mapping[str, Any]]) -> set[str]:
 def journal_files(directory: Path, run_id: str | None = None) -> list[Path]:
     """One run's journal, or every run's, oldest first."""
     if run_id is not None:
-        path = directory / f"{validate_run_id(run_id)}.jsonl"
+        path = RunJournal(directory, run_id).path
         return [path] if path.exists() else []
     if not directory.is_dir():
         return []

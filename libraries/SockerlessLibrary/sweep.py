@@ -25,6 +25,7 @@ not be cleaned, 2 for bad arguments. The last line of output is a JSON summary.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import socket
@@ -35,13 +36,12 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from .aws.cleanup import AwsCleaner
 from .aws.config import SIMULATOR_ACCESS_KEY, AwsConfig
 from .aws.credentials import credentials_state
 from .aws.queries import ContainerResources
-from .aws.resources import PROJECT, PROJECT_LABEL, RUN_ID_LABEL
+from .aws.resources import PROJECT, PROJECT_LABEL, RUN_ID_LABEL, kit_containers
 from .aws.retry import AwsCaller, Deadline
-from .aws.teardown import ContainerCleanupResult, aws_cleaner, clean_up_container
+from .aws.teardown import ContainerCleanupResult, DaemonRemover, aws_cleaner, clean_up_container
 from .errors import SockerlessError
 from .journal import (
     CreatedEntry,
@@ -215,40 +215,37 @@ class Sweeper:
             and entry.target_kind == EMBEDDED
             and not endpoint_answers(entry.endpoint_url)
         )
+        remove, cleaner, unavailable, skip = None, None, "", None
         if simulator_gone:
-            return clean_up_container(
-                candidate.container_id,
-                remove_from_daemon=None,
-                cleaner=None,
-                aws_skip_reason="its embedded simulator has exited; its state is gone",
-                journal=journal,
-                log=self.log,
+            skip = "its embedded simulator has exited; its state is gone"
+        else:
+            config = aws_config_for(entry, self.env)
+            cleaner, unavailable = aws_cleaner(
+                config,
+                lambda: ContainerResources(
+                    config.client("ecs"),
+                    config.client("logs"),
+                    config,
+                    AwsCaller(
+                        Deadline(self.deadline_seconds),
+                        self.log,
+                        endpoint=config.endpoint_address,
+                        outages=self.outages,
+                    ),
+                ),
             )
-        cleaner, unavailable = self._aws_cleaner(aws_config_for(entry, self.env))
+            remove = self._remover_for(entry)
         return clean_up_container(
             candidate.container_id,
-            remove_from_daemon=self._remover_for(entry),
+            remove_from_daemon=remove,
             cleaner=cleaner,
+            aws_skip_reason=skip,
             aws_unavailable=unavailable,
             journal=journal,
             log=self.log,
         )
 
-    def _aws_cleaner(self, config: AwsConfig) -> tuple[AwsCleaner | None, str]:
-        """A cleaner for ``config``'s AWS, or ``None`` and why the AWS side cannot be cleaned."""
-
-        def resources() -> ContainerResources:
-            caller = AwsCaller(
-                Deadline(self.deadline_seconds),
-                self.log,
-                endpoint=config.endpoint_address,
-                outages=self.outages,
-            )
-            return ContainerResources(config.client("ecs"), config.client("logs"), config, caller)
-
-        return aws_cleaner(config, resources)
-
-    def _remover_for(self, entry: CreatedEntry | None) -> Callable[[str], str] | None:
+    def _remover_for(self, entry: CreatedEntry | None) -> DaemonRemover | None:
         host = self.host
         if host is None and entry is not None and entry.target:
             if entry.target_kind == EMBEDDED and not _socket_exists(entry.target):
@@ -257,28 +254,19 @@ class Sweeper:
         if host is None:
             return None
         client = self.client_factory(host)
-
-        def remove(container_id: str) -> str:
-            status = client.remove_container(container_id, force=True, expected=(204, 404))
-            return "removed (force)" if status == 204 else "already gone (404)"
-
-        return remove
+        return lambda container_id: client.remove_container(
+            container_id, force=True, expected=(204, 404)
+        )
 
     def _labelled_on_daemon(self) -> list[tuple[str, str]]:
         assert self.host is not None
         client = self.client_factory(self.host)
         label = f"{RUN_ID_LABEL}={self.run_id}" if self.run_id else f"{PROJECT_LABEL}={PROJECT}"
-        found: list[tuple[str, str]] = []
-        for entry in client.list_containers(all=True, filters={"label": [label]}):
-            labels = entry.get("Labels") or {}
-            # Check both labels ourselves: a daemon that ignores filters must not widen a sweep.
-            if labels.get(PROJECT_LABEL) != PROJECT:
-                continue
-            run = str(labels.get(RUN_ID_LABEL) or UNLABELLED_RUN)
-            if self.run_id and run != self.run_id:
-                continue
-            found.append((str(entry["Id"]), run))
-        return found
+        entries = client.list_containers(all=True, filters={"label": [label]})
+        return [
+            (str(entry["Id"]), str(entry["Labels"].get(RUN_ID_LABEL) or UNLABELLED_RUN))
+            for entry in kit_containers(entries, self.run_id)
+        ]
 
 
 def _socket_exists(target: str) -> bool:
@@ -322,17 +310,12 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     except ValueError as error:
         print(f"sweep: {error}", file=sys.stderr)
         return 2
-    journal_dir = (
-        Path(arguments.journal_dir) if arguments.journal_dir else journal_directory(environment)
-    )
-
-    def log(message: str) -> None:
-        print(message, file=sys.stderr, flush=True)
+    journal_dir = Path(arguments.journal_dir or journal_directory(environment))
 
     sweeper = Sweeper(
         journal_dir=journal_dir,
         env=environment,
-        log=log,
+        log=functools.partial(print, file=sys.stderr, flush=True),
         host=arguments.host,
         run_id=arguments.run_id,
         deadline_seconds=arguments.deadline,

@@ -125,20 +125,14 @@ class AwsCleaner:
             self._delete_log_streams,
         )
         for step in steps:
-            if not self._step(report, step):
+            try:
+                step(report)
+            except AwsEndpointDown as error:  # no later step could do anything either
+                report.errors.append(f"{error} (the remaining steps were not attempted)")
                 break
+            except AwsError as error:
+                report.errors.append(str(error))
         return report
-
-    def _step(self, report: AwsCleanupReport, step: Any) -> bool:
-        """Run one step; False when the endpoint is down, so no later step can do anything."""
-        try:
-            step(report)
-        except AwsEndpointDown as error:
-            report.errors.append(f"{error} (the remaining steps were not attempted)")
-            return False
-        except AwsError as error:
-            report.errors.append(str(error))
-        return True
 
     def _stop_tasks(self, report: AwsCleanupReport) -> None:
         res = self.resources

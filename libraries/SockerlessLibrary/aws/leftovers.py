@@ -22,13 +22,12 @@ from ..transport import Target
 from .config import AwsConfig
 from .evidence import TaskEvidence
 from .resources import log_stream_prefix, task_definition_family
-from .teardown import ContainerCleanupResult
+from .teardown import REMOVAL_OUTCOMES, ContainerCleanupResult
 
 SWEEP_MODULE = "python -m SockerlessLibrary.sweep"
 SWEEP_TASK = "python3 tasks.py sweep"
 MAX_LISTED = 10  # containers named one by one in the closing lines; the journal has them all
 MAX_ERROR_CHARS = 300
-DAEMON_DONE = ("removed (force)", "already gone (404)")
 
 
 @dataclass(frozen=True)
@@ -66,7 +65,7 @@ def leftover(
     """
     daemon = last.daemon if last is not None else "not attempted"
     may_remain: list[str] = []
-    if daemon not in DAEMON_DONE:
+    if daemon not in REMOVAL_OUTCOMES.values():
         may_remain.append("the container on the daemon")
         if daemon_address(entry.target) in down:
             daemon = f"{daemon}: the daemon is down"

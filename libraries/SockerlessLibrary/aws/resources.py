@@ -9,7 +9,7 @@ matched by these rules, so they cannot reach anything another project or run cre
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 CONTAINER_ID_TAG = "sockerless-container-id"
@@ -22,6 +22,19 @@ FAMILY_PREFIX = "sockerless-"
 DESCRIBE_TASKS_BATCH = 100  # the DescribeTasks limit on AWS
 
 _CONTAINER_ID = re.compile(r"^[0-9a-f]{12,64}$")
+
+
+def kit_containers(
+    entries: Iterable[Mapping[str, Any]], run_id: str | None
+) -> list[Mapping[str, Any]]:
+    """The listed containers labelled as the kit's (and as run ``run_id``'s, given one). Both
+    labels are checked here: a daemon that ignores filters must not widen a sweep."""
+    return [
+        entry
+        for entry in entries
+        if (labels := entry.get("Labels") or {}).get(PROJECT_LABEL) == PROJECT
+        and (run_id is None or labels.get(RUN_ID_LABEL) == run_id)
+    ]
 
 
 def is_container_id(reference: str) -> bool:

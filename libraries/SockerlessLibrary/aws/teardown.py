@@ -21,7 +21,9 @@ from .config import AwsConfig
 from .queries import ContainerResources
 
 Log = Callable[[str], None]
-DaemonRemover = Callable[[str], str]
+# Force-removes a container through the daemon; returns the status, 204 or 404 (already gone).
+DaemonRemover = Callable[[str], int]
+REMOVAL_OUTCOMES = {204: "removed (force)", 404: "already gone (404)"}
 NO_CREDENTIALS = (
     "no AWS credentials in the environment: run the sweep with the run's AWS_ACCESS_KEY_ID and "
     "AWS_SECRET_ACCESS_KEY (or AWS_PROFILE)"
@@ -88,7 +90,7 @@ def clean_up_container(
         result.daemon = "skipped (no daemon to ask)"
     else:
         try:
-            result.daemon = remove_from_daemon(container_id)
+            result.daemon = REMOVAL_OUTCOMES[remove_from_daemon(container_id)]
         except SockerlessError as error:
             result.daemon = "removal failed"
             result.errors.append(f"daemon: {error}")

@@ -92,32 +92,31 @@ class AwsKeywords(LibraryComponent):
         verifier = AwsVerifier(self.ctx.container_resources(VERIFY_DEADLINE_SECONDS, log))
         evidence = self.ctx.evidence.get(container_id)
         problems: list[str] = []
-        found: dict[str, Any] = {}
 
-        def check(name: str, run: Callable[[], object]) -> None:
+        def check(run: Callable[[], object]) -> object:
             try:
-                found[name] = run()
+                return run()
             except AssertionError as error:
                 problems.append(str(error))
+                return None
 
-        check("definitions", lambda: verifier.task_definition_should_be_inactive(container_id))
+        check(lambda: verifier.task_definition_should_be_inactive(container_id))
         check(
-            "tasks",
             lambda: verifier.tasks_should_be_stopped(
                 container_id, timeout=self.ctx.settings.stop_timeout
-            ),
+            )
         )
-        check("streams", lambda: verifier.log_streams_should_not_exist(container_id))
+        streams = check(lambda: verifier.log_streams_should_not_exist(container_id))
         if evidence is not None:
             prover = AwsProver(verifier.resources, log)
-            check("task", lambda: prover.task_should_stop(evidence, self.ctx.settings.stop_timeout))
+            check(lambda: prover.task_should_stop(evidence, self.ctx.settings.stop_timeout))
         if problems:
             raise AssertionError(
                 f"Container {container_id[:12]} left AWS resources: " + " | ".join(problems)
             )
         log(
             f"Container {container_id[:12]} left no AWS resources: "
-            + "; ".join(left_behind_summary(container_id, evidence, str(found["streams"])))
+            + "; ".join(left_behind_summary(container_id, evidence, str(streams)))
         )
         if container_id in self.ctx.created:
             # The run's account counts the containers proven gone (the report's "Cleanup").
@@ -164,7 +163,7 @@ class AwsKeywords(LibraryComponent):
         """
         ids = self.janitor.claim(self._selection(scope))
         log(f"Cleaning {len(ids)} container(s) registered in scope {scope.strip().lower()}")
-        results = self.janitor.clean_all(ids)
+        results = [self.janitor.clean(container_id) for container_id in ids]
         failures = [r.summary() for r in results if not r.complete]
         if failures:
             raise AssertionError(

@@ -11,8 +11,8 @@ from dataclasses import replace
 from typing import Any
 
 from ..aws.leftovers import CleanupLeft
-from ..aws.resources import PROJECT, PROJECT_LABEL, RUN_ID_LABEL
-from ..aws.teardown import ContainerCleanupResult, aws_cleaner, clean_up_container
+from ..aws.resources import RUN_ID_LABEL, kit_containers
+from ..aws.teardown import ContainerCleanupResult, DaemonRemover, aws_cleaner, clean_up_container
 from ..errors import SockerlessError
 from ..journal import RunJournal, journal_directory
 from ..polling import Poller, PollTimeout, poll_until
@@ -53,7 +53,7 @@ class Janitor:
     def clean(self, container_id: str, journal: RunJournal | None = None) -> ContainerCleanupResult:
         """Clean one container (idempotent; bounded by ``CLEANUP_DEADLINE_SECONDS``)."""
         ctx = self.ctx
-        remove: Callable[[str], str] | None = self._remove_from_daemon
+        remove: DaemonRemover | None = self._remove_from_daemon
         if ctx.connected_target() is None and ctx.choice().is_embedded:
             # The simulator was never started by this library, so it holds nothing of ours.
             remove, cleaner, unavailable = None, None, ""
@@ -77,10 +77,6 @@ class Janitor:
         if result.complete:
             ctx.registry.mark_cleaned(container_id)
         return result
-
-    def clean_all(self, container_ids: list[str]) -> list[ContainerCleanupResult]:
-        """Clean each container; one failure does not stop the others."""
-        return [self.clean(container_id) for container_id in container_ids]
 
     def claim(self, selection: Selection) -> list[str]:
         """The containers the selected scopes still have to clean, creates cut short included."""
@@ -130,11 +126,11 @@ class Janitor:
             f"The {create.describe()} was cut short before its answer: looking for its "
             f"container for up to {max(0.0, create.deadline - time.monotonic()):.0f} s"
         )
-        entries = poll_until(
-            Poller(
-                probe=lambda: self._labelled_entries(self.ctx.run_id),
-                done=lambda entries: made_by_create(entries) is not None,
-                describe=lambda entries: f"{len(entries)} container(s) of this run",
+        container_id = poll_until(
+            Poller[str | None](
+                probe=lambda: made_by_create(self._labelled_entries(self.ctx.run_id)),
+                done=lambda found: found is not None,
+                describe=lambda found: found or "none yet",
             ),
             what=f"container of the {create.describe()}",
             timeout=max(0.0, create.deadline - time.monotonic()),
@@ -142,7 +138,6 @@ class Janitor:
             max_interval=UNCONFIRMED_MAX_POLL_INTERVAL,
             log=lambda _: None,
         )
-        container_id = made_by_create(entries)
         if container_id is None:  # poll_until only returns an observation that is done
             raise PollTimeout(f"no container of the {create.describe()}")
         return container_id
@@ -224,15 +219,13 @@ class Janitor:
         """The sweeper command that finishes this run's cleanup."""
         return cleanup_left(self.ctx, self.last_results).command()
 
-    def _remove_from_daemon(self, container_id: str) -> str:
-        client = self.ctx.client()
-        status = client.remove_container(
+    def _remove_from_daemon(self, container_id: str) -> int:
+        return self.ctx.client().remove_container(
             container_id,
             force=True,
             expected=(204, 404),
             timeout=self.ctx.timeouts(read=DAEMON_REMOVE_READ_TIMEOUT),
         )
-        return "removed (force)" if status == 204 else "already gone (404)"
 
     def _labelled_entries(self, run_id: str) -> list[Mapping[str, Any]]:
         entries = self.ctx.client().list_containers(
@@ -240,10 +233,4 @@ class Janitor:
             filters={"label": [f"{RUN_ID_LABEL}={run_id}"]},
             timeout=self.ctx.timeouts(read=DAEMON_REMOVE_READ_TIMEOUT),
         )
-        # Double-check both labels ourselves: a daemon that ignores filters must not widen a sweep.
-        return [
-            entry
-            for entry in entries
-            if (entry.get("Labels") or {}).get(RUN_ID_LABEL) == run_id
-            and (entry.get("Labels") or {}).get(PROJECT_LABEL) == PROJECT
-        ]
+        return kit_containers(entries, run_id)

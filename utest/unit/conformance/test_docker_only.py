@@ -32,7 +32,7 @@ def test_in_docker_only_mode_a_removal_through_the_daemon_completes_the_cleanup(
 
     result = clean_up_container(
         CID,
-        remove_from_daemon=lambda cid: removed.append(cid) or "removed (force)",
+        remove_from_daemon=lambda cid: removed.append(cid) or 204,
         cleaner=None,
         aws_skip_reason=no_aws_side(True, "missing"),
         aws_unavailable="no AWS credentials in the environment",
@@ -50,7 +50,7 @@ def test_in_docker_only_mode_a_removal_through_the_daemon_completes_the_cleanup(
 def test_out_of_docker_only_mode_a_cleanup_without_credentials_stays_pending() -> None:
     result = clean_up_container(
         CID,
-        remove_from_daemon=lambda cid: "removed (force)",
+        remove_from_daemon=lambda cid: 204,
         cleaner=None,
         aws_skip_reason=no_aws_side(False, "missing"),
         aws_unavailable="no AWS credentials in the environment",
