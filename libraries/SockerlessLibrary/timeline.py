@@ -624,12 +624,11 @@ def _terms(parts: Iterable[tuple[str, float | None]]) -> str:
 
 
 def container_summary(container: Mapping[str, Any]) -> str:
-    """``start: 0.6 s daemon + 31.2 s provisioning + 8.4 s pull + ...; stop: ...; logs: ...``."""
+    """``start: 0.6 s daemon + 31.2 s provisioning + 8.4 s pull + ...; stop: ...; logs: ...``
+    of a container ECS launched a task for."""
     ecs = [phase for phase in container["phases"] if phase["lane"] == "ecs"]
     figures_ = container["figures"]
-    task = container["tasks"][0] if container["tasks"] else None
-    if task is None:
-        return "no ECS task seen"
+    task = container["tasks"][0]
     ran = task["ecs"].get("startedAt") is not None
     start_names = ("provisioning", "pull", "container start")
     before_running = [(p["name"], p["seconds"]) for p in ecs if _within(p["name"], start_names)]

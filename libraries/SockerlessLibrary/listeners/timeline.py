@@ -110,23 +110,20 @@ class TimelineReporter:
         self._metadata_names.add(name)
         BuiltIn().set_suite_metadata(name, summary, top=True)
 
-    def run_entry(self) -> dict[str, Any]:
-        """The ``run`` part of the document."""
+    def _write(self) -> None:
+        directory = BuiltIn().get_variable_value("${OUTPUT DIR}")
+        if not directory:
+            return
         target = self.ctx.connected_target()
-        return {
+        run = {
             "run_id": self.ctx.run_id,
             "target": target.describe() if target is not None else None,
             "budgets": self.budgets,
             "clock": run_clock(self.tests),
             "cost": {"aws_calls": self.ctx.timeline.aws_calls_made},
         }
-
-    def _write(self) -> None:
-        directory = BuiltIn().get_variable_value("${OUTPUT DIR}")
-        if not directory:
-            return
         path = Path(str(directory)) / TIMELINE_FILE
-        write_timeline(path, document(self.run_entry(), self.tests))
+        write_timeline(path, document(run, self.tests))
         self.written_to = path
 
 
