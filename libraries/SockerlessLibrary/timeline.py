@@ -74,15 +74,6 @@ BUDGETS = {
 BUDGET_PREFIX = "LATENCY_BUDGET_"
 
 
-def epoch(value: Any) -> float | None:
-    """Seconds since the epoch from a boto3 ``datetime`` or a number; else ``None``."""
-    if isinstance(value, datetime):
-        return value.timestamp()
-    if isinstance(value, int | float):
-        return float(value)
-    return None
-
-
 # -- the record ------------------------------------------------------------------------------
 
 
@@ -109,9 +100,11 @@ class TaskRecord:
     def merge(self, task: Mapping[str, Any]) -> None:
         """Take a newer answer: timestamps once set stay, the status and stop code follow."""
         for name in ECS_TIMESTAMPS:
-            value = epoch(task.get(name))
-            if value is not None:
-                self.timestamps[name] = value
+            value = task.get(name)  # a boto3 datetime, or epoch seconds
+            if isinstance(value, datetime):
+                value = value.timestamp()
+            if isinstance(value, int | float):
+                self.timestamps[name] = float(value)
         self.last_status = str(task.get("lastStatus") or self.last_status)
         self.stop_code = task.get("stopCode") or self.stop_code
         self.stopped_reason = task.get("stoppedReason") or self.stopped_reason
