@@ -284,7 +284,7 @@ class ContainerKeywords(LibraryComponent):
         | Should Be Equal As Integers | ${inspect}[State][ExitCode] | 0 | |
         """
         budget = seconds(timeout, self.ctx.settings.start_timeout)
-        return ExitWait(self.ctx, container_id, budget, log=log, warn=warn).run()
+        return ExitWait(self.ctx, container_id, budget, warn=warn).run()
 
     @keyword(tags=("Container",))
     def remove_container(

@@ -61,10 +61,9 @@ class LineWait(BoundedWait):
         *,
         stream: str,
         timestamps: bool,
-        log: Log,
         warn: Log,
     ) -> None:
-        super().__init__(ctx, container_id, budget, log=log, warn=warn)
+        super().__init__(ctx, container_id, budget, warn=warn)
         self.line = line
         self.stream = stream
         self.other_stream = other_stream(stream)  # the stream the line is not waited for on
