@@ -210,7 +210,7 @@ class ProofKeywords(LibraryComponent):
         budget = seconds(timeout, self.ctx.settings.start_timeout)
         wait = seconds(aws_timeout, self.ctx.settings.aws_timeout, name="aws_timeout")
         self.ctx.require_created(container_id, "Container Should Have Exited With Code")
-        inspect = ExitWait(self.ctx, container_id, budget, log=log, warn=warn).run()
+        inspect = ExitWait(self.ctx, container_id, budget, warn=warn).run()
         state = container_state(inspect)
         if state.get("Status") not in EXITED:
             raise AssertionError(
