@@ -28,11 +28,10 @@ SIMULATOR_READY_TIMEOUT = 30.0  # the machine may be busy; the simulator itself 
 
 @dataclass(frozen=True)
 class TargetChoice:
-    """The target kind and, for a real daemon, its address and where that came from."""
+    """The target kind and, for a real daemon, its address."""
 
     kind: str
     host: str | None
-    source: str
 
     @property
     def is_embedded(self) -> bool:
@@ -42,13 +41,10 @@ class TargetChoice:
 
 def choose_target(host: str | None, env: Mapping[str, str]) -> TargetChoice:
     """Decide the target without touching anything."""
-    if host:
-        return TargetChoice(SOCKERLESS, host, "host argument")
-    for variable in HOST_VARIABLES:
-        value = env.get(variable)
-        if value:
-            return TargetChoice(SOCKERLESS, value, variable)
-    return TargetChoice(EMBEDDED, None, "no SOCKERLESS_HOST set")
+    for value in (host, *(env.get(variable) for variable in HOST_VARIABLES)):
+        if value:  # the first one set, in the resolution order
+            return TargetChoice(SOCKERLESS, value)
+    return TargetChoice(EMBEDDED, None)
 
 
 def should_skip_for_credentials(choice: TargetChoice, env: Mapping[str, str]) -> bool:

@@ -131,7 +131,7 @@ class LibraryContext:
     def choice(self) -> TargetChoice:
         """The target the next connection will use (decided without side effects)."""
         if self._target is not None:
-            return TargetChoice(self._target.kind, self._target.host, "connected")
+            return TargetChoice(self._target.kind, self._target.host)
         return choose_target(self._host, self.env)
 
     @property
