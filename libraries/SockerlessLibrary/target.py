@@ -174,8 +174,7 @@ def start_target(
 
 def open_client(
     host: str,
-    connect_timeout: float,
-    read_timeout: float,
+    timeouts: Timeouts,
     *,
     api_version: str | None = AUTO,
     on_negotiated: NegotiationListener | None = None,
@@ -186,7 +185,6 @@ def open_client(
     ``api_version``: ``auto`` (negotiate on the first request) or a version to pin;
     ``outages``: the run's record of what is down (see ``outage.py``).
     """
-    timeouts = Timeouts(connect=connect_timeout, read=read_timeout)
     transport = Transport(
         Target.parse(host),
         api_version=api_version,

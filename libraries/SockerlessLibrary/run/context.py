@@ -266,8 +266,7 @@ class LibraryContext:
 
             client = open_client(
                 host,
-                self._connect_timeout,
-                self._read_timeout,
+                self.timeouts(),
                 api_version=self._api_version,
                 on_negotiated=negotiated,
                 outages=self.outages,
