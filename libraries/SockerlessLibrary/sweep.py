@@ -40,7 +40,7 @@ from .aws.config import SIMULATOR_ACCESS_KEY, AwsConfig
 from .aws.credentials import credentials_state
 from .aws.queries import ContainerResources
 from .aws.resources import PROJECT, PROJECT_LABEL, RUN_ID_LABEL, kit_containers
-from .aws.retry import AwsCaller, Deadline
+from .aws.retry import AwsCaller
 from .aws.teardown import ContainerCleanupResult, DaemonRemover, aws_cleaner, clean_up_container
 from .errors import SockerlessError
 from .journal import (
@@ -226,12 +226,7 @@ class Sweeper:
                     config.client("ecs"),
                     config.client("logs"),
                     config,
-                    AwsCaller(
-                        Deadline(self.deadline_seconds),
-                        self.log,
-                        endpoint=config.endpoint_address,
-                        outages=self.outages,
-                    ),
+                    AwsCaller.for_endpoint(config, self.deadline_seconds, self.log, self.outages),
                 ),
             )
             remove = self._remover_for(entry)

@@ -16,7 +16,7 @@ from ..aws.config import AwsConfig
 from ..aws.evidence import TaskEvidence
 from ..aws.preflight import PreflightResult
 from ..aws.queries import ContainerResources
-from ..aws.retry import AwsCaller, Deadline
+from ..aws.retry import AwsCaller
 from ..budget import AutoBudget, TaskBudget, open_task_budget
 from ..client import DockerClient
 from ..declarations import TaskDeclarations
@@ -345,12 +345,7 @@ class LibraryContext:
             ecs=self.aws_client("ecs"),
             logs=self.aws_client("logs"),
             config=self.aws_config(),
-            caller=AwsCaller(
-                Deadline(deadline_seconds),
-                log,
-                endpoint=self.aws_config().endpoint_address,
-                outages=self.outages,
-            ),
+            caller=AwsCaller.for_endpoint(self.aws_config(), deadline_seconds, log, self.outages),
             unsupported=self.unsupported_aws,
             observer=self.timeline,
         )
