@@ -339,7 +339,9 @@ class LibraryContext:
             self._aws_clients[key] = config.client(service)
         return self._aws_clients[key]
 
-    def container_resources(self, deadline_seconds: float, log: Callable[[str], None]) -> Any:
+    def container_resources(
+        self, deadline_seconds: float, log: Callable[[str], None]
+    ) -> ContainerResources:
         """Look-ups of container-derived AWS resources, bounded by ``deadline_seconds``."""
         return ContainerResources(
             ecs=self.aws_client("ecs"),
