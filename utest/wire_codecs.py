@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from SockerlessLibrary.client import DockerClient
-from SockerlessLibrary.create_options import CreateOptions, container_create_body
+from SockerlessLibrary.create_options import container_create_body
 from SockerlessLibrary.encoding import command_list
 from SockerlessLibrary.mux import frame_header
 
@@ -47,12 +47,14 @@ def create_container(
     """``POST /containers/create?name=...`` through ``client``: ``{"Id": ..., "Warnings": [...]}``.
 
     A string ``cmd`` or ``entrypoint`` is split like a shell would."""
-    options = CreateOptions(
+    command = () if cmd is None else command_list(cmd, what="cmd")
+    body = container_create_body(
+        image,
+        command,
+        {},
         entrypoint=None if entrypoint is None else command_list(entrypoint, what="entrypoint"),
         env=env,
         labels=labels,
         tty=tty,
     )
-    command = () if cmd is None else command_list(cmd, what="cmd")
-    body = container_create_body(image, command, options, kit_labels={})
     return client.create_container_from_body(body, name=name)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from .encoding import command_list
@@ -21,32 +20,6 @@ class ConflictingOption(ConfigurationError, ValueError):
     """The same create field given twice (an option and ``config``), or a kit label overridden."""
 
     ROBOT_SUPPRESS_NAME = True
-
-
-@dataclass(frozen=True)
-class CreateOptions:
-    """What ``Create Container`` was given; ``None`` means "not given"."""
-
-    entrypoint: Sequence[str] | str | None = None
-    env: Mapping[str, Any] | Sequence[str] | None = None
-    working_dir: str | None = None
-    user: str | None = None
-    labels: Mapping[str, Any] | None = None
-    stop_signal: str | None = None
-    stop_timeout: int | None = None
-    tty: bool | None = None
-    open_stdin: bool | None = None
-    config: Mapping[str, Any] | None = None
-    host_config: Mapping[str, Any] | None = None
-
-    def given_fields(self) -> dict[str, Any]:
-        """The create fields set by explicit options, encoded as Docker wants them."""
-        fields: dict[str, Any] = {}
-        for name, (field, encode) in OPTION_FIELDS.items():
-            value = getattr(self, name)
-            if value is not None:
-                fields[field] = encode(value)
-        return fields
 
 
 def string_labels(labels: Any, what: str = "labels") -> dict[str, str]:
@@ -137,19 +110,27 @@ def _escape_hatch(value: Any, what: str) -> dict[str, Any]:
 def container_create_body(
     image: str,
     command: Sequence[str],
-    options: CreateOptions,
     kit_labels: Mapping[str, str],
+    *,
+    config: Mapping[str, Any] | None = None,
+    host_config: Mapping[str, Any] | None = None,
+    **options: Any,
 ) -> dict[str, Any]:
-    """The create body: defaults, explicit options, ``config``, ``host_config``, kit labels."""
+    """The create body: defaults, explicit ``options`` (those of ``OPTION_FIELDS``; ``None``
+    means "not given"), ``config``, ``host_config``, kit labels."""
     body: dict[str, Any] = {
         "Image": image,
         "Tty": False,
         "AttachStdout": True,
         "AttachStderr": True,
     }
-    given = options.given_fields()
-    config = _escape_hatch(options.config, "config")
-    host_config = _escape_hatch(options.host_config, "host_config")
+    given: dict[str, Any] = {}
+    for name, value in options.items():
+        field, encode = OPTION_FIELDS[name]
+        if value is not None:
+            given[field] = encode(value)
+    config = _escape_hatch(config, "config")
+    host_config = _escape_hatch(host_config, "host_config")
     if "Image" in config:
         raise ConflictingOption(
             "config may not set Image: the image is the keyword's first argument"

@@ -40,7 +40,7 @@ from .aws.config import SIMULATOR_ACCESS_KEY, AwsConfig
 from .aws.credentials import credentials_state
 from .aws.queries import ContainerResources
 from .aws.resources import PROJECT, PROJECT_LABEL, RUN_ID_LABEL, kit_containers
-from .aws.retry import AwsCaller, Deadline
+from .aws.retry import AwsCaller
 from .aws.teardown import ContainerCleanupResult, DaemonRemover, aws_cleaner, clean_up_container
 from .errors import SockerlessError
 from .journal import (
@@ -54,9 +54,11 @@ from .journal import (
 )
 from .outage import Outages
 from .target import EMBEDDED, open_client
+from .transport import Timeouts
 
 DEADLINE_SECONDS = 60.0
 PROBE_TIMEOUT_SECONDS = 1.0
+DAEMON_TIMEOUTS = Timeouts(connect=5.0, read=30.0)
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 UNLABELLED_RUN = "daemon"
 
@@ -157,8 +159,6 @@ class Sweeper:
         host: str | None = None,
         run_id: str | None = None,
         deadline_seconds: float = DEADLINE_SECONDS,
-        connect_timeout: float = 5.0,
-        read_timeout: float = 30.0,
         client_factory: ClientFactory | None = None,
     ) -> None:
         self.journal_dir = journal_dir
@@ -170,7 +170,7 @@ class Sweeper:
         # Shared by every container of the sweep: a dead daemon or endpoint costs seconds once.
         self.outages = Outages()
         self.client_factory: ClientFactory = client_factory or (
-            lambda host: open_client(host, connect_timeout, read_timeout, outages=self.outages)
+            lambda host: open_client(host, DAEMON_TIMEOUTS, outages=self.outages)
         )
 
     def candidates(self, report: SweepReport) -> list[Candidate]:
@@ -226,12 +226,7 @@ class Sweeper:
                     config.client("ecs"),
                     config.client("logs"),
                     config,
-                    AwsCaller(
-                        Deadline(self.deadline_seconds),
-                        self.log,
-                        endpoint=config.endpoint_address,
-                        outages=self.outages,
-                    ),
+                    AwsCaller.for_endpoint(config, self.deadline_seconds, self.log, self.outages),
                 ),
             )
             remove = self._remover_for(entry)

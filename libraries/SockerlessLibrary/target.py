@@ -28,11 +28,10 @@ SIMULATOR_READY_TIMEOUT = 30.0  # the machine may be busy; the simulator itself 
 
 @dataclass(frozen=True)
 class TargetChoice:
-    """The target kind and, for a real daemon, its address and where that came from."""
+    """The target kind and, for a real daemon, its address."""
 
     kind: str
     host: str | None
-    source: str
 
     @property
     def is_embedded(self) -> bool:
@@ -42,13 +41,10 @@ class TargetChoice:
 
 def choose_target(host: str | None, env: Mapping[str, str]) -> TargetChoice:
     """Decide the target without touching anything."""
-    if host:
-        return TargetChoice(SOCKERLESS, host, "host argument")
-    for variable in HOST_VARIABLES:
-        value = env.get(variable)
-        if value:
-            return TargetChoice(SOCKERLESS, value, variable)
-    return TargetChoice(EMBEDDED, None, "no SOCKERLESS_HOST set")
+    for value in (host, *(env.get(variable) for variable in HOST_VARIABLES)):
+        if value:  # the first one set, in the resolution order
+            return TargetChoice(SOCKERLESS, value)
+    return TargetChoice(EMBEDDED, None)
 
 
 def should_skip_for_credentials(choice: TargetChoice, env: Mapping[str, str]) -> bool:
@@ -178,8 +174,7 @@ def start_target(
 
 def open_client(
     host: str,
-    connect_timeout: float,
-    read_timeout: float,
+    timeouts: Timeouts,
     *,
     api_version: str | None = AUTO,
     on_negotiated: NegotiationListener | None = None,
@@ -190,7 +185,6 @@ def open_client(
     ``api_version``: ``auto`` (negotiate on the first request) or a version to pin;
     ``outages``: the run's record of what is down (see ``outage.py``).
     """
-    timeouts = Timeouts(connect=connect_timeout, read=read_timeout)
     transport = Transport(
         Target.parse(host),
         api_version=api_version,

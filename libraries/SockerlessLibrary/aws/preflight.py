@@ -19,7 +19,7 @@ from ..errors import AwsError
 from ..outage import Outages
 from .config import UNANSWERED_ERRORS, AwsConfig
 from .queries import iter_pages
-from .retry import ACCESS_DENIED_ERROR_CODES, KIT_POLICY_FILE, AwsCaller, Deadline, is_unsupported
+from .retry import ACCESS_DENIED_ERROR_CODES, KIT_POLICY_FILE, AwsCaller, is_unsupported
 
 T = TypeVar("T")
 LOG_GROUP_CHECK_ENV = "SOCKERLESS_KIT_LOG_GROUP_CHECK"
@@ -108,11 +108,8 @@ class Preflight:
     _caller: AwsCaller = field(init=False)
 
     def __post_init__(self) -> None:
-        self._caller = AwsCaller(
-            Deadline(self.deadline_seconds),
-            self.log,
-            endpoint=self.config.endpoint_address,
-            outages=self.outages,
+        self._caller = AwsCaller.for_endpoint(
+            self.config, self.deadline_seconds, self.log, self.outages
         )
 
     def run(self) -> PreflightResult:

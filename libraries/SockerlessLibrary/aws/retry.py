@@ -21,7 +21,7 @@ from botocore.exceptions import BotoCoreError, ClientError, ConnectionClosedErro
 
 from ..errors import AwsEndpointDown, AwsError
 from ..outage import AWS_ENDPOINT, Outages, RetryStreak
-from .config import UNANSWERED_ERRORS
+from .config import UNANSWERED_ERRORS, AwsConfig
 
 T = TypeVar("T")
 
@@ -134,6 +134,13 @@ class AwsCaller:
     max_backoff: float = MAX_BACKOFF_SECONDS
     endpoint: str = ""
     outages: Outages = field(default_factory=Outages)
+
+    @classmethod
+    def for_endpoint(
+        cls, config: AwsConfig, seconds: float, log: Callable[[str], None], outages: Outages
+    ) -> AwsCaller:
+        """Calls to ``config``'s endpoint, all within ``seconds``, sharing the run's ``outages``."""
+        return cls(Deadline(seconds), log, endpoint=config.endpoint_address, outages=outages)
 
     def call(
         self,

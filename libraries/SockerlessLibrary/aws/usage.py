@@ -23,11 +23,7 @@ class TaskUsage:
 
     tasks: int
     task_seconds: float
-    unknown_duration: int = 0
-
-    def as_dict(self) -> dict[str, Any]:
-        """The keyword's return value."""
-        return {"tasks": self.tasks, "task_seconds": round(self.task_seconds, 1)}
+    unknown_duration: int  # tasks counted whose seconds ECS no longer knows
 
 
 def _moment(value: Any) -> datetime | None:

@@ -252,7 +252,7 @@ class AwsKeywords(LibraryComponent):
         ids.extend(self.ctx.created)
         resources = self.ctx.container_resources(CLEANUP_DEADLINE_SECONDS, log)
         usage = measure_usage(resources, ids, recorded_task_arns(records))
-        result = usage.as_dict()
+        result = {"tasks": usage.tasks, "task_seconds": round(usage.task_seconds, 1)}
         log(
             f"Fargate usage of run {self.ctx.run_id}: {result['tasks']} task(s), "
             f"{result['task_seconds']} task-second(s)"

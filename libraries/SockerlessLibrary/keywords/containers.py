@@ -12,7 +12,7 @@ from robot.api.deco import keyword
 
 from ..arguments import ANY_STATUS, parse_expected_status, seconds
 from ..capping import cap, cap_lines
-from ..create_options import CreateOptions, container_create_body, stop_seconds
+from ..create_options import container_create_body, stop_seconds
 from ..listeners.log import debug, log, warn
 from ..run.creation import CreateInFlight, kit_labels
 from ..waits.exit_wait import ExitWait, container_state, describe_state
@@ -96,7 +96,11 @@ class ContainerKeywords(LibraryComponent):
         | Create Container | alpine:latest | name=${taken} | expected_status=409 | | |
         """
         expected = parse_expected_status(expected_status)
-        options = CreateOptions(
+        # A bad option fails here, before the budget counts the create or anything is sent.
+        body = container_create_body(
+            image,
+            command,
+            kit_labels(self.ctx),
             entrypoint=entrypoint,
             env=env,
             working_dir=working_dir,
@@ -109,8 +113,6 @@ class ContainerKeywords(LibraryComponent):
             config=config,
             host_config=host_config,
         )
-        # A bad option fails here, before the budget counts the create or anything is sent.
-        body = container_create_body(image, command, options, kit_labels(self.ctx))
         create = CreateInFlight.begin(self.ctx, name)  # beyond the budget this fails, unsent
         try:
             answer = self.client.create_container_from_body(body, name=name, expected=expected)
@@ -282,7 +284,7 @@ class ContainerKeywords(LibraryComponent):
         | Should Be Equal As Integers | ${inspect}[State][ExitCode] | 0 | |
         """
         budget = seconds(timeout, self.ctx.settings.start_timeout)
-        return ExitWait(self.ctx, container_id, budget, log=log, warn=warn).run()
+        return ExitWait(self.ctx, container_id, budget, warn=warn).run()
 
     @keyword(tags=("Container",))
     def remove_container(

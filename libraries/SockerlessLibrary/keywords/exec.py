@@ -12,7 +12,6 @@ from robot.api.deco import keyword
 from ..arguments import ArgumentError, parse_expected_status, seconds
 from ..capping import cap_output, show_line
 from ..client import ExecStream
-from ..create_options import environment
 from ..listeners.log import log
 from ..polling import Poller, PollTimeout, poll_until
 from ..run.agent_token import learn_agent_token
@@ -100,7 +99,7 @@ class ExecKeywords(LibraryComponent):
         exec_id = self.client.create_exec(
             container_id,
             list(command),
-            env=None if env is None else environment(env),
+            env=env,
             workdir=working_dir,
             tty=tty,
             attach_stdin=attach_stdin,

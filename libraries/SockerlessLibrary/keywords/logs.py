@@ -181,7 +181,6 @@ class LogKeywords(LibraryComponent):
             seconds(timeout, self.ctx.settings.logs_timeout),
             stream=stream_name(stream),
             timestamps=timestamps,
-            log=log,
             warn=warn,
         )
         return waiting.run()

@@ -16,7 +16,6 @@ from robot.api.deco import keyword
 from ..arguments import seconds
 from ..aws.evidence import TaskEvidence
 from ..aws.proof import AwsProver
-from ..aws.queries import ContainerResources
 from ..aws.verify import AwsVerifier
 from ..listeners.log import log, set_top_metadata, warn
 from ..waits.exit_wait import EXITED, ExitWait, container_state, describe_state
@@ -29,9 +28,7 @@ class ProofKeywords(LibraryComponent):
     """Positive AWS-side proofs: the task, its network, its exit, its definition, its logs."""
 
     def _prover(self, timeout: float) -> AwsProver:
-        resources: ContainerResources = self.ctx.container_resources(
-            timeout + PROOF_DEADLINE_MARGIN_SECONDS, log
-        )
+        resources = self.ctx.container_resources(timeout + PROOF_DEADLINE_MARGIN_SECONDS, log)
         return AwsProver(resources, log)
 
     def _timeout(self, timeout: timedelta | None) -> float:
@@ -210,7 +207,7 @@ class ProofKeywords(LibraryComponent):
         budget = seconds(timeout, self.ctx.settings.start_timeout)
         wait = seconds(aws_timeout, self.ctx.settings.aws_timeout, name="aws_timeout")
         self.ctx.require_created(container_id, "Container Should Have Exited With Code")
-        inspect = ExitWait(self.ctx, container_id, budget, log=log, warn=warn).run()
+        inspect = ExitWait(self.ctx, container_id, budget, warn=warn).run()
         state = container_state(inspect)
         if state.get("Status") not in EXITED:
             raise AssertionError(

@@ -24,7 +24,7 @@ def session_base_url(host: str, api_version: str | None) -> tuple[str, str | Non
     prefix = f"/v{api_version}" if api_version else ""
     if target.socket_path:
         return UNIX_SESSION_BASE + prefix, target.socket_path
-    return f"http://{target.host}:{target.port}{prefix}", None
+    return f"http://{target.host_header}{prefix}", None
 
 
 class SessionKeywords(LibraryComponent):

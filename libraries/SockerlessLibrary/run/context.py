@@ -16,7 +16,7 @@ from ..aws.config import AwsConfig
 from ..aws.evidence import TaskEvidence
 from ..aws.preflight import PreflightResult
 from ..aws.queries import ContainerResources
-from ..aws.retry import AwsCaller, Deadline
+from ..aws.retry import AwsCaller
 from ..budget import AutoBudget, TaskBudget, open_task_budget
 from ..client import DockerClient
 from ..declarations import TaskDeclarations
@@ -131,7 +131,7 @@ class LibraryContext:
     def choice(self) -> TargetChoice:
         """The target the next connection will use (decided without side effects)."""
         if self._target is not None:
-            return TargetChoice(self._target.kind, self._target.host, "connected")
+            return TargetChoice(self._target.kind, self._target.host)
         return choose_target(self._host, self.env)
 
     @property
@@ -266,8 +266,7 @@ class LibraryContext:
 
             client = open_client(
                 host,
-                self._connect_timeout,
-                self._read_timeout,
+                self.timeouts(),
                 api_version=self._api_version,
                 on_negotiated=negotiated,
                 outages=self.outages,
@@ -340,18 +339,15 @@ class LibraryContext:
             self._aws_clients[key] = config.client(service)
         return self._aws_clients[key]
 
-    def container_resources(self, deadline_seconds: float, log: Callable[[str], None]) -> Any:
+    def container_resources(
+        self, deadline_seconds: float, log: Callable[[str], None]
+    ) -> ContainerResources:
         """Look-ups of container-derived AWS resources, bounded by ``deadline_seconds``."""
         return ContainerResources(
             ecs=self.aws_client("ecs"),
             logs=self.aws_client("logs"),
             config=self.aws_config(),
-            caller=AwsCaller(
-                Deadline(deadline_seconds),
-                log,
-                endpoint=self.aws_config().endpoint_address,
-                outages=self.outages,
-            ),
+            caller=AwsCaller.for_endpoint(self.aws_config(), deadline_seconds, log, self.outages),
             unsupported=self.unsupported_aws,
             observer=self.timeline,
         )

@@ -61,17 +61,16 @@ class LineWait(BoundedWait):
         *,
         stream: str,
         timestamps: bool,
-        log: Log,
         warn: Log,
     ) -> None:
-        super().__init__(ctx, container_id, budget, log=log, warn=warn)
+        super().__init__(ctx, container_id, budget, warn=warn)
         self.line = line
         self.stream = stream
         self.other_stream = other_stream(stream)  # the stream the line is not waited for on
         self.timestamps = timestamps
         self.requests = 0
         self._seen = -1  # how many lines the last logged read had
-        self._watch = self._new_watch()  # the line, looked for in the last read as it came
+        self._watch: LineWatch  # the line, looked for in the last read as it came (``_read``)
 
     def run(self) -> LogsResult:
         """The logs result of the read that held the line; fails at the deadline."""
@@ -82,9 +81,6 @@ class LineWait(BoundedWait):
             if result is not None and self._found(result, "follow stream"):
                 return result
         return self._read_again(result, lacking)
-
-    def _new_watch(self) -> LineWatch:
-        return LineWatch(self.line, self.stream, timestamps=self.timestamps)
 
     def _follow(self) -> tuple[LogsResult | None, str | None]:
         """The follow stream, closed at the line; with why the daemon seems to lack follow."""
@@ -128,7 +124,7 @@ class LineWait(BoundedWait):
     def _read(self, *, follow: bool, read: float) -> LogsResult:
         """One request, looked through for the line as it arrives, closed once it came."""
         self.requests += 1
-        self._watch = self._new_watch()
+        self._watch = LineWatch(self.line, self.stream, timestamps=self.timestamps)
         return self.client.container_logs(
             self.container_id,
             stdout=True,

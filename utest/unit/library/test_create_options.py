@@ -9,7 +9,6 @@ import pytest
 
 from SockerlessLibrary.create_options import (
     ConflictingOption,
-    CreateOptions,
     container_create_body,
     environment,
     stop_seconds,
@@ -21,7 +20,7 @@ KIT = {"sockerless-kit.run-id": "run-1", "sockerless-kit.project": "sockerless-e
 
 
 def body(command: tuple[str, ...] = (), **options: Any) -> dict[str, Any]:
-    return container_create_body("alpine:latest", command, CreateOptions(**options), KIT)
+    return container_create_body("alpine:latest", command, KIT, **options)
 
 
 def test_every_option_lands_in_its_docker_field() -> None:

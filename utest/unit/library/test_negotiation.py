@@ -228,6 +228,11 @@ def test_session_base_url_carries_the_version() -> None:
     assert session_base_url("/x.sock", None) == ("http://sockerless", "/x.sock")
 
 
+def test_session_base_url_brackets_an_ipv6_host() -> None:
+    # Without the brackets requests reads "::1:2375" as a host "" and a port ":1:2375".
+    assert session_base_url("tcp://[::1]:2375", "1.44") == ("http://[::1]:2375/v1.44", None)
+
+
 # --- the keyword layer ---------------------------------------------------------------------
 
 
