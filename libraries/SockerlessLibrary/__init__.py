@@ -25,7 +25,7 @@ from .keywords.streams import StreamKeywords
 from .keywords.target import TargetKeywords
 from .keywords.timeline import TimelineKeywords
 from .listeners.argument_check import ArgumentCheck
-from .listeners.log import current_scope, debug, log, log_html, warn
+from .listeners.log import current_scope, debug, log, warn
 from .listeners.pabot import pabot_budget_id
 from .listeners.report_guard import ReportGuard
 from .listeners.run_account import RunAccountant
@@ -369,8 +369,8 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
         robot = RobotRun(current_scope=current_scope, pabot_budget_id=pabot_budget_id, debug=debug)
         self._context = LibraryContext(settings, log=log, warn=warn, robot=robot)
         self._janitor = Janitor(self._context, log)
-        self._timeline = TimelineReporter(self._context, log, log_html, warn)
-        self._accountant = RunAccountant(self._context, self._janitor, self._timeline, log, warn)
+        self._timeline = TimelineReporter(self._context)
+        self._accountant = RunAccountant(self._context, self._janitor, self._timeline)
         # A listener of its own: every call of a kit keyword is checked for unknown options.
         self._argument_check = ArgumentCheck()
         components = [

@@ -9,13 +9,8 @@ count covers reservations that may still become containers, changed under the lo
 check); a create in flight may deny another that would have fitted a moment later: the guard
 errs on the side of fewer tasks.
 
-How big: an explicit budget (``task_budget``, ``FARGATE_TASK_BUDGET``,
-``SOCKERLESS_KIT_TASK_BUDGET``) is enforced on every target; else it is ``auto``, the sum of
-what the selected tests declare (``declarations``) over the processes sharing it, enforced on a
-real target and only counted on the kit's own simulator. Whose: ``SOCKERLESS_KIT_BUDGET_ID``,
-else the id the pabot processes agree on (``listeners/pabot.py``), else this process's run id
-(a new id when ``SOCKERLESS_KIT_RUN_ID`` fixes it: a budget must not be reused). The run id of
-labels and sweeps stays per process, so no process sweeps another's containers.
+How big and whose: the library's "Fargate task budget" section (``budget_setting``,
+``budget_scope``).
 
 The count lives in ``<journal dir>/<budget id>.budget``: one JSON line per event, each a single
 ``write`` with ``O_APPEND``; check-and-reserve holds an exclusive ``flock`` (released when the
@@ -155,7 +150,10 @@ def budget_scope(
     run_id_generated: bool,
     pabot_budget_id: Callable[[], str | None],
 ) -> BudgetScope:
-    """Which budget this process counts against (the module's "Whose")."""
+    """Which budget this process counts against: ``SOCKERLESS_KIT_BUDGET_ID``, else the id the
+    pabot processes agree on, else this process's run id (a new id when ``SOCKERLESS_KIT_RUN_ID``
+    fixes it: a budget must not be reused). The run id of labels and sweeps stays per process,
+    so no process sweeps another's containers."""
     configured = env.get(BUDGET_ID_ENV, "").strip()
     if configured:
         try:
@@ -448,7 +446,6 @@ class TaskBudget:
         declarations = self._auto.declarations()
         if declarations is None:
             return BudgetSlot(None, "", self._log)
-        declarations.check()
         self._declare(declarations)
         enforce = self._not_enforced is None
         slot, used, declared = self.ledger.reserve_declared(details, enforce=enforce)
@@ -461,7 +458,9 @@ class TaskBudget:
         return BudgetSlot(self.ledger, slot, self._log)
 
     def _declare(self, declarations: TaskDeclarations) -> None:
-        """Once: decide whether the budget is enforced, and add this process's declaration."""
+        """Refuse declarations with a bad tag; once: decide whether the budget is enforced, and add
+        this process's declaration."""
+        declarations.check()
         if self._decided:
             return
         self._not_enforced = self._auto.not_enforced_because()
@@ -526,7 +525,6 @@ class TaskBudget:
             enforced = limit is not None
             description = describe(limit, state, self.scope)
         elif (declarations := self._auto.declarations()) is not None:
-            declarations.check()
             self._declare(declarations)
             state = self.ledger.state()
             limit = state.declared

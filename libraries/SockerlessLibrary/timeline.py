@@ -74,15 +74,6 @@ BUDGETS = {
 BUDGET_PREFIX = "LATENCY_BUDGET_"
 
 
-def epoch(value: Any) -> float | None:
-    """Seconds since the epoch from a boto3 ``datetime`` or a number; else ``None``."""
-    if isinstance(value, datetime):
-        return value.timestamp()
-    if isinstance(value, int | float):
-        return float(value)
-    return None
-
-
 # -- the record ------------------------------------------------------------------------------
 
 
@@ -109,9 +100,11 @@ class TaskRecord:
     def merge(self, task: Mapping[str, Any]) -> None:
         """Take a newer answer: timestamps once set stay, the status and stop code follow."""
         for name in ECS_TIMESTAMPS:
-            value = epoch(task.get(name))
-            if value is not None:
-                self.timestamps[name] = value
+            value = task.get(name)  # a boto3 datetime, or epoch seconds
+            if isinstance(value, datetime):
+                value = value.timestamp()
+            if isinstance(value, int | float):
+                self.timestamps[name] = float(value)
         self.last_status = str(task.get("lastStatus") or self.last_status)
         self.stop_code = task.get("stopCode") or self.stop_code
         self.stopped_reason = task.get("stoppedReason") or self.stopped_reason
@@ -122,12 +115,6 @@ class TaskRecord:
         values = list(self.timestamps.values())
         whole = len(values) >= 2 and all(value == int(value) for value in values)
         return WHOLE_SECOND if whole else FINE_RESOLUTION
-
-    @property
-    def ran(self) -> bool:
-        """The container started (ECS reported a start time); a task that failed its pull did
-        not."""
-        return "startedAt" in self.timestamps
 
     def as_dict(self) -> dict[str, Any]:
         """For the JSON document: every timestamp (``None``: not reported), the stop code."""
@@ -194,7 +181,7 @@ class TimelineRecorder:
     """Collects, per container, what the kit's own calls showed. Thread-safe; never raises for
     an answer it does not understand (it leaves it out)."""
 
-    def __init__(self, scope_of_now: Callable[[], str] = lambda: "run") -> None:
+    def __init__(self, scope_of_now: Callable[[], str]) -> None:
         self._lock = threading.Lock()
         self._traces: dict[str, ContainerTrace] = {}
         self._errors: list[str] = []
@@ -388,55 +375,38 @@ def offset_bounds(trace: ContainerTrace) -> list[Bound]:
     return bounds
 
 
-@dataclass(frozen=True)
-class ClockAlignment:
-    """The offset the axis uses and what bounds it."""
-
-    offset: float
-    low: float | None
-    high: float | None
-    bounds: tuple[Bound, ...]
-    note: str
-
-    def as_dict(self) -> dict[str, Any]:
-        """For the JSON document."""
-        return {
-            "axis": "kit wall clock (time.time(), epoch seconds)",
-            "offset": round(self.offset, 6),
-            "offset_low": None if self.low is None else round(self.low, 6),
-            "offset_high": None if self.high is None else round(self.high, 6),
-            "bounds": [bound.as_dict() for bound in self.bounds],
-            "note": self.note,
-        }
-
-
-def align(bounds: Sequence[Bound]) -> ClockAlignment:
-    """The offset (AWS minus kit): 0 when the bounds allow it, else the bound nearest to 0."""
+def align(bounds: Sequence[Bound]) -> dict[str, Any]:
+    """The clock of the document: the offset (AWS minus kit) the axis uses, 0 when the bounds
+    allow it, else the bound nearest to 0, and what bounds it."""
     low = max((bound.value for bound in bounds if bound.kind == "low"), default=None)
     high = min((bound.value for bound in bounds if bound.kind == "high"), default=None)
-    if low is not None and high is not None and low > high:
-        return ClockAlignment(
-            0.0,
-            low,
-            high,
-            tuple(bounds),
-            f"inconsistent bounds ({low:+.3f} s > {high:+.3f} s: the daemon answered start "
-            "before ECS says the task got there, or a clock jumped); clocks assumed to agree",
-        )
     offset = 0.0
-    if low is not None and low > 0:
-        offset = low
-    elif high is not None and high < 0:
-        offset = high
-    note = (
-        "clocks assumed to agree (0 is within the bounds)"
-        if offset == 0
-        else f"AWS timestamps shifted by {-offset:+.3f} s: the least shift that keeps the "
-        "calls in causal order"
-    )
     if not bounds:
         note = "no start of a task seen: clocks assumed to agree, unbounded"
-    return ClockAlignment(offset, low, high, tuple(bounds), note)
+    elif low is not None and high is not None and low > high:
+        note = (
+            f"inconsistent bounds ({low:+.3f} s > {high:+.3f} s: the daemon answered start "
+            "before ECS says the task got there, or a clock jumped); clocks assumed to agree"
+        )
+    else:
+        if low is not None and low > 0:
+            offset = low
+        elif high is not None and high < 0:
+            offset = high
+        note = (
+            "clocks assumed to agree (0 is within the bounds)"
+            if offset == 0
+            else f"AWS timestamps shifted by {-offset:+.3f} s: the least shift that keeps the "
+            "calls in causal order"
+        )
+    return {
+        "axis": "kit wall clock (time.time(), epoch seconds)",
+        "offset": round(offset, 6),
+        "offset_low": None if low is None else round(low, 6),
+        "offset_high": None if high is None else round(high, 6),
+        "bounds": [bound.as_dict() for bound in bounds],
+        "note": note,
+    }
 
 
 # -- phases, figures -----------------------------------------------------------------------
@@ -460,7 +430,7 @@ def task_phases(task: TaskRecord, offset: float) -> list[dict[str, Any]]:
     have had (running, stopping) are left out of such names.
     """
     impossible: set[str] = set()
-    if not task.ran:
+    if "startedAt" not in task.timestamps:  # it never ran (a task that failed its pull)
         impossible |= RAN_ONLY
         if "pullStoppedAt" not in task.timestamps:  # no container starts without its image
             impossible.add("container start")
@@ -602,8 +572,8 @@ def timeline_of_test(
     traces: Sequence[ContainerTrace],
 ) -> dict[str, Any]:
     """A test's entry of the document: its containers on one axis, one offset for all."""
-    alignment = align([bound for trace in traces for bound in offset_bounds(trace)])
-    containers = [container_timeline(trace, alignment.offset) for trace in traces]
+    clock = align([bound for trace in traces for bound in offset_bounds(trace)])
+    containers = [container_timeline(trace, clock["offset"]) for trace in traces]
     moments = [
         moment
         for container in containers
@@ -617,7 +587,7 @@ def timeline_of_test(
         "test": test,
         "status": status,
         "origin": min(moments) if moments else None,
-        "clock": alignment.as_dict(),
+        "clock": clock,
         "containers": containers,
         "budget_violations": [],
     }
@@ -647,12 +617,11 @@ def _terms(parts: Iterable[tuple[str, float | None]]) -> str:
 
 
 def container_summary(container: Mapping[str, Any]) -> str:
-    """``start: 0.6 s daemon + 31.2 s provisioning + 8.4 s pull + ...; stop: ...; logs: ...``."""
+    """``start: 0.6 s daemon + 31.2 s provisioning + 8.4 s pull + ...; stop: ...; logs: ...``
+    of a container ECS launched a task for."""
     ecs = [phase for phase in container["phases"] if phase["lane"] == "ecs"]
     figures_ = container["figures"]
-    task = container["tasks"][0] if container["tasks"] else None
-    if task is None:
-        return "no ECS task seen"
+    task = container["tasks"][0]
     ran = task["ecs"].get("startedAt") is not None
     start_names = ("provisioning", "pull", "container start")
     before_running = [(p["name"], p["seconds"]) for p in ecs if _within(p["name"], start_names)]
@@ -672,8 +641,8 @@ def container_summary(container: Mapping[str, Any]) -> str:
         if task["timestamp_resolution"] >= WHOLE_SECOND:
             start += " (ECS timestamps in whole seconds)"
     parts = [f"start: {start}" + ("" if ran else " (never ran)")]
-    if _terms(after):
-        parts.append(f"stop: {_terms(after)}")
+    if stop := _terms(after):
+        parts.append(f"stop: {stop}")
     if figures_["log_delivery"] is not None:
         logs = _terms(
             [
@@ -764,7 +733,7 @@ def document(run: Mapping[str, Any], tests: Sequence[Mapping[str, Any]]) -> dict
 
 def run_clock(tests: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     """The run's clock: one offset within the bounds of every test."""
-    return align([Bound(**bound) for test in tests for bound in test["clock"]["bounds"]]).as_dict()
+    return align([Bound(**bound) for test in tests for bound in test["clock"]["bounds"]])
 
 
 def merge_documents(run_id: str, documents: Sequence[Mapping[str, Any]]) -> dict[str, Any]:

@@ -233,11 +233,11 @@ def render_svg(entry: Mapping[str, Any]) -> str:
     )
 
 
-def render_page(entries: Sequence[Mapping[str, Any]], title: str = "Fargate timelines") -> str:
+def render_page(entries: Sequence[Mapping[str, Any]]) -> str:
     """A standalone HTML page with every entry's chart (the command line's output)."""
     charts = "".join(f"<div>{render_svg(entry)}</div>" for entry in entries if entry["containers"])
     return (
-        f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{escape(title)}</title>'
+        '<!DOCTYPE html><html><head><meta charset="utf-8"><title>Fargate timelines</title>'
         '</head><body style="margin:8px;background:#fff">' + charts + "</body></html>"
     )
 

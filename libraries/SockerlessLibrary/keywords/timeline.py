@@ -37,4 +37,4 @@ class TimelineKeywords(LibraryComponent):
                 f"No timeline for container {container_id}: only containers this library "
                 "created are recorded"
             )
-        return container_timeline(trace, align(offset_bounds(trace)).offset)
+        return container_timeline(trace, align(offset_bounds(trace))["offset"])

@@ -1,5 +1,5 @@
-"""Robot's log as the kit writes it (masked, capped; HTML only the kit's own), the top suite's
-metadata, and the scope a resource made now belongs to."""
+"""Robot's log as the kit writes it (masked, capped; HTML: ``report_guard.log_kit_html``), the top
+suite's metadata, and the scope a resource made now belongs to."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from robot.libraries.BuiltIn import BuiltIn, RobotNotRunningError
 
 from ..capping import backstop
 from ..run.registry import RUN_SCOPE, scope_of_suite, scope_of_test
-from .report_guard import log_kit_html
 
 
 def current_scope() -> str:
@@ -38,11 +37,6 @@ def log(message: str) -> None:
     """INFO in the Robot log (from the keyword thread only), masked and capped
     (``capping.backstop``: keywords cap what they show themselves)."""
     logger.info(backstop(message))
-
-
-# INFO as HTML the kit built itself (a timeline picture): the only way the kit logs HTML, the
-# report guard's allow-list; never pass it untrusted markup.
-log_html = log_kit_html
 
 
 def debug(message: str) -> None:

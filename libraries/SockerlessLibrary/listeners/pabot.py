@@ -1,5 +1,5 @@
 """This process as one of a pabot run: the budget id the run's processes agree on through
-PabotLib (``budget.py``, "Whose"), whether it is the one that reports the run's
+PabotLib (``budget.budget_scope``), whether it is the one that reports the run's
 totals, when the others have finished, and where pabot writes the merged output.
 
 pabot merges the processes' outputs in the order of their directories (``pabot_results/0``,

@@ -20,7 +20,6 @@ suite made of several paths, or a top ``__init__.robot`` without the library). T
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +30,9 @@ from ..run.context import LibraryContext
 from ..run.group import GroupAccount, ProcessAccount, usage_record
 from ..run.janitor import Janitor
 from ..timeline import merge_documents
+from .log import log, warn
 from .pabot import merged_output_dir, pabot_process, wait_for_the_others
 from .timeline import TIMELINE_FILE, TimelineReporter, write_timeline
-
-Log = Callable[[str], None]
 
 
 def record_usage(ctx: LibraryContext, tasks: int, task_seconds: float) -> dict[str, str]:
@@ -49,18 +47,11 @@ class RunAccountant:
     """Knows which suites the library saw start, and accounts for the run when it ends."""
 
     def __init__(
-        self,
-        context: LibraryContext,
-        janitor: Janitor,
-        timeline: TimelineReporter,
-        log: Log,
-        warn: Log,
+        self, context: LibraryContext, janitor: Janitor, timeline: TimelineReporter
     ) -> None:
         self.ctx = context
         self.janitor = janitor
         self.timeline = timeline
-        self.log = log
-        self.warn = warn
         self._seen: set[str] = set()
 
     def start_suite(self, data: Any) -> None:
@@ -83,20 +74,20 @@ class RunAccountant:
         root = result
         while root.parent is not None:
             root = root.parent
-        self.janitor.account_for_leftovers(self.warn)
+        self.janitor.account_for_leftovers(warn)
         if not self._library_was_used():
             return
         try:
             budget = self.ctx.task_budget()
             budget.ledger.append(self._process_account().as_record())
         except (TaskBudgetError, SockerlessError, ValueError, OSError) as error:
-            self.warn(f"Could not add this process to the run's account: {error}")
+            warn(f"Could not add this process to the run's account: {error}")
             return
         process = pabot_process()
         if process is not None and process.last:
             why = wait_for_the_others(process)
             if why is not None:
-                self.warn(f"The report's totals may be short: {why}")
+                warn(f"The report's totals may be short: {why}")
         try:
             group = GroupAccount.from_records(budget.ledger.records())
             root.metadata.update(group.metadata())
@@ -107,7 +98,7 @@ class RunAccountant:
                 root.metadata.update(usage)
                 root.metadata["Fargate task budget"] = budget.summary()["description"]
         except (TaskBudgetError, SockerlessError, ValueError, OSError) as error:
-            self.warn(f"Could not read the run's account: {error}")
+            warn(f"Could not read the run's account: {error}")
             return
         if process is not None and process.last:
             self._merge_timelines(group, budget.scope.budget_id)
@@ -156,11 +147,11 @@ class RunAccountant:
             merged = merge_documents(run_id, documents)
             write_timeline(target_dir / TIMELINE_FILE, merged)
         except (OSError, ValueError, KeyError, TypeError) as error:
-            self.warn(f"Could not merge the processes' timelines into {target_dir}: {error}")
+            warn(f"Could not merge the processes' timelines into {target_dir}: {error}")
             return
         for problem in problems:
-            self.warn(f"A process's timeline was left out of the merged one: {problem}")
-        self.log(
+            warn(f"A process's timeline was left out of the merged one: {problem}")
+        log(
             f"Timeline: {len(merged['tests'])} test(s) of {len(sources)} process(es) merged into "
             f"{target_dir / TIMELINE_FILE}"
         )
@@ -170,7 +161,7 @@ class RunAccountant:
         in its own output, which pabot keeps one value of per metadata name)."""
         others = [a for a in group.leftovers() if a.run_id != self.ctx.run_id and a.left_count]
         if others:
-            self.warn(
+            warn(
                 "Cleanup could not finish in other processes of this pabot run: "
                 + group.left_text()
             )

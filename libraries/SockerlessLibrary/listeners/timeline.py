@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +32,8 @@ from ..timeline import (
     unfinished_tasks,
 )
 from ..timeline_svg import render_svg
+from .log import log, warn
+from .report_guard import log_kit_html
 
 TIMELINE_FILE = "timeline.json"
 
@@ -40,17 +41,8 @@ TIMELINE_FILE = "timeline.json"
 class TimelineReporter:
     """Turns each test's record into its picture, metadata line, JSON entry and budget check."""
 
-    def __init__(
-        self,
-        context: LibraryContext,
-        log: Callable[[str], None],
-        log_html: Callable[[str], None],
-        warn: Callable[[str], None],
-    ) -> None:
+    def __init__(self, context: LibraryContext) -> None:
         self.ctx = context
-        self.log = log
-        self.log_html = log_html
-        self.warn = warn
         self.tests: list[dict[str, Any]] = []
         self.budgets: dict[str, float] = {}
         self._metadata_names: set[str] = set()
@@ -74,14 +66,14 @@ class TimelineReporter:
         problems = self._check_budgets(entry)
         svg = render_svg(entry)
         if svg:
-            self.log_html(f'<div class="sockerless-timeline">{svg}</div>')
-        self.log(f"Timeline: {entry['summary']}")
+            log_kit_html(f'<div class="sockerless-timeline">{svg}</div>')
+        log(f"Timeline: {entry['summary']}")
         if any(container["tasks"] for container in entry["containers"]):
             self._metadata(data.parent.name, data.name, entry["summary"])
         self.tests.append(cap_fields(entry))  # a container's first line can be megabytes
         self._write()
         for recorded in self.ctx.timeline.errors():
-            self.warn(f"The timeline left out an answer it could not read: {recorded}")
+            warn(f"The timeline left out an answer it could not read: {recorded}")
         if problems:
             self._fail(result, problems)
 
@@ -97,18 +89,18 @@ class TimelineReporter:
         if not arns or self.ctx.aws_config().credentials == "missing":
             return
         try:
-            resources = self.ctx.container_resources(self.ctx.settings.aws_timeout, self.log)
+            resources = self.ctx.container_resources(self.ctx.settings.aws_timeout, log)
             self.ctx.timeline.aws_calls_made += (len(arns) + 99) // 100
             resources.describe_tasks(arns)
         except (SockerlessError, BotoCoreError, OSError) as error:
-            self.log(f"Timeline: the last state of {len(arns)} task(s) could not be read: {error}")
+            log(f"Timeline: the last state of {len(arns)} task(s) could not be read: {error}")
 
     def _check_budgets(self, entry: dict[str, Any]) -> list[str]:
         if not self.budgets:
             return []
         violations = entry["budget_violations"] = check_budgets(entry, self.budgets)
         checked = ", ".join(f"{name} {seconds:g} s" for name, seconds in self.budgets.items())
-        self.log(f"Latency budgets checked: {checked}; {len(violations)} exceeded")
+        log(f"Latency budgets checked: {checked}; {len(violations)} exceeded")
         return [violation["message"] for violation in violations]
 
     def _metadata(self, suite: str, test: str, summary: str) -> None:
@@ -118,23 +110,20 @@ class TimelineReporter:
         self._metadata_names.add(name)
         BuiltIn().set_suite_metadata(name, summary, top=True)
 
-    def run_entry(self) -> dict[str, Any]:
-        """The ``run`` part of the document."""
+    def _write(self) -> None:
+        directory = BuiltIn().get_variable_value("${OUTPUT DIR}")
+        if not directory:
+            return
         target = self.ctx.connected_target()
-        return {
+        run = {
             "run_id": self.ctx.run_id,
             "target": target.describe() if target is not None else None,
             "budgets": self.budgets,
             "clock": run_clock(self.tests),
             "cost": {"aws_calls": self.ctx.timeline.aws_calls_made},
         }
-
-    def _write(self) -> None:
-        directory = BuiltIn().get_variable_value("${OUTPUT DIR}")
-        if not directory:
-            return
         path = Path(str(directory)) / TIMELINE_FILE
-        write_timeline(path, document(self.run_entry(), self.tests))
+        write_timeline(path, document(run, self.tests))
         self.written_to = path
 
 

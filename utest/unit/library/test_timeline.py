@@ -192,20 +192,21 @@ def test_an_answer_the_recorder_cannot_read_is_reported_not_raised() -> None:
 def test_clocks_that_agree_are_not_shifted_and_the_bounds_are_the_start_call() -> None:
     (trace,) = recorded_flow().traces_of(SCOPE)
     alignment = align(offset_bounds(trace))
-    assert alignment.offset == 0
+    assert alignment["offset"] == 0
     # start sent +0.5 <= createdAt +1.0 (+1 ms resolution); startedAt +4.5 <= start answered +4.7
-    assert alignment.high == pytest.approx(0.501, abs=1e-6)
-    assert alignment.low == pytest.approx(-0.2, abs=1e-6)
-    assert "agree" in alignment.note
+    assert alignment["offset_high"] == pytest.approx(0.501, abs=1e-6)
+    assert alignment["offset_low"] == pytest.approx(-0.2, abs=1e-6)
+    assert "agree" in alignment["note"]
 
 
 @pytest.mark.parametrize("skew", [5.0, -5.0])
 def test_an_aws_clock_off_by_seconds_is_shifted_back_into_causal_order(skew: float) -> None:
     (trace,) = recorded_flow(skew=skew).traces_of(SCOPE)
     alignment = align(offset_bounds(trace))
-    assert alignment.low is not None and alignment.high is not None
-    assert alignment.low <= skew <= alignment.high  # the true offset is within the bounds
-    entry = container_timeline(trace, alignment.offset)
+    low, high = alignment["offset_low"], alignment["offset_high"]
+    assert low is not None and high is not None
+    assert low <= skew <= high  # the true offset is within the bounds
+    entry = container_timeline(trace, alignment["offset"])
     created_at = next(p for p in entry["phases"] if p["name"] == "provisioning")["start"]
     started_at = next(p for p in entry["phases"] if p["name"] == "container start")["end"]
     assert created_at >= T0 + 0.5 - 0.001  # RunTask after start was sent (ms resolution)
@@ -217,8 +218,8 @@ def test_an_aws_clock_off_by_seconds_is_shifted_back_into_causal_order(skew: flo
 def test_start_answered_before_running_makes_the_bounds_inconsistent_and_says_so() -> None:
     (trace,) = recorded_flow(startedAt=stamp(6.0)).traces_of(SCOPE)
     alignment = align(offset_bounds(trace))
-    assert alignment.offset == 0
-    assert "inconsistent" in alignment.note
+    assert alignment["offset"] == 0
+    assert "inconsistent" in alignment["note"]
 
 
 def test_whole_second_timestamps_widen_the_bound_by_that_second() -> None:
