@@ -50,7 +50,8 @@ class ContainerCleanupResult:
     container_id: str
     daemon: str = "not attempted"
     aws: AwsCleanupReport | None = None
-    aws_skipped: str | None = None
+    aws_skipped: str | None = None  # why AWS was not cleaned: nothing there, or not reachable
+    aws_pending: bool = False  # not reachable: said in ``errors``, the container stays pending
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -63,7 +64,7 @@ class ContainerCleanupResult:
         parts = [f"Clean-up of container {self.container_id[:12]}: daemon {self.daemon}"]
         if self.aws is not None:
             parts.append(self.aws.summary())
-        elif self.aws_skipped and f"AWS side not cleaned: {self.aws_skipped}" not in self.errors:
+        elif self.aws_skipped and not self.aws_pending:
             parts.append(f"AWS side skipped: {self.aws_skipped}")
         parts.extend(self.errors)
         return "; ".join(parts)
@@ -97,6 +98,7 @@ def clean_up_container(
     if cleaner is None:
         result.aws_skipped = aws_skip_reason or aws_unavailable
         if aws_skip_reason is None:
+            result.aws_pending = True
             result.errors.append(f"AWS side not cleaned: {aws_unavailable}")
     else:
         result.aws = cleaner.clean(container_id)
