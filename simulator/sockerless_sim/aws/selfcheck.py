@@ -68,12 +68,11 @@ _ENI = "moto.ec2.models.elastic_network_interfaces.NetworkInterface"
 _BASE_RESPONSE = "moto.core.responses.BaseResponse"
 _IAM_REQUEST = "moto.iam.access_control.IAMRequestBase"
 _IAM_STATEMENT = "moto.iam.access_control.IAMPolicyStatement"
+_WERKZEUG_APP = "moto.moto_server.werkzeug_app"
 
 _METHODS = (
-    _Method("moto.server.ThreadedMotoServer", "__init__", ("ip_address", "port", "verbose")),
-    _Method("moto.server.ThreadedMotoServer", "start", ()),
-    _Method("moto.server.ThreadedMotoServer", "stop", ()),
-    _Method("moto.server.ThreadedMotoServer", "get_host_and_port", ()),
+    _Method(_WERKZEUG_APP + ".DomainDispatcherApplication", "__init__", ("create_app",)),
+    _Method(_WERKZEUG_APP, "create_backend_app", ("service",)),
     _Method("moto.moto_api.state_manager", "set_transition", ("model_name", "transition")),
     _Method("moto.moto_api.state_manager", "unset_transition", ("model_name",)),
     _Method("moto.moto_api.state_manager", "get_registered_models", ()),
@@ -120,8 +119,6 @@ _METHODS = (
 )
 
 _ASSIGNED = (
-    _Assigned("moto.server.ThreadedMotoServer", "_server_entry", ("_server",)),
-    _Assigned("werkzeug.serving.BaseWSGIServer", "__init__", ("app",)),
     _Assigned(_ECS_BACKEND, "__init__", ("tasks", "task_definitions", "clusters")),
     _Assigned(
         _ECS_TASK,
@@ -193,6 +190,7 @@ _PROPERTIES = (
 )
 
 _ATTRIBUTES = (
+    _Attribute(_WERKZEUG_APP, "MotoRequestHandler"),
     _Attribute("moto.ecs.models", "ecs_backends"),
     _Attribute("moto.ec2.models", "ec2_backends"),
     _Attribute("moto.core", "DEFAULT_ACCOUNT_ID"),

@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 64 * 1024 * 1024
 MAX_UNIX_PATH = 107  # sun_path is 108 bytes including the terminating NUL
 SOCKET_MODE = 0o660
+# How often a server thread looks for a stop request: what a stop waits at most for each server.
+SHUTDOWN_POLL_SECONDS = 0.05
 
 
 class _ConnectionTracking:
@@ -210,9 +212,11 @@ class DockerApiServer:
             raise
         for server in self._servers:
             thread = threading.Thread(
-                target=server.serve_forever, kwargs={"poll_interval": 0.2}, name="docker-api",
+                target=server.serve_forever,
+                kwargs={"poll_interval": SHUTDOWN_POLL_SECONDS},
+                name="docker-api",
                 daemon=True,
-            )  # fmt: skip
+            )
             thread.start()
             self._threads.append(thread)
 

@@ -9,7 +9,7 @@ import moto
 import pytest
 from moto.ecs.models import EC2ContainerServiceBackend, Task
 from moto.ecs.responses import EC2ContainerServiceResponse
-from moto.server import ThreadedMotoServer
+from moto.moto_server import werkzeug_app
 
 from sockerless_sim.aws.plane import AwsPlane, SelfCheckError
 from sockerless_sim.aws.selfcheck import check_moto_internals, find_problems
@@ -74,12 +74,12 @@ def test_names_a_different_moto_version(monkeypatch: pytest.MonkeyPatch) -> None
 def test_plane_refuses_to_start_and_leaves_nothing_behind(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Any
 ) -> None:
-    monkeypatch.delattr(ThreadedMotoServer, "get_host_and_port")
+    monkeypatch.delattr(werkzeug_app, "create_backend_app")
     threads_before = set(threading.enumerate())
     config = SimConfig(workdir=str(tmp_path))
     plane = AwsPlane(config, lambda on_output: WorkloadRunner(config.workdir, on_output))
 
-    with pytest.raises(SelfCheckError, match=r"ThreadedMotoServer\.get_host_and_port is missing"):
+    with pytest.raises(SelfCheckError, match=r"werkzeug_app\.create_backend_app is missing"):
         plane.start()
 
     assert set(threading.enumerate()) <= threads_before
