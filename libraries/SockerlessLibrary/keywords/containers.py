@@ -13,7 +13,7 @@ from robot.api.deco import keyword
 from ..arguments import ANY_STATUS, parse_expected_status, seconds
 from ..capping import cap, cap_lines
 from ..create_options import container_create_body, stop_seconds
-from ..listeners.log import debug, log, warn
+from ..listeners.log import debug, log
 from ..run.creation import CreateInFlight, kit_labels
 from ..waits.exit_wait import ExitWait, container_state, describe_state
 from . import LibraryComponent
@@ -284,7 +284,7 @@ class ContainerKeywords(LibraryComponent):
         | Should Be Equal As Integers | ${inspect}[State][ExitCode] | 0 | |
         """
         budget = seconds(timeout, self.ctx.settings.start_timeout)
-        return ExitWait(self.ctx, container_id, budget, warn=warn).run()
+        return ExitWait(self.ctx, container_id, budget).run()
 
     @keyword(tags=("Container",))
     def remove_container(

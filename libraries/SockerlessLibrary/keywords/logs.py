@@ -11,7 +11,7 @@ from robot.api.deco import keyword
 from ..arguments import seconds
 from ..capping import cap_output
 from ..client import LogsResult
-from ..listeners.log import log, warn
+from ..listeners.log import log
 from ..mux import stream_name
 from ..run.agent_token import learn_agent_token
 from ..waits.log_wait import LineWait, log_result
@@ -181,7 +181,6 @@ class LogKeywords(LibraryComponent):
             seconds(timeout, self.ctx.settings.logs_timeout),
             stream=stream_name(stream),
             timestamps=timestamps,
-            warn=warn,
         )
         return waiting.run()
 

@@ -17,7 +17,7 @@ from ..arguments import seconds
 from ..aws.evidence import TaskEvidence
 from ..aws.proof import AwsProver
 from ..aws.verify import AwsVerifier
-from ..listeners.log import log, set_top_metadata, warn
+from ..listeners.log import log, set_top_metadata
 from ..waits.exit_wait import EXITED, ExitWait, container_state, describe_state
 from . import LibraryComponent
 
@@ -207,7 +207,7 @@ class ProofKeywords(LibraryComponent):
         budget = seconds(timeout, self.ctx.settings.start_timeout)
         wait = seconds(aws_timeout, self.ctx.settings.aws_timeout, name="aws_timeout")
         self.ctx.require_created(container_id, "Container Should Have Exited With Code")
-        inspect = ExitWait(self.ctx, container_id, budget, warn=warn).run()
+        inspect = ExitWait(self.ctx, container_id, budget).run()
         state = container_state(inspect)
         if state.get("Status") not in EXITED:
             raise AssertionError(

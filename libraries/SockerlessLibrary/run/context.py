@@ -82,7 +82,7 @@ class LibraryContext:
     ) -> None:
         self.settings = settings
         self.log = log  # INFO in the Robot log: the keyword layer passes its logger
-        self._warn = warn
+        self.warn = warn  # WARN in the Robot log and on the console
         self.robot = robot
         self._host: str | None = settings.host
         self._connect_timeout = settings.connect_timeout
@@ -157,7 +157,7 @@ class LibraryContext:
                     declarations=lambda: self.declarations,
                     not_enforced_because=self.budget_not_enforced_because,
                 ),
-                warn=self._warn,
+                warn=self.warn,
                 pabot=self.robot.pabot_budget_id,
             )
         return self._task_budget

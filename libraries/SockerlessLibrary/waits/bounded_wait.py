@@ -5,20 +5,19 @@ from __future__ import annotations
 
 import time
 
-from ..polling import Log
 from ..run.context import LibraryContext
 
 
 class BoundedWait:
     """A wait for ``container_id`` that must end within ``budget`` seconds from its creation."""
 
-    def __init__(self, ctx: LibraryContext, container_id: str, budget: float, *, warn: Log) -> None:
+    def __init__(self, ctx: LibraryContext, container_id: str, budget: float) -> None:
         self.ctx = ctx
         self.client = ctx.client()
         self.container_id = container_id
         self.budget = budget
         self._log = ctx.log
-        self._warn = warn
+        self._warn = ctx.warn
         self.started = time.monotonic()
         self.daemon = str(self.client.target)
 

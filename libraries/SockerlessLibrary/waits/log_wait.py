@@ -61,9 +61,8 @@ class LineWait(BoundedWait):
         *,
         stream: str,
         timestamps: bool,
-        warn: Log,
     ) -> None:
-        super().__init__(ctx, container_id, budget, warn=warn)
+        super().__init__(ctx, container_id, budget)
         self.line = line
         self.stream = stream
         self.other_stream = other_stream(stream)  # the stream the line is not waited for on
