@@ -616,17 +616,16 @@ def _terms(parts: Iterable[tuple[str, float | None]]) -> str:
     )
 
 
-def container_summary(container: Mapping[str, Any]) -> str:
-    """``start: 0.6 s daemon + 31.2 s provisioning + 8.4 s pull + ...; stop: ...; logs: ...``
-    of a container ECS launched a task for."""
+_START_PHASES = ("provisioning", "pull", "container start")
+
+
+def start_summary(container: Mapping[str, Any]) -> str:
+    """``0.6 s daemon + 31.2 s provisioning + 8.4 s pull + ...``: where the start of a container
+    ECS launched a task for went, followed by ``(never ran)`` when the task did not run."""
     ecs = [phase for phase in container["phases"] if phase["lane"] == "ecs"]
     figures_ = container["figures"]
     task = container["tasks"][0]
-    ran = task["ecs"].get("startedAt") is not None
-    start_names = ("provisioning", "pull", "container start")
-    before_running = [(p["name"], p["seconds"]) for p in ecs if _within(p["name"], start_names)]
-    after = [(p["name"], p["seconds"]) for p in ecs if not _within(p["name"], start_names)]
-    after = [(name, seconds) for name, seconds in after if name != "running"]
+    before_running = [(p["name"], p["seconds"]) for p in ecs if _within(p["name"], _START_PHASES)]
     start = _terms(
         [
             ("daemon", figures_["daemon_before_runtask"]),
@@ -640,7 +639,20 @@ def container_summary(container: Mapping[str, Any]) -> str:
         start = "not split" if took is None else f"{seconds_text(took)} start call, not split"
         if task["timestamp_resolution"] >= WHOLE_SECOND:
             start += " (ECS timestamps in whole seconds)"
-    parts = [f"start: {start}" + ("" if ran else " (never ran)")]
+    return start + ("" if task["ecs"].get("startedAt") is not None else " (never ran)")
+
+
+def container_summary(container: Mapping[str, Any]) -> str:
+    """``start: 0.6 s daemon + 31.2 s provisioning + 8.4 s pull + ...; stop: ...; logs: ...``
+    of a container ECS launched a task for."""
+    ecs = [phase for phase in container["phases"] if phase["lane"] == "ecs"]
+    figures_ = container["figures"]
+    after = [
+        (p["name"], p["seconds"])
+        for p in ecs
+        if not _within(p["name"], _START_PHASES) and p["name"] != "running"
+    ]
+    parts = [f"start: {start_summary(container)}"]
     if stop := _terms(after):
         parts.append(f"stop: {stop}")
     if figures_["log_delivery"] is not None:
@@ -707,7 +719,7 @@ def check_budgets(entry: Mapping[str, Any], budgets: Mapping[str, float]) -> lis
                 continue
             detail = ""
             if figure == "start_to_running":
-                detail = f" ({container_summary(container).split(';')[0].removeprefix('start: ')})"
+                detail = f" ({start_summary(container)})"
             violations.append(
                 {
                     "variable": variable,
