@@ -60,10 +60,12 @@ def check_simulator_environment(
         requirements = metadata_requires(DISTRIBUTION) or []
     except PackageNotFoundError:
         return
+    pins = pinned_by_extra(requirements)
+    found = {name: installed(name) for name in pins}  # one metadata look-up per distribution
     problems = [
-        f"{name} {wanted} (installed: {installed(name) or 'none'})"
-        for name, wanted in sorted(pinned_by_extra(requirements).items())
-        if installed(name) != wanted
+        f"{name} {wanted} (installed: {found[name] or 'none'})"
+        for name, wanted in sorted(pins.items())
+        if found[name] != wanted
     ]
     if problems:
         raise ConfigurationError(
