@@ -32,9 +32,11 @@ class LocalCapture:
 
     # -- the lifecycle driver's TaskOutputSink --------------------------------------------
 
-    def register(self, task_arn: str, target: Any, *, tty: bool = False) -> None:
+    def register(
+        self, task_arn: str, target: Any, *, tty: bool = False, delay_key: str = ""
+    ) -> None:
         """A new task (its awslogs target is ignored: nothing goes to CloudWatch)."""
-        del target, tty
+        del target, tty, delay_key
         with self._lock:
             self._lines.setdefault(task_arn, [])
 

@@ -55,9 +55,10 @@ _PROFILE_RANGES: dict[str, dict[str, tuple[float, float]]] = {
 
 
 class Draw(Protocol):
-    """Draws one delay; ``started`` (epoch s, default now) is when the delay begins, for the log."""
+    """Draws one delay; ``started`` (epoch s, default now) is when the delay begins, for the log;
+    ``key`` names whose delay it is (a task's workload), so that a seed repeats it (``_Draw``)."""
 
-    def __call__(self, started: float | None = None) -> float: ...
+    def __call__(self, started: float | None = None, *, key: str = "") -> float: ...
 
 
 @dataclass(frozen=True)
@@ -71,8 +72,14 @@ class Delays:
 
 
 class _Draw:
-    """A uniform draw from [low, high] * scale on a shared, lock-guarded RNG, at least ``floor``;
-    written to ``log`` as a delay of kind ``name`` beginning now, when a log is given."""
+    """A uniform draw from [low, high] (seconds, scaled), at least ``floor``; written to ``log``
+    as a delay of kind ``name`` beginning now, when a log is given.
+
+    Unseeded, every draw comes from one shared, lock-guarded RNG. Seeded, a draw depends only on
+    the seed, its kind, its ``key`` and how many draws of that kind the key had before: a task's
+    delays (keyed by its workload) repeat whatever other tasks draw meanwhile, so a suite run
+    beside others against one simulator (pabot) sees the delays it sees alone.
+    """
 
     def __init__(
         self,
@@ -80,29 +87,38 @@ class _Draw:
         lock: threading.Lock,
         low: float,
         high: float,
-        scale: float,
         *,
+        seed: int | None = None,
         floor: float = 0.0,
         name: str = "",
         log: DelayLog | None = None,
     ) -> None:
         self._rng = rng
         self._lock = lock
-        self._low = low * scale
-        self._high = high * scale
+        self._low = low
+        self._high = high
+        self._seed = seed
         self._floor = floor
         self._name = name
         self._log = log
+        self._draws_per_key: dict[str, int] = {}
 
-    def __call__(self, started: float | None = None) -> float:
-        if self._low == self._high:
-            value = max(self._low, self._floor)
-        else:
-            with self._lock:
-                value = max(self._rng.uniform(self._low, self._high), self._floor)
+    def __call__(self, started: float | None = None, *, key: str = "") -> float:
+        value = self._low if self._low == self._high else self._uniform(key)
+        value = max(value, self._floor)
         if self._log is not None:
             self._log.record(self._name, value, started)
         return value
+
+    def _uniform(self, key: str) -> float:
+        with self._lock:
+            if self._seed is None:
+                return self._rng.uniform(self._low, self._high)
+            count = self._draws_per_key.get(key, 0)
+            self._draws_per_key[key] = count + 1
+        # A str seed is hashed with SHA-512: the same on every run and in every process.
+        keyed = random.Random(f"{self._seed}\x1f{self._name}\x1f{count}\x1f{key}")  # noqa: S311
+        return keyed.uniform(self._low, self._high)
 
 
 def _split_list(value: str) -> list[str]:
@@ -189,7 +205,7 @@ class SimConfig:
         return self.workdir
 
     def delays(self, *, record: bool = True) -> Delays:
-        """Fresh draw functions for this config's profile and time scale (seeded RNG).
+        """Fresh draw functions for this config's profile and time scale (``_Draw``).
 
         Each draw is the length of a delay that begins at that moment and is written to
         ``delay_log``; ``record=False`` for draws that only estimate (nothing waits on them).
@@ -201,7 +217,8 @@ class SimConfig:
 
         def draw(name: str, floor: float = 0.0) -> _Draw:
             low, high = ranges[name]
-            return _Draw(rng, lock, low, high, self.time_scale, floor=floor, name=name, log=log)
+            scaled = (low * self.time_scale, high * self.time_scale)
+            return _Draw(rng, lock, *scaled, seed=self.seed, floor=floor, name=name, log=log)
 
         phase_floor = LIE_PHASE_FLOOR_SECONDS if "start-before-running" in self.lies else 0.0
         return Delays(

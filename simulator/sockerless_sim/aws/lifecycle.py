@@ -64,7 +64,9 @@ log = logging.getLogger(__name__)
 class TaskOutputSink(Protocol):
     """What the driver tells the log shipper about a task."""
 
-    def register(self, task_arn: str, target: LogTarget | None, *, tty: bool = False) -> None: ...
+    def register(
+        self, task_arn: str, target: LogTarget | None, *, tty: bool = False, delay_key: str = ""
+    ) -> None: ...
     def task_launching(self, task_arn: str, command_line: list[str], ts_ms: int) -> None: ...
     def task_stopped(self, task_arn: str) -> None: ...
     def drained(self, task_arn: str) -> bool: ...
@@ -125,7 +127,7 @@ def _at(moment: float) -> datetime:
 
 def _schedule(tracked: _Tracked, start: datetime, draw: Draw) -> None:
     """The next delay, drawn now, began at ``start``: when it is due, on both clocks."""
-    tracked.due = start.timestamp() + draw(start.timestamp())
+    tracked.due = start.timestamp() + draw(start.timestamp(), key=tracked.plan.delay_key)
     tracked.deadline = time.monotonic() + (tracked.due - time.time())
 
 
@@ -184,7 +186,9 @@ class LifecycleDriver:
         _schedule(tracked, task.created_at or utcnow(), self._delays.provisioning)
         self._active[task.task_arn] = tracked
         self._usage.tasks_launched += 1
-        self._output.register(task.task_arn, plan.log_target, tty=plan.process.tty)
+        self._output.register(
+            task.task_arn, plan.log_target, tty=plan.process.tty, delay_key=plan.delay_key
+        )
         self._wake.set()
 
     def request_stop(self, task: Any, reason: str | None) -> None:

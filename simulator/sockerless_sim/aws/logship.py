@@ -61,6 +61,7 @@ class _TaskLog:
     batch_due: float = 0.0
     tty: bool = False
     stopped: bool = False
+    delay_key: str = ""
 
 
 @dataclass
@@ -113,10 +114,13 @@ class LogShipper:
 
     # -- inputs ---------------------------------------------------------------------------
 
-    def register(self, task_arn: str, target: LogTarget | None, *, tty: bool = False) -> None:
-        """A new task; ``target`` None means no awslogs configuration (nothing is shipped)."""
+    def register(
+        self, task_arn: str, target: LogTarget | None, *, tty: bool = False, delay_key: str = ""
+    ) -> None:
+        """A new task; ``target`` None means no awslogs configuration (nothing is shipped);
+        ``delay_key`` keys its delivery delays' draws (``ContainerPlan.delay_key``)."""
         with self._cond:
-            self._tasks.setdefault(task_arn, _TaskLog(target, tty=tty))
+            self._tasks.setdefault(task_arn, _TaskLog(target, tty=tty, delay_key=delay_key))
 
     def task_launching(self, task_arn: str, command_line: list[str], ts_ms: int) -> None:
         """The task's command is about to start: the quirk's echo event, before any output."""
@@ -133,7 +137,8 @@ class LogShipper:
                 held = [event for event in task_log.pending if event.due == math.inf]
                 if held:
                     now_ms = int(time.time() * 1000)
-                    due = time.monotonic() + max(0.0, self._log_delivery(now_ms / 1000))
+                    delay = self._log_delivery(now_ms / 1000, key=task_log.delay_key)
+                    due = time.monotonic() + max(0.0, delay)
                     for event in held:
                         event.timestamp, event.due = now_ms, due
             self._cond.notify_all()
@@ -161,7 +166,7 @@ class LogShipper:
                 # A batch opens with its first line and goes out whole when that line is due:
                 # the delivery delay counts from the line's own timestamp.
                 written = ts_ms / 1000
-                delay = self._log_delivery(written)
+                delay = self._log_delivery(written, key=task_log.delay_key)
                 task_log.batch_due = now + max(0.0, written + delay - time.time())
             due = task_log.batch_due
             if self._min_lag:

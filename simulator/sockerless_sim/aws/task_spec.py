@@ -38,6 +38,11 @@ class ContainerPlan:
     # wrapper's --stop-signal and --console-size.
     process: ProcessOptions = field(default_factory=ProcessOptions)
 
+    @property
+    def delay_key(self) -> str:
+        """What the task runs (image and argv): the key of its seeded delay draws (``_Draw``)."""
+        return "\x1f".join([self.image, *self.argv])
+
 
 def strip_agent_wrapper(argv: list[str]) -> list[str]:
     """Drop sockerless' ``/sockerless-agent [flags] --`` prefix: the runner provides the agent."""

@@ -111,7 +111,7 @@ def test_buffered_lines_are_flushed_when_the_task_is_stopped(aws: Aws) -> None:
 
 def test_shipper_without_echo_quirk_sends_only_output(aws: Aws, plane: AwsPlane) -> None:
     shipper = LogShipper(
-        log_delivery=lambda started=None: 0.05,
+        log_delivery=lambda started=None, *, key="": 0.05,
         logs_client=plane.client("logs", internal=True),
         command_echo=False,
     )

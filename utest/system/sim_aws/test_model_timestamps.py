@@ -15,6 +15,7 @@ import pytest
 from aws_helpers import Aws, wait_for
 
 from sockerless_sim.aws.plane import AwsPlane
+from sockerless_sim.config import SimConfig
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -88,3 +89,33 @@ def _events(aws: Aws, group: str, stream: str) -> list[dict[str, Any]] | None:
     except aws.logs.exceptions.ResourceNotFoundException:
         return None
     return events or None
+
+
+def test_a_seeded_task_draws_the_delays_of_its_workload_whatever_ran_before(aws: Aws) -> None:
+    # Under pabot with one simulator the suites' tasks reach RunTask interleaved; each task still
+    # gets the delays a simulator with the same seed gives the first task running that command.
+    aws.run_command(["sh", "-c", "echo another workload first"])
+    command = ["sh", "-c", f"echo keyed {time.time_ns()}; sleep 1"]  # outlives the delivery
+    task_definition = aws.register(command)
+    task = aws.run(task_definition)
+    stopped = aws.wait_status(task["taskArn"], "STOPPED", timeout=30)
+    group = task_definition["containerDefinitions"][0]["logConfiguration"]["options"]
+    stream = f"{group['awslogs-stream-prefix']}/main/{task['taskArn'].rsplit('/', 1)[-1]}"
+    (event,) = wait_for(
+        lambda: _events(aws, group["awslogs-group"], stream), what="the event", timeout=30
+    )
+
+    alone = SimConfig(**PLANE_SETTINGS).delays(record=False)
+    key = "\x1f".join(["alpine:latest", *command])
+    assert seconds(stopped, "pullStartedAt", "createdAt") == pytest.approx(
+        alone.provisioning(key=key), abs=MILLISECOND
+    )
+    assert seconds(stopped, "pullStoppedAt", "pullStartedAt") == pytest.approx(
+        alone.pending(key=key), abs=MILLISECOND
+    )
+    assert seconds(stopped, "stoppedAt", "executionStoppedAt") == pytest.approx(
+        alone.deprovisioning(key=key), abs=MILLISECOND
+    )
+    delivery = alone.log_delivery(key=key)
+    lag = (event["ingestionTime"] - event["timestamp"]) / 1000
+    assert delivery - MILLISECOND <= lag <= delivery + 0.25

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
+import sockerless_sim
 from sockerless_sim.__main__ import build_config, parse_args
 from sockerless_sim.config import LIES, SimConfig
 from sockerless_sim.quirks import QUIRK_PROFILES, QUIRKS
+
+SIMULATOR_PATH = str(Path(sockerless_sim.__file__).resolve().parents[1])
 
 
 def test_defaults() -> None:
@@ -134,6 +141,52 @@ def test_a_seed_from_the_environment_repeats_the_latency_draws() -> None:
     second = SimConfig.from_env(env).delays()
     assert SimConfig.from_env(env).seed == 7
     assert [first.provisioning() for _ in range(5)] == [second.provisioning() for _ in range(5)]
+
+
+def test_a_seeded_draw_repeats_whatever_other_keys_draw_meanwhile() -> None:
+    # A suite alone and the same suite beside others against one simulator (pabot) see the same
+    # delays: a draw depends on the seed, its kind, its key and that key's earlier draws only.
+    alone = SimConfig(profile="fargate", time_scale=0.1, seed=7).delays()
+    beside = SimConfig(profile="fargate", time_scale=0.1, seed=7).delays()
+    drawn_alone = [alone.provisioning(key="echo") for _ in range(3)]
+    drawn_beside = []
+    for _ in range(3):
+        beside.provisioning(key="tail -f")
+        drawn_beside.append(beside.provisioning(key="echo"))
+        beside.provisioning(key="")
+    assert drawn_beside == drawn_alone
+    assert len(set(drawn_alone)) == 3  # a key's second task draws anew
+    assert alone.provisioning(key="other") != SimConfig(
+        profile="fargate", time_scale=0.1, seed=8
+    ).delays().provisioning(key="other")
+    assert alone.pending(key="echo") != alone.provisioning(key="echo")  # kinds draw apart
+
+
+def test_a_seeded_draw_is_the_same_in_every_process() -> None:
+    # The key is hashed by the RNG's str seeding (SHA-512), not by hash(), which
+    # PYTHONHASHSEED changes from one process to the next.
+    script = (
+        "from sockerless_sim.config import SimConfig;"
+        "print(SimConfig(profile='fargate', seed=7).delays().pending(key='busybox\\x1fecho'))"
+    )
+    printed = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            env={**os.environ, "PYTHONHASHSEED": hash_seed, "PYTHONPATH": SIMULATOR_PATH},
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
+        ).stdout
+        for hash_seed in ("1", "2")
+    }
+    expected = SimConfig(profile="fargate", seed=7).delays().pending(key="busybox\x1fecho")
+    assert printed == {f"{expected}\n"}
+
+
+def test_unseeded_draws_ignore_the_key() -> None:
+    delays = SimConfig(profile="fargate", time_scale=0.1).delays()
+    assert len({delays.provisioning(key="echo") for _ in range(5)}) > 1
 
 
 def test_each_draw_is_recorded_as_a_delay_beginning_now() -> None:

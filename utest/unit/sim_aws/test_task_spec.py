@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sockerless_sim.aws.task_spec import log_target, plan_container, strip_agent_wrapper
 
 
@@ -74,3 +76,26 @@ def test_log_target_follows_the_awslogs_options() -> None:
         log_target({"name": "main", "logConfiguration": {"logDriver": "json-file"}}, "t", "/d")
         is None
     )
+
+
+def test_a_tasks_delay_key_is_what_it_runs_not_its_names_or_secrets() -> None:
+    def plan(name: str, command: list[str], token: str) -> str:
+        definition: dict[str, Any] = {
+            "name": name,
+            "image": "busybox",
+            "entryPoint": ["/sockerless-agent", "--"],
+            "command": command,
+            "environment": [{"name": "SOCKERLESS_AGENT_TOKEN", "value": token}],
+        }
+        return plan_container(
+            [definition],
+            None,
+            task_id=f"task-{name}",
+            default_log_group="/g",
+            default_stop_timeout=30,
+        ).delay_key
+
+    echo = plan("lifecycle-1a2b", ["echo", "hi"], "token-one")
+    assert echo == plan("lifecycle-9f8e", ["echo", "hi"], "token-two")
+    assert echo != plan("lifecycle-1a2b", ["echo", "bye"], "token-one")
+    assert "token" not in echo and "sockerless-agent" not in echo
