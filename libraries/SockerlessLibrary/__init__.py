@@ -28,7 +28,7 @@ from .listeners.argument_check import ArgumentCheck
 from .listeners.log import current_scope, debug, log, warn
 from .listeners.pabot import pabot_budget_id
 from .listeners.report_guard import ReportGuard
-from .listeners.run_account import RunAccountant
+from .listeners.run_account import RunAccountant, runs_nothing_after
 from .listeners.timeline import TimelineReporter
 from .run.context import LibraryContext, LibrarySettings, RobotRun
 from .run.janitor import Janitor
@@ -430,7 +430,7 @@ class SockerlessLibrary(DynamicCore):  # type: ignore[misc]  # robotlibcore ship
         (``listeners/run_account.py``)."""
         self._clean(within_suite(data.full_name), "suite")
         if self._accountant.is_outermost(data):
-            self._accountant.end_of_run(result)
+            self._accountant.end_of_run(result, done=runs_nothing_after(data))
 
     def close(self) -> None:
         """End of the run: clean whatever is still registered, then stop the simulator."""

@@ -7,18 +7,19 @@ pabot merges the processes' outputs in the order of their directories (``pabot_r
 it: the process pabot starts last (``${PABOTISLASTEXECUTIONINPOOL}`` is 1 there, the process
 PabotLib's own `Run On Last Process` uses). So that process waits, at its end, until every
 process before it in the queue has finished, as PabotLib's `Run Teardown Only Once` does
-(PabotLib's ``pabot_min_queue_index_executing`` is then its own ``${PABOTQUEUEINDEX}``), and
-then writes the totals of the whole run. Nothing is queued after it, so the wait costs no
-parallelism: pabot waits for those processes before it merges anyway. The wait is bounded
-(``WAIT_SECONDS``), each PabotLib call too, and it ends early when PabotLib stops answering or
-the run is being stopped.
+(PabotLib's ``pabot_min_queue_index_executing`` is then its own ``${PABOTQUEUEINDEX}``), or
+until each of them has put its last account in the run's ledger (it has nothing more to
+report then, and need not be waited for while it writes its output and exits), and then writes
+the totals of the whole run. Nothing is queued after it, so the wait costs no parallelism: pabot
+waits for those processes before it merges anyway. The wait is bounded (``WAIT_SECONDS``), each
+PabotLib call too, and it ends early when PabotLib stops answering or the run is being stopped.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -178,15 +179,21 @@ def wait_for_the_others(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
     stopping: Callable[[], bool] = stop_requested,
+    reported: Callable[[], Collection[int]] | None = None,
 ) -> str | None:
-    """Wait until every process before this one in pabot's queue has finished.
+    """Wait until every process before this one in pabot's queue has finished, or has reported:
+    ``reported()`` gives the queue indexes of the processes whose last account is in the run's
+    ledger (pass it only when the ledger is this pabot run's alone).
 
     Returns ``None`` when they have, else why the wait ended without it (the totals then
     cover the processes that had reported).
     """
     ask = call or pabotlib_caller(process.liburi)
     deadline = clock() + timeout
+    before = set(range(process.queue_index))
     while True:
+        if reported is not None and before <= set(reported()):
+            return None
         try:
             answer = ask("get_parallel_value_for_key", [SMALLEST_RUNNING_INDEX])
             smallest = int(answer) if answer not in (None, "") else 0

@@ -20,10 +20,11 @@ suite made of several paths, or a top ``__init__.robot`` without the library). T
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from ..budget import TaskBudgetError
+from ..budget import SHARED_BY_PABOT, TaskBudget, TaskBudgetError
 from ..errors import SockerlessError
 from ..journal import journal_counts
 from ..run.context import LibraryContext
@@ -41,6 +42,25 @@ def record_usage(ctx: LibraryContext, tasks: int, task_seconds: float) -> dict[s
     ledger = ctx.task_budget().ledger
     ledger.append(usage_record(ctx.run_id, tasks, task_seconds))
     return GroupAccount.from_records(ledger.records()).usage_metadata()
+
+
+def runs_nothing_after(data: Any) -> bool:
+    """Whether no suite of this robot process runs after the running suite ``data``: it and
+    each suite above it are the last child of their parent."""
+    while data.parent is not None:
+        if data.parent.suites[-1] is not data:
+            return False
+        data = data.parent
+    return True
+
+
+def _reported(budget: TaskBudget) -> set[int]:
+    """The pabot queue indexes whose processes have put their last account in the ledger
+    (none when it cannot be read: the wait then goes by pabot's own word alone)."""
+    try:
+        return GroupAccount.from_records(budget.ledger.records()).done_pabot_indexes()
+    except (TaskBudgetError, ValueError, OSError):
+        return set()
 
 
 class RunAccountant:
@@ -68,24 +88,30 @@ class RunAccountant:
             parent = parent.parent
         return True
 
-    def end_of_run(self, result: Any) -> None:
+    def end_of_run(self, result: Any, *, done: bool = False) -> None:
         """Account for the run at the end of an outermost suite (see the module); ``result`` is
-        that suite's result, whose top suite gets the metadata. Never raises."""
+        that suite's result, whose top suite gets the metadata; ``done``: this process runs no
+        suite after it (``runs_nothing_after``). Never raises."""
         root = result
         while root.parent is not None:
             root = root.parent
         self.janitor.account_for_leftovers(warn)
         if not self._library_was_used():
             return
+        process = pabot_process()
         try:
             budget = self.ctx.task_budget()
-            budget.ledger.append(self._process_account().as_record())
+            account = self._process_account(process.queue_index if process else None, done)
+            budget.ledger.append(account.as_record())
         except (TaskBudgetError, SockerlessError, ValueError, OSError) as error:
             warn(f"Could not add this process to the run's account: {error}")
             return
-        process = pabot_process()
         if process is not None and process.last:
-            why = wait_for_the_others(process)
+            # Only a ledger this pabot run agreed on holds no other run's accounts.
+            this_run_only = budget.scope.shared_by == SHARED_BY_PABOT
+            why = wait_for_the_others(
+                process, reported=partial(_reported, budget) if this_run_only else None
+            )
             if why is not None:
                 warn(f"The report's totals may be short: {why}")
         try:
@@ -109,7 +135,7 @@ class RunAccountant:
         to account for (a dry run, a run that selected none of its tests)."""
         return self.ctx.connected_target() is not None or self.ctx.journal.path.exists()
 
-    def _process_account(self) -> ProcessAccount:
+    def _process_account(self, pabot_index: int | None, done: bool) -> ProcessAccount:
         counts = journal_counts(self.ctx.journal.records())
         sweep = self.janitor.sweep_command() if counts.pending else ""
         written = self.timeline.written_to
@@ -123,6 +149,8 @@ class RunAccountant:
             sweep=sweep,
             down=tuple(outage.describe() for outage in self.ctx.outages.all()),
             timeline=str(written.resolve()) if written is not None else "",
+            pabot_index=pabot_index,
+            done=done,
         )
 
     def _merge_timelines(self, group: GroupAccount, run_id: str) -> None:

@@ -43,6 +43,8 @@ class ProcessAccount:
     sweep: str = ""  # the command that finishes this process's cleanup ("" when nothing to do)
     down: tuple[str, ...] = ()  # what went down, one line each
     timeline: str = ""  # this process's timeline.json ("" when it wrote none)
+    pabot_index: int | None = None  # its place in pabot's queue (None outside pabot)
+    done: bool = False  # the process runs no suite after the one this account ends
 
     def as_record(self) -> dict[str, Any]:
         """The ledger's ``account`` record."""
@@ -71,6 +73,8 @@ class ProcessAccount:
             sweep=str(record.get("sweep") or ""),
             down=texts("down"),
             timeline=str(record.get("timeline") or ""),
+            pabot_index=number("pabot_index") if record.get("pabot_index") is not None else None,
+            done=record.get("done") is True,
         )
 
 
@@ -172,6 +176,10 @@ class GroupAccount:
             "Down during the run": self.down_text(),
         }
         return {name: value for name, value in data.items() if value}
+
+    def done_pabot_indexes(self) -> set[int]:
+        """The pabot queue indexes of the processes whose account is their last (``done``)."""
+        return {a.pabot_index for a in self.accounts if a.done and a.pabot_index is not None}
 
     def timelines(self) -> list[str]:
         """The processes' ``timeline.json`` files, in the order they reported."""

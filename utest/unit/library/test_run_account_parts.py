@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from robot.running import TestSuite as RunningSuite
 from robot.utils import html_format
 
 from SockerlessLibrary.errors import ConfigurationError
@@ -20,6 +21,7 @@ from SockerlessLibrary.listeners.pabot import (
     pabot_process,
     wait_for_the_others,
 )
+from SockerlessLibrary.listeners.run_account import runs_nothing_after
 from SockerlessLibrary.run.group import GroupAccount, ProcessAccount, usage_record
 from SockerlessLibrary.simulator_extra import (
     check_simulator_environment,
@@ -169,6 +171,68 @@ def test_an_unreachable_pabotlib_ends_the_wait_at_once() -> None:
 
     why = wait_for_the_others(PabotProcess("uri", 2, True), call, sleep=pytest.fail)
     assert why is not None and why.startswith("PabotLib at uri did not answer")
+
+
+def test_the_wait_ends_once_every_process_before_has_put_its_last_account_in_the_ledger() -> None:
+    # Processes 0-2 have reported but not yet exited (pabot still says 0 is running): the
+    # totals can be written now, while they write their outputs.
+    ledger_says = iter([{0, 2}, {0, 2}, {0, 1, 2, 5}])
+    smallest_running = iter([0, 0])
+    clock = Clock()
+    why = wait_for_the_others(
+        PabotProcess("uri", 3, True),
+        lambda name, args: next(smallest_running),
+        clock=clock,
+        sleep=clock.sleep,
+        stopping=lambda: False,
+        reported=lambda: next(ledger_says),
+    )
+    assert why is None
+    assert clock.now == pytest.approx(0.2)
+
+
+def test_a_ledger_without_every_earlier_process_leaves_the_wait_to_pabot() -> None:
+    smallest_running = iter([0, 3])
+    clock = Clock()
+    why = wait_for_the_others(
+        PabotProcess("uri", 3, True),
+        lambda name, args: next(smallest_running),
+        clock=clock,
+        sleep=clock.sleep,
+        stopping=lambda: False,
+        reported=lambda: {1, 2},  # process 0 never loaded the library: it never reports
+    )
+    assert why is None
+    assert clock.now == pytest.approx(0.1)
+
+
+def test_only_a_process_s_last_account_under_pabot_counts_as_reported() -> None:
+    group = GroupAccount.from_records(
+        [
+            account("a", created=1, pabot_index=0, done=False),
+            account("b", created=1, pabot_index=1, done=True),
+            account("c", created=1, done=True),  # not under pabot
+            account("a", created=2, pabot_index=0, done=True),  # a's last suite ended
+            account("d", created=1, pabot_index=4, done=False),
+        ]
+    )
+    assert group.done_pabot_indexes() == {0, 1}
+    assert ProcessAccount.from_record(account("e", pabot_index=7, done=True)) == ProcessAccount(
+        run_id="e", pabot_index=7, done=True
+    )
+    assert ProcessAccount.from_record({"run_id": "f", "done": "yes"}).done is False
+
+
+def test_a_process_runs_nothing_after_its_last_suite_and_that_suite_s_parents() -> None:
+    top = RunningSuite(name="Top")
+    first, last = top.suites.create(name="First"), top.suites.create(name="Last")
+    first_child, last_child = first.suites.create(name="A"), first.suites.create(name="B")
+    inner = last.suites.create(name="Inner")
+    assert runs_nothing_after(top)
+    assert runs_nothing_after(last) and runs_nothing_after(inner)
+    assert not runs_nothing_after(first)
+    assert not runs_nothing_after(last_child)  # its parent "First" is followed by "Last"
+    assert not runs_nothing_after(first_child)
 
 
 def test_the_merged_output_dir_is_the_one_holding_pabot_results(tmp_path: Path) -> None:
