@@ -173,37 +173,31 @@ def test_an_unreachable_pabotlib_ends_the_wait_at_once() -> None:
     assert why is not None and why.startswith("PabotLib at uri did not answer")
 
 
-def test_the_wait_ends_once_every_process_before_has_put_its_last_account_in_the_ledger() -> None:
-    # Processes 0-2 have reported but not yet exited (pabot still says 0 is running): the
-    # totals can be written now, while they write their outputs.
-    ledger_says = iter([{0, 2}, {0, 2}, {0, 1, 2, 5}])
-    smallest_running = iter([0, 0])
+@pytest.mark.parametrize(
+    ("ledger_says", "smallest_running", "waited"),
+    [
+        # Processes 0-2 have put their last account in the ledger but not yet exited (pabot
+        # still says 0 is running): the totals can be written while they write their outputs.
+        ([{0, 2}, {0, 2}, {0, 1, 2, 5}], [0, 0], 0.2),
+        # Process 0 never loaded the library, so it never reports: pabot's word ends the wait.
+        ([{1, 2}] * 2, [0, 3], 0.1),
+    ],
+)
+def test_the_wait_ends_when_every_earlier_process_has_reported_or_finished(
+    ledger_says: list[set[int]], smallest_running: list[int], waited: float
+) -> None:
+    ledger, pabot = iter(ledger_says), iter(smallest_running)
     clock = Clock()
     why = wait_for_the_others(
         PabotProcess("uri", 3, True),
-        lambda name, args: next(smallest_running),
+        lambda name, args: next(pabot),
         clock=clock,
         sleep=clock.sleep,
         stopping=lambda: False,
-        reported=lambda: next(ledger_says),
+        reported=lambda: next(ledger),
     )
     assert why is None
-    assert clock.now == pytest.approx(0.2)
-
-
-def test_a_ledger_without_every_earlier_process_leaves_the_wait_to_pabot() -> None:
-    smallest_running = iter([0, 3])
-    clock = Clock()
-    why = wait_for_the_others(
-        PabotProcess("uri", 3, True),
-        lambda name, args: next(smallest_running),
-        clock=clock,
-        sleep=clock.sleep,
-        stopping=lambda: False,
-        reported=lambda: {1, 2},  # process 0 never loaded the library: it never reports
-    )
-    assert why is None
-    assert clock.now == pytest.approx(0.1)
+    assert clock.now == pytest.approx(waited)
 
 
 def test_only_a_process_s_last_account_under_pabot_counts_as_reported() -> None:
