@@ -47,8 +47,10 @@ AGENT_PREFIX = ["/sockerless-agent", "--"]
 START_TIMEOUT_SECONDS = 300.0  # sockerless polls DescribeTasks for up to 5 minutes
 STOP_WAIT_SECONDS = 120.0  # sockerless (H) waits this long for STOPPED, or t + 60 s
 STOP_REASON = "Container stopped via API"
+# DescribeTasks polls back off from POLL_FIRST to POLL_MAX: sockerless polls every 0.5 s when
+# its AWS endpoint is overridden (a simulator), every 2 s on AWS (backends/ecs/config.go).
 POLL_FIRST = 0.05
-POLL_MAX = 1.0
+POLL_MAX = 0.5
 FARGATE_MAX_STOP_TIMEOUT = 120
 AGENT_TIMEOUT = 5.0
 WAIT_CONDITIONS = ("not-running", "next-exit", "removed")
