@@ -858,8 +858,9 @@ def pabot(tally: Tally, extra_args: list[str]) -> None:
     One simulator for all processes keeps pabot near the slowest suite's own time (a simulator per
     process costs each ~2.5 s of CPU at start); ``SOCKERLESS_SIM_PROFILE`` and the other
     simulator variables reach it. Paths and ``--include`` select as in robot. The processes
-    share one Fargate task budget (a new SOCKERLESS_KIT_BUDGET_ID; the run id stays per
-    process: suite sweeps must not reach into another process's containers) and report their
+    share one Fargate task budget (the budget id they agree on through PabotLib, as under a
+    plain pabot; the run id stays per process: suite sweeps must not reach into another
+    process's containers) and report their
     usage and cleanup to it, so the merged report holds the run's totals; the step checks its
     ``Fargate tasks`` against the tasks the simulator itself launched, and that pabot's output
     directory holds the merged ``timeline.json``.
@@ -868,11 +869,8 @@ def pabot(tally: Tally, extra_args: list[str]) -> None:
     shutil.rmtree(output_dir, ignore_errors=True)
     output_dir.mkdir(parents=True)
     stats_file = output_dir / "simulator-stats.json"
-    budget_id = time.strftime("pabot-%Y%m%dT%H%M%SZ-", time.gmtime()) + os.urandom(3).hex()
-    env = embedded_environment(
-        PATH=os.pathsep.join([str(BIN), os.environ.get("PATH", "")]),
-        SOCKERLESS_KIT_BUDGET_ID=budget_id,
-    )
+    env = embedded_environment(PATH=os.pathsep.join([str(BIN), os.environ.get("PATH", "")]))
+    env.pop("SOCKERLESS_KIT_BUDGET_ID", None)  # one exported for an earlier run must not count here
     try:
         arguments = pabot_arguments(extra_args)
     except ValueError as error:
