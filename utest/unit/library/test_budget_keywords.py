@@ -61,13 +61,13 @@ def library_on(serve, keep_alive) -> Iterator[Any]:
 
     def make(responder: Any, **arguments: Any) -> tuple[SockerlessLibrary, Any]:
         server = serve(keep_alive(responder))
-        library = SockerlessLibrary(
-            host=f"unix://{server.path}",
-            connect_timeout=timedelta(seconds=1),
-            read_timeout=timedelta(seconds=2),
-            api_version="1.44",
+        settings = {
+            "connect_timeout": timedelta(seconds=1),
+            "read_timeout": timedelta(seconds=2),
+            "api_version": "1.44",
             **arguments,
-        )
+        }
+        library = SockerlessLibrary(host=f"unix://{server.path}", **settings)
         libraries.append(library)
         return library, server
 
@@ -177,7 +177,9 @@ def test_a_create_the_daemon_refused_gives_its_slot_back(library_on, status: int
 
 
 def test_a_create_whose_answer_was_lost_keeps_its_slot(library_on) -> None:
-    library, server = library_on(docker(drop={"lost"}), task_budget=1)
+    # The end of the run looks for the lost create's container until its read deadline: short.
+    read_timeout = timedelta(seconds=0.5)
+    library, server = library_on(docker(drop={"lost"}), task_budget=1, read_timeout=read_timeout)
     with pytest.raises(SockerlessError):
         library.create_container("alpine:latest", "true", name="lost")
     # The daemon may have made the container: it stays counted.
