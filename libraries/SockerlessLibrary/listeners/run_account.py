@@ -20,11 +20,10 @@ suite made of several paths, or a top ``__init__.robot`` without the library). T
 from __future__ import annotations
 
 import json
-from functools import partial
 from pathlib import Path
 from typing import Any
 
-from ..budget import SHARED_BY_PABOT, TaskBudget, TaskBudgetError
+from ..budget import SHARED_BY_PABOT, BudgetLedger, TaskBudgetError
 from ..errors import SockerlessError
 from ..journal import journal_counts
 from ..run.context import LibraryContext
@@ -54,13 +53,26 @@ def runs_nothing_after(data: Any) -> bool:
     return True
 
 
-def _reported(budget: TaskBudget) -> set[int]:
-    """The pabot queue indexes whose processes have put their last account in the ledger
-    (none when it cannot be read: the wait then goes by pabot's own word alone)."""
-    try:
-        return GroupAccount.from_records(budget.ledger.records()).done_pabot_indexes()
-    except (TaskBudgetError, ValueError, OSError):
-        return set()
+class ReportedByLedger:
+    """The pabot queue indexes whose processes have put their last account in the ledger (none
+    while it cannot be read: the wait then goes by pabot's own word alone). The ledger is only
+    ever appended to, so it is read again only when its size changed."""
+
+    def __init__(self, ledger: BudgetLedger) -> None:
+        self._ledger = ledger
+        self._size = -1
+        self._indexes: set[int] = set()
+
+    def __call__(self) -> set[int]:
+        try:
+            size = self._ledger.path.stat().st_size
+            if size != self._size:
+                records = self._ledger.records()
+                self._indexes = GroupAccount.from_records(records).done_pabot_indexes()
+                self._size = size
+        except (TaskBudgetError, ValueError, OSError):
+            return set()
+        return self._indexes
 
 
 class RunAccountant:
@@ -110,7 +122,7 @@ class RunAccountant:
             # Only a ledger this pabot run agreed on holds no other run's accounts.
             this_run_only = budget.scope.shared_by == SHARED_BY_PABOT
             why = wait_for_the_others(
-                process, reported=partial(_reported, budget) if this_run_only else None
+                process, reported=ReportedByLedger(budget.ledger) if this_run_only else None
             )
             if why is not None:
                 warn(f"The report's totals may be short: {why}")

@@ -13,6 +13,7 @@ import pytest
 from robot.running import TestSuite as RunningSuite
 from robot.utils import html_format
 
+from SockerlessLibrary.budget import BudgetLedger
 from SockerlessLibrary.errors import ConfigurationError
 from SockerlessLibrary.listeners.pabot import (
     PabotLibUnreachable,
@@ -21,7 +22,7 @@ from SockerlessLibrary.listeners.pabot import (
     pabot_process,
     wait_for_the_others,
 )
-from SockerlessLibrary.listeners.run_account import runs_nothing_after
+from SockerlessLibrary.listeners.run_account import ReportedByLedger, runs_nothing_after
 from SockerlessLibrary.run.group import GroupAccount, ProcessAccount, usage_record
 from SockerlessLibrary.simulator_extra import (
     check_simulator_environment,
@@ -215,6 +216,24 @@ def test_only_a_process_s_last_account_under_pabot_counts_as_reported() -> None:
         run_id="e", pabot_index=7, done=True
     )
     assert ProcessAccount.from_record({"run_id": "f", "done": "yes"}).done is False
+
+
+def test_the_ledger_is_read_again_only_when_a_process_appended_to_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ledger = BudgetLedger(tmp_path, "pabot-1")
+    ledger.append(account("a", pabot_index=0, done=False))
+    reads: list[int] = []
+    read = ledger.records
+    monkeypatch.setattr(ledger, "records", lambda: reads.append(1) or read())
+    reported = ReportedByLedger(ledger)
+    assert reported() == set()
+    ledger.append(account("a", pabot_index=0, done=True))
+    assert reported() == {0}
+    assert reported() == {0}
+    assert len(reads) == 2
+    ledger.path.unlink()
+    assert reported() == set()  # unreadable: pabot's word alone ends the wait
 
 
 def test_a_process_runs_nothing_after_its_last_suite_and_that_suite_s_parents() -> None:
