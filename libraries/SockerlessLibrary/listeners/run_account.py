@@ -113,8 +113,8 @@ class RunAccountant:
         process = pabot_process()
         try:
             budget = self.ctx.task_budget()
-            account = self._process_account(process.queue_index if process else None, done)
-            budget.ledger.append(account.as_record())
+            done_index = process.queue_index if process and done else None
+            budget.ledger.append(self._process_account(done_index).as_record())
         except (TaskBudgetError, SockerlessError, ValueError, OSError) as error:
             warn(f"Could not add this process to the run's account: {error}")
             return
@@ -147,7 +147,7 @@ class RunAccountant:
         to account for (a dry run, a run that selected none of its tests)."""
         return self.ctx.connected_target() is not None or self.ctx.journal.path.exists()
 
-    def _process_account(self, pabot_index: int | None, done: bool) -> ProcessAccount:
+    def _process_account(self, done_pabot_index: int | None) -> ProcessAccount:
         counts = journal_counts(self.ctx.journal.records())
         sweep = self.janitor.sweep_command() if counts.pending else ""
         written = self.timeline.written_to
@@ -161,8 +161,7 @@ class RunAccountant:
             sweep=sweep,
             down=tuple(outage.describe() for outage in self.ctx.outages.all()),
             timeline=str(written.resolve()) if written is not None else "",
-            pabot_index=pabot_index,
-            done=done,
+            done_pabot_index=done_pabot_index,
         )
 
     def _merge_timelines(self, group: GroupAccount, run_id: str) -> None:

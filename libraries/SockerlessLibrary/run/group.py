@@ -43,8 +43,9 @@ class ProcessAccount:
     sweep: str = ""  # the command that finishes this process's cleanup ("" when nothing to do)
     down: tuple[str, ...] = ()  # what went down, one line each
     timeline: str = ""  # this process's timeline.json ("" when it wrote none)
-    pabot_index: int | None = None  # its place in pabot's queue (None outside pabot)
-    done: bool = False  # the process runs no suite after the one this account ends
+    # Under pabot, once the process runs no suite after the one this account ends: its place
+    # in pabot's queue (the totals need not wait for it to exit).
+    done_pabot_index: int | None = None
 
     def as_record(self) -> dict[str, Any]:
         """The ledger's ``account`` record."""
@@ -63,6 +64,7 @@ class ProcessAccount:
             value = record.get(name)
             return tuple(str(v) for v in value) if isinstance(value, list) else ()
 
+        index = record.get("done_pabot_index")
         return cls(
             run_id=str(record.get("run_id", "")),
             created=number("created"),
@@ -73,8 +75,7 @@ class ProcessAccount:
             sweep=str(record.get("sweep") or ""),
             down=texts("down"),
             timeline=str(record.get("timeline") or ""),
-            pabot_index=number("pabot_index") if record.get("pabot_index") is not None else None,
-            done=record.get("done") is True,
+            done_pabot_index=index if type(index) is int else None,
         )
 
 
@@ -178,8 +179,8 @@ class GroupAccount:
         return {name: value for name, value in data.items() if value}
 
     def done_pabot_indexes(self) -> set[int]:
-        """The pabot queue indexes of the processes whose account is their last (``done``)."""
-        return {a.pabot_index for a in self.accounts if a.done and a.pabot_index is not None}
+        """The pabot queue indexes of the processes whose account is their last."""
+        return {a.done_pabot_index for a in self.accounts if a.done_pabot_index is not None}
 
     def timelines(self) -> list[str]:
         """The processes' ``timeline.json`` files, in the order they reported."""

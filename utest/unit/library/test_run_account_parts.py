@@ -204,31 +204,33 @@ def test_the_wait_ends_when_every_earlier_process_has_reported_or_finished(
 def test_only_a_process_s_last_account_under_pabot_counts_as_reported() -> None:
     group = GroupAccount.from_records(
         [
-            account("a", created=1, pabot_index=0, done=False),
-            account("b", created=1, pabot_index=1, done=True),
-            account("c", created=1, done=True),  # not under pabot
-            account("a", created=2, pabot_index=0, done=True),  # a's last suite ended
-            account("d", created=1, pabot_index=4, done=False),
+            account("a", created=1),  # a suite of process 0 ended; another comes
+            account("b", created=1, done_pabot_index=1),
+            account("c", created=1),  # not under pabot
+            account("a", created=2, done_pabot_index=0),  # a's last suite ended
+            account("d", created=1),
         ]
     )
     assert group.done_pabot_indexes() == {0, 1}
-    assert ProcessAccount.from_record(account("e", pabot_index=7, done=True)) == ProcessAccount(
-        run_id="e", pabot_index=7, done=True
+    assert ProcessAccount.from_record(account("e", done_pabot_index=7)) == ProcessAccount(
+        run_id="e", done_pabot_index=7
     )
-    assert ProcessAccount.from_record({"run_id": "f", "done": "yes"}).done is False
+    for mistyped in ("7", True, None):
+        record = {"run_id": "f", "done_pabot_index": mistyped}
+        assert ProcessAccount.from_record(record).done_pabot_index is None
 
 
 def test_the_ledger_is_read_again_only_when_a_process_appended_to_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ledger = BudgetLedger(tmp_path, "pabot-1")
-    ledger.append(account("a", pabot_index=0, done=False))
+    ledger.append(account("a"))
     reads: list[int] = []
     read = ledger.records
     monkeypatch.setattr(ledger, "records", lambda: reads.append(1) or read())
     reported = ReportedByLedger(ledger)
     assert reported() == set()
-    ledger.append(account("a", pabot_index=0, done=True))
+    ledger.append(account("a", done_pabot_index=0))
     assert reported() == {0}
     assert reported() == {0}
     assert len(reads) == 2
