@@ -104,3 +104,11 @@ def test_eight_creates_make_eight_fargate_tasks_in_the_report(team: Path, runner
         assert len({test["run_id"] for test in timeline["tests"]}) == 4
         # each process's own file is still there, beside pabot's merge of them
         assert len(list((outdir / "pabot_results").glob("*/timeline.json"))) == 4
+        # Each process put its last account in the ledger this pabot run agreed on, so the one
+        # writing the totals could stop waiting before the others had exited.
+        budget = data["Fargate task budget"]
+        assert budget.endswith(", shared by the run's pabot processes)"), budget
+        budget_id = budget.rsplit("(budget id ", 1)[1].split(",")[0]
+        lines = (team / ".kit-journal" / f"{budget_id}.budget").read_text().splitlines()
+        done = [json.loads(line).get("done_pabot_index") for line in lines]
+        assert sorted(i for i in done if i is not None) == [0, 1, 2, 3]
