@@ -860,10 +860,9 @@ def pabot(tally: Tally, extra_args: list[str]) -> None:
     simulator variables reach it. Paths and ``--include`` select as in robot. The processes
     share one Fargate task budget (the budget id they agree on through PabotLib, as under a
     plain pabot; the run id stays per process: suite sweeps must not reach into another
-    process's containers) and report their
-    usage and cleanup to it, so the merged report holds the run's totals; the step checks its
-    ``Fargate tasks`` against the tasks the simulator itself launched, and that pabot's output
-    directory holds the merged ``timeline.json``.
+    process's containers) and report their usage and cleanup to it, so the merged report holds
+    the run's totals; the step checks its ``Fargate tasks`` against the tasks the simulator
+    itself launched, and that pabot's output directory holds the merged ``timeline.json``.
     """
     output_dir = RESULTS / "pabot"
     shutil.rmtree(output_dir, ignore_errors=True)

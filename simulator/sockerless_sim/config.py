@@ -210,7 +210,8 @@ class SimConfig:
         Each draw is the length of a delay that begins at that moment and is written to
         ``delay_log``; ``record=False`` for draws that only estimate (nothing waits on them).
         """
-        rng = random.Random(self.seed)  # noqa: S311 - simulated latency, not security
+        # Only unseeded draws use it: seeded ones come from their key (``_Draw``).
+        rng = random.Random()  # noqa: S311 - simulated latency, not security
         lock = threading.Lock()
         ranges = _PROFILE_RANGES[self.profile]
         log = self.delay_log if record else None

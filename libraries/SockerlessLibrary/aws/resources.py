@@ -69,8 +69,7 @@ def arn_name(arn: str) -> str:
 
 def family_of_task_definition_arn(arn: str) -> str:
     """``arn:aws:ecs:r:a:task-definition/sockerless-abc:3`` -> ``sockerless-abc``."""
-    name = arn.rsplit("/", 1)[-1]
-    return name.rsplit(":", 1)[0]
+    return arn_name(arn).rsplit(":", 1)[0]
 
 
 def tag_value(tags: Sequence[Mapping[str, Any]] | None, key: str) -> str | None:
