@@ -20,6 +20,7 @@ from ..aws.verify import AwsVerifier
 from ..listeners.log import log, set_top_metadata
 from ..waits.exit_wait import EXITED, ExitWait, container_state, describe_state
 from . import LibraryComponent
+from .streams import decoded_result
 
 PROOF_DEADLINE_MARGIN_SECONDS = 30.0
 
@@ -255,10 +256,12 @@ class ProofKeywords(LibraryComponent):
         | ${logs}= | Get Container Logs | ${id} | timestamps=${TRUE} |
         | Log Lines Should Be CloudWatch Events | ${id} | ${logs} |
         """
-        evidence = self._evidence(container_id, "Log Lines Should Be CloudWatch Events")
+        name = "Log Lines Should Be CloudWatch Events"
+        lines = list(decoded_result(logs, name, logs=True).log_lines)
+        evidence = self._evidence(container_id, name)
         timeout_seconds = self._timeout(timeout)
         return self._prover(timeout_seconds).log_lines_should_be_events(
-            evidence, list(logs.log_lines), timeout_seconds
+            evidence, lines, timeout_seconds
         )
 
     @keyword("Fargate Task Should Have Failed To Start", tags=("AWS", "Proof"))

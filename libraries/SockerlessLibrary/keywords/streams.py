@@ -12,6 +12,7 @@ from typing import Any
 
 from robot.api.deco import keyword
 
+from ..arguments import ArgumentError
 from ..listeners.log import log
 from ..logstream import (
     MAX_LINES_SHOWN,
@@ -21,7 +22,7 @@ from ..logstream import (
     stream_number,
     whole_line_present,
 )
-from ..mux import STREAM_NAMES, stream_name
+from ..mux import STREAM_NAMES, DecodedStream, stream_name
 from . import LibraryComponent
 
 
@@ -46,6 +47,27 @@ def frame_problems(frames: list[Any]) -> list[str]:
     return problems
 
 
+def decoded_result(result: Any, keyword: str, *, logs: bool = False) -> Any:
+    """``result`` when it is what a logs read returned (or, unless ``logs``, an exec stream);
+    anything else (a list of lines, a `Run Process In Container` result) is refused, naming what
+    ``keyword`` takes, before any attribute of it is read."""
+    if isinstance(getattr(result, "log_lines", None), list):
+        return result
+    if not logs and isinstance(getattr(result, "output", None), DecodedStream):
+        return result
+    takes = "`Get Container Logs`" + (
+        " or `Wait Until Logs Contain Line`"
+        if logs
+        else ", `Wait Until Logs Contain Line` or `Start Exec`"
+    )
+    hint = ""
+    if hasattr(result, "stdout_lines"):
+        hint = " (a `Run Process In Container` result: its lines are in its stdout_lines)"
+    elif isinstance(result, list | tuple):
+        hint = " (pass the read itself, not a list of its lines)"
+    raise ArgumentError(f"{keyword} takes what {takes} returned, got {type(result).__name__}{hint}")
+
+
 class StreamKeywords(LibraryComponent):
     """Checks on what `Get Container Logs`, `Wait Until Logs Contain Line`, `Start Exec` return."""
 
@@ -63,7 +85,7 @@ class StreamKeywords(LibraryComponent):
         | Output Should Contain Line | ${logs} | hello from fargate | |
         | Output Should Contain Line | ${stream} | oops | stream=stderr |
         """
-        lines = output_lines(result, stream)
+        lines = output_lines(decoded_result(result, "Output Should Contain Line"), stream)
         if not whole_line_present(lines, line):
             other = other_stream(stream)
             elsewhere = (
@@ -86,7 +108,7 @@ class StreamKeywords(LibraryComponent):
         Example:
         | Output Should Not Contain Line | ${logs} | echo hello from fargate |
         """
-        lines = output_lines(result, stream)
+        lines = output_lines(decoded_result(result, "Output Should Not Contain Line"), stream)
         if whole_line_present(lines, line):
             raise AssertionError(
                 f"A {stream_name(stream)} line equals '{line}'. Lines seen ({len(lines)}):\n"
@@ -101,7 +123,7 @@ class StreamKeywords(LibraryComponent):
         | ${lines}= | Get Output Lines | ${logs} | |
         | ${errors}= | Get Output Lines | ${stream} | stream=stderr |
         """
-        return output_lines(result, stream)
+        return output_lines(decoded_result(result, "Get Output Lines"), stream)
 
     @keyword(tags=("Stream",))
     def stream_should_be_multiplexed(self, result: Any) -> None:
@@ -113,7 +135,7 @@ class StreamKeywords(LibraryComponent):
         Example:
         | Stream Should Be Multiplexed | ${logs} |
         """
-        output = result.output
+        output = decoded_result(result, "Stream Should Be Multiplexed").output
         frames = list(output.frames)
         if not output.multiplexed:
             raise AssertionError("The stream is raw (TTY), not multiplexed")
@@ -135,7 +157,8 @@ class StreamKeywords(LibraryComponent):
         | Frames Should Use Stream Type | ${logs} | stdout |
         """
         wanted = stream_number(stream_type)
-        frames = [frame for frame in result.output.frames if len(frame.payload)]
+        output = decoded_result(result, "Frames Should Use Stream Type").output
+        frames = [frame for frame in output.frames if len(frame.payload)]
         if not frames:
             raise AssertionError("The stream has no non-empty frame")
         wrong = [
@@ -162,7 +185,9 @@ class StreamKeywords(LibraryComponent):
         | ${logs}= | Get Container Logs | ${id} | timestamps=${TRUE} |
         | ${times}= | Log Lines Should Have Timestamps | ${logs} | |
         """
-        log_lines = getattr(result, "log_lines", None)
+        log_lines = getattr(
+            decoded_result(result, "Log Lines Should Have Timestamps"), "log_lines", None
+        )
         if log_lines is None:
             raise AssertionError("Timestamps exist only on container logs, not on exec output")
         if not log_lines:

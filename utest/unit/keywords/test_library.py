@@ -14,7 +14,9 @@ import requests
 from robot.api import SkipExecution
 
 from SockerlessLibrary import SockerlessLibrary
+from SockerlessLibrary.arguments import ArgumentError
 from SockerlessLibrary.errors import ConfigurationError
+from SockerlessLibrary.keywords.exec import ProcessResult
 from SockerlessLibrary.logstream import LogLine
 from SockerlessLibrary.mux import Frame, decode
 from SockerlessLibrary.run.registry import (
@@ -228,3 +230,56 @@ def test_connect_keeps_the_client_unless_something_changed(clean_env: Path) -> N
     assert str(library._context.client().target) == "unix:///nonexistent/b.sock"
     with pytest.raises(ConfigurationError, match="cannot parse daemon address"):
         library.connect_to_sockerless("ftp://nowhere")
+
+
+@pytest.mark.parametrize(
+    ("call", "name"),
+    [
+        (
+            lambda lib, value: lib.output_should_contain_line(value, "x"),
+            "Output Should Contain Line",
+        ),
+        (
+            lambda lib, value: lib.output_should_not_contain_line(value, "x"),
+            "Output Should Not Contain Line",
+        ),
+        (lambda lib, value: lib.get_output_lines(value), "Get Output Lines"),
+        (
+            lambda lib, value: lib.stream_should_be_multiplexed(value),
+            "Stream Should Be Multiplexed",
+        ),
+        (
+            lambda lib, value: lib.frames_should_use_stream_type(value, "1"),
+            "Frames Should Use Stream Type",
+        ),
+        (
+            lambda lib, value: lib.log_lines_should_have_timestamps(value),
+            "Log Lines Should Have Timestamps",
+        ),
+        (
+            lambda lib, value: lib.log_lines_should_be_cloudwatch_events("0" * 64, value),
+            "Log Lines Should Be CloudWatch Events",
+        ),
+    ],
+)
+def test_a_stream_keyword_given_something_else_names_what_it_takes(
+    clean_env: Path, call: Any, name: str
+) -> None:
+    # What a newcomer passes first: the lines instead of the read, or a Run Process result.
+    library = SockerlessLibrary()
+    process = ProcessResult(exec_id="e", rc=0, stdout="x\n", stderr="")
+    for value, hint in (
+        ([], "got list (pass the read itself, not a list of its lines)"),
+        (process, "got ProcessResult (a `Run Process In Container` result: its lines are in"),
+        ("x", "got str"),
+    ):
+        with pytest.raises(ArgumentError) as refused:
+            call(library, value)
+        assert str(refused.value).startswith(f"{name} takes what `Get Container Logs`")
+        assert hint in str(refused.value)
+
+
+def test_the_cloudwatch_proof_takes_a_logs_read_not_an_exec_stream(clean_env: Path) -> None:
+    exec_stream = _Stream(decode(encode_frames([(1, b"hello\n")])))
+    with pytest.raises(ArgumentError, match=r"or `Wait Until Logs Contain Line` returned, got"):
+        SockerlessLibrary().log_lines_should_be_cloudwatch_events("0" * 64, exec_stream)
