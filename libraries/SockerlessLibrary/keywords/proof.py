@@ -257,8 +257,8 @@ class ProofKeywords(LibraryComponent):
         | Log Lines Should Be CloudWatch Events | ${id} | ${logs} |
         """
         name = "Log Lines Should Be CloudWatch Events"
-        lines = list(decoded_result(logs, name, logs=True).log_lines)
         evidence = self._evidence(container_id, name)
+        lines = list(decoded_result(logs, name, logs=True).log_lines)
         timeout_seconds = self._timeout(timeout)
         return self._prover(timeout_seconds).log_lines_should_be_events(
             evidence, lines, timeout_seconds

@@ -17,6 +17,7 @@ from SockerlessLibrary import SockerlessLibrary
 from SockerlessLibrary.arguments import ArgumentError
 from SockerlessLibrary.errors import ConfigurationError
 from SockerlessLibrary.keywords.exec import ProcessResult
+from SockerlessLibrary.keywords.proof import ProofKeywords
 from SockerlessLibrary.logstream import LogLine
 from SockerlessLibrary.mux import Frame, decode
 from SockerlessLibrary.run.registry import (
@@ -232,6 +233,12 @@ def test_connect_keeps_the_client_unless_something_changed(clean_env: Path) -> N
         library.connect_to_sockerless("ftp://nowhere")
 
 
+@pytest.fixture
+def proven(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The proofs find the container proven at start (its evidence is checked before the logs)."""
+    monkeypatch.setattr(ProofKeywords, "_evidence", lambda self, container_id, keyword: object())
+
+
 @pytest.mark.parametrize(
     ("call", "name"),
     [
@@ -263,7 +270,7 @@ def test_connect_keeps_the_client_unless_something_changed(clean_env: Path) -> N
     ],
 )
 def test_a_stream_keyword_given_something_else_names_what_it_takes(
-    clean_env: Path, call: Any, name: str
+    clean_env: Path, proven: None, call: Any, name: str
 ) -> None:
     # What a newcomer passes first: the lines instead of the read, or a Run Process result.
     library = SockerlessLibrary()
@@ -279,7 +286,9 @@ def test_a_stream_keyword_given_something_else_names_what_it_takes(
         assert hint in str(refused.value)
 
 
-def test_the_cloudwatch_proof_takes_a_logs_read_not_an_exec_stream(clean_env: Path) -> None:
+def test_the_cloudwatch_proof_takes_a_logs_read_not_an_exec_stream(
+    clean_env: Path, proven: None
+) -> None:
     exec_stream = _Stream(decode(encode_frames([(1, b"hello\n")])))
     with pytest.raises(ArgumentError, match=r"or `Wait Until Logs Contain Line` returned, got"):
         SockerlessLibrary().log_lines_should_be_cloudwatch_events("0" * 64, exec_stream)
